@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Versions of the control plane this project is tested against (see docs and scripts/build-k8s.sh). */
+export const K8S_VERSION = 'v1.37.2';
+export const ETCD_VERSION = 'v3.7.3';
+
+export const CONTROL_PLANE_BINARIES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-scheduler',
+  'kube-controller-manager',
+  'kubectl',
+] as const;
+export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
+
+/** Absolute path of each control-plane binary. */
+export type K8sBinaries = Record<ControlPlaneBinary, string>;
+
+/** What build-k8s.sh records next to the binaries, read by the benchmark. */
+export interface BuildTiming {
+  k8sVersion: string;
+  etcdVersion: string;
+  goVersion: string;
+  totalSeconds: number;
+  steps: Record<string, number>;
+  builtAt: string;
+}
+
+export function neonvmCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.NEONVM_CACHE || join(homedir(), '.cache', 'neonvm');
+}
+
+export function k8sCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(neonvmCacheRoot(env), `k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}`);
+}
+
+function binariesIn(dir: string): K8sBinaries {
+  return Object.fromEntries(CONTROL_PLANE_BINARIES.map((b) => [b, join(dir, b)])) as K8sBinaries;
+}
+
+function hasAll(dir: string): boolean {
+  return CONTROL_PLANE_BINARIES.every((b) => existsSync(join(dir, b)));
+}
+
+/**
+ * The binaries if they are usable right now without building: `KUBEBUILDER_ASSETS` (envtest convention)
+ * first, then a completed cache entry. Never returns a half-written cache (no `.complete` marker).
+ */
+export function findK8sBinaries(env: NodeJS.ProcessEnv = process.env): K8sBinaries | undefined {
+  const assets = env.KUBEBUILDER_ASSETS;
+  if (assets && hasAll(assets)) return binariesIn(assets);
+  const dir = k8sCacheDir(env);
+  if (existsSync(join(dir, '.complete')) && hasAll(join(dir, 'bin'))) return binariesIn(join(dir, 'bin'));
+  return undefined;
+}
+
+export function readBuildTiming(env: NodeJS.ProcessEnv = process.env): BuildTiming | undefined {
+  const file = join(k8sCacheDir(env), 'build-timing.json');
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as BuildTiming;
+}
+
+const BUILD_SCRIPT = resolve(__dirname, '..', '..', 'scripts', 'build-k8s.sh');
+
+/**
+ * Returns the binaries, building them first if needed. If a build is already running (e.g. started in
+ * the background by CI) this waits for it through the script's lock instead of starting a second one.
+ * A cold build takes 15-25 minutes on 2 cores; progress lines go to `onProgress` (default: stderr).
+ */
+export async function ensureK8sBinaries(
+  options: { env?: NodeJS.ProcessEnv; onProgress?: (line: string) => void } = {},
+): Promise<K8sBinaries> {
+  const env = options.env ?? process.env;
+  const found = findK8sBinaries(env);
+  if (found) return found;
+  const onProgress = options.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const binDir = await new Promise<string>((resolvePromise, reject) => {
+    const child = execFile('bash', [BUILD_SCRIPT], { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      if (err) reject(new Error(`scripts/build-k8s.sh failed: ${err.message}`));
+      else resolvePromise(stdout.trim().split('\n').pop() ?? '');
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line.startsWith('[build-k8s')) onProgress(line);
+    });
+  });
+  if (!hasAll(binDir)) throw new Error(`build-k8s.sh reported ${binDir} but binaries are missing there`);
+  return binariesIn(binDir);
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Builds the local Kubernetes control plane (kube-apiserver, kube-scheduler, kube-controller-manager,
+# kubectl) and etcd from the Go module proxy into a cache directory keyed by both versions.
+#
+#   scripts/build-k8s.sh            build if needed, print the bin directory on the last line
+#
+# Safe to run concurrently: a flock on "<cache>/<key>.lock" serialises builders, so a second caller
+# (e.g. the test command while .ci/run's background build is still going) simply waits and then reuses
+# the result. The output is built in a temp directory and renamed into place with a `.complete` marker,
+# so an interrupted build is never mistaken for a finished one.
+#
+# Environment:
+#   NEONVM_CACHE        cache root (default: $HOME/.cache/neonvm)
+#   KUBEBUILDER_ASSETS  envtest convention: if set and it holds all five binaries, use it and build nothing
+#   K8S_VERSION         default v1.37.2
+#   ETCD_VERSION        default v3.7.3
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-v1.37.2}"
+ETCD_VERSION="${ETCD_VERSION:-v3.7.3}"
+BINARIES=(kube-apiserver kube-scheduler kube-controller-manager kubectl)
+ALL_BINARIES=(etcd "${BINARIES[@]}")
+
+CACHE_ROOT="${NEONVM_CACHE:-$HOME/.cache/neonvm}"
+KEY="k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}"
+OUT="${CACHE_ROOT}/${KEY}"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TOOLS_DIR="${SCRIPT_DIR}/../cluster/build"
+
+log() { printf '[build-k8s %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+has_all_binaries() {
+  local dir="$1" b
+  for b in "${ALL_BINARIES[@]}"; do [[ -x "${dir}/${b}" ]] || return 1; done
+}
+
+if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
+  if has_all_binaries "${KUBEBUILDER_ASSETS}"; then
+    log "using KUBEBUILDER_ASSETS=${KUBEBUILDER_ASSETS}"
+    echo "${KUBEBUILDER_ASSETS}"
+    exit 0
+  fi
+  log "KUBEBUILDER_ASSETS=${KUBEBUILDER_ASSETS} lacks some of: ${ALL_BINARIES[*]}; building instead"
+fi
+
+mkdir -p "${CACHE_ROOT}"
+exec 9>"${CACHE_ROOT}/${KEY}.lock"
+if ! flock -n 9; then
+  log "another build of ${KEY} is running; waiting for it"
+  flock 9
+fi
+
+if [[ -f "${OUT}/.complete" ]] && has_all_binaries "${OUT}/bin"; then
+  log "cached: ${OUT}/bin"
+  echo "${OUT}/bin"
+  exit 0
+fi
+
+command -v go >/dev/null || { log "go is not installed"; exit 1; }
+WORK="$(mktemp -d "${CACHE_ROOT}/.${KEY}.tmp.XXXXXX")"
+trap 'rm -rf "${WORK}"' EXIT
+mkdir -p "${WORK}/bin" "${WORK}/modules"
+START=$(date +%s)
+declare -A TIMES=()
+
+export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}"
+LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION}"
+
+# etcd gets its own tool module so its (newer) etcd client modules do not change what the Kubernetes
+# binaries are built with: k8s.io/kubernetes pins its own etcd client version.
+build_etcd() {
+  local mod="${WORK}/modules/etcd" t0
+  mkdir -p "${mod}"
+  bash "${TOOLS_DIR}/gen-etcd-module.sh" "${ETCD_VERSION}" >"${mod}/go.mod"
+  log "etcd ${ETCD_VERSION}: resolving modules"
+  (cd "${mod}" && nice -n 15 go mod tidy)
+  t0=$(date +%s)
+  log "etcd: building"
+  (cd "${mod}" && nice -n 15 go build -trimpath -ldflags "-s -w" -o "${WORK}/bin/etcd" go.etcd.io/etcd/server/v3)
+  TIMES[etcd]=$(($(date +%s) - t0))
+  log "etcd: done in ${TIMES[etcd]}s"
+}
+
+build_kubernetes() {
+  local mod="${WORK}/modules/kubernetes" b t0
+  mkdir -p "${mod}"
+  bash "${TOOLS_DIR}/gen-k8s-module.sh" "${K8S_VERSION}" "${BINARIES[@]}" >"${mod}/go.mod"
+  log "kubernetes ${K8S_VERSION}: resolving modules ($(grep -c '=>' "${mod}/go.mod") staging replaces)"
+  t0=$(date +%s)
+  (cd "${mod}" && nice -n 15 go mod tidy)
+  TIMES[tidy]=$(($(date +%s) - t0))
+  log "kubernetes: modules resolved in ${TIMES[tidy]}s"
+  # One binary at a time: progress per binary, and later binaries reuse the build cache of the first.
+  for b in "${BINARIES[@]}"; do
+    t0=$(date +%s)
+    log "${b}: building (elapsed so far $(($(date +%s) - START))s)"
+    (cd "${mod}" && nice -n 15 go build -trimpath -ldflags "${LDFLAGS}" -o "${WORK}/bin/${b}" "k8s.io/kubernetes/cmd/${b}")
+    TIMES[${b}]=$(($(date +%s) - t0))
+    log "${b}: done in ${TIMES[${b}]}s"
+  done
+}
+
+build_etcd
+build_kubernetes
+
+"${WORK}/bin/kube-apiserver" --version >&2
+"${WORK}/bin/etcd" --version | head -1 >&2
+
+TOTAL=$(($(date +%s) - START))
+{
+  printf '{"k8sVersion":"%s","etcdVersion":"%s","goVersion":"%s","totalSeconds":%d,"steps":{' \
+    "${K8S_VERSION}" "${ETCD_VERSION}" "$(go env GOVERSION)" "${TOTAL}"
+  sep=''
+  for k in "${!TIMES[@]}"; do printf '%s"%s":%d' "${sep}" "${k}" "${TIMES[${k}]}"; sep=','; done
+  printf '},"builtAt":"%s"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} >"${WORK}/build-timing.json"
+
+# Atomic publish: assemble the final tree next to OUT, mark it complete, then rename over.
+STAGE="${WORK}/out"
+mkdir -p "${STAGE}"
+mv "${WORK}/bin" "${WORK}/modules" "${WORK}/build-timing.json" "${STAGE}/"
+touch "${STAGE}/.complete"
+rm -rf "${OUT}"
+mv "${STAGE}" "${OUT}"
+log "complete in ${TOTAL}s: ${OUT}/bin"
+echo "${OUT}/bin"
