@@ -1,0 +1,145 @@
+// neonvmd is the NeonVM guest agent: it runs inside the VM, serves the runner's HTTP API on port
+// 25183 (CPU scaling through sysfs, file sync), onlines hot-plugged vCPUs in QMP scaling mode and
+// turns an ACPI power-button press into a clean poweroff.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/neonvm-ts/neonvm/runner/guest/agent/cpu"
+	"github.com/neonvm-ts/neonvm/runner/guest/agent/powerbutton"
+	"github.com/neonvm-ts/neonvm/runner/guest/agent/server"
+	"github.com/neonvm-ts/neonvm/runner/guest/agent/uevent"
+)
+
+const (
+	modeQmp   = "QmpScaling"
+	modeSysfs = "SysfsScaling"
+	// ReadyLine is printed on the console once the API listens; tests and the runner wait for it.
+	readyLine = "neonvm-guest: ready"
+)
+
+func main() {
+	addr := flag.String("addr", "0.0.0.0:25183", "listen address")
+	sysfsCPU := flag.String("sysfs-cpu", "/sys/devices/system/cpu", "sysfs CPU directory")
+	runtimeDir := flag.String("runtime-dir", "/neonvm/runtime", "mounted runtime ISO (reads cpu-scaling-mode)")
+	mode := flag.String("cpu-scaling-mode", "", "QmpScaling or SysfsScaling (default: <runtime-dir>/cpu-scaling-mode, else QmpScaling)")
+	poweroff := flag.String("poweroff", "/neonvm/bin/poweroff", "command run on an ACPI power-button press")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("neonvmd: ")
+
+	scalingMode, err := resolveMode(*mode, *runtimeDir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cpus := cpu.NewSysfs(*sysfsCPU)
+	if scalingMode == modeQmp {
+		go onlineHotplugged(cpus)
+	}
+	go watchPowerButton(*poweroff)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("listening on %s, cpu scaling mode %s", *addr, scalingMode)
+	fmt.Println(readyLine)
+	srv := &http.Server{
+		Handler:      server.Handler(server.Config{CPU: cpus, CPUScalingMode: scalingMode, MemInfoPath: "/proc/meminfo", FilesRoot: "/"}),
+		ReadTimeout:  5 * time.Second,
+		WriteTimeout: 5 * time.Second,
+	}
+	log.Fatal(srv.Serve(ln))
+}
+
+func resolveMode(flagValue, runtimeDir string) (string, error) {
+	m := flagValue
+	if m == "" {
+		b, err := os.ReadFile(filepath.Join(runtimeDir, "cpu-scaling-mode"))
+		if err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+		m = strings.TrimSpace(string(b))
+	}
+	switch m {
+	case "", modeQmp:
+		return modeQmp, nil
+	case modeSysfs:
+		return modeSysfs, nil
+	}
+	return "", fmt.Errorf("unknown cpu scaling mode %q", m)
+}
+
+// onlineHotplugged onlines vCPUs as QEMU plugs them (this kernel leaves hot-added CPUs offline and
+// the guest has no udev). Uevents give low latency; a periodic sweep covers events lost while the
+// socket was not open or overflowed.
+func onlineHotplugged(cpus *cpu.Sysfs) {
+	conn, err := uevent.Open()
+	if err != nil {
+		log.Printf("uevents unavailable, falling back to polling: %v", err)
+	} else {
+		go func() {
+			err := conn.Run(func(ev uevent.Event) {
+				if id, ok := uevent.CPUAdded(ev); ok {
+					if changed, err := cpus.OnlineCPU(id); err != nil {
+						log.Printf("online cpu%d: %v", id, err)
+					} else if changed {
+						log.Printf("onlined hot-plugged cpu%d", id)
+					}
+				}
+			})
+			log.Printf("uevent listener stopped: %v", err)
+		}()
+	}
+	for {
+		if ids, err := cpus.OnlineAllPresent(); err != nil {
+			log.Printf("online present cpus: %v", err)
+		} else if len(ids) > 0 {
+			log.Printf("onlined present cpus %v", ids)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+func watchPowerButton(poweroff string) {
+	var devs []string
+	var err error
+	// The button/evdev modules are loaded by the initramfs, but give the kernel a moment to
+	// register the input devices on slow (TCG) boots.
+	for i := 0; i < 20; i++ {
+		if devs, err = powerbutton.FindDevices("/sys/class/input", "/dev/input"); err == nil {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err != nil {
+		log.Printf("power button: %v (system_powerdown will not work)", err)
+		return
+	}
+	for _, dev := range devs {
+		go func(dev string) {
+			f, err := os.Open(dev)
+			if err != nil {
+				log.Printf("power button %s: %v", dev, err)
+				return
+			}
+			defer f.Close()
+			_ = powerbutton.Watch(f, func() {
+				log.Printf("power button pressed, running %s", poweroff)
+				if err := exec.Command(poweroff).Run(); err != nil {
+					log.Printf("%s: %v", poweroff, err)
+				}
+			})
+		}(dev)
+	}
+}

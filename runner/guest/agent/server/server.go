@@ -1,0 +1,143 @@
+// Package server is the guest agent's HTTP API, wire-compatible with upstream neonvm-daemon
+// (GET/PUT /cpu, GET/PUT /files/<path>) plus /ready and /status for the runner.
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/neonvm-ts/neonvm/runner/guest/agent/cpu"
+	"github.com/neonvm-ts/neonvm/runner/guest/agent/files"
+	"github.com/neonvm-ts/neonvm/runner/guest/agent/status"
+)
+
+// Config wires the handlers to the (real or fake) system.
+type Config struct {
+	CPU            *cpu.Sysfs
+	CPUScalingMode string // "QmpScaling" or "SysfsScaling"
+	MemInfoPath    string // /proc/meminfo
+	FilesRoot      string // "/" in the guest; PUT /files/etc/x writes FilesRoot/etc/x
+	Now            func() time.Time
+}
+
+// Status is the GET /status body.
+type Status struct {
+	CPUScalingMode string `json:"cpuScalingMode"`
+	OnlineCPUs     []int  `json:"onlineCpus"`
+	PresentCPUs    []int  `json:"presentCpus"`
+	MemTotalBytes  uint64 `json:"memTotalBytes"`
+}
+
+// Handler returns the agent's HTTP handler.
+func Handler(cfg Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/cpu", cfg.handleCPU)
+	mux.HandleFunc("/files/", cfg.handleFiles)
+	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ready\n") })
+	mux.HandleFunc("/status", cfg.handleStatus)
+	return mux
+}
+
+func (cfg Config) handleCPU(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		online, err := cfg.CPU.Online()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = io.WriteString(w, strconv.Itoa(len(online)*1000))
+	case http.MethodPut:
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		milli, err := strconv.ParseInt(strings.TrimSpace(string(body)), 10, 64)
+		if err != nil {
+			http.Error(w, "body must be a decimal milli-CPU integer", http.StatusBadRequest)
+			return
+		}
+		count, err := cpu.MilliToCount(milli)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := cfg.CPU.SetOnlineCount(count); err != nil {
+			log.Printf("neonvmd: set online cpus to %d: %v", count, err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+func (cfg Config) handleFiles(w http.ResponseWriter, r *http.Request) {
+	rel := strings.TrimPrefix(r.URL.Path, "/files")
+	dir := filepath.Join(cfg.FilesRoot, filepath.Clean("/"+rel))
+	switch r.Method {
+	case http.MethodGet:
+		sum, err := files.Checksum(filepath.Join(dir, "..data"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = io.WriteString(w, sum)
+	case http.MethodPut:
+		if r.Context().Err() != nil {
+			w.WriteHeader(http.StatusRequestTimeout)
+			return
+		}
+		var payload files.Payload
+		if err := json.NewDecoder(r.Body).Decode(&payload); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := files.Validate(payload); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := files.WriteAtomic(dir, payload, cfg.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+func (cfg Config) handleStatus(w http.ResponseWriter, _ *http.Request) {
+	st := Status{CPUScalingMode: cfg.CPUScalingMode}
+	var err error
+	if st.OnlineCPUs, err = cfg.CPU.Online(); err == nil {
+		st.PresentCPUs, err = cfg.CPU.Present()
+	}
+	if err == nil {
+		var f *os.File
+		if f, err = os.Open(cfg.MemInfoPath); err == nil {
+			var m map[string]uint64
+			m, err = status.MemInfo(f)
+			f.Close()
+			st.MemTotalBytes = m["MemTotal"]
+		}
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(st)
+}
