@@ -1,0 +1,2 @@
+export * from './cert-profile';
+export * from './certificate-authority';

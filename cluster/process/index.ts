@@ -1,0 +1,2 @@
+export * from './emergency-cleanup';
+export * from './managed-process';
