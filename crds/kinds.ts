@@ -1,0 +1,65 @@
+/** Group, version and names of the NeonVM kinds: the identities every other module refers to. */
+import type { TSchema } from '@sinclair/typebox';
+import { VirtualMachineSchema } from './schema/virtual-machine';
+import { VirtualMachineMigrationSchema } from './schema/virtual-machine-migration';
+import { IpPoolSchema } from './schema/ip-pool';
+
+export const GROUP = 'vm.neon.tech';
+export const VERSION = 'v1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export interface KindInfo {
+  readonly kind: string;
+  readonly listKind: string;
+  readonly plural: string;
+  /** Upstream uses the singular names `neonvm`/`neonvmm` for `kubectl get`; it declares no shortNames. */
+  readonly singular: string;
+  readonly schema: TSchema;
+  readonly hasStatus: boolean;
+}
+
+export const VIRTUAL_MACHINE: KindInfo = {
+  kind: 'VirtualMachine',
+  listKind: 'VirtualMachineList',
+  plural: 'virtualmachines',
+  singular: 'neonvm',
+  schema: VirtualMachineSchema,
+  hasStatus: true,
+};
+
+export const VIRTUAL_MACHINE_MIGRATION: KindInfo = {
+  kind: 'VirtualMachineMigration',
+  listKind: 'VirtualMachineMigrationList',
+  plural: 'virtualmachinemigrations',
+  singular: 'neonvmm',
+  schema: VirtualMachineMigrationSchema,
+  hasStatus: true,
+};
+
+export const IP_POOL: KindInfo = {
+  kind: 'IPPool',
+  listKind: 'IPPoolList',
+  plural: 'ippools',
+  singular: 'ippool',
+  schema: IpPoolSchema,
+  hasStatus: false,
+};
+
+export const NEONVM_KINDS: readonly KindInfo[] = [VIRTUAL_MACHINE, VIRTUAL_MACHINE_MIGRATION, IP_POOL];
+
+export function kindInfo(kind: string): KindInfo | undefined {
+  return NEONVM_KINDS.find((k) => k.kind === kind);
+}
+
+/** Labels, annotations and finalizers that form the contract between operator, runner and tools. */
+export const LABEL_VM_NAME = 'vm.neon.tech/name';
+export const LABEL_APP_NAME = 'app.kubernetes.io/name';
+export const ANNOTATION_USAGE = 'vm.neon.tech/usage';
+export const ANNOTATION_RESOURCES = 'vm.neon.tech/resources';
+export const ANNOTATION_OVERCOMMIT = 'vm.neon.tech/overcommit';
+export const ANNOTATION_MULTUS_NETWORKS = 'k8s.v1.cni.cncf.io/networks';
+export const ANNOTATION_DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';
+export const FINALIZER = 'vm.neon.tech/finalizer';
+export const RUNNER_CONTAINER_NAME = 'neonvm-runner';
+/** QEMU migration stream port on the target runner. */
+export const MIGRATION_PORT = 20187;

@@ -1,0 +1,4 @@
+export * from './virtual-machine';
+export * from './migration';
+export { validateAgainstSchema } from './schema-validator';
+export * from './util';
