@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { registerEmergencyCleanup } from '../process';
+import {
+  ClusterAddressing,
+  clusterAddressing,
+  HostNumberAllocator,
+  nodeAddress,
+  ownedByCluster,
+  podAddress,
+  podLinkNames,
+} from './addressing';
+import { acquireSlot, SlotLease } from './cluster-slot';
+import { ip, ipSync, parseLinkNames, parseNetnsList } from './ip-command';
+
+/** A pod's network sandbox: its own namespace (own port space) with one address on the cluster bridge. */
+export interface PodSandbox {
+  netns: string;
+  ip: string;
+  /** Prefix for running a program inside the namespace. */
+  execPrefix: string[];
+}
+
+/**
+ * The network of one local cluster: a bridge, one address per node on it (the node's InternalIP, where
+ * its agent serves the kubelet API), and a network namespace + veth pair per pod. Requires root.
+ */
+export class ClusterNetwork {
+  private readonly allocators = new Map<number, HostNumberAllocator>();
+  private readonly sandboxes = new Map<string, PodSandbox & { nodeIndex: number; hostVeth: string }>();
+  private unregister: () => void = () => undefined;
+
+  private constructor(
+    readonly addressing: ClusterAddressing,
+    private readonly lease: SlotLease,
+  ) {}
+
+  static async create(): Promise<ClusterNetwork> {
+    const lease = acquireSlot();
+    const network = new ClusterNetwork(clusterAddressing(lease.slot), lease);
+    try {
+      // Leftovers of a crashed run in this slot (their PID file owner is dead, or we just took it over).
+      removeOwned(network.addressing);
+      const a = network.addressing;
+      await ip('link', 'add', a.bridge, 'type', 'bridge');
+      await ip('addr', 'add', a.bridgeCidr, 'dev', a.bridge);
+      await ip('link', 'set', a.bridge, 'up');
+      network.unregister = registerEmergencyCleanup(`remove network ${a.prefix}`, () => {
+        removeOwned(a);
+        lease.release();
+      });
+      return network;
+    } catch (err) {
+      removeOwned(network.addressing);
+      lease.release();
+      throw err;
+    }
+  }
+
+  /** Adds node `index`'s address to the bridge and returns it. */
+  async addNode(index: number): Promise<string> {
+    const address = nodeAddress(this.addressing, index);
+    await ip('addr', 'add', `${address}/${this.addressing.prefixLength}`, 'dev', this.addressing.bridge);
+    return address;
+  }
+
+  /** Creates (or returns the existing) sandbox of pod `key` on node `nodeIndex`. */
+  async createSandbox(key: string, nodeIndex: number): Promise<PodSandbox> {
+    const existing = this.sandboxes.get(key);
+    if (existing) return existing;
+    const a = this.addressing;
+    let allocator = this.allocators.get(nodeIndex);
+    if (!allocator) this.allocators.set(nodeIndex, (allocator = new HostNumberAllocator()));
+    const address = podAddress(a, nodeIndex, allocator.allocate(key));
+    const names = podLinkNames(a, randomBytes(4).toString('hex'));
+    try {
+      await ip('netns', 'add', names.netns);
+      await ip('link', 'add', names.hostVeth, 'type', 'veth', 'peer', 'name', names.podVeth);
+      await ip('link', 'set', names.podVeth, 'netns', names.netns);
+      await ip('link', 'set', names.hostVeth, 'master', a.bridge);
+      await ip('link', 'set', names.hostVeth, 'up');
+      await ip('-n', names.netns, 'link', 'set', names.podVeth, 'name', 'eth0');
+      await ip('-n', names.netns, 'addr', 'add', `${address}/${a.prefixLength}`, 'dev', 'eth0');
+      await ip('-n', names.netns, 'link', 'set', 'eth0', 'up');
+      await ip('-n', names.netns, 'link', 'set', 'lo', 'up');
+      await ip('-n', names.netns, 'route', 'add', 'default', 'via', a.gateway);
+    } catch (err) {
+      ipSync('netns', 'del', names.netns);
+      ipSync('link', 'del', names.hostVeth);
+      allocator.release(key);
+      throw err;
+    }
+    const sandbox = {
+      netns: names.netns,
+      ip: address,
+      execPrefix: ['ip', 'netns', 'exec', names.netns],
+      nodeIndex,
+      hostVeth: names.hostVeth,
+    };
+    this.sandboxes.set(key, sandbox);
+    return sandbox;
+  }
+
+  /** Deletes the pod's namespace (its veth pair goes with it) and frees its address. */
+  async deleteSandbox(key: string): Promise<void> {
+    const sandbox = this.sandboxes.get(key);
+    if (!sandbox) return;
+    this.sandboxes.delete(key);
+    this.allocators.get(sandbox.nodeIndex)?.release(key);
+    await ip('netns', 'del', sandbox.netns).catch(() => undefined);
+    await ip('link', 'del', sandbox.hostVeth).catch(() => undefined);
+  }
+
+  /** Removes every namespace and link of this cluster, and frees the slot. */
+  async destroy(): Promise<void> {
+    this.sandboxes.clear();
+    removeOwned(this.addressing);
+    this.unregister();
+    this.lease.release();
+  }
+}
+
+/**
+ * Deletes every namespace and link named with this cluster's prefix. Processes still inside a namespace
+ * are killed first (they would otherwise keep it alive as an unnamed namespace). Synchronous, because it
+ * also runs from exit handlers.
+ */
+function removeOwned(a: ClusterAddressing): void {
+  for (const ns of parseNetnsList(ipSync('netns', 'list')).filter((n) => ownedByCluster(a, n))) {
+    for (const pid of ipSync('netns', 'pids', ns).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    ipSync('netns', 'del', ns);
+  }
+  for (const link of parseLinkNames(ipSync('-j', 'link', 'show')).filter((n) => ownedByCluster(a, n))) {
+    ipSync('link', 'del', link);
+  }
+}
+
+/** Names of every namespace and link on the machine owned by slot `slot` (for leak checks in tests). */
+export function listOwnedNetworkObjects(slot: number): string[] {
+  const a = clusterAddressing(slot);
+  return [...parseNetnsList(ipSync('netns', 'list')), ...parseLinkNames(ipSync('-j', 'link', 'show'))].filter(
+    (n) => ownedByCluster(a, n),
+  );
+}
