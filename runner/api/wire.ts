@@ -1,0 +1,120 @@
+/**
+ * Wire types of the runner HTTP API: the only contract between the operator (or any tool) and a
+ * runner. Upstream-compatible endpoints keep upstream's exact JSON (`VCPUs` key, MilliCPU encoding);
+ * the rest is ours. Every JSON body here is what goes over the wire — no class instances, no bigint.
+ */
+import type { MigrationInfo, MilliCpuWire } from '../../crds';
+
+/** Default runner API port (upstream `spec.runnerPort` default). */
+export const RUNNER_API_PORT = 25183;
+
+/** Paths, one place, so server and client cannot drift apart. */
+export const RUNNER_PATHS = {
+  ready: '/ready',
+  cpuChange: '/cpu_change',
+  cpuCurrent: '/cpu_current',
+  memory: '/memory',
+  status: '/status',
+  migration: '/migration',
+  metrics: '/metrics',
+} as const;
+
+/** Paths served without a bearer token (probes and Prometheus scrapes). */
+export const UNAUTHENTICATED_PATHS: readonly string[] = [RUNNER_PATHS.ready, RUNNER_PATHS.metrics];
+
+/** `POST /cpu_change` body and `GET /cpu_current` response (upstream: key literally `VCPUs`). */
+export interface VCpusBody {
+  VCPUs: MilliCpuWire;
+}
+
+/** `PUT /memory` body: the number of memory slots the guest should have (min..max of the spec). */
+export interface MemorySetRequest {
+  slots: number;
+}
+
+/** `GET /memory` and `PUT /memory` response: what QEMU reports after the change has settled. */
+export interface MemoryState {
+  /** Slots currently present: (base + plugged) / slot size. */
+  slots: number;
+  /** Slots requested (virtio-mem `requested-size`/slot + min); differs from `slots` while settling. */
+  requestedSlots: number;
+  minSlots: number;
+  maxSlots: number;
+  slotSizeBytes: number;
+  /** base + plugged, as QEMU reports it (`query-memory-size-summary`). */
+  sizeBytes: number;
+  /** Boot memory (min slots). */
+  baseBytes: number;
+  /** Memory plugged through virtio-mem. */
+  pluggedBytes: number;
+}
+
+/** QEMU accelerator in use (decided by a real probe, not by the presence of /dev/kvm). */
+export type Accel = 'kvm' | 'tcg';
+/** How the guest is networked: tap+bridge+DHCP in the pod netns, or QEMU user-mode with forwards. */
+export type NetworkMode = 'tap' | 'user';
+/** Migration role of this runner: a normal VM, a migration source, or a target waiting for the stream. */
+export type MigrationRole = 'none' | 'source' | 'target';
+
+/** `GET /status`: everything the operator needs to derive VM status, in one call. */
+export interface RunnerStatus {
+  /** The guest agent answers (the guest has booted); the same condition as `GET /ready`. */
+  guestReady: boolean;
+  /** QEMU's `query-status` status (`running`, `inmigrate`, `postmigrate`, `paused`, ...). */
+  qemuStatus: string;
+  accel: Accel;
+  arch: 'amd64' | 'arm64';
+  networkMode: NetworkMode;
+  cpuScalingMode: 'QmpScaling' | 'SysfsScaling';
+  cpus: {
+    /** Last successfully applied CPU amount (what `/cpu_current` answers). */
+    use: MilliCpuWire;
+    /** vCPUs present in QEMU (`query-cpus-fast`). */
+    plugged: number;
+    /** CPUs the guest has online (from the guest agent; absent when the guest is not up). */
+    online?: number;
+    min: MilliCpuWire;
+    max: MilliCpuWire;
+  };
+  memory: MemoryState;
+  migrationRole: MigrationRole;
+  /** Path of the guest serial console pty inside the pod (`screen <path>`). */
+  consolePty?: string;
+  /** Seconds since the runner started QEMU. */
+  uptimeSeconds: number;
+}
+
+/** `POST /migration` on the source runner. Defaults mirror VirtualMachineMigration's spec defaults. */
+export interface MigrationStartRequest {
+  /** Target pod IP (or host) where the target runner's QEMU listens for the stream. */
+  targetHost: string;
+  /** Defaults to MIGRATION_PORT (20187). */
+  targetPort?: number;
+  /** Bytes per second, Quantity form (`1Gi`) or number. Default `1Gi`. */
+  maxBandwidth?: string | number;
+  /** Enable `postcopy-ram` and switch to post-copy right after starting. Default false. */
+  allowPostCopy?: boolean;
+  /** `auto-converge` capability. Default true. */
+  autoConverge?: boolean;
+  /** Upstream's `inc` (block migration) flag; accepted for compatibility, disks are not streamed. Default true. */
+  incremental?: boolean;
+  /**
+   * vCPUs the target QEMU was started with (its `-vmstatus` cpus, rounded up). Defaults to the CPUs
+   * in use. In QmpScaling mode the source unplugs surplus (guest-offline) vCPUs to match before the
+   * stream starts, because QEMU requires identical devices on both sides.
+   */
+  targetVcpus?: number;
+}
+
+/**
+ * `GET /migration`, `POST /migration` and `DELETE /migration` response: upstream's
+ * VirtualMachineMigration `status.info` shape, so the operator can copy it verbatim. `status` is
+ * QEMU's migration status (`setup`, `active`, `postcopy-active`, `completed`, `failed`, `cancelled`),
+ * or `none` when no migration ever ran on this runner.
+ */
+export type MigrationInfoBody = MigrationInfo;
+
+/** Error body of every non-2xx JSON answer. */
+export interface ErrorBody {
+  error: string;
+}
