@@ -1,0 +1,138 @@
+/**
+ * Cached guest artifacts: `ensureGuestArtifacts({arch})` returns the kernel, initramfs and root disk
+ * for an architecture, building them on first use into
+ * `${NEONVM_CACHE:-~/.cache/neonvm}/guest-<version>-<arch>/`.
+ *
+ * The version is a content hash of everything that goes into the build recipe (generated scripts,
+ * module list, agent sources), so editing the recipe rebuilds and an unchanged recipe never does.
+ * Debian package updates (a new kernel ABI) do not change it: delete the cache dir to pick them up.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { GuestArch, archInfo, hostGuestArch } from './arch';
+import { ARTIFACT_FILES, BuildManifest, ROOT_DISK_SIZE_MIB, buildGuest } from './build';
+import { cacheRoot, ensureCacheDir } from './cache-dir';
+import {
+  initramfsInit,
+  inittab,
+  udhcpcScript,
+  vminit,
+  vmshutdown,
+  vmstart,
+  blkidShim,
+} from './guest-scripts';
+import { GUEST_MODULES } from './kernel-modules';
+
+/** Bump when the build changes in a way the hashed inputs do not show (e.g. build.ts logic). */
+const RECIPE_REVISION = 1;
+
+export interface GuestArtifacts {
+  readonly arch: GuestArch;
+  readonly version: string;
+  readonly dir: string;
+  /** Uncompressed ELF kernel (x86_64) or Image (aarch64), for `-kernel`. */
+  readonly kernel: string;
+  /** gzip'd newc cpio, for `-initrd`. */
+  readonly initramfs: string;
+  /** qcow2 ext4 root disk (read-only base: boot from an overlay, see createOverlay). */
+  readonly rootDisk: string;
+  /** The directory the root disk was made from (for inspection and image merging). */
+  readonly rootfsDir: string;
+  readonly manifest: BuildManifest;
+}
+
+export interface EnsureGuestOptions {
+  readonly arch?: GuestArch;
+  /** Defaults to NEONVM_CACHE or ~/.cache/neonvm. */
+  readonly cacheDir?: string;
+  /** Build progress lines; default: stderr. */
+  readonly progress?: (line: string) => void;
+}
+
+/** Finds runner/guest/agent from this module's location (source tree or compiled lib/). */
+export function findAgentDir(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'runner', 'guest', 'agent');
+    if (existsSync(join(candidate, 'go.mod'))) return candidate;
+    if (dirname(dir) === dir) throw new Error(`runner/guest/agent not found above ${from}`);
+  }
+}
+
+function agentSources(agentDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.go$|^go\.(mod|sum)$/.test(e.name) && !e.name.endsWith('_test.go')) out.push(p);
+    }
+  };
+  walk(agentDir);
+  return out.sort();
+}
+
+/** Content hash of the recipe for arch (12 hex digits). */
+export function guestVersion(arch: GuestArch, agentDir: string = findAgentDir()): string {
+  const a = archInfo(arch);
+  const h = createHash('sha256');
+  const inputs: Record<string, string> = {
+    revision: String(RECIPE_REVISION),
+    arch: JSON.stringify(a),
+    rootDiskMiB: String(ROOT_DISK_SIZE_MIB),
+    modules: JSON.stringify(GUEST_MODULES),
+    initramfsInit: initramfsInit(),
+    inittab: inittab(a),
+    vminit: vminit(),
+    vmstart: vmstart(),
+    vmshutdown: vmshutdown(),
+    udhcpc: udhcpcScript(),
+    blkid: blkidShim(),
+  };
+  for (const [k, v] of Object.entries(inputs)) h.update(`${k}\0${v}\0`);
+  for (const f of agentSources(agentDir))
+    h.update(`${relative(agentDir, f)}\0`)
+      .update(readFileSync(f))
+      .update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+export function guestArtifactsDir(arch: GuestArch, version: string, cacheDir: string = cacheRoot()): string {
+  return join(cacheDir, `guest-${version}-${arch}`);
+}
+
+function artifactsIn(dir: string, arch: GuestArch, version: string): GuestArtifacts {
+  return {
+    arch,
+    version,
+    dir,
+    kernel: join(dir, ARTIFACT_FILES.kernel),
+    initramfs: join(dir, ARTIFACT_FILES.initramfs),
+    rootDisk: join(dir, ARTIFACT_FILES.rootDisk),
+    rootfsDir: join(dir, ARTIFACT_FILES.rootfsDir),
+    manifest: JSON.parse(readFileSync(join(dir, ARTIFACT_FILES.manifest), 'utf8')) as BuildManifest,
+  };
+}
+
+/**
+ * Concurrent callers in one process share one build; separate processes may build twice, and the
+ * first complete rename wins (ensureCacheDir).
+ */
+const inFlight = new Map<string, Promise<GuestArtifacts>>();
+
+export function ensureGuestArtifacts(opts: EnsureGuestOptions = {}): Promise<GuestArtifacts> {
+  const arch = opts.arch ?? hostGuestArch();
+  const agentDir = findAgentDir();
+  const version = guestVersion(arch, agentDir);
+  const dir = guestArtifactsDir(arch, version, opts.cacheDir);
+  let p = inFlight.get(dir);
+  if (!p) {
+    const progress = opts.progress ?? ((line: string) => process.stderr.write(line + '\n'));
+    p = ensureCacheDir(dir, async (tmp) => {
+      await buildGuest({ arch: archInfo(arch), outDir: tmp, agentDir, version, progress });
+    }).then(() => artifactsIn(dir, arch, version));
+    inFlight.set(dir, p);
+    p.catch(() => inFlight.delete(dir));
+  }
+  return p;
+}
