@@ -45,6 +45,10 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     `--etcd-servers=${c.etcdUrl}`,
     `--bind-address=${c.bindAddress}`,
     `--advertise-address=${c.bindAddress}`,
+    // The endpoint reconciler publishes the advertise address as the `kubernetes` Service's endpoint,
+    // and EndpointSlices reject loopback addresses: the API server then refuses to start. Nothing inside
+    // the local cluster needs that Service, so on loopback we switch the reconciler off.
+    ...(isLoopback(c.bindAddress) ? ['--endpoint-reconciler-type=none'] : []),
     `--secure-port=${c.securePort}`,
     `--tls-cert-file=${c.servingCertFile}`,
     `--tls-private-key-file=${c.servingKeyFile}`,
@@ -63,6 +67,10 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     '--kubelet-preferred-address-types=InternalIP',
     '--profiling=false',
   ];
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address === 'localhost';
 }
 
 export interface ComponentConfig {
