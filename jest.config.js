@@ -4,7 +4,7 @@
 // runtime can load them.
 const esmDeps = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
 const transform = {
-  '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', isolatedModules: true }],
+  '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],
 };
 const transformIgnorePatterns = [`/node_modules/(?!(${esmDeps.join('|')})/)`];
 const common = {
@@ -18,7 +18,17 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '/lib/'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/lib/'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '/lib/'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/**/*.int.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/lib/'],
+    },
   ],
 };

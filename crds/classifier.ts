@@ -4,7 +4,7 @@
  * rejected, and why. Feeds `neonvm diff` and the Pulumi preview warning. Uses the same policy table as
  * the update validation, and the validation itself for values that are out of range.
  */
-import { defaultVirtualMachine } from './defaults';
+import { canonicalizeVirtualMachine, defaultVirtualMachine } from './defaults';
 import { policyFor } from './field-policy';
 import { childPath } from './field-error';
 import type { VirtualMachine } from './schema/virtual-machine';
@@ -35,14 +35,26 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function diffPaths(a: unknown, b: unknown, path: string, out: string[]): void {
   if (deepEqual(a, b)) return;
   const policy = policyFor(path);
-  const atomic = policy !== undefined && policy.path === path && policy.kind !== 'restart' && !path.startsWith('metadata.');
+  const atomic =
+    policy !== undefined &&
+    policy.path === path &&
+    policy.kind !== 'restart' &&
+    !path.startsWith('metadata.');
   if (!atomic && isObject(a) && isObject(b)) {
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) diffPaths(a[key], b[key], childPath(path, key), out);
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)]))
+      diffPaths(a[key], b[key], childPath(path, key), out);
     return;
   }
-  if (!atomic && (isObject(a) || isObject(b)) && (a === undefined || b === undefined)) {
-    const obj = (isObject(a) ? a : b) as Record<string, unknown>;
-    for (const key of Object.keys(obj)) diffPaths(isObject(a) ? a[key] : undefined, isObject(b) ? b[key] : undefined, childPath(path, key), out);
+  const one = isObject(a) ? a : isObject(b) ? b : undefined;
+  if (!atomic && one && Object.keys(one).length > 0 && (a === undefined || b === undefined)) {
+    const obj = one;
+    for (const key of Object.keys(obj))
+      diffPaths(
+        isObject(a) ? a[key] : undefined,
+        isObject(b) ? b[key] : undefined,
+        childPath(path, key),
+        out,
+      );
     return;
   }
   out.push(path);
@@ -51,8 +63,9 @@ function diffPaths(a: unknown, b: unknown, path: string, out: string[]): void {
 const RANK: Record<ChangeVerdict, number> = { live: 0, restart: 1, rejected: 2 };
 
 export function classifyVirtualMachineChange(oldVm: VirtualMachine, newVm: VirtualMachine): ChangeReport {
-  const before = defaultVirtualMachine(oldVm);
-  const after = defaultVirtualMachine(newVm);
+  // Compare what the API server would store, so `use: "2"` vs `use: 2` or an explicit default is no change.
+  const before = canonicalizeVirtualMachine(defaultVirtualMachine(oldVm));
+  const after = canonicalizeVirtualMachine(defaultVirtualMachine(newVm));
   const paths: string[] = [];
   diffPaths(before.spec, after.spec, 'spec', paths);
   for (const key of ['labels', 'annotations'] as const) {
@@ -62,14 +75,30 @@ export function classifyVirtualMachineChange(oldVm: VirtualMachine, newVm: Virtu
   const changes = paths.map((path): FieldChange => {
     const b = readPath(before, path);
     const a = readPath(after, path);
-    const error = errors.find((e) => e.path === path || path.startsWith(`${e.path}.`) || e.path.startsWith(`${path}.`));
+    const error = errors.find(
+      (e) => e.path === path || path.startsWith(`${e.path}.`) || e.path.startsWith(`${path}.`),
+    );
     if (error) return { path, verdict: 'rejected', reason: error.message, before: b, after: a };
     const policy = policyFor(path);
-    if (!policy) return { path, verdict: 'restart', reason: 'takes effect when the runner pod is next created', before: b, after: a };
+    if (!policy)
+      return {
+        path,
+        verdict: 'restart',
+        reason: 'takes effect when the runner pod is next created',
+        before: b,
+        after: a,
+      };
     if (policy.kind === 'set-once') {
-      return { path, verdict: 'restart', reason: 'set for the first time; takes effect when the runner pod is next created', before: b, after: a };
+      return {
+        path,
+        verdict: 'restart',
+        reason: 'set for the first time; takes effect when the runner pod is next created',
+        before: b,
+        after: a,
+      };
     }
-    const verdict: ChangeVerdict = policy.kind === 'live' ? 'live' : policy.kind === 'restart' ? 'restart' : 'rejected';
+    const verdict: ChangeVerdict =
+      policy.kind === 'live' ? 'live' : policy.kind === 'restart' ? 'restart' : 'rejected';
     return { path, verdict, reason: policy.reason, before: b, after: a };
   });
   const overall = changes.reduce<ChangeVerdict | 'none'>(

@@ -19,7 +19,8 @@ export function parseManifests(text: string, source = '<input>'): Record<string,
   const docs = parseAllDocuments(text, { prettyErrors: true });
   const out: Record<string, unknown>[] = [];
   docs.forEach((doc, i) => {
-    if (doc.errors.length) throw new ManifestParseError(`${source}: document ${i + 1}: ${doc.errors[0].message}`);
+    if (doc.errors.length)
+      throw new ManifestParseError(`${source}: document ${i + 1}: ${doc.errors[0].message}`);
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
     if (typeof value !== 'object' || Array.isArray(value)) {
@@ -49,7 +50,10 @@ const METADATA_ORDER = [
 /** Canonical form of any object: NeonVM kinds get Go field order and canonical encodings. */
 export function canonicalObject<T>(obj: T): T {
   const o = obj as Record<string, unknown>;
-  const info = typeof o.kind === 'string' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('vm.neon.tech/') ? kindInfo(o.kind) : undefined;
+  const info =
+    typeof o.kind === 'string' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('vm.neon.tech/')
+      ? kindInfo(o.kind)
+      : undefined;
   if (!info) return obj;
   const schema = kindJsonSchema(info);
   const ordered = orderKeys(schema, canonicalizeEncodings(schema, o)) as Record<string, unknown>;
@@ -63,10 +67,16 @@ export function canonicalObject<T>(obj: T): T {
   return ordered as T;
 }
 
-/** YAML of one or more objects, canonical, `---`-separated. */
+/**
+ * YAML of one or more objects, canonical, `---`-separated. Scalars are quoted by YAML 1.1 rules (as
+ * kubectl's go-yaml does), so strings such as timestamps, `"True"` or `"yes"` stay strings for every
+ * reader.
+ */
 export function serializeManifests(objects: readonly unknown[]): string {
-  return objects.map((o) => stringify(canonicalObject(o), { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+  return objects.map((o) => stringify(canonicalObject(o), YAML_OPTIONS)).join('---\n');
 }
+
+const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' } as const;
 
 export function isNeonVmObject(obj: Record<string, unknown>): boolean {
   return obj.apiVersion === 'vm.neon.tech/v1' && NEONVM_KINDS.some((k) => k.kind === obj.kind);

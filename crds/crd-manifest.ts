@@ -4,7 +4,15 @@
  * writes them to `crds/generated/`; a test fails when the committed files are stale.
  */
 import { stringify } from 'yaml';
-import { GROUP, IP_POOL, NEONVM_KINDS, VERSION, VIRTUAL_MACHINE, VIRTUAL_MACHINE_MIGRATION, type KindInfo } from './kinds';
+import {
+  GROUP,
+  IP_POOL,
+  NEONVM_KINDS,
+  VERSION,
+  VIRTUAL_MACHINE,
+  VIRTUAL_MACHINE_MIGRATION,
+  type KindInfo,
+} from './kinds';
 import { kindJsonSchema } from './defaults';
 import type { JsonSchema } from './schema-walk';
 

@@ -37,7 +37,10 @@ export function pointerToPath(pointer: string): string {
 /** One line per error, in the style of the API server's messages. */
 export function formatFieldErrors(errors: readonly FieldError[]): string {
   return errors
-    .map((e) => `${e.path || '<root>'}: ${e.message}${e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)})`} [${e.rule}]`)
+    .map(
+      (e) =>
+        `${e.path || '<root>'}: ${e.message}${e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)})`} [${e.rule}]`,
+    )
     .join('\n');
 }
 

@@ -21,9 +21,16 @@ export interface FieldPolicy {
   readonly reason: string;
 }
 
-const immutable = (path: string, reason = 'fixed when the VM is created'): FieldPolicy => ({ path, kind: 'immutable', reason });
+const immutable = (path: string, reason = 'fixed when the VM is created'): FieldPolicy => ({
+  path,
+  kind: 'immutable',
+  reason,
+});
 const live = (path: string, reason: string): FieldPolicy => ({ path, kind: 'live', reason });
-const restart = (path: string, reason = 'shapes the runner pod; takes effect when the runner pod is next created'): FieldPolicy => ({
+const restart = (
+  path: string,
+  reason = 'shapes the runner pod; takes effect when the runner pod is next created',
+): FieldPolicy => ({
   path,
   kind: 'restart',
   reason,
@@ -49,7 +56,10 @@ export const VIRTUAL_MACHINE_FIELD_POLICIES: readonly FieldPolicy[] = [
   immutable('spec.initScript'),
   immutable('spec.enableNetworkMonitoring'),
   // FIX: upstream lets memorySlotSize change, which breaks the running virtio-mem device's arithmetic.
-  immutable('spec.guest.memorySlotSize', 'the virtio-mem block arithmetic of the running guest depends on it'),
+  immutable(
+    'spec.guest.memorySlotSize',
+    'the virtio-mem block arithmetic of the running guest depends on it',
+  ),
   { path: 'spec.cpuScalingMode', kind: 'set-once', reason: 'may only be set once' },
   { path: 'spec.targetArchitecture', kind: 'set-once', reason: 'may only be set once' },
   live('spec.guest.cpus.use', 'CPU hot-plug into the running guest'),
@@ -66,7 +76,10 @@ export const VIRTUAL_MACHINE_FIELD_POLICIES: readonly FieldPolicy[] = [
   restart('spec'),
 ];
 
-export function policyFor(path: string, table: readonly FieldPolicy[] = VIRTUAL_MACHINE_FIELD_POLICIES): FieldPolicy | undefined {
+export function policyFor(
+  path: string,
+  table: readonly FieldPolicy[] = VIRTUAL_MACHINE_FIELD_POLICIES,
+): FieldPolicy | undefined {
   let best: FieldPolicy | undefined;
   for (const p of table) {
     const covers = path === p.path || path.startsWith(`${p.path}.`) || path.startsWith(`${p.path}[`);

@@ -15,3 +15,4 @@ export * from './crd-manifest';
 export * from './codec';
 export * from './encoding';
 export * from './validate-object';
+export * from './structural';

@@ -29,7 +29,10 @@ export function parseMilliCpu(input: unknown): number {
   try {
     milli = quantityMilliValue(parseQuantity(input));
   } catch {
-    throw new MilliCpuError(input, `'${String(input)}' is not a valid CPU quantity (e.g. 1, 0.25, "1.5", "250m")`);
+    throw new MilliCpuError(
+      input,
+      `'${String(input)}' is not a valid CPU quantity (e.g. 1, 0.25, "1.5", "250m")`,
+    );
   }
   if (milli < 0n) throw new MilliCpuError(input, 'must not be negative');
   if (milli > 0xffff_ffffn) throw new MilliCpuError(input, 'is too large');
@@ -38,7 +41,8 @@ export function parseMilliCpu(input: unknown): number {
 
 /** Encodes milli-CPUs the way upstream serialises them. */
 export function formatMilliCpu(milli: number): MilliCpuWire {
-  if (!Number.isSafeInteger(milli) || milli < 0) throw new MilliCpuError(milli, 'must be a non-negative integer');
+  if (!Number.isSafeInteger(milli) || milli < 0)
+    throw new MilliCpuError(milli, 'must be a non-negative integer');
   return milli % 1000 === 0 ? milli / 1000 : `${milli}m`;
 }
 

@@ -94,9 +94,12 @@ export function orderKeys(schema: JsonSchema | undefined, value: Json): Json {
   const out: Record<string, unknown> = {};
   const props = schema?.properties;
   if (props) {
-    for (const key of Object.keys(props)) if (value[key] !== undefined) out[key] = orderKeys(props[key], value[key]);
+    for (const key of Object.keys(props))
+      if (value[key] !== undefined) out[key] = orderKeys(props[key], value[key]);
   }
-  const valueSchema = isPlainObject(schema?.additionalProperties) ? (schema?.additionalProperties as JsonSchema) : undefined;
+  const valueSchema = isPlainObject(schema?.additionalProperties)
+    ? (schema?.additionalProperties as JsonSchema)
+    : undefined;
   for (const [key, v] of Object.entries(value)) {
     if (!(key in out) && v !== undefined) out[key] = orderKeys(props ? undefined : valueSchema, v);
   }

@@ -7,7 +7,8 @@ import { API_VERSION } from './kinds';
 export function validateObject(obj: unknown): FieldError[] {
   if (typeof obj !== 'object' || obj === null) return [fieldError('', 'type', 'must be an object')];
   const o = obj as Record<string, unknown>;
-  if (o.apiVersion !== API_VERSION) return [fieldError('apiVersion', 'enum', `must be "${API_VERSION}"`, o.apiVersion)];
+  if (o.apiVersion !== API_VERSION)
+    return [fieldError('apiVersion', 'enum', `must be "${API_VERSION}"`, o.apiVersion)];
   switch (o.kind) {
     case 'VirtualMachine':
       return validateVirtualMachine(o);
@@ -16,6 +17,13 @@ export function validateObject(obj: unknown): FieldError[] {
     case 'IPPool':
       return validateIpPool(o);
     default:
-      return [fieldError('kind', 'enum', 'must be one of: "VirtualMachine", "VirtualMachineMigration", "IPPool"', o.kind)];
+      return [
+        fieldError(
+          'kind',
+          'enum',
+          'must be one of: "VirtualMachine", "VirtualMachineMigration", "IPPool"',
+          o.kind,
+        ),
+      ];
   }
 }

@@ -13,7 +13,8 @@ const VERDICT_TEXT = { live: 'LIVE   ', restart: 'RESTART', rejected: 'REJECT ' 
 export function formatChangeReport(report: ChangeReport): string {
   if (report.overall === 'none') return 'no changes';
   const lines = report.changes.map(
-    (c) => `${VERDICT_TEXT[c.verdict]} ${c.path}: ${JSON.stringify(c.before) ?? '<unset>'} -> ${JSON.stringify(c.after) ?? '<unset>'} (${c.reason})`,
+    (c) =>
+      `${VERDICT_TEXT[c.verdict]} ${c.path}: ${JSON.stringify(c.before) ?? '<unset>'} -> ${JSON.stringify(c.after) ?? '<unset>'} (${c.reason})`,
   );
   lines.push(`overall: ${report.overall}`);
   return lines.join('\n');
@@ -22,7 +23,9 @@ export function formatChangeReport(report: ChangeReport): string {
 export function registerDiff(program: Command): void {
   program
     .command('diff')
-    .description('say, per changed field, whether an edit to a VM applies live, needs a restart, or is rejected')
+    .description(
+      'say, per changed field, whether an edit to a VM applies live, needs a restart, or is rejected',
+    )
     .argument('<old>', 'the current VirtualMachine (file)')
     .argument('<new>', 'the edited VirtualMachine (file)')
     .option('--json', 'print the report as JSON')

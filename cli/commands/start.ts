@@ -25,7 +25,8 @@ export interface StartOptions {
 function rendered(o: Record<string, unknown>): unknown {
   if (!isNeonVmObject(o)) return o;
   if (o.kind === 'VirtualMachine') return defaultVirtualMachine(o as unknown as VirtualMachine);
-  if (o.kind === 'VirtualMachineMigration') return defaultVirtualMachineMigration(o as unknown as VirtualMachineMigration);
+  if (o.kind === 'VirtualMachineMigration')
+    return defaultVirtualMachineMigration(o as unknown as VirtualMachineMigration);
   return o;
 }
 
@@ -39,7 +40,9 @@ export function runStart(opts: StartOptions): number {
   const { checked, failures } = validateFiles([opts.examples]);
   for (const c of checked) {
     const bad = failures.find((f) => f.source === c);
-    console.log(`  ${bad ? 'FAIL' : 'ok  '} ${c.file}: ${describeObject(c.object)}${isNeonVmObject(c.object) ? '' : ' (not a NeonVM kind: passed through)'}`);
+    console.log(
+      `  ${bad ? 'FAIL' : 'ok  '} ${c.file}: ${describeObject(c.object)}${isNeonVmObject(c.object) ? '' : ' (not a NeonVM kind: passed through)'}`,
+    );
     if (bad) console.log(bad.message.replace(/^/gm, '       '));
   }
   if (failures.length) {

@@ -29,9 +29,12 @@ export function registerValidate(program: Command): void {
     .argument('<paths...>', 'files or directories')
     .action((paths: string[]) => {
       const { checked, failures } = validateFiles(paths);
-      for (const f of failures) console.error(`${f.source.file}: ${describeObject(f.source.object)}:\n${f.message}`);
+      for (const f of failures)
+        console.error(`${f.source.file}: ${describeObject(f.source.object)}:\n${f.message}`);
       const neonvm = checked.filter((c) => isNeonVmObject(c.object)).length;
-      console.log(`${neonvm} NeonVM object(s) checked in ${new Set(checked.map((c) => c.file)).size} file(s), ${failures.length} invalid`);
+      console.log(
+        `${neonvm} NeonVM object(s) checked in ${new Set(checked.map((c) => c.file)).size} file(s), ${failures.length} invalid`,
+      );
       if (failures.length) process.exitCode = 1;
     });
 }

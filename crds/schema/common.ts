@@ -51,7 +51,10 @@ export function Embedded<T>(description: string): TUnsafe<T> {
 }
 
 /** A string enum in the structural form (`type: string` + `enum`), not TypeBox's anyOf of literals. */
-export function StringEnum<T extends readonly string[]>(values: T, options: SchemaOptions = {}): TUnsafe<T[number]> {
+export function StringEnum<T extends readonly string[]>(
+  values: T,
+  options: SchemaOptions = {},
+): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
@@ -60,7 +63,10 @@ export const Int64 = (options: SchemaOptions = {}) => Type.Integer({ format: 'in
 export const Port = (options: SchemaOptions = {}) => Int32({ minimum: 1, maximum: 65535, ...options });
 
 /** A map with string keys; `additionalProperties` (not TypeBox's patternProperties) keeps it structural. */
-export function MapOf<T extends TSchema>(value: T, options: SchemaOptions = {}): TUnsafe<Record<string, Static<T>>> {
+export function MapOf<T extends TSchema>(
+  value: T,
+  options: SchemaOptions = {},
+): TUnsafe<Record<string, Static<T>>> {
   return Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value, ...options });
 }
 
@@ -69,11 +75,19 @@ export const StringMap = (options: SchemaOptions = {}) => MapOf(Type.String(), o
 /** `metav1.Condition`, as the Go type declares it. */
 export const Condition = Type.Object(
   {
-    type: Type.String({ maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' }),
+    type: Type.String({
+      maxLength: 316,
+      pattern:
+        '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    }),
     status: StringEnum(['True', 'False', 'Unknown'] as const),
     observedGeneration: Type.Optional(Int64({ minimum: 0 })),
     lastTransitionTime: Type.String({ format: 'date-time' }),
-    reason: Type.String({ maxLength: 1024, minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' }),
+    reason: Type.String({
+      maxLength: 1024,
+      minLength: 1,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    }),
     message: Type.String({ maxLength: 32768 }),
   },
   { description: 'Condition contains details for one aspect of the current state of this API Resource.' },

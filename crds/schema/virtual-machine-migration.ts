@@ -1,7 +1,16 @@
 /** VirtualMachineMigration (vm.neon.tech/v1), as upstream declares it. */
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1NodeAffinity } from '@kubernetes/client-node';
-import { Conditions, Embedded, Int32, Int64, QuantitySchema, StringEnum, StringMap, TypeMeta } from './common';
+import {
+  Conditions,
+  Embedded,
+  Int32,
+  Int64,
+  QuantitySchema,
+  StringEnum,
+  StringMap,
+  TypeMeta,
+} from './common';
 
 export const MIGRATION_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
 
@@ -9,10 +18,16 @@ export const VirtualMachineMigrationSpecSchema = Type.Object(
   {
     vmName: Type.String({ minLength: 1, description: 'VirtualMachine to migrate (same namespace).' }),
     nodeSelector: Type.Optional(StringMap({ description: 'Constrains the target node.' })),
-    nodeAffinity: Type.Optional(Embedded<V1NodeAffinity>('Constrains the target node (core/v1 NodeAffinity).')),
+    nodeAffinity: Type.Optional(
+      Embedded<V1NodeAffinity>('Constrains the target node (core/v1 NodeAffinity).'),
+    ),
     preventMigrationToSameHost: Type.Optional(Type.Boolean({ default: true })),
     completionTimeout: Type.Optional(
-      Int32({ default: 3600, minimum: 1, description: 'Seconds before an unfinished migration is cancelled.' }),
+      Int32({
+        default: 3600,
+        minimum: 1,
+        description: 'Seconds before an unfinished migration is cancelled.',
+      }),
     ),
     incremental: Type.Optional(Type.Boolean({ default: true })),
     allowPostCopy: Type.Optional(Type.Boolean({ default: false })),
@@ -23,7 +38,9 @@ export const VirtualMachineMigrationSpecSchema = Type.Object(
 );
 
 export const MigrationInfoSchema = Type.Object({
-  status: Type.Optional(Type.String({ description: 'QEMU migration status (active, completed, failed, ...).' })),
+  status: Type.Optional(
+    Type.String({ description: 'QEMU migration status (active, completed, failed, ...).' }),
+  ),
   totalTimeMs: Type.Optional(Int64()),
   setupTimeMs: Type.Optional(Int64()),
   downtimeMs: Type.Optional(Int64()),
@@ -44,9 +61,7 @@ export const MigrationInfoSchema = Type.Object({
 
 export const VirtualMachineMigrationStatusSchema = Type.Object({
   conditions: Type.Optional(Conditions),
-  phase: Type.Optional(
-    StringEnum(['', ...MIGRATION_PHASES] as const),
-  ),
+  phase: Type.Optional(StringEnum(['', ...MIGRATION_PHASES] as const)),
   sourcePodName: Type.Optional(Type.String()),
   targetPodName: Type.Optional(Type.String()),
   sourcePodIP: Type.Optional(Type.String()),

@@ -28,8 +28,15 @@ import {
 export const CPU_SCALING_MODES = ['QmpScaling', 'SysfsScaling'] as const;
 export const TARGET_ARCHITECTURES = ['amd64', 'arm64'] as const;
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
-export const VM_PHASES = ['Pending', 'Running', 'Scaling', 'PreMigrating', 'Migrating', 'Succeeded', 'Failed'] as const;
-
+export const VM_PHASES = [
+  'Pending',
+  'Running',
+  'Scaling',
+  'PreMigrating',
+  'Migrating',
+  'Succeeded',
+  'Failed',
+] as const;
 
 export const CpusSchema = Type.Object(
   {
@@ -54,7 +61,10 @@ export const MemorySlotsSchema = Type.Object(
 
 export const RootDiskSchema = Type.Object(
   {
-    image: Type.String({ minLength: 1, description: 'Image holding /disk.qcow2 (built by `neonvm image build`).' }),
+    image: Type.String({
+      minLength: 1,
+      description: 'Image holding /disk.qcow2 (built by `neonvm image build`).',
+    }),
     size: Type.Optional(QuantitySchema({ description: 'Grow the root disk to this size (never shrinks).' })),
     imagePullPolicy: Type.Optional(
       StringEnum(['Always', 'Never', 'IfNotPresent'] as const, { default: 'IfNotPresent' }),
@@ -82,17 +92,27 @@ export const GuestSettingsSchema = Type.Object({
 
 export const GuestSchema = Type.Object(
   {
-    kernelImage: Type.Optional(Type.String({ description: 'Image holding /vmlinuz to boot instead of the runner default.' })),
-    memhpAutoMovableRatio: Type.Optional(Type.String({ description: 'Kernel memory_hotplug.auto_movable_ratio.' })),
-    appendKernelCmdline: Type.Optional(Type.String({ description: 'Appended to the guest kernel command line.' })),
+    kernelImage: Type.Optional(
+      Type.String({ description: 'Image holding /vmlinuz to boot instead of the runner default.' }),
+    ),
+    memhpAutoMovableRatio: Type.Optional(
+      Type.String({ description: 'Kernel memory_hotplug.auto_movable_ratio.' }),
+    ),
+    appendKernelCmdline: Type.Optional(
+      Type.String({ description: 'Appended to the guest kernel command line.' }),
+    ),
     cpus: Type.Optional(CpusSchema),
-    memorySlotSize: Type.Optional(QuantitySchema({ default: '1Gi', description: 'Size of one memory slot; a multiple of 8Mi.' })),
+    memorySlotSize: Type.Optional(
+      QuantitySchema({ default: '1Gi', description: 'Size of one memory slot; a multiple of 8Mi.' }),
+    ),
     memorySlots: Type.Optional(MemorySlotsSchema),
     rootDisk: RootDiskSchema,
     command: Type.Optional(Type.Array(Type.String(), { description: 'Replaces the image ENTRYPOINT.' })),
     args: Type.Optional(Type.Array(Type.String(), { description: 'Replaces the image CMD.' })),
     env: Type.Optional(Type.Array(EnvVarSchema, { description: 'Environment of the guest command.' })),
-    ports: Type.Optional(Type.Array(GuestPortSchema, { description: 'Ports forwarded from the pod to the guest.' })),
+    ports: Type.Optional(
+      Type.Array(GuestPortSchema, { description: 'Ports forwarded from the pod to the guest.' }),
+    ),
     settings: Type.Optional(GuestSettingsSchema),
   },
   { description: 'The guest: CPUs, memory, root disk and workload.' },
@@ -129,7 +149,9 @@ export const DiskSchema = Type.Object({
   name: Type.String({ description: 'Disk name: a DNS label of at most 32 characters.' }),
   mountPath: Type.String({ description: 'Absolute path inside the guest.' }),
   readOnly: Type.Optional(Type.Boolean({ default: false })),
-  watch: Type.Optional(Type.Boolean({ default: false, description: 'Sync live changes of a configMap/secret.' })),
+  watch: Type.Optional(
+    Type.Boolean({ default: false, description: 'Sync live changes of a configMap/secret.' }),
+  ),
   emptyDisk: Type.Optional(EmptyDiskSchema),
   configMap: Type.Optional(ConfigMapVolumeSourceSchema),
   secret: Type.Optional(SecretVolumeSourceSchema),
@@ -139,7 +161,9 @@ export const DiskSchema = Type.Object({
 export const ExtraNetworkSchema = Type.Object({
   enable: Type.Boolean({ default: false }),
   interface: Type.Optional(Type.String({ default: 'net1', description: 'Multus interface inside the pod.' })),
-  multusNetwork: Type.Optional(Type.String({ description: 'NetworkAttachmentDefinition as namespace/name.' })),
+  multusNetwork: Type.Optional(
+    Type.String({ description: 'NetworkAttachmentDefinition as namespace/name.' }),
+  ),
 });
 
 export const TlsProvisioningSchema = Type.Object({
@@ -147,7 +171,9 @@ export const TlsProvisioningSchema = Type.Object({
   expireAfter: Type.Optional(Type.String({ description: 'Certificate duration (e.g. 2160h).' })),
   renewBefore: Type.Optional(Type.String({ description: 'Renew this long before expiry.' })),
   serverName: Type.Optional(Type.String({ description: 'Common name and DNS SAN.' })),
-  mountPath: Type.Optional(Type.String({ default: '/var/tls', description: 'Guest directory for tls.key/tls.crt.' })),
+  mountPath: Type.Optional(
+    Type.String({ default: '/var/tls', description: 'Guest directory for tls.key/tls.crt.' }),
+  ),
 });
 
 export const OvercommitSchema = Type.Object({
@@ -166,7 +192,9 @@ export const RevisionWithTimeSchema = Type.Object({
 
 export const VirtualMachineSpecSchema = Type.Object(
   {
-    qmp: Type.Optional(Port({ default: 20183, description: 'QMP port (kept for compatibility; QMP stays inside the pod).' })),
+    qmp: Type.Optional(
+      Port({ default: 20183, description: 'QMP port (kept for compatibility; QMP stays inside the pod).' }),
+    ),
     qmpManual: Type.Optional(Port({ default: 20184 })),
     runnerPort: Type.Optional(Port({ default: 25183, description: 'Runner HTTP API port.' })),
     terminationGracePeriodSeconds: Type.Optional(Int64({ default: 5, minimum: 0 })),
@@ -177,21 +205,33 @@ export const VirtualMachineSpecSchema = Type.Object(
     serviceAccountName: Type.Optional(Type.String()),
     podResources: Type.Optional(Embedded<V1ResourceRequirements>('Runner container resources (immutable).')),
     restartPolicy: Type.Optional(StringEnum(RESTART_POLICIES, { default: 'Always' })),
-    imagePullSecrets: Type.Optional(Type.Array(Embedded<V1LocalObjectReference>('core/v1 LocalObjectReference.'))),
-    targetArchitecture: Type.Optional(StringEnum(TARGET_ARCHITECTURES, { description: 'Node architecture; may only be set once.' })),
+    imagePullSecrets: Type.Optional(
+      Type.Array(Embedded<V1LocalObjectReference>('core/v1 LocalObjectReference.')),
+    ),
+    targetArchitecture: Type.Optional(
+      StringEnum(TARGET_ARCHITECTURES, { description: 'Node architecture; may only be set once.' }),
+    ),
     guest: GuestSchema,
     extraInitContainers: Type.Optional(Type.Array(Embedded<V1Container>('core/v1 Container.'))),
-    initScript: Type.Optional(Type.String({ description: 'Shell script run by the runner before QEMU (immutable).' })),
+    initScript: Type.Optional(
+      Type.String({ description: 'Shell script run by the runner before QEMU (immutable).' }),
+    ),
     disks: Type.Optional(Type.Array(DiskSchema, { description: 'Extra disks (immutable).' })),
     extraNetwork: Type.Optional(ExtraNetworkSchema),
     service_links: Type.Optional(Type.Boolean({ description: 'Sets the runner pod enableServiceLinks.' })),
-    enableAcceleration: Type.Optional(Type.Boolean({ default: true, description: 'Use KVM when it works (immutable).' })),
+    enableAcceleration: Type.Optional(
+      Type.Boolean({ default: true, description: 'Use KVM when it works (immutable).' }),
+    ),
     runnerImage: Type.Optional(Type.String()),
-    enableSSH: Type.Optional(Type.Boolean({ default: true, description: 'Generate an SSH key secret (immutable).' })),
+    enableSSH: Type.Optional(
+      Type.Boolean({ default: true, description: 'Generate an SSH key secret (immutable).' }),
+    ),
     tls: Type.Optional(TlsProvisioningSchema),
     overcommit: Type.Optional(OvercommitSchema),
     targetRevision: Type.Optional(RevisionWithTimeSchema),
-    cpuScalingMode: Type.Optional(StringEnum(CPU_SCALING_MODES, { description: 'How CPUs are scaled; may only be set once.' })),
+    cpuScalingMode: Type.Optional(
+      StringEnum(CPU_SCALING_MODES, { description: 'How CPUs are scaled; may only be set once.' }),
+    ),
     enableNetworkMonitoring: Type.Optional(Type.Boolean({ default: false })),
   },
   { description: 'VirtualMachineSpec defines the desired state of a VirtualMachine.' },

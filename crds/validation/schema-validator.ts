@@ -7,14 +7,28 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KindInfo } from '../kinds';
 import { kindJsonSchema } from '../defaults';
 import { fieldError, pointerToPath, childPath, type FieldError } from '../field-error';
-import { X_PRESERVE_UNKNOWN, X_EMBEDDED_RESOURCE, X_INT_OR_STRING, X_LIST_MAP_KEYS, X_LIST_TYPE, X_MAP_TYPE } from '../schema/common';
+import {
+  X_PRESERVE_UNKNOWN,
+  X_EMBEDDED_RESOURCE,
+  X_INT_OR_STRING,
+  X_LIST_MAP_KEYS,
+  X_LIST_TYPE,
+  X_MAP_TYPE,
+} from '../schema/common';
 import type { JsonSchema } from '../schema-walk';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 function createAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
-  for (const keyword of [X_PRESERVE_UNKNOWN, X_EMBEDDED_RESOURCE, X_INT_OR_STRING, X_LIST_MAP_KEYS, X_LIST_TYPE, X_MAP_TYPE]) {
+  for (const keyword of [
+    X_PRESERVE_UNKNOWN,
+    X_EMBEDDED_RESOURCE,
+    X_INT_OR_STRING,
+    X_LIST_MAP_KEYS,
+    X_LIST_TYPE,
+    X_MAP_TYPE,
+  ]) {
     ajv.addKeyword({ keyword, schemaType: ['boolean', 'string', 'array'] });
   }
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -2147483648 && n <= 2147483647 });
@@ -27,8 +41,11 @@ function createAjv(): Ajv {
 function strictCopy(schema: JsonSchema): JsonSchema {
   const out: JsonSchema = { ...schema };
   if (schema.properties) {
-    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, strictCopy(v)]));
-    if (schema[X_PRESERVE_UNKNOWN] !== true && schema.additionalProperties === undefined) out.additionalProperties = false;
+    out.properties = Object.fromEntries(
+      Object.entries(schema.properties).map(([k, v]) => [k, strictCopy(v)]),
+    );
+    if (schema[X_PRESERVE_UNKNOWN] !== true && schema.additionalProperties === undefined)
+      out.additionalProperties = false;
   }
   if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
     out.additionalProperties = strictCopy(schema.additionalProperties);
@@ -61,25 +78,49 @@ function toFieldError(e: ErrorObject): FieldError | undefined {
     case 'required':
       return fieldError(childPath(path, String(e.params.missingProperty)), 'required', 'Required value');
     case 'additionalProperties':
-      return fieldError(childPath(path, String(e.params.additionalProperty)), 'unknown-field', `unknown field "${String(e.params.additionalProperty)}"`);
+      return fieldError(
+        childPath(path, String(e.params.additionalProperty)),
+        'unknown-field',
+        `unknown field "${String(e.params.additionalProperty)}"`,
+      );
     case 'anyOf':
       return fieldError(path, 'type', 'must be an integer or a quantity string', e.data);
     case 'type':
       return fieldError(path, 'type', `must be of type ${describeType(e.params.type)}`, e.data);
     case 'enum':
-      return fieldError(path, 'enum', `must be one of: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, e.data);
+      return fieldError(
+        path,
+        'enum',
+        `must be one of: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        e.data,
+      );
     case 'pattern':
-      return fieldError(path, 'pattern', `must match the regular expression '${String(e.params.pattern)}'`, e.data);
+      return fieldError(
+        path,
+        'pattern',
+        `must match the regular expression '${String(e.params.pattern)}'`,
+        e.data,
+      );
     case 'format':
       return fieldError(path, 'format', `must be a valid ${String(e.params.format)}`, e.data);
     case 'minimum':
-      return fieldError(path, 'minimum', `must be greater than or equal to ${String(e.params.limit)}`, e.data);
+      return fieldError(
+        path,
+        'minimum',
+        `must be greater than or equal to ${String(e.params.limit)}`,
+        e.data,
+      );
     case 'maximum':
       return fieldError(path, 'maximum', `must be less than or equal to ${String(e.params.limit)}`, e.data);
     case 'minLength':
       return fieldError(path, 'min-length', `must be at least ${String(e.params.limit)} chars long`, e.data);
     case 'maxLength':
-      return fieldError(path, 'max-length', `may not be more than ${String(e.params.limit)} chars long`, e.data);
+      return fieldError(
+        path,
+        'max-length',
+        `may not be more than ${String(e.params.limit)} chars long`,
+        e.data,
+      );
     default:
       return fieldError(path, e.keyword, e.message ?? 'is invalid', e.data);
   }
@@ -104,5 +145,7 @@ export function validateAgainstSchema(info: KindInfo, obj: unknown): FieldError[
 
 /** Whether a path (or one of its parents) already has a schema error: semantic rules then stay quiet. */
 export function hasErrorAt(errors: readonly FieldError[], path: string): boolean {
-  return errors.some((e) => e.path === path || path.startsWith(`${e.path}.`) || path.startsWith(`${e.path}[`));
+  return errors.some(
+    (e) => e.path === path || path.startsWith(`${e.path}.`) || path.startsWith(`${e.path}[`),
+  );
 }

@@ -4,7 +4,7 @@
  * (§2.2/§2.3 of the reference) plus the holes it leaves open, closed here (marked FIX).
  */
 import { VIRTUAL_MACHINE } from '../kinds';
-import { defaultVirtualMachine } from '../defaults';
+import { canonicalizeVirtualMachine, defaultVirtualMachine } from '../defaults';
 import { fieldError, type FieldError } from '../field-error';
 import { parseMilliCpu } from '../millicpu';
 import { parseQuantity, quantityValue, isQuantity } from '../quantity';
@@ -51,7 +51,12 @@ function checkName(vm: VirtualMachine, errors: FieldError[]): void {
   if (name === undefined) return; // generateName is resolved by the API server
   if (!isDns1123Subdomain(name) || name.length > MAX_VM_NAME_LENGTH) {
     errors.push(
-      fieldError('metadata.name', 'vm-name', `must be a lowercase RFC 1123 subdomain of at most ${MAX_VM_NAME_LENGTH} characters (it names and labels the runner pod)`, name),
+      fieldError(
+        'metadata.name',
+        'vm-name',
+        `must be a lowercase RFC 1123 subdomain of at most ${MAX_VM_NAME_LENGTH} characters (it names and labels the runner pod)`,
+        name,
+      ),
     );
   }
 }
@@ -59,23 +64,57 @@ function checkName(vm: VirtualMachine, errors: FieldError[]): void {
 function checkCpus(vm: VirtualMachine, schemaErrors: FieldError[], errors: FieldError[]): void {
   const cpus = vm.spec.guest.cpus;
   if (!cpus || hasErrorAt(schemaErrors, 'spec.guest.cpus')) return;
-  const values: Record<'min' | 'max' | 'use', number | undefined> = { min: undefined, max: undefined, use: undefined };
+  const values: Record<'min' | 'max' | 'use', number | undefined> = {
+    min: undefined,
+    max: undefined,
+    use: undefined,
+  };
   for (const key of ['min', 'max', 'use'] as const) {
     const v = milli(cpus[key]);
-    if (v === undefined) errors.push(fieldError(`spec.guest.cpus.${key}`, 'quantity', 'must be a CPU amount such as 1, 0.25, "1.5" or "250m"', cpus[key]));
+    if (v === undefined)
+      errors.push(
+        fieldError(
+          `spec.guest.cpus.${key}`,
+          'quantity',
+          'must be a CPU amount such as 1, 0.25, "1.5" or "250m"',
+          cpus[key],
+        ),
+      );
     values[key] = v;
   }
   const { min, max, use } = values;
   // FIX: upstream accepts min = 0 (an all-zero VM passes its webhook and cannot boot).
-  if (min !== undefined && min < 1) errors.push(fieldError('spec.guest.cpus.min', 'positive', 'must be greater than 0', cpus.min));
+  if (min !== undefined && min < 1)
+    errors.push(fieldError('spec.guest.cpus.min', 'positive', 'must be greater than 0', cpus.min));
   if (min !== undefined && max !== undefined && min > max) {
-    errors.push(fieldError('spec.guest.cpus.max', 'min-le-max', `must be greater than or equal to .spec.guest.cpus.min (${cpus.min})`, cpus.max));
+    errors.push(
+      fieldError(
+        'spec.guest.cpus.max',
+        'min-le-max',
+        `must be greater than or equal to .spec.guest.cpus.min (${cpus.min})`,
+        cpus.max,
+      ),
+    );
   }
   if (use !== undefined && min !== undefined && use < min) {
-    errors.push(fieldError('spec.guest.cpus.use', 'use-within-range', `should be greater than or equal to the .spec.guest.cpus.min (${cpus.min})`, cpus.use));
+    errors.push(
+      fieldError(
+        'spec.guest.cpus.use',
+        'use-within-range',
+        `should be greater than or equal to the .spec.guest.cpus.min (${cpus.min})`,
+        cpus.use,
+      ),
+    );
   }
   if (use !== undefined && max !== undefined && use > max) {
-    errors.push(fieldError('spec.guest.cpus.use', 'use-within-range', `should be less than or equal to the .spec.guest.cpus.max (${cpus.max})`, cpus.use));
+    errors.push(
+      fieldError(
+        'spec.guest.cpus.use',
+        'use-within-range',
+        `should be less than or equal to the .spec.guest.cpus.max (${cpus.max})`,
+        cpus.use,
+      ),
+    );
   }
 }
 
@@ -84,28 +123,69 @@ function checkMemory(vm: VirtualMachine, schemaErrors: FieldError[], errors: Fie
   if (guest.memorySlotSize !== undefined && !hasErrorAt(schemaErrors, 'spec.guest.memorySlotSize')) {
     const size = bytes(guest.memorySlotSize);
     if (size === undefined || size <= 0n) {
-      errors.push(fieldError('spec.guest.memorySlotSize', 'positive', 'must be a positive memory quantity', guest.memorySlotSize));
+      errors.push(
+        fieldError(
+          'spec.guest.memorySlotSize',
+          'positive',
+          'must be a positive memory quantity',
+          guest.memorySlotSize,
+        ),
+      );
     } else if (size % MEMORY_BLOCK_BYTES !== 0n) {
-      errors.push(fieldError('spec.guest.memorySlotSize', 'multiple-of-8Mi', 'memorySlotSize invalid for use with virtio-mem: must be a multiple of 8Mi', guest.memorySlotSize));
+      errors.push(
+        fieldError(
+          'spec.guest.memorySlotSize',
+          'multiple-of-8Mi',
+          'memorySlotSize invalid for use with virtio-mem: must be a multiple of 8Mi',
+          guest.memorySlotSize,
+        ),
+      );
     }
   }
   const slots = guest.memorySlots;
   if (!slots || hasErrorAt(schemaErrors, 'spec.guest.memorySlots')) return;
   if (slots.min > slots.max) {
-    errors.push(fieldError('spec.guest.memorySlots.max', 'min-le-max', `must be greater than or equal to .spec.guest.memorySlots.min (${slots.min})`, slots.max));
+    errors.push(
+      fieldError(
+        'spec.guest.memorySlots.max',
+        'min-le-max',
+        `must be greater than or equal to .spec.guest.memorySlots.min (${slots.min})`,
+        slots.max,
+      ),
+    );
   }
   if (slots.use < slots.min) {
-    errors.push(fieldError('spec.guest.memorySlots.use', 'use-within-range', `should be greater than or equal to the .spec.guest.memorySlots.min (${slots.min})`, slots.use));
+    errors.push(
+      fieldError(
+        'spec.guest.memorySlots.use',
+        'use-within-range',
+        `should be greater than or equal to the .spec.guest.memorySlots.min (${slots.min})`,
+        slots.use,
+      ),
+    );
   }
   if (slots.use > slots.max) {
-    errors.push(fieldError('spec.guest.memorySlots.use', 'use-within-range', `should be less than or equal to the .spec.guest.memorySlots.max (${slots.max})`, slots.use));
+    errors.push(
+      fieldError(
+        'spec.guest.memorySlots.use',
+        'use-within-range',
+        `should be less than or equal to the .spec.guest.memorySlots.max (${slots.max})`,
+        slots.use,
+      ),
+    );
   }
 }
 
-function checkPositiveQuantity(path: string, value: unknown, errors: FieldError[], schemaErrors: FieldError[]): void {
+function checkPositiveQuantity(
+  path: string,
+  value: unknown,
+  errors: FieldError[],
+  schemaErrors: FieldError[],
+): void {
   if (value === undefined || hasErrorAt(schemaErrors, path)) return;
   const b = bytes(value);
-  if (b === undefined || b <= 0n) errors.push(fieldError(path, 'positive', 'must be a positive quantity', value));
+  if (b === undefined || b <= 0n)
+    errors.push(fieldError(path, 'positive', 'must be a positive quantity', value));
 }
 
 function checkPorts(vm: VirtualMachine, schemaErrors: FieldError[], errors: FieldError[]): void {
@@ -118,19 +198,44 @@ function checkPorts(vm: VirtualMachine, schemaErrors: FieldError[], errors: Fiel
   ]);
   // FIX: upstream lets the runner's own ports collide, which produces an invalid pod.
   if (runnerPorts.size < 3) {
-    errors.push(fieldError('spec.runnerPort', 'unique', 'spec.qmp, spec.qmpManual and spec.runnerPort must be different ports', vm.spec.runnerPort));
+    errors.push(
+      fieldError(
+        'spec.runnerPort',
+        'unique',
+        'spec.qmp, spec.qmpManual and spec.runnerPort must be different ports',
+        vm.spec.runnerPort,
+      ),
+    );
   }
   const seenPorts = new Map<string, number>();
   const seenNames = new Map<string, number>();
   ports.forEach((p, i) => {
     const base = `spec.guest.ports[${i}]`;
-    if (p.name === 'qmp') errors.push(fieldError(`${base}.name`, 'reserved-name', "'qmp' is reserved name for .spec.guest.ports[].name", p.name));
+    if (p.name === 'qmp')
+      errors.push(
+        fieldError(
+          `${base}.name`,
+          'reserved-name',
+          "'qmp' is reserved name for .spec.guest.ports[].name",
+          p.name,
+        ),
+      );
     if (p.name !== undefined && p.name !== 'qmp') {
       if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.name) || p.name.length > 15 || !/[a-z]/.test(p.name)) {
-        errors.push(fieldError(`${base}.name`, 'port-name', 'must be an IANA service name (at most 15 lowercase letters, digits and dashes, with a letter)', p.name));
+        errors.push(
+          fieldError(
+            `${base}.name`,
+            'port-name',
+            'must be an IANA service name (at most 15 lowercase letters, digits and dashes, with a letter)',
+            p.name,
+          ),
+        );
       }
       const prev = seenNames.get(p.name);
-      if (prev !== undefined) errors.push(fieldError(`${base}.name`, 'unique', `duplicates spec.guest.ports[${prev}].name`, p.name));
+      if (prev !== undefined)
+        errors.push(
+          fieldError(`${base}.name`, 'unique', `duplicates spec.guest.ports[${prev}].name`, p.name),
+        );
       else seenNames.set(p.name, i);
     }
     const protocol = p.protocol ?? 'TCP';
@@ -139,10 +244,16 @@ function checkPorts(vm: VirtualMachine, schemaErrors: FieldError[], errors: Fiel
     }
     const key = `${p.port}/${protocol}`;
     const prev = seenPorts.get(key);
-    if (prev !== undefined) errors.push(fieldError(`${base}.port`, 'unique', `duplicates spec.guest.ports[${prev}] (${key})`, p.port));
+    if (prev !== undefined)
+      errors.push(
+        fieldError(`${base}.port`, 'unique', `duplicates spec.guest.ports[${prev}] (${key})`, p.port),
+      );
     else seenPorts.set(key, i);
     const taken = runnerPorts.get(p.port);
-    if (taken) errors.push(fieldError(`${base}.port`, 'reserved-port', `collides with ${taken}, which the runner uses`, p.port));
+    if (taken)
+      errors.push(
+        fieldError(`${base}.port`, 'reserved-port', `collides with ${taken}, which the runner uses`, p.port),
+      );
   });
 }
 
@@ -151,9 +262,20 @@ function checkEnv(vm: VirtualMachine, errors: FieldError[]): void {
   (vm.spec.guest.env ?? []).forEach((e, i) => {
     if (typeof e.name !== 'string') return;
     // FIX: the guest exports these with `export NAME=...`; an invalid name broke the guest script.
-    if (!ENV_NAME.test(e.name)) errors.push(fieldError(`spec.guest.env[${i}].name`, 'env-name', 'must be a valid shell variable name ([A-Za-z_][A-Za-z0-9_]*)', e.name));
+    if (!ENV_NAME.test(e.name))
+      errors.push(
+        fieldError(
+          `spec.guest.env[${i}].name`,
+          'env-name',
+          'must be a valid shell variable name ([A-Za-z_][A-Za-z0-9_]*)',
+          e.name,
+        ),
+      );
     const prev = seen.get(e.name);
-    if (prev !== undefined) errors.push(fieldError(`spec.guest.env[${i}].name`, 'unique', `duplicates spec.guest.env[${prev}].name`, e.name));
+    if (prev !== undefined)
+      errors.push(
+        fieldError(`spec.guest.env[${i}].name`, 'unique', `duplicates spec.guest.env[${prev}].name`, e.name),
+      );
     else seen.set(e.name, i);
   });
 }
@@ -167,38 +289,82 @@ function checkDisks(vm: VirtualMachine, schemaErrors: FieldError[], errors: Fiel
     const base = `spec.disks[${i}]`;
     if (typeof d.name === 'string') {
       if ((RESERVED_DISK_NAMES as readonly string[]).includes(d.name)) {
-        errors.push(fieldError(`${base}.name`, 'reserved-name', `'${d.name}' is reserved for .spec.disks[].name`, d.name));
+        errors.push(
+          fieldError(
+            `${base}.name`,
+            'reserved-name',
+            `'${d.name}' is reserved for .spec.disks[].name`,
+            d.name,
+          ),
+        );
       } else if (d.name.length > MAX_DISK_NAME_LENGTH) {
-        errors.push(fieldError(`${base}.name`, 'max-length', `must be no longer than ${MAX_DISK_NAME_LENGTH} characters`, d.name));
+        errors.push(
+          fieldError(
+            `${base}.name`,
+            'max-length',
+            `must be no longer than ${MAX_DISK_NAME_LENGTH} characters`,
+            d.name,
+          ),
+        );
       } else if (!isDns1123Label(d.name)) {
-        errors.push(fieldError(`${base}.name`, 'dns1123-label', "must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", d.name));
+        errors.push(
+          fieldError(
+            `${base}.name`,
+            'dns1123-label',
+            "must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+            d.name,
+          ),
+        );
       }
       const prev = names.get(d.name);
-      if (prev !== undefined) errors.push(fieldError(`${base}.name`, 'unique', `duplicates spec.disks[${prev}].name`, d.name));
+      if (prev !== undefined)
+        errors.push(fieldError(`${base}.name`, 'unique', `duplicates spec.disks[${prev}].name`, d.name));
       else names.set(d.name, i);
     }
     if (typeof d.mountPath === 'string') {
-      if (!d.mountPath.startsWith('/')) errors.push(fieldError(`${base}.mountPath`, 'absolute-path', 'must be an absolute path', d.mountPath));
-      else if (d.mountPath.split('/').includes('..')) errors.push(fieldError(`${base}.mountPath`, 'no-dotdot', "must not contain '..'", d.mountPath));
+      if (!d.mountPath.startsWith('/'))
+        errors.push(
+          fieldError(`${base}.mountPath`, 'absolute-path', 'must be an absolute path', d.mountPath),
+        );
+      else if (d.mountPath.split('/').includes('..'))
+        errors.push(fieldError(`${base}.mountPath`, 'no-dotdot', "must not contain '..'", d.mountPath));
       const norm = d.mountPath.replace(/\/+$/, '') || '/';
       const prev = mounts.get(norm);
-      if (prev !== undefined) errors.push(fieldError(`${base}.mountPath`, 'unique', `duplicates spec.disks[${prev}].mountPath`, d.mountPath));
+      if (prev !== undefined)
+        errors.push(
+          fieldError(`${base}.mountPath`, 'unique', `duplicates spec.disks[${prev}].mountPath`, d.mountPath),
+        );
       else mounts.set(norm, i);
     }
     // FIX: upstream declares "exactly one source" but never enforces it.
     const sources = DISK_SOURCES.filter((s) => d[s] !== undefined);
     if (sources.length !== 1) {
       errors.push(
-        fieldError(base, 'one-source', sources.length === 0 ? `must set exactly one of ${DISK_SOURCES.join(', ')}` : `sets ${sources.join(' and ')}; exactly one source is allowed`),
+        fieldError(
+          base,
+          'one-source',
+          sources.length === 0
+            ? `must set exactly one of ${DISK_SOURCES.join(', ')}`
+            : `sets ${sources.join(' and ')}; exactly one source is allowed`,
+        ),
       );
     }
     if (d.watch && !(d.configMap || d.secret)) {
-      errors.push(fieldError(`${base}.watch`, 'watch-source', 'watch is only supported for configMap and secret disks', d.watch));
+      errors.push(
+        fieldError(
+          `${base}.watch`,
+          'watch-source',
+          'watch is only supported for configMap and secret disks',
+          d.watch,
+        ),
+      );
     }
     checkPositiveQuantity(`${base}.emptyDisk.size`, d.emptyDisk?.size, errors, schemaErrors);
     checkPositiveQuantity(`${base}.tmpfs.size`, d.tmpfs?.size, errors, schemaErrors);
-    if (d.configMap && !d.configMap.name) errors.push(fieldError(`${base}.configMap.name`, 'required', 'Required value'));
-    if (d.secret && !d.secret.secretName) errors.push(fieldError(`${base}.secret.secretName`, 'required', 'Required value'));
+    if (d.configMap && !d.configMap.name)
+      errors.push(fieldError(`${base}.configMap.name`, 'required', 'Required value'));
+    if (d.secret && !d.secret.secretName)
+      errors.push(fieldError(`${base}.secret.secretName`, 'required', 'Required value'));
   });
 }
 
@@ -210,41 +376,72 @@ function checkMisc(vm: VirtualMachine, schemaErrors: FieldError[], errors: Field
   if (net !== undefined) {
     const parts = net.split('/');
     if (parts.length > 2 || !parts.every((p) => isDns1123Subdomain(p))) {
-      errors.push(fieldError('spec.extraNetwork.multusNetwork', 'object-reference', 'must be <namespace>/<name> or <name> of a NetworkAttachmentDefinition', net));
+      errors.push(
+        fieldError(
+          'spec.extraNetwork.multusNetwork',
+          'object-reference',
+          'must be <namespace>/<name> or <name> of a NetworkAttachmentDefinition',
+          net,
+        ),
+      );
     }
   }
   const iface = spec.extraNetwork?.interface;
   if (iface !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(iface)) {
-    errors.push(fieldError('spec.extraNetwork.interface', 'interface-name', 'must be a Linux interface name (1-15 characters)', iface));
+    errors.push(
+      fieldError(
+        'spec.extraNetwork.interface',
+        'interface-name',
+        'must be a Linux interface name (1-15 characters)',
+        iface,
+      ),
+    );
   }
   const tls = spec.tls;
   if (tls) {
-    if (!tls.certificateIssuer) errors.push(fieldError('spec.tls.certificateIssuer', 'required', 'Required value'));
+    if (!tls.certificateIssuer)
+      errors.push(fieldError('spec.tls.certificateIssuer', 'required', 'Required value'));
     if (!tls.serverName) errors.push(fieldError('spec.tls.serverName', 'required', 'Required value'));
-    if (tls.mountPath !== undefined && !tls.mountPath.startsWith('/')) errors.push(fieldError('spec.tls.mountPath', 'absolute-path', 'must be an absolute path', tls.mountPath));
+    if (tls.mountPath !== undefined && !tls.mountPath.startsWith('/'))
+      errors.push(
+        fieldError('spec.tls.mountPath', 'absolute-path', 'must be an absolute path', tls.mountPath),
+      );
     for (const key of ['expireAfter', 'renewBefore'] as const) {
       const v = tls[key];
       if (v !== undefined && !/^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) {
-        errors.push(fieldError(`spec.tls.${key}`, 'duration', 'must be a Go duration such as 720h or 90m', v));
+        errors.push(
+          fieldError(`spec.tls.${key}`, 'duration', 'must be a Go duration such as 720h or 90m', v),
+        );
       }
     }
   }
   if (spec.guest.memhpAutoMovableRatio !== undefined && !/^[0-9]+$/.test(spec.guest.memhpAutoMovableRatio)) {
-    errors.push(fieldError('spec.guest.memhpAutoMovableRatio', 'integer-string', 'must be a non-negative integer, as a string', spec.guest.memhpAutoMovableRatio));
+    errors.push(
+      fieldError(
+        'spec.guest.memhpAutoMovableRatio',
+        'integer-string',
+        'must be a non-negative integer, as a string',
+        spec.guest.memhpAutoMovableRatio,
+      ),
+    );
   }
 }
 
-/** Validates a VirtualMachine for creation. Defaults are applied to a copy first (idempotent). */
+/**
+ * Validates a VirtualMachine for creation. Works on a defaulted, canonicalised copy — exactly what
+ * our mutating webhook hands to the API server — so `cpus.use: 0.25` is valid input, as upstream.
+ */
 export function validateVirtualMachine(input: unknown): FieldError[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return [fieldError('', 'type', 'must be an object')];
   }
   const raw = input as VirtualMachine;
   if (raw.spec === undefined || raw.spec === null) return [fieldError('spec', 'required', 'Required value')];
-  const vm = defaultVirtualMachine(raw);
+  const vm = canonicalizeVirtualMachine(defaultVirtualMachine(raw));
   const schemaErrors = validateAgainstSchema(VIRTUAL_MACHINE, vm);
   const errors: FieldError[] = [...schemaErrors];
-  if (typeof vm.spec !== 'object' || typeof vm.spec.guest !== 'object' || vm.spec.guest === null) return errors;
+  if (typeof vm.spec !== 'object' || typeof vm.spec.guest !== 'object' || vm.spec.guest === null)
+    return errors;
   checkName(vm, errors);
   checkCpus(vm, schemaErrors, errors);
   checkMemory(vm, schemaErrors, errors);
@@ -268,10 +465,19 @@ export function validateVirtualMachineUpdate(oldInput: VirtualMachine, newInput:
     const before = getPath(oldVm, policy.path);
     const after = getPath(newVm, policy.path);
     if (policy.kind === 'immutable' && !deepEqual(before, after)) {
-      errors.push(fieldError(policy.path, 'immutable', `${policy.path} is immutable (${policy.reason})`, after));
+      errors.push(
+        fieldError(policy.path, 'immutable', `${policy.path} is immutable (${policy.reason})`, after),
+      );
     }
     if (policy.kind === 'set-once' && before !== undefined && before !== after) {
-      errors.push(fieldError(policy.path, 'set-once', `${policy.path} is not allowed to be changed once it's set`, after));
+      errors.push(
+        fieldError(
+          policy.path,
+          'set-once',
+          `${policy.path} is not allowed to be changed once it's set`,
+          after,
+        ),
+      );
     }
   }
   return errors;
