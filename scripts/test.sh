@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI runs, in an order that overlaps the long toolchain builds with fast work.
+#   1. static checks (types, lint, format)          seconds
+#   2. unit tests (pure logic, parallel)            ~1 min
+#   3. guest agent Go tests, guest artifacts        minutes when cold, cached after
+#   4. integration tests: real kube-apiserver, node agent, QEMU (waits for the Kubernetes build)
+#   5. the real `pulumi up` test (waits for the Pulumi build, the longest one)
+# Toolchains are built from registries into ${NEONVM_CACHE:-~/.cache/neonvm}, keyed by version, and
+# reused. `.ci/run` starts the Go builds in the background before calling this; run alone, this
+# script builds whatever is missing.
+# NEONVM_TEST_SCOPE=unit limits the run to steps 1-2 (a quick local check).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+
+step "typecheck"
+npx tsc -p tsconfig.json --noEmit
+step "lint"
+npx eslint .
+npx prettier --check . >/dev/null || { npx prettier --check . | tail -20; exit 1; }
+
+step "unit tests"
+npx jest --selectProjects unit --json --outputFile="$results/unit.json" || true
+
+if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
+  step "guest agent (go test)"
+  bash scripts/test-guest-agent.sh
+  step "toolchains"
+  # Start both Go builds (no-ops when cached) before blocking on either.
+  bash scripts/ensure-k8s.sh --background
+  [[ -x scripts/build-pulumi.sh ]] && bash scripts/build-pulumi.sh --background
+  npx tsx scripts/build-guest.ts >/dev/null
+  KUBEBUILDER_ASSETS="${KUBEBUILDER_ASSETS:-$(bash scripts/ensure-k8s.sh)}"
+  export KUBEBUILDER_ASSETS
+  step "integration tests (real API server, node agent, QEMU)"
+  npx jest --selectProjects integration --runInBand --testPathIgnorePatterns '\.pulumi\.int\.test\.ts$' \
+    --json --outputFile="$results/integration.json" || true
+  step "pulumi up/destroy against the local cluster"
+  PULUMI_BIN="$(bash scripts/build-pulumi.sh | tail -n 1)"
+  export PULUMI_BIN
+  npx jest --selectProjects integration --runInBand --testPathPatterns '\.pulumi\.int\.test\.ts$' --passWithNoTests \
+    --json --outputFile="$results/pulumi.json" || true
+fi
+
+step "summary"
+node scripts/jest-summary.js "$results"/*.json
