@@ -1,0 +1,176 @@
+/**
+ * Guest networking, two ways with the same guest view (eth0 = 169.254.254.254/30, gateway .253,
+ * guest ports reachable at <podIP>:<port>):
+ *  - `tap`: the runner owns the pod's network namespace (CAP_NET_ADMIN): bridge + tap + dnsmasq +
+ *    iptables DNAT, as upstream §4.5;
+ *  - `user`: unprivileged, QEMU user-mode networking (slirp) with host forwards.
+ * Pure: the commands are returned as argv lists and executed by runner/exec/network-setup.ts.
+ */
+import type { GuestPort } from '../../crds';
+
+export const GUEST_IP = '169.254.254.254';
+export const POD_SIDE_IP = '169.254.254.253';
+export const GUEST_NET = '169.254.254.252/30';
+export const BRIDGE = 'br-def';
+export const TAP = 'tap-def';
+export const GUEST_HOSTNAME = 'guest-vm';
+
+export interface Forward {
+  readonly proto: 'tcp' | 'udp';
+  readonly hostAddr: string;
+  readonly hostPort: number;
+  readonly guestPort: number;
+}
+
+export type NetworkPlan =
+  | { mode: 'tap'; mac: string; commands: string[][]; dnsmasq: string[] }
+  | { mode: 'user'; mac: string; forwards: Forward[] };
+
+function proto(p: GuestPort): 'tcp' | 'udp' {
+  return (p.protocol ?? 'TCP').toUpperCase() === 'UDP' ? 'udp' : 'tcp';
+}
+
+/** A locally administered unicast MAC derived from the VM identity: source and target of a migration agree. */
+export function guestMac(identity: string): string {
+  let h = 0x811c9dc5; // FNV-1a: stable, no dependency, good enough to spread VMs over 32 bits
+  for (const ch of Buffer.from(identity)) h = Math.imul(h ^ ch, 0x01000193) >>> 0;
+  const b = [0x52, 0x54, (h >>> 24) & 0xff, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff];
+  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+export interface TapInput {
+  readonly mac: string;
+  readonly ports: readonly GuestPort[];
+  /** The pod's uplink (its veth), for masquerading and DNAT. */
+  readonly uplink: string;
+  readonly dnsServer?: string;
+  readonly searchDomains: readonly string[];
+}
+
+export function planTapNetwork(input: TapInput): NetworkPlan {
+  const c: string[][] = [
+    ['ip', 'link', 'add', BRIDGE, 'type', 'bridge'],
+    ['ip', 'addr', 'add', `${POD_SIDE_IP}/30`, 'dev', BRIDGE],
+    ['ip', 'link', 'set', BRIDGE, 'up'],
+    ['ip', 'tuntap', 'add', 'dev', TAP, 'mode', 'tap'],
+    ['ip', 'link', 'set', TAP, 'master', BRIDGE],
+    ['ip', 'link', 'set', TAP, 'up'],
+    ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'],
+    // Reaching the guest through 127.0.0.1:<port> needs DNAT of locally generated packets.
+    ['sysctl', '-q', '-w', 'net.ipv4.conf.all.route_localnet=1'],
+    ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', input.uplink, '-j', 'MASQUERADE'],
+  ];
+  for (const p of input.ports) {
+    const pr = proto(p);
+    const port = String(p.port);
+    c.push([
+      'iptables',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-i',
+      input.uplink,
+      '-p',
+      pr,
+      '--dport',
+      port,
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${GUEST_IP}:${port}`,
+    ]);
+    c.push([
+      'iptables',
+      '-t',
+      'nat',
+      '-A',
+      'OUTPUT',
+      '-m',
+      'addrtype',
+      '--src-type',
+      'LOCAL',
+      '--dst-type',
+      'LOCAL',
+      '-p',
+      pr,
+      '--dport',
+      port,
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${GUEST_IP}:${port}`,
+    ]);
+  }
+  c.push([
+    'iptables',
+    '-t',
+    'nat',
+    '-A',
+    'POSTROUTING',
+    '-m',
+    'addrtype',
+    '--src-type',
+    'LOCAL',
+    '--dst-type',
+    'UNICAST',
+    '-j',
+    'MASQUERADE',
+  ]);
+  const dnsmasq = [
+    'dnsmasq',
+    '--port=0',
+    '--no-resolv',
+    '--no-hosts',
+    '--keep-in-foreground',
+    '--bind-interfaces',
+    '--dhcp-authoritative',
+    `--interface=${BRIDGE}`,
+    `--dhcp-range=${GUEST_IP},static,255.255.255.252`,
+    `--dhcp-host=${input.mac},${GUEST_IP},infinite`,
+    `--dhcp-option=option:router,${POD_SIDE_IP}`,
+    `--shared-network=${BRIDGE},${GUEST_IP}`,
+    '--dhcp-leasefile=/dev/null',
+  ];
+  if (input.dnsServer) dnsmasq.push(`--dhcp-option=option:dns-server,${input.dnsServer}`);
+  if (input.searchDomains.length)
+    dnsmasq.push(`--dhcp-option=option:domain-search,${input.searchDomains.join(',')}`);
+  return { mode: 'tap', mac: input.mac, commands: c, dnsmasq };
+}
+
+export interface UserInput {
+  readonly mac: string;
+  readonly ports: readonly GuestPort[];
+  /** Address guest ports are published on (the pod IP). */
+  readonly podIp: string;
+  /** Loopback ports for the runner's own access to the guest agent and sshd. */
+  readonly agentHostPort: number;
+  readonly sshHostPort: number;
+  readonly agentGuestPort: number;
+}
+
+export function planUserNetwork(input: UserInput): NetworkPlan {
+  const forwards: Forward[] = [
+    { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: input.agentHostPort, guestPort: input.agentGuestPort },
+    { proto: 'tcp', hostAddr: '127.0.0.1', hostPort: input.sshHostPort, guestPort: 22 },
+  ];
+  for (const p of input.ports)
+    forwards.push({ proto: proto(p), hostAddr: input.podIp, hostPort: p.port, guestPort: p.port });
+  return { mode: 'user', mac: input.mac, forwards };
+}
+
+/** `-netdev` value for user mode: slirp configured to the same addresses the tap mode hands out. */
+export function userNetdev(plan: Extract<NetworkPlan, { mode: 'user' }>): string {
+  const opts = [
+    'user',
+    'id=default',
+    `net=${GUEST_NET}`,
+    `host=${POD_SIDE_IP}`,
+    `dhcpstart=${GUEST_IP}`,
+    // slirp wants a DNS address distinct from the host one and inside the net; the /30 has none left,
+    // so the network address is used (accepted by QEMU 7.2; the guest gets no working DNS in user mode).
+    `dns=169.254.254.252`,
+    ...plan.forwards.map((f) => `hostfwd=${f.proto}:${f.hostAddr}:${f.hostPort}-${GUEST_IP}:${f.guestPort}`),
+  ];
+  return opts.join(',');
+}

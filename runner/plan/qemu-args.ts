@@ -1,0 +1,107 @@
+/**
+ * buildQemuArgs: the QEMU command line, in upstream's order (§4.4) with our changes: QMP only on
+ * unix sockets inside the pod (no TCP QMP, upstream pain #8), the interactive serial console on a pty
+ * and the kernel console on stdio (→ runner stdout → pod logs), KVM or TCG as probed, an initramfs.
+ */
+import { MIGRATION_PORT } from '../../crds';
+import type { DrivePlan } from './disks';
+import { userNetdev, TAP, type NetworkPlan } from './network-plan';
+import type { VmShape } from './vm-shape';
+
+export type Incoming = { kind: 'tcp'; host: string; port?: number } | { kind: 'defer' };
+
+export interface HostFacts {
+  readonly arch: 'amd64' | 'arm64';
+  readonly accel: 'kvm' | 'tcg';
+  readonly kernelPath: string;
+  readonly initrdPath?: string;
+  /** arm64 only: UEFI firmware (upstream passes it; direct kernel boot works without). */
+  readonly firmwarePath?: string;
+  readonly qmpSocket: string;
+  readonly qmpManualSocket: string;
+  /** `-qemu-disk-cache-settings` (upstream default `cache=none`). */
+  readonly diskCacheSettings: string;
+  readonly useVirtioConsole: boolean;
+  readonly network: NetworkPlan;
+  readonly incoming?: Incoming;
+  readonly cmdline: string;
+  readonly name: string;
+}
+
+export const QEMU_BINARY = { amd64: 'qemu-system-x86_64', arm64: 'qemu-system-aarch64' } as const;
+/** Device id of the virtio-mem device (upstream `vm0`); memory scaling `qom-set`s it. */
+export const VIRTIO_MEM_ID = 'vm0';
+export const VIRTIO_MEM_BACKEND_ID = 'vmem0';
+export const VIRTIO_MEM_BLOCK_SIZE = '8M';
+
+function drive(d: DrivePlan, cache: string): string {
+  const opts = [`id=${d.id}`, `file=${d.path}`, 'if=virtio', `media=${d.media}`];
+  if (d.id === 'rootdisk') opts.push('index=0');
+  if (d.media === 'cdrom') opts.push('readonly=on', 'cache=none');
+  else opts.push(cache);
+  if (d.discard) opts.push('discard=unmap');
+  return opts.join(',');
+}
+
+export function buildQemuArgs(shape: VmShape, drives: readonly DrivePlan[], host: HostFacts): string[] {
+  const a: string[] = [];
+  a.push('-name', host.name);
+  a.push('-machine', host.arch === 'arm64' ? 'virt' : 'q35');
+  a.push('-nographic', '-no-reboot', '-nodefaults', '-only-migratable', '-audiodev', 'none,id=noaudio');
+  // ttyS0 / ttyAMA0: the interactive console, a pty (`screen /dev/pts/N`); its path comes from query-chardev.
+  a.push('-chardev', 'pty,id=serial0', '-serial', 'chardev:serial0');
+  a.push('-msg', 'timestamp=on');
+  a.push('-qmp', `unix:${host.qmpSocket},server=on,wait=off`);
+  a.push('-qmp', `unix:${host.qmpManualSocket},server=on,wait=off`);
+  for (const d of drives) a.push('-drive', drive(d, host.diskCacheSettings));
+  // Kernel console → QEMU stdout; signal=off so a Ctrl-C on a terminal reaches the runner, not QEMU.
+  if (host.arch === 'arm64' || host.useVirtioConsole) {
+    if (host.arch === 'arm64' && host.firmwarePath) a.push('-bios', host.firmwarePath);
+    a.push(
+      '-chardev',
+      'stdio,id=virtio-console,signal=off',
+      '-device',
+      'virtio-serial',
+      '-device',
+      'virtconsole,chardev=virtio-console',
+    );
+  } else {
+    a.push('-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console');
+  }
+  a.push('-accel', host.accel === 'kvm' ? 'kvm' : 'tcg,thread=multi');
+  a.push('-cpu', 'max');
+  const bootCpus = shape.scalingMode === 'SysfsScaling' ? shape.vcpus.max : shape.vcpus.min;
+  a.push('-smp', `cpus=${bootCpus},maxcpus=${shape.vcpus.max},sockets=1,cores=${shape.vcpus.max},threads=1`);
+  const { slotBytes, minSlots, maxSlots, useSlots } = shape.memory;
+  a.push(
+    '-m',
+    `size=${BigInt(minSlots) * slotBytes}b,slots=${maxSlots - minSlots},maxmem=${BigInt(maxSlots) * slotBytes}b`,
+  );
+  if (maxSlots > minSlots) {
+    a.push(
+      '-object',
+      `memory-backend-ram,id=${VIRTIO_MEM_BACKEND_ID},size=${BigInt(maxSlots - minSlots) * slotBytes}b`,
+    );
+    const requested = BigInt(useSlots - minSlots) * slotBytes;
+    a.push(
+      '-device',
+      `virtio-mem-pci,id=${VIRTIO_MEM_ID},memdev=${VIRTIO_MEM_BACKEND_ID},block-size=${VIRTIO_MEM_BLOCK_SIZE},requested-size=${requested}b`,
+    );
+  }
+  const net = host.network;
+  if (net.mode === 'tap') a.push('-netdev', `tap,id=default,ifname=${TAP},script=no,downscript=no`);
+  else a.push('-netdev', userNetdev(net));
+  a.push('-device', `virtio-net-pci,netdev=default,mac=${net.mac}`);
+  a.push('-kernel', host.kernelPath);
+  if (host.initrdPath) a.push('-initrd', host.initrdPath);
+  a.push('-append', host.cmdline);
+  if (host.incoming) {
+    a.push(
+      '-incoming',
+      host.incoming.kind === 'defer'
+        ? 'defer'
+        : `tcp:${host.incoming.host}:${host.incoming.port ?? MIGRATION_PORT}`,
+    );
+  }
+  return a;
+}
