@@ -1,0 +1,6 @@
+export * from './install-options';
+export * from './install-bundle';
+export * from './operator-rbac';
+export * from './operator-deployment';
+export * from './webhooks';
+export * from './third-party';

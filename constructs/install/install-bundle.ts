@@ -1,0 +1,75 @@
+/**
+ * The NeonVM install bundle as plain objects, in apply order. The one description of an install:
+ * the `NeonVmInstall` construct wraps these objects, and the Pulumi `NeonVmInstall` component creates
+ * them — neither re-describes anything.
+ */
+import { buildCustomResourceDefinitions } from '../../crds';
+import { SyncWave, syncWaveAnnotations } from '../argocd-sync-wave';
+import { withAnnotations, type KubeObject } from '../kube-object';
+import { buildOverlayNetwork } from '../network-objects';
+import { asKubeObject } from '../kube-object';
+import type { NeonVmInstallOptions } from './install-options';
+import { buildAggregatedRoles, buildOperatorRbac } from './operator-rbac';
+import { buildOperatorDeployment } from './operator-deployment';
+import { buildWebhooks } from './webhooks';
+import { buildMultus, buildWhereabouts } from './third-party';
+
+export interface InstallBundle {
+  /** CustomResourceDefinitions (NeonVM's, and Multus/Whereabouts when requested): apply first. */
+  readonly crds: readonly KubeObject[];
+  /** Everything else, in dependency order (namespace first). */
+  readonly objects: readonly KubeObject[];
+}
+
+function optionsOf<T extends object>(v: T | boolean | undefined): T | undefined {
+  if (v === undefined || v === false) return undefined;
+  return v === true ? ({} as T) : v;
+}
+
+export function buildInstallBundle(options: NeonVmInstallOptions): InstallBundle {
+  const namespace = options.namespace ?? 'neonvm-system';
+  const certificates = options.certificates ?? 'self-managed';
+  const network =
+    options.network === false ? undefined : buildOverlayNetwork({ namespace, ...options.network });
+  const multusOptions = optionsOf(options.multus);
+  const whereaboutsOptions = optionsOf(options.whereabouts);
+  const multus = multusOptions ? buildMultus(multusOptions) : undefined;
+  const whereabouts = whereaboutsOptions ? buildWhereabouts(whereaboutsOptions) : undefined;
+
+  const crds: KubeObject[] = [
+    ...buildCustomResourceDefinitions().map((crd) => asKubeObject(crd)),
+    ...(multus?.crds ?? []),
+    ...(whereabouts?.crds ?? []),
+  ];
+  const objects: KubeObject[] = [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { 'app.kubernetes.io/part-of': 'neonvm' } },
+    },
+    ...(multus?.objects ?? []),
+    ...(whereabouts?.objects ?? []),
+    ...buildOperatorRbac(namespace, certificates),
+    ...buildAggregatedRoles(),
+    ...(network ? [network.forVms, network.forPods, network.ipam].map((n) => asKubeObject(n)) : []),
+    ...buildWebhooks(namespace, certificates),
+    buildOperatorDeployment({
+      ...options,
+      namespace,
+      certificates,
+      runnerNetwork: network?.runnerRef,
+      ipamNetwork: network?.ipamRef,
+    }),
+  ];
+  if (!options.syncWaves) return { crds, objects };
+  return {
+    crds: crds.map((o) => withAnnotations(o, syncWaveAnnotations(SyncWave.CRDS))),
+    objects: objects.map((o) => withAnnotations(o, syncWaveAnnotations(SyncWave.OPERATOR))),
+  };
+}
+
+/** The bundle as one list, CRDs first. */
+export function installBundleObjects(options: NeonVmInstallOptions): KubeObject[] {
+  const bundle = buildInstallBundle(options);
+  return [...bundle.crds, ...bundle.objects];
+}

@@ -1,0 +1,181 @@
+import { Testing } from 'cdk8s';
+import { NeonVmInstall, buildInstallBundle, installBundleObjects, managerRules, type KubeObject } from '.';
+
+const base = { image: 'ghcr.io/neonvm-ts/operator:0.1.0', runnerImage: 'ghcr.io/neonvm-ts/runner:0.1.0' };
+
+function find(objects: readonly KubeObject[], kind: string, name?: string): KubeObject {
+  const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));
+  if (!o) throw new Error(`no ${kind} ${name ?? ''}`);
+  return o;
+}
+
+// Bodies of plain objects are untyped JSON here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const body = (o: KubeObject): any => o;
+
+describe('buildInstallBundle', () => {
+  const bundle = buildInstallBundle(base);
+  const all = [...bundle.crds, ...bundle.objects];
+
+  test('CRDs come from crds/ and are listed first', () => {
+    expect(bundle.crds.map((c) => c.metadata.name)).toEqual([
+      'virtualmachines.vm.neon.tech',
+      'virtualmachinemigrations.vm.neon.tech',
+      'ippools.vm.neon.tech',
+    ]);
+    expect(bundle.objects[0]).toMatchObject({ kind: 'Namespace', metadata: { name: 'neonvm-system' } });
+  });
+
+  test('operator Deployment: image, args, env contract, ports, webhook cert volume', () => {
+    const d = body(find(all, 'Deployment', 'neonvm-controller'));
+    const c = d.spec.template.spec.containers[0];
+    expect(d.spec.replicas).toBe(1);
+    expect(c.image).toBe(base.image);
+    expect(c.args).toContain('--leader-elect');
+    const env = Object.fromEntries(
+      c.env
+        .filter((e: { value?: string }) => e.value !== undefined)
+        .map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    expect(env).toMatchObject({
+      VM_RUNNER_IMAGE: base.runnerImage,
+      NAD_IPAM_NAME: 'neonvm-overlay-ipam',
+      NAD_IPAM_NAMESPACE: 'neonvm-system',
+      NAD_RUNNER_NAME: 'neonvm-overlay-for-vms',
+      NAD_RUNNER_NAMESPACE: 'neonvm-system',
+      WEBHOOK_CERT_MODE: 'self-managed',
+    });
+    expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([8080, 8081, 9443]);
+    expect(c.resources).toBeUndefined();
+    expect(d.spec.template.spec.volumes[0].secret).toEqual({
+      secretName: 'webhook-server-cert',
+      optional: true,
+    });
+  });
+
+  test('props: replicas, args, resources', () => {
+    const b = buildInstallBundle({
+      ...base,
+      replicas: 3,
+      args: ['--x'],
+      resources: { requests: { cpu: '1' } },
+    });
+    const c = body(find(b.objects, 'Deployment')).spec.template.spec.containers[0];
+    expect(body(find(b.objects, 'Deployment')).spec.replicas).toBe(3);
+    expect(c.args).toEqual(['--x']);
+    expect(c.resources).toEqual({ requests: { cpu: '1' } });
+  });
+
+  test('webhooks: upstream names and paths, Service 443 → 9443', () => {
+    const m = body(find(all, 'MutatingWebhookConfiguration'));
+    const v = body(find(all, 'ValidatingWebhookConfiguration'));
+    expect(
+      m.webhooks.map((w: { name: string; clientConfig: { service: { path: string } } }) => [
+        w.name,
+        w.clientConfig.service.path,
+      ]),
+    ).toEqual([
+      ['mvirtualmachine.kb.io', '/mutate-vm-neon-tech-v1-virtualmachine'],
+      ['mvirtualmachinemigration.kb.io', '/mutate-vm-neon-tech-v1-virtualmachinemigration'],
+    ]);
+    expect(v.webhooks.map((w: { name: string }) => w.name)).toEqual([
+      'vvirtualmachine.kb.io',
+      'vvirtualmachinemigration.kb.io',
+    ]);
+    expect(v.webhooks[0]).toMatchObject({
+      failurePolicy: 'Fail',
+      sideEffects: 'None',
+      admissionReviewVersions: ['v1'],
+    });
+    expect(m.metadata.annotations).toEqual({});
+    expect(body(find(all, 'Service', 'neonvm-webhook-service')).spec.ports[0]).toMatchObject({
+      port: 443,
+      targetPort: 9443,
+    });
+  });
+
+  test('RBAC is least privilege: no wildcards, no VM create/delete, webhook patch limited by name', () => {
+    const rules = managerRules('self-managed');
+    expect(rules.flatMap((r) => [...(r.verbs ?? []), ...(r.resources ?? [])])).not.toContain('*');
+    expect(rules.flatMap((r) => r.verbs ?? [])).not.toContain('deletecollection');
+    const vmRule = rules.find((r) => r.resources?.includes('virtualmachines'))!;
+    expect(vmRule.verbs).not.toContain('create');
+    expect(vmRule.verbs).not.toContain('delete');
+    const hooks = rules.filter((r) => r.apiGroups?.includes('admissionregistration.k8s.io'));
+    expect(hooks.map((r) => r.resourceNames)).toEqual([
+      ['neonvm-mutating-webhook-configuration'],
+      ['neonvm-validating-webhook-configuration'],
+    ]);
+    expect(
+      managerRules('cert-manager').some((r) => r.apiGroups?.includes('admissionregistration.k8s.io')),
+    ).toBe(false);
+    const le = body(find(all, 'Role', 'neonvm-leader-election-role'));
+    expect(le.rules.map((r: { resources: string[] }) => r.resources).flat()).not.toContain('configmaps');
+  });
+
+  test('cert-manager mode: Issuer, Certificate and CA injection', () => {
+    const b = buildInstallBundle({ ...base, certificates: 'cert-manager' });
+    expect(body(find(b.objects, 'Certificate')).spec).toMatchObject({
+      secretName: 'webhook-server-cert',
+      dnsNames: [
+        'neonvm-webhook-service.neonvm-system.svc',
+        'neonvm-webhook-service.neonvm-system.svc.cluster.local',
+      ],
+      issuerRef: { kind: 'Issuer', name: 'neonvm-selfsigned-issuer' },
+    });
+    expect(find(b.objects, 'ValidatingWebhookConfiguration').metadata.annotations).toEqual({
+      'cert-manager.io/inject-ca-from': 'neonvm-system/neonvm-serving-cert',
+    });
+    expect(body(find(b.objects, 'Deployment')).spec.template.spec.volumes[0].secret.optional).toBe(false);
+  });
+
+  test('sync waves: CRDs -2, the rest -1', () => {
+    const b = buildInstallBundle({ ...base, syncWaves: true });
+    expect(b.crds.every((o) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] === '-2')).toBe(true);
+    expect(b.objects.every((o) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] === '-1')).toBe(
+      true,
+    );
+  });
+
+  test('optional Multus and Whereabouts add their CRDs and DaemonSets; no network when disabled', () => {
+    const b = buildInstallBundle({ ...base, multus: true, whereabouts: { image: 'w:1' }, network: false });
+    expect(b.crds.map((c) => c.metadata.name)).toEqual(
+      expect.arrayContaining([
+        'network-attachment-definitions.k8s.cni.cncf.io',
+        'ippools.whereabouts.cni.cncf.io',
+        'overlappingrangeipreservations.whereabouts.cni.cncf.io',
+      ]),
+    );
+    expect(b.objects.filter((o) => o.kind === 'DaemonSet').map((o) => o.metadata.name)).toEqual([
+      'multus',
+      'whereabouts',
+    ]);
+    expect(b.objects.some((o) => o.kind === 'NetworkAttachmentDefinition')).toBe(false);
+    const env = body(find(b.objects, 'Deployment')).spec.template.spec.containers[0].env.map(
+      (e: { name: string }) => e.name,
+    );
+    expect(env).not.toContain('NAD_RUNNER_NAME');
+  });
+
+  test('installBundleObjects: every object has identity, names unique per kind/namespace', () => {
+    const objs = installBundleObjects({
+      ...base,
+      multus: true,
+      whereabouts: true,
+      certificates: 'cert-manager',
+    });
+    const keys = objs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('NeonVmInstall', () => {
+  test('wraps the bundle, snapshot', () => {
+    const chart = Testing.chart();
+    const install = new NeonVmInstall(chart, 'neonvm', base);
+    const out = Testing.synth(chart);
+    expect(out).toMatchSnapshot();
+    expect(out.map((o) => o.metadata.name)).toEqual(installBundleObjects(base).map((o) => o.metadata.name));
+    expect(install.findObject('Deployment', 'neonvm-controller')).toBeDefined();
+  });
+});
