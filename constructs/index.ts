@@ -13,3 +13,5 @@ export * from './virtual-machine';
 export * from './virtual-machine-migration';
 export * from './install';
 export * from './neon-vm-install';
+export * from './autoscaler-owned-fields';
+export * from './argocd';

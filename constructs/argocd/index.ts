@@ -1,0 +1,4 @@
+export * from './health-checks';
+export * from './ignore-differences';
+export * from './argocd-cm';
+export * from './application';
