@@ -1,0 +1,261 @@
+/**
+ * Boots the built guest under QEMU (KVM if the probe says it works, else TCG) and checks the
+ * guest side end to end: ready line, workload, guest agent, QMP CPU hot-plug onlined by the agent,
+ * SysfsScaling, virtio-mem growth, SSH with dropbear, ACPI power button → clean poweroff.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GuestArtifacts, ensureGuestArtifacts } from './artifacts';
+import { GuestVm, bootGuest } from './testing/guest-vm';
+import { AccelVerdict, probeAccel } from '../qemu/kvm-probe';
+import { killAllQemu, liveQemuPids } from '../qemu/qemu-process';
+import { HotpluggableCpu } from '../qmp/types';
+
+const execFileP = promisify(execFile);
+
+interface AgentStatus {
+  cpuScalingMode: string;
+  onlineCpus: number[];
+  presentCpus: number[];
+  memTotalBytes: number;
+}
+
+async function agent(
+  vm: GuestVm,
+  path: string,
+  init: { method?: string; body?: string } = {},
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(vm.agentUrl + path, { ...init, signal: AbortSignal.timeout(3000) });
+  return { status: res.status, text: await res.text() };
+}
+
+/** Polls fn until it returns a value accepted by ok; returns the value and how long it took. */
+async function pollUntil<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+  intervalMs = 25,
+): Promise<{ value: T; ms: number }> {
+  const started = Date.now();
+  let last: T | undefined;
+  let lastErr: unknown;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      last = await fn();
+      if (ok(last)) return { value: last, ms: Date.now() - started };
+    } catch (e) {
+      lastErr = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(
+    `condition not met within ${timeoutMs} ms (last value ${JSON.stringify(last)}, last error ${String(lastErr)})`,
+  );
+}
+
+const getCpu = async (vm: GuestVm) => Number((await agent(vm, '/cpu')).text);
+const getStatus = async (vm: GuestVm) => JSON.parse((await agent(vm, '/status')).text) as AgentStatus;
+
+/** Plugs the lowest free core (upstream picks QEMU's last free entry = lowest core-id). */
+async function plugNextCpu(vm: GuestVm): Promise<number> {
+  const slots = await vm.qmp.execute<HotpluggableCpu[]>('query-hotpluggable-cpus');
+  const free = slots
+    .filter((s) => !s['qom-path'])
+    .sort((a, b) => (a.props['core-id'] ?? 0) - (b.props['core-id'] ?? 0));
+  const slot = free[0];
+  if (!slot) throw new Error('no free CPU slot');
+  const core = slot.props['core-id'] ?? 0;
+  await vm.qmp.execute('device_add', {
+    id: `cpu${core}`,
+    driver: slot.type,
+    'socket-id': 0,
+    'core-id': core,
+    'thread-id': 0,
+  });
+  return core;
+}
+
+const MiB = 1024 * 1024;
+let artifacts: GuestArtifacts;
+let accel: AccelVerdict;
+const vms: GuestVm[] = [];
+const measurements: string[] = [];
+
+beforeAll(async () => {
+  const t = Date.now();
+  artifacts = await ensureGuestArtifacts();
+  measurements.push(
+    `guest artifacts ready in ${Date.now() - t} ms (build ${artifacts.manifest.buildSeconds} s when built)`,
+  );
+  accel = await probeAccel({ kernel: artifacts.kernel });
+  measurements.push(`accel: ${accel.accel} (${accel.reason})`);
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(vms.map((vm) => vm.stop()));
+  await killAllQemu();
+  expect(liveQemuPids()).toEqual([]);
+  console.log(measurements.join('\n'));
+});
+
+describe('guest in QmpScaling mode', () => {
+  let vm: GuestVm;
+  let sshDir: string;
+
+  beforeAll(async () => {
+    sshDir = mkdtempSync(join(tmpdir(), 'neonvm-ssh-test-'));
+    await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'id_ed25519')]);
+    vm = await bootGuest({
+      artifacts,
+      accel,
+      cpus: { boot: 1, max: 4 },
+      memory: { baseMiB: 512, hotplugMiB: 1024 },
+      runtime: {
+        command: ['sh', '-c', 'echo "workload says $GREETING"; exec sleep 100000'],
+        env: { GREETING: "hello 'guest'" },
+        sysctl: ['vm.swappiness=7'],
+        cpuScalingMode: 'QmpScaling',
+      },
+      sshPublicKey: readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
+    });
+    vms.push(vm);
+    measurements.push(`boot to ready (${accel.accel}, QmpScaling): ${vm.readyAfterMs} ms`);
+    measurements.push(`qemu ${vm.args.join(' ')}`);
+  }, 120_000);
+
+  afterAll(() => rmSync(sshDir, { recursive: true, force: true }));
+
+  it('runs the workload from the runtime ISO with its environment', async () => {
+    await vm.waitForConsole(/workload says hello 'guest'/, 20_000);
+  });
+
+  it('serves the agent API: /ready, /status and GET /cpu', async () => {
+    expect((await agent(vm, '/ready')).status).toBe(200);
+    const st = await getStatus(vm);
+    expect(st.cpuScalingMode).toBe('QmpScaling');
+    expect(st.onlineCpus).toEqual([0]);
+    expect(await getCpu(vm)).toBe(1000);
+  });
+
+  it('onlines QMP hot-plugged CPUs by itself', async () => {
+    for (const expected of [2000, 3000]) {
+      const started = Date.now();
+      await plugNextCpu(vm);
+      const { ms } = await pollUntil(
+        () => getCpu(vm),
+        (v) => v === expected,
+        10_000,
+      );
+      measurements.push(
+        `cpu plug → online (GET /cpu = ${expected}): ${Date.now() - started} ms (poll ${ms} ms)`,
+      );
+    }
+    expect((await getStatus(vm)).onlineCpus).toEqual([0, 1, 2]);
+  });
+
+  it('sees virtio-mem growth in /proc/meminfo', async () => {
+    const before = (await getStatus(vm)).memTotalBytes;
+    const started = Date.now();
+    await vm.qmp.execute('qom-set', { path: 'vm0', property: 'requested-size', value: 256 * MiB });
+    const { value } = await pollUntil(
+      () => getStatus(vm),
+      (s) => s.memTotalBytes >= before + 250 * MiB,
+      10_000,
+    );
+    measurements.push(`virtio-mem +256 MiB visible in MemTotal: ${Date.now() - started} ms`);
+    expect(value.memTotalBytes - before).toBeLessThanOrEqual(256 * MiB);
+  });
+
+  it('accepts SSH with the key from the ssh-authorized-keys ISO', async () => {
+    const started = Date.now();
+    const { stdout } = await execFileP(
+      'ssh',
+      [
+        '-i',
+        join(sshDir, 'id_ed25519'),
+        '-p',
+        String(vm.sshPort),
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ConnectTimeout=10',
+        '-o',
+        'LogLevel=ERROR',
+        'root@127.0.0.1',
+        'id -u; cat /proc/sys/vm/swappiness',
+      ],
+      { timeout: 30_000 },
+    );
+    measurements.push(`ssh round trip (incl. host key generation): ${Date.now() - started} ms`);
+    expect(stdout.split('\n').slice(0, 2)).toEqual(['0', '7']);
+  }, 40_000);
+
+  it('writes files through the agent with the atomic-writer layout', async () => {
+    const put = await agent(vm, '/files/etc/neonvm-test', {
+      method: 'PUT',
+      body: JSON.stringify({ 'a.txt': { data: Buffer.from('hi').toString('base64') } }),
+    });
+    expect(put.status).toBe(200);
+    const sum = await agent(vm, '/files/etc/neonvm-test');
+    expect(sum.status).toBe(200);
+    expect(sum.text).toMatch(/^[A-Za-z0-9+/]{43}$/);
+  });
+
+  it('powers off cleanly on system_powerdown (ACPI power button)', async () => {
+    const started = Date.now();
+    const shutdown = vm.qmp.waitForEvent('SHUTDOWN', undefined, 30_000);
+    await vm.qmp.execute('system_powerdown');
+    const ev = await shutdown;
+    expect(ev.data.guest).toBe(true);
+    expect(await vm.qemu.exited).toBe(0);
+    measurements.push(`system_powerdown → QEMU exit: ${Date.now() - started} ms`);
+    expect(vm.console()).toContain('neonvm-guest: shutting down');
+  }, 40_000);
+});
+
+describe('guest in SysfsScaling mode', () => {
+  let vm: GuestVm;
+
+  beforeAll(async () => {
+    vm = await bootGuest({
+      artifacts,
+      accel,
+      cpus: { boot: 4, max: 4 },
+      memory: { baseMiB: 384, hotplugMiB: 0 },
+      runtime: { cpuScalingMode: 'SysfsScaling' },
+      sysfsBootCpus: 1,
+    });
+    vms.push(vm);
+    measurements.push(`boot to ready (${accel.accel}, SysfsScaling): ${vm.readyAfterMs} ms`);
+  }, 120_000);
+
+  it('boots with one CPU online and all four present', async () => {
+    const st = await getStatus(vm);
+    expect(st.cpuScalingMode).toBe('SysfsScaling');
+    expect(st.onlineCpus).toEqual([0]);
+    expect(st.presentCpus).toEqual([0, 1, 2, 3]);
+  });
+
+  it('scales through PUT /cpu: 3 → 2 → 1 (milli-CPU rounded up)', async () => {
+    for (const [put, expected] of [
+      ['2500', 3000],
+      ['2000', 2000],
+      ['250', 1000],
+    ] as const) {
+      const started = Date.now();
+      expect((await agent(vm, '/cpu', { method: 'PUT', body: put })).status).toBe(200);
+      expect(await getCpu(vm)).toBe(expected);
+      measurements.push(`sysfs PUT /cpu ${put} → ${expected}: ${Date.now() - started} ms`);
+    }
+    expect((await getStatus(vm)).onlineCpus).toEqual([0]);
+    expect((await agent(vm, '/cpu', { method: 'PUT', body: '5000' })).status).toBe(500);
+    expect((await agent(vm, '/cpu', { method: 'PUT', body: 'x' })).status).toBe(400);
+  });
+});

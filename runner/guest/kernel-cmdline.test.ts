@@ -1,0 +1,30 @@
+import { archInfo } from './arch';
+import { guestKernelCmdline } from './kernel-cmdline';
+
+describe('guestKernelCmdline', () => {
+  const x86 = archInfo('x86_64');
+
+  it('boots /neonvm/bin/init from /dev/vda with memory hotplug onlining', () => {
+    const c = guestKernelCmdline({ arch: x86 });
+    expect(c).toBe(
+      'panic=-1 init=/neonvm/bin/init root=/dev/vda rw loglevel=4 memhp_default_state=online ' +
+        'memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=401 console=ttyS0',
+    );
+  });
+
+  it('limits boot CPUs in SysfsScaling mode and requires the count', () => {
+    expect(guestKernelCmdline({ arch: x86, cpuScalingMode: 'SysfsScaling', bootCpus: 1 })).toContain(
+      ' maxcpus=1 ',
+    );
+    expect(() => guestKernelCmdline({ arch: x86, cpuScalingMode: 'SysfsScaling' })).toThrow(/bootCpus/);
+    expect(guestKernelCmdline({ arch: x86, cpuScalingMode: 'QmpScaling', bootCpus: 1 })).not.toContain(
+      'maxcpus',
+    );
+  });
+
+  it('uses the arch serial console and appends extras last', () => {
+    const c = guestKernelCmdline({ arch: archInfo('aarch64'), hostname: 'vm-a', extra: ['quiet'] });
+    expect(c).toContain('hostname=vm-a');
+    expect(c.endsWith('acpi=on console=ttyAMA0 quiet')).toBe(true);
+  });
+});
