@@ -1,0 +1,52 @@
+import { encodeGzipBase64 } from '../../crds';
+import { parseRunnerFlags } from './flags';
+import { ConfigError, resolveRunnerConfig } from './runner-config';
+
+const spec = {
+  guest: {
+    rootDisk: { image: 'img' },
+    cpus: { min: 1, max: 2, use: 1 },
+    memorySlots: { min: 1, max: 2, use: 1 },
+  },
+};
+
+describe('resolveRunnerConfig', () => {
+  it('decodes, defaults and resolves paths under the pod root', () => {
+    const flags = parseRunnerFlags([
+      `-vmspec=${encodeGzipBase64(spec)}`,
+      `-vmstatus=${encodeGzipBase64({ cpus: 2 })}`,
+      '-memhp-auto-movable-ratio=301',
+    ]);
+    const c = resolveRunnerConfig(flags, {
+      K8S_POD_NAME: 'vm1-abcde',
+      NEONVM_POD_ROOT: '/pods/x',
+      RECEIVE_MIGRATION: 'true',
+      POD_IP: '10.244.0.9',
+    });
+    expect(c.podName).toBe('vm1-abcde');
+    expect(c.receiveMigration).toBe(true);
+    expect(c.kernelPath).toBe('/pods/x/vm/kernel/vmlinuz');
+    expect(c.paths.images).toBe('/pods/x/vm/images');
+    expect(c.paths.qmpSocket).toBe('/pods/x/vm/runner/qmp.sock');
+    expect(c.tokenFile).toBe('/pods/x/vm/secrets/runner-token');
+    expect(c.shape.vcpus.use).toBe(2);
+    expect(c.spec.guest.memorySlotSize).toBe('1Gi');
+    expect(c.podIp).toBe('10.244.0.9');
+    expect(c.apiPort).toBe(25183);
+  });
+  it('rejects an invalid spec with field paths, and a missing ratio', () => {
+    const bad = { guest: { rootDisk: { image: 'img' }, cpus: { min: 2, max: 1, use: 1 } } };
+    expect(() =>
+      resolveRunnerConfig(
+        parseRunnerFlags([`-vmspec=${encodeGzipBase64(bad)}`, '-memhp-auto-movable-ratio=301']),
+        {},
+      ),
+    ).toThrow(/spec\.guest\.cpus/);
+    expect(() => resolveRunnerConfig(parseRunnerFlags([`-vmspec=${encodeGzipBase64(spec)}`]), {})).toThrow(
+      ConfigError,
+    );
+    expect(() =>
+      resolveRunnerConfig(parseRunnerFlags(['-vmspec=notbase64', '-memhp-auto-movable-ratio=1']), {}),
+    ).toThrow(/gzip\+base64/);
+  });
+});

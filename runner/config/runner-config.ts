@@ -1,0 +1,109 @@
+/**
+ * From flags and environment to the runner's configuration: decodes `-vmspec`/`-vmstatus`, applies
+ * the crds/ defaults and validation (never re-implemented here), resolves pod paths. Pure.
+ */
+import {
+  decodeGzipBase64,
+  defaultVirtualMachine,
+  validateVirtualMachine,
+  type VirtualMachine,
+  type VirtualMachineSpec,
+  type VirtualMachineStatus,
+} from '../../crds';
+import { TOKEN_FILE_ENV, DEFAULT_TOKEN_FILE, RUNNER_API_PORT } from '../api';
+import { inPod, podPaths, POD_ROOT_ENV, type PodPaths } from '../plan/pod-paths';
+import { vmShape, type VmShape } from '../plan/vm-shape';
+import type { RunnerFlags } from './flags';
+
+export interface RunnerConfig {
+  readonly spec: VirtualMachineSpec;
+  readonly status?: VirtualMachineStatus;
+  readonly shape: VmShape;
+  readonly podName: string;
+  readonly receiveMigration: boolean;
+  readonly paths: PodPaths;
+  /** Pod-root-resolved; may not exist (then the built-in guest kernel is used). */
+  readonly kernelPath: string;
+  readonly initrdPath?: string;
+  readonly appendKernelCmdline?: string;
+  readonly memhpAutoMovableRatio: string;
+  readonly diskCacheSettings: string;
+  readonly useVirtioConsole: boolean;
+  readonly tokenFile: string;
+  readonly networkMode: 'auto' | 'tap' | 'user';
+  readonly podIp: string;
+  readonly apiPort: number;
+  readonly rootDiskBase?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function decode<T>(flag: string, value: string): T {
+  try {
+    return decodeGzipBase64<T>(value);
+  } catch (e) {
+    throw new ConfigError(`-${flag}: not gzip+base64 JSON: ${(e as Error).message}`);
+  }
+}
+
+export function resolveRunnerConfig(
+  flags: RunnerFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): RunnerConfig {
+  if (!flags.vmspec) throw new ConfigError('-vmspec is required');
+  const rawSpec = decode<VirtualMachineSpec>('vmspec', flags.vmspec);
+  const status = flags.vmstatus ? decode<VirtualMachineStatus>('vmstatus', flags.vmstatus) : undefined;
+  const podName = env.K8S_POD_NAME || env.HOSTNAME || 'neonvm';
+  const vm: VirtualMachine = defaultVirtualMachine({
+    metadata: { name: podName.slice(0, 63) },
+    spec: rawSpec,
+  });
+  const errors = validateVirtualMachine(vm);
+  if (errors.length) {
+    throw new ConfigError(`invalid -vmspec:\n${errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
+  }
+  const spec = vm.spec;
+  if (flags.cpuScalingMode && spec.cpuScalingMode && flags.cpuScalingMode !== spec.cpuScalingMode) {
+    throw new ConfigError(
+      `-cpu-scaling-mode=${flags.cpuScalingMode} contradicts spec.cpuScalingMode=${spec.cpuScalingMode}`,
+    );
+  }
+  let shape: VmShape;
+  try {
+    shape = vmShape(spec, status, flags.cpuScalingMode || undefined);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  // The VM's own setting wins over the operator-wide flag (upstream: the controller picks it the same way).
+  const ratio = spec.guest.memhpAutoMovableRatio || flags.memhpAutoMovableRatio;
+  if (!ratio)
+    throw new ConfigError('-memhp-auto-movable-ratio is required (or spec.guest.memhpAutoMovableRatio)');
+  if (!['auto', 'tap', 'user'].includes(flags.networkMode)) {
+    throw new ConfigError(`-network-mode must be auto, tap or user, not "${flags.networkMode}"`);
+  }
+  const root = env[POD_ROOT_ENV] || '/';
+  return {
+    spec,
+    status,
+    shape,
+    podName,
+    receiveMigration: env.RECEIVE_MIGRATION === 'true',
+    paths: podPaths(root, flags.stateDir || undefined),
+    kernelPath: inPod(root, flags.kernelpath),
+    initrdPath: flags.initrdpath ? inPod(root, flags.initrdpath) : undefined,
+    appendKernelCmdline: flags.appendKernelCmdline || spec.guest.appendKernelCmdline || undefined,
+    memhpAutoMovableRatio: ratio,
+    diskCacheSettings: flags.qemuDiskCacheSettings,
+    useVirtioConsole: flags.useVirtioConsole,
+    tokenFile: flags.apiTokenFile || env[TOKEN_FILE_ENV] || inPod(root, DEFAULT_TOKEN_FILE),
+    networkMode: flags.networkMode as RunnerConfig['networkMode'],
+    podIp: flags.podIp || env.POD_IP || '0.0.0.0',
+    apiPort: flags.apiPort || spec.runnerPort || RUNNER_API_PORT,
+    rootDiskBase: flags.rootDiskBase || undefined,
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Live migration over QMP, both ends. Source: capabilities (`return-path` always, so "completed"
+ * means the target has loaded the state; `auto-converge`; `postcopy-ram` when allowed), bandwidth,
+ * `migrate` with block migration of the writable disks (upstream's `inc`/`blk`), then a poll loop
+ * keeping the latest `query-migrate`. Target: same capabilities, then `migrate-incoming`.
+ */
+import { MIGRATION_PORT, parseQuantity, quantityValue, type MigrationInfo } from '../../crds';
+import type { MigrationStartRequest } from '../api';
+import type { QmpClient } from '../qmp';
+import type { CpuScaler } from './cpu-scaler';
+import { MIGRATION_ACTIVE_STATES, toMigrationInfo, type QueryMigrate } from './migration-info';
+import { badRequest, conflict, VmError } from './vm-error';
+
+export interface ValidMigrationRequest {
+  targetHost: string;
+  targetPort: number;
+  maxBandwidthBytes: number;
+  allowPostCopy: boolean;
+  autoConverge: boolean;
+  incremental: boolean;
+  targetVcpus?: number;
+}
+
+/** Validates a POST /migration body (pure): defaults as VirtualMachineMigration's spec. */
+export function validateMigrationRequest(body: unknown): ValidMigrationRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('body must be a JSON object');
+  const r = body as Partial<Record<keyof MigrationStartRequest, unknown>>;
+  if (typeof r.targetHost !== 'string' || !/^[A-Za-z0-9.:-]+$/.test(r.targetHost))
+    throw badRequest('targetHost must be a host name or IP address');
+  const port = r.targetPort ?? MIGRATION_PORT;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw badRequest('targetPort must be a port number');
+  let bw: number;
+  try {
+    const v = r.maxBandwidth ?? '1Gi';
+    if (typeof v !== 'string' && typeof v !== 'number') throw new Error();
+    bw = Number(quantityValue(parseQuantity(v)));
+  } catch {
+    throw badRequest('maxBandwidth must be a quantity such as "1Gi" (bytes per second)');
+  }
+  if (!(bw > 0)) throw badRequest('maxBandwidth must be positive');
+  const bool = (name: 'allowPostCopy' | 'autoConverge' | 'incremental', dflt: boolean): boolean => {
+    const v = r[name] ?? dflt;
+    if (typeof v !== 'boolean') throw badRequest(`${name} must be a boolean`);
+    return v;
+  };
+  const vcpus = r.targetVcpus;
+  if (vcpus !== undefined && (typeof vcpus !== 'number' || !Number.isInteger(vcpus) || vcpus < 1))
+    throw badRequest('targetVcpus must be a positive integer');
+  return {
+    targetHost: r.targetHost,
+    targetPort: port,
+    maxBandwidthBytes: bw,
+    allowPostCopy: bool('allowPostCopy', false),
+    autoConverge: bool('autoConverge', true),
+    incremental: bool('incremental', true),
+    targetVcpus: vcpus as number | undefined,
+  };
+}
+
+const caps = (entries: Record<string, boolean>) => ({
+  capabilities: Object.entries(entries).map(([capability, state]) => ({ capability, state })),
+});
+
+export class Migrator {
+  private sourceActive = false;
+  private poller: NodeJS.Timeout | undefined;
+  private latest: MigrationInfo = { status: 'none' };
+  private finishedListeners: Array<(info: MigrationInfo) => void> = [];
+
+  constructor(
+    private readonly qmp: QmpClient,
+    private readonly cpu: CpuScaler,
+    private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
+  ) {}
+
+  get active(): boolean {
+    return this.sourceActive;
+  }
+
+  /** Called once when an outgoing migration reaches a final state. */
+  onFinished(listener: (info: MigrationInfo) => void): void {
+    this.finishedListeners.push(listener);
+  }
+
+  async start(req: ValidMigrationRequest, currentVcpus: number): Promise<MigrationInfo> {
+    if (this.sourceActive) throw conflict('a migration is already in progress');
+    this.sourceActive = true;
+    try {
+      await this.cpu.matchPluggedForMigration(req.targetVcpus ?? currentVcpus);
+      await this.qmp.execute(
+        'migrate-set-capabilities',
+        caps({ 'return-path': true, 'auto-converge': req.autoConverge, 'postcopy-ram': req.allowPostCopy }),
+      );
+      await this.qmp.execute('migrate-set-parameters', { 'max-bandwidth': req.maxBandwidthBytes });
+      const uri = `tcp:${req.targetHost.includes(':') ? `[${req.targetHost}]` : req.targetHost}:${req.targetPort}`;
+      // Writable disks travel in the stream (block migration); `inc` copies only the top qcow2 layer
+      // when source and target share the base image.
+      await this.qmp.execute('migrate', { uri, blk: !req.incremental, inc: req.incremental });
+      if (req.allowPostCopy) await this.qmp.execute('migrate-start-postcopy');
+      this.log('migration started', { uri });
+    } catch (e) {
+      this.sourceActive = false;
+      if (e instanceof VmError) throw e;
+      throw new VmError(502, `QEMU refused the migration: ${(e as Error).message}`);
+    }
+    this.poll();
+    return this.info();
+  }
+
+  private poll(): void {
+    this.poller = setTimeout(async () => {
+      try {
+        const info = await this.info();
+        if (!MIGRATION_ACTIVE_STATES.includes(info.status ?? '')) {
+          this.sourceActive = false;
+          this.log('migration finished', { info });
+          for (const l of this.finishedListeners) l(info);
+          return;
+        }
+      } catch (e) {
+        this.log('query-migrate failed', { error: (e as Error).message });
+      }
+      if (this.sourceActive) this.poll();
+    }, 50);
+  }
+
+  async info(): Promise<MigrationInfo> {
+    const q = await this.qmp.execute<QueryMigrate>('query-migrate');
+    if (q.status) this.latest = toMigrationInfo(q);
+    return this.latest;
+  }
+
+  async cancel(): Promise<MigrationInfo> {
+    if (!this.sourceActive) throw conflict('no migration in progress');
+    await this.qmp.execute('migrate_cancel');
+    return this.info();
+  }
+
+  /** Target side: listen for the stream on host:port (QEMU started with `-incoming defer`). */
+  async listen(host: string, port = MIGRATION_PORT): Promise<void> {
+    await this.qmp.execute('migrate-set-capabilities', caps({ 'return-path': true }));
+    try {
+      // Needed only if the source switches to post-copy; not every host supports userfaultfd.
+      await this.qmp.execute('migrate-set-capabilities', caps({ 'postcopy-ram': true }));
+    } catch (e) {
+      this.log('post-copy unavailable on this target', { error: (e as Error).message });
+    }
+    await this.qmp.execute('migrate-incoming', { uri: `tcp:${host}:${port}` });
+  }
+
+  stop(): void {
+    clearTimeout(this.poller);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The VM as the runner API sees it, backed by the runner's single QMP connection and the guest
+ * agent. Owns the scalers and the migrator; tracks readiness (the guest agent answers, initial CPUs
+ * applied) with a background probe.
+ */
+import { formatMilliCpu, milliCpuRoundedUp, type MigrationInfo } from '../../crds';
+import type { Accel, MemoryState, MigrationRole, NetworkMode, RunnerStatus } from '../api';
+import type { QmpClient, StatusInfo } from '../qmp';
+import type { VmShape } from '../plan/vm-shape';
+import { CpuScaler } from './cpu-scaler';
+import type { GuestAgent } from './guest-agent';
+import { MemoryScaler } from './memory-scaler';
+import { Migrator, type ValidMigrationRequest } from './migration';
+import { Mutex } from './mutex';
+import type { Readiness, VmController } from './vm-controller';
+import { conflict } from './vm-error';
+
+export interface QemuVmOptions {
+  qmp: QmpClient;
+  agent: GuestAgent;
+  shape: VmShape;
+  accel: Accel;
+  arch: 'amd64' | 'arm64';
+  networkMode: NetworkMode;
+  role: MigrationRole;
+  consolePty?: string;
+  log: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
+export class QemuVm implements VmController {
+  readonly cpu: CpuScaler;
+  readonly memory: MemoryScaler;
+  readonly migrator: Migrator;
+  private readonly ops = new Mutex();
+  private guestUp = false;
+  private initialised = false;
+  private role: MigrationRole;
+  private qemuStatus = 'unknown';
+  private probe: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  private readonly readyWaiters: Array<() => void> = [];
+
+  constructor(private readonly o: QemuVmOptions) {
+    this.cpu = new CpuScaler(o.qmp, o.agent, o.shape, o.accel);
+    this.memory = new MemoryScaler(o.qmp, o.shape);
+    this.migrator = new Migrator(o.qmp, this.cpu, o.log);
+    this.role = o.role;
+  }
+
+  /**
+   * Starts the readiness probe. `init` runs once when the guest agent first answers (e.g. applying
+   * the initial CPU count in SysfsScaling mode, or adopting a migrated guest's state).
+   */
+  watchGuest(init: () => Promise<void>, intervalMs = 200): void {
+    const tick = async () => {
+      try {
+        const st = await this.o.qmp.execute<StatusInfo>('query-status', undefined, { timeoutMs: 2000 });
+        this.qemuStatus = st.status;
+        const up = st.running && (await this.o.agent.ready());
+        if (up && !this.initialised) {
+          await this.ops.run(init);
+          this.initialised = true;
+          this.o.log('guest ready');
+        }
+        this.guestUp = up;
+        if (up) this.readyWaiters.splice(0).forEach((w) => w());
+      } catch (e) {
+        this.guestUp = false;
+        this.o.log('guest probe failed', { error: (e as Error).message });
+      }
+      this.probe = setTimeout(tick, this.guestUp ? 1000 : intervalMs);
+    };
+    void tick();
+  }
+
+  /** Resolves when the guest is first (or again) ready. */
+  whenReady(): Promise<void> {
+    if (this.guestUp && this.initialised) return Promise.resolve();
+    return new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  stop(): void {
+    clearTimeout(this.probe);
+    this.migrator.stop();
+  }
+
+  setRole(role: MigrationRole): void {
+    this.role = role;
+  }
+
+  readiness(): Readiness {
+    if (this.guestUp && this.initialised) return { ready: true, reason: 'guest agent answers' };
+    if (this.role === 'target' && this.qemuStatus === 'inmigrate')
+      return { ready: false, reason: 'waiting for the incoming migration' };
+    return { ready: false, reason: `guest not ready (QEMU ${this.qemuStatus})` };
+  }
+
+  private assertMutable(): void {
+    if (this.migrator.active) throw conflict('a migration is in progress');
+    if (this.role === 'target' && !this.initialised)
+      throw conflict('this runner is a migration target that has not started the VM yet');
+    if (this.qemuStatus === 'postmigrate') throw conflict('the VM has migrated away');
+    if (!this.guestUp) throw conflict('the guest is not ready');
+  }
+
+  setCpu(milli: number): Promise<void> {
+    this.cpu.checkRange(milli);
+    return this.ops.run(async () => {
+      this.assertMutable();
+      await this.cpu.set(milli);
+    });
+  }
+
+  async getCpu(): Promise<number> {
+    return this.cpu.currentMilli;
+  }
+
+  setMemory(slots: number): Promise<MemoryState> {
+    this.memory.checkRange(slots);
+    return this.ops.run(async () => {
+      this.assertMutable();
+      return this.memory.set(slots);
+    });
+  }
+
+  getMemory(): Promise<MemoryState> {
+    return this.memory.state();
+  }
+
+  async status(): Promise<RunnerStatus> {
+    const [st, memory, plugged] = await Promise.all([
+      this.o.qmp.execute<StatusInfo>('query-status'),
+      this.memory.state(),
+      this.o.qmp.execute<unknown[]>('query-cpus-fast').then((l) => l.length),
+    ]);
+    const online = this.guestUp
+      ? await this.o.agent.getCpuMilli().then(
+          (m) => m / 1000,
+          () => undefined,
+        )
+      : undefined;
+    const { cpus } = this.o.shape;
+    return {
+      guestReady: this.guestUp && this.initialised,
+      qemuStatus: st.status,
+      accel: this.o.accel,
+      arch: this.o.arch,
+      networkMode: this.o.networkMode,
+      cpuScalingMode: this.o.shape.scalingMode,
+      cpus: {
+        use: formatMilliCpu(this.cpu.currentMilli),
+        plugged,
+        online,
+        min: formatMilliCpu(cpus.minMilli),
+        max: formatMilliCpu(cpus.maxMilli),
+      },
+      memory,
+      migrationRole: this.role,
+      consolePty: this.o.consolePty,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+    };
+  }
+
+  startMigration(req: ValidMigrationRequest): Promise<MigrationInfo> {
+    return this.ops.run(async () => {
+      if (this.role === 'target' && !this.initialised) throw conflict('this runner is a migration target');
+      if (this.qemuStatus === 'postmigrate') throw conflict('the VM has migrated away already');
+      this.role = 'source';
+      return this.migrator.start(req, milliCpuRoundedUp(this.cpu.currentMilli));
+    });
+  }
+
+  migration(): Promise<MigrationInfo> {
+    return this.migrator.info();
+  }
+
+  cancelMigration(): Promise<MigrationInfo> {
+    return this.migrator.cancel();
+  }
+}
