@@ -1,0 +1,40 @@
+/**
+ * `neonvm:index:NeonVmInstall`: the operator install, created from the construct library's pure
+ * bundle builder (`buildInstallBundle`) — the same objects `cdk8s synth` writes, no second description.
+ * CRDs go in a first ConfigGroup that the rest depends on.
+ */
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { buildInstallBundle, type NeonVmInstallOptions } from '../constructs';
+
+export interface NeonVmInstallArgs extends NeonVmInstallOptions {
+  /**
+   * Do not wait for the operator Deployment to become ready (e.g. before its image is pushed).
+   * @default false
+   */
+  readonly skipAwait?: boolean;
+}
+
+export class NeonVmInstall extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly crds: k8s.yaml.ConfigGroup;
+  public readonly objects: k8s.yaml.ConfigGroup;
+
+  public constructor(name: string, args: NeonVmInstallArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('neonvm:index:NeonVmInstall', name, {}, opts);
+    const { skipAwait, ...options } = args;
+    const bundle = buildInstallBundle(options);
+    this.crds = new k8s.yaml.ConfigGroup(
+      `${name}-crds`,
+      { objs: [...bundle.crds], skipAwait },
+      { parent: this },
+    );
+    this.objects = new k8s.yaml.ConfigGroup(
+      `${name}-objects`,
+      { objs: [...bundle.objects], skipAwait },
+      { parent: this, dependsOn: [this.crds] },
+    );
+    this.namespace = pulumi.output(options.namespace ?? 'neonvm-system');
+    this.registerOutputs({ namespace: this.namespace });
+  }
+}
