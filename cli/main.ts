@@ -7,6 +7,7 @@ import { registerStart } from './commands/start';
 import { registerValidate } from './commands/validate';
 import { registerDiff } from './commands/diff';
 import { registerCrds } from './commands/crds';
+import { registerSynth } from './commands/synth';
 
 export function buildProgram(): Command {
   const program = new Command('neonvm')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerDiff(program);
   registerCrds(program);
+  registerSynth(program);
   return program;
 }
 

@@ -11,8 +11,8 @@ import type { NetworkAttachmentDefinition } from '../crds';
 
 /** Anything a VM can attach its extra interface to. */
 export interface INetworkAttachment {
-  /** `namespace/name` of the NetworkAttachmentDefinition for VM runner pods. */
-  readonly multusNetwork: string;
+  /** `namespace/name` of the NetworkAttachmentDefinition for VM runner pods; unset for the operator's default. */
+  readonly multusNetwork?: string;
 }
 
 export interface NetworkProps extends OverlayNetworkOptions {
@@ -27,6 +27,11 @@ export class Network extends Construct implements INetworkAttachment {
   /** An existing attachment (e.g. the one `NeonVmInstall` created), by `namespace/name`. */
   public static fromMultusNetwork(multusNetwork: string): INetworkAttachment {
     return { multusNetwork };
+  }
+
+  /** The operator's default attachment (its `NAD_RUNNER_NAMESPACE/NAD_RUNNER_NAME`). */
+  public static operatorDefault(): INetworkAttachment {
+    return {};
   }
 
   public readonly multusNetwork: string;

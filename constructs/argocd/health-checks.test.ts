@@ -128,7 +128,7 @@ describe('VirtualMachineMigration health (real Lua 5.1)', () => {
 });
 
 describe('argocd-cm snippet', () => {
-  test('the committed YAML is the output of renderArgoCdConfigMapSnippet (regenerate with `neonvm synth --argocd-cm`)', () => {
+  test('the committed YAML is the output of renderArgoCdConfigMapSnippet (regenerate: neonvm synth --argocd-cm > constructs/argocd/argocd-cm-snippet.yaml)', () => {
     const file = readFileSync(join(__dirname, 'argocd-cm-snippet.yaml'), 'utf8');
     expect(file).toBe(renderArgoCdConfigMapSnippet());
   });

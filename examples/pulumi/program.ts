@@ -1,0 +1,83 @@
+/**
+ * The examples as a Pulumi program, inline-program friendly: `neonvmExamplesProgram(options)` returns
+ * the function the Automation API runs (`LocalWorkspace.createOrSelectStack({program})`); `index.ts`
+ * calls it for the standard `pulumi up`.
+ */
+import { NeonVmInstall, VirtualMachine, VirtualMachineMigration } from '../../provider';
+
+export interface ExamplesProgramOptions {
+  /**
+   * Install the operator (CRDs, RBAC, webhooks, Deployment). Without a running operator image, leave
+   * this off: the webhooks would reject VMs.
+   * @default false
+   */
+  readonly install?: boolean;
+  /**
+   * Declare the migration (it only succeeds with a running operator and two nodes).
+   * @default false
+   */
+  readonly migration?: boolean;
+  /**
+   * Wait for VMs to be Running (needs the operator).
+   * @default true
+   */
+  readonly waitForRunning?: boolean;
+  /**
+   * @default 'default'
+   */
+  readonly namespace?: string;
+  readonly operatorImage?: string;
+  readonly runnerImage?: string;
+}
+
+export function neonvmExamplesProgram(options: ExamplesProgramOptions = {}): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const namespace = options.namespace ?? 'default';
+    const install = options.install
+      ? new NeonVmInstall('neonvm', {
+          image: options.operatorImage ?? 'ghcr.io/neonvm-ts/neonvm-operator:0.1.0',
+          runnerImage: options.runnerImage ?? 'ghcr.io/neonvm-ts/neonvm-runner:0.1.0',
+        })
+      : undefined;
+    const dependsOn = install ? [install] : [];
+    const waitForRunning = options.waitForRunning ?? true;
+
+    const debian = new VirtualMachine(
+      'vm-debian',
+      { metadata: { name: 'vm-debian', namespace }, rootDisk: { image: 'neondatabase/vm-debian:11' }, waitForRunning },
+      { dependsOn },
+    );
+    const example = new VirtualMachine(
+      'example',
+      {
+        metadata: { name: 'example', namespace },
+        cpus: { min: 1, max: 4, use: 1 },
+        memory: { slotSize: '1Gi', min: 1, max: 4, use: 2 },
+        rootDisk: { image: 'vm-postgres:15-bullseye', size: '8Gi' },
+        args: ['-c', 'config_file=/etc/postgresql/postgresql.conf'],
+        env: { POSTGRES_HOST_AUTH_METHOD: 'trust' },
+        ports: [
+          { name: 'postgres', port: 5432 },
+          { name: 'host-metrics', port: 9100 },
+        ],
+        disks: [
+          { name: 'pgdata', mountPath: '/var/lib/postgresql', emptyDisk: { size: '16Gi' } },
+          { name: 'cache', mountPath: '/neonvm/cache', tmpfs: { size: '1Gi' } },
+        ],
+        ignoreAutoscalerChanges: true,
+        waitForRunning,
+      },
+      { dependsOn },
+    );
+    const migration = options.migration
+      ? new VirtualMachineMigration('example-migration', { vmName: 'example', metadata: { name: 'example', namespace } }, { dependsOn: [example] })
+      : undefined;
+    return {
+      vmDebianPhase: debian.phase,
+      examplePhase: example.phase,
+      examplePod: example.podName,
+      exampleNode: example.node,
+      ...(migration ? { migrationPhase: migration.phase } : {}),
+    };
+  };
+}

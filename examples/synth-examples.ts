@@ -1,0 +1,50 @@
+/**
+ * Synthesizes every example into a directory (the main job calls `synthExamples('dist')`):
+ *   <out>/cdk8s/*.k8s.yaml       the cdk8s app (install, vm-debian, vm-example, vm-example-migration)
+ *   <out>/argocd/argocd-cm.yaml  the health-check snippet for argocd-cm
+ *   <out>/argocd/application.yaml
+ *   <out>/app-repo/my-vms.k8s.yaml  (when `appRepo`: runs examples/app-repo/main.ts through tsx, because
+ *                                   it imports the package by name as an application does)
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { App } from 'cdk8s';
+import { stringify } from 'yaml';
+import { renderArgoCdConfigMapSnippet } from '../constructs';
+import { addExampleCharts } from './cdk8s/charts';
+import { exampleArgoCdApplication } from './argocd/application';
+
+export interface SynthExamplesOptions {
+  /**
+   * Also synthesize the app-repo example (a child process: `tsx examples/app-repo/main.ts`).
+   * @default true
+   */
+  readonly appRepo?: boolean;
+}
+
+/** Returns the written files, relative to `outDir`. */
+export async function synthExamples(outDir: string, options: SynthExamplesOptions = {}): Promise<string[]> {
+  const out = resolve(outDir);
+  const cdk8sDir = join(out, 'cdk8s');
+  const app = new App({ outdir: cdk8sDir });
+  addExampleCharts(app);
+  app.synth();
+
+  const argoDir = join(out, 'argocd');
+  mkdirSync(argoDir, { recursive: true });
+  writeFileSync(join(argoDir, 'argocd-cm.yaml'), renderArgoCdConfigMapSnippet());
+  writeFileSync(join(argoDir, 'application.yaml'), stringify(exampleArgoCdApplication(), { lineWidth: 0 }));
+
+  const files = [...readdirSync(cdk8sDir).map((f) => `cdk8s/${f}`), 'argocd/argocd-cm.yaml', 'argocd/application.yaml'];
+  if (options.appRepo ?? true) {
+    const appRepoDir = join(out, 'app-repo');
+    const repoRoot = resolve(__dirname, '..');
+    await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(repoRoot, 'examples/app-repo/main.ts'), appRepoDir], {
+      cwd: repoRoot,
+    });
+    files.push(...readdirSync(appRepoDir).map((f) => `app-repo/${f}`));
+  }
+  return files.sort();
+}
