@@ -93,7 +93,7 @@ export function inittab(arch: ArchInfo): string {
 ::sysinit:/neonvm/bin/vminit
 ::respawn:/neonvm/bin/udhcpc -t 1 -T 1 -A 1 -f -i eth0 -O 121 -O 119 -s /neonvm/bin/udhcpc.script
 ::respawn:/neonvm/bin/neonvmd --addr=0.0.0.0:${GUEST_AGENT_PORT}
-::respawn:/neonvm/bin/chronyd -n -u root -f /run/chrony.conf
+::respawn:/neonvm/bin/chronyd -n -u root -f /run/chrony.conf -l /var/log/chrony/chrony.log
 ::respawn:/neonvm/bin/dropbear -F -E -R -s -p 22 -P /run/dropbear.pid
 ::respawn:/neonvm/bin/vmstart
 ${arch.serialTty}::respawn:-/neonvm/bin/sh
@@ -116,8 +116,9 @@ mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t tmpfs -o mode=755 run /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
-mkdir -p /run/neonvm /run/chrony /var/lib/chrony /tmp
+mkdir -p /run/neonvm /run/chrony /var/lib/chrony /var/log/chrony /tmp
 chmod 1777 /tmp
+chmod 750 /run/chrony # chronyd refuses a command socket in a world-readable dir
 
 root=/dev/vda
 read -r cmdline < /proc/cmdline

@@ -120,6 +120,7 @@ describe('guest in QmpScaling mode', () => {
         cpuScalingMode: 'QmpScaling',
       },
       sshPublicKey: readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
+      rootDiskMiB: 1024,
     });
     vms.push(vm);
     measurements.push(`boot to ready (${accel.accel}, QmpScaling): ${vm.readyAfterMs} ms`);
@@ -189,12 +190,15 @@ describe('guest in QmpScaling mode', () => {
         '-o',
         'LogLevel=ERROR',
         'root@127.0.0.1',
-        'id -u; cat /proc/sys/vm/swappiness',
+        'id -u; cat /proc/sys/vm/swappiness; pidof chronyd >/dev/null && echo chronyd-running; df -k / | tail -1',
       ],
       { timeout: 30_000 },
     );
     measurements.push(`ssh round trip (incl. host key generation): ${Date.now() - started} ms`);
-    expect(stdout.split('\n').slice(0, 2)).toEqual(['0', '7']);
+    const [uid, swappiness, chrony, df] = stdout.split('\n');
+    expect([uid, swappiness, chrony]).toEqual(['0', '7', 'chronyd-running']);
+    // The overlay was grown from 512 MiB to 1 GiB before boot; sysinit ran resize2fs.
+    expect(Number(df!.split(/\s+/)[1])).toBeGreaterThan(900_000);
   }, 40_000);
 
   it('writes files through the agent with the atomic-writer layout', async () => {

@@ -29,6 +29,10 @@ export interface BootGuestOptions {
   /** Boot CPUs for SysfsScaling (kernel maxcpus=). */
   readonly sysfsBootCpus?: number;
   readonly readyTimeoutMs?: number;
+  /** Grow the root disk overlay to this size before boot (the guest runs resize2fs). */
+  readonly rootDiskMiB?: number;
+  /** `-bios` image (see TestVmQemuOptions.bios). */
+  readonly bios?: string;
 }
 
 export interface GuestVm {
@@ -77,6 +81,7 @@ export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
       o.artifacts.rootDisk,
       overlay,
     ]);
+    if (o.rootDiskMiB) await run(['qemu-img', 'resize', '-q', overlay, `${o.rootDiskMiB}M`]);
     const runtimeIso = join(dir, 'runtime.iso');
     await writeRuntimeIso(runtimeIso, o.runtime);
     let sshIso: string | undefined;
@@ -106,6 +111,7 @@ export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
         { hostPort: sshPort, guestPort: 22 },
       ],
       cmdline,
+      bios: o.bios,
     });
 
     let consoleText = '';
