@@ -1,1 +1,2 @@
 export * from './list-watch';
+export * from './serializer';

@@ -1,4 +1,5 @@
 import type { V1Node, V1NodeCondition, V1NodeStatus } from '@kubernetes/client-node';
+import { release } from 'node:os';
 import { K8S_VERSION } from '../build';
 
 export interface NodeCapacity {
@@ -51,7 +52,7 @@ export function nodeStatus(d: NodeDescription, now: Date, transition: Date): V1N
       machineID: d.name,
       systemUUID: d.name,
       bootID: d.name,
-      kernelVersion: '',
+      kernelVersion: release(),
       osImage: 'neonvm local node',
       containerRuntimeVersion: AGENT_VERSION,
       kubeletVersion: K8S_VERSION,
