@@ -25,7 +25,7 @@ import {
 import { GUEST_MODULES } from './kernel-modules';
 
 /** Bump when the build changes in a way the hashed inputs do not show (e.g. build.ts logic). */
-const RECIPE_REVISION = 1;
+const RECIPE_REVISION = 2;
 
 export interface GuestArtifacts {
   readonly arch: GuestArch;

@@ -126,6 +126,8 @@ export interface BuildManifest {
   readonly arch: string;
   readonly kernelRelease: string;
   readonly kernelCompression: string;
+  /** CONFIG_HZ of the kernel (to compute `lpj=`, see loopsPerJiffy). */
+  readonly kernelHz: number;
   readonly packages: readonly string[];
   readonly modules: readonly string[];
   readonly buildSeconds: number;
@@ -212,6 +214,7 @@ export async function buildGuest(opts: BuildOptions): Promise<BuildManifest> {
     arch: arch.arch,
     kernelRelease: kernel.release,
     kernelCompression: kernel.compression,
+    kernelHz: kernel.hz,
     packages: packages.sort(),
     modules,
     buildSeconds: Math.round((Date.now() - started) / 100) / 10,
@@ -225,16 +228,19 @@ async function extractKernel(
   arch: ArchInfo,
   sysroot: string,
   dest: string,
-): Promise<{ release: string; compression: string }> {
+): Promise<{ release: string; compression: string; hz: number }> {
   const boot = join(sysroot, 'boot');
   const vmlinuz = (await readdir(boot)).find((f) => f.startsWith('vmlinuz-'));
   if (!vmlinuz) throw new Error(`no /boot/vmlinuz-* in the kernel package`);
   const release = vmlinuz.slice('vmlinuz-'.length);
+  const config = await readFile(join(boot, `config-${release}`), 'utf8');
+  const hz = Number(/^CONFIG_HZ=(\d+)$/m.exec(config)?.[1]);
+  if (!hz) throw new Error(`no CONFIG_HZ in config-${release}`);
   const image = await readFile(join(boot, vmlinuz));
   if (arch.kernelFormat === 'Image') {
     // arm64: Debian ships the plain Image, which QEMU boots directly.
     await writeFile(dest, image);
-    return { release, compression: 'none' };
+    return { release, compression: 'none', hz };
   }
   const payload = parseBzImage(image);
   const elf = await run(decompressCommand(payload.compression), {
@@ -246,7 +252,7 @@ async function extractKernel(
     );
   }
   await writeFile(dest, elf);
-  return { release, compression: payload.compression };
+  return { release, compression: payload.compression, hz };
 }
 
 async function buildAgent(opts: BuildOptions, dest: string): Promise<void> {

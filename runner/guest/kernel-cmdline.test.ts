@@ -1,5 +1,5 @@
 import { archInfo } from './arch';
-import { guestKernelCmdline } from './kernel-cmdline';
+import { guestKernelCmdline, hostLoopsPerJiffy, parseCpuMhz } from './kernel-cmdline';
 
 describe('guestKernelCmdline', () => {
   const x86 = archInfo('x86_64');
@@ -26,5 +26,20 @@ describe('guestKernelCmdline', () => {
     const c = guestKernelCmdline({ arch: archInfo('aarch64'), hostname: 'vm-a', extra: ['quiet'] });
     expect(c).toContain('hostname=vm-a');
     expect(c.endsWith('acpi=on console=ttyAMA0 quiet')).toBe(true);
+  });
+});
+
+describe('loops per jiffy', () => {
+  const cpuinfo = 'processor\t: 0\nmodel name\t: Some CPU\ncpu MHz\t\t: 2596.701\ncache size\t: 1 KB\n';
+
+  it('reads the host clock and converts to cycles per jiffy', () => {
+    expect(parseCpuMhz(cpuinfo)).toBe(2596.701);
+    // What the guest printed for its boot CPU: "5193.40 BogoMIPS (lpj=10386804)" with HZ=250.
+    expect(hostLoopsPerJiffy(250, cpuinfo)).toBe(10386804);
+    expect(hostLoopsPerJiffy(250, 'processor: 0\n')).toBeUndefined();
+  });
+
+  it('puts lpj on the command line', () => {
+    expect(guestKernelCmdline({ arch: archInfo('x86_64'), lpj: 10386804 })).toContain(' lpj=10386804 ');
   });
 });

@@ -11,7 +11,7 @@ import { archInfo } from '../arch';
 import { GuestArtifacts } from '../artifacts';
 import { run } from '../exec';
 import { GUEST_AGENT_PORT, GUEST_READY_LINE, SSH_ISO_LABEL } from '../guest-scripts';
-import { guestKernelCmdline } from '../kernel-cmdline';
+import { guestKernelCmdline, hostLoopsPerJiffy } from '../kernel-cmdline';
 import { RuntimeConfig, writeIso, writeRuntimeIso } from '../runtime-iso';
 import { AccelVerdict } from '../../qemu/kvm-probe';
 import { QemuProcess, spawnQemu } from '../../qemu/qemu-process';
@@ -94,6 +94,7 @@ export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
       arch,
       cpuScalingMode: o.runtime.cpuScalingMode,
       bootCpus: o.sysfsBootCpus,
+      lpj: hostLoopsPerJiffy(o.artifacts.manifest.kernelHz),
     });
     const args = testVmQemuArgs({
       arch,
