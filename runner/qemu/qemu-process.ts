@@ -19,6 +19,11 @@ export interface SpawnQemuOptions {
   readonly logFile?: string;
   /** Called with every stdout/stderr chunk (e.g. to wait for the guest's ready line). */
   readonly onOutput?: (chunk: string) => void;
+  /**
+   * Start QEMU in its own process group, so a terminal's Ctrl-C (SIGINT to the foreground group)
+   * reaches only the owner, which then shuts the guest down cleanly. Default false.
+   */
+  readonly newProcessGroup?: boolean;
 }
 
 const live = new Set<QemuProcess>();
@@ -40,7 +45,7 @@ function installExitHook(): void {
 
 export function spawnQemu(binary: string, args: readonly string[], opts: SpawnQemuOptions = {}): QemuProcess {
   installExitHook();
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.newProcessGroup ?? false });
   if (child.pid === undefined) throw new Error(`cannot spawn ${binary}`);
   const log = opts.logFile ? createWriteStream(opts.logFile) : undefined;
   for (const stream of [child.stdout, child.stderr]) {

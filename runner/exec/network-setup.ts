@@ -1,0 +1,111 @@
+/**
+ * Host side of guest networking: decides the mode and runs the tap-mode plan (bridge, tap, NAT,
+ * dnsmasq). Tap mode needs CAP_NET_ADMIN inside a network namespace of our own (a pod); otherwise,
+ * or when a tool is missing, user-mode networking needs nothing from the host.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { run } from '../guest/exec';
+import type { NetworkPlan } from '../plan/network-plan';
+
+export interface ModeDecision {
+  mode: 'tap' | 'user';
+  reason: string;
+}
+
+function hasCapNetAdmin(): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m !== null && (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n; // CAP_NET_ADMIN = 12
+}
+
+/**
+ * True when our network namespace belongs to a pod, so changing it cannot hurt the host: a named
+ * namespace (`ip netns add`, how the local cluster's node agent isolates pods) or a container of a
+ * real cluster. Unsure means no: the caller falls back to user-mode networking.
+ */
+function ownNetns(): boolean {
+  try {
+    const self = statSync('/proc/self/ns/net').ino;
+    if (
+      existsSync('/run/netns') &&
+      readdirSync('/run/netns').some((n) => statSync(`/run/netns/${n}`).ino === self)
+    )
+      return true;
+  } catch {
+    // fall through
+  }
+  return (
+    process.env.KUBERNETES_SERVICE_HOST !== undefined &&
+    (existsSync('/.dockerenv') || existsSync('/run/.containerenv'))
+  );
+}
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
+    .split(':')
+    .some((d) => existsSync(`${d}/${tool}`));
+}
+
+export function decideNetworkMode(requested: 'auto' | 'tap' | 'user'): ModeDecision {
+  if (requested !== 'auto') return { mode: requested, reason: `-network-mode=${requested}` };
+  if (!ownNetns()) return { mode: 'user', reason: 'the runner shares the host network namespace' };
+  if (!hasCapNetAdmin()) return { mode: 'user', reason: 'no CAP_NET_ADMIN' };
+  if (!existsSync('/dev/net/tun')) return { mode: 'user', reason: '/dev/net/tun is missing' };
+  const missing = ['ip', 'iptables', 'dnsmasq'].filter((t) => !onPath(t));
+  if (missing.length) return { mode: 'user', reason: `missing tools: ${missing.join(', ')}` };
+  return { mode: 'tap', reason: 'own network namespace with CAP_NET_ADMIN' };
+}
+
+/** The interface of the default route (the pod's uplink). */
+export async function defaultRouteDevice(): Promise<string> {
+  const routes = JSON.parse(
+    (await run(['ip', '-j', 'route', 'show', 'default'])).toString() || '[]',
+  ) as Array<{ dev?: string }>;
+  return routes[0]?.dev ?? 'eth0';
+}
+
+/** First nameserver and search domains of a resolv.conf (passed to the guest over DHCP). */
+export function parseResolvConf(text: string): { dnsServer?: string; searchDomains: string[] } {
+  let dnsServer: string | undefined;
+  let searchDomains: string[] = [];
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.trim().split(/\s+/);
+    if (key === 'nameserver' && !dnsServer) dnsServer = rest[0];
+    if (key === 'search') searchDomains = rest;
+  }
+  return { dnsServer, searchDomains };
+}
+
+export interface TapNetwork {
+  dnsmasq: ChildProcess;
+  stop(): void;
+}
+
+export async function setupTapNetwork(
+  plan: Extract<NetworkPlan, { mode: 'tap' }>,
+  log: (m: string) => void,
+): Promise<TapNetwork> {
+  for (const argv of plan.commands) await run(argv);
+  const [cmd, ...args] = plan.dnsmasq;
+  const dnsmasq = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  dnsmasq.stderr?.on('data', (b: Buffer) => log(`dnsmasq: ${b.toString().trim()}`));
+  return {
+    dnsmasq,
+    stop: () => {
+      if (dnsmasq.exitCode === null) dnsmasq.kill('SIGTERM');
+    },
+  };
+}
+
+/** A free TCP port on host (for user-mode forwards of the guest agent and sshd). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * Finds the kernel, initramfs and root disk. In a pod: `-kernelpath` (the kernel image copied by
+ * the init container or baked into the runner image) and `/vm/images/rootdisk.qcow2` (the VM's
+ * disk, used in place). Whatever is absent falls back to the built-in Debian guest
+ * (ensureGuestArtifacts), the equivalent of upstream's kernel baked into the runner image.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ensureGuestArtifacts } from '../guest/artifacts';
+import { hostGuestArch } from '../guest/arch';
+import type { RootDiskInput } from '../plan/disks';
+import { imageVirtualSize } from '../exec/disk-builder';
+
+export interface GuestFiles {
+  kernel: string;
+  initrd?: string;
+  root: RootDiskInput;
+}
+
+export interface GuestFilesInput {
+  kernelPath: string;
+  initrdPath?: string;
+  imagesDir: string;
+  rootDiskBase?: string;
+  progress: (line: string) => void;
+}
+
+export async function resolveGuestFiles(i: GuestFilesInput): Promise<GuestFiles> {
+  const inPodDisk = join(i.imagesDir, 'rootdisk.qcow2');
+  const needBuiltin = !existsSync(i.kernelPath) || (!existsSync(inPodDisk) && !i.rootDiskBase);
+  const builtin = needBuiltin
+    ? await ensureGuestArtifacts({ arch: hostGuestArch(), progress: i.progress })
+    : undefined;
+
+  let kernel = i.kernelPath;
+  let initrd = i.initrdPath;
+  if (!existsSync(kernel)) {
+    kernel = builtin!.kernel;
+    initrd = initrd ?? builtin!.initramfs;
+  } else if (!initrd) {
+    const sibling = join(dirname(kernel), 'initramfs.cpio.gz');
+    if (existsSync(sibling)) initrd = sibling;
+  }
+
+  let root: RootDiskInput;
+  if (i.rootDiskBase)
+    root = {
+      path: i.rootDiskBase,
+      mode: 'overlay',
+      virtualSizeBytes: await imageVirtualSize(i.rootDiskBase),
+    };
+  else if (existsSync(inPodDisk))
+    root = { path: inPodDisk, mode: 'in-place', virtualSizeBytes: await imageVirtualSize(inPodDisk) };
+  else
+    root = {
+      path: builtin!.rootDisk,
+      mode: 'overlay',
+      virtualSizeBytes: await imageVirtualSize(builtin!.rootDisk),
+    };
+  return { kernel, initrd, root };
+}
