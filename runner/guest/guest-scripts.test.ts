@@ -19,6 +19,7 @@ describe('guest scripts', () => {
     expect(init).toContain('root=*) root=${arg#root=}');
     expect(init).toContain('init=*) init=${arg#init=}');
     expect(init).toContain('exec switch_root /newroot "$init"');
+    expect(init).toContain('root=/dev/vda init=/neonvm/bin/init ');
   });
 
   it('vminit mounts the runtime ISO by label and only uses PHC when /dev/ptp0 exists', () => {

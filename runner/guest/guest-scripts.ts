@@ -31,7 +31,11 @@ export const SSH_ISO_LABEL = 'ssh-authorized-keys';
 export const GUEST_READY_LINE = 'neonvm-guest: ready';
 export const GUEST_AGENT_PORT = 25183;
 
-/** /init of the initramfs: modules, root mount, switch_root. Reads `root=`, `init=`, `rootfstype=`, `ro` from the kernel command line. */
+/**
+ * /init of the initramfs: modules, root mount, switch_root. Reads `root=` (default /dev/vda),
+ * `init=` (default /neonvm/bin/init, so a root disk made from any image boots neonvm's init),
+ * `rootfstype=` and `ro` from the kernel command line.
+ */
 export function initramfsInit(): string {
   return `#!/bin/sh
 # neonvm initramfs: load the kernel modules the guest needs (virtio, isofs, ...), mount the root
@@ -48,7 +52,7 @@ while read -r kind mod; do
   fi
 done < /lib/modules/load.list
 
-root=/dev/vda init=/sbin/init fstype=ext4 flags=rw
+root=/dev/vda init=/neonvm/bin/init fstype=ext4 flags=rw
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
   case "$arg" in
