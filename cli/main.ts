@@ -8,6 +8,7 @@ import { registerValidate } from './commands/validate';
 import { registerDiff } from './commands/diff';
 import { registerCrds } from './commands/crds';
 import { registerSynth } from './commands/synth';
+import { registerPulumi } from './commands/pulumi';
 
 export function buildProgram(): Command {
   const program = new Command('neonvm')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerCrds(program);
   registerSynth(program);
+  registerPulumi(program);
   return program;
 }
 

@@ -4,6 +4,8 @@
  */
 import { classifyVirtualMachineChange, type ChangeReport, type VirtualMachine } from '../crds';
 
+const RANK = { live: 0, restart: 1, rejected: 2 } as const;
+
 const VERDICT_TEXT = {
   live: 'applied live',
   restart: 'takes effect on the next runner pod (restart or migration)',
@@ -22,11 +24,23 @@ export function describeChangeReport(subject: string, report: ChangeReport): str
   return `${subject}: ${report.changes.length} change(s), overall ${report.overall}:\n${lines.join('\n')}`;
 }
 
-/** The warning for a planned update, or undefined when nothing in the spec or labels changes. */
+/**
+ * The warning for a planned update, or undefined when nothing in the spec or labels changes. Fields
+ * under `ignoredPaths` (the resource's `ignoreChanges`) are left out: Pulumi will not send them.
+ */
 export function virtualMachineChangeWarning(
   previous: VirtualMachine,
   next: VirtualMachine,
+  ignoredPaths: readonly string[] = [],
 ): string | undefined {
   const name = next.metadata?.name ?? previous.metadata?.name ?? '';
-  return describeChangeReport(`VirtualMachine ${name}`, classifyVirtualMachineChange(previous, next));
+  const report = classifyVirtualMachineChange(previous, next);
+  const changes = report.changes.filter(
+    (c) => !ignoredPaths.some((p) => c.path === p || c.path.startsWith(`${p}.`)),
+  );
+  const overall = changes.reduce<ChangeReport['overall']>(
+    (acc, c) => (acc === 'none' || RANK[c.verdict] > RANK[acc] ? c.verdict : acc),
+    'none',
+  );
+  return describeChangeReport(`VirtualMachine ${name}`, { changes, overall });
 }

@@ -120,6 +120,21 @@ describe('pure helpers', () => {
     expect(() => assertValidVirtualMachine(vm)).toThrow(/spec\.guest\.cpus\.use/);
   });
 
+  test('fields under ignoreChanges are left out of the warning', () => {
+    const a = buildVirtualMachineObject(
+      'vm',
+      {},
+      { rootDisk: { image: 'x' }, cpus: { min: 1, max: 4, use: 1 } },
+    );
+    const b = buildVirtualMachineObject(
+      'vm',
+      {},
+      { rootDisk: { image: 'x' }, cpus: { min: 1, max: 4, use: 3 } },
+    );
+    expect(virtualMachineChangeWarning(a, b)).toMatch(/cpus\.use/);
+    expect(virtualMachineChangeWarning(a, b, ['spec.guest.cpus.use'])).toBeUndefined();
+  });
+
   test('no warning when nothing changes', () => {
     const vm = buildVirtualMachineObject('same', {}, { rootDisk: { image: 'x' } });
     expect(virtualMachineChangeWarning(vm, vm)).toBeUndefined();

@@ -84,8 +84,10 @@ export class VirtualMachine extends pulumi.ComponentResource {
         assertValidVirtualMachine(vm);
         return vm;
       });
-    if (pulumi.runtime.isDryRun())
-      this.warnAboutChanges(previousObject, liveObjectReader ?? kubeconfigReader());
+    const ignoreChanges = ignoreAutoscalerChanges ? [...AUTOSCALER_IGNORE_CHANGES] : [];
+    if (pulumi.runtime.isDryRun()) {
+      this.warnAboutChanges(previousObject, liveObjectReader ?? kubeconfigReader(), ignoreChanges);
+    }
 
     const annotations = this.object.apply((vm) => ({
       ...vm.metadata?.annotations,
@@ -103,7 +105,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
         // Declared so the provider's status output is exposed on the resource.
         status: undefined,
       },
-      { parent: this, ...(ignoreAutoscalerChanges ? { ignoreChanges: [...AUTOSCALER_IGNORE_CHANGES] } : {}) },
+      { parent: this, ...(ignoreChanges.length > 0 ? { ignoreChanges } : {}) },
     );
     const status = (this.resource as unknown as WithStatus<VirtualMachineStatus>).status;
     this.phase = status.apply((s) => s?.phase);
@@ -125,6 +127,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
   private warnAboutChanges(
     previous: VirtualMachineObject | undefined,
     reader: LiveObjectReader | false,
+    ignoredPaths: readonly string[],
   ): void {
     this.object.apply(async (vm) => {
       const before =
@@ -132,7 +135,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
         (reader
           ? await reader.readVirtualMachine(vm.metadata?.namespace ?? 'default', vm.metadata?.name ?? '')
           : undefined);
-      const warning = before ? virtualMachineChangeWarning(before, vm) : undefined;
+      const warning = before ? virtualMachineChangeWarning(before, vm, ignoredPaths) : undefined;
       if (warning) await pulumi.log.warn(warning, this);
     });
   }

@@ -26,6 +26,11 @@ export interface ExamplesProgramOptions {
    * @default 'default'
    */
   readonly namespace?: string;
+  /**
+   * `cpus.use` of the example VM (an autoscaler-style edit; see the preview warning).
+   * @default 1
+   */
+  readonly exampleCpuUse?: number;
   readonly operatorImage?: string;
   readonly runnerImage?: string;
 }
@@ -51,7 +56,7 @@ export function neonvmExamplesProgram(options: ExamplesProgramOptions = {}): () 
       'example',
       {
         metadata: { name: 'example', namespace },
-        cpus: { min: 1, max: 4, use: 1 },
+        cpus: { min: 1, max: 4, use: options.exampleCpuUse ?? 1 },
         memory: { slotSize: '1Gi', min: 1, max: 4, use: 2 },
         rootDisk: { image: 'vm-postgres:15-bullseye', size: '8Gi' },
         args: ['-c', 'config_file=/etc/postgresql/postgresql.conf'],
@@ -64,7 +69,6 @@ export function neonvmExamplesProgram(options: ExamplesProgramOptions = {}): () 
           { name: 'pgdata', mountPath: '/var/lib/postgresql', emptyDisk: { size: '16Gi' } },
           { name: 'cache', mountPath: '/neonvm/cache', tmpfs: { size: '1Gi' } },
         ],
-        ignoreAutoscalerChanges: true,
         waitForRunning,
       },
       { dependsOn },
