@@ -27,6 +27,7 @@ describe('guest scripts', () => {
     expect(s).toContain('findfs LABEL=vmruntime');
     expect(s).toContain('sh $R/mounts.sh');
     expect(s).toContain('sysctl -q -p $R/sysctl.conf');
+    expect(s).toContain('ln -sf "../${port##*/}" "/dev/virtio-ports/$name"');
     expect(s).toMatch(/if \[ -c \/dev\/ptp0 \]; then\n\s+echo "refclock PHC \/dev\/ptp0 poll 2"/);
   });
 

@@ -156,6 +156,17 @@ resize2fs "$root" >/dev/null 2>&1 || echo "neonvm-guest: warning: resize2fs $roo
 ip link set lo up
 ip link set eth0 up 2>/dev/null
 
+# Named virtio-serial ports (e.g. the runner's tech.neon.log.0 log channel) under
+# /dev/virtio-ports/<name>, as udev would do; writable by every workload user.
+for port in /sys/class/virtio-ports/vport*; do
+  [ -f "$port/name" ] || continue
+  read -r name < "$port/name"
+  [ -n "$name" ] || continue
+  mkdir -p /dev/virtio-ports
+  chmod 666 "/dev/\${port##*/}"
+  ln -sf "../\${port##*/}" "/dev/virtio-ports/$name"
+done
+
 # chrony: the KVM PTP clock when there is one (ptp_kvm loads only under KVM), else free-running.
 {
   if [ -c /dev/ptp0 ]; then

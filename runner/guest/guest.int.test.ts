@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -157,7 +158,7 @@ describe('guest in QmpScaling mode', () => {
     expect((await getStatus(vm)).onlineCpus).toEqual([0, 1, 2]);
   });
 
-  it('sees virtio-mem growth in /proc/meminfo', async () => {
+  it('grows and shrinks virtio-mem memory, as /proc/meminfo shows', async () => {
     const before = (await getStatus(vm)).memTotalBytes;
     const started = Date.now();
     await vm.qmp.execute('qom-set', { path: 'vm0', property: 'requested-size', value: 256 * MiB });
@@ -168,10 +169,27 @@ describe('guest in QmpScaling mode', () => {
     );
     measurements.push(`virtio-mem +256 MiB visible in MemTotal: ${Date.now() - started} ms`);
     expect(value.memTotalBytes - before).toBeLessThanOrEqual(256 * MiB);
-  });
 
-  it('accepts SSH with the key from the ssh-authorized-keys ISO', async () => {
-    const started = Date.now();
+    // Shrink: the virtio-mem driver offlines and unplugs its (movable) blocks by itself.
+    const shrinkStarted = Date.now();
+    await vm.qmp.execute('qom-set', { path: 'vm0', property: 'requested-size', value: 0 });
+    await pollUntil(
+      () => getStatus(vm),
+      (s) => s.memTotalBytes <= before,
+      20_000,
+      50,
+    );
+    measurements.push(`virtio-mem -256 MiB gone from MemTotal: ${Date.now() - shrinkStarted} ms`);
+  }, 40_000);
+
+  const ssh = async (command: string): Promise<string> => {
+    const opts = [
+      'StrictHostKeyChecking=no',
+      'UserKnownHostsFile=/dev/null',
+      'BatchMode=yes',
+      'ConnectTimeout=10',
+      'LogLevel=ERROR',
+    ];
     const { stdout } = await execFileP(
       'ssh',
       [
@@ -179,20 +197,19 @@ describe('guest in QmpScaling mode', () => {
         join(sshDir, 'id_ed25519'),
         '-p',
         String(vm.sshPort),
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'ConnectTimeout=10',
-        '-o',
-        'LogLevel=ERROR',
+        ...opts.flatMap((o) => ['-o', o]),
         'root@127.0.0.1',
-        'id -u; cat /proc/sys/vm/swappiness; pidof chronyd >/dev/null && echo chronyd-running; df -k / | tail -1',
+        command,
       ],
       { timeout: 30_000 },
+    );
+    return stdout;
+  };
+
+  it('accepts SSH with the key from the ssh-authorized-keys ISO', async () => {
+    const started = Date.now();
+    const stdout = await ssh(
+      'id -u; cat /proc/sys/vm/swappiness; pidof chronyd >/dev/null && echo chronyd-running; df -k / | tail -1',
     );
     measurements.push(`ssh round trip (incl. host key generation): ${Date.now() - started} ms`);
     const [uid, swappiness, chrony, df] = stdout.split('\n');
@@ -200,6 +217,26 @@ describe('guest in QmpScaling mode', () => {
     // The overlay was grown from 512 MiB to 1 GiB before boot; sysinit ran resize2fs.
     expect(Number(df!.split(/\s+/)[1])).toBeGreaterThan(900_000);
   }, 40_000);
+
+  it('exposes the virtio-serial log channel as /dev/virtio-ports/tech.neon.log.0', async () => {
+    const received = new Promise<string>((resolve, reject) => {
+      const sock = createConnection(vm.logSocket);
+      let data = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (c: string) => {
+        data += c;
+        if (data.includes('\n')) {
+          sock.destroy();
+          resolve(data);
+        }
+      });
+      sock.on('error', reject);
+      setTimeout(() => reject(new Error(`no log line, got ${JSON.stringify(data)}`)), 15_000);
+    });
+    await new Promise((r) => setTimeout(r, 100)); // let QEMU accept the connection
+    await ssh('echo hello-log-channel > /dev/virtio-ports/tech.neon.log.0');
+    expect(await received).toBe('hello-log-channel\n');
+  }, 30_000);
 
   it('writes files through the agent with the atomic-writer layout', async () => {
     const put = await agent(vm, '/files/etc/neonvm-test', {

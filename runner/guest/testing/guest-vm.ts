@@ -41,6 +41,8 @@ export interface GuestVm {
   readonly qmp: QmpClient;
   /** http://127.0.0.1:<port> forwarded to the guest agent. */
   readonly agentUrl: string;
+  /** Host end of the guest's /dev/virtio-ports/tech.neon.log.0. */
+  readonly logSocket: string;
   readonly sshPort: number;
   /** ms from spawning QEMU to the guest's ready line. */
   readonly readyAfterMs: number;
@@ -113,6 +115,7 @@ export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
       ],
       cmdline,
       bios: o.bios,
+      logSocket: join(dir, 'log.sock'),
     });
 
     let consoleText = '';
@@ -169,6 +172,7 @@ export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
       qemu,
       qmp,
       agentUrl: `http://127.0.0.1:${agentPort}`,
+      logSocket: join(dir, 'log.sock'),
       sshPort,
       readyAfterMs,
       args,

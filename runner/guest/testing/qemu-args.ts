@@ -33,6 +33,8 @@ export interface TestVmQemuOptions {
    * qemu-system-data) skips most of the firmware work and boots the same guest faster under TCG.
    */
   readonly bios?: string;
+  /** Unix socket (QEMU listens) behind the guest's virtio-serial port `tech.neon.log.0` (upstream's log channel). */
+  readonly logSocket?: string;
 }
 
 export function testVmQemuArgs(o: TestVmQemuOptions): string[] {
@@ -71,6 +73,16 @@ export function testVmQemuArgs(o: TestVmQemuOptions): string[] {
   );
   if (o.sshIso)
     args.push('-drive', `id=ssh-authorized-keys,file=${o.sshIso},if=virtio,media=cdrom,readonly=on`);
+  if (o.logSocket) {
+    args.push(
+      '-device',
+      'virtio-serial',
+      '-chardev',
+      `socket,path=${o.logSocket},server=on,wait=off,id=log`,
+      '-device',
+      'virtserialport,chardev=log,name=tech.neon.log.0',
+    );
+  }
   const fwd = o.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
   // romfile=: no iPXE option ROM to load and run (saves ~1 s of firmware under TCG).
   args.push(
