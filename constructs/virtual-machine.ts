@@ -113,7 +113,6 @@ export class VirtualMachine extends Construct {
   private readonly env: EnvVar[];
   private readonly ports: GuestPort[];
   private readonly disks: Disk[] = [];
-  private services = 0;
 
   public constructor(scope: Construct, id: string, props: VirtualMachineProps) {
     super(scope, id);
@@ -181,14 +180,10 @@ export class VirtualMachine extends Construct {
       guest = guestPort({ port, name: options.portName });
       this.ports.push(guest);
     }
-    const service = new Service(
-      this,
-      options.name ? `${options.name}Service` : `Service${this.services++ || ''}`,
-      {
-        metadata: { name: options.name, namespace: this.apiObject.metadata.namespace },
-        type: options.type ?? ServiceType.CLUSTER_IP,
-      },
-    );
+    const service = new Service(this, options.name ? `${options.name}Service` : `Service${port}`, {
+      metadata: { name: options.name, namespace: this.apiObject.metadata.namespace },
+      type: options.type ?? ServiceType.CLUSTER_IP,
+    });
     service.selectLabel(LABEL_VM_NAME, this.name);
     service.bind(options.servicePort ?? port, {
       name: guest.name,
