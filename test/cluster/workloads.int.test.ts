@@ -1,0 +1,391 @@
+import { AppsV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pollUntil } from '../../cluster/util';
+import {
+  createNamespace,
+  isReady,
+  kubectl,
+  useLocalCluster,
+  waitForGone,
+  waitForPod,
+} from './local-cluster-fixture';
+
+/** A small HTTP server in the built-in node image: answers /ready and echoes its pod name. */
+const httpServer = (port: number) => [
+  '-e',
+  `require('http').createServer((q, s) => { console.log('request ' + q.url); s.end('hello from ' + process.env.POD_NAME); })` +
+    `.listen(${port}, () => console.log('listening on ${port}'));`,
+];
+
+const podNameEnv = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
+
+describe('local cluster workloads', () => {
+  const cluster = useLocalCluster();
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  beforeAll(() => {
+    core = cluster().kubeConfig.makeApiClient(CoreV1Api);
+    apps = cluster().kubeConfig.makeApiClient(AppsV1Api);
+  });
+
+  it('runs a Deployment: scheduled onto a node, Running and Ready by its readiness probe, logs via kubectl', async () => {
+    const namespace = await createNamespace(core, 'deploy');
+    const labels = { app: 'web' };
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [
+                {
+                  name: 'app',
+                  image: 'neonvm-test/node',
+                  args: httpServer(8080),
+                  env: [podNameEnv],
+                  ports: [{ name: 'http', containerPort: 8080 }],
+                  readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+
+    const pod = await pollUntil(
+      async () => (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items.find(isReady),
+      { timeoutMs: 30_000, intervalMs: 200, description: 'a Ready pod of Deployment web' },
+    );
+    expect(cluster().nodeNames).toContain(pod.spec!.nodeName);
+    expect(pod.status!.phase).toBe('Running');
+    expect(pod.status!.podIP).toMatch(/^10\.\d+\.\d+\.\d+$/);
+    expect(pod.status!.containerStatuses![0]).toMatchObject({
+      ready: true,
+      restartCount: 0,
+      state: { running: {} },
+    });
+
+    const logs = await kubectl(cluster(), 'logs', '-n', namespace, pod.metadata!.name!);
+    expect(logs).toContain('listening on 8080');
+    expect(logs).toContain('request /ready');
+    const tail = await kubectl(cluster(), 'logs', '-n', namespace, pod.metadata!.name!, '--tail=1');
+    expect(tail.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('honours the deletion grace period: SIGTERM first, then the pod is gone', async () => {
+    const namespace = await createNamespace(core, 'grace');
+    const hostDir = mkdtempSync(join(tmpdir(), 'neonvm-grace-'));
+    try {
+      // Traps TERM, records it, takes 1 s to shut down, exits 0.
+      const script =
+        'trap \'echo seen > "$NEONVM_POD_ROOT/out/term"; sleep 1; exit 0\' TERM; echo started; while :; do sleep 0.2; done';
+      await core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name: 'graceful' },
+          spec: {
+            terminationGracePeriodSeconds: 10,
+            volumes: [{ name: 'out', hostPath: { path: hostDir } }],
+            containers: [
+              {
+                name: 'main',
+                image: 'neonvm-test/shell',
+                command: ['sh', '-c', script],
+                volumeMounts: [{ name: 'out', mountPath: '/out' }],
+              },
+            ],
+          },
+        },
+      });
+      await waitForPod(core, namespace, 'graceful', (p) => p.status?.phase === 'Running');
+      const started = Date.now();
+      await core.deleteNamespacedPod({ name: 'graceful', namespace, gracePeriodSeconds: 5 });
+      await waitForGone(
+        () => core.readNamespacedPod({ name: 'graceful', namespace }),
+        'pod graceful',
+        15_000,
+      );
+      const elapsed = Date.now() - started;
+      expect(readFileSync(join(hostDir, 'term'), 'utf8').trim()).toBe('seen');
+      // It got to finish its 1 s shutdown, and was not held for the whole 5 s grace period.
+      expect(elapsed).toBeGreaterThanOrEqual(900);
+      expect(elapsed).toBeLessThan(5000);
+    } finally {
+      rmSync(hostDir, { recursive: true, force: true });
+    }
+  });
+
+  it('kills a process that ignores SIGTERM once the grace period is over', async () => {
+    const namespace = await createNamespace(core, 'kill');
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'stubborn' },
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: 'neonvm-test/shell',
+              command: ['sh', '-c', "trap '' TERM; while :; do sleep 0.2; done"],
+            },
+          ],
+        },
+      },
+    });
+    await waitForPod(core, namespace, 'stubborn', (p) => p.status?.phase === 'Running');
+    const started = Date.now();
+    await core.deleteNamespacedPod({ name: 'stubborn', namespace, gracePeriodSeconds: 2 });
+    await waitForGone(() => core.readNamespacedPod({ name: 'stubborn', namespace }), 'pod stubborn', 15_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('garbage-collects dependents when their owner is deleted (kube-controller-manager)', async () => {
+    const namespace = await createNamespace(core, 'gc');
+    const owner = await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'owner' }, data: {} },
+    });
+    const ownerReferences = [
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata!.uid! },
+    ];
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'dependent', ownerReferences },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'main', image: 'neonvm-test/pause' }],
+        },
+      },
+    });
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'dependent', ownerReferences }, stringData: { a: 'b' } },
+    });
+    await waitForPod(core, namespace, 'dependent', (p) => p.status?.phase === 'Running');
+
+    await core.deleteNamespacedConfigMap({ name: 'owner', namespace });
+    await waitForGone(() => core.readNamespacedSecret({ name: 'dependent', namespace }), 'secret dependent');
+    await waitForGone(() => core.readNamespacedPod({ name: 'dependent', namespace }), 'pod dependent');
+  });
+
+  it('restarts a failing container with back-off: restartCount, CrashLoopBackOff, last exit code', async () => {
+    const namespace = await createNamespace(core, 'crash');
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'crasher' },
+        spec: {
+          containers: [
+            { name: 'main', image: 'neonvm-test/shell', command: ['sh', '-c', 'echo crashing; exit 3'] },
+          ],
+        },
+      },
+    });
+    const pod = await waitForPod(
+      core,
+      namespace,
+      'crasher',
+      (p) =>
+        (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2 &&
+        p.status?.containerStatuses?.[0]?.state?.waiting !== undefined,
+      30_000,
+    );
+    const status = pod.status!.containerStatuses![0];
+    expect(pod.status!.phase).toBe('Running');
+    expect(status.state!.waiting!.reason).toBe('CrashLoopBackOff');
+    expect(status.lastState!.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(status.ready).toBe(false);
+    const ready = pod.status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    // The previous run's log is still served.
+    expect(await kubectl(cluster(), 'logs', '-n', namespace, 'crasher', '--previous')).toContain('crashing');
+  });
+
+  it('reports an unknown image as ErrImagePull / ImagePullBackOff and keeps the pod Pending', async () => {
+    const namespace = await createNamespace(core, 'image');
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'no-image' },
+        spec: { containers: [{ name: 'main', image: 'neonvm-test/does-not-exist:1.0' }] },
+      },
+    });
+    const pod = await waitForPod(
+      core,
+      namespace,
+      'no-image',
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
+    );
+    expect(pod.status!.phase).toBe('Pending');
+    expect(pod.status!.containerStatuses![0].state!.waiting!.message).toContain(
+      'neonvm-test/does-not-exist:1.0',
+    );
+  });
+
+  it('gives pods on different nodes their own port space and lets them talk to each other', async () => {
+    const namespace = await createNamespace(core, 'net');
+    const [nodeA, nodeB] = cluster().nodeNames;
+    const server = (
+      name: string,
+      node: string,
+      extraEnv: { name: string; value: string }[],
+      script: string[],
+    ): V1Pod => ({
+      metadata: { name, labels: { app: name } },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': node },
+        containers: [
+          {
+            name: 'main',
+            image: 'neonvm-test/node',
+            args: script,
+            env: [podNameEnv, ...extraEnv],
+            readinessProbe: { tcpSocket: { port: 9000 }, periodSeconds: 1 },
+          },
+        ],
+      },
+    });
+    await core.createNamespacedPod({ namespace, body: server('alpha', nodeA, [], httpServer(9000)) });
+    const alpha = await waitForPod(core, namespace, 'alpha', isReady);
+
+    // beta listens on the same port and fetches alpha's page through the pod network.
+    const fetchAlpha = [
+      '-e',
+      httpServer(9000)[1] +
+        `setTimeout(() => fetch('http://' + process.env.ALPHA_IP + ':9000/from-beta').then((r) => r.text()).then((t) => console.log('got: ' + t), (e) => console.log('error: ' + e.message)), 100);`,
+    ];
+    await core.createNamespacedPod({
+      namespace,
+      body: server('beta', nodeB, [{ name: 'ALPHA_IP', value: alpha.status!.podIP! }], fetchAlpha),
+    });
+    const beta = await waitForPod(core, namespace, 'beta', isReady);
+
+    expect(alpha.spec!.nodeName).toBe(nodeA);
+    expect(beta.spec!.nodeName).toBe(nodeB);
+    expect(beta.status!.podIP).not.toBe(alpha.status!.podIP);
+    const log = await pollUntil(
+      async () => {
+        const text = await core.readNamespacedPodLog({ name: 'beta', namespace });
+        return /got: |error: /.test(text) ? text : undefined;
+      },
+      { timeoutMs: 10_000, description: "beta's fetch of alpha" },
+    );
+    expect(log).toContain('got: hello from alpha');
+    expect(await core.readNamespacedPodLog({ name: 'alpha', namespace })).toContain('request /from-beta');
+    // The host reaches pod IPs too.
+    const res = await fetch(`http://${beta.status!.podIP}:9000/from-host`);
+    expect(await res.text()).toBe('hello from beta');
+  });
+
+  it('projects env and volumes: fieldRef, configMap/secret keys, live configMap updates, downward API', async () => {
+    const namespace = await createNamespace(core, 'vol');
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'settings' }, data: { 'mode.txt': 'one', LEVEL: '3' } },
+    });
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'creds' }, stringData: { password: 's3cret' } },
+    });
+    const script = [
+      'echo "env: $POD_NAME $POD_NS $NODE $LEVEL $PASSWORD"',
+      'cat "$NEONVM_POD_ROOT/etc/settings/mode.txt"; echo',
+      'cat "$NEONVM_POD_ROOT/etc/podinfo/labels"; echo',
+      'last=""; while :; do m=$(cat "$NEONVM_POD_ROOT/etc/settings/mode.txt"); [ "$m" != "$last" ] && echo "mode: $m" && last=$m; sleep 0.2; done',
+    ].join('; ');
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'reader', labels: { tier: 'test' } },
+        spec: {
+          volumes: [
+            { name: 'settings', configMap: { name: 'settings' } },
+            {
+              name: 'podinfo',
+              downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+            },
+          ],
+          containers: [
+            {
+              name: 'main',
+              image: 'neonvm-test/shell',
+              command: ['sh', '-c', script],
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                { name: 'LEVEL', valueFrom: { configMapKeyRef: { name: 'settings', key: 'LEVEL' } } },
+                { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+              ],
+              volumeMounts: [
+                { name: 'settings', mountPath: '/etc/settings' },
+                { name: 'podinfo', mountPath: '/etc/podinfo' },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const pod = await waitForPod(core, namespace, 'reader', (p) => p.status?.phase === 'Running');
+    const logs = () => core.readNamespacedPodLog({ name: 'reader', namespace });
+    await pollUntil(async () => ((await logs()).includes('mode: one') ? true : undefined), {
+      timeoutMs: 10_000,
+      description: 'first mode',
+    });
+    const text = await logs();
+    expect(text).toContain(`env: reader ${namespace} ${pod.spec!.nodeName} 3 s3cret`);
+    expect(text).toContain('tier="test"');
+
+    await core.replaceNamespacedConfigMap({
+      name: 'settings',
+      namespace,
+      body: { metadata: { name: 'settings' }, data: { 'mode.txt': 'two', LEVEL: '3' } },
+    });
+    await pollUntil(async () => ((await logs()).includes('mode: two') ? true : undefined), {
+      timeoutMs: 10_000,
+      description: 'updated mode',
+    });
+  });
+
+  it('runs init containers in order before the app container', async () => {
+    const namespace = await createNamespace(core, 'init');
+    const dir = mkdtempSync(join(tmpdir(), 'neonvm-init-'));
+    try {
+      const step = (name: string) => ({
+        name,
+        image: 'neonvm-test/shell',
+        command: ['sh', '-c', `echo ${name} >> "$NEONVM_POD_ROOT/out/order"`],
+        volumeMounts: [{ name: 'out', mountPath: '/out' }],
+      });
+      await core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name: 'inits' },
+          spec: {
+            restartPolicy: 'Never',
+            volumes: [{ name: 'out', hostPath: { path: dir } }],
+            initContainers: [step('first'), step('second')],
+            containers: [step('app')],
+          },
+        },
+      });
+      const pod = await waitForPod(core, namespace, 'inits', (p) => p.status?.phase === 'Succeeded');
+      expect(readFileSync(join(dir, 'order'), 'utf8')).toBe('first\nsecond\napp\n');
+      expect(pod.status!.initContainerStatuses!.map((s) => s.state!.terminated!.reason)).toEqual([
+        'Completed',
+        'Completed',
+      ]);
+      expect(existsSync(dir)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
