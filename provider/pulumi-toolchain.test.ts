@@ -26,6 +26,15 @@ describe('pulumi toolchain lookup', () => {
     });
   });
 
+  test('PULUMI_BIN (from scripts/test.sh) points at the bin directory', () => {
+    const bin = join(cache, 'elsewhere', 'bin');
+    mkdirSync(bin, { recursive: true });
+    for (const b of ['pulumi', 'pulumi-resource-kubernetes']) writeFileSync(join(bin, b), '');
+    expect(findPulumiToolchain({ NEONVM_CACHE: cache, PULUMI_BIN: bin })?.root).toBe(
+      join(cache, 'elsewhere'),
+    );
+  });
+
   test('the environment never downloads plugins or checks for updates', () => {
     const env = pulumiEnv({ root: '/r', pulumi: '/r/bin/pulumi', provider: '/r/bin/p', home: '/r/home' });
     expect(env).toMatchObject({

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 export const PULUMI_CLI_VERSION = 'v3.276.0';
@@ -26,8 +26,19 @@ export function pulumiCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(root, `pulumi-${PULUMI_CLI_VERSION}-k8s-v${KUBERNETES_PROVIDER_VERSION}`);
 }
 
-/** The toolchain if build-pulumi.sh completed (a half-written cache has no `.complete`). */
+/**
+ * The toolchain if build-pulumi.sh completed (a half-written cache has no `.complete`), or the bin
+ * directory in `PULUMI_BIN` (what `scripts/test.sh` exports from the build script's last line).
+ */
 export function findPulumiToolchain(env: NodeJS.ProcessEnv = process.env): PulumiToolchain | undefined {
+  if (env.PULUMI_BIN) {
+    const root = dirname(env.PULUMI_BIN);
+    const pulumi = join(env.PULUMI_BIN, 'pulumi');
+    const provider = join(env.PULUMI_BIN, 'pulumi-resource-kubernetes');
+    if (existsSync(pulumi) && existsSync(provider) && basename(env.PULUMI_BIN) === 'bin') {
+      return { root, pulumi, provider, home: join(root, 'home') };
+    }
+  }
   const root = pulumiCacheDir(env);
   const pulumi = join(root, 'bin', 'pulumi');
   const provider = join(root, 'bin', 'pulumi-resource-kubernetes');
