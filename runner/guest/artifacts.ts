@@ -22,7 +22,7 @@ import {
   vmstart,
   blkidShim,
 } from './guest-scripts';
-import { GUEST_MODULES } from './kernel-modules';
+import { guestModules } from './kernel-modules';
 
 /** Bump when the build changes in a way the hashed inputs do not show (e.g. build.ts logic). */
 const RECIPE_REVISION = 2;
@@ -80,7 +80,7 @@ export function guestVersion(arch: GuestArch, agentDir: string = findAgentDir())
     revision: String(RECIPE_REVISION),
     arch: JSON.stringify(a),
     rootDiskMiB: String(ROOT_DISK_SIZE_MIB),
-    modules: JSON.stringify(GUEST_MODULES),
+    modules: JSON.stringify(guestModules(arch)),
     initramfsInit: initramfsInit(),
     inittab: inittab(a),
     vminit: vminit(),

@@ -20,7 +20,7 @@ import {
 } from './debian';
 import { run, runText } from './exec';
 import { initramfsInit } from './guest-scripts';
-import { GUEST_MODULES, normalizeModuleName, orderModules, parseModinfoDepends } from './kernel-modules';
+import { guestModules, normalizeModuleName, orderModules, parseModinfoDepends } from './kernel-modules';
 import { FsEntry, rootfsLayout } from './rootfs-layout';
 import { LibraryResolver, installDynamicBinary } from './sysroot';
 
@@ -175,7 +175,7 @@ export async function buildGuest(opts: BuildOptions): Promise<BuildManifest> {
   }
 
   step(6, 'writing the initramfs');
-  const modules = await writeInitramfs(sysroot, kernel.release, join(outDir, ARTIFACT_FILES.initramfs));
+  const modules = await writeInitramfs(arch, sysroot, kernel.release, join(outDir, ARTIFACT_FILES.initramfs));
 
   step(7, `making the ${ROOT_DISK_SIZE_MIB} MiB ext4 root disk`);
   const raw = join(work, 'rootdisk.raw');
@@ -279,7 +279,12 @@ async function installBusybox(arch: ArchInfo, sysroot: string, rootfs: string): 
   }
 }
 
-async function writeInitramfs(sysroot: string, release: string, dest: string): Promise<string[]> {
+async function writeInitramfs(
+  arch: ArchInfo,
+  sysroot: string,
+  release: string,
+  dest: string,
+): Promise<string[]> {
   const modDir = join(sysroot, 'lib/modules', release);
   const index = new Map<string, string>();
   const walk = async (dir: string): Promise<void> => {
@@ -298,7 +303,8 @@ async function writeInitramfs(sysroot: string, release: string, dest: string): P
   );
   // Read `depends=` only for the wanted modules and their dependencies (reading all 3000+ is slow).
   const deps = new Map<string, string[]>();
-  const queue = GUEST_MODULES.map((m) => normalizeModuleName(m.name));
+  const wanted = guestModules(arch.arch);
+  const queue = wanted.map((m) => normalizeModuleName(m.name));
   while (queue.length > 0) {
     const name = queue.shift()!;
     const path = index.get(name);
@@ -306,7 +312,7 @@ async function writeInitramfs(sysroot: string, release: string, dest: string): P
     deps.set(name, parseModinfoDepends(await readFile(path)));
     queue.push(...deps.get(name)!);
   }
-  const ordered = orderModules(GUEST_MODULES, (n) => deps.get(n) ?? [], new Set(index.keys()), builtin);
+  const ordered = orderModules(wanted, (n) => deps.get(n) ?? [], new Set(index.keys()), builtin);
 
   const entries: CpioEntry[] = [
     ...['bin', 'dev', 'proc', 'sys', 'newroot', 'lib', 'lib/modules'].map((path) => ({

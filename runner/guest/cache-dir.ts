@@ -32,7 +32,13 @@ export async function ensureCacheDir(dir: string, build: (tmpDir: string) => Pro
       if (isComplete(dir)) return dir;
       await rm(dir, { recursive: true, force: true });
     }
-    await rename(tmp, dir);
+    try {
+      await rename(tmp, dir);
+    } catch (e) {
+      // Lost a race with another process that renamed its build into place just now.
+      if (isComplete(dir)) return dir;
+      throw e;
+    }
     return dir;
   } finally {
     await rm(tmp, { recursive: true, force: true });

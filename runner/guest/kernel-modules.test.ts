@@ -1,4 +1,6 @@
-import { GUEST_MODULES, orderModules, parseModinfoDepends } from './kernel-modules';
+import { guestModules, orderModules, parseModinfoDepends } from './kernel-modules';
+
+const GUEST_MODULES = guestModules('x86_64');
 
 describe('parseModinfoDepends', () => {
   it('reads the depends= string and normalises dashes', () => {
@@ -56,6 +58,13 @@ describe('orderModules', () => {
     const ordered = orderModules(GUEST_MODULES, dependsOf, available, builtin);
     expect(ordered.find((m) => m.name === 'ptp_kvm')?.optional).toBe(true);
     expect(ordered.find((m) => m.name === 'virtio')?.optional).toBe(false);
+  });
+
+  it('needs the ACPI button and evdev on x86 only', () => {
+    const x86 = guestModules('x86_64').find((m) => m.name === 'button');
+    const arm = guestModules('aarch64').find((m) => m.name === 'button');
+    expect([x86?.optional, arm?.optional]).toEqual([false, true]);
+    expect(guestModules('aarch64').map((m) => m.name)).toContain('gpio_keys');
   });
 
   it('fails for a missing required module and drops a missing optional one', () => {

@@ -1,3 +1,5 @@
+import { GuestArch } from './arch';
+
 /**
  * Kernel modules for the initramfs. Busybox `insmod` does no dependency resolution, so the build
  * computes a load order from each module's `depends=` modinfo field.
@@ -13,19 +15,30 @@ export interface WantedModule {
  * What the guest needs, in the order we would like them loaded. Built-in modules (listed in
  * modules.builtin, e.g. ext4 in Debian's cloud kernel) are skipped.
  */
-export const GUEST_MODULES: readonly WantedModule[] = [
-  { name: 'virtio_pci' },
-  { name: 'virtio_blk' },
-  { name: 'virtio_net' },
-  { name: 'virtio_console' },
-  { name: 'virtio_mem' },
-  { name: 'ext4' },
-  { name: 'isofs' },
-  { name: 'button' }, // ACPI power button → system_powerdown works
-  { name: 'evdev' }, // /dev/input/event* for the agent's power-button watcher
-  { name: 'virtio_rng', optional: true }, // entropy for dropbear host keys
-  { name: 'ptp_kvm', optional: true }, // /dev/ptp0 for chrony; only loads under KVM
-];
+export function guestModules(arch: GuestArch): readonly WantedModule[] {
+  const x86 = arch === 'x86_64';
+  return [
+    { name: 'virtio_pci' },
+    { name: 'virtio_blk' },
+    { name: 'virtio_net' },
+    { name: 'virtio_console' },
+    { name: 'virtio_mem' },
+    { name: 'ext4' },
+    { name: 'isofs' },
+    // The power button (system_powerdown): ACPI button on x86; on arm64 `virt` it is ACPI (GED)
+    // or a gpio-keys device depending on firmware, so both are tried there.
+    { name: 'button', optional: !x86 },
+    ...(x86
+      ? []
+      : [
+          { name: 'gpio_pl061', optional: true },
+          { name: 'gpio_keys', optional: true },
+        ]),
+    { name: 'evdev', optional: !x86 }, // /dev/input/event* for the agent's power-button watcher
+    { name: 'virtio_rng', optional: true }, // entropy for dropbear host keys
+    { name: 'ptp_kvm', optional: true }, // /dev/ptp0 for chrony; only loads under KVM
+  ];
+}
 
 /** Module names are compared with '-' and '_' equivalent, as the kernel does. */
 export function normalizeModuleName(name: string): string {

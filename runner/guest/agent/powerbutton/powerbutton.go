@@ -30,8 +30,9 @@ func IsPowerPress(rec []byte) bool {
 	return typ == evKey && code == keyPower && value == 1
 }
 
-// FindDevices returns /dev/input/eventN nodes whose device name mentions "Power Button", looked up
-// in sysClassInput (normally /sys/class/input).
+// FindDevices returns /dev/input/eventN nodes that can report a power-button press, looked up in
+// sysClassInput (normally /sys/class/input): the ACPI "Power Button" devices (x86, arm64 with
+// ACPI) and "gpio-keys" (arm64 virt with a device tree).
 func FindDevices(sysClassInput, devInput string) ([]string, error) {
 	names, err := filepath.Glob(filepath.Join(sysClassInput, "event*", "device", "name"))
 	if err != nil {
@@ -40,7 +41,7 @@ func FindDevices(sysClassInput, devInput string) ([]string, error) {
 	var devs []string
 	for _, n := range names {
 		b, err := os.ReadFile(n)
-		if err != nil || !strings.Contains(string(b), "Power Button") {
+		if err != nil || !(strings.Contains(string(b), "Power Button") || strings.Contains(string(b), "gpio-keys")) {
 			continue
 		}
 		event := filepath.Base(filepath.Dir(filepath.Dir(n)))

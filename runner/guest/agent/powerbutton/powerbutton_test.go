@@ -35,7 +35,7 @@ func TestWatchCountsPressesOnly(t *testing.T) {
 
 func TestFindDevices(t *testing.T) {
 	sys := t.TempDir()
-	for ev, name := range map[string]string{"event0": "Power Button\n", "event1": "AT Translated Set 2 keyboard\n"} {
+	for ev, name := range map[string]string{"event0": "Power Button\n", "event1": "AT Translated Set 2 keyboard\n", "event2": "gpio-keys\n"} {
 		dir := filepath.Join(sys, ev, "device")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
@@ -45,7 +45,7 @@ func TestFindDevices(t *testing.T) {
 		}
 	}
 	devs, err := FindDevices(sys, "/dev/input")
-	if err != nil || len(devs) != 1 || devs[0] != "/dev/input/event0" {
+	if err != nil || len(devs) != 2 || devs[0] != "/dev/input/event0" || devs[1] != "/dev/input/event2" {
 		t.Fatalf("FindDevices = %v, %v", devs, err)
 	}
 }
