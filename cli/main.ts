@@ -7,6 +7,9 @@ import { registerStart } from './commands/start';
 import { registerValidate } from './commands/validate';
 import { registerDiff } from './commands/diff';
 import { registerCrds } from './commands/crds';
+import { registerRun } from './commands/run';
+import { registerConsole } from './commands/console';
+import { registerSsh } from './commands/ssh';
 import { registerSynth } from './commands/synth';
 import { registerPulumi } from './commands/pulumi';
 
@@ -18,6 +21,9 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerDiff(program);
   registerCrds(program);
+  registerRun(program);
+  registerConsole(program);
+  registerSsh(program);
   registerSynth(program);
   registerPulumi(program);
   return program;

@@ -104,6 +104,6 @@ export function resolveRunnerConfig(
     networkMode: flags.networkMode as RunnerConfig['networkMode'],
     podIp: flags.podIp || env.POD_IP || '0.0.0.0',
     apiPort: flags.apiPort || spec.runnerPort || RUNNER_API_PORT,
-    rootDiskBase: flags.rootDiskBase || undefined,
+    rootDiskBase: flags.rootDiskBase ? inPod(root, flags.rootDiskBase) : undefined,
   };
 }

@@ -45,7 +45,10 @@ function installExitHook(): void {
 
 export function spawnQemu(binary: string, args: readonly string[], opts: SpawnQemuOptions = {}): QemuProcess {
   installExitHook();
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.newProcessGroup ?? false });
+  const child = spawn(binary, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.newProcessGroup ?? false,
+  });
   if (child.pid === undefined) throw new Error(`cannot spawn ${binary}`);
   const log = opts.logFile ? createWriteStream(opts.logFile) : undefined;
   for (const stream of [child.stdout, child.stderr]) {

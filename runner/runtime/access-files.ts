@@ -12,6 +12,8 @@ import type { PodPaths } from '../plan/pod-paths';
 /** Content of runner.json. */
 export interface RunnerInfo {
   pid: number;
+  /** QEMU's pid, so tools (and test teardown) can reach it even if the runner died. */
+  qemuPid: number;
   podName: string;
   apiUrl: string;
   qmpSocket: string;

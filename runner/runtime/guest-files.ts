@@ -35,8 +35,9 @@ export async function resolveGuestFiles(i: GuestFilesInput): Promise<GuestFiles>
   let kernel = i.kernelPath;
   let initrd = i.initrdPath;
   if (!existsSync(kernel)) {
+    // The built-in kernel goes with its own initramfs (modules of exactly that kernel).
     kernel = builtin!.kernel;
-    initrd = initrd ?? builtin!.initramfs;
+    initrd = builtin!.initramfs;
   } else if (!initrd) {
     const sibling = join(dirname(kernel), 'initramfs.cpio.gz');
     if (existsSync(sibling)) initrd = sibling;

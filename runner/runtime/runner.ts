@@ -184,7 +184,9 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
       }),
     ]);
   } catch (e) {
-    return fail(e);
+    // A QEMU that rejects its command line closes the socket before exiting: prefer its own words.
+    const code = await Promise.race([qemu.exited, new Promise((r) => setTimeout(r, 1000, undefined))]);
+    return fail(code === undefined ? e : new Error(`QEMU exited (${String(code)}): ${stderrTail.trim()}`));
   }
   cleanup.push(() => qmp.close());
   qmp.onEvent('SHUTDOWN', (e) => {
@@ -235,6 +237,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
       const fromStatus = c.status?.cpus !== undefined ? parseMilliCpu(c.status.cpus) : online;
       vm.cpu.adopt(milliCpuRoundedUp(fromStatus) * 1000 === online ? fromStatus : online);
       await vm.memory.adopt();
+      vm.setRole('none'); // the VM is ours now: an ordinary runner from here on
     } else {
       await vm.cpu.set(c.shape.cpus.useMilli);
     }
@@ -260,6 +263,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     c.paths,
     {
       pid: process.pid,
+      qemuPid: qemu.pid,
       podName: c.podName,
       apiUrl,
       qmpSocket: c.paths.qmpSocket,

@@ -189,3 +189,29 @@ func TestOnlineAllPresent(t *testing.T) {
 		t.Fatalf("OnlineCPU on an online CPU: %v, %v", changed, err)
 	}
 }
+
+func TestHotplugOnlinerLeavesDeliberatelyOfflinedCPUs(t *testing.T) {
+	// QmpScaling scale-down keeps vCPUs plugged and offlines them: the onliner must not undo it.
+	f := newFakeSysfs(t, 4, 3, []int{0, 1, 2})
+	s := NewSysfs(f.root)
+	if err := s.SetOnlineCount(1); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	if got, err := s.OnlineAllPresent(); err != nil || len(got) != 0 {
+		t.Fatalf("OnlineAllPresent = %v, %v; want nothing onlined", got, err)
+	}
+	f.plug(3, false) // a new hot-plugged vCPU is still onlined
+	f.refresh()
+	if got, err := s.OnlineAllPresent(); err != nil || !reflect.DeepEqual(got, []int{3}) {
+		t.Fatalf("OnlineAllPresent = %v, %v; want [3]", got, err)
+	}
+	f.refresh()
+	if err := s.SetOnlineCount(3); err != nil { // scale up again releases the hold
+		t.Fatal(err)
+	}
+	f.refresh()
+	if f.online() != "0,1,3" {
+		t.Fatalf("online = %s", f.online())
+	}
+}

@@ -13,6 +13,10 @@ import (
 type Sysfs struct {
 	Root string
 	mu   sync.Mutex
+	// held lists CPUs that SetOnlineCount took offline on purpose. The hotplug onliners
+	// (OnlineCPU, OnlineAllPresent) leave them alone, so a runner can scale down by offlining and
+	// keep the vCPU plugged (QEMU 7.2 under TCG crashes when a device_del'ed slot is re-added).
+	held map[int]bool
 }
 
 // NewSysfs returns a Sysfs for the given root directory.
@@ -73,6 +77,14 @@ func (s *Sysfs) SetOnlineCount(target int) error {
 		if err := s.write(c); err != nil {
 			return err
 		}
+		if s.held == nil {
+			s.held = make(map[int]bool)
+		}
+		if c.Online {
+			delete(s.held, c.ID)
+		} else {
+			s.held[c.ID] = true
+		}
 	}
 	return nil
 }
@@ -82,7 +94,7 @@ func (s *Sysfs) SetOnlineCount(target int) error {
 func (s *Sysfs) OnlineCPU(id int) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id == 0 {
+	if id == 0 || s.held[id] {
 		return false, nil
 	}
 	b, err := os.ReadFile(filepath.Join(s.Root, fmt.Sprintf("cpu%d", id), "online"))
