@@ -13,15 +13,8 @@ import { dirname, join, relative } from 'node:path';
 import { GuestArch, archInfo, hostGuestArch } from './arch';
 import { ARTIFACT_FILES, BuildManifest, ROOT_DISK_SIZE_MIB, buildGuest } from './build';
 import { cacheRoot, ensureCacheDir } from './cache-dir';
-import {
-  initramfsInit,
-  inittab,
-  udhcpcScript,
-  vminit,
-  vmshutdown,
-  vmstart,
-  blkidShim,
-} from './guest-scripts';
+import { initramfsInit } from './guest-scripts';
+import { rootfsLayout } from './rootfs-layout';
 import { guestModules } from './kernel-modules';
 
 /** Bump when the build changes in a way the hashed inputs do not show (e.g. build.ts logic). */
@@ -82,12 +75,8 @@ export function guestVersion(arch: GuestArch, agentDir: string = findAgentDir())
     rootDiskMiB: String(ROOT_DISK_SIZE_MIB),
     modules: JSON.stringify(guestModules(arch)),
     initramfsInit: initramfsInit(),
-    inittab: inittab(a),
-    vminit: vminit(),
-    vmstart: vmstart(),
-    vmshutdown: vmshutdown(),
-    udhcpc: udhcpcScript(),
-    blkid: blkidShim(),
+    // Every generated file of the root filesystem (inittab, scripts, /etc), with modes and links.
+    rootfs: JSON.stringify(rootfsLayout(a)),
   };
   for (const [k, v] of Object.entries(inputs)) h.update(`${k}\0${v}\0`);
   for (const f of agentSources(agentDir))

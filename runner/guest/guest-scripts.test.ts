@@ -6,6 +6,7 @@ describe('guest scripts', () => {
   it('inittab starts sysinit, the agent, sshd, chrony, the workload and a console shell', () => {
     const tab = inittab(archInfo('x86_64'));
     expect(tab.split('\n')[1]).toBe('::sysinit:/neonvm/bin/vminit');
+    expect(tab).toContain('::respawn:/neonvm/bin/udhcpc-eth0');
     expect(tab).toContain(`::respawn:/neonvm/bin/neonvmd --addr=0.0.0.0:${GUEST_AGENT_PORT}`);
     expect(tab).toMatch(/::respawn:\/neonvm\/bin\/dropbear .*-p 22/);
     expect(tab).toContain('::respawn:/neonvm/bin/vmstart');

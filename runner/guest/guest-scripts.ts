@@ -95,7 +95,7 @@ exec switch_root /newroot "$init"
 export function inittab(arch: ArchInfo): string {
   return `# neonvm guest: busybox init. sysinit runs to completion before anything else starts.
 ::sysinit:/neonvm/bin/vminit
-::respawn:/neonvm/bin/udhcpc -t 1 -T 1 -A 1 -f -i eth0 -O 121 -O 119 -s /neonvm/bin/udhcpc.script
+::respawn:/neonvm/bin/udhcpc-eth0
 ::respawn:/neonvm/bin/neonvmd --addr=0.0.0.0:${GUEST_AGENT_PORT}
 ::respawn:/neonvm/bin/chronyd -n -u root -f /run/chrony.conf -l /var/log/chrony/chrony.log
 ::respawn:/neonvm/bin/dropbear -F -E -R -s -p 22 -P /run/dropbear.pid
@@ -251,6 +251,15 @@ case "$1" in
     ;;
 esac
 exit 0
+`;
+}
+
+/** DHCP on eth0, respawned by init; idles when the VM has no NIC instead of respawning in a loop. */
+export function udhcpcEth0(): string {
+  return `#!/neonvm/bin/sh
+export PATH=/neonvm/bin
+[ -e /sys/class/net/eth0 ] || exec sleep 2147483647
+exec udhcpc -t 1 -T 1 -A 1 -f -i eth0 -O 121 -O 119 -s /neonvm/bin/udhcpc.script
 `;
 }
 

@@ -3,7 +3,7 @@
  * symlinks. Binaries (busybox, dropbear, chrony, resize2fs, the agent) are added by the build.
  */
 import { ArchInfo } from './arch';
-import { blkidShim, inittab, udhcpcScript, vmshutdown, vminit, vmstart } from './guest-scripts';
+import { blkidShim, inittab, udhcpcEth0, udhcpcScript, vmshutdown, vminit, vmstart } from './guest-scripts';
 
 export type FsEntry =
   | { readonly kind: 'dir'; readonly path: string; readonly mode?: number }
@@ -72,6 +72,7 @@ export function rootfsLayout(arch: ArchInfo): FsEntry[] {
     vmstart: vmstart(),
     vmshutdown: vmshutdown(),
     'udhcpc.script': udhcpcScript(),
+    'udhcpc-eth0': udhcpcEth0(),
     blkid: blkidShim(),
   };
   for (const [name, content] of Object.entries(scripts)) {
