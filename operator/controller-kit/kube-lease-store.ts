@@ -1,0 +1,68 @@
+/** LeaseStore backed by a coordination.k8s.io/v1 Lease object. */
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { isNotFound } from './errors';
+import type { LeaseRecord, LeaseStore } from './leader-election';
+
+/** The Lease object `<namespace>/<name>`. */
+export class KubeLeaseStore implements LeaseStore {
+  constructor(
+    private readonly api: CoordinationV1Api,
+    private readonly namespace: string,
+    private readonly name: string,
+  ) {}
+
+  async get(): Promise<LeaseRecord | undefined> {
+    try {
+      return fromLease(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async create(record: LeaseRecord): Promise<LeaseRecord> {
+    return fromLease(
+      await this.api.createNamespacedLease({ namespace: this.namespace, body: this.toLease(record) }),
+    );
+  }
+
+  async update(record: LeaseRecord): Promise<LeaseRecord> {
+    return fromLease(
+      await this.api.replaceNamespacedLease({
+        name: this.name,
+        namespace: this.namespace,
+        body: this.toLease(record),
+      }),
+    );
+  }
+
+  private toLease(r: LeaseRecord): V1Lease {
+    const micro = (d: Date | undefined): V1MicroTime | undefined =>
+      d ? new V1MicroTime(d.getTime()) : undefined;
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.name, namespace: this.namespace, resourceVersion: r.version },
+      spec: {
+        holderIdentity: r.holderIdentity,
+        leaseDurationSeconds: r.leaseDurationSeconds,
+        acquireTime: micro(r.acquireTime),
+        renewTime: micro(r.renewTime),
+        leaseTransitions: r.leaseTransitions,
+      },
+    };
+  }
+}
+
+function fromLease(lease: V1Lease): LeaseRecord {
+  const spec = lease.spec ?? {};
+  const date = (d: Date | string | undefined): Date | undefined => (d ? new Date(d) : undefined);
+  return {
+    holderIdentity: spec.holderIdentity ?? '',
+    leaseDurationSeconds: spec.leaseDurationSeconds ?? 15,
+    acquireTime: date(spec.acquireTime),
+    renewTime: date(spec.renewTime),
+    leaseTransitions: spec.leaseTransitions ?? 0,
+    version: lease.metadata?.resourceVersion,
+  };
+}

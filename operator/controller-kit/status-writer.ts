@@ -1,0 +1,45 @@
+/**
+ * Writes through the status subresource as a merge patch of the difference, with the object's
+ * resourceVersion as precondition: a concurrent writer makes it fail with 409 Conflict, and the
+ * reconcile is retried from fresh state instead of overwriting someone else's change.
+ */
+import type { KubeObject } from './object-key';
+import type { CustomResourceClient } from './custom-resource-client';
+import { createMergePatch } from './merge-patch';
+
+export interface WithStatus<S> extends KubeObject {
+  status?: S;
+}
+
+export interface WriteRecorder<T> {
+  recordWrite(obj: T): void;
+}
+
+/** Patches `status` of `obj` to `next`; returns the stored object (or `obj` when nothing changed). */
+export async function writeStatus<S extends object, T extends WithStatus<S>>(
+  client: CustomResourceClient<T>,
+  obj: T,
+  next: S,
+  recorder?: WriteRecorder<T>,
+): Promise<T> {
+  const diff = createMergePatch(obj.status ?? {}, next);
+  if (!diff) return obj;
+  const { namespace = '', name = '', resourceVersion } = obj.metadata ?? {};
+  const stored = await client.patchStatus(namespace, name, { metadata: { resourceVersion }, status: diff });
+  recorder?.recordWrite(stored);
+  return stored;
+}
+
+/** Merge-patches metadata/spec of `obj` with a resourceVersion precondition. */
+export async function patchObject<T extends KubeObject>(
+  client: CustomResourceClient<T>,
+  obj: T,
+  patch: Record<string, unknown>,
+  recorder?: WriteRecorder<T>,
+): Promise<T> {
+  const { namespace = '', name = '', resourceVersion } = obj.metadata ?? {};
+  const meta = (patch.metadata as Record<string, unknown> | undefined) ?? {};
+  const stored = await client.patch(namespace, name, { ...patch, metadata: { ...meta, resourceVersion } });
+  recorder?.recordWrite(stored);
+  return stored;
+}

@@ -1,0 +1,3 @@
+export * from './allocate';
+export * from './ipam';
+export * from './ipam-config';

@@ -1,0 +1,5 @@
+export * from './build-runner-pod';
+export * from './node-affinity';
+export * from './pod-metadata';
+export * from './runner-pod-config';
+export * from './runner-pod-status';

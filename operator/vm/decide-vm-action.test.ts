@@ -1,0 +1,203 @@
+import { FINALIZER } from '../../crds';
+import { T0, podFixture, vmFixture, withPhase, withSpec } from '../testing/fixtures';
+import { decideVmAction, SCALING_POLL_MS, type VmObservation } from './decide-vm-action';
+
+function decide(partial: Partial<VmObservation> & Pick<VmObservation, 'vm'>) {
+  return decideVmAction({
+    migrationInProgress: false,
+    newPodName: 'vm1-new',
+    defaultCpuScalingMode: 'QmpScaling',
+    now: T0,
+    ...partial,
+  });
+}
+const kinds = (d: { actions: { kind: string }[] }) =>
+  d.actions.map((a) => a.kind).filter((k) => k !== 'event');
+
+describe('decideVmAction: one round trip per step (upstream §8.2 order)', () => {
+  it('adds the finalizer, then the cpuScalingMode default, then goes Pending, then persists podName, then creates the pod', () => {
+    const fresh = vmFixture((vm) => {
+      vm.metadata!.finalizers = [];
+      delete vm.spec.cpuScalingMode;
+    });
+    expect(kinds(decide({ vm: fresh }))).toEqual(['add-finalizer']);
+    const withFin = vmFixture((vm) => delete vm.spec.cpuScalingMode);
+    expect(decide({ vm: withFin }).actions).toEqual([{ kind: 'set-cpu-scaling-mode', mode: 'QmpScaling' }]);
+
+    const r3 = decide({ vm: vmFixture() });
+    expect(r3.actions).toEqual([]);
+    expect(r3.status.phase).toBe('Pending');
+    expect(r3.status.conditions).toMatchObject([{ type: 'Available', status: 'Unknown' }]);
+    expect(r3.status.sshSecretName).toBe('ssh-neonvm-vm1');
+
+    const r4 = decide({ vm: vmFixture((vm) => (vm.status = r3.status)) });
+    expect(r4.actions).toEqual([]);
+    expect(r4.status.podName).toBe('vm1-new');
+
+    const r5 = decide({ vm: vmFixture((vm) => (vm.status = r4.status)) });
+    expect(r5.actions).toEqual([{ kind: 'create-pod', podName: 'vm1-new' }]);
+    expect(r5.status).toEqual(r4.status);
+  });
+
+  it('acquires an overlay IP on the way to Pending when extraNetwork is enabled', () => {
+    const d = decide({ vm: vmFixture(withSpec({ extraNetwork: { enable: true, interface: 'net1' } })) });
+    expect(kinds(d)).toEqual(['acquire-ip']);
+  });
+});
+
+describe('decideVmAction: Pending', () => {
+  const pending = vmFixture(withPhase('Pending', { podName: 'vm1-abcde' }));
+  it.each([
+    ['pending', 'Pending', undefined],
+    ['running-unready', 'Pending', undefined],
+    ['ready', 'Running', 'True'],
+    ['succeeded', 'Succeeded', 'False'],
+    ['failed', 'Failed', 'False'],
+  ] as const)('pod %s -> phase %s', (state, phase, available) => {
+    const d = decide({ vm: pending, pod: podFixture('vm1-abcde', state) });
+    expect(d.status.phase).toBe(phase);
+    expect(kinds(d)).toEqual(['sync-pod-metadata']);
+    if (available) expect(d.status.conditions?.find((c) => c.type === 'Available')?.status).toBe(available);
+  });
+
+  it('records pod IP and node and exactly the Available condition once running', () => {
+    const vm = vmFixture((v) => (v.status = { phase: 'Pending', podName: 'p', restartCount: 0 }));
+    const d = decide({ vm, pod: podFixture('p', 'ready') });
+    expect(d.status).toMatchObject({ phase: 'Running', podIP: '10.244.1.5', node: 'node-1' });
+    expect(d.status.conditions?.map((c) => c.type)).toEqual(['Available']);
+  });
+});
+
+describe('decideVmAction: Running and Scaling', () => {
+  const running = vmFixture(withPhase('Running', { podName: 'p' }));
+  const pod = podFixture('p', 'ready');
+  const report = { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n };
+
+  it('stays Running when the runner matches the spec, with cpus/memorySize from the runner', () => {
+    const d = decide({ vm: running, pod, runner: report });
+    expect(d.status).toMatchObject({ phase: 'Running', cpus: 1, memorySize: '1Gi' });
+    expect(d.requeueAfterMs).toBeUndefined();
+  });
+
+  it('goes Scaling and asks the runner when cpus.use or memorySlots.use changed, polling on a timer', () => {
+    const vm = vmFixture(withPhase('Running', { podName: 'p' }), (v) => {
+      v.spec.guest.cpus!.use = '1500m';
+      v.spec.guest.memorySlots!.use = 3;
+    });
+    const d = decide({ vm, pod, runner: report });
+    expect(d.actions.filter((a) => a.kind.startsWith('set-'))).toEqual([
+      { kind: 'set-cpu', milliCpu: 1500 },
+      { kind: 'set-memory', slots: 3 },
+    ]);
+    expect(d.status.phase).toBe('Scaling');
+    expect(d.requeueAfterMs).toBe(SCALING_POLL_MS);
+    const after = decide({
+      vm: vmFixture(withPhase('Scaling', { podName: 'p' }), (v) => {
+        v.spec.guest.cpus!.use = '1500m';
+        v.spec.guest.memorySlots!.use = 3;
+      }),
+      pod,
+      runner: { milliCpu: 1500, memorySlots: 3, memoryBytes: 3n << 30n },
+    });
+    expect(after.status).toMatchObject({ phase: 'Running', cpus: '1500m', memorySize: '3Gi' });
+  });
+
+  it('marks Degraded on a runner error and clears it once the runner answers again', () => {
+    const d1 = decide({ vm: running, pod, runner: { error: 'connection refused' } });
+    expect(d1.status.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'RunnerError',
+    });
+    expect(d1.requeueAfterMs).toBeGreaterThan(0);
+    const d2 = decide({
+      vm: vmFixture(
+        withPhase('Running', { podName: 'p' }),
+        (v) => (v.status!.conditions = d1.status.conditions),
+      ),
+      pod,
+      runner: report,
+    });
+    expect(d2.status.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'False' });
+  });
+
+  it('fails when the pod is gone or ended', () => {
+    expect(decide({ vm: running }).status).toMatchObject({ phase: 'Failed' });
+    expect(decide({ vm: running, pod: podFixture('p', 'failed') }).status.phase).toBe('Failed');
+    expect(decide({ vm: running, pod: podFixture('p', 'succeeded') }).status.phase).toBe('Succeeded');
+  });
+
+  it('treats a pod whose deletion is overdue as failed (dead node)', () => {
+    const stuck = podFixture('p', 'ready', [(p) => (p.metadata!.deletionTimestamp = new Date(T0 - 6_000))]);
+    expect(decide({ vm: running, pod: stuck }).status.phase).toBe('Failed');
+  });
+
+  it('propagates targetRevision into currentRevision when Running', () => {
+    const vm = vmFixture(
+      withPhase('Running', { podName: 'p' }),
+      withSpec({ targetRevision: { revision: { value: 7, flags: 1 }, updatedAt: '2026-01-01T00:00:00Z' } }),
+    );
+    expect(decide({ vm, pod, runner: report }).status.currentRevision).toEqual({
+      revision: { value: 7, flags: 1 },
+      updatedAt: '2026-01-01T12:00:00Z',
+    });
+  });
+});
+
+describe('decideVmAction: restart policy', () => {
+  it.each([
+    ['Always', 'Succeeded', true],
+    ['Always', 'Failed', true],
+    ['OnFailure', 'Succeeded', false],
+    ['OnFailure', 'Failed', true],
+    ['Never', 'Failed', false],
+  ] as const)('%s after %s restarts=%s', (policy, phase, restarts) => {
+    const vm = vmFixture(
+      withPhase(phase, { podName: 'p', podIP: '1.2.3.4', restartCount: 2 }),
+      withSpec({ restartPolicy: policy }),
+    );
+    const withPod = decide({ vm, pod: podFixture('p', phase === 'Failed' ? 'failed' : 'succeeded') });
+    expect(withPod.actions).toEqual([{ kind: 'delete-pod', podName: 'p' }]);
+    expect(withPod.status.phase).toBe(phase);
+
+    const gone = decide({ vm });
+    expect(gone.status.podName).toBeUndefined();
+    expect(gone.status.podIP).toBeUndefined();
+    expect(gone.status.phase).toBe(restarts ? 'Pending' : phase);
+    expect(gone.status.restartCount).toBe(restarts ? 3 : 2);
+  });
+
+  it('waits while a terminating runner may still run (never two runners), not when it has ended', () => {
+    const vm = vmFixture(withPhase('Failed', { podName: 'p' }));
+    const deleting = (state: 'ready' | 'failed', agoMs: number) =>
+      podFixture('p', state, [(p) => (p.metadata!.deletionTimestamp = new Date(T0 - agoMs))]);
+    const waiting = decide({ vm, pod: deleting('ready', 1_000) });
+    expect(waiting.actions).toEqual([]);
+    expect(waiting.status.phase).toBe('Failed');
+    expect(decide({ vm, pod: deleting('failed', 1_000) }).status.phase).toBe('Pending');
+    expect(decide({ vm, pod: deleting('ready', 10_000) }).status.phase).toBe('Pending');
+  });
+});
+
+describe('decideVmAction: deletion and migration phases', () => {
+  it('releases the overlay IP then removes the finalizer', () => {
+    const vm = vmFixture(
+      withPhase('Running', { podName: 'p', extraNetIP: '10.100.128.0' }),
+      (v) => (v.metadata!.deletionTimestamp = new Date(T0).toISOString()),
+    );
+    expect(kinds(decide({ vm }))).toEqual(['release-ip', 'remove-finalizer']);
+    const noFinalizer = vmFixture((v) => {
+      v.metadata!.deletionTimestamp = new Date(T0).toISOString();
+      v.metadata!.finalizers = ['other'];
+    });
+    expect(decide({ vm: noFinalizer }).actions).toEqual([]);
+    expect(FINALIZER).toBe('vm.neon.tech/finalizer');
+  });
+
+  it('leaves PreMigrating/Migrating to the migration controller, but recovers when no migration is left', () => {
+    const vm = vmFixture(withPhase('Migrating', { podName: 'p' }));
+    expect(decide({ vm, pod: podFixture('p', 'succeeded'), migrationInProgress: true }).status.phase).toBe(
+      'Migrating',
+    );
+    expect(decide({ vm, migrationInProgress: false }).status.phase).toBe('Running');
+  });
+});
