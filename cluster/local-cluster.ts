@@ -26,6 +26,8 @@ export interface LocalCluster extends ControlPlane {
   images: ImageStore;
   /** Milliseconds from the call until control plane and all nodes were ready. */
   startupMs: number;
+  /** The control plane's part of startupMs. */
+  controlPlaneStartupMs: number;
 }
 
 export const nodeName = (index: number): string => `neonvm-node-${index}`;
@@ -90,6 +92,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       network,
       images,
       startupMs: Date.now() - t0,
+      controlPlaneStartupMs: cp.startupMs,
       stop: () => (stopped ??= teardown()),
     };
   } catch (err) {

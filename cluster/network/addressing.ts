@@ -47,13 +47,13 @@ export function podAddress(a: ClusterAddressing, nodeIndex: number, host: number
   return `10.${244 + a.slot}.${nodeIndex}.${host}`;
 }
 
-/** Link names are limited to 15 characters (IFNAMSIZ - 1); `id` is a short per-pod token. */
-export function podLinkNames(
-  a: ClusterAddressing,
-  id: string,
-): { netns: string; hostVeth: string; podVeth: string } {
+/**
+ * Names of a pod's namespace and the host end of its veth pair (the pod end is `eth0` inside the
+ * namespace). Link names are limited to 15 characters (IFNAMSIZ - 1); `id` is a short per-pod token.
+ */
+export function podLinkNames(a: ClusterAddressing, id: string): { netns: string; hostVeth: string } {
   const short = id.replace(/[^a-z0-9]/gi, '').slice(0, 8);
-  return { netns: `${a.prefix}-${short}`, hostVeth: `${a.prefix}h${short}`, podVeth: `${a.prefix}p${short}` };
+  return { netns: `${a.prefix}-${short}`, hostVeth: `${a.prefix}h${short}` };
 }
 
 /** True for any netns or link this cluster's addressing could have created. */

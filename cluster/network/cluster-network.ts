@@ -10,7 +10,7 @@ import {
   podLinkNames,
 } from './addressing';
 import { acquireSlot, SlotLease } from './cluster-slot';
-import { ip, ipSync, parseLinkNames, parseNetnsList } from './ip-command';
+import { ip, ipBatch, ipSync, parseLinkNames, parseNetnsList } from './ip-command';
 
 /** A pod's network sandbox: its own namespace (own port space) with one address on the cluster bridge. */
 export interface PodSandbox {
@@ -73,16 +73,20 @@ export class ClusterNetwork {
     const address = podAddress(a, nodeIndex, allocator.allocate(key));
     const names = podLinkNames(a, randomBytes(4).toString('hex'));
     try {
+      // Four processes per pod (each `ip` run costs a fork+exec, which adds up on a busy 2-core machine):
+      // the pod end of the veth pair is created directly inside the namespace, already named eth0.
       await ip('netns', 'add', names.netns);
-      await ip('link', 'add', names.hostVeth, 'type', 'veth', 'peer', 'name', names.podVeth);
-      await ip('link', 'set', names.podVeth, 'netns', names.netns);
-      await ip('link', 'set', names.hostVeth, 'master', a.bridge);
-      await ip('link', 'set', names.hostVeth, 'up');
-      await ip('-n', names.netns, 'link', 'set', names.podVeth, 'name', 'eth0');
-      await ip('-n', names.netns, 'addr', 'add', `${address}/${a.prefixLength}`, 'dev', 'eth0');
-      await ip('-n', names.netns, 'link', 'set', 'eth0', 'up');
-      await ip('-n', names.netns, 'link', 'set', 'lo', 'up');
-      await ip('-n', names.netns, 'route', 'add', 'default', 'via', a.gateway);
+      await ip('link', 'add', names.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', names.netns);
+      await ip('link', 'set', names.hostVeth, 'master', a.bridge, 'up');
+      await ipBatch(
+        [
+          `addr add ${address}/${a.prefixLength} dev eth0`,
+          'link set eth0 up',
+          'link set lo up',
+          `route add default via ${a.gateway}`,
+        ],
+        names.netns,
+      );
     } catch (err) {
       ipSync('netns', 'del', names.netns);
       ipSync('link', 'del', names.hostVeth);

@@ -14,6 +14,18 @@ export async function ip(...args: string[]): Promise<string> {
   }
 }
 
+/** Runs several `ip` commands in one process (`ip [-n netns] -batch -`), one command per line. */
+export function ipBatch(commands: readonly string[], netns?: string): Promise<void> {
+  const args = [...(netns ? ['-n', netns] : []), '-batch', '-'];
+  return new Promise((resolve, reject) => {
+    const child = execFile('ip', args, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`ip ${args.join(' ')}: ${(stderr || err.message).trim()}`));
+      else resolve();
+    });
+    child.stdin?.end(`${commands.join('\n')}\n`);
+  });
+}
+
 /** Synchronous variant for exit handlers; never throws (cleanup is best-effort). */
 export function ipSync(...args: string[]): string {
   try {

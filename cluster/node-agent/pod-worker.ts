@@ -191,8 +191,14 @@ export class PodWorker {
   }
 
   private async run(): Promise<void> {
+    const t0 = performance.now();
     await this.createSandbox();
+    const t1 = performance.now();
     if (!(await this.setupVolumes())) return;
+    this.deps.log.info(
+      { sandboxMs: Math.round(t1 - t0), volumesMs: Math.round(performance.now() - t1) },
+      'pod sandbox ready',
+    );
     for (const slot of this.initSlots) {
       const ok = await this.superviseContainer(slot, true);
       if (!ok) return this.finish();

@@ -1,1 +1,2 @@
 export * from './poll';
+export * from './percentile';
