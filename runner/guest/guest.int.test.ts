@@ -249,6 +249,30 @@ describe('guest in QmpScaling mode', () => {
     expect(sum.text).toMatch(/^[A-Za-z0-9+/]{43}$/);
   });
 
+  it('releases a hot-plugged CPU on device_del (guest ACPI eject)', async () => {
+    // Removal only: QEMU 7.2 under TCG crashes when a slot is re-plugged after device_del.
+    // QEMU 7.2 reports the end of a CPU eject as ACPI_DEVICE_OST {source: 3 (eject), status: 0}
+    // and DEVICE_DELETED only for the CPU's lapic child, not for "cpu2" itself.
+    const started = Date.now();
+    const ejected = vm.qmp.waitForEvent(
+      'ACPI_DEVICE_OST',
+      (e) => {
+        const info = e.data.info as { source?: number; status?: number; slot?: string };
+        return info.source === 3 && info.status === 0 && info.slot === '2';
+      },
+      30_000,
+    );
+    await vm.qmp.execute('device_del', { id: 'cpu2' });
+    await ejected;
+    const slots = await vm.qmp.execute<HotpluggableCpu[]>('query-hotpluggable-cpus');
+    expect(slots.find((s) => s.props['core-id'] === 2)?.['qom-path']).toBeUndefined();
+    expect(await getCpu(vm)).toBe(2000);
+    measurements.push(
+      `cpu device_del → eject completed (ACPI_DEVICE_OST), GET /cpu = 2000: ${Date.now() - started} ms`,
+    );
+    expect((await getStatus(vm)).presentCpus).toEqual([0, 1]);
+  }, 40_000);
+
   it('powers off cleanly on system_powerdown (ACPI power button)', async () => {
     const started = Date.now();
     const shutdown = vm.qmp.waitForEvent('SHUTDOWN', undefined, 30_000);
