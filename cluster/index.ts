@@ -6,3 +6,4 @@ export * from './network';
 export * from './node-agent';
 export * from './pki';
 export * from './process';
+export * from './serve';

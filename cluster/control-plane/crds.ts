@@ -44,9 +44,17 @@ export async function applyCrds(
 ): Promise<string[]> {
   const objects = await readManifests(dir);
   const client = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
+  // Apply everything, then report all rejections at once: one invalid CRD should not hide the others.
+  const failures: string[] = [];
   for (const object of objects) {
-    await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    try {
+      await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    } catch (err) {
+      failures.push(`${object.kind}/${object.metadata?.name}: ${apiErrorMessage(err)}`);
+    }
   }
+  if (failures.length > 0)
+    throw new Error(`the API server rejected manifests in ${dir}:\n${failures.join('\n')}`);
   const crdNames = objects
     .filter((o) => o.kind === 'CustomResourceDefinition' && o.metadata?.name)
     .map((o) => o.metadata!.name!);
@@ -61,6 +69,20 @@ export async function applyCrds(
     );
   }
   return crdNames;
+}
+
+/** The `message` of a Kubernetes Status error body, else the error's own message. */
+function apiErrorMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: string };
+      if (status.message) return status.message;
+    } catch {
+      // not JSON
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 export function isEstablished(crd: V1CustomResourceDefinition): boolean {
