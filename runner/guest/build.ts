@@ -59,57 +59,10 @@ const INITRAMFS_APPLETS = [
 ];
 
 /** Applets linked into /neonvm/bin when the busybox binary cannot be run on this host (foreign arch). */
-const FALLBACK_APPLETS = [
-  'sh',
-  'ash',
-  'cat',
-  'chmod',
-  'cp',
-  'date',
-  'dd',
-  'df',
-  'dmesg',
-  'echo',
-  'env',
-  'findfs',
-  'free',
-  'getty',
-  'grep',
-  'halt',
-  'hostname',
-  'id',
-  'init',
-  'ip',
-  'kill',
-  'ln',
-  'ls',
-  'mkdir',
-  'mkswap',
-  'mount',
-  'mv',
-  'nproc',
-  'poweroff',
-  'printf',
-  'ps',
-  'reboot',
-  'rm',
-  'sed',
-  'sleep',
-  'su',
-  'swapoff',
-  'swapon',
-  'sync',
-  'sysctl',
-  'tail',
-  'test',
-  'touch',
-  'udhcpc',
-  'umount',
-  'uname',
-  'usleep',
-  'vi',
-  'wget',
-];
+const FALLBACK_APPLETS =
+  `sh ash cat chmod cp date dd df dmesg echo env findfs free getty grep halt hostname id init ip
+  kill ln ls mkdir mkswap mount mv nproc poweroff printf ps reboot rm sed sleep su swapoff swapon sync sysctl tail
+  test touch udhcpc umount uname usleep vi wget`.split(/\s+/);
 
 export interface BuildOptions {
   readonly arch: ArchInfo;
@@ -179,33 +132,15 @@ export async function buildGuest(opts: BuildOptions): Promise<BuildManifest> {
 
   step(7, `making the ${ROOT_DISK_SIZE_MIB} MiB ext4 root disk`);
   const raw = join(work, 'rootdisk.raw');
+  // prettier-ignore
   await run([
-    'mkfs.ext4',
-    '-q',
-    '-F',
-    '-L',
-    'vmroot',
-    '-b',
-    '4096',
-    '-E',
-    'root_owner=0:0',
-    '-d',
-    rootfs,
-    raw,
-    `${ROOT_DISK_SIZE_MIB}M`,
+    'mkfs.ext4', '-q', '-F', '-L', 'vmroot', '-b', '4096', '-E', 'root_owner=0:0',
+    '-d', rootfs, raw, `${ROOT_DISK_SIZE_MIB}M`,
   ]);
+  // prettier-ignore
   await run([
-    'qemu-img',
-    'convert',
-    '-q',
-    '-f',
-    'raw',
-    '-O',
-    'qcow2',
-    '-o',
-    'cluster_size=2M,lazy_refcounts=on',
-    raw,
-    join(outDir, ARTIFACT_FILES.rootDisk),
+    'qemu-img', 'convert', '-q', '-f', 'raw', '-O', 'qcow2', '-o', 'cluster_size=2M,lazy_refcounts=on',
+    raw, join(outDir, ARTIFACT_FILES.rootDisk),
   ]);
 
   await rm(work, { recursive: true, force: true });

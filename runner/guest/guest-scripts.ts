@@ -93,10 +93,11 @@ exec switch_root /newroot "$init"
 
 /** busybox init's /etc/inittab (upstream §5.2, adapted to what this guest ships). */
 export function inittab(arch: ArchInfo): string {
+  // The agent comes first: its ready line is what the runner and tests wait for.
   return `# neonvm guest: busybox init. sysinit runs to completion before anything else starts.
 ::sysinit:/neonvm/bin/vminit
-::respawn:/neonvm/bin/udhcpc-eth0
 ::respawn:/neonvm/bin/neonvmd --addr=0.0.0.0:${GUEST_AGENT_PORT}
+::respawn:/neonvm/bin/udhcpc-eth0
 ::respawn:/neonvm/bin/chronyd -n -u root -f /run/chrony.conf -l /var/log/chrony/chrony.log
 ::respawn:/neonvm/bin/dropbear -F -E -R -s -p 22 -P /run/dropbear.pid
 ::respawn:/neonvm/bin/vmstart

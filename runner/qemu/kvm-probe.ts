@@ -88,26 +88,13 @@ async function runProbe(arch: GuestArch, kernel: string, timeoutMs: number): Pro
   let output = '';
   let onBanner: () => void = () => undefined;
   const banner = new Promise<void>((r) => (onBanner = r));
+  // prettier-ignore
   const qemu = spawnQemu(
     archInfo(arch).qemuBinary,
     [
-      '-machine',
-      x86 ? 'q35' : 'virt',
-      '-accel',
-      'kvm',
-      '-cpu',
-      'max',
-      '-m',
-      '256',
-      '-nodefaults',
-      '-nographic',
-      '-no-reboot',
-      '-serial',
-      'stdio',
-      '-kernel',
-      kernel,
-      '-append',
-      `${console} loglevel=1 panic=-1`,
+      '-machine', x86 ? 'q35' : 'virt', '-accel', 'kvm', '-cpu', 'max', '-m', '256',
+      '-nodefaults', '-nographic', '-no-reboot', '-serial', 'stdio',
+      '-kernel', kernel, '-append', `${console} loglevel=1 panic=-1`,
     ],
     {
       onOutput: (c) => {

@@ -22,24 +22,11 @@ describe('QmpClient against QEMU', () => {
     const sock = join(dir, 'qmp.sock');
     const x86 = hostGuestArch() === 'x86_64';
     const started = Date.now();
+    // prettier-ignore
     qemu = spawnQemu(archInfo(hostGuestArch()).qemuBinary, [
-      '-machine',
-      x86 ? 'q35' : 'virt',
-      '-accel',
-      'tcg',
-      '-cpu',
-      'max',
-      '-m',
-      '128',
-      '-S',
-      '-smp',
-      'cpus=1,maxcpus=2,sockets=1,cores=2,threads=1',
-      '-nodefaults',
-      '-display',
-      'none',
-      '-no-reboot',
-      '-qmp',
-      `unix:${sock},server=on,wait=off`,
+      '-machine', x86 ? 'q35' : 'virt', '-accel', 'tcg', '-cpu', 'max', '-m', '128', '-S',
+      '-smp', 'cpus=1,maxcpus=2,sockets=1,cores=2,threads=1',
+      '-nodefaults', '-display', 'none', '-no-reboot', '-qmp', `unix:${sock},server=on,wait=off`,
     ]);
     qmp = await QmpClient.connect({ socketPath: sock, connectTimeoutMs: 10_000 });
     connectMs = Date.now() - started;

@@ -71,18 +71,8 @@ export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
   let qmp: QmpClient | undefined;
   try {
     const overlay = join(dir, 'rootdisk.qcow2');
-    await run([
-      'qemu-img',
-      'create',
-      '-q',
-      '-f',
-      'qcow2',
-      '-F',
-      'qcow2',
-      '-b',
-      o.artifacts.rootDisk,
-      overlay,
-    ]);
+    const base = o.artifacts.rootDisk;
+    await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, overlay]);
     if (o.rootDiskMiB) await run(['qemu-img', 'resize', '-q', overlay, `${o.rootDiskMiB}M`]);
     const runtimeIso = join(dir, 'runtime.iso');
     await writeRuntimeIso(runtimeIso, o.runtime);

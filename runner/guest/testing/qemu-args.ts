@@ -40,47 +40,37 @@ export interface TestVmQemuOptions {
 export function testVmQemuArgs(o: TestVmQemuOptions): string[] {
   const x86 = o.arch.arch === 'x86_64';
   const { baseMiB, hotplugMiB } = o.memory;
+  // prettier-ignore
   const args = [
-    '-machine',
-    x86 ? 'q35' : 'virt',
+    '-machine', x86 ? 'q35' : 'virt',
     ...(o.bios ? ['-bios', o.bios] : []),
     ...accelArgs(o.accel),
-    '-nodefaults',
-    '-nographic',
-    '-no-reboot',
-    '-serial',
-    'stdio',
-    '-qmp',
-    `unix:${o.qmpSocket},server=on,wait=off`,
-    '-smp',
-    `cpus=${o.cpus.boot},maxcpus=${o.cpus.max},sockets=1,cores=${o.cpus.max},threads=1`,
-    '-m',
-    hotplugMiB > 0 ? `size=${baseMiB}M,maxmem=${baseMiB + hotplugMiB}M` : `size=${baseMiB}M`,
+    '-nodefaults', '-nographic', '-no-reboot',
+    '-serial', 'stdio',
+    '-qmp', `unix:${o.qmpSocket},server=on,wait=off`,
+    '-smp', `cpus=${o.cpus.boot},maxcpus=${o.cpus.max},sockets=1,cores=${o.cpus.max},threads=1`,
+    '-m', hotplugMiB > 0 ? `size=${baseMiB}M,maxmem=${baseMiB + hotplugMiB}M` : `size=${baseMiB}M`,
   ];
   if (hotplugMiB > 0) {
+    // prettier-ignore
     args.push(
-      '-object',
-      `memory-backend-ram,id=vmem0,size=${hotplugMiB}M`,
-      '-device',
-      'virtio-mem-pci,id=vm0,memdev=vmem0,block-size=8M,requested-size=0',
+      '-object', `memory-backend-ram,id=vmem0,size=${hotplugMiB}M`,
+      '-device', 'virtio-mem-pci,id=vm0,memdev=vmem0,block-size=8M,requested-size=0',
     );
   }
+  // prettier-ignore
   args.push(
-    '-drive',
-    `id=rootdisk,file=${o.rootDisk},if=virtio,media=disk,index=0`,
-    '-drive',
-    `id=runtime,file=${o.runtimeIso},if=virtio,media=cdrom,readonly=on`,
+    '-drive', `id=rootdisk,file=${o.rootDisk},if=virtio,media=disk,index=0`,
+    '-drive', `id=runtime,file=${o.runtimeIso},if=virtio,media=cdrom,readonly=on`,
   );
   if (o.sshIso)
     args.push('-drive', `id=ssh-authorized-keys,file=${o.sshIso},if=virtio,media=cdrom,readonly=on`);
   if (o.logSocket) {
+    // prettier-ignore
     args.push(
-      '-device',
-      'virtio-serial',
-      '-chardev',
-      `socket,path=${o.logSocket},server=on,wait=off,id=log`,
-      '-device',
-      'virtserialport,chardev=log,name=tech.neon.log.0',
+      '-device', 'virtio-serial',
+      '-chardev', `socket,path=${o.logSocket},server=on,wait=off,id=log`,
+      '-device', 'virtserialport,chardev=log,name=tech.neon.log.0',
     );
   }
   const fwd = o.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
