@@ -12,6 +12,7 @@ import { registerConsole } from './commands/console';
 import { registerSsh } from './commands/ssh';
 import { registerSynth } from './commands/synth';
 import { registerPulumi } from './commands/pulumi';
+import { registerImage } from './commands/image';
 
 export function buildProgram(): Command {
   const program = new Command('neonvm')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerSsh(program);
   registerSynth(program);
   registerPulumi(program);
+  registerImage(program);
   return program;
 }
 

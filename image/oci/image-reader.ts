@@ -150,7 +150,7 @@ async function openOciLayout(
   const refNames = index.manifests.flatMap((d) =>
     d.annotations?.[ANNOTATIONS.refName] ? [d.annotations[ANNOTATIONS.refName]] : [],
   );
-  let descriptor = selectManifest(index.manifests, wanted, opts.refName);
+  let descriptor = selectManifest(index.manifests, wanted, opts.refName, opts.platform === undefined);
   // Nested indexes (a tag pointing at a multi-platform index): follow until a manifest.
   for (let depth = 0; INDEX_MEDIA_TYPES.has(descriptor.mediaType); depth++) {
     if (depth > 8) throw new OciError('invalid-document', `${source}: image indexes nested too deeply`);

@@ -79,6 +79,8 @@ export function selectManifest(
   manifests: readonly Descriptor[],
   wanted: Platform,
   refName?: string,
+  /** A default (host) platform: a lone image is taken whatever its platform, for the caller to judge. */
+  wantedIsDefault = false,
 ): Descriptor {
   let candidates = manifests.filter(
     (d) => (INDEX_MEDIA_TYPES.has(d.mediaType) || MANIFEST_MEDIA_TYPES.has(d.mediaType)) && !isAttestation(d),
@@ -94,6 +96,7 @@ export function selectManifest(
     }
     candidates = named;
   }
+  if (wantedIsDefault && new Set(candidates.map((d) => d.digest)).size === 1) return candidates[0];
   const matching = candidates.filter((d) => d.platform === undefined || platformMatches(d.platform, wanted));
   if (matching.length === 0) {
     const offered = candidates.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : []));

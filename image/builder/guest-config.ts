@@ -1,0 +1,112 @@
+/**
+ * The files that turn a root filesystem into a NeonVM guest, besides the /neonvm binaries: the
+ * workload definition the guest's vmstart reads, the image spec's init commands and shutdown hook,
+ * and /etc/inittab. Pure: returns file contents; guest-overlay.ts writes them.
+ *
+ * Contract with runner/guest (vmstart): `/neonvm/config/image-command.sh` and `image-args.sh` hold
+ * shell-quoted words (runtime `command.sh`/`args.sh` from the VM spec replace them), and
+ * `image-env.sh` holds shell lines run before the workload starts.
+ */
+import { shellQuote } from '../../runner/plan/shell-quote';
+import type { RunConfig } from '../oci';
+import type { ImageSpec } from './image-spec';
+
+export const GUEST_CONFIG_DIR = 'neonvm/config';
+const SH = '/neonvm/bin/sh';
+
+export interface GuestFile {
+  /** Relative to the root filesystem. */
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `su` to `user` keeping the environment, running the rest of the argv as is. */
+function asUser(user: string | undefined): string[] {
+  return user ? ['/neonvm/bin/su', '-p', '-s', SH, user, '-c', 'exec "$@"', 'sh'] : [];
+}
+
+/**
+ * The workload files from the image config. `user` is the resolved account (undefined = root):
+ * the `su` wrapper sits in image-command.sh so the entrypoint and arguments keep their argv.
+ */
+export function workloadFiles(run: RunConfig, user: string | undefined): GuestFile[] {
+  const files: GuestFile[] = [];
+  const command = [...asUser(user), ...run.entrypoint];
+  if (run.entrypoint.length === 0 && run.cmd.length === 0) return files;
+  const envLines = Object.entries(run.env).map(([k, v]) => {
+    if (!ENV_NAME.test(k))
+      throw new Error(`the image's Env has a name the guest shell cannot export: ${JSON.stringify(k)}`);
+    return `export ${k}=${shellQuote(v)}\n`;
+  });
+  const cd = `cd ${shellQuote(run.workingDir)} || exit 1\n`;
+  files.push({ path: `${GUEST_CONFIG_DIR}/image-env.sh`, content: envLines.join('') + cd, mode: 0o644 });
+  if (command.length > 0) {
+    files.push({
+      path: `${GUEST_CONFIG_DIR}/image-command.sh`,
+      content: command.map(shellQuote).join(' '),
+      mode: 0o644,
+    });
+  }
+  if (run.cmd.length > 0) {
+    files.push({
+      path: `${GUEST_CONFIG_DIR}/image-args.sh`,
+      content: run.cmd.map(shellQuote).join(' '),
+      mode: 0o644,
+    });
+  }
+  return files;
+}
+
+export function commandScriptPath(name: string): string {
+  return `${GUEST_CONFIG_DIR}/commands/${name}.sh`;
+}
+
+export const SHUTDOWN_HOOK_PATH = `${GUEST_CONFIG_DIR}/shutdown-hook.sh`;
+
+/**
+ * One script per spec command (upstream: `su -p <user> -c 'ulimit -c unlimited; <shell>'`), plus the
+ * shutdown hook. Scripts instead of inline inittab commands: busybox init hands a command line with
+ * shell syntax to /bin/sh, which an image need not have.
+ */
+export function specScripts(spec: ImageSpec): GuestFile[] {
+  const files: GuestFile[] = (spec.commands ?? []).map((c) => {
+    const body = `ulimit -c unlimited\n${c.shell}\n`;
+    const run =
+      c.user === 'root' || c.user === '0'
+        ? body
+        : `exec /neonvm/bin/su -p -s ${SH} ${shellQuote(c.user)} -c ${shellQuote(body)}\n`;
+    return {
+      path: commandScriptPath(c.name),
+      content: `#!${SH}\n# image spec command "${c.name}"\n${run}`,
+      mode: 0o755,
+    };
+  });
+  if (spec.shutdownHook !== undefined) {
+    files.push({ path: SHUTDOWN_HOOK_PATH, content: `#!${SH}\n${spec.shutdownHook}\n`, mode: 0o755 });
+  }
+  return files;
+}
+
+/**
+ * The image's /etc/inittab: the guest's (services, workload, console, shutdown) with the spec's
+ * commands inserted before the console line (upstream order §5.2: services, vmstart, commands,
+ * console, shutdown) and the shutdown hook before the guest's own shutdown action.
+ */
+export function imageInittab(guestInittab: string, spec: ImageSpec): string {
+  const lines = guestInittab.replace(/\n$/, '').split('\n');
+  const commandLines = (spec.commands ?? []).map(
+    (c) => `::${c.sysvInitAction}:${SH} /${commandScriptPath(c.name)}`,
+  );
+  const consoleAt = lines.findIndex((l) => /^[A-Za-z0-9]+::/.test(l));
+  const shutdownAt = lines.findIndex((l) => l.startsWith('::shutdown:'));
+  const insertCommandsAt = consoleAt >= 0 ? consoleAt : shutdownAt >= 0 ? shutdownAt : lines.length;
+  const out = [...lines.slice(0, insertCommandsAt), ...commandLines, ...lines.slice(insertCommandsAt)];
+  if (spec.shutdownHook !== undefined) {
+    const at = out.findIndex((l) => l.startsWith('::shutdown:'));
+    out.splice(at >= 0 ? at : out.length, 0, `::shutdown:${SH} /${SHUTDOWN_HOOK_PATH}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,56 @@
+/**
+ * A small OCI image for tests and benchmarks, written programmatically: busybox-static with its
+ * applets, an /etc/passwd with an unprivileged `app` user, and an entrypoint script that prints its
+ * uid, working directory, environment and arguments on the console. Two layers, the second with a
+ * whiteout, so building it exercises layer order and whiteouts too.
+ */
+import { statSync } from 'node:fs';
+import { ImageInput, LayerEntry, Platform, WrittenLayout, writeImageLayout } from '../oci';
+
+export const TEST_WORKLOAD_MARKER = 'test-workload:';
+
+const APPLETS = ['sh', 'cat', 'echo', 'id', 'pwd', 'sleep', 'env', 'ls'];
+
+export const TEST_IMAGE_CONFIG = {
+  Entrypoint: ['/app/entrypoint.sh'],
+  Cmd: ['first', 'second arg'],
+  Env: ['PATH=/bin', 'GREETING=hello from the image'],
+  WorkingDir: '/app',
+  User: 'app',
+};
+
+const ENTRYPOINT = `#!/bin/sh
+echo "${TEST_WORKLOAD_MARKER} uid=$(id -u) pwd=$(pwd) greeting=$GREETING argc=$# args=$*"
+[ -e /etc/removed-by-layer-2 ] && echo "${TEST_WORKLOAD_MARKER} whiteout not applied"
+exec sleep 2147483647
+`;
+
+export function busyboxImageInput(busybox: string, platform: Platform): ImageInput {
+  const base: LayerEntry[] = [
+    { kind: 'host-file', path: 'bin/busybox', source: busybox, size: statSync(busybox).size, mode: 0o755 },
+    ...APPLETS.map((a): LayerEntry => ({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' })),
+    {
+      kind: 'file',
+      path: 'etc/passwd',
+      content: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/app:/bin/sh\n',
+    },
+    { kind: 'file', path: 'etc/group', content: 'root:x:0:\napp:x:1000:\n' },
+    { kind: 'file', path: 'etc/removed-by-layer-2', content: 'x' },
+    { kind: 'dir', path: 'root', mode: 0o700 },
+  ];
+  const app: LayerEntry[] = [
+    { kind: 'file', path: 'etc/.wh.removed-by-layer-2', content: '' },
+    { kind: 'file', path: 'app/entrypoint.sh', content: ENTRYPOINT, mode: 0o755 },
+  ];
+  return {
+    platform,
+    layers: [base, app],
+    history: ['busybox-static', 'entrypoint'],
+    config: TEST_IMAGE_CONFIG,
+    refName: 'latest',
+  };
+}
+
+export function writeBusyboxImage(dir: string, busybox: string, platform: Platform): Promise<WrittenLayout> {
+  return writeImageLayout(dir, [busyboxImageInput(busybox, platform)], { replace: true });
+}
