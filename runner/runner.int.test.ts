@@ -171,7 +171,8 @@ describe('runner (QmpScaling, SSH, disks, migration)', () => {
           { name: 'creds', mountPath: '/etc/creds', secret: { secretName: 'creds' }, watch: true },
         ],
       }),
-      status: { cpus: await a.client.getCpu().then((m) => m / 1000) },
+      // The target gets the source's plugged vCPUs; it adopts the guest's online count after the switch.
+      status: { cpus: (await a.client.status()).cpus.plugged },
       receiveMigration: true,
       podFiles: {
         'vm/ssh/authorized_keys': key.publicKey,
@@ -185,7 +186,7 @@ describe('runner (QmpScaling, SSH, disks, migration)', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await b.client.ready()).toBe(false);
-    await a.client.startMigration({ targetHost: '127.0.0.3' });
+    await a.client.startMigration({ targetHost: '127.0.0.3', targetVcpus: 3 });
     await expect(a.client.setCpu(1000)).rejects.toMatchObject({ status: 409 });
     let info = await a.client.migration();
     while (!['failed', 'completed', 'cancelled'].includes(info.status ?? '')) {

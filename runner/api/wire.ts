@@ -99,9 +99,9 @@ export interface MigrationStartRequest {
   /** Upstream's `inc` (block migration) flag; accepted for compatibility, disks are not streamed. Default true. */
   incremental?: boolean;
   /**
-   * vCPUs the target QEMU was started with (its `-vmstatus` cpus, rounded up). Defaults to the CPUs
-   * in use. In QmpScaling mode the source unplugs surplus (guest-offline) vCPUs to match before the
-   * stream starts, because QEMU requires identical devices on both sides.
+   * vCPUs the target QEMU was started with (its `-vmstatus` cpus, rounded up). Must equal the
+   * source's `/status` `cpus.plugged` (scale-down keeps vCPUs plugged, offline in the guest, so this
+   * can exceed the CPUs in use); checked when given, 409 otherwise.
    */
   targetVcpus?: number;
 }

@@ -4,12 +4,13 @@
  *     SysfsScaling: all vCPUs are plugged at boot, nothing to do;
  *  2. ask the guest agent to have exactly N CPUs online (`PUT /cpu`), which offlines on scale-down;
  *  3. confirm through the agent (`GET /cpu`).
- * Scale-down never unplugs (see cpu-plan.ts for the QEMU 7.2 TCG crash this avoids).
+ * Scale-down never unplugs (see cpu-plan.ts for the QEMU 7.2 TCG crash this avoids); the guest
+ * agent keeps CPUs offlined through PUT /cpu offline even though they stay plugged.
  */
 import { milliCpuRoundedUp } from '../../crds';
 import type { HotpluggableCpu, QmpClient } from '../qmp';
 import type { VmShape } from '../plan/vm-shape';
-import { cpuSlots, plugPlan, unplugPlan, type CpuSlot } from './cpu-plan';
+import { cpuSlots, plugPlan, type CpuSlot } from './cpu-plan';
 import type { GuestAgent } from './guest-agent';
 import { pollUntil } from './poll';
 import { badRequest, VmError } from './vm-error';
@@ -17,14 +18,11 @@ import { badRequest, VmError } from './vm-error';
 export class CpuScaler {
   /** Last amount applied successfully (what /cpu_current reports). */
   private appliedMilli: number;
-  /** Slots unplugged to match a migration target; under TCG they must never be plugged again. */
-  private readonly retired = new Set<number>();
 
   constructor(
     private readonly qmp: QmpClient,
     private readonly agent: GuestAgent,
     private readonly shape: VmShape,
-    private readonly accel: 'kvm' | 'tcg',
   ) {
     this.appliedMilli = shape.cpus.useMilli;
   }
@@ -49,7 +47,7 @@ export class CpuScaler {
     if (this.shape.scalingMode !== 'QmpScaling') return;
     let plan;
     try {
-      plan = plugPlan(await this.slots(), count, this.retired);
+      plan = plugPlan(await this.slots(), count);
     } catch (e) {
       throw new VmError(409, (e as Error).message);
     }
@@ -68,7 +66,7 @@ export class CpuScaler {
         return this.agent.getCpuMilli();
       },
       (online) => online === count * 1000,
-      { timeoutMs: 15_000, intervalMs: 100, what: `${count} online CPUs in the guest` },
+      { timeoutMs: 15_000, intervalMs: 25, what: `${count} online CPUs in the guest` },
     ).catch((e: unknown) => {
       throw e instanceof VmError ? e : new VmError(504, (e as Error).message);
     });
@@ -81,33 +79,19 @@ export class CpuScaler {
   }
 
   /**
-   * Makes the plugged count equal `count` before a migration (QEMU needs identical devices on both
-   * sides). Surplus vCPUs are offline in the guest already (scale-down offlines), so unplugging them
-   * is safe; under TCG their slots are retired afterwards.
+   * The vCPU count a migration target must have been started with: QEMU needs identical devices on
+   * both sides, and scale-down keeps vCPUs plugged (offline in the guest), so this is the plugged
+   * count, which can exceed the CPUs in use. A caller that names another count gets a 409.
    */
-  async matchPluggedForMigration(count: number): Promise<void> {
-    if (this.shape.scalingMode !== 'QmpScaling') return;
-    const slots = await this.slots();
-    const plugged = slots.filter((s) => s.plugged).length;
-    if (count > plugged) {
-      await this.ensurePlugged(count);
-      // device_add onlines in the guest (agent hotplug handler): put the online count back.
-      await this.set(this.appliedMilli);
-      return;
-    }
-    const online = (await this.agent.getCpuMilli()) / 1000;
-    if (count < online)
-      throw badRequest(`targetVcpus ${count} is below the ${online} CPUs online in the guest`);
-    for (const id of unplugPlan(slots, count)) {
-      const deleted = this.qmp.waitForEvent(
-        'DEVICE_DELETED',
-        (e) => (e.data as { device?: string } | undefined)?.device === id,
-        10_000,
+  async vcpusForMigration(requested?: number): Promise<number> {
+    const plugged = await this.pluggedCount();
+    if (requested !== undefined && requested !== plugged) {
+      throw new VmError(
+        409,
+        `the target must have ${plugged} vCPUs plugged (source /status cpus.plugged), not ${requested}: start it with -vmstatus cpus=${plugged}`,
       );
-      await this.qmp.execute('device_del', { id });
-      await deleted;
-      if (this.accel === 'tcg') this.retired.add(Number(id.slice(3)));
     }
+    return plugged;
   }
 
   /** After an incoming migration the guest state came from the source: read what it runs. */

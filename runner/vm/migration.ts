@@ -84,11 +84,11 @@ export class Migrator {
     this.finishedListeners.push(listener);
   }
 
-  async start(req: ValidMigrationRequest, currentVcpus: number): Promise<MigrationInfo> {
+  async start(req: ValidMigrationRequest): Promise<MigrationInfo> {
     if (this.sourceActive) throw conflict('a migration is already in progress');
     this.sourceActive = true;
     try {
-      await this.cpu.matchPluggedForMigration(req.targetVcpus ?? currentVcpus);
+      await this.cpu.vcpusForMigration(req.targetVcpus);
       await this.qmp.execute(
         'migrate-set-capabilities',
         caps({ 'return-path': true, 'auto-converge': req.autoConverge, 'postcopy-ram': req.allowPostCopy }),
@@ -112,13 +112,7 @@ export class Migrator {
   private poll(): void {
     this.poller = setTimeout(async () => {
       try {
-        const info = await this.info();
-        if (!MIGRATION_ACTIVE_STATES.includes(info.status ?? '')) {
-          this.sourceActive = false;
-          this.log('migration finished', { info });
-          for (const l of this.finishedListeners) l(info);
-          return;
-        }
+        await this.info();
       } catch (e) {
         this.log('query-migrate failed', { error: (e as Error).message });
       }
@@ -126,9 +120,16 @@ export class Migrator {
     }, 50);
   }
 
+  /** Latest `query-migrate`; the first final status ends the outgoing migration (whoever sees it first). */
   async info(): Promise<MigrationInfo> {
     const q = await this.qmp.execute<QueryMigrate>('query-migrate');
     if (q.status) this.latest = toMigrationInfo(q);
+    if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
+      this.sourceActive = false;
+      clearTimeout(this.poller);
+      this.log('migration finished', { info: this.latest });
+      for (const l of this.finishedListeners) l(this.latest);
+    }
     return this.latest;
   }
 

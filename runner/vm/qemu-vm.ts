@@ -3,7 +3,7 @@
  * agent. Owns the scalers and the migrator; tracks readiness (the guest agent answers, initial CPUs
  * applied) with a background probe.
  */
-import { formatMilliCpu, milliCpuRoundedUp, type MigrationInfo } from '../../crds';
+import { formatMilliCpu, type MigrationInfo } from '../../crds';
 import type { Accel, MemoryState, MigrationRole, NetworkMode, RunnerStatus } from '../api';
 import type { QmpClient, StatusInfo } from '../qmp';
 import type { VmShape } from '../plan/vm-shape';
@@ -41,7 +41,7 @@ export class QemuVm implements VmController {
   private readonly readyWaiters: Array<() => void> = [];
 
   constructor(private readonly o: QemuVmOptions) {
-    this.cpu = new CpuScaler(o.qmp, o.agent, o.shape, o.accel);
+    this.cpu = new CpuScaler(o.qmp, o.agent, o.shape);
     this.memory = new MemoryScaler(o.qmp, o.shape);
     this.migrator = new Migrator(o.qmp, this.cpu, o.log);
     this.role = o.role;
@@ -51,7 +51,7 @@ export class QemuVm implements VmController {
    * Starts the readiness probe. `init` runs once when the guest agent first answers (e.g. applying
    * the initial CPU count in SysfsScaling mode, or adopting a migrated guest's state).
    */
-  watchGuest(init: () => Promise<void>, intervalMs = 200): void {
+  watchGuest(init: () => Promise<void>, intervalMs = 50): void {
     const tick = async () => {
       try {
         const st = await this.o.qmp.execute<StatusInfo>('query-status', undefined, { timeoutMs: 2000 });
@@ -166,7 +166,7 @@ export class QemuVm implements VmController {
       if (this.role === 'target' && !this.initialised) throw conflict('this runner is a migration target');
       if (this.qemuStatus === 'postmigrate') throw conflict('the VM has migrated away already');
       this.role = 'source';
-      return this.migrator.start(req, milliCpuRoundedUp(this.cpu.currentMilli));
+      return this.migrator.start(req);
     });
   }
 

@@ -1,0 +1,239 @@
+/**
+ * The runner against raw QEMU, measured in one run on this machine (KVM if the probe says it works,
+ * else TCG): boot to guest-ready, CPU plug/unplug and memory grow/shrink until the guest has the
+ * change, and live migration total time and downtime. Raw = the same QEMU command line (same
+ * planners, kernel, initramfs, disks) driven directly over QMP, readiness = the guest agent answers.
+ */
+import { MIGRATION_PORT } from '../crds';
+import { accelVerdict } from '../runner/runtime/accel';
+import { RunnerHarness } from '../runner/testing/runner-harness';
+import { startRawVm, waitAgent, type RawVm } from '../runner/testing/raw-qemu';
+import { cpuDeviceId } from '../runner/vm/cpu-plan';
+import { pollUntil } from '../runner/vm/poll';
+import type { MemorySizeSummary } from '../runner/qmp';
+import type { BenchRow } from './table';
+
+const SLOT = 256 * 1024 * 1024;
+const spec = {
+  guest: {
+    rootDisk: { image: 'builtin' },
+    cpus: { min: 1, max: 2, use: 1 },
+    memorySlotSize: '256Mi',
+    memorySlots: { min: 1, max: 2, use: 1 },
+  },
+  enableSSH: false,
+};
+
+async function timed<T>(fn: () => Promise<T>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+function row(
+  name: string,
+  value: number,
+  baseline: number,
+  baselineName: string,
+  target: string,
+  unit = 'ms',
+): BenchRow {
+  return {
+    name,
+    value,
+    unit,
+    baseline,
+    baselineName,
+    ratio: baseline > 0 ? value / baseline : undefined,
+    target,
+  };
+}
+
+async function rawCpu(vm: RawVm, plug: boolean): Promise<number> {
+  return timed(async () => {
+    if (plug) {
+      const slots =
+        await vm.qmp.execute<Array<{ type: string; props: Record<string, number>; 'qom-path'?: string }>>(
+          'query-hotpluggable-cpus',
+        );
+      const free = slots
+        .filter((s) => !s['qom-path'])
+        .sort((a, b) => a.props['core-id'] - b.props['core-id'])[0];
+      await vm.qmp.execute('device_add', {
+        id: cpuDeviceId(free.props['core-id']),
+        driver: free.type,
+        ...free.props,
+      });
+    } else {
+      await vm.qmp.execute('device_del', { id: cpuDeviceId(1) });
+    }
+    const want = plug ? 2000 : 1000;
+    await pollUntil(
+      () => vm.agent.getCpuMilli(),
+      (m) => m === want,
+      { timeoutMs: 30_000, intervalMs: 10, what: 'raw CPU change' },
+    );
+  });
+}
+
+async function rawMemory(vm: RawVm, pluggedBytes: number): Promise<number> {
+  return timed(async () => {
+    await vm.qmp.execute('qom-set', { path: 'vm0', property: 'requested-size', value: pluggedBytes });
+    await pollUntil(
+      () => vm.qmp.execute<MemorySizeSummary>('query-memory-size-summary'),
+      (s) => (s['plugged-memory'] ?? 0) === pluggedBytes,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 20,
+        what: 'raw memory change',
+      },
+    );
+  });
+}
+
+interface QueryMigrate {
+  status: string;
+  'total-time'?: number;
+  downtime?: number;
+}
+
+async function rawMigrate(src: RawVm, dst: RawVm, port: number): Promise<QueryMigrate> {
+  const caps = {
+    capabilities: ['return-path', 'auto-converge'].map((capability) => ({ capability, state: true })),
+  };
+  await dst.qmp.execute('migrate-set-capabilities', {
+    capabilities: [{ capability: 'return-path', state: true }],
+  });
+  await src.qmp.execute('migrate-set-capabilities', caps);
+  await src.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 1024 * 1024 * 1024 });
+  await src.qmp.execute('migrate', { uri: `tcp:127.0.0.13:${port}`, blk: false, inc: true });
+  return pollUntil(
+    () => src.qmp.execute<QueryMigrate>('query-migrate'),
+    (q) => ['completed', 'failed', 'cancelled'].includes(q.status),
+    {
+      timeoutMs: 120_000,
+      intervalMs: 20,
+      what: 'raw migration',
+    },
+  );
+}
+
+export default async function benchRunner(): Promise<BenchRow[]> {
+  const h = new RunnerHarness();
+  const raws: RawVm[] = [];
+  try {
+    await h.init();
+    const accel = (await accelVerdict(h.guest.kernel)).accel;
+    const rows: BenchRow[] = [];
+
+    // --- boot: one runner and one raw QEMU, one after the other (2 cores: no overlap)
+    const a = h.start({ name: 'bench-aaaaa', ip: '127.0.0.12', spec });
+    const bootRunner = await h.waitReady(a);
+    const rawA = await startRawVm({
+      dir: h.tempDir('neonvm-raw-'),
+      guest: h.guest,
+      spec,
+      name: 'raw-a',
+      accel,
+    });
+    raws.push(rawA);
+    const bootRaw = await waitAgent(rawA);
+    rows.push(
+      row(
+        `boot to guest ready (${accel})`,
+        bootRunner,
+        bootRaw,
+        'raw QEMU, same kernel/initramfs/disks',
+        '≤ 1.15×',
+      ),
+    );
+
+    // --- CPU and memory scaling until the guest has the change
+    const plugRunner = await timed(() => a.client.setCpu(2000));
+    const plugRaw = await rawCpu(rawA, true);
+    rows.push(
+      row('CPU plug 1→2 (guest online)', plugRunner, plugRaw, 'raw QMP device_add', '≤ raw + 100 ms'),
+    );
+    const unplugRunner = await timed(() => a.client.setCpu(1000));
+    const unplugRaw = await rawCpu(rawA, false);
+    rows.push(
+      row('CPU unplug 2→1 (guest online)', unplugRunner, unplugRaw, 'raw QMP device_del', '≤ raw + 100 ms'),
+    );
+    const growRunner = await timed(() => a.client.setMemory(2));
+    const growRaw = await rawMemory(rawA, SLOT);
+    rows.push(row('memory grow 1→2 slots', growRunner, growRaw, 'raw QMP qom-set', '≤ raw + 100 ms'));
+    const shrinkRunner = await timed(() => a.client.setMemory(1));
+    const shrinkRaw = await rawMemory(rawA, 0);
+    rows.push(row('memory shrink 2→1 slots', shrinkRunner, shrinkRaw, 'raw QMP qom-set', '≤ raw + 100 ms'));
+    await rawA.stop();
+
+    // --- migration: runner → runner, then raw → raw
+    const b = h.start({
+      name: 'bench-bbbbb',
+      ip: '127.0.0.13',
+      spec,
+      status: { cpus: 1 },
+      receiveMigration: true,
+    });
+    await pollUntil(
+      () => b.client.status(),
+      (s) => s.qemuStatus === 'inmigrate',
+      { timeoutMs: 60_000, intervalMs: 50, what: 'target listening' },
+    );
+    await a.client.startMigration({ targetHost: '127.0.0.13' });
+    const info = await pollUntil(
+      () => a.client.migration(),
+      (i) => ['completed', 'failed', 'cancelled'].includes(i.status ?? ''),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 20,
+        what: 'runner migration',
+      },
+    );
+    if (info.status !== 'completed') throw new Error(`runner migration ${info.status}`);
+    await h.stopAll();
+
+    const src = await startRawVm({
+      dir: h.tempDir('neonvm-raw-'),
+      guest: h.guest,
+      spec,
+      name: 'raw-src',
+      accel,
+    });
+    raws.push(src);
+    await waitAgent(src);
+    const dst = await startRawVm({
+      dir: h.tempDir('neonvm-raw-'),
+      guest: h.guest,
+      spec,
+      name: 'raw-dst',
+      accel,
+      incoming: { host: '127.0.0.13', port: MIGRATION_PORT },
+    });
+    raws.push(dst);
+    const q = await rawMigrate(src, dst, MIGRATION_PORT);
+    if (q.status !== 'completed') throw new Error(`raw migration ${q.status}`);
+    rows.push(
+      row(
+        'migration total time (idle guest)',
+        info.totalTimeMs ?? NaN,
+        q['total-time'] ?? NaN,
+        'raw QEMU migrate, same caps',
+        'informational',
+      ),
+    );
+    rows.push(
+      row(
+        'migration downtime (idle guest)',
+        info.downtimeMs ?? NaN,
+        q.downtime ?? NaN,
+        'raw QEMU migrate, same caps',
+        '≤ raw + 10 ms',
+      ),
+    );
+    return rows;
+  } finally {
+    for (const r of raws) await r.stop().catch(() => undefined);
+    await h.stopAll();
+  }
+}
