@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import { parseLogPath, parseLogQuery, tailLines } from './log-query';
+import { handleStreamingUpgrade, StreamingTargets } from './streaming';
 
 /** Where the server finds a container's log; implemented by the node agent. */
 export interface LogSource {
@@ -22,13 +23,14 @@ export interface KubeletServerOptions {
   /** Client certificates must chain to this CA (the API server's kubelet client certificate does). */
   ca: string;
   logs: LogSource;
+  streaming: StreamingTargets;
 }
 
 const FOLLOW_POLL_MS = 200;
 
 /**
  * The part of the kubelet's HTTPS API the API server proxies to: GET /containerLogs (kubectl logs, with
- * follow, tailLines, previous, limitBytes) and /healthz. Requires a client certificate from the cluster
+ * follow, tailLines, previous, limitBytes), exec and portForward over SPDY, and /healthz. Requires a client certificate from the cluster
  * CA, as the kubelet does with --client-ca-file and no anonymous auth.
  */
 export class KubeletServer {
@@ -50,6 +52,10 @@ export class KubeletServer {
         }
         this.serveLogs(target, parseLogQuery(url.searchParams), res);
       },
+    );
+    // exec, attach and port-forward arrive as SPDY upgrades (kubectl exec / port-forward).
+    this.server.on('upgrade', (req, socket, head) =>
+      handleStreamingUpgrade(req, socket, head, options.streaming),
     );
   }
 

@@ -74,6 +74,10 @@ export class NodeAgent {
       logs: {
         logFile: (ns, pod, container, previous) => this.findWorker(ns, pod)?.logFile(container, previous),
       },
+      streaming: {
+        execContext: (ns, pod, container) => this.findWorker(ns, pod)?.execContext(container),
+        podIP: (ns, pod) => this.findWorker(ns, pod)?.currentPodIP,
+      },
     });
     await this.server.start();
 

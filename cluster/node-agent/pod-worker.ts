@@ -20,6 +20,7 @@ import { PodFilesystem } from './pod-filesystem';
 import { computePodStatus, RestartPolicy } from './pod-status';
 import { ProbeLoop, ProbeTarget } from './probes';
 import { StatusWriter } from './status-writer';
+import type { ExecContext } from './streaming';
 import { volumePayload, VolumeNotReadyError } from './volume-payload';
 
 export interface PodWorkerDeps {
@@ -44,6 +45,8 @@ interface ContainerSlot {
   process?: ManagedProcess;
   probes: ProbeLoop[];
   crashes: BackoffState;
+  /** How the current run was started (for exec into it). */
+  launch?: { env: NodeJS.ProcessEnv; cwd: string };
 }
 
 const CONFIG_RETRY_MS = 1000;
@@ -126,6 +129,17 @@ export class PodWorker {
       file: this.fs.logFile(container, run),
       live: () => !previous && Boolean(process && !process.hasExited),
     };
+  }
+
+  /** How to run a command alongside a running container (kubectl exec), or undefined. */
+  execContext(container: string): ExecContext | undefined {
+    const slot = [...this.initSlots, ...this.appSlots].find((s) => s.spec.name === container);
+    if (!slot?.launch || slot.record.state.kind !== 'running') return undefined;
+    return { execPrefix: this.execPrefix, env: slot.launch.env, cwd: slot.launch.cwd };
+  }
+
+  get currentPodIP(): string | undefined {
+    return this.sandboxReady ? this.podIP : undefined;
   }
 
   start(): void {
@@ -414,6 +428,7 @@ export class PodWorker {
       cwd: plan.cwd,
     });
     slot.process = process;
+    slot.launch = { env: plan.env, cwd: plan.cwd };
     const hasStartup = Boolean(spec.startupProbe);
     slot.record = {
       ...slot.record,

@@ -1,4 +1,5 @@
 import { AppsV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -386,6 +387,60 @@ describe('local cluster workloads', () => {
       expect(existsSync(dir)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('supports kubectl exec (stdout, stdin, exit code) and kubectl port-forward', async () => {
+    const namespace = await createNamespace(core, 'stream');
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'target' },
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: 'neonvm-test/node',
+              args: httpServer(8080),
+              env: [podNameEnv, { name: 'GREETING', value: 'hi' }],
+              readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+            },
+          ],
+        },
+      },
+    });
+    const pod = await waitForPod(core, namespace, 'target', isReady);
+    const exec = (...args: string[]) => kubectl(cluster(), 'exec', '-n', namespace, 'target', '--', ...args);
+
+    // The command runs in the container's network namespace and environment.
+    expect(await exec('sh', '-c', 'echo $GREETING $NEONVM_POD_IP')).toBe(`hi ${pod.status!.podIP}\n`);
+    await expect(exec('sh', '-c', 'exit 7')).rejects.toMatchObject({ code: 7 });
+
+    const kc = ['--kubeconfig', cluster().kubeconfigPath, '-n', namespace];
+    const piped = await new Promise<string>((resolve, reject) => {
+      const child = spawn(cluster().binaries.kubectl, [...kc, 'exec', '-i', 'target', '--', 'cat']);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(out));
+      child.stdin.end('through stdin\n');
+    });
+    expect(piped).toBe('through stdin\n');
+
+    const forward = spawn(cluster().binaries.kubectl, [...kc, 'port-forward', 'pod/target', ':8080']);
+    try {
+      const localPort = await new Promise<number>((resolve, reject) => {
+        forward.stdout.on('data', (d: Buffer) => {
+          const m = /127\.0\.0\.1:(\d+) ->/.exec(d.toString());
+          if (m) resolve(Number(m[1]));
+        });
+        forward.on('error', reject);
+        forward.on('exit', (code) => reject(new Error(`kubectl port-forward exited with ${code}`)));
+      });
+      const res = await fetch(`http://127.0.0.1:${localPort}/through-port-forward`);
+      expect(await res.text()).toBe('hello from target');
+    } finally {
+      forward.kill();
     }
   });
 });

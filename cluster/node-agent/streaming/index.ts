@@ -1,0 +1,2 @@
+export * from './spdy-streaming';
+export * from './stream-protocol';
