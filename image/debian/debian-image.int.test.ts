@@ -1,0 +1,101 @@
+/**
+ * The Debian 12 guest image (`neondatabase/vm-debian:11`): built or found cached (debootstrap needs
+ * root and the Debian mirror), then booted; SSH with a key from the ssh-authorized-keys ISO works
+ * through a user-mode host forward, Debian's own chronyc talks to the guest's chronyd, and the root
+ * filesystem was grown to the disk at first boot.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ImageStore } from '../../cluster/image-store';
+import { ensureGuestArtifacts } from '../../runner/guest/artifacts';
+import { bootGuest, GuestVm } from '../../runner/guest/testing/guest-vm';
+import { probeAccel } from '../../runner/qemu/kvm-probe';
+import { killAllQemu, liveQemuPids } from '../../runner/qemu/qemu-process';
+import { DEBIAN_IMAGE_REFS, ensureDebianImage } from './debian-image';
+
+const execFileP = promisify(execFile);
+let vm: GuestVm | undefined;
+let sshDir: string;
+const log: string[] = [];
+
+beforeAll(async () => {
+  sshDir = mkdtempSync(join(tmpdir(), 'neonvm-debian-ssh-'));
+  await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'id_ed25519')]);
+  const image = await ensureDebianImage({ progress: (l) => log.push(l) });
+  const artifacts = await ensureGuestArtifacts({ arch: 'x86_64' });
+  vm = await bootGuest({
+    artifacts: { ...artifacts, rootDisk: image.disk },
+    accel: await probeAccel({ kernel: artifacts.kernel }),
+    cpus: { boot: 1, max: 2 },
+    memory: { baseMiB: 512, hotplugMiB: 0 },
+    runtime: {},
+    sshPublicKey: readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
+    rootDiskMiB: 2048,
+    readyTimeoutMs: 120_000,
+  });
+  log.push(`debian image: boot to ready ${vm.readyAfterMs} ms`);
+}, 900_000);
+
+afterAll(async () => {
+  await vm?.stop();
+  await killAllQemu();
+  expect(liveQemuPids()).toEqual([]);
+  rmSync(sshDir, { recursive: true, force: true });
+  console.log(log.join('\n'));
+});
+
+async function ssh(command: string): Promise<string> {
+  const opts = [
+    'StrictHostKeyChecking=no',
+    'UserKnownHostsFile=/dev/null',
+    'BatchMode=yes',
+    'ConnectTimeout=15',
+    'LogLevel=ERROR',
+  ];
+  const { stdout } = await execFileP(
+    'ssh',
+    [
+      '-i',
+      join(sshDir, 'id_ed25519'),
+      '-p',
+      String(vm!.sshPort),
+      ...opts.flatMap((o) => ['-o', o]),
+      'root@127.0.0.1',
+      command,
+    ],
+    { timeout: 60_000 },
+  );
+  return stdout;
+}
+
+it('is registered under both references', () => {
+  const store = new ImageStore();
+  const dirs = DEBIAN_IMAGE_REFS.map((ref) => store.resolve(ref)?.files);
+  expect(dirs[0]).toBeDefined();
+  expect(dirs[1]).toBe(dirs[0]);
+});
+
+it('accepts SSH as root with the key, into Debian 12', async () => {
+  const started = Date.now();
+  const out = await ssh('id -u; cut -d. -f1 /etc/debian_version; readlink /proc/1/exe');
+  log.push(`debian image: first ssh round trip ${Date.now() - started} ms`);
+  expect(out.split('\n').slice(0, 3)).toEqual(['0', '12', '/neonvm/bin/busybox']);
+}, 90_000);
+
+it("answers `chronyc tracking` (Debian's chronyc, the guest's chronyd)", async () => {
+  const out = await ssh('/usr/bin/chronyc tracking');
+  expect(out).toMatch(/Reference ID/);
+  expect(out).toMatch(/Leap status/);
+}, 60_000);
+
+it('grew the root filesystem to the disk at first boot (resize2fs)', async () => {
+  const df = (await ssh('df -k / | tail -1')).split(/\s+/);
+  expect(Number(df[1])).toBeGreaterThan(1_800_000);
+}, 60_000);
+
+it('has a working apt', async () => {
+  expect(await ssh('apt-get --version | head -1')).toMatch(/^apt 2\.6/);
+}, 60_000);
