@@ -1,8 +1,8 @@
 /**
  * The guest build: Debian packages → uncompressed kernel, initramfs (busybox + modules) and a
  * qcow2 root disk with /neonvm (busybox, guest agent, dropbear, chrony, resize2fs, init scripts).
- * Runs unprivileged file operations only (no mounts, no loop devices); see ensureGuestArtifacts for
- * the cached entry point.
+ * Needs no mounts or loop devices (mkfs.ext4 -d builds the filesystem from a directory), but file
+ * ownership is copied, so build as root (see README); ensureGuestArtifacts is the cached entry point.
  */
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';

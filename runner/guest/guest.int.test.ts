@@ -118,6 +118,16 @@ describe('guest in QmpScaling mode', () => {
         command: ['sh', '-c', 'echo "workload says $GREETING"; exec sleep 100000'],
         env: { GREETING: "hello 'guest'" },
         sysctl: ['vm.swappiness=7'],
+        // Upstream-style mounts.sh: SSH keys by label through the blkid shim, a tmpfs disk.
+        mountsScript: [
+          'set -eu',
+          'export PATH=/neonvm/bin',
+          'mkdir -p /mnt/ssh',
+          'mount -t iso9660 -o ro,mode=0644 "$(blkid -L ssh-authorized-keys)" /mnt/ssh',
+          'mkdir -p /var/scratch',
+          'mount -t tmpfs -o size=1048576 scratch /var/scratch',
+          '',
+        ].join('\n'),
         cpuScalingMode: 'QmpScaling',
       },
       sshPublicKey: readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
@@ -209,11 +219,12 @@ describe('guest in QmpScaling mode', () => {
   it('accepts SSH with the key from the ssh-authorized-keys ISO', async () => {
     const started = Date.now();
     const stdout = await ssh(
-      'id -u; cat /proc/sys/vm/swappiness; pidof chronyd >/dev/null && echo chronyd-running; df -k / | tail -1',
+      'id -u; cat /proc/sys/vm/swappiness; pidof chronyd >/dev/null && echo chronyd-running; df -k / | tail -1; ' +
+        'grep -c " /var/scratch tmpfs " /proc/mounts',
     );
     measurements.push(`ssh round trip (incl. host key generation): ${Date.now() - started} ms`);
-    const [uid, swappiness, chrony, df] = stdout.split('\n');
-    expect([uid, swappiness, chrony]).toEqual(['0', '7', 'chronyd-running']);
+    const [uid, swappiness, chrony, df, scratch] = stdout.split('\n');
+    expect([uid, swappiness, chrony, scratch]).toEqual(['0', '7', 'chronyd-running', '1']);
     // The overlay was grown from 512 MiB to 1 GiB before boot; sysinit ran resize2fs.
     expect(Number(df!.split(/\s+/)[1])).toBeGreaterThan(900_000);
   }, 40_000);
@@ -223,15 +234,22 @@ describe('guest in QmpScaling mode', () => {
       const sock = createConnection(vm.logSocket);
       let data = '';
       sock.setEncoding('utf8');
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`no log line, got ${JSON.stringify(data)}`));
+      }, 15_000);
       sock.on('data', (c: string) => {
         data += c;
         if (data.includes('\n')) {
+          clearTimeout(timer);
           sock.destroy();
           resolve(data);
         }
       });
-      sock.on('error', reject);
-      setTimeout(() => reject(new Error(`no log line, got ${JSON.stringify(data)}`)), 15_000);
+      sock.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     await new Promise((r) => setTimeout(r, 100)); // let QEMU accept the connection
     await ssh('echo hello-log-channel > /dev/virtio-ports/tech.neon.log.0');
