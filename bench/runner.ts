@@ -168,11 +168,13 @@ export default async function benchRunner(): Promise<BenchRow[]> {
     await rawA.stop();
 
     // --- migration: runner → runner, then raw → raw
+    // The target gets the source's plugged vCPUs (scale-down keeps them plugged, offline).
+    const plugged = (await a.client.status()).cpus.plugged;
     const b = h.start({
       name: 'bench-bbbbb',
       ip: '127.0.0.13',
       spec,
-      status: { cpus: 1 },
+      status: { cpus: plugged },
       receiveMigration: true,
     });
     await pollUntil(
@@ -190,7 +192,16 @@ export default async function benchRunner(): Promise<BenchRow[]> {
         what: 'runner migration',
       },
     );
-    if (info.status !== 'completed') throw new Error(`runner migration ${info.status}`);
+    if (info.status !== 'completed') {
+      const tail = (r: { output(): string }) =>
+        r
+          .output()
+          .split('\n')
+          .filter((l) => !l.includes('"args"'))
+          .slice(-14)
+          .join('\n');
+      throw new Error(`runner migration ${info.status}\nsource:\n${tail(a)}\ntarget:\n${tail(b)}`);
+    }
     await h.stopAll();
 
     const src = await startRawVm({

@@ -219,6 +219,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     if (c.receiveMigration) {
       // Same devices as the source: its vCPU count comes from -vmstatus (cpus).
       await vm.cpu.ensurePlugged(c.shape.vcpus.use);
+      log('vCPUs plugged for the incoming migration', { plugged: await vm.cpu.pluggedCount() });
       await vm.migrator.listen(c.podIp === '0.0.0.0' ? '0.0.0.0' : c.podIp);
       log('waiting for the incoming migration', { port: 20187 });
     } else {
