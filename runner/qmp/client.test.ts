@@ -107,6 +107,25 @@ describe('QmpClient (against a fake QMP server)', () => {
     expect(server.connections).toBe(1);
   });
 
+  it('close() during a reconnect attempt leaves no connection behind', async () => {
+    const c = await connect({ reconnectMinMs: 10 });
+    server.handle('qmp_capabilities', () => 'no-reply'); // the reconnect hangs in negotiation
+    const reconnecting = new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (server.connections === 2 && server.openConnections === 1) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 5);
+    });
+    server.dropConnections();
+    await reconnecting;
+    await c.close();
+    client = undefined;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.openConnections).toBe(0);
+  });
+
   it('keeps trying until the socket appears, then gives up after the timeout', async () => {
     const late = new FakeQmpServer(join(dir, 'late.sock'));
     const connecting = QmpClient.connect({ socketPath: late.socketPath, connectTimeoutMs: 2000 });

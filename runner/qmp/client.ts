@@ -66,6 +66,8 @@ function sleep(ms: number): Promise<void> {
 
 export class QmpClient extends EventEmitter<QmpClientEvents> {
   private socket: Socket | undefined;
+  /** A connection attempt in progress (destroyed by close()). */
+  private connecting: Socket | undefined;
   private readonly pending = new Map<string, Pending>();
   private nextId = 1;
   private closing = false;
@@ -166,6 +168,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.reconnectTimer);
+    this.connecting?.destroy();
     const s = this.socket;
     if (!s) {
       this.emit('disconnected', undefined);
@@ -217,11 +220,13 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   private connectOnce(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const socket = createConnection(this.opts.socketPath);
+      this.connecting = socket;
       const splitter = new LineSplitter();
       let settled = false;
       const fail = (e: Error) => {
         if (settled) return;
         settled = true;
+        if (this.connecting === socket) this.connecting = undefined;
         clearTimeout(timer);
         socket.destroy();
         reject(e);
@@ -236,6 +241,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
           if (this.closing) return fail(new QmpConnectionError(undefined, 'client closed'));
           settled = true;
           clearTimeout(timer);
+          this.connecting = undefined;
           this.socket = socket;
           this.greetingValue = greeting;
           this.emit('connected', greeting);

@@ -21,6 +21,11 @@ export class FakeQmpServer {
 
   constructor(readonly socketPath: string) {}
 
+  /** Client connections currently open. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   handle(command: string, handler: FakeHandler): this {
     this.handlers.set(command, handler);
     return this;
