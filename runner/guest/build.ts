@@ -1,8 +1,8 @@
 /**
  * The guest build: Debian packages → uncompressed kernel, initramfs (busybox + modules) and a
  * qcow2 root disk with /neonvm (busybox, guest agent, dropbear, chrony, resize2fs, init scripts).
- * Needs no mounts or loop devices (mkfs.ext4 -d builds the filesystem from a directory), but file
- * ownership is copied, so build as root (see README); ensureGuestArtifacts is the cached entry point.
+ * Needs no root, mounts or loop devices: mkfs.ext4 -d builds the filesystem from a directory and
+ * debugfs fixes ownership. ensureGuestArtifacts is the cached entry point.
  */
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import {
   withLibraryClosure,
 } from './debian';
 import { run, runText } from './exec';
+import { chownImageToRoot } from './ext4-ownership';
 import { initramfsInit } from './guest-scripts';
 import { guestModules, normalizeModuleName, orderModules, parseModinfoDepends } from './kernel-modules';
 import { FsEntry, rootfsLayout } from './rootfs-layout';
@@ -137,6 +138,7 @@ export async function buildGuest(opts: BuildOptions): Promise<BuildManifest> {
     'mkfs.ext4', '-q', '-F', '-L', 'vmroot', '-b', '4096', '-E', 'root_owner=0:0',
     '-d', rootfs, raw, `${ROOT_DISK_SIZE_MIB}M`,
   ]);
+  await chownImageToRoot(raw, rootfs, work);
   // prettier-ignore
   await run([
     'qemu-img', 'convert', '-q', '-f', 'raw', '-O', 'qcow2', '-o', 'cluster_size=2M,lazy_refcounts=on',
