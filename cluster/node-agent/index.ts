@@ -8,3 +8,4 @@ export * from './node-heartbeat';
 export * from './node-object';
 export * from './pod-status';
 export * from './pod-worker';
+export * from './event-recorder';

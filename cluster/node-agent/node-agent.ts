@@ -7,6 +7,7 @@ import type { ClusterNetwork } from '../network';
 import type { CertificateAuthority } from '../pki';
 import { BackoffPolicy, KUBELET_BACKOFF } from './backoff';
 import type { ConfigCache } from './config-cache';
+import { EventRecorder } from './event-recorder';
 import { KubeletServer } from './kubelet-server';
 import { DEFAULT_HEARTBEAT, HeartbeatIntervals, NodeHeartbeat } from './node-heartbeat';
 import { DEFAULT_NODE_CAPACITY, NodeCapacity } from './node-object';
@@ -48,11 +49,13 @@ export class NodeAgent {
   private server: KubeletServer | undefined;
   private pods: ListWatch<V1Pod> | undefined;
   private readonly log: Logger;
+  private readonly events: EventRecorder;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.name = options.name;
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.log = options.log.child({ node: options.name });
+    this.events = new EventRecorder(this.core, options.name);
   }
 
   async start(): Promise<void> {
@@ -154,6 +157,7 @@ export class NodeAgent {
       config: this.options.config,
       podDir: join(this.options.dir, 'pods', `${pod.metadata?.namespace}_${pod.metadata?.name}_${uid}`),
       backoff: this.options.backoff ?? KUBELET_BACKOFF,
+      events: this.events,
       log: this.log.child({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }),
     });
     this.workers.set(uid, worker);

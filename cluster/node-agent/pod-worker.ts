@@ -16,6 +16,7 @@ import { ConfigCache, configRefsOf } from './config-cache';
 import { checkLaunchable, processEnv, resolveWorkingDir } from './container-launch';
 import { ContainerRecord, ContainerState, exitCodeOf, terminatedReason } from './container-state';
 import { ContainerConfigError, expandVars, resolveEnv } from './env';
+import type { EventRecorder, EventType } from './event-recorder';
 import { PodFilesystem } from './pod-filesystem';
 import { computePodStatus, RestartPolicy } from './pod-status';
 import { ProbeLoop, ProbeTarget } from './probes';
@@ -33,6 +34,7 @@ export interface PodWorkerDeps {
   /** This pod's directory (volumes, container roots, logs). */
   podDir: string;
   backoff: BackoffPolicy;
+  events: EventRecorder;
   log: Logger;
 }
 
@@ -171,7 +173,12 @@ export class PodWorker {
       this.stopping = true;
       this.stopRequested();
       const slots = [...this.initSlots, ...this.appSlots];
-      for (const slot of slots) this.stopProbes(slot);
+      for (const slot of slots) {
+        this.stopProbes(slot);
+        if (slot.process && !slot.process.hasExited) {
+          this.event('Normal', 'Killing', `Stopping container ${slot.spec.name}`, slot.spec.name);
+        }
+      }
       this.deps.log.info({ graceSeconds }, 'terminating pod');
       await Promise.all(slots.map((s) => s.process?.stop(graceSeconds * 1000)));
       await this.running;
@@ -256,6 +263,7 @@ export class PodWorker {
       } catch (err) {
         if (!(err instanceof ContainerConfigError)) throw err;
         this.deps.log.info({ err: err.message }, 'volumes not ready');
+        this.event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
         await this.pause(CONFIG_RETRY_MS);
       }
     }
@@ -347,10 +355,16 @@ export class PodWorker {
       const delay = backoffDelayMs(slot.crashes, this.deps.backoff);
       slot.record = { ...slot.record, restartCount: slot.record.restartCount + 1, lastState: exit };
       if (delay > 0) {
+        this.event(
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${slot.spec.name} in pod ${this.podRef}`,
+          slot.spec.name,
+        );
         slot.record.state = {
           kind: 'waiting',
           reason: 'CrashLoopBackOff',
-          message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${slot.spec.name} pod=${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`,
+          message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${slot.spec.name} pod=${this.podRef}`,
         };
         this.statusWriter.markDirty();
         await this.pause(delay);
@@ -363,6 +377,7 @@ export class PodWorker {
   private async imagePullFailed(slot: ContainerSlot, delayMs: number): Promise<void> {
     const message = `image "${slot.spec.image}" not found in the local image store (${this.deps.images.dir})`;
     slot.record.state = { kind: 'waiting', reason: 'ErrImagePull', message };
+    this.event('Warning', 'Failed', `Failed to pull image "${slot.spec.image}": ${message}`, slot.spec.name);
     this.statusWriter.markDirty();
     await this.pause(Math.min(1000, Math.max(delayMs, 500)));
     if (this.stopping) return;
@@ -371,6 +386,7 @@ export class PodWorker {
       reason: 'ImagePullBackOff',
       message: `Back-off pulling image "${slot.spec.image}": ${message}`,
     };
+    this.event('Normal', 'BackOff', `Back-off pulling image "${slot.spec.image}"`, slot.spec.name);
     this.statusWriter.markDirty();
     await this.pause(Math.max(delayMs, 1000));
   }
@@ -397,6 +413,7 @@ export class PodWorker {
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       slot.record.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err.message };
+      this.event('Warning', 'Failed', `Error: ${err.message}`, spec.name);
       this.statusWriter.markDirty();
       return 'config-error';
     }
@@ -414,9 +431,12 @@ export class PodWorker {
         finishedAt: new Date(),
       };
       slot.record.state = exit;
+      this.event('Warning', 'Failed', `Error: ${problem.message}`, spec.name);
       this.statusWriter.markDirty();
       return exit;
     }
+    this.event('Normal', 'Pulled', `Container image "${spec.image}" already present on machine`, spec.name);
+    this.event('Normal', 'Created', `Created container: ${spec.name}`, spec.name);
 
     const argv = [...this.execPrefix, ...plan.argv];
     const process = ManagedProcess.start({
@@ -437,6 +457,7 @@ export class PodWorker {
       started: !hasStartup,
     };
     this.deps.log.info({ container: spec.name, pid: process.pid, argv: plan.argv }, 'container started');
+    this.event('Normal', 'Started', `Started container ${spec.name}`, spec.name);
     this.statusWriter.markDirty();
     this.startProbes(slot, {
       podIP: this.podIP ?? '',
@@ -464,42 +485,63 @@ export class PodWorker {
     return exit;
   }
 
+  /**
+   * Startup probe first (if any); once it passes, readiness (drives `ready`) and liveness (a failure
+   * kills the container, which the restart policy then restarts).
+   */
   private startProbes(slot: ContainerSlot, target: ProbeTarget): void {
     const { spec } = slot;
-    const kill = (why: string) => {
-      this.deps.log.info({ container: spec.name, why }, 'killing container');
+    const kill = (probe: string) => {
+      this.deps.log.info({ container: spec.name, probe }, 'probe failed, killing container');
+      this.event(
+        'Normal',
+        'Killing',
+        `Container ${spec.name} failed ${probe} probe, will be restarted`,
+        spec.name,
+      );
       void slot.process?.stop((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
     };
-    const loop = (probe: V1Probe, initial: boolean, onChange: (ok: boolean) => void) => {
-      const l = new ProbeLoop(probe, target, initial, onChange);
+    const loop = (kind: string, probe: V1Probe, initial: boolean, onChange: (ok: boolean) => void) => {
+      const l = new ProbeLoop(probe, target, initial, (ok, outcome) => {
+        if (!ok)
+          this.event('Warning', 'Unhealthy', `${kind} probe failed: ${outcome.message ?? ''}`, spec.name);
+        onChange(ok);
+      });
       slot.probes.push(l);
       l.start();
       return l;
     };
     const afterStartup = () => {
       if (spec.readinessProbe) {
-        loop(spec.readinessProbe, false, (ok) => {
+        loop('Readiness', spec.readinessProbe, false, (ok) => {
           slot.record.ready = ok;
           this.statusWriter.markDirty();
         });
       }
-      if (spec.livenessProbe) loop(spec.livenessProbe, true, (ok) => !ok && kill('liveness probe failed'));
+      if (spec.livenessProbe) loop('Liveness', spec.livenessProbe, true, (ok) => !ok && kill('liveness'));
     };
-    if (spec.startupProbe) {
-      const startup = loop(spec.startupProbe, false, (ok) => {
-        if (!ok) return kill('startup probe failed');
-        startup.stop();
-        slot.record.started = true;
-        if (!spec.readinessProbe) slot.record.ready = true;
-        this.statusWriter.markDirty();
-        afterStartup();
-      });
-    } else afterStartup();
+    if (!spec.startupProbe) return afterStartup();
+    const startup = loop('Startup', spec.startupProbe, false, (ok) => {
+      if (!ok) return kill('startup');
+      startup.stop();
+      slot.record.started = true;
+      if (!spec.readinessProbe) slot.record.ready = true;
+      this.statusWriter.markDirty();
+      afterStartup();
+    });
   }
 
   private stopProbes(slot: ContainerSlot): void {
     for (const p of slot.probes) p.stop();
     slot.probes = [];
+  }
+
+  private get podRef(): string {
+    return `${this.pod.metadata?.name}_${this.pod.metadata?.namespace}(${this.uid})`;
+  }
+
+  private event(type: EventType, reason: string, message: string, container?: string): void {
+    this.deps.events.record(this.pod, type, reason, message, container);
   }
 
   /** Sleeps, but wakes at once when the pod starts terminating. */

@@ -208,6 +208,14 @@ describe('local cluster workloads', () => {
     expect(ready).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
     // The previous run's log is still served.
     expect(await kubectl(cluster(), 'logs', '-n', namespace, 'crasher', '--previous')).toContain('crashing');
+    // kubelet-style events tell the story in `kubectl describe`.
+    const events = await core.listNamespacedEvent({
+      namespace,
+      fieldSelector: 'involvedObject.name=crasher',
+    });
+    expect(events.items.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['Scheduled', 'Started', 'BackOff']),
+    );
   });
 
   it('reports an unknown image as ErrImagePull / ImagePullBackOff and keeps the pod Pending', async () => {

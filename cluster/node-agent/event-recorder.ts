@@ -1,0 +1,68 @@
+import { CoreV1Api, CoreV1Event, V1Pod } from '@kubernetes/client-node';
+
+export type EventType = 'Normal' | 'Warning';
+
+/** Identical events (same pod, container, reason, message) inside this window are reported once. */
+const REPEAT_WINDOW_MS = 10_000;
+
+/** The Event the kubelet would write for `pod` (core/v1, source component "kubelet"). */
+export function podEvent(
+  pod: V1Pod,
+  node: string,
+  type: EventType,
+  reason: string,
+  message: string,
+  container: string | undefined,
+  now: Date,
+): CoreV1Event {
+  const name = pod.metadata?.name ?? '';
+  return {
+    metadata: { generateName: `${name}.`, namespace: pod.metadata?.namespace },
+    involvedObject: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name,
+      namespace: pod.metadata?.namespace,
+      uid: pod.metadata?.uid,
+      fieldPath: container ? `spec.containers{${container}}` : undefined,
+    },
+    type,
+    reason,
+    message,
+    source: { component: 'kubelet', host: node },
+    reportingComponent: 'kubelet',
+    reportingInstance: node,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+}
+
+/**
+ * Posts kubelet-style Events (Pulled, Created, Started, Killing, BackOff, Unhealthy, Failed) so that
+ * `kubectl describe pod` tells the same story as on a real node. Best effort: failures are ignored.
+ */
+export class EventRecorder {
+  private readonly recent = new Map<string, number>();
+
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly node: string,
+  ) {}
+
+  record(pod: V1Pod, type: EventType, reason: string, message: string, container?: string): void {
+    const key = `${pod.metadata?.uid}/${container}/${reason}/${message}`;
+    const now = Date.now();
+    if ((this.recent.get(key) ?? -Infinity) > now - REPEAT_WINDOW_MS) return;
+    this.recent.set(key, now);
+    if (this.recent.size > 1000) this.forgetOld(now);
+    const body = podEvent(pod, this.node, type, reason, message, container, new Date(now));
+    this.core
+      .createNamespacedEvent({ namespace: pod.metadata?.namespace ?? 'default', body })
+      .catch(() => undefined);
+  }
+
+  private forgetOld(now: number): void {
+    for (const [key, at] of this.recent) if (at <= now - REPEAT_WINDOW_MS) this.recent.delete(key);
+  }
+}
