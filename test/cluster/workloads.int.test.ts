@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, V1Pod } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -289,6 +289,27 @@ describe('local cluster workloads', () => {
     );
     expect(log).toContain('got: hello from alpha');
     expect(await core.readNamespacedPodLog({ name: 'alpha', namespace })).toContain('request /from-beta');
+    // Pod IPs are not loopback, so Services get real endpoints (the EndpointSlice controller rejects 127/8).
+    await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: { name: 'alpha' },
+        spec: { selector: { app: 'alpha' }, ports: [{ port: 80, targetPort: 9000 }] },
+      },
+    });
+    const discovery = cluster().kubeConfig.makeApiClient(DiscoveryV1Api);
+    const addresses = await pollUntil(
+      async () => {
+        const slices = await discovery.listNamespacedEndpointSlice({
+          namespace,
+          labelSelector: 'kubernetes.io/service-name=alpha',
+        });
+        const found = slices.items.flatMap((sl) => sl.endpoints.flatMap((e) => e.addresses));
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 15_000, description: 'EndpointSlice of Service alpha' },
+    );
+    expect(addresses).toEqual([alpha.status!.podIP]);
     // The host reaches pod IPs too.
     const res = await fetch(`http://${beta.status!.podIP}:9000/from-host`);
     expect(await res.text()).toBe('hello from beta');
