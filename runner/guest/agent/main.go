@@ -34,6 +34,7 @@ func main() {
 	runtimeDir := flag.String("runtime-dir", "/neonvm/runtime", "mounted runtime ISO (reads cpu-scaling-mode)")
 	mode := flag.String("cpu-scaling-mode", "", "QmpScaling or SysfsScaling (default: <runtime-dir>/cpu-scaling-mode, else QmpScaling)")
 	poweroff := flag.String("poweroff", "/neonvm/bin/poweroff", "command run on an ACPI power-button press")
+	cpuTargetFile := flag.String("cpu-target-file", "/run/neonvm/cpu-target", "where the last PUT /cpu target survives agent restarts")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("neonvmd: ")
@@ -42,7 +43,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cpus := cpu.NewSysfs(*sysfsCPU)
+	cpus := cpu.NewController(cpu.NewSysfs(*sysfsCPU), *cpuTargetFile)
 	if scalingMode == modeQmp {
 		go onlineHotplugged(cpus)
 	}
@@ -81,17 +82,17 @@ func resolveMode(flagValue, runtimeDir string) (string, error) {
 }
 
 // onlineHotplugged onlines vCPUs as QEMU plugs them (this kernel leaves hot-added CPUs offline and
-// the guest has no udev). Uevents give low latency; a periodic sweep covers events lost while the
-// socket was not open or overflowed.
-func onlineHotplugged(cpus *cpu.Sysfs) {
+// the guest has no udev), up to the runner's target. Uevents give low latency; a periodic
+// reconcile covers events lost while the socket was not open or overflowed.
+func onlineHotplugged(cpus *cpu.Controller) {
 	conn, err := uevent.Open()
 	if err != nil {
-		log.Printf("uevents unavailable, falling back to polling: %v", err)
+		log.Printf("uevents unavailable, relying on the periodic reconcile: %v", err)
 	} else {
 		go func() {
 			err := conn.Run(func(ev uevent.Event) {
 				if id, ok := uevent.CPUAdded(ev); ok {
-					if changed, err := cpus.OnlineCPU(id); err != nil {
+					if changed, err := cpus.OnAdded(id); err != nil {
 						log.Printf("online cpu%d: %v", id, err)
 					} else if changed {
 						log.Printf("onlined hot-plugged cpu%d", id)
@@ -102,10 +103,11 @@ func onlineHotplugged(cpus *cpu.Sysfs) {
 		}()
 	}
 	for {
-		if ids, err := cpus.OnlineAllPresent(); err != nil {
-			log.Printf("online present cpus: %v", err)
-		} else if len(ids) > 0 {
-			log.Printf("onlined present cpus %v", ids)
+		if changed, err := cpus.Reconcile(); err != nil {
+			log.Printf("reconcile online cpus: %v", err)
+		} else if changed {
+			online, _ := cpus.Online()
+			log.Printf("reconciled online cpus to %v (target %d, 0 = all plugged)", online, cpus.Target())
 		}
 		time.Sleep(2 * time.Second)
 	}

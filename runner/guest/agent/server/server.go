@@ -18,9 +18,18 @@ import (
 	"github.com/neonvm-ts/neonvm/runner/guest/agent/status"
 )
 
+// CPUControl is what the handlers need from the CPU side (cpu.Controller in the agent).
+type CPUControl interface {
+	Online() ([]int, error)
+	Present() ([]int, error)
+	SetOnlineCount(n int) error
+	// Target is the count last set through PUT /cpu (0: none yet).
+	Target() int
+}
+
 // Config wires the handlers to the (real or fake) system.
 type Config struct {
-	CPU            *cpu.Sysfs
+	CPU            CPUControl
 	CPUScalingMode string // "QmpScaling" or "SysfsScaling"
 	MemInfoPath    string // /proc/meminfo
 	FilesRoot      string // "/" in the guest; PUT /files/etc/x writes FilesRoot/etc/x
@@ -30,9 +39,11 @@ type Config struct {
 // Status is the GET /status body.
 type Status struct {
 	CPUScalingMode string `json:"cpuScalingMode"`
-	OnlineCPUs     []int  `json:"onlineCpus"`
-	PresentCPUs    []int  `json:"presentCpus"`
-	MemTotalBytes  uint64 `json:"memTotalBytes"`
+	// CPUTarget is the online count last requested with PUT /cpu (0: none, every plugged CPU runs).
+	CPUTarget     int    `json:"cpuTarget"`
+	OnlineCPUs    []int  `json:"onlineCpus"`
+	PresentCPUs   []int  `json:"presentCpus"`
+	MemTotalBytes uint64 `json:"memTotalBytes"`
 }
 
 // Handler returns the agent's HTTP handler.
@@ -120,7 +131,7 @@ func (cfg Config) handleFiles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (cfg Config) handleStatus(w http.ResponseWriter, _ *http.Request) {
-	st := Status{CPUScalingMode: cfg.CPUScalingMode}
+	st := Status{CPUScalingMode: cfg.CPUScalingMode, CPUTarget: cfg.CPU.Target()}
 	var err error
 	if st.OnlineCPUs, err = cfg.CPU.Online(); err == nil {
 		st.PresentCPUs, err = cfg.CPU.Present()

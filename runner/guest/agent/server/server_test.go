@@ -31,7 +31,7 @@ func newTestServer(t *testing.T) (*httptest.Server, string) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(Handler(Config{
-		CPU: cpu.NewSysfs(sys), CPUScalingMode: "SysfsScaling", MemInfoPath: meminfo, FilesRoot: filepath.Join(root, "guest"),
+		CPU: cpu.NewController(cpu.NewSysfs(sys), ""), CPUScalingMode: "SysfsScaling", MemInfoPath: meminfo, FilesRoot: filepath.Join(root, "guest"),
 	}))
 	t.Cleanup(srv.Close)
 	return srv, root
@@ -91,7 +91,7 @@ func TestFilesRoundTrip(t *testing.T) {
 func TestStatusAndReady(t *testing.T) {
 	srv, _ := newTestServer(t)
 	if code, body := do(t, "GET", srv.URL+"/status", ""); code != 200 ||
-		!strings.Contains(body, `"onlineCpus":[0,1]`) || !strings.Contains(body, `"memTotalBytes":1048576`) {
+		!strings.Contains(body, `"onlineCpus":[0,1]`) || !strings.Contains(body, `"cpuTarget":0`) || !strings.Contains(body, `"memTotalBytes":1048576`) {
 		t.Fatalf("GET /status = %d %s", code, body)
 	}
 	if code, _ := do(t, "GET", srv.URL+"/ready", ""); code != 200 {
