@@ -167,9 +167,13 @@ export default async function benchRunner(): Promise<BenchRow[]> {
     rows.push(row('memory shrink 2→1 slots', shrinkRunner, shrinkRaw, 'raw QMP qom-set', '≤ raw + 100 ms'));
     await rawA.stop();
 
-    // --- migration: runner → runner, then raw → raw
+    // --- migration of freshly booted idle guests: runner → runner, then raw → raw (same history)
+    await h.stopAll();
+    const src = h.start({ name: 'bench-sssss', ip: '127.0.0.12', spec });
+    await h.waitReady(src);
+    await new Promise((r) => setTimeout(r, 3000)); // let the guest settle, as for the raw pair
     // The target gets the source's plugged vCPUs (scale-down keeps them plugged, offline).
-    const plugged = (await a.client.status()).cpus.plugged;
+    const plugged = (await src.client.status()).cpus.plugged;
     const b = h.start({
       name: 'bench-bbbbb',
       ip: '127.0.0.13',
@@ -182,9 +186,9 @@ export default async function benchRunner(): Promise<BenchRow[]> {
       (s) => s.qemuStatus === 'inmigrate',
       { timeoutMs: 60_000, intervalMs: 50, what: 'target listening' },
     );
-    await a.client.startMigration({ targetHost: '127.0.0.13' });
+    await src.client.startMigration({ targetHost: '127.0.0.13' });
     const info = await pollUntil(
-      () => a.client.migration(),
+      () => src.client.migration(),
       (i) => ['completed', 'failed', 'cancelled'].includes(i.status ?? ''),
       {
         timeoutMs: 120_000,
@@ -200,19 +204,20 @@ export default async function benchRunner(): Promise<BenchRow[]> {
           .filter((l) => !l.includes('"args"'))
           .slice(-14)
           .join('\n');
-      throw new Error(`runner migration ${info.status}\nsource:\n${tail(a)}\ntarget:\n${tail(b)}`);
+      throw new Error(`runner migration ${info.status}\nsource:\n${tail(src)}\ntarget:\n${tail(b)}`);
     }
     await h.stopAll();
 
-    const src = await startRawVm({
+    const rawSrc = await startRawVm({
       dir: h.tempDir('neonvm-raw-'),
       guest: h.guest,
       spec,
       name: 'raw-src',
       accel,
     });
-    raws.push(src);
-    await waitAgent(src);
+    raws.push(rawSrc);
+    await waitAgent(rawSrc);
+    await new Promise((r) => setTimeout(r, 3000));
     const dst = await startRawVm({
       dir: h.tempDir('neonvm-raw-'),
       guest: h.guest,
@@ -222,7 +227,7 @@ export default async function benchRunner(): Promise<BenchRow[]> {
       incoming: { host: '127.0.0.13', port: MIGRATION_PORT },
     });
     raws.push(dst);
-    const q = await rawMigrate(src, dst, MIGRATION_PORT);
+    const q = await rawMigrate(rawSrc, dst, MIGRATION_PORT);
     if (q.status !== 'completed') throw new Error(`raw migration ${q.status}`);
     rows.push(
       row(

@@ -9,6 +9,7 @@ import { freePort } from '../exec/network-setup';
 import { GUEST_AGENT_PORT } from '../guest/guest-scripts';
 import type { GuestArtifacts } from '../guest/artifacts';
 import { planDisks } from '../plan/disks';
+import { planGuestArch } from '../plan/guest-arch';
 import { kernelCmdline } from '../plan/kernel-cmdline';
 import { guestMac, planUserNetwork } from '../plan/network-plan';
 import { podPaths } from '../plan/pod-paths';
@@ -33,9 +34,13 @@ export async function startRawVm(o: {
   name: string;
   incoming?: { host: string; port: number };
   accel: 'kvm' | 'tcg';
+  /** Console and QEMU diagnostics (optional). */
+  onOutput?: (chunk: string) => void;
 }): Promise<RawVm> {
   const spec = defaultVirtualMachine({ metadata: { name: o.name }, spec: o.spec as VirtualMachineSpec }).spec;
   const shape = vmShape(spec);
+  // spec.targetArchitecture picks the guest arch (default: the host's); o.guest must match it.
+  const arch = planGuestArch(spec);
   const paths = podPaths(o.dir, join(o.dir, 'r'));
   const disks = planDisks(spec, shape, paths, {
     path: o.guest.rootDisk,
@@ -53,7 +58,7 @@ export async function startRawVm(o: {
     agentGuestPort: GUEST_AGENT_PORT,
   });
   const args = buildQemuArgs(shape, disks.drives, {
-    arch: 'amd64',
+    arch,
     accel: o.accel,
     kernelPath: o.guest.kernel,
     initrdPath: o.guest.initramfs,
@@ -65,7 +70,7 @@ export async function startRawVm(o: {
     incoming: o.incoming ? { kind: 'tcp', host: o.incoming.host, port: o.incoming.port } : undefined,
     cmdline: kernelCmdline({
       shape,
-      arch: 'amd64',
+      arch,
       hostname: `vm-${o.name}`,
       memhpAutoMovableRatio: '301',
       useVirtioConsole: false,
@@ -75,7 +80,7 @@ export async function startRawVm(o: {
   const { mkdir } = await import('node:fs/promises');
   await mkdir(paths.state, { recursive: true });
   const spawnedAt = Date.now();
-  const qemu = spawnQemu(QEMU_BINARY.amd64, args);
+  const qemu = spawnQemu(QEMU_BINARY[arch], args, { onOutput: o.onOutput });
   const qmp = await QmpClient.connect({ socketPath: paths.qmpSocket, connectTimeoutMs: 15_000 });
   return {
     qemu,

@@ -22,6 +22,11 @@ import type { RunnerInfo } from '../runtime/access-files';
 
 export const TEST_TOKEN = 'test-token-0123456789';
 const MAIN = resolve(__dirname, '..', 'main.ts');
+/** NEONVM_RUNNER_MAIN=lib/runner/main.js runs the compiled runner (as in a pod) instead of tsx. */
+function runnerCommand(): string[] {
+  const compiled = process.env.NEONVM_RUNNER_MAIN;
+  return compiled ? [resolve(compiled)] : ['--require', require.resolve('tsx/cjs'), MAIN];
+}
 
 export interface StartOptions {
   name: string;
@@ -94,9 +99,7 @@ export class RunnerHarness {
     symlinkSync(this.guest.rootDisk, join(root, 'vm/kernel/rootdisk-base.qcow2'));
     writeFileSync(join(root, 'vm/secrets/runner-token'), TEST_TOKEN + '\n');
     const argv = [
-      '--require',
-      require.resolve('tsx/cjs'),
-      MAIN,
+      ...runnerCommand(),
       `-vmspec=${encodeGzipBase64(o.spec)}`,
       ...(o.status ? [`-vmstatus=${encodeGzipBase64(o.status)}`] : []),
       '-memhp-auto-movable-ratio=301',

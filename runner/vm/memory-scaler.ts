@@ -7,7 +7,6 @@ import type { MemoryState } from '../api';
 import type { MemorySizeSummary, QmpClient } from '../qmp';
 import { VIRTIO_MEM_ID } from '../plan/qemu-args';
 import { pluggedBytesFor, type VmShape } from '../plan/vm-shape';
-import { pollUntil } from './poll';
 import { badRequest, VmError } from './vm-error';
 
 export class MemoryScaler {
@@ -48,20 +47,46 @@ export class MemoryScaler {
     this.checkRange(slots);
     if (this.shape.memory.maxSlots === this.shape.memory.minSlots) return this.state();
     const want = pluggedBytesFor(this.shape, slots);
-    await this.qmp.execute('qom-set', {
-      path: VIRTIO_MEM_ID,
-      property: 'requested-size',
-      value: Number(want),
+    // virtio-mem announces size changes (MEMORY_DEVICE_SIZE_CHANGE): re-check on each event. QEMU
+    // rate-limits that event to one per second per device, so a 20 ms poll covers the rest.
+    // Subscribed before the change so no event is missed.
+    let events = 0;
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.qmp.onEvent('MEMORY_DEVICE_SIZE_CHANGE', () => {
+      events++;
+      wake?.();
     });
-    this.requestedSlots = slots;
+    const deadline = Date.now() + timeoutMs;
     try {
-      return await pollUntil(
-        () => this.state(),
-        (s) => BigInt(s.pluggedBytes) === want,
-        { timeoutMs, intervalMs: 20, what: `${slots} memory slots plugged in the guest` },
-      );
-    } catch (e) {
-      throw new VmError(504, (e as Error).message);
+      await this.qmp.execute('qom-set', {
+        path: VIRTIO_MEM_ID,
+        property: 'requested-size',
+        value: Number(want),
+      });
+      this.requestedSlots = slots;
+      for (;;) {
+        const seen = events;
+        const state = await this.state();
+        if (BigInt(state.pluggedBytes) === want) return state;
+        if (Date.now() >= deadline) {
+          throw new VmError(
+            504,
+            `timed out after ${timeoutMs} ms waiting for ${slots} memory slots in the guest (plugged ${state.pluggedBytes} bytes)`,
+          );
+        }
+        if (events === seen) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 20);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = undefined;
+        }
+      }
+    } finally {
+      unsubscribe();
     }
   }
 
