@@ -9,3 +9,4 @@ export * from './node-object';
 export * from './pod-status';
 export * from './pod-worker';
 export * from './event-recorder';
+export * from './container-runner';

@@ -1,25 +1,14 @@
-import {
-  CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  V1Container,
-  V1Pod,
-  V1Probe,
-  V1Volume,
-} from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, V1Pod, V1Volume } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { containerArgv, ImageManifest, ImageStore } from '../image-store';
+import type { ImageStore } from '../image-store';
 import type { ClusterNetwork } from '../network';
-import { ManagedProcess } from '../process';
-import { backoffDelayMs, BackoffPolicy, BackoffState, recordCrash } from './backoff';
+import type { BackoffPolicy } from './backoff';
 import { ConfigCache, configRefsOf } from './config-cache';
-import { checkLaunchable, processEnv, resolveWorkingDir } from './container-launch';
-import { ContainerRecord, ContainerState, exitCodeOf, terminatedReason } from './container-state';
-import { ContainerConfigError, expandVars, resolveEnv } from './env';
+import { ContainerHost, ContainerRunner } from './container-runner';
+import { ContainerConfigError } from './env';
 import type { EventRecorder, EventType } from './event-recorder';
 import { PodFilesystem } from './pod-filesystem';
 import { computePodStatus, RestartPolicy } from './pod-status';
-import { ProbeLoop, ProbeTarget } from './probes';
 import { StatusWriter } from './status-writer';
 import type { ExecContext } from './streaming';
 import { volumePayload, VolumeNotReadyError } from './volume-payload';
@@ -38,21 +27,7 @@ export interface PodWorkerDeps {
   log: Logger;
 }
 
-type Terminated = Extract<ContainerState, { kind: 'terminated' }>;
-
-/** Live state of one container beyond what the API sees. */
-interface ContainerSlot {
-  spec: V1Container;
-  record: ContainerRecord;
-  process?: ManagedProcess;
-  probes: ProbeLoop[];
-  crashes: BackoffState;
-  /** How the current run was started (for exec into it). */
-  launch?: { env: NodeJS.ProcessEnv; cwd: string };
-}
-
 const CONFIG_RETRY_MS = 1000;
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 /**
  * Runs one pod on one node, as the kubelet's pod worker does: sandbox (network namespace) and volumes,
@@ -64,8 +39,8 @@ export class PodWorker {
   private pod: V1Pod;
   private readonly fs: PodFilesystem;
   private readonly statusWriter: StatusWriter;
-  private readonly initSlots: ContainerSlot[];
-  private readonly appSlots: ContainerSlot[];
+  private readonly initContainers: ContainerRunner[];
+  private readonly appContainers: ContainerRunner[];
   private readonly startTime = new Date();
   private podIP: string | undefined;
   private execPrefix: string[] = [];
@@ -88,23 +63,13 @@ export class PodWorker {
       () => this.writeStatus(),
       (err) => deps.log.warn({ err: err.message }, 'pod status update failed'),
     );
+    const host = this.containerHost();
     const hasInit = (pod.spec?.initContainers ?? []).length > 0;
-    const slot = (spec: V1Container, reason: string): ContainerSlot => ({
-      spec,
-      record: {
-        name: spec.name,
-        image: spec.image ?? '',
-        state: { kind: 'waiting', reason },
-        restartCount: 0,
-        ready: false,
-        started: false,
-      },
-      probes: [],
-      crashes: { crashes: 0 },
-    });
-    this.initSlots = (pod.spec?.initContainers ?? []).map((c) => slot(c, 'PodInitializing'));
-    this.appSlots = (pod.spec?.containers ?? []).map((c) =>
-      slot(c, hasInit ? 'PodInitializing' : 'ContainerCreating'),
+    this.initContainers = (pod.spec?.initContainers ?? []).map(
+      (c) => new ContainerRunner(c, host, 'PodInitializing'),
+    );
+    this.appContainers = (pod.spec?.containers ?? []).map(
+      (c) => new ContainerRunner(c, host, hasInit ? 'PodInitializing' : 'ContainerCreating'),
     );
     const refs = new Set(configRefsOf(pod).map((r) => `${r.kind}/${r.namespace}/${r.name}`));
     this.unsubscribeConfig = deps.config.onChange((ref) => {
@@ -122,22 +87,16 @@ export class PodWorker {
 
   /** The log file of a container's current (or previous) run, for the containerLogs endpoint. */
   logFile(container: string, previous: boolean): { file: string; live: () => boolean } | undefined {
-    const slot = [...this.initSlots, ...this.appSlots].find((s) => s.spec.name === container);
-    if (!slot) return undefined;
-    const run = slot.record.restartCount - (previous ? 1 : 0);
-    if (run < 0) return undefined;
-    const process = slot.process;
-    return {
-      file: this.fs.logFile(container, run),
-      live: () => !previous && Boolean(process && !process.hasExited),
-    };
+    return this.container(container)?.logFile(previous);
   }
 
   /** How to run a command alongside a running container (kubectl exec), or undefined. */
   execContext(container: string): ExecContext | undefined {
-    const slot = [...this.initSlots, ...this.appSlots].find((s) => s.spec.name === container);
-    if (!slot?.launch || slot.record.state.kind !== 'running') return undefined;
-    return { execPrefix: this.execPrefix, env: slot.launch.env, cwd: slot.launch.cwd };
+    return this.container(container)?.execContext();
+  }
+
+  private container(name: string): ContainerRunner | undefined {
+    return [...this.initContainers, ...this.appContainers].find((c) => c.name === name);
   }
 
   get currentPodIP(): string | undefined {
@@ -172,15 +131,11 @@ export class PodWorker {
     this.termination ??= (async () => {
       this.stopping = true;
       this.stopRequested();
-      const slots = [...this.initSlots, ...this.appSlots];
-      for (const slot of slots) {
-        this.stopProbes(slot);
-        if (slot.process && !slot.process.hasExited) {
-          this.event('Normal', 'Killing', `Stopping container ${slot.spec.name}`, slot.spec.name);
-        }
-      }
+      const containers = [...this.initContainers, ...this.appContainers];
+      for (const c of containers)
+        if (c.isRunning) this.event('Normal', 'Killing', `Stopping container ${c.name}`, c.name);
       this.deps.log.info({ graceSeconds }, 'terminating pod');
-      await Promise.all(slots.map((s) => s.process?.stop(graceSeconds * 1000)));
+      await Promise.all(containers.map((c) => c.stop(graceSeconds * 1000)));
       await this.running;
       if (deleteFromApi) {
         this.statusWriter.markDirty();
@@ -220,11 +175,10 @@ export class PodWorker {
       { sandboxMs: Math.round(t1 - t0), volumesMs: Math.round(performance.now() - t1) },
       'pod sandbox ready',
     );
-    for (const slot of this.initSlots) {
-      const ok = await this.superviseContainer(slot, true);
-      if (!ok) return this.finish();
+    for (const container of this.initContainers) {
+      if (!(await container.supervise(true))) return this.finish();
     }
-    await Promise.all(this.appSlots.map((slot) => this.superviseContainer(slot, false)));
+    await Promise.all(this.appContainers.map((c) => c.supervise(false)));
     await this.finish();
   }
 
@@ -321,219 +275,37 @@ export class PodWorker {
     return { podIP: this.podIP, hostIP: this.deps.hostIP };
   }
 
-  /**
-   * Runs one container until the restart policy says it is done. For init containers, returns whether
-   * it completed successfully; app containers return when they will not be restarted.
-   */
-  private async superviseContainer(slot: ContainerSlot, isInit: boolean): Promise<boolean> {
-    const policy = (this.pod.spec?.restartPolicy ?? 'Always') as RestartPolicy;
-    let imageFailures: BackoffState = { crashes: 0 };
-    while (!this.stopping) {
-      const image = this.deps.images.resolve(slot.spec.image ?? '');
-      if (!image) {
-        imageFailures = recordCrash(imageFailures, 0, this.deps.backoff);
-        await this.imagePullFailed(slot, backoffDelayMs(imageFailures, this.deps.backoff));
-        continue;
-      }
-      const exit = await this.runOnce(slot, image);
-      if (exit === 'config-error') {
-        await this.pause(CONFIG_RETRY_MS);
-        continue;
-      }
-      if (exit === 'stopped') return false;
-      const success = exit.exitCode === 0;
-      if (isInit && success) return true;
-      const restart = isInit
-        ? policy !== 'Never'
-        : policy === 'Always' || (policy === 'OnFailure' && !success);
-      if (!restart || this.stopping) return success;
-      slot.crashes = recordCrash(
-        slot.crashes,
-        exit.finishedAt.getTime() - (exit.startedAt?.getTime() ?? 0),
-        this.deps.backoff,
-      );
-      const delay = backoffDelayMs(slot.crashes, this.deps.backoff);
-      slot.record = { ...slot.record, restartCount: slot.record.restartCount + 1, lastState: exit };
-      if (delay > 0) {
-        this.event(
-          'Warning',
-          'BackOff',
-          `Back-off restarting failed container ${slot.spec.name} in pod ${this.podRef}`,
-          slot.spec.name,
-        );
-        slot.record.state = {
-          kind: 'waiting',
-          reason: 'CrashLoopBackOff',
-          message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${slot.spec.name} pod=${this.podRef}`,
-        };
-        this.statusWriter.markDirty();
-        await this.pause(delay);
-      }
-    }
-    return false;
-  }
-
-  /** ErrImagePull, then ImagePullBackOff until the next attempt (as the kubelet reports a failed pull). */
-  private async imagePullFailed(slot: ContainerSlot, delayMs: number): Promise<void> {
-    const message = `image "${slot.spec.image}" not found in the local image store (${this.deps.images.dir})`;
-    slot.record.state = { kind: 'waiting', reason: 'ErrImagePull', message };
-    this.event('Warning', 'Failed', `Failed to pull image "${slot.spec.image}": ${message}`, slot.spec.name);
-    this.statusWriter.markDirty();
-    await this.pause(Math.min(1000, Math.max(delayMs, 500)));
-    if (this.stopping) return;
-    slot.record.state = {
-      kind: 'waiting',
-      reason: 'ImagePullBackOff',
-      message: `Back-off pulling image "${slot.spec.image}": ${message}`,
+  /** The pod as its containers see it; getters, because the pod object and sandbox change. */
+  private containerHost(): ContainerHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- getters of an object literal need the worker
+    const worker = this;
+    const { deps } = this;
+    return {
+      get pod() {
+        return worker.pod;
+      },
+      get podRef() {
+        return worker.podRef;
+      },
+      fs: this.fs,
+      get podIP() {
+        return worker.podIP;
+      },
+      hostIP: deps.hostIP,
+      get execPrefix() {
+        return worker.execPrefix;
+      },
+      get stopping() {
+        return worker.stopping;
+      },
+      images: deps.images,
+      config: deps.config,
+      backoff: deps.backoff,
+      log: deps.log,
+      statusChanged: () => this.statusWriter.markDirty(),
+      pause: (ms) => this.pause(ms),
+      event: (type, reason, message, container) => this.event(type, reason, message, container),
     };
-    this.event('Normal', 'BackOff', `Back-off pulling image "${slot.spec.image}"`, slot.spec.name);
-    this.statusWriter.markDirty();
-    await this.pause(Math.max(delayMs, 1000));
-  }
-
-  /** One run of the container: start, probe, wait for exit. */
-  private async runOnce(
-    slot: ContainerSlot,
-    image: ImageManifest,
-  ): Promise<Terminated | 'config-error' | 'stopped'> {
-    const { spec } = slot;
-    let plan;
-    try {
-      await this.deps.config.prefetch(configRefsOf(this.pod));
-      const resolved = resolveEnv(this.pod, spec, image.env ?? {}, this.deps.config, this.facts());
-      const root = this.fs.prepareContainerRoot(this.pod, spec);
-      const env = processEnv(resolved, {
-        podName: this.pod.metadata?.name ?? '',
-        podIP: this.podIP ?? '',
-        containerRoot: root,
-        image,
-      });
-      const argv = containerArgv(image, spec).map((a) => expandVars(a, env));
-      plan = { argv, env, cwd: resolveWorkingDir(spec.workingDir ?? image.workingDir, root) };
-    } catch (err) {
-      if (!(err instanceof ContainerConfigError)) throw err;
-      slot.record.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err.message };
-      this.event('Warning', 'Failed', `Error: ${err.message}`, spec.name);
-      this.statusWriter.markDirty();
-      return 'config-error';
-    }
-    if (this.stopping) return 'stopped';
-
-    const problem = checkLaunchable(plan, spec);
-    const startedAt = new Date();
-    if (problem) {
-      const exit: Terminated = {
-        kind: 'terminated',
-        exitCode: 128,
-        reason: problem.reason,
-        message: problem.message,
-        startedAt,
-        finishedAt: new Date(),
-      };
-      slot.record.state = exit;
-      this.event('Warning', 'Failed', `Error: ${problem.message}`, spec.name);
-      this.statusWriter.markDirty();
-      return exit;
-    }
-    this.event('Normal', 'Pulled', `Container image "${spec.image}" already present on machine`, spec.name);
-    this.event('Normal', 'Created', `Created container: ${spec.name}`, spec.name);
-
-    const argv = [...this.execPrefix, ...plan.argv];
-    const process = ManagedProcess.start({
-      name: `${this.key}/${spec.name}`,
-      command: argv[0],
-      args: argv.slice(1),
-      logFile: this.fs.logFile(spec.name, slot.record.restartCount),
-      env: plan.env,
-      cwd: plan.cwd,
-    });
-    slot.process = process;
-    slot.launch = { env: plan.env, cwd: plan.cwd };
-    const hasStartup = Boolean(spec.startupProbe);
-    slot.record = {
-      ...slot.record,
-      state: { kind: 'running', startedAt },
-      ready: !spec.readinessProbe && !hasStartup,
-      started: !hasStartup,
-    };
-    this.deps.log.info({ container: spec.name, pid: process.pid, argv: plan.argv }, 'container started');
-    this.event('Normal', 'Started', `Started container ${spec.name}`, spec.name);
-    this.statusWriter.markDirty();
-    this.startProbes(slot, {
-      podIP: this.podIP ?? '',
-      container: spec,
-      execPrefix: this.execPrefix,
-      env: plan.env,
-      cwd: plan.cwd,
-    });
-
-    const result = await process.exited;
-    this.stopProbes(slot);
-    const signal = result.signal ? SIGNALS[result.signal] : undefined;
-    const exitCode = exitCodeOf(result.code, signal);
-    const exit: Terminated = {
-      kind: 'terminated',
-      exitCode,
-      signal,
-      reason: terminatedReason(exitCode),
-      startedAt,
-      finishedAt: new Date(),
-    };
-    slot.record = { ...slot.record, state: exit, ready: false, started: false };
-    this.deps.log.info({ container: spec.name, exitCode }, 'container exited');
-    this.statusWriter.markDirty();
-    return exit;
-  }
-
-  /**
-   * Startup probe first (if any); once it passes, readiness (drives `ready`) and liveness (a failure
-   * kills the container, which the restart policy then restarts).
-   */
-  private startProbes(slot: ContainerSlot, target: ProbeTarget): void {
-    const { spec } = slot;
-    const kill = (probe: string) => {
-      this.deps.log.info({ container: spec.name, probe }, 'probe failed, killing container');
-      this.event(
-        'Normal',
-        'Killing',
-        `Container ${spec.name} failed ${probe} probe, will be restarted`,
-        spec.name,
-      );
-      void slot.process?.stop((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
-    };
-    const loop = (kind: string, probe: V1Probe, initial: boolean, onChange: (ok: boolean) => void) => {
-      const l = new ProbeLoop(probe, target, initial, (ok, outcome) => {
-        if (!ok)
-          this.event('Warning', 'Unhealthy', `${kind} probe failed: ${outcome.message ?? ''}`, spec.name);
-        onChange(ok);
-      });
-      slot.probes.push(l);
-      l.start();
-      return l;
-    };
-    const afterStartup = () => {
-      if (spec.readinessProbe) {
-        loop('Readiness', spec.readinessProbe, false, (ok) => {
-          slot.record.ready = ok;
-          this.statusWriter.markDirty();
-        });
-      }
-      if (spec.livenessProbe) loop('Liveness', spec.livenessProbe, true, (ok) => !ok && kill('liveness'));
-    };
-    if (!spec.startupProbe) return afterStartup();
-    const startup = loop('Startup', spec.startupProbe, false, (ok) => {
-      if (!ok) return kill('startup');
-      startup.stop();
-      slot.record.started = true;
-      if (!spec.readinessProbe) slot.record.ready = true;
-      this.statusWriter.markDirty();
-      afterStartup();
-    });
-  }
-
-  private stopProbes(slot: ContainerSlot): void {
-    for (const p of slot.probes) p.stop();
-    slot.probes = [];
   }
 
   private get podRef(): string {
@@ -553,8 +325,8 @@ export class PodWorker {
     const status = computePodStatus(
       {
         restartPolicy: (this.pod.spec?.restartPolicy ?? 'Always') as RestartPolicy,
-        initContainers: this.initSlots.map((s) => s.record),
-        containers: this.appSlots.map((s) => s.record),
+        initContainers: this.initContainers.map((c) => c.record),
+        containers: this.appContainers.map((c) => c.record),
         sandboxReady: this.sandboxReady,
         podIP: this.podIP,
         hostIP: this.deps.hostIP,
