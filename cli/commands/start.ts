@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -15,10 +16,16 @@ import {
 } from '../../crds';
 import { describeObject, expandManifestPaths } from '../manifest-files';
 import { validateFiles } from './validate';
+import { synthExamples } from '../../examples/synth-examples';
 
 export interface StartOptions {
   readonly examples: string;
   readonly out: string;
+  /** commander's `--no-cluster`: only validate and render. */
+  readonly cluster: boolean;
+  /** Tear everything down after the demo instead of leaving the cluster running. */
+  readonly once?: boolean;
+  readonly nodes: string;
 }
 
 /** Applies defaults to NeonVM objects so dist/ shows exactly what the API server will store. */
@@ -30,11 +37,8 @@ function rendered(o: Record<string, unknown>): unknown {
   return o;
 }
 
-/**
- * The main job. Today: validate every example and write the CRDs and the defaulted examples to dist/.
- * Later stages (local cluster, operator, VM flows) plug in here.
- */
-export function runStart(opts: StartOptions): number {
+/** Stage 1 of the main job: validate every example, write the CRDs and the defaulted examples to dist/. */
+export function renderExamples(opts: Pick<StartOptions, 'examples' | 'out'>): number {
   const out = resolve(opts.out);
   console.log(`==> validating ${opts.examples}`);
   const { checked, failures } = validateFiles([opts.examples]);
@@ -70,13 +74,75 @@ export function runStart(opts: StartOptions): number {
   return 0;
 }
 
+const step = (title: string) => console.log(`\n==> ${title} (${new Date().toISOString().slice(11, 19)})`);
+
+/**
+ * The main job: render and validate (stage 1), synthesize the cdk8s/Pulumi/app-repo examples
+ * (stage 2), then bring NeonVM up on a local cluster and run the seed's flows (stage 3), leaving the
+ * cluster running for `kubectl` unless `--once`.
+ */
+export async function runStart(opts: StartOptions): Promise<number> {
+  step('validate examples and render CRDs');
+  if (renderExamples(opts) !== 0) return 1;
+  step('synthesize the cdk8s, Pulumi and app-repo examples');
+  for (const file of await synthExamples(join(resolve(opts.out), 'synth'))) console.log(`  ${file}`);
+  if (!opts.cluster) return 0;
+
+  step('start NeonVM on a local cluster');
+  // Loaded here so `neonvm validate` and friends do not pay for the operator and cluster modules.
+  const { startNeonVmStack } = await import('../local/neonvm-stack');
+  const { runSeedFlow } = await import('../demo/seed-flow');
+  const stack = await startNeonVmStack({ nodes: Number(opts.nodes), progress: (l) => console.log(`  ${l}`) });
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('stopping: VMs, operator, node agents, control plane');
+    await stack.stop();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(130));
+  process.once('SIGTERM', () => void stop(143));
+  try {
+    await runSeedFlow(stack, (l) => console.log(l));
+  } catch (err) {
+    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    await stop(1);
+    return 1;
+  }
+  if (opts.once) {
+    await stop(0);
+    return 0;
+  }
+  const kubeconfig = join(
+    process.env.NEONVM_CACHE ?? join(homedir(), '.cache', 'neonvm'),
+    'local-cluster.kubeconfig',
+  );
+  copyFileSync(stack.cluster.kubeconfigPath, kubeconfig);
+  const pod = '$(kubectl get neonvm example -ojsonpath={.status.podName})';
+  console.log(`
+The cluster keeps running. Try:
+  export KUBECONFIG=${kubeconfig}
+  alias kubectl=${stack.cluster.binaries.kubectl}
+  kubectl get neonvm -owide
+  kubectl patch neonvm example --type=json -p='[{"op":"replace","path":"/spec/guest/cpus/use","value":2}]'
+  kubectl logs ${pod}
+  kubectl exec ${pod} -- cat /proc/self/status
+  kubectl delete neonvm vm-debian
+Ctrl-C stops everything and cleans up.`);
+  return new Promise<number>(() => undefined); // until a signal
+}
+
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('the main job: validate the examples and render CRDs and examples into dist/')
+    .description('the main job: validate and render the examples, then run NeonVM on a local cluster')
     .option('--examples <dir>', 'directory of example manifests', 'examples')
     .option('--out <dir>', 'output directory', 'dist')
-    .action((opts: StartOptions) => {
-      process.exitCode = runStart(opts);
+    .option('--no-cluster', 'only validate and render (no local cluster)')
+    .option('--once', 'tear the cluster down after the demo')
+    .option('--nodes <n>', 'number of nodes', '3')
+    .action(async (opts: StartOptions) => {
+      process.exitCode = await runStart(opts);
     });
 }

@@ -1,0 +1,93 @@
+/**
+ * The whole of NeonVM on one machine: the local cluster (real control plane + node agent), our CRDs,
+ * the operator with its HTTPS admission webhooks, the runner as the runner image and the Debian guest
+ * image in the image store. Used by `npm start` and by the end-to-end tests.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { resolve } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { startLocalCluster, type LocalCluster } from '../../cluster';
+import { Operator } from '../../operator/operator';
+import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
+import { createLogger, silentLogger } from '../../operator/controller-kit';
+import { ensureDebianImage } from '../../image/debian';
+import { installRunnerCommand, type RunnerCommand } from './runner-command';
+
+const run = promisify(execFile);
+export const RUNNER_IMAGE = 'neonvm/runner:local';
+export const OPERATOR_NAMESPACE = 'neonvm-system';
+const CRD_DIR = resolve(__dirname, '..', '..', 'crds', 'generated');
+
+export interface NeonVmStackOptions {
+  readonly nodes?: number;
+  readonly progress?: (line: string) => void;
+  /** Operator log level (pino); silent by default so progress lines stay readable. */
+  readonly operatorLogLevel?: string;
+}
+
+export interface NeonVmStack {
+  readonly cluster: LocalCluster;
+  readonly operator: Operator;
+  kubectl(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startNeonVmStack(opts: NeonVmStackOptions = {}): Promise<NeonVmStack> {
+  const progress = opts.progress ?? ((line: string) => console.log(line));
+  let runnerCommand: RunnerCommand | undefined;
+  let cluster: LocalCluster | undefined;
+  let operator: Operator | undefined;
+  const stop = async () => {
+    await operator?.stop();
+    await cluster?.stop();
+    runnerCommand?.remove();
+  };
+  try {
+    progress('guest image: building or reusing neondatabase/vm-debian:11 (Debian 12, cached)');
+    await ensureDebianImage({ progress: (l) => progress(`  ${l}`) });
+    runnerCommand = installRunnerCommand();
+    progress(
+      `cluster: starting ${opts.nodes ?? 3} nodes (real kube-apiserver, etcd, scheduler, controller-manager)`,
+    );
+    cluster = await startLocalCluster({ nodes: opts.nodes ?? 3, log: (l) => progress(`  ${l}`) });
+    const c = cluster;
+    const kubectl = async (...args: string[]) =>
+      (await run(c.binaries.kubectl, ['--kubeconfig', c.kubeconfigPath, ...args], { maxBuffer: 16 << 20 }))
+        .stdout;
+    progress('crds: applying (server-side) and waiting for Established');
+    await kubectl('apply', '--server-side', '-f', CRD_DIR);
+    await kubectl('wait', '--for=condition=Established', '--timeout=60s', '-f', CRD_DIR);
+    c.images.register(RUNNER_IMAGE, { entrypoint: ['runner'] });
+    await c.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
+    progress('operator: starting (leader election, controllers, HTTPS webhooks with a self-managed CA)');
+    operator = new Operator({
+      kubeConfig: c.kubeConfig,
+      namespace: OPERATOR_NAMESPACE,
+      identity: 'neonvm-operator-local',
+      runnerPod: {
+        ...DEFAULT_RUNNER_POD_CONFIG,
+        runnerImage: RUNNER_IMAGE,
+        devicePluginResources: false,
+        disableRunnerCgroup: true,
+      },
+      concurrency: 8,
+      webhook: {
+        port: 0,
+        host: '127.0.0.1',
+        urlHost: '127.0.0.1',
+        secretName: 'neonvm-webhook-server-cert',
+        dnsNames: ['localhost'],
+        ips: ['127.0.0.1'],
+      },
+      log: opts.operatorLogLevel ? createLogger({ level: opts.operatorLogLevel }) : silentLogger(),
+    });
+    await operator.start();
+    return { cluster: c, operator, kubectl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
