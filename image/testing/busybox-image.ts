@@ -1,7 +1,8 @@
 /**
  * A small OCI image for tests and benchmarks, written programmatically: busybox-static with its
  * applets, an /etc/passwd with an unprivileged `app` user, and an entrypoint script that prints its
- * uid, working directory, environment and arguments on the console. Two layers, the second with a
+ * uid, working directory, environment, arguments and machine on the console and into
+ * /tmp/test-workload.log. Two layers, the second with a
  * whiteout, so building it exercises layer order and whiteouts too.
  */
 import { statSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { ImageInput, LayerEntry, Platform, WrittenLayout, writeImageLayout } fro
 
 export const TEST_WORKLOAD_MARKER = 'test-workload:';
 
-const APPLETS = ['sh', 'cat', 'echo', 'id', 'pwd', 'sleep', 'env', 'ls'];
+const APPLETS = ['sh', 'cat', 'echo', 'id', 'pwd', 'sleep', 'env', 'ls', 'uname', 'tee'];
 
 export const TEST_IMAGE_CONFIG = {
   Entrypoint: ['/app/entrypoint.sh'],
@@ -20,7 +21,10 @@ export const TEST_IMAGE_CONFIG = {
 };
 
 const ENTRYPOINT = `#!/bin/sh
-echo "${TEST_WORKLOAD_MARKER} uid=$(id -u) pwd=$(pwd) greeting=$GREETING argc=$# args=$*"
+{
+  echo "${TEST_WORKLOAD_MARKER} uid=$(id -u) pwd=$(pwd) greeting=$GREETING argc=$# args=$*"
+  echo "${TEST_WORKLOAD_MARKER} machine=$(uname -m)"
+} | tee /tmp/test-workload.log
 [ -e /etc/removed-by-layer-2 ] && echo "${TEST_WORKLOAD_MARKER} whiteout not applied"
 exec sleep 2147483647
 `;
