@@ -112,16 +112,16 @@ describe('an OCI image becomes a bootable VM root disk', () => {
       60_000,
     );
     expect(vm.console()).not.toMatch(/whiteout not applied/);
-  });
+  }, 90_000);
 
   it("runs the spec's command as its user and installs its files", async () => {
     await vm.waitForConsole(/spec-command: uid=1000 file=written by the spec/, 30_000);
-  });
+  }, 60_000);
 
   it('runs the shutdown hook when the guest powers off', async () => {
     await vm.qmp.execute('system_powerdown');
     await vm.waitForConsole(/spec-shutdown-hook ran/, 60_000);
-  });
+  }, 90_000);
 
   it('writes an OCI layout holding /disk.qcow2', async () => {
     const index = JSON.parse(readFileSync(join(work, 'out-oci/index.json'), 'utf8')) as {
