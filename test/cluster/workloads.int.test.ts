@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, V1Pod } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -471,5 +471,71 @@ describe('local cluster workloads', () => {
     } finally {
       forward.kill();
     }
+  });
+
+  it('restarts a container whose liveness probe fails, and completes a Job (restartPolicy OnFailure)', async () => {
+    const namespace = await createNamespace(core, 'probe');
+    // Healthy while the marker file exists; the container removes it after a moment.
+    const script =
+      'touch "$NEONVM_POD_ROOT/healthy"; sleep 1; rm "$NEONVM_POD_ROOT/healthy"; while :; do sleep 0.2; done';
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'unhealthy' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'main',
+              image: 'neonvm-test/shell',
+              command: ['sh', '-c', script],
+              livenessProbe: {
+                exec: { command: ['sh', '-c', 'test -f "$NEONVM_POD_ROOT/healthy"'] },
+                periodSeconds: 1,
+                failureThreshold: 1,
+              },
+            },
+          ],
+        },
+      },
+    });
+    await waitForPod(
+      core,
+      namespace,
+      'unhealthy',
+      (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
+      20_000,
+    );
+    const reasons = (await core.listNamespacedEvent({ namespace })).items.map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['Unhealthy', 'Killing']));
+
+    const batch = cluster().kubeConfig.makeApiClient(BatchV1Api);
+    await batch.createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: 'once' },
+        spec: {
+          backoffLimit: 2,
+          template: {
+            spec: {
+              restartPolicy: 'OnFailure',
+              containers: [{ name: 'main', image: 'neonvm-test/shell', command: ['sh', '-c', 'echo done'] }],
+            },
+          },
+        },
+      },
+    });
+    const job = await pollUntil(
+      async () => {
+        const j = await batch.readNamespacedJob({ name: 'once', namespace });
+        return (j.status?.succeeded ?? 0) >= 1 ? j : undefined;
+      },
+      { timeoutMs: 30_000, description: 'Job once to succeed' },
+    );
+    expect(job.status!.conditions!.map((c) => c.type)).toContain('Complete');
+    const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: 'job-name=once' })).items;
+    expect(pod.status!.phase).toBe('Succeeded');
+    // follow on a finished container returns what it wrote and ends.
+    expect(await kubectl(cluster(), 'logs', '-f', '-n', namespace, pod.metadata!.name!)).toBe('done\n');
   });
 });
