@@ -34,11 +34,12 @@ describe('LeaderElector.tryAcquireOrRenew', () => {
     const a = elector('a', store, clock);
     const b = elector('b', store, clock);
     await a.tryAcquireOrRenew();
-    expect(await b.tryAcquireOrRenew()).toBe(false); // b observes the record now
-    clock.advance(14_000);
+    clock.advance(1_000);
+    expect(await b.tryAcquireOrRenew()).toBe(false); // b observes the record renewed 1 s ago
+    clock.advance(13_000);
     expect(await b.tryAcquireOrRenew()).toBe(false);
-    clock.advance(1_001);
-    expect(await b.tryAcquireOrRenew()).toBe(true);
+    clock.advance(1_000);
+    expect(await b.tryAcquireOrRenew()).toBe(true); // 15 s after the last renewal
     const record = await store.get();
     expect(record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     expect(await a.tryAcquireOrRenew()).toBe(false);

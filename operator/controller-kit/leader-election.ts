@@ -67,11 +67,12 @@ export class LeaderElector {
     this.loop ??= this.run();
   }
 
-  /** Stops campaigning; a leader releases the lease. */
-  async stop(): Promise<void> {
+  /** Stops campaigning; a leader releases the lease unless `release` is false (simulated crash). */
+  async stop(release = true): Promise<void> {
     this.stopped = true;
     await this.loop;
-    if (this.leader) await this.release();
+    if (this.leader && release) await this.release();
+    this.leader = false;
   }
 
   /** One acquire-or-renew attempt; true if we hold the lease afterwards. Exposed for tests. */
@@ -90,8 +91,12 @@ export class LeaderElector {
       this.observed = { record: await this.options.store.create(mine(true)), at: now };
       return true;
     }
-    if (!this.observed || !sameRecord(this.observed.record, current))
-      this.observed = { record: current, at: now };
+    if (!this.observed || !sameRecord(this.observed.record, current)) {
+      // When the record was renewed: the holder's renewTime, trusted only within one retry period of
+      // our own observation (bounds the effect of clock skew; renewDeadline < leaseDuration leaves room).
+      const renewed = current.renewTime?.getTime() ?? now;
+      this.observed = { record: current, at: Math.min(now, Math.max(renewed, now - this.retryPeriodMs)) };
+    }
     const heldByOther = current.holderIdentity !== '' && current.holderIdentity !== this.options.identity;
     const expiresAt = this.observed.at + current.leaseDurationSeconds * 1000;
     if (heldByOther && expiresAt > now) return false;
@@ -125,8 +130,15 @@ export class LeaderElector {
         this.options.onStoppedLeading();
         return;
       }
-      if (!this.stopped) await sleep(this.clock, this.retryPeriodMs);
+      if (!this.stopped) await sleep(this.clock, this.nextAttemptDelay());
     }
+  }
+
+  /** A candidate wakes up right when the observed lease expires instead of up to a period later. */
+  private nextAttemptDelay(): number {
+    if (this.leader || !this.observed) return this.retryPeriodMs;
+    const expiresIn = this.observed.at + this.observed.record.leaseDurationSeconds * 1000 - this.clock.now();
+    return expiresIn > 0 ? Math.min(this.retryPeriodMs, expiresIn + 1) : this.retryPeriodMs;
   }
 
   private async release(): Promise<void> {

@@ -31,12 +31,9 @@ export class OperatorMetrics {
     labelNames: ['controller'] as const,
     registers: [this.registry],
   });
-  readonly vmPhase = new Gauge({
-    name: 'neonvm_vm_phase',
-    help: 'VirtualMachines per phase, as last reconciled.',
-    labelNames: ['phase'] as const,
-    registers: [this.registry],
-  });
+  /** Counted at scrape time from `vmPhaseSource` (the VM cache), so it is exact, not event-driven. */
+  readonly vmPhase: Gauge<'phase'>;
+  vmPhaseSource: (() => Record<string, number>) | undefined;
   readonly vmRestarts = new Counter({
     name: 'vm_restarts_count',
     help: 'Runner pods recreated after the VM ended (restartPolicy).',
@@ -74,6 +71,18 @@ export class OperatorMetrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const metrics = this;
+    this.vmPhase = new Gauge({
+      name: 'neonvm_vm_phase',
+      help: 'VirtualMachines per phase.',
+      labelNames: ['phase'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [phase, n] of Object.entries(metrics.vmPhaseSource?.() ?? {})) this.set({ phase }, n);
+      },
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 }

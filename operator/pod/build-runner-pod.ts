@@ -36,6 +36,21 @@ export const RUNNER_TOKEN_SECRET_KEY = 'token';
 const TOKEN_DIR = DEFAULT_TOKEN_FILE.slice(0, DEFAULT_TOKEN_FILE.lastIndexOf('/'));
 const TOKEN_FILE_NAME = DEFAULT_TOKEN_FILE.slice(DEFAULT_TOKEN_FILE.lastIndexOf('/') + 1);
 
+/**
+ * Upstream's init step (move the disk into the shared volume, hand it to qemu:kvm, enable forwarding).
+ * In a real container NEONVM_POD_ROOT/NEONVM_IMAGE_FILES are unset and this is exactly upstream's
+ * `mv /disk.qcow2 ...`; on the local cluster, where containers are host processes, the same script
+ * finds the image files and the pod's volumes through those variables (see cluster/README.md).
+ */
+export const INIT_SCRIPT = [
+  'set -e',
+  'root="${NEONVM_POD_ROOT:-}"',
+  'if [ -n "${NEONVM_IMAGE_FILES:-}" ]; then cp "$NEONVM_IMAGE_FILES/disk.qcow2" "$root/vm/images/rootdisk.qcow2";',
+  'else mv /disk.qcow2 "$root/vm/images/rootdisk.qcow2"; fi',
+  'chown 36:34 "$root/vm/images/rootdisk.qcow2"',
+  'sysctl -w net.ipv4.ip_forward=1',
+].join('\n');
+
 /** Node failure is noticed after 30 s instead of the default 300 s (upstream #1055). */
 export const NODE_FAILURE_TOLERATIONS: readonly V1Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 },
@@ -162,11 +177,7 @@ function initContainers(vm: VirtualMachine): V1Container[] {
       imagePullPolicy: pullPolicy,
       securityContext: { privileged: true },
       volumeMounts: [images],
-      command: [
-        'sh',
-        '-c',
-        'mv /disk.qcow2 /vm/images/rootdisk.qcow2 && chown 36:34 /vm/images/rootdisk.qcow2 && sysctl -w net.ipv4.ip_forward=1',
-      ],
+      command: ['sh', '-c', INIT_SCRIPT],
     },
   ];
   if (guest.kernelImage) {

@@ -1,0 +1,221 @@
+/**
+ * Command line and environment of the operator, parsed into one typed configuration (pure, tested).
+ * Flag names follow upstream's neonvm-controller where they exist.
+ */
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CPU_SCALING_MODES, type CpuScalingMode } from '../crds';
+import { parseBindAddress } from './controller-kit';
+import type { RunnerPodConfig } from './pod';
+import { parseSkipList } from './webhooks';
+
+export interface OperatorConfig {
+  readonly kubeconfig?: string;
+  readonly namespace: string;
+  readonly identity: string;
+  readonly metricsBind?: { host: string; port: number };
+  readonly probeBind?: { host: string; port: number };
+  readonly leaderElect: boolean;
+  readonly leaseName: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  readonly concurrency: number;
+  readonly webhook?: {
+    readonly port: number;
+    readonly urlHost?: string;
+    readonly certDir?: string;
+    readonly secretName: string;
+    readonly serviceName: string;
+    readonly skipUpdateValidationFor: ReadonlySet<string>;
+  };
+  readonly runnerPod: RunnerPodConfig;
+  readonly ipamNad?: { namespace: string; name: string };
+  readonly logLevel: string;
+}
+
+/** `15s`, `1m`, `500ms`, `2h` → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw new InvalidArgumentError(`'${text}' is not a duration (e.g. 15s, 1m)`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function bind(text: string): { host: string; port: number } | undefined {
+  if (text === '0' || text === '') return undefined;
+  try {
+    return parseBindAddress(text);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function nadRef(
+  env: NodeJS.ProcessEnv,
+  prefix: 'NAD_IPAM' | 'NAD_RUNNER',
+): { namespace: string; name: string } | undefined {
+  const name = env[`${prefix}_NAME`];
+  const namespace = env[`${prefix}_NAMESPACE`];
+  return name && namespace ? { namespace, name } : undefined;
+}
+
+export function operatorCommand(): Command {
+  return new Command('neonvm-operator')
+    .description(
+      'NeonVM operator: VirtualMachine and VirtualMachineMigration controllers, admission webhooks, overlay IPAM',
+    )
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)',
+    )
+    .option(
+      '--namespace <ns>',
+      'namespace for the leader Lease and the webhook certificate Secret (env POD_NAMESPACE)',
+    )
+    .option('--metrics-bind-address <addr>', 'Prometheus /metrics listen address ("0" disables)', ':8080')
+    .option(
+      '--health-probe-bind-address <addr>',
+      '/healthz and /readyz listen address ("0" disables)',
+      ':8081',
+    )
+    .option('--leader-elect', 'run controllers only while holding the Lease', false)
+    .option('--leader-election-id <name>', 'Lease name', 'a3b22509.neon.tech')
+    .option('--leader-election-lease-duration <d>', 'lease duration', parseDuration, 15_000)
+    .option(
+      '--leader-election-renew-deadline <d>',
+      'leader gives up after failing to renew this long',
+      parseDuration,
+      10_000,
+    )
+    .option('--leader-election-retry-period <d>', 'acquire/renew period', parseDuration, 2_000)
+    .option('--concurrency-limit <n>', 'concurrent reconciles per controller', positiveInt, 1)
+    .option(
+      '--webhook-port <port>',
+      'HTTPS port of the admission webhooks (0 = any; -1 disables)',
+      (v) => Number(v),
+      9443,
+    )
+    .option(
+      '--webhook-url-host <host>',
+      'local runs: register webhook configurations with https://<host>:<port> URLs',
+    )
+    .option(
+      '--webhook-cert-dir <dir>',
+      'use tls.crt/tls.key/ca.crt from this directory (cert-manager) instead of self-managed certificates',
+    )
+    .option(
+      '--webhook-secret-name <name>',
+      'Secret of the self-managed webhook certificate',
+      'neonvm-webhook-server-cert',
+    )
+    .option(
+      '--webhook-service-name <name>',
+      'Service in front of the webhooks (DNS names of the certificate)',
+      'neonvm-webhook-service',
+    )
+    .option(
+      '--skip-update-validation-for <list>',
+      'comma-separated name or namespace/name whose update validation is skipped',
+      '',
+    )
+    .option('--runner-image <image>', 'runner image (env VM_RUNNER_IMAGE)')
+    .addOption(
+      new Option('--default-cpu-scaling-mode <mode>', 'cpuScalingMode written into VMs without one')
+        .choices([...CPU_SCALING_MODES])
+        .default('QmpScaling'),
+    )
+    .option(
+      '--disable-runner-cgroup',
+      'do not let the runner manage its cgroup (-skip-cgroup-management)',
+      false,
+    )
+    .option('--use-virtio-console', 'guest console on virtio-console', false)
+    .option('--qemu-disk-cache-settings <s>', 'QEMU disk cache settings', 'cache=none')
+    .option('--memhp-auto-movable-ratio <r>', 'guest memory_hotplug.auto_movable_ratio default', '301')
+    .option(
+      '--no-device-plugin-resources',
+      'do not request neonvm/kvm and neonvm/vhost-net (clusters without the device plugin)',
+    )
+    .option('--log-level <level>', 'pino log level', 'info');
+}
+
+export function parseOperatorConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): OperatorConfig {
+  const cmd = operatorCommand().exitOverride();
+  cmd.parse([...argv], { from: 'user' });
+  const o = cmd.opts<{
+    kubeconfig?: string;
+    namespace?: string;
+    metricsBindAddress: string;
+    healthProbeBindAddress: string;
+    leaderElect: boolean;
+    leaderElectionId: string;
+    leaderElectionLeaseDuration: number;
+    leaderElectionRenewDeadline: number;
+    leaderElectionRetryPeriod: number;
+    concurrencyLimit: number;
+    webhookPort: number;
+    webhookUrlHost?: string;
+    webhookCertDir?: string;
+    webhookSecretName: string;
+    webhookServiceName: string;
+    skipUpdateValidationFor: string;
+    runnerImage?: string;
+    defaultCpuScalingMode: CpuScalingMode;
+    disableRunnerCgroup: boolean;
+    useVirtioConsole: boolean;
+    qemuDiskCacheSettings: string;
+    memhpAutoMovableRatio: string;
+    devicePluginResources: boolean;
+    logLevel: string;
+  }>();
+  const runnerImage = o.runnerImage ?? env.VM_RUNNER_IMAGE;
+  if (!runnerImage)
+    throw new InvalidArgumentError('the runner image is required: --runner-image or env VM_RUNNER_IMAGE');
+  const namespace = o.namespace ?? env.POD_NAMESPACE ?? 'neonvm-system';
+  const runnerNad = nadRef(env, 'NAD_RUNNER');
+  return {
+    kubeconfig: o.kubeconfig,
+    namespace,
+    identity: env.POD_NAME ?? `${hostname()}_${process.pid}`,
+    metricsBind: bind(o.metricsBindAddress),
+    probeBind: bind(o.healthProbeBindAddress),
+    leaderElect: o.leaderElect,
+    leaseName: o.leaderElectionId,
+    leaseDurationMs: o.leaderElectionLeaseDuration,
+    renewDeadlineMs: o.leaderElectionRenewDeadline,
+    retryPeriodMs: o.leaderElectionRetryPeriod,
+    concurrency: o.concurrencyLimit,
+    webhook:
+      o.webhookPort < 0
+        ? undefined
+        : {
+            port: o.webhookPort,
+            urlHost: o.webhookUrlHost,
+            certDir: o.webhookCertDir,
+            secretName: o.webhookSecretName,
+            serviceName: o.webhookServiceName,
+            skipUpdateValidationFor: parseSkipList(o.skipUpdateValidationFor),
+          },
+    runnerPod: {
+      runnerImage,
+      disableRunnerCgroup: o.disableRunnerCgroup,
+      useVirtioConsole: o.useVirtioConsole,
+      qemuDiskCacheSettings: o.qemuDiskCacheSettings,
+      memhpAutoMovableRatio: o.memhpAutoMovableRatio,
+      defaultCpuScalingMode: o.defaultCpuScalingMode,
+      defaultMultusNetwork: runnerNad ? `${runnerNad.namespace}/${runnerNad.name}` : undefined,
+      devicePluginResources: o.devicePluginResources,
+    },
+    ipamNad: nadRef(env, 'NAD_IPAM'),
+    logLevel: o.logLevel,
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * VirtualMachineMigration controller: the same observe → decide (`decideMigrationAction`) → act →
+ * write-status shape as the VM controller. It talks to the source and target runners only through
+ * the runner API and writes the VM's status for the phases it owns (PreMigrating, Migrating).
+ */
+import type { CoreV1Api, V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
+import {
+  FINALIZER,
+  MIGRATION_PORT,
+  defaultVirtualMachine,
+  defaultVirtualMachineMigration,
+  type VirtualMachine,
+  type VirtualMachineMigration,
+} from '../../crds';
+import { RunnerApiError } from '../../runner/api';
+import {
+  addFinalizerPatch,
+  errorFields,
+  patchObject,
+  removeFinalizerPatch,
+  writeStatus,
+  type Clock,
+  type CustomResourceClient,
+  type EventRecorder,
+  type Informer,
+  type Logger,
+  type ObjectRef,
+  type OperatorMetrics,
+  type ReconcileResult,
+  type Reconciler,
+} from '../controller-kit';
+import {
+  decideMigrationAction,
+  type MigrationAction,
+  type MigrationObservation,
+  type SourceProgress,
+  type TargetRunnerReport,
+} from '../migration/decide-migration-action';
+import { buildRunnerPod, runnerPodPhase, vmOwnerReference, type RunnerPodConfig } from '../pod';
+import type { RunnerApi, RunnerConnector } from '../runner-client';
+import { generatePodName, runnerTokenSecretName } from '../vm/names';
+import { vmRunnerPort } from '../vm/vm-spec';
+import { PodOps } from './pod-ops';
+import type { RunnerSecrets } from './runner-secrets';
+
+export interface MigrationReconcilerDeps {
+  readonly migrations: CustomResourceClient<VirtualMachineMigration>;
+  readonly vms: CustomResourceClient<VirtualMachine>;
+  readonly migrationInformer: Informer<VirtualMachineMigration>;
+  readonly vmInformer: Informer<VirtualMachine>;
+  readonly podInformer: Informer<V1Pod>;
+  readonly core: CoreV1Api;
+  readonly runners: RunnerConnector;
+  readonly secrets: RunnerSecrets;
+  readonly events: EventRecorder;
+  readonly metrics?: OperatorMetrics;
+  readonly config: RunnerPodConfig;
+  readonly clock: Clock;
+}
+
+interface Context {
+  readonly m: VirtualMachineMigration;
+  readonly vm?: VirtualMachine;
+  readonly obs: MigrationObservation;
+  readonly log: Logger;
+}
+
+export class MigrationReconciler implements Reconciler {
+  private readonly pods: PodOps;
+
+  constructor(private readonly deps: MigrationReconcilerDeps) {
+    this.pods = new PodOps(deps.core, deps.podInformer);
+  }
+
+  async reconcile(ref: ObjectRef, log: Logger): Promise<ReconcileResult> {
+    const d = this.deps;
+    const cached = d.migrationInformer.get(ref.namespace, ref.name);
+    if (!cached) return {};
+    const m = defaultVirtualMachineMigration(structuredClone(cached));
+    const cachedVm = d.vmInformer.get(ref.namespace, m.spec.vmName);
+    const vm = cachedVm ? defaultVirtualMachine(structuredClone(cachedVm)) : undefined;
+    const status = m.status ?? {};
+    const now = d.clock.now();
+    const pod = (name: string | undefined) => (name ? d.podInformer.get(ref.namespace, name) : undefined);
+    const targetPod = pod(status.targetPodName);
+    const sourcePod = pod(status.sourcePodName);
+    const targetIsVmPod = !!status.targetPodName && vm?.status?.podName === status.targetPodName;
+
+    let targetRunner: MigrationObservation['targetRunner'];
+    let progress: SourceProgress | undefined;
+    if (vm && status.phase === 'Pending' && targetPod && runnerPodPhase(targetPod, now) === 'running') {
+      targetRunner = await this.observeTarget(vm, targetPod);
+    }
+    if (vm && status.phase === 'Running' && !targetIsVmPod && sourcePod) {
+      progress = await this.runner(vm, sourcePod)
+        .then((r) => r.migration())
+        .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
+    }
+
+    const obs: MigrationObservation = {
+      migration: m,
+      vm,
+      targetPod,
+      sourcePod,
+      targetRunner,
+      progress,
+      newTargetPodName: generatePodName(m.spec.vmName),
+      now,
+    };
+    const decision = decideMigrationAction(obs);
+    const ctx: Context = { m, vm, obs, log };
+    for (const action of decision.actions) await this.execute(action, ctx, decision.status.targetPodIP);
+
+    if (decision.vmStatus && cachedVm) await writeStatus(d.vms, cachedVm, decision.vmStatus, d.vmInformer);
+    await writeStatus(d.migrations, cached, decision.status, d.migrationInformer);
+    if (decision.outcome) {
+      d.metrics?.migrationOutcomes.inc({ outcome: decision.outcome.result, reason: decision.outcome.reason });
+      log.info({ outcome: decision.outcome.result, reason: decision.outcome.reason }, 'migration finished');
+    }
+    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  private async execute(
+    action: MigrationAction,
+    ctx: Context,
+    targetPodIP: string | undefined,
+  ): Promise<void> {
+    const d = this.deps;
+    const { m, vm, obs } = ctx;
+    const namespace = m.metadata?.namespace ?? '';
+    switch (action.kind) {
+      case 'add-finalizer':
+        await patchObject(d.migrations, m, addFinalizerPatch(m, FINALIZER), d.migrationInformer);
+        return;
+      case 'remove-finalizer':
+        await patchObject(d.migrations, m, removeFinalizerPatch(m, FINALIZER), d.migrationInformer);
+        return;
+      case 'set-owner': {
+        if (!vm) return;
+        const others = (m.metadata?.ownerReferences ?? [])
+          .filter((r) => r.uid !== vm.metadata?.uid)
+          .map((r) => ({ ...r, controller: false }));
+        await patchObject(
+          d.migrations,
+          m,
+          { metadata: { ownerReferences: [...others, vmOwnerReference(vm, true)] } },
+          d.migrationInformer,
+        );
+        return;
+      }
+      case 'create-target-pod': {
+        if (!vm) return;
+        await d.secrets.ensureToken(vm);
+        const pod = buildRunnerPod(
+          {
+            vm,
+            podName: m.status?.targetPodName ?? '',
+            tokenSecretName: runnerTokenSecretName(vm.metadata?.name ?? ''),
+            migrationTarget: {
+              migrationName: m.metadata?.name ?? '',
+              migrationUid: m.metadata?.uid ?? '',
+              preventMigrationToSameHost: m.spec.preventMigrationToSameHost ?? true,
+              nodeSelector: m.spec.nodeSelector,
+              nodeSelectorTerms: m.spec.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+                ?.nodeSelectorTerms as V1NodeSelectorTerm[] | undefined,
+            },
+          },
+          d.config,
+        );
+        await this.pods.create(pod);
+        ctx.log.info({ targetPod: pod.metadata?.name }, 'created migration target pod');
+        return;
+      }
+      case 'start-migration': {
+        if (!vm || !obs.sourcePod || !targetPodIP)
+          throw new Error('migration start without source pod or target IP');
+        const source = await this.runner(vm, obs.sourcePod);
+        try {
+          await source.startMigration({
+            targetHost: targetPodIP,
+            targetPort: MIGRATION_PORT,
+            maxBandwidth: m.spec.maxBandwidth,
+            allowPostCopy: m.spec.allowPostCopy,
+            autoConverge: m.spec.autoConverge,
+            incremental: m.spec.incremental,
+          });
+        } catch (err) {
+          // 409 after a lost status write: the migration we started earlier is already running.
+          if (!(
+            err instanceof RunnerApiError &&
+            err.status === 409 &&
+            isActive((await source.migration()).status)
+          ))
+            throw err;
+        }
+        return;
+      }
+      case 'cancel-migration':
+        if (vm && obs.sourcePod) {
+          await this.runner(vm, obs.sourcePod)
+            .then((r) => r.cancelMigration())
+            .catch((err: unknown) =>
+              ctx.log.warn({ ...errorFields(err) }, 'could not cancel the migration on the source'),
+            );
+        }
+        return;
+      case 'adopt-target-pod':
+        if (vm && obs.targetPod) await this.pods.setOwners(obs.targetPod, [vmOwnerReference(vm, true)]);
+        return;
+      case 'delete-pod':
+        await this.pods.delete(namespace, action.podName);
+        return;
+      case 'event':
+        d.events.record(m, action.type, action.reason, action.message);
+        return;
+    }
+  }
+
+  private async observeTarget(
+    vm: VirtualMachine,
+    pod: V1Pod,
+  ): Promise<TargetRunnerReport | { error: string }> {
+    try {
+      const s = await (await this.runner(vm, pod)).status();
+      return { listening: s.migrationRole === 'target' && s.qemuStatus === 'inmigrate' };
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private async runner(vm: VirtualMachine, pod: V1Pod): Promise<RunnerApi> {
+    const host = pod.status?.podIP;
+    if (!host) throw new Error(`pod ${pod.metadata?.name} has no IP`);
+    return this.deps.runners({
+      host,
+      port: vmRunnerPort(vm),
+      token: await this.deps.secrets.ensureToken(vm),
+    });
+  }
+}
+
+function isActive(status: string | undefined): boolean {
+  return status !== undefined && !['none', 'completed', 'failed', 'cancelled'].includes(status);
+}

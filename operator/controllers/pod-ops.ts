@@ -1,0 +1,55 @@
+/** Pod writes shared by both controllers: create (idempotent), metadata sync, delete, owner changes. */
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Api,
+  type V1OwnerReference,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { isAlreadyExists, isNotFound, type Informer } from '../controller-kit';
+import { podMetadataPatch } from '../pod';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class PodOps {
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly pods: Informer<V1Pod>,
+  ) {}
+
+  /** Creates the pod; an existing pod of that name is fine (its name was persisted first). */
+  async create(pod: V1Pod): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    try {
+      this.pods.recordWrite(await this.core.createNamespacedPod({ namespace, body: pod }));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+
+  async syncMetadata(
+    pod: V1Pod,
+    expected: { labels: Record<string, string>; annotations: Record<string, string> },
+  ): Promise<void> {
+    const patch = podMetadataPatch(pod.metadata ?? {}, expected);
+    if (!patch) return;
+    await this.patch(pod, patch);
+  }
+
+  async setOwners(pod: V1Pod, ownerReferences: V1OwnerReference[]): Promise<void> {
+    await this.patch(pod, { metadata: { ownerReferences, resourceVersion: pod.metadata?.resourceVersion } });
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedPod({ name, namespace });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async patch(pod: V1Pod, body: object): Promise<void> {
+    const { name = '', namespace = 'default' } = pod.metadata ?? {};
+    this.pods.recordWrite(await this.core.patchNamespacedPod({ name, namespace, body }, mergePatch));
+  }
+}

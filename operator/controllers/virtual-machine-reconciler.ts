@@ -1,0 +1,210 @@
+/**
+ * VirtualMachine controller: observes (caches + the runner API), decides (`decideVmAction`), acts
+ * (pods, secrets, IPAM, runner calls) and writes status through the status subresource, in that order.
+ */
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import {
+  FINALIZER,
+  defaultVirtualMachine,
+  parseMilliCpu,
+  type VirtualMachine,
+  type VirtualMachineMigration,
+  type VirtualMachineStatus,
+} from '../../crds';
+import {
+  addFinalizerPatch,
+  patchObject,
+  removeFinalizerPatch,
+  writeStatus,
+  type Clock,
+  type CustomResourceClient,
+  type EventRecorder,
+  type Informer,
+  type Logger,
+  type ObjectRef,
+  type OperatorMetrics,
+  type ReconcileResult,
+  type Reconciler,
+} from '../controller-kit';
+import type { Ipam } from '../ipam';
+import {
+  buildRunnerPod,
+  runnerPodAnnotations,
+  runnerPodLabels,
+  runnerPodPhase,
+  type RunnerPodConfig,
+} from '../pod';
+import type { RunnerConnector } from '../runner-client';
+import { decideVmAction, type RunnerReport, type VmAction } from '../vm/decide-vm-action';
+import { generatePodName, runnerTokenSecretName } from '../vm/names';
+import { sshEnabled, vmRunnerPort } from '../vm/vm-spec';
+import { PodOps } from './pod-ops';
+import { RunnerSecrets } from './runner-secrets';
+
+export interface VirtualMachineReconcilerDeps {
+  readonly vms: CustomResourceClient<VirtualMachine>;
+  readonly vmInformer: Informer<VirtualMachine>;
+  readonly podInformer: Informer<V1Pod>;
+  readonly migrationInformer: Informer<VirtualMachineMigration>;
+  readonly core: CoreV1Api;
+  readonly runners: RunnerConnector;
+  readonly secrets: RunnerSecrets;
+  /** Undefined when no IPAM NetworkAttachmentDefinition is configured (extraNetwork then fails). */
+  readonly ipam: () => Ipam | undefined;
+  readonly events: EventRecorder;
+  readonly metrics?: OperatorMetrics;
+  readonly config: RunnerPodConfig;
+  readonly clock: Clock;
+}
+
+export class VirtualMachineReconciler implements Reconciler {
+  private readonly pods: PodOps;
+
+  constructor(private readonly deps: VirtualMachineReconcilerDeps) {
+    this.pods = new PodOps(deps.core, deps.podInformer);
+  }
+
+  async reconcile(ref: ObjectRef, log: Logger): Promise<ReconcileResult> {
+    const cached = this.deps.vmInformer.get(ref.namespace, ref.name);
+    if (!cached) return {};
+    const vm = defaultVirtualMachine(structuredClone(cached));
+    const podName = vm.status?.podName;
+    const pod = podName ? this.deps.podInformer.get(ref.namespace, podName) : undefined;
+    const now = this.deps.clock.now();
+    const phase = vm.status?.phase;
+    const runner =
+      pod && (phase === 'Running' || phase === 'Scaling') && runnerPodPhase(pod, now) === 'running'
+        ? await this.observeRunner(vm, pod)
+        : undefined;
+
+    const decision = decideVmAction({
+      vm,
+      pod,
+      runner,
+      migrationInProgress: this.migrationInProgress(vm),
+      newPodName: generatePodName(ref.name),
+      defaultCpuScalingMode: this.deps.config.defaultCpuScalingMode,
+      now,
+    });
+
+    let status = decision.status;
+    for (const action of decision.actions) status = await this.execute(action, vm, pod, status, log);
+    // Rounds that patch metadata/spec leave the status unchanged, so this writes nothing for them.
+    await writeStatus(this.deps.vms, cached, status, this.deps.vmInformer);
+    if (phase === 'Pending' && status.phase === 'Running' && !status.restartCount)
+      this.observeTimeToRunning(vm);
+    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  private async execute(
+    action: VmAction,
+    vm: VirtualMachine,
+    pod: V1Pod | undefined,
+    status: VirtualMachineStatus,
+    log: Logger,
+  ): Promise<VirtualMachineStatus> {
+    const { namespace = '', name = '' } = vm.metadata ?? {};
+    const d = this.deps;
+    switch (action.kind) {
+      case 'add-finalizer':
+        await patchObject(d.vms, vm, addFinalizerPatch(vm, FINALIZER), d.vmInformer);
+        return status;
+      case 'remove-finalizer':
+        await patchObject(d.vms, vm, removeFinalizerPatch(vm, FINALIZER), d.vmInformer);
+        d.secrets.forget(vm.metadata?.uid ?? '');
+        return status;
+      case 'set-cpu-scaling-mode':
+        await patchObject(d.vms, vm, { spec: { cpuScalingMode: action.mode } }, d.vmInformer);
+        return status;
+      case 'acquire-ip': {
+        const ipam = d.ipam();
+        if (!ipam)
+          throw new Error(
+            'spec.extraNetwork is enabled but the operator has no IPAM configured (NAD_IPAM_NAME)',
+          );
+        const lease = await ipam.acquire(`${namespace}/${name}`);
+        return { ...status, extraNetIP: lease.ip, extraNetMask: lease.mask };
+      }
+      case 'release-ip':
+        await d.ipam()?.release(`${namespace}/${name}`);
+        return status;
+      case 'create-pod': {
+        const withStatus: VirtualMachine = { ...vm, status };
+        if (sshEnabled(vm)) await d.secrets.ensureSshSecret(vm);
+        await d.secrets.ensureToken(vm);
+        const body = buildRunnerPod(
+          { vm: withStatus, podName: action.podName, tokenSecretName: runnerTokenSecretName(name) },
+          d.config,
+        );
+        await this.pods.create(body);
+        d.events.record(vm, 'Normal', 'RunnerCreated', `created runner pod ${action.podName}`);
+        log.info({ pod: action.podName, restartCount: status.restartCount ?? 0 }, 'created runner pod');
+        return status;
+      }
+      case 'sync-pod-metadata':
+        if (pod) {
+          const vmNow: VirtualMachine = { ...vm, status };
+          await this.pods.syncMetadata(pod, {
+            labels: runnerPodLabels(vmNow),
+            annotations: runnerPodAnnotations(vmNow, d.config.defaultMultusNetwork),
+          });
+        }
+        return status;
+      case 'delete-pod':
+        await this.pods.delete(namespace, action.podName);
+        return status;
+      case 'set-cpu':
+        await (await this.runner(vm, pod)).setCpu(action.milliCpu);
+        return status;
+      case 'set-memory':
+        await (await this.runner(vm, pod)).setMemory(action.slots);
+        return status;
+      case 'event':
+        d.events.record(vm, action.type, action.reason, action.message);
+        if (action.reason === 'Restarting') d.metrics?.vmRestarts.inc();
+        return status;
+    }
+  }
+
+  private async runner(vm: VirtualMachine, pod: V1Pod | undefined) {
+    const host = pod?.status?.podIP;
+    if (!host) throw new Error('runner pod has no IP yet');
+    return this.deps.runners({
+      host,
+      port: vmRunnerPort(vm),
+      token: await this.deps.secrets.ensureToken(vm),
+    });
+  }
+
+  private async observeRunner(vm: VirtualMachine, pod: V1Pod): Promise<RunnerReport | { error: string }> {
+    try {
+      const s = await (await this.runner(vm, pod)).status();
+      return {
+        milliCpu: parseMilliCpu(s.cpus.use),
+        memorySlots: s.memory.slots,
+        memoryBytes: BigInt(s.memory.sizeBytes),
+      };
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private migrationInProgress(vm: VirtualMachine): boolean {
+    return this.deps.migrationInformer
+      .list(vm.metadata?.namespace)
+      .some(
+        (m) =>
+          m.spec.vmName === vm.metadata?.name &&
+          m.status?.phase !== 'Succeeded' &&
+          m.status?.phase !== 'Failed',
+      );
+  }
+
+  private observeTimeToRunning(vm: VirtualMachine): void {
+    const created = vm.metadata?.creationTimestamp;
+    if (created)
+      this.deps.metrics?.vmCreationToRunning.observe(
+        (this.deps.clock.now() - new Date(created).getTime()) / 1000,
+      );
+  }
+}

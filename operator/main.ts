@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/** Entry point of the operator process: flags → Operator; SIGTERM/SIGINT stop it gracefully. */
+import { KubeConfig } from '@kubernetes/client-node';
+import { parseOperatorConfig, type OperatorConfig } from './config';
+import { createLogger } from './controller-kit';
+import { Operator } from './operator';
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export function operatorFromConfig(
+  config: OperatorConfig,
+  log = createLogger({ level: config.logLevel }),
+): Operator {
+  const webhook = config.webhook;
+  return new Operator({
+    kubeConfig: loadKubeConfig(config.kubeconfig),
+    namespace: config.namespace,
+    identity: config.identity,
+    runnerPod: config.runnerPod,
+    concurrency: config.concurrency,
+    leaderElection: config.leaderElect
+      ? {
+          leaseName: config.leaseName,
+          leaseDurationMs: config.leaseDurationMs,
+          renewDeadlineMs: config.renewDeadlineMs,
+          retryPeriodMs: config.retryPeriodMs,
+        }
+      : undefined,
+    metricsBind: config.metricsBind,
+    probeBind: config.probeBind,
+    webhook: webhook && {
+      port: webhook.port,
+      certDir: webhook.certDir,
+      secretName: webhook.secretName,
+      urlHost: webhook.urlHost,
+      skipUpdateValidationFor: webhook.skipUpdateValidationFor,
+      dnsNames: [
+        webhook.serviceName,
+        `${webhook.serviceName}.${config.namespace}`,
+        `${webhook.serviceName}.${config.namespace}.svc`,
+        `${webhook.serviceName}.${config.namespace}.svc.cluster.local`,
+      ],
+      ips:
+        webhook.urlHost && /^\d+\.\d+\.\d+\.\d+$/.test(webhook.urlHost) ? [webhook.urlHost] : ['127.0.0.1'],
+    },
+    ipamNad: config.ipamNad,
+    log,
+    onFatal: () => process.exit(1),
+  });
+}
+
+async function main(): Promise<void> {
+  let config: OperatorConfig;
+  try {
+    config = parseOperatorConfig(process.argv.slice(2));
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0);
+    console.error(e.message ?? String(err));
+    process.exit(2);
+  }
+  const log = createLogger({ level: config.logLevel });
+  const operator = operatorFromConfig(config, log);
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'stopping');
+    operator.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  await operator.start();
+  log.info(
+    { identity: config.identity, namespace: config.namespace, ports: operator.ports },
+    'operator started',
+  );
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,212 @@
+import type { MigrationInfo } from '../../crds';
+import { T0, migrationFixture, podFixture, vmFixture, withPhase } from '../testing/fixtures';
+import {
+  decideMigrationAction,
+  MIGRATION_POLL_MS,
+  type MigrationObservation,
+} from './decide-migration-action';
+
+const running = vmFixture(withPhase('Running', { podName: 'src', podIP: '10.244.1.5', node: 'node-1' }));
+const preMigrating = vmFixture(
+  withPhase('PreMigrating', { podName: 'src', podIP: '10.244.1.5', node: 'node-1' }),
+);
+const migrating = vmFixture(withPhase('Migrating', { podName: 'src', podIP: '10.244.1.5', node: 'node-1' }));
+const source = podFixture('src', 'ready');
+const target = podFixture('tgt', 'running-unready', [
+  (p) => {
+    p.spec!.nodeName = 'node-2';
+    p.status!.podIP = '10.244.2.7';
+    p.metadata!.ownerReferences = [
+      {
+        apiVersion: 'vm.neon.tech/v1',
+        kind: 'VirtualMachineMigration',
+        name: 'mig1',
+        uid: 'uid-mig1',
+        controller: true,
+      },
+    ];
+  },
+]);
+const phase = (p: 'Pending' | 'Running' | 'Succeeded' | 'Failed', extra = {}) =>
+  migrationFixture((m) => {
+    m.status = {
+      phase: p,
+      targetPodName: 'tgt',
+      sourcePodName: 'src',
+      sourcePodIP: '10.244.1.5',
+      conditions: [
+        {
+          type: 'Available',
+          status: 'Unknown',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+          reason: 'Reconciling',
+          message: '',
+        },
+      ],
+      ...extra,
+    };
+  });
+
+function decide(partial: Partial<MigrationObservation> & Pick<MigrationObservation, 'migration'>) {
+  return decideMigrationAction({ vm: running, newTargetPodName: 'vm1-tgt01', now: T0 + 1000, ...partial });
+}
+const kinds = (d: { actions: { kind: string }[] }) =>
+  d.actions.map((a) => a.kind).filter((k) => k !== 'event');
+
+describe('decideMigrationAction: first rounds (upstream §8.2)', () => {
+  it('finalizer -> owner -> condition+target name -> Pending with VM PreMigrating', () => {
+    expect(kinds(decide({ migration: migrationFixture((m) => (m.metadata!.finalizers = [])) }))).toEqual([
+      'add-finalizer',
+    ]);
+    expect(kinds(decide({ migration: migrationFixture((m) => (m.metadata!.ownerReferences = [])) }))).toEqual(
+      ['set-owner'],
+    );
+    const r3 = decide({ migration: migrationFixture() });
+    expect(r3.status.targetPodName).toBe('vm1-tgt01');
+    expect(r3.status.conditions?.[0]).toMatchObject({ type: 'Available', status: 'Unknown' });
+    const r4 = decide({ migration: migrationFixture((m) => (m.status = r3.status)) });
+    expect(r4.status).toMatchObject({
+      phase: 'Pending',
+      sourcePodName: 'src',
+      sourcePodIP: '10.244.1.5',
+      sourceNode: 'node-1',
+    });
+    expect(r4.vmStatus?.phase).toBe('PreMigrating');
+  });
+
+  it('a second migration waits (no VM change) while the VM is not Running', () => {
+    const second = migrationFixture((m) => (m.status = { targetPodName: 'x', conditions: [] }));
+    const d = decide({ migration: second, vm: preMigrating });
+    expect(d.vmStatus).toBeUndefined();
+    expect(d.status.phase).toBeUndefined();
+  });
+});
+
+describe('decideMigrationAction: Pending', () => {
+  it('creates the target pod, then waits for it, then for its QEMU to listen', () => {
+    expect(kinds(decide({ migration: phase('Pending'), vm: preMigrating, sourcePod: source }))).toEqual([
+      'create-target-pod',
+    ]);
+    const waiting = decide({
+      migration: phase('Pending'),
+      vm: preMigrating,
+      sourcePod: source,
+      targetPod: target,
+      targetRunner: { listening: false },
+    });
+    expect(kinds(waiting)).toEqual([]);
+    expect(waiting.requeueAfterMs).toBe(MIGRATION_POLL_MS);
+    expect(waiting.status.targetPodIP).toBe('10.244.2.7');
+  });
+
+  it('moves the VM to Migrating only together with a successful start (#1427)', () => {
+    const d = decide({
+      migration: phase('Pending'),
+      vm: preMigrating,
+      sourcePod: source,
+      targetPod: target,
+      targetRunner: { listening: true },
+    });
+    expect(kinds(d)).toEqual(['start-migration']);
+    expect(d.vmStatus?.phase).toBe('Migrating');
+    expect(d.status.phase).toBe('Running');
+    expect(d.status.targetNode).toBe('node-2');
+  });
+
+  it.each([
+    ['failed', 'TargetPodFailed'],
+    ['succeeded', 'TargetPodFailed'],
+  ] as const)('target pod %s -> Failed (%s), VM back to Running, target deleted', (state, reason) => {
+    const d = decide({
+      migration: phase('Pending'),
+      vm: preMigrating,
+      sourcePod: source,
+      targetPod: podFixture('tgt', state),
+    });
+    expect(d.status.phase).toBe('Failed');
+    expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe(reason);
+    expect(d.vmStatus?.phase).toBe('Running');
+    expect(kinds(d)).toEqual(['delete-pod']);
+    expect(d.outcome).toEqual({ result: 'failed', reason });
+  });
+
+  it('enforces completionTimeout', () => {
+    const d = decide({
+      migration: phase('Pending'),
+      vm: preMigrating,
+      sourcePod: source,
+      targetPod: target,
+      now: T0 + 3_600_000,
+    });
+    expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('CompletionTimeout');
+    expect(d.vmStatus?.phase).toBe('Running');
+  });
+});
+
+describe('decideMigrationAction: Running', () => {
+  const info = (status: string): MigrationInfo => ({
+    status,
+    totalTimeMs: 5,
+    ram: { transferred: 1, remaining: 2, total: 3 },
+  });
+  const base = {
+    migration: phase('Running', { targetPodIP: '10.244.2.7', targetNode: 'node-2' }),
+    vm: migrating,
+    sourcePod: source,
+    targetPod: target,
+  };
+
+  it('tracks progress into status.info', () => {
+    const d = decide({ ...base, progress: info('active') });
+    expect(d.status.info).toEqual(info('active'));
+    expect(d.requeueAfterMs).toBe(MIGRATION_POLL_MS);
+  });
+
+  it('on completion switches the VM to the target, adopts it and deletes the source', () => {
+    const d = decide({ ...base, progress: info('completed') });
+    expect(kinds(d)).toEqual(['adopt-target-pod', 'delete-pod']);
+    expect(d.vmStatus).toMatchObject({
+      phase: 'Running',
+      podName: 'tgt',
+      podIP: '10.244.2.7',
+      node: 'node-2',
+    });
+    expect(d.status.phase).toBe('Succeeded');
+    expect(d.outcome?.result).toBe('succeeded');
+  });
+
+  it('QEMU failure -> Failed, VM stays on the source', () => {
+    const d = decide({ ...base, progress: info('failed') });
+    expect(d.status.phase).toBe('Failed');
+    expect(d.vmStatus?.phase).toBe('Running');
+    expect(d.vmStatus?.podName).toBe('src');
+  });
+
+  it('target pod gone -> cancel on the source and fail', () => {
+    const d = decide({ ...base, targetPod: undefined, progress: info('active') });
+    expect(kinds(d)).toEqual(['cancel-migration']);
+    expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('TargetPodDisappeared');
+  });
+});
+
+describe('decideMigrationAction: deletion and missing VM', () => {
+  it('fails cleanly when the VM does not exist', () => {
+    const d = decide({ migration: migrationFixture(), vm: undefined });
+    expect(d.status.phase).toBe('Failed');
+    expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('VmNotFound');
+  });
+
+  it('removes the finalizer even if the VM is gone (upstream could not)', () => {
+    const m = phase('Running', { targetPodIP: '1.2.3.4' });
+    m.metadata!.deletionTimestamp = new Date(T0).toISOString();
+    expect(kinds(decide({ migration: m, vm: undefined }))).toEqual(['remove-finalizer']);
+  });
+
+  it('deleting a Pending migration resets the VM to Running and deletes the target pod', () => {
+    const m = phase('Pending');
+    m.metadata!.deletionTimestamp = new Date(T0).toISOString();
+    const d = decide({ migration: m, vm: preMigrating, targetPod: target, sourcePod: source });
+    expect(kinds(d)).toEqual(['delete-pod', 'remove-finalizer']);
+    expect(d.vmStatus?.phase).toBe('Running');
+  });
+});

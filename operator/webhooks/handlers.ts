@@ -1,0 +1,127 @@
+/**
+ * Admission handlers for VirtualMachine and VirtualMachineMigration, using exactly the defaulting,
+ * canonicalisation and validation functions of `crds/`. Denials list every failing field path.
+ */
+import {
+  canonicalizeVirtualMachine,
+  canonicalizeVirtualMachineMigration,
+  defaultVirtualMachine,
+  defaultVirtualMachineMigration,
+  validateVirtualMachine,
+  validateVirtualMachineMigration,
+  validateVirtualMachineMigrationUpdate,
+  validateVirtualMachineUpdate,
+  type FieldError,
+  type VirtualMachine,
+  type VirtualMachineMigration,
+} from '../../crds';
+import { allow, type AdmissionRequest, type AdmissionResponse } from './admission-review';
+import { createJsonPatch } from './json-patch';
+
+export type AdmissionHandler = (request: AdmissionRequest) => AdmissionResponse;
+
+/** Objects (`namespace/name`) whose UPDATE validation failures are ignored (upstream escape hatch). */
+export interface ValidationOptions {
+  readonly skipUpdateValidationFor?: ReadonlySet<string>;
+  readonly onSkippedValidation?: (request: AdmissionRequest, errors: readonly FieldError[]) => void;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mutate(
+  request: AdmissionRequest,
+  transform: (obj: Record<string, unknown>) => unknown,
+): AdmissionResponse {
+  const obj = request.object;
+  if (request.operation === 'DELETE' || !isObject(obj) || !isObject(obj.spec)) return allow(request.uid);
+  let result: unknown;
+  try {
+    result = transform(structuredClone(obj));
+  } catch {
+    // Malformed input: leave it to the validating webhook, which reports it with field paths.
+    return allow(request.uid);
+  }
+  const spec = isObject(result) ? result.spec : undefined;
+  const ops = createJsonPatch(obj.spec, spec, '/spec');
+  if (ops.length === 0) return allow(request.uid);
+  return {
+    uid: request.uid,
+    allowed: true,
+    patchType: 'JSONPatch',
+    patch: Buffer.from(JSON.stringify(ops)).toString('base64'),
+  };
+}
+
+export const mutateVirtualMachine: AdmissionHandler = (request) =>
+  mutate(request, (o) => canonicalizeVirtualMachine(defaultVirtualMachine(o as VirtualMachine)));
+
+export const mutateVirtualMachineMigration: AdmissionHandler = (request) =>
+  mutate(request, (o) =>
+    canonicalizeVirtualMachineMigration(defaultVirtualMachineMigration(o as VirtualMachineMigration)),
+  );
+
+export function denial(request: AdmissionRequest, errors: readonly FieldError[]): AdmissionResponse {
+  const kind = request.kind.kind;
+  const name =
+    request.name ??
+    (isObject(request.object) && isObject(request.object.metadata)
+      ? String(request.object.metadata.name ?? '')
+      : '');
+  const list = errors.map((e) => `${e.path || '<root>'}: ${e.message}`);
+  return {
+    uid: request.uid,
+    allowed: false,
+    status: {
+      code: 422,
+      reason: 'Invalid',
+      message: `${kind}.vm.neon.tech "${name}" is invalid: ${list.join('; ')}`,
+      details: {
+        name,
+        group: 'vm.neon.tech',
+        kind,
+        causes: errors.map((e) => ({ reason: e.rule, message: e.message, field: e.path })),
+      },
+    },
+  };
+}
+
+function validate(
+  request: AdmissionRequest,
+  onCreate: (obj: unknown) => FieldError[],
+  onUpdate: (old: never, obj: unknown) => FieldError[],
+  options: ValidationOptions,
+): AdmissionResponse {
+  if (request.operation === 'DELETE' || request.operation === 'CONNECT') return allow(request.uid);
+  const update = request.operation === 'UPDATE';
+  const errors = update ? onUpdate(request.oldObject as never, request.object) : onCreate(request.object);
+  if (errors.length === 0) return allow(request.uid);
+  const key = `${request.namespace ?? 'default'}/${request.name ?? ''}`;
+  if (update && options.skipUpdateValidationFor?.has(key)) {
+    options.onSkippedValidation?.(request, errors);
+    return allow(request.uid, [`validation skipped for ${key}: ${errors.map((e) => e.path).join(', ')}`]);
+  }
+  return denial(request, errors);
+}
+
+export function validateVirtualMachineHandler(options: ValidationOptions = {}): AdmissionHandler {
+  return (request) => validate(request, validateVirtualMachine, validateVirtualMachineUpdate, options);
+}
+
+export function validateVirtualMachineMigrationHandler(options: ValidationOptions = {}): AdmissionHandler {
+  return (request) =>
+    validate(request, validateVirtualMachineMigration, validateVirtualMachineMigrationUpdate, options);
+}
+
+/** Parses `--skip-update-validation-for`: `name` (namespace default) or `namespace/name`, comma separated. */
+export function parseSkipList(value: string): Set<string> {
+  const out = new Set<string>();
+  if (!value.trim()) return out;
+  for (const raw of value.split(',')) {
+    const item = raw.trim();
+    if (!item) throw new Error('--skip-update-validation-for: empty entry');
+    out.add(item.includes('/') ? item : `default/${item}`);
+  }
+  return out;
+}

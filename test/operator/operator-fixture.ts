@@ -1,0 +1,179 @@
+/**
+ * Integration-test fixture: a local cluster with our CRDs, the fake runner installed as the `runner`
+ * command, a fake root-disk image, and helpers to start operators in-process against it.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import type { LocalCluster } from '../../cluster';
+import { pollUntil } from '../../cluster/util';
+import { GROUP, VERSION, type VirtualMachine, type VirtualMachineMigration } from '../../crds';
+import { silentLogger, createLogger } from '../../operator/controller-kit';
+import { Operator, type OperatorOptions } from '../../operator/operator';
+import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
+import { kubectl, useLocalCluster } from '../cluster';
+
+export const FAKE_RUNNER_IMAGE = 'neonvm-test/fake-runner:latest';
+export const FAKE_DISK_IMAGE = 'neonvm-test/fake-disk:latest';
+export const OPERATOR_NAMESPACE = 'neonvm-system';
+
+/** Puts a `runner` shim on PATH (the node agent runs containers with the test process's PATH). */
+function installRunnerShim(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'neonvm-fake-runner-'));
+  const script = resolve(__dirname, 'fake-runner.ts');
+  const tsx = resolve(__dirname, '../../node_modules/tsx/dist/loader.mjs');
+  writeFileSync(
+    join(dir, 'runner'),
+    `#!/bin/sh\nexec "${process.execPath}" --import "${tsx}" "${script}" "$@"\n`,
+  );
+  chmodSync(join(dir, 'runner'), 0o755);
+  mkdirSync(join(dir, 'disk'));
+  writeFileSync(join(dir, 'disk', 'disk.qcow2'), '');
+  process.env.PATH = `${dir}:${process.env.PATH ?? ''}`;
+  return dir;
+}
+
+export interface OperatorTestEnv {
+  cluster(): LocalCluster;
+  core(): CoreV1Api;
+  custom(): CustomObjectsApi;
+  startOperator(overrides?: Partial<OperatorOptions>): Promise<Operator>;
+}
+
+export function useOperatorCluster(): OperatorTestEnv {
+  const shimDir = installRunnerShim();
+  const cluster = useLocalCluster({ nodes: 3 });
+  const operators: Operator[] = [];
+  beforeAll(async () => {
+    // kubectl rather than cluster/applyCrds: client-node's CRD model drops `x-kubernetes-*` keys of raw YAML.
+    const crds = resolve(__dirname, '../../crds/generated');
+    await kubectl(cluster(), 'apply', '--server-side', '-f', crds);
+    await kubectl(cluster(), 'wait', '--for=condition=Established', '--timeout=60s', '-f', crds);
+    cluster().images.register(FAKE_RUNNER_IMAGE, { entrypoint: ['runner'] });
+    cluster().images.register(FAKE_DISK_IMAGE, { entrypoint: ['/bin/sh'], files: join(shimDir, 'disk') });
+    const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
+  }, 120_000);
+  afterEach(async () => {
+    await Promise.all(operators.splice(0).map((o) => o.stop()));
+  }, 60_000);
+  afterAll(() => rmSync(shimDir, { recursive: true, force: true }));
+
+  return {
+    cluster,
+    core: () => cluster().kubeConfig.makeApiClient(CoreV1Api),
+    custom: () => cluster().kubeConfig.makeApiClient(CustomObjectsApi),
+    async startOperator(overrides = {}) {
+      const op = new Operator({
+        kubeConfig: cluster().kubeConfig,
+        namespace: OPERATOR_NAMESPACE,
+        identity: `test-operator-${operators.length}`,
+        runnerPod: {
+          ...DEFAULT_RUNNER_POD_CONFIG,
+          runnerImage: FAKE_RUNNER_IMAGE,
+          devicePluginResources: false,
+          disableRunnerCgroup: true,
+        },
+        concurrency: 4,
+        webhook: {
+          port: 0,
+          host: '127.0.0.1',
+          urlHost: '127.0.0.1',
+          secretName: 'neonvm-webhook-server-cert',
+          dnsNames: ['localhost'],
+          ips: ['127.0.0.1'],
+        },
+        log: process.env.NEONVM_TEST_LOG
+          ? createLogger({ level: process.env.NEONVM_TEST_LOG })
+          : silentLogger(),
+        ...overrides,
+      });
+      operators.push(op);
+      await op.start();
+      return op;
+    },
+  };
+}
+
+export function vmBody(name: string, extra: Record<string, unknown> = {}): VirtualMachine {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VirtualMachine',
+    metadata: { name },
+    spec: {
+      guest: {
+        cpus: { min: 1, max: 4, use: 1 },
+        memorySlots: { min: 1, max: 4, use: 1 },
+        rootDisk: { image: FAKE_DISK_IMAGE },
+      },
+      ...extra,
+    },
+  } as VirtualMachine;
+}
+
+export const vmApi = (custom: CustomObjectsApi, namespace: string) => ({
+  create: (body: unknown) =>
+    custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualmachines',
+      namespace,
+      body,
+    }),
+  get: async (name: string) =>
+    (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualmachines',
+      namespace,
+      name,
+    })) as VirtualMachine,
+  delete: (name: string) =>
+    custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualmachines',
+      namespace,
+      name,
+    }),
+});
+
+export const migrationApi = (custom: CustomObjectsApi, namespace: string) => ({
+  create: (body: unknown) =>
+    custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualmachinemigrations',
+      namespace,
+      body,
+    }),
+  get: async (name: string) =>
+    (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualmachinemigrations',
+      namespace,
+      name,
+    })) as VirtualMachineMigration,
+});
+
+export function waitForVm(
+  custom: CustomObjectsApi,
+  namespace: string,
+  name: string,
+  predicate: (vm: VirtualMachine) => boolean,
+  timeoutMs = 60_000,
+): Promise<VirtualMachine> {
+  return pollUntil(
+    async () => {
+      const vm = await vmApi(custom, namespace).get(name);
+      return predicate(vm) ? vm : undefined;
+    },
+    { timeoutMs, intervalMs: 100, description: `VM ${namespace}/${name}` },
+  );
+}
+
+export async function runnerPods(core: CoreV1Api, namespace: string, vmName: string): Promise<V1Pod[]> {
+  return (await core.listNamespacedPod({ namespace, labelSelector: `vm.neon.tech/name=${vmName}` })).items;
+}
