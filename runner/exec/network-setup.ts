@@ -79,7 +79,8 @@ export function parseResolvConf(text: string): { dnsServer?: string; searchDomai
 
 export interface TapNetwork {
   dnsmasq: ChildProcess;
-  stop(): void;
+  /** Stops dnsmasq (SIGTERM, SIGKILL after 1 s) and waits for it. */
+  stop(): Promise<void>;
 }
 
 export async function setupTapNetwork(
@@ -92,8 +93,13 @@ export async function setupTapNetwork(
   dnsmasq.stderr?.on('data', (b: Buffer) => log(`dnsmasq: ${b.toString().trim()}`));
   return {
     dnsmasq,
-    stop: () => {
-      if (dnsmasq.exitCode === null) dnsmasq.kill('SIGTERM');
+    stop: async () => {
+      if (dnsmasq.exitCode !== null || dnsmasq.signalCode !== null) return;
+      const gone = new Promise<void>((r) => dnsmasq.once('exit', () => r()));
+      dnsmasq.kill('SIGTERM');
+      const timer = setTimeout(() => dnsmasq.kill('SIGKILL'), 1000);
+      await gone;
+      clearTimeout(timer);
     },
   };
 }

@@ -257,7 +257,6 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     return fail(e);
   }
   cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
-  server.closeIdleConnections?.();
   const apiUrl = `http://${c.podIp === '0.0.0.0' ? '127.0.0.1' : c.podIp}:${c.apiPort}`;
   log('runner API listening', { url: apiUrl });
   await writeAccessFiles(
@@ -279,8 +278,8 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
   );
 
   const exited = qemu.exited.then(async (code) => {
+    server.closeAllConnections(); // keep-alive clients must not hold server.close() open
     for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
-    server.closeAllConnections?.();
     const clean = code === 0 && shutdownReason !== 'guest-reset' && shutdownReason !== 'guest-panic';
     log('QEMU exited', { code, shutdownReason, clean });
     if (!clean && stderrTail.trim()) log('QEMU stderr', { tail: stderrTail.trim() });
