@@ -73,11 +73,13 @@ export class ClusterNetwork {
     const address = podAddress(a, nodeIndex, allocator.allocate(key));
     const names = podLinkNames(a, randomBytes(4).toString('hex'));
     try {
-      // Four processes per pod (each `ip` run costs a fork+exec, which adds up on a busy 2-core machine):
-      // the pod end of the veth pair is created directly inside the namespace, already named eth0.
-      await ip('netns', 'add', names.netns);
-      await ip('link', 'add', names.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', names.netns);
-      await ip('link', 'set', names.hostVeth, 'master', a.bridge, 'up');
+      // Two `ip` processes per pod: each run is a fork+exec from this (large) Node process, which adds up
+      // when many pods start at once. The pod end of the veth pair is created inside the namespace as eth0.
+      await ipBatch([
+        `netns add ${names.netns}`,
+        `link add ${names.hostVeth} type veth peer name eth0 netns ${names.netns}`,
+        `link set ${names.hostVeth} master ${a.bridge} up`,
+      ]);
       await ipBatch(
         [
           `addr add ${address}/${a.prefixLength} dev eth0`,
@@ -85,7 +87,7 @@ export class ClusterNetwork {
           'link set lo up',
           `route add default via ${a.gateway}`,
         ],
-        names.netns,
+        { netns: names.netns },
       );
     } catch (err) {
       ipSync('netns', 'del', names.netns);
@@ -110,8 +112,9 @@ export class ClusterNetwork {
     if (!sandbox) return;
     this.sandboxes.delete(key);
     this.allocators.get(sandbox.nodeIndex)?.release(key);
-    await ip('netns', 'del', sandbox.netns).catch(() => undefined);
-    await ip('link', 'del', sandbox.hostVeth).catch(() => undefined);
+    // Deleting the namespace normally takes the veth pair with it; the link delete covers the case
+    // where something still held the namespace open.
+    await ipBatch([`netns del ${sandbox.netns}`, `link del ${sandbox.hostVeth}`], { force: true });
   }
 
   /** Removes every namespace and link of this cluster, and frees the slot. */

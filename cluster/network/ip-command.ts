@@ -14,12 +14,23 @@ export async function ip(...args: string[]): Promise<string> {
   }
 }
 
-/** Runs several `ip` commands in one process (`ip [-n netns] -batch -`), one command per line. */
-export function ipBatch(commands: readonly string[], netns?: string): Promise<void> {
-  const args = [...(netns ? ['-n', netns] : []), '-batch', '-'];
+/**
+ * Runs several `ip` commands in one process (`ip [-n netns] [-force] -batch -`), one per line. With
+ * `force`, later commands still run after a failing one and no error is reported (for cleanup).
+ */
+export function ipBatch(
+  commands: readonly string[],
+  options: { netns?: string; force?: boolean } = {},
+): Promise<void> {
+  const args = [
+    ...(options.netns ? ['-n', options.netns] : []),
+    ...(options.force ? ['-force'] : []),
+    '-batch',
+    '-',
+  ];
   return new Promise((resolve, reject) => {
     const child = execFile('ip', args, (err, _stdout, stderr) => {
-      if (err) reject(new Error(`ip ${args.join(' ')}: ${(stderr || err.message).trim()}`));
+      if (err && !options.force) reject(new Error(`ip ${args.join(' ')}: ${(stderr || err.message).trim()}`));
       else resolve();
     });
     child.stdin?.end(`${commands.join('\n')}\n`);
