@@ -73,7 +73,9 @@ export class VirtualMachineReconciler implements Reconciler {
     const now = this.deps.clock.now();
     const phase = vm.status?.phase;
     const runner =
-      pod && (phase === 'Running' || phase === 'Scaling') && runnerPodPhase(pod, now) === 'running'
+      pod &&
+      (phase === 'Pending' || phase === 'Running' || phase === 'Scaling') &&
+      runnerPodPhase(pod, now) === 'running'
         ? await this.observeRunner(vm, pod)
         : undefined;
 

@@ -62,8 +62,18 @@ describe('decideVmAction: Pending', () => {
 
   it('records pod IP and node and exactly the Available condition once running', () => {
     const vm = vmFixture((v) => (v.status = { phase: 'Pending', podName: 'p', restartCount: 0 }));
-    const d = decide({ vm, pod: podFixture('p', 'ready') });
-    expect(d.status).toMatchObject({ phase: 'Running', podIP: '10.244.1.5', node: 'node-1' });
+    const d = decide({
+      vm,
+      pod: podFixture('p', 'ready'),
+      runner: { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n },
+    });
+    expect(d.status).toMatchObject({
+      phase: 'Running',
+      podIP: '10.244.1.5',
+      node: 'node-1',
+      cpus: 1,
+      memorySize: '1Gi',
+    });
     expect(d.status.conditions?.map((c) => c.type)).toEqual(['Available']);
   });
 });

@@ -47,7 +47,7 @@ export interface VmObservation {
   readonly vm: VirtualMachine;
   /** The pod named `status.podName`, if it exists. */
   readonly pod?: V1Pod;
-  /** The runner's report; only gathered while the runner pod is running in Running/Scaling. */
+  /** The runner's report; gathered only when the runner pod is running (Pending, Running, Scaling). */
   readonly runner?: RunnerReport | { readonly error: string };
   /** A VirtualMachineMigration for this VM that has not finished. */
   readonly migrationInProgress: boolean;
@@ -209,6 +209,7 @@ export function decideVmAction(obs: VmObservation): VmDecision {
       if (podPhase === 'running') {
         status.podIP = pod.status?.podIP;
         status.node = pod.spec?.nodeName;
+        if (obs.runner && !('error' in obs.runner)) recordRunnerReport(status, obs.runner);
         status.phase = 'Running';
         condition({
           type: CONDITION_AVAILABLE,
@@ -248,8 +249,7 @@ export function decideVmAction(obs: VmObservation): VmDecision {
         return done(RUNNER_RETRY_MS);
       }
       const report = obs.runner;
-      status.cpus = formatMilliCpu(report.milliCpu);
-      status.memorySize = formatQuantity(quantityFromInteger(report.memoryBytes));
+      recordRunnerReport(status, report);
       const wantCpu = targetMilliCpu(vm);
       const wantSlots = vmMemorySlots(vm).use;
       if (report.milliCpu !== wantCpu) actions.push({ kind: 'set-cpu', milliCpu: wantCpu });
@@ -311,6 +311,11 @@ function runnerStopped(pod: V1Pod, now: number): boolean {
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return true;
   const deletion = pod.metadata?.deletionTimestamp;
   return !!deletion && now - new Date(deletion).getTime() > STUCK_DELETION_MS;
+}
+
+function recordRunnerReport(status: VirtualMachineStatus, report: RunnerReport): void {
+  status.cpus = formatMilliCpu(report.milliCpu);
+  status.memorySize = formatQuantity(quantityFromInteger(report.memoryBytes));
 }
 
 export function shouldRestart(policy: RestartPolicy | undefined, phase: 'Succeeded' | 'Failed'): boolean {

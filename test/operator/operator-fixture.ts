@@ -2,9 +2,7 @@
  * Integration-test fixture: a local cluster with our CRDs, the fake runner installed as the `runner`
  * command, a fake root-disk image, and helpers to start operators in-process against it.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import type { LocalCluster } from '../../cluster';
 import { pollUntil } from '../../cluster/util';
@@ -12,27 +10,17 @@ import { GROUP, VERSION, type VirtualMachine, type VirtualMachineMigration } fro
 import { silentLogger, createLogger } from '../../operator/controller-kit';
 import { Operator, type OperatorOptions } from '../../operator/operator';
 import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
-import { kubectl, useLocalCluster } from '../cluster';
+import { useLocalCluster } from '../cluster';
+import {
+  FAKE_DISK_IMAGE,
+  FAKE_RUNNER_IMAGE,
+  installCrds,
+  installRunnerShim,
+  registerFakeImages,
+} from './operator-env';
 
-export const FAKE_RUNNER_IMAGE = 'neonvm-test/fake-runner:latest';
-export const FAKE_DISK_IMAGE = 'neonvm-test/fake-disk:latest';
 export const OPERATOR_NAMESPACE = 'neonvm-system';
-
-/** Puts a `runner` shim on PATH (the node agent runs containers with the test process's PATH). */
-function installRunnerShim(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'neonvm-fake-runner-'));
-  const script = resolve(__dirname, 'fake-runner.ts');
-  const tsx = resolve(__dirname, '../../node_modules/tsx/dist/loader.mjs');
-  writeFileSync(
-    join(dir, 'runner'),
-    `#!/bin/sh\nexec "${process.execPath}" --import "${tsx}" "${script}" "$@"\n`,
-  );
-  chmodSync(join(dir, 'runner'), 0o755);
-  mkdirSync(join(dir, 'disk'));
-  writeFileSync(join(dir, 'disk', 'disk.qcow2'), '');
-  process.env.PATH = `${dir}:${process.env.PATH ?? ''}`;
-  return dir;
-}
+export { FAKE_DISK_IMAGE, FAKE_RUNNER_IMAGE };
 
 export interface OperatorTestEnv {
   cluster(): LocalCluster;
@@ -42,16 +30,12 @@ export interface OperatorTestEnv {
 }
 
 export function useOperatorCluster(): OperatorTestEnv {
-  const shimDir = installRunnerShim();
+  const shimDir = installRunnerShim('full');
   const cluster = useLocalCluster({ nodes: 3 });
   const operators: Operator[] = [];
   beforeAll(async () => {
-    // kubectl rather than cluster/applyCrds: client-node's CRD model drops `x-kubernetes-*` keys of raw YAML.
-    const crds = resolve(__dirname, '../../crds/generated');
-    await kubectl(cluster(), 'apply', '--server-side', '-f', crds);
-    await kubectl(cluster(), 'wait', '--for=condition=Established', '--timeout=60s', '-f', crds);
-    cluster().images.register(FAKE_RUNNER_IMAGE, { entrypoint: ['runner'] });
-    cluster().images.register(FAKE_DISK_IMAGE, { entrypoint: ['/bin/sh'], files: join(shimDir, 'disk') });
+    await installCrds(cluster());
+    registerFakeImages(cluster(), shimDir);
     const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
   }, 120_000);

@@ -183,7 +183,12 @@ describe('VirtualMachine lifecycle with simulated runners', () => {
     const ns = await createNamespace(env.core(), 'lifecycle');
     const vms = vmApi(env.custom(), ns);
     await vms.create(vmBody('vm1'));
-    const running = await waitForVm(env.custom(), ns, 'vm1', (vm) => vm.status?.phase === 'Running');
+    const running = await waitForVm(
+      env.custom(),
+      ns,
+      'vm1',
+      (vm) => vm.status?.phase === 'Running' && vm.status.cpus !== undefined,
+    );
     expect(running.spec.cpuScalingMode).toBe('QmpScaling');
     expect(running.metadata?.finalizers).toContain('vm.neon.tech/finalizer');
     expect(running.status).toMatchObject({
@@ -330,15 +335,13 @@ describe('VirtualMachine lifecycle with simulated runners', () => {
       { timeoutMs: 30_000, description: 'migration Failed' },
     );
     expect(failed.status?.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('VmNotFound');
-    await env
-      .custom()
-      .deleteNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: 'virtualmachinemigrations',
-        namespace: ns,
-        name: 'orphan',
-      });
+    await env.custom().deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualmachinemigrations',
+      namespace: ns,
+      name: 'orphan',
+    });
     await pollUntil(
       async () => ((await migrations.get('orphan').catch(() => undefined)) ? undefined : true),
       { timeoutMs: 30_000, description: 'migration deleted' },

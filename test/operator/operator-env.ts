@@ -1,0 +1,84 @@
+/**
+ * Local-cluster setup shared by the operator integration tests and `bench/operator.ts` (no jest here):
+ * our CRDs, a `runner` command on PATH (the node agent runs containers with this process's PATH) and
+ * the images runner pods refer to.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { LocalCluster } from '../../cluster';
+
+const run = promisify(execFile);
+
+export const FAKE_RUNNER_IMAGE = 'neonvm-test/fake-runner:latest';
+export const FAKE_DISK_IMAGE = 'neonvm-test/fake-disk:latest';
+export const REPO_ROOT = resolve(__dirname, '../..');
+export const TSX_LOADER = join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
+
+/**
+ * `full`: fake-runner.ts (the whole runner API, scaling and migration simulated; ~60 MB per pod).
+ * `static`: python's http.server answering /ready and a fixed /status for a 1-CPU, 1-slot VM (~15 MB
+ * per pod), for benchmarks with hundreds of VMs.
+ */
+export type FakeRunnerKind = 'full' | 'static';
+
+export function installRunnerShim(kind: FakeRunnerKind): string {
+  const dir = mkdtempSync(join(tmpdir(), 'neonvm-fake-runner-'));
+  const script =
+    kind === 'full'
+      ? `exec "${process.execPath}" --import "${TSX_LOADER}" "${join(__dirname, 'fake-runner.ts')}" "$@"`
+      : [
+          'mkdir -p .fake-runner && cd .fake-runner',
+          'echo ready > ready',
+          `echo '${JSON.stringify(STATIC_STATUS)}' > status`,
+          'exec python3 -m http.server 25183 --bind 0.0.0.0 >/dev/null 2>&1',
+        ].join('\n');
+  writeFileSync(join(dir, 'runner'), `#!/bin/sh\n${script}\n`);
+  chmodSync(join(dir, 'runner'), 0o755);
+  mkdirSync(join(dir, 'disk'));
+  writeFileSync(join(dir, 'disk', 'disk.qcow2'), '');
+  process.env.PATH = `${dir}:${process.env.PATH ?? ''}`;
+  return dir;
+}
+
+const GiB = 2 ** 30;
+const STATIC_STATUS = {
+  guestReady: true,
+  qemuStatus: 'running',
+  accel: 'tcg',
+  arch: 'amd64',
+  networkMode: 'user',
+  cpuScalingMode: 'QmpScaling',
+  cpus: { use: 1, plugged: 1, min: 1, max: 4 },
+  memory: {
+    slots: 1,
+    requestedSlots: 1,
+    minSlots: 1,
+    maxSlots: 4,
+    slotSizeBytes: GiB,
+    sizeBytes: GiB,
+    baseBytes: GiB,
+    pluggedBytes: 0,
+  },
+  migrationRole: 'none',
+  uptimeSeconds: 1,
+};
+
+export async function kubectlRun(cluster: LocalCluster, ...args: string[]): Promise<string> {
+  const { stdout } = await run(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigPath, ...args]);
+  return stdout;
+}
+
+/** Applies crds/generated with kubectl (client-node's CRD model drops `x-kubernetes-*` keys of raw YAML). */
+export async function installCrds(cluster: LocalCluster): Promise<void> {
+  const crds = join(REPO_ROOT, 'crds/generated');
+  await kubectlRun(cluster, 'apply', '--server-side', '-f', crds);
+  await kubectlRun(cluster, 'wait', '--for=condition=Established', '--timeout=60s', '-f', crds);
+}
+
+export function registerFakeImages(cluster: LocalCluster, shimDir: string): void {
+  cluster.images.register(FAKE_RUNNER_IMAGE, { entrypoint: ['runner'] });
+  cluster.images.register(FAKE_DISK_IMAGE, { entrypoint: ['/bin/sh'], files: join(shimDir, 'disk') });
+}
