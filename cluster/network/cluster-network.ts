@@ -73,22 +73,19 @@ export class ClusterNetwork {
     const address = podAddress(a, nodeIndex, allocator.allocate(key));
     const names = podLinkNames(a, randomBytes(4).toString('hex'));
     try {
-      // Two `ip` processes per pod: each run is a fork+exec from this (large) Node process, which adds up
-      // when many pods start at once. The pod end of the veth pair is created inside the namespace as eth0.
+      // One `ip` process per pod: every process we start is a fork of this (large) Node process, which
+      // dominates the agent's CPU when many pods start at once; forks made by `ip netns exec` inside the
+      // batch are cheap. The pod end of the veth pair is created inside the namespace, named eth0.
+      const inPod = (command: string) => `netns exec ${names.netns} ip ${command}`;
       await ipBatch([
         `netns add ${names.netns}`,
         `link add ${names.hostVeth} type veth peer name eth0 netns ${names.netns}`,
         `link set ${names.hostVeth} master ${a.bridge} up`,
+        inPod(`addr add ${address}/${a.prefixLength} dev eth0`),
+        inPod('link set eth0 up'),
+        inPod('link set lo up'),
+        inPod(`route add default via ${a.gateway}`),
       ]);
-      await ipBatch(
-        [
-          `addr add ${address}/${a.prefixLength} dev eth0`,
-          'link set eth0 up',
-          'link set lo up',
-          `route add default via ${a.gateway}`,
-        ],
-        { netns: names.netns },
-      );
     } catch (err) {
       ipSync('netns', 'del', names.netns);
       ipSync('link', 'del', names.hostVeth);
