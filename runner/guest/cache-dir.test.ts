@@ -23,6 +23,18 @@ describe('ensureCacheDir', () => {
     expect(isComplete(dir)).toBe(true);
   });
 
+  it('lets concurrent builders of the same directory both succeed', async () => {
+    const dir = join(root, 'thing-3');
+    const build = (content: string) => async (tmp: string) => {
+      await new Promise((r) => setTimeout(r, 20));
+      await writeFile(join(tmp, 'out'), content);
+    };
+    const results = await Promise.all([ensureCacheDir(dir, build('a')), ensureCacheDir(dir, build('b'))]);
+    expect(results).toEqual([dir, dir]);
+    expect(['a', 'b']).toContain(readFileSync(join(dir, 'out'), 'utf8'));
+    expect(isComplete(dir)).toBe(true);
+  });
+
   it('leaves nothing behind when the build fails and replaces an incomplete dir', async () => {
     const dir = join(root, 'thing-2');
     await expect(ensureCacheDir(dir, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
