@@ -245,6 +245,24 @@ describe('runner (SysfsScaling)', () => {
 });
 
 describe('runner failures', () => {
+  it('takes QEMU down with it when the runner is SIGKILLed (no orphan QEMU)', async () => {
+    const r = h.start({ name: 'vme-eeeee', ip: '127.0.0.6', spec: spec({ enableSSH: false }) });
+    let qemuPid: number | undefined;
+    for (let i = 0; i < 300 && !qemuPid; i++) {
+      try {
+        qemuPid = r.info().qemuPid;
+      } catch {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    expect(qemuPid).toBeDefined();
+    r.child.kill('SIGKILL');
+    await r.exited;
+    for (let i = 0; i < 50 && existsSync(`/proc/${qemuPid}`); i++)
+      await new Promise((res) => setTimeout(res, 100));
+    expect(existsSync(`/proc/${qemuPid}`)).toBe(false);
+  });
+
   it('exits non-zero when QEMU cannot start', async () => {
     const r = h.start({
       name: 'vmd-ddddd',

@@ -4,6 +4,7 @@
  * files, and turn how QEMU ended into the exit code (non-zero when QEMU fails: upstream #964).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { milliCpuRoundedUp, parseMilliCpu } from '../../crds';
@@ -35,6 +36,8 @@ import { inPod } from '../plan/pod-paths';
 import { resolveGuestFiles } from './guest-files';
 import { accelVerdict } from './accel';
 import { writeAccessFiles } from './access-files';
+
+const SETPRIV = '/usr/bin/setpriv';
 
 export type Log = (msg: string, extra?: Record<string, unknown>) => void;
 
@@ -157,7 +160,13 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
   log('starting QEMU', { binary: QEMU_BINARY[arch], args });
 
   // --- QEMU and its QMP connection
-  const qemu = spawnQemu(QEMU_BINARY[arch], args, { newProcessGroup: true });
+  // QEMU gets its own process group so a SIGTERM/Ctrl-C sent to the runner's group (the local
+  // cluster's node agent signals groups; terminals signal the foreground group) reaches only the
+  // runner, which powers the guest off cleanly. Parent-death SIGKILL (setpriv, util-linux) keeps it
+  // from outliving a runner that was SIGKILLed.
+  const qemu = existsSync(SETPRIV)
+    ? spawnQemu(SETPRIV, ['--pdeathsig', 'KILL', '--', QEMU_BINARY[arch], ...args], { newProcessGroup: true })
+    : spawnQemu(QEMU_BINARY[arch], args, { newProcessGroup: true });
   qemu.child.stdout?.removeAllListeners('data');
   qemu.child.stderr?.removeAllListeners('data');
   qemu.child.stdout?.setEncoding('binary' as BufferEncoding);
