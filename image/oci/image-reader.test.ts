@@ -193,6 +193,56 @@ describe('OCI layout round trip', () => {
   });
 });
 
+describe('whiteout edge cases', () => {
+  it('an opaque marker after the new entries keeps them and drops only lower content', async () => {
+    const lower = await tarOf([
+      { name: 'd/', type: 'directory' },
+      { name: 'd/old', content: 'old' },
+      { name: 'd/sub/', type: 'directory' },
+      { name: 'd/sub/deep', content: 'deep' },
+    ]);
+    const upper = await tarOf([
+      { name: 'd/new', content: 'new' },
+      { name: 'd/sub/', type: 'directory' },
+      { name: 'd/sub/kept', content: 'kept' },
+      { name: 'd/.wh..wh..opq' },
+    ]);
+    rawLayout(join(work, 'layout'), [lower, upper]);
+    const root = await unpack(join(work, 'layout'));
+    expect(readdirSync(join(root, 'd')).sort()).toEqual(['new', 'sub']);
+    expect(readdirSync(join(root, 'd/sub'))).toEqual(['kept']);
+  });
+
+  it('a whiteout removes a whole directory tree, and a whiteout through a symlinked parent stays inside', async () => {
+    const lower = await tarOf([
+      { name: 'usr/lib/x/', type: 'directory' },
+      { name: 'usr/lib/x/y', content: 'y' },
+      { name: 'lib', type: 'symlink', linkname: '/usr/lib' },
+    ]);
+    const upper = await tarOf([{ name: 'lib/.wh.x' }]);
+    rawLayout(join(work, 'layout'), [lower, upper]);
+    const root = await unpack(join(work, 'layout'));
+    expect(readdirSync(join(root, 'usr/lib'))).toEqual([]);
+    expect(lstatSync(join(root, 'lib')).isSymbolicLink()).toBe(true);
+  });
+
+  it('a file replaces a directory of a lower layer and vice versa', async () => {
+    const lower = await tarOf([
+      { name: 'a/', type: 'directory' },
+      { name: 'a/f', content: 'f' },
+      { name: 'b', content: 'b' },
+    ]);
+    const upper = await tarOf([
+      { name: 'a', content: 'now a file' },
+      { name: 'b/', type: 'directory' },
+    ]);
+    rawLayout(join(work, 'layout'), [lower, upper]);
+    const root = await unpack(join(work, 'layout'));
+    expect(readFileSync(join(root, 'a'), 'utf8')).toBe('now a file');
+    expect(lstatSync(join(root, 'b')).isDirectory()).toBe(true);
+  });
+});
+
 describe('bad input fails cleanly', () => {
   it('missing layout', async () => {
     await expectCode(openImage(join(work, 'nope')), 'missing-layout', /does not exist/);
