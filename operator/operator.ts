@@ -35,6 +35,7 @@ import {
   objectKey,
   systemClock,
   type Clock,
+  type KubeObject,
   type Logger,
 } from './controller-kit';
 import { MigrationReconciler } from './controllers/migration-reconciler';
@@ -54,6 +55,7 @@ import {
   validateVirtualMachineHandler,
   validateVirtualMachineMigrationHandler,
   validatingWebhookConfiguration,
+  type AdmissionRequest,
   type ManagedCertificate,
 } from './webhooks';
 
@@ -113,6 +115,7 @@ export class Operator {
   private certificates: CertificateManager | undefined;
   private ipam: Ipam | undefined;
   private webhookServer: WebhookServer | undefined;
+  private readonly events: KubeEventRecorder;
   private controllersStarted = false;
   private webhookReady = false;
   private stopping = false;
@@ -158,6 +161,7 @@ export class Operator {
     const runners = o.runners ?? httpRunnerConnector();
     const secrets = new RunnerSecrets(this.core);
     const events = new KubeEventRecorder(this.core, 'neonvm-controller', this.clock, o.log);
+    this.events = events;
     const common = {
       core: this.core,
       runners,
@@ -333,15 +337,21 @@ export class Operator {
 
   private async startWebhooks(w: WebhookOptions): Promise<void> {
     const { o } = this;
+    const validation = {
+      skipUpdateValidationFor: w.skipUpdateValidationFor,
+      onSkippedValidation: (request: AdmissionRequest) =>
+        this.events.record(
+          request.object as KubeObject,
+          'Warning',
+          'SkippedValidation',
+          "Ignoring failed webhook validation because of controller's '--skip-update-validation-for' flag",
+        ),
+    };
     const routes = {
       [WEBHOOKS.mutateVirtualMachine.path]: mutateVirtualMachine,
       [WEBHOOKS.mutateMigration.path]: mutateVirtualMachineMigration,
-      [WEBHOOKS.validateVirtualMachine.path]: validateVirtualMachineHandler({
-        skipUpdateValidationFor: w.skipUpdateValidationFor,
-      }),
-      [WEBHOOKS.validateMigration.path]: validateVirtualMachineMigrationHandler({
-        skipUpdateValidationFor: w.skipUpdateValidationFor,
-      }),
+      [WEBHOOKS.validateVirtualMachine.path]: validateVirtualMachineHandler(validation),
+      [WEBHOOKS.validateMigration.path]: validateVirtualMachineMigrationHandler(validation),
     };
     const admission = o.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
     let cert: ManagedCertificate;

@@ -5,6 +5,7 @@
  */
 import type { KubeObject } from './object-key';
 import type { CustomResourceClient } from './custom-resource-client';
+import { isNotFound } from './errors';
 import { createMergePatch } from './merge-patch';
 
 export interface WithStatus<S> extends KubeObject {
@@ -25,12 +26,18 @@ export async function writeStatus<S extends object, T extends WithStatus<S>>(
   const diff = createMergePatch(obj.status ?? {}, next);
   if (!diff) return obj;
   const { namespace = '', name = '', resourceVersion } = obj.metadata ?? {};
-  const stored = await client.patchStatus(namespace, name, { metadata: { resourceVersion }, status: diff });
-  recorder?.recordWrite(stored);
-  return stored;
+  try {
+    const stored = await client.patchStatus(namespace, name, { metadata: { resourceVersion }, status: diff });
+    recorder?.recordWrite(stored);
+    return stored;
+  } catch (err) {
+    // The object is gone (deleted since it was read): there is no status left to write.
+    if (isNotFound(err)) return obj;
+    throw err;
+  }
 }
 
-/** Merge-patches metadata/spec of `obj` with a resourceVersion precondition. */
+/** Merge-patches metadata/spec of `obj` with a resourceVersion precondition; a deleted object is a no-op. */
 export async function patchObject<T extends KubeObject>(
   client: CustomResourceClient<T>,
   obj: T,
@@ -39,7 +46,12 @@ export async function patchObject<T extends KubeObject>(
 ): Promise<T> {
   const { namespace = '', name = '', resourceVersion } = obj.metadata ?? {};
   const meta = (patch.metadata as Record<string, unknown> | undefined) ?? {};
-  const stored = await client.patch(namespace, name, { ...patch, metadata: { ...meta, resourceVersion } });
-  recorder?.recordWrite(stored);
-  return stored;
+  try {
+    const stored = await client.patch(namespace, name, { ...patch, metadata: { ...meta, resourceVersion } });
+    recorder?.recordWrite(stored);
+    return stored;
+  } catch (err) {
+    if (isNotFound(err)) return obj;
+    throw err;
+  }
 }

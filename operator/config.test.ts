@@ -1,0 +1,83 @@
+import { parseDuration, parseOperatorConfig } from './config';
+
+describe('parseOperatorConfig', () => {
+  it('applies upstream defaults and reads the environment', () => {
+    const c = parseOperatorConfig([], {
+      VM_RUNNER_IMAGE: 'runner:v1',
+      POD_NAMESPACE: 'ns',
+      POD_NAME: 'op-0',
+      NAD_IPAM_NAME: 'ipam',
+      NAD_IPAM_NAMESPACE: 'ns',
+      NAD_RUNNER_NAME: 'overlay',
+      NAD_RUNNER_NAMESPACE: 'ns',
+    });
+    expect(c).toMatchObject({
+      namespace: 'ns',
+      identity: 'op-0',
+      metricsBind: { host: '0.0.0.0', port: 8080 },
+      probeBind: { host: '0.0.0.0', port: 8081 },
+      leaderElect: false,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      concurrency: 1,
+      ipamNad: { namespace: 'ns', name: 'ipam' },
+      runnerPod: {
+        runnerImage: 'runner:v1',
+        defaultCpuScalingMode: 'QmpScaling',
+        defaultMultusNetwork: 'ns/overlay',
+        devicePluginResources: true,
+      },
+    });
+    expect(c.webhook?.port).toBe(9443);
+  });
+
+  it('parses flags', () => {
+    const c = parseOperatorConfig(
+      [
+        '--runner-image',
+        'r',
+        '--leader-elect',
+        '--leader-election-lease-duration',
+        '1m',
+        '--concurrency-limit',
+        '8',
+        '--webhook-port',
+        '-1',
+        '--metrics-bind-address',
+        '0',
+        '--no-device-plugin-resources',
+        '--default-cpu-scaling-mode',
+        'SysfsScaling',
+        '--skip-update-validation-for',
+        'a,b/c',
+      ],
+      {},
+    );
+    expect(c).toMatchObject({
+      leaderElect: true,
+      leaseDurationMs: 60_000,
+      concurrency: 8,
+      webhook: undefined,
+      metricsBind: undefined,
+    });
+    expect(c.runnerPod).toMatchObject({
+      devicePluginResources: false,
+      defaultCpuScalingMode: 'SysfsScaling',
+    });
+    const w = parseOperatorConfig(
+      ['--runner-image', 'r', '--skip-update-validation-for', 'a,b/c'],
+      {},
+    ).webhook;
+    expect([...(w?.skipUpdateValidationFor ?? [])]).toEqual(['default/a', 'b/c']);
+  });
+
+  it('requires a runner image and rejects bad values', () => {
+    expect(() => parseOperatorConfig([], {})).toThrow('runner image is required');
+    expect(() =>
+      parseOperatorConfig(['--runner-image', 'r', '--default-cpu-scaling-mode', 'Magic'], {}),
+    ).toThrow();
+    expect(() => parseDuration('soon')).toThrow('not a duration');
+    expect(parseDuration('500ms')).toBe(500);
+  });
+});
