@@ -91,8 +91,12 @@ export async function runStart(opts: StartOptions): Promise<number> {
   step('start NeonVM on a local cluster');
   // Loaded here so `neonvm validate` and friends do not pay for the operator and cluster modules.
   const { startNeonVmStack } = await import('../local/neonvm-stack');
-  const { runSeedFlow } = await import('../demo/seed-flow');
-  const stack = await startNeonVmStack({ nodes: Number(opts.nodes), progress: (l) => console.log(`  ${l}`) });
+  const { runSeedFlow, dumpDiagnostics } = await import('../demo/seed-flow');
+  const stack = await startNeonVmStack({
+    nodes: Number(opts.nodes),
+    progress: (l) => console.log(`  ${l}`),
+    operatorLogLevel: process.env.NEONVM_OPERATOR_LOG,
+  });
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -107,6 +111,7 @@ export async function runStart(opts: StartOptions): Promise<number> {
     await runSeedFlow(stack, (l) => console.log(l));
   } catch (err) {
     console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    await dumpDiagnostics(stack, (l) => console.error(l));
     await stop(1);
     return 1;
   }

@@ -168,6 +168,24 @@ export class SeedFlow {
   }
 }
 
+/** What an operator of the demo needs to see when a step fails: objects, pods, runner logs, events. */
+export async function dumpDiagnostics(stack: NeonVmStack, print: (line: string) => void, namespace = 'default'): Promise<void> {
+  const tryRun = async (title: string, ...args: string[]) => {
+    print(`--- ${title}`);
+    try {
+      print((await stack.kubectl(...args)).trimEnd());
+    } catch (err) {
+      print(`(failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    }
+  };
+  await tryRun('VirtualMachines', 'get', 'neonvm', '-n', namespace, '-oyaml');
+  await tryRun('migrations', 'get', 'neonvmm', '-n', namespace, '-owide');
+  await tryRun('pods', 'get', 'pods', '-n', namespace, '-owide');
+  await tryRun('events', 'get', 'events', '-n', namespace, '--sort-by=.lastTimestamp');
+  const pods = (await stack.kubectl('get', 'pods', '-n', namespace, '-o', 'jsonpath={.items[*].metadata.name}').catch(() => '')).split(/\s+/).filter(Boolean);
+  for (const pod of pods) await tryRun(`logs of ${pod} (last 40 lines)`, 'logs', '-n', namespace, pod, '--all-containers', '--tail=40');
+}
+
 /** `npm start`'s storyline. */
 export async function runSeedFlow(stack: NeonVmStack, print: (line: string) => void): Promise<void> {
   const flow = new SeedFlow(stack, print);

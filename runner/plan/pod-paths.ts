@@ -4,6 +4,7 @@
  * and exposes each pod's filesystem view under a per-pod root directory given in NEONVM_POD_ROOT, so
  * every pod path is resolved under that root (`/` in a real container).
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 export const POD_ROOT_ENV = 'NEONVM_POD_ROOT';
@@ -21,6 +22,8 @@ export interface PodPaths {
   readonly sshPrivateKey: string;
   /** Runner-owned state: QMP sockets, console link, ssh config, runtime ISO staging. */
   readonly state: string;
+  /** Directory of the QMP sockets: `state`, or a short directory when `state` is too deep for a socket path. */
+  readonly socketDir: string;
   readonly qmpSocket: string;
   /** Second QMP socket for humans and tools (QEMU serves one client per socket). */
   readonly qmpManualSocket: string;
@@ -39,8 +42,22 @@ export function inPod(root: string, podPath: string): string {
   return root === '/' ? podPath : join(root, podPath);
 }
 
+/**
+ * A unix socket path must fit `sun_path` (108 bytes with the NUL). Pod roots of the local cluster are
+ * deep (`/tmp/neonvm-cluster-XXXX/nodes/<node>/pods/<ns>_<pod>_<uid>/rootfs/...`), so sockets then live
+ * in a short directory derived from the state directory (stable, so tools can recompute it; also
+ * recorded in runner.json).
+ */
+export const MAX_SOCKET_PATH = 100;
+
+export function socketDirFor(state: string): string {
+  if (join(state, 'qmp-manual.sock').length <= MAX_SOCKET_PATH) return state;
+  return join('/tmp', `neonvm-qmp-${createHash('sha256').update(state).digest('hex').slice(0, 16)}`);
+}
+
 export function podPaths(root: string, stateDir?: string): PodPaths {
   const state = stateDir ?? inPod(root, '/vm/runner');
+  const socketDir = socketDirFor(state);
   return {
     root,
     images: inPod(root, '/vm/images'),
@@ -48,8 +65,9 @@ export function podPaths(root: string, stateDir?: string): PodPaths {
     sshPublic: inPod(root, '/vm/ssh'),
     sshPrivateKey: inPod(root, '/mnt/ssh/id_ed25519'),
     state,
-    qmpSocket: join(state, 'qmp.sock'),
-    qmpManualSocket: join(state, 'qmp-manual.sock'),
+    socketDir,
+    qmpSocket: join(socketDir, 'qmp.sock'),
+    qmpManualSocket: join(socketDir, 'qmp-manual.sock'),
     consoleLink: join(state, 'console'),
     hostsFile: inPod(root, '/etc/hosts'),
     sshConfig: join(state, 'ssh_config'),

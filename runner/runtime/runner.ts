@@ -74,6 +74,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
   const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
   if (c.spec.initScript) await runInitScript(c.spec.initScript);
   await mkdir(c.paths.state, { recursive: true });
+  await mkdir(c.paths.socketDir, { recursive: true, mode: 0o700 });
   await mkdir(c.paths.images, { recursive: true });
 
   const files = await resolveGuestFiles({
@@ -177,7 +178,14 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     io.qemuStderr(Buffer.from(c));
   });
   let shutdownReason: string | undefined;
-  const cleanup: Array<() => Promise<void> | void> = [() => tap?.stop()];
+  const cleanup: Array<() => Promise<void> | void> = [
+    () => tap?.stop(),
+    // a short socket directory outside the pod (deep pod roots) is ours to remove
+    () =>
+      c.paths.socketDir !== c.paths.state
+        ? rm(c.paths.socketDir, { recursive: true, force: true })
+        : undefined,
+  ];
   const fail = async (e: unknown): Promise<never> => {
     await qemu.kill();
     for (const f of cleanup.reverse()) await f();
