@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino, { Logger } from 'pino';
 import { ControlPlane, ControlPlaneOptions, startControlPlane } from './control-plane';
 import { ImageStore, registerBuiltinImages } from './image-store';
+import { keepAliveClients } from './kube';
 import { ClusterNetwork } from './network';
 import { BackoffPolicy, ConfigCache, HeartbeatIntervals, NodeAgent, NodeCapacity } from './node-agent';
 
@@ -60,7 +61,8 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     );
     const images = new ImageStore(options.imageStoreDir);
     registerBuiltinImages(images);
-    config = new ConfigCache(controlPlane.kubeConfig, (err) =>
+    const clients = await keepAliveClients(controlPlane.kubeConfig);
+    config = new ConfigCache(controlPlane.kubeConfig, clients, (err) =>
       log.warn({ err: err.message }, 'config watch failed'),
     );
     await config.start();
@@ -70,6 +72,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           name: nodeName(i),
           index: i,
           kubeConfig: controlPlane.kubeConfig,
+          clients,
           network,
           images,
           config,

@@ -1,5 +1,5 @@
 import { CoreV1Api, KubeConfig, V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { decodeAs, ListWatch } from '../kube';
+import { ApiClientFactory, decodeAs, ListWatch } from '../kube';
 import type { ConfigSource } from './env';
 
 type Kind = 'configMap' | 'secret';
@@ -52,8 +52,12 @@ export class ConfigCache implements ConfigSource {
   private readonly fetched = new Map<string, Record<string, string>>();
   private readonly listeners = new Set<(ref: ConfigRef) => void>();
 
-  constructor(kubeConfig: KubeConfig, onError: (err: Error) => void = () => undefined) {
-    const core = kubeConfig.makeApiClient(CoreV1Api);
+  constructor(
+    kubeConfig: KubeConfig,
+    clients: ApiClientFactory,
+    onError: (err: Error) => void = () => undefined,
+  ) {
+    const core = clients(CoreV1Api);
     const handlers = (kind: Kind) => ({
       upsert: (o: V1ConfigMap | V1Secret) => this.changed(kind, o),
       deleted: (o: V1ConfigMap | V1Secret) => this.changed(kind, o),

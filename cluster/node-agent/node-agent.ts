@@ -2,7 +2,7 @@ import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ImageStore } from '../image-store';
-import { decodeAs, ListWatch } from '../kube';
+import { ApiClientFactory, decodeAs, ListWatch } from '../kube';
 import type { ClusterNetwork } from '../network';
 import type { CertificateAuthority } from '../pki';
 import { BackoffPolicy, KUBELET_BACKOFF } from './backoff';
@@ -20,6 +20,8 @@ export interface NodeAgentOptions {
   /** 1-based; selects the node's address and pod range on the cluster network. */
   index: number;
   kubeConfig: KubeConfig;
+  /** API clients sharing a keep-alive connection pool (see keepAliveClients). */
+  clients: ApiClientFactory;
   network: ClusterNetwork;
   images: ImageStore;
   config: ConfigCache;
@@ -53,7 +55,7 @@ export class NodeAgent {
 
   constructor(private readonly options: NodeAgentOptions) {
     this.name = options.name;
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.core = options.clients(CoreV1Api);
     this.log = options.log.child({ node: options.name });
     this.events = new EventRecorder(this.core, options.name);
   }
@@ -85,7 +87,7 @@ export class NodeAgent {
     await this.server.start();
 
     this.heartbeat = new NodeHeartbeat(
-      o.kubeConfig,
+      o.clients,
       {
         name: o.name,
         internalIP: this.address,

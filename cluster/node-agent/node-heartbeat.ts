@@ -1,12 +1,12 @@
 import {
   CoordinationV1Api,
   CoreV1Api,
-  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   V1Lease,
   V1MicroTime,
 } from '@kubernetes/client-node';
+import type { ApiClientFactory } from '../kube';
 import { NodeDescription, nodeObject, nodeStatus } from './node-object';
 
 const LEASE_NAMESPACE = 'kube-node-lease';
@@ -39,13 +39,13 @@ export class NodeHeartbeat {
   private readonly registeredAt = new Date();
 
   constructor(
-    kubeConfig: KubeConfig,
+    clients: ApiClientFactory,
     private readonly node: NodeDescription,
     private readonly intervals: HeartbeatIntervals = DEFAULT_HEARTBEAT,
     private readonly onError: (err: Error) => void = () => undefined,
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.core = clients(CoreV1Api);
+    this.coordination = clients(CoordinationV1Api);
   }
 
   async start(): Promise<void> {
