@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureGuestArtifacts } from '../guest/artifacts';
-import { hostGuestArch } from '../guest/arch';
+import { hostGuestArch, type GuestArch } from '../guest/arch';
 import type { RootDiskInput } from '../plan/disks';
 import { imageVirtualSize } from '../exec/disk-builder';
 
@@ -22,6 +22,8 @@ export interface GuestFilesInput {
   initrdPath?: string;
   imagesDir: string;
   rootDiskBase?: string;
+  /** Guest architecture for the built-in fallback (default: the host's). */
+  arch?: GuestArch;
   progress: (line: string) => void;
 }
 
@@ -29,7 +31,7 @@ export async function resolveGuestFiles(i: GuestFilesInput): Promise<GuestFiles>
   const inPodDisk = join(i.imagesDir, 'rootdisk.qcow2');
   const needBuiltin = !existsSync(i.kernelPath) || (!existsSync(inPodDisk) && !i.rootDiskBase);
   const builtin = needBuiltin
-    ? await ensureGuestArtifacts({ arch: hostGuestArch(), progress: i.progress })
+    ? await ensureGuestArtifacts({ arch: i.arch ?? hostGuestArch(), progress: i.progress })
     : undefined;
 
   let kernel = i.kernelPath;

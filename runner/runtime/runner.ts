@@ -16,6 +16,7 @@ import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
 import { QmpClient } from '../qmp';
 import type { RunnerConfig } from '../config/runner-config';
 import { planDisks } from '../plan/disks';
+import { guestBuildArch, needsEmulation, planGuestArch } from '../plan/guest-arch';
 import { kernelCmdline } from '../plan/kernel-cmdline';
 import { GUEST_IP, guestMac, planTapNetwork, planUserNetwork, type NetworkPlan } from '../plan/network-plan';
 import { buildQemuArgs, QEMU_BINARY } from '../plan/qemu-args';
@@ -71,7 +72,8 @@ function runInitScript(script: string): Promise<void> {
 
 export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<RunningVm> {
   const { log } = io;
-  const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  // spec.targetArchitecture selects the guest (arm64 on an amd64 host runs emulated under TCG).
+  const arch = planGuestArch(c.spec);
   if (c.spec.initScript) await runInitScript(c.spec.initScript);
   await mkdir(c.paths.state, { recursive: true });
   await mkdir(c.paths.socketDir, { recursive: true, mode: 0o700 });
@@ -82,12 +84,15 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     initrdPath: c.initrdPath,
     imagesDir: c.paths.images,
     rootDiskBase: c.rootDiskBase,
+    arch: guestBuildArch(arch),
     progress: (line) => log(line),
   });
   const accel =
     c.spec.enableAcceleration === false
       ? { accel: 'tcg' as const, reason: 'spec.enableAcceleration is false' }
-      : await accelVerdict(files.kernel);
+      : needsEmulation(arch)
+        ? { accel: 'tcg' as const, reason: `guest architecture ${arch} is emulated on this host` }
+        : await accelVerdict(files.kernel);
   log('accelerator', { ...accel });
 
   // --- network
