@@ -16,6 +16,7 @@ import { RuntimeConfig, writeIso, writeRuntimeIso } from '../runtime-iso';
 import { AccelVerdict } from '../../qemu/kvm-probe';
 import { QemuProcess, spawnQemu } from '../../qemu/qemu-process';
 import { QmpClient } from '../../qmp/client';
+import { ConsoleWatcher } from './console-watcher';
 import { testVmQemuArgs } from './qemu-args';
 
 export interface BootGuestOptions {
@@ -108,50 +109,15 @@ export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
       logSocket: join(dir, 'log.sock'),
     });
 
-    let consoleText = '';
-    const watchers = new Set<() => void>();
+    const output = new ConsoleWatcher();
     const started = Date.now();
     qemu = spawnQemu(arch.qemuBinary, args, {
       logFile: join(dir, 'console.log'),
-      onOutput: (chunk) => {
-        consoleText += chunk;
-        for (const w of watchers) w();
-      },
+      onOutput: (chunk) => output.push(chunk),
     });
     const proc = qemu;
-    const waitForConsole = (pattern: RegExp, timeoutMs: number) =>
-      new Promise<RegExpMatchArray>((resolve, reject) => {
-        const check = () => {
-          const m = consoleText.match(pattern);
-          if (m) {
-            done();
-            resolve(m);
-          }
-        };
-        const done = () => {
-          clearTimeout(timer);
-          watchers.delete(check);
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(
-            new Error(
-              `console did not match ${pattern} within ${timeoutMs} ms; last output:\n${consoleText.slice(-3000)}`,
-            ),
-          );
-        }, timeoutMs);
-        void proc.exited.then((code) => {
-          if (!watchers.has(check)) return;
-          done();
-          reject(
-            new Error(
-              `QEMU exited (${code}) before the console matched ${pattern}:\n${consoleText.slice(-3000)}`,
-            ),
-          );
-        });
-        watchers.add(check);
-        check();
-      });
+    void proc.exited.then((code) => output.end(`QEMU exited (${code})`));
+    const waitForConsole = (pattern: RegExp, timeoutMs: number) => output.waitFor(pattern, timeoutMs);
 
     qmp = await QmpClient.connect({ socketPath: join(dir, 'qmp.sock'), connectTimeoutMs: 10_000 });
     await waitForConsole(new RegExp(GUEST_READY_LINE), o.readyTimeoutMs ?? 60_000);
@@ -166,7 +132,7 @@ export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
       sshPort,
       readyAfterMs,
       args,
-      console: () => consoleText,
+      console: () => output.text(),
       waitForConsole,
       async stop() {
         await client.close().catch(() => undefined);
