@@ -1,3 +1,4 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { FINALIZER } from '../../crds';
 import { T0, podFixture, vmFixture, withPhase, withSpec } from '../testing/fixtures';
 import { decideVmAction, SCALING_POLL_MS, type VmObservation } from './decide-vm-action';
@@ -165,7 +166,11 @@ describe('decideVmAction: restart policy', () => {
       withPhase(phase, { podName: 'p', podIP: '1.2.3.4', restartCount: 2 }),
       withSpec({ restartPolicy: policy }),
     );
-    const withPod = decide({ vm, pod: podFixture('p', phase === 'Failed' ? 'failed' : 'succeeded') });
+    const longRun = (p: V1Pod) => (p.metadata!.creationTimestamp = new Date(T0 - 3_600_000));
+    const withPod = decide({
+      vm,
+      pod: podFixture('p', phase === 'Failed' ? 'failed' : 'succeeded', [longRun]),
+    });
     expect(withPod.actions).toEqual([{ kind: 'delete-pod', podName: 'p' }]);
     expect(withPod.status.phase).toBe(phase);
 
@@ -185,6 +190,38 @@ describe('decideVmAction: restart policy', () => {
     expect(waiting.status.phase).toBe('Failed');
     expect(decide({ vm, pod: deleting('failed', 1_000) }).status.phase).toBe('Pending');
     expect(decide({ vm, pod: deleting('ready', 10_000) }).status.phase).toBe('Pending');
+  });
+});
+
+describe('decideVmAction: crash-loop back-off', () => {
+  const ended = (createdAgoMs: number, finishedAgoMs: number) =>
+    podFixture('p', 'failed', [
+      (p) => {
+        p.metadata!.creationTimestamp = new Date(T0 - createdAgoMs);
+        p.status!.containerStatuses![0].state = {
+          terminated: { exitCode: 1, finishedAt: new Date(T0 - finishedAgoMs) },
+        };
+      },
+    ]);
+  const vm = (restartCount: number) => vmFixture(withPhase('Failed', { podName: 'p', restartCount }));
+
+  it('restarts at once the first time, then waits 10 s doubling (capped at 5 min) after short runs', () => {
+    expect(kinds(decide({ vm: vm(0), pod: ended(3_000, 1_000) }))).toEqual(['delete-pod']);
+    const second = decide({ vm: vm(1), pod: ended(3_000, 1_000) });
+    expect(second.actions).toEqual([]);
+    expect(second.requeueAfterMs).toBe(9_000);
+    expect(decide({ vm: vm(3), pod: ended(5_000, 1_000) }).requeueAfterMs).toBe(39_000);
+    expect(decide({ vm: vm(30), pod: ended(5_000, 0) }).requeueAfterMs).toBe(300_000);
+    expect(kinds(decide({ vm: vm(1), pod: ended(20_000, 11_000) }))).toEqual(['delete-pod']);
+  });
+
+  it('does not back off after a long run, nor when the VM will not restart', () => {
+    expect(kinds(decide({ vm: vm(5), pod: ended(3_600_000, 1_000) }))).toEqual(['delete-pod']);
+    const never = vmFixture(
+      withPhase('Failed', { podName: 'p', restartCount: 5 }),
+      withSpec({ restartPolicy: 'Never' }),
+    );
+    expect(kinds(decide({ vm: never, pod: ended(3_000, 1_000) }))).toEqual(['delete-pod']);
   });
 });
 

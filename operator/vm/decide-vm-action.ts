@@ -25,10 +25,12 @@ import {
   CONDITION_AVAILABLE,
   CONDITION_DEGRADED,
   Reasons,
+  backoffDelay,
   clearDegraded,
   hasFinalizer,
   isBeingDeleted,
   setCondition,
+  type BackoffOptions,
   type ConditionUpdate,
 } from '../controller-kit';
 import { STUCK_DELETION_MS, podTerminationMessage, runnerPodPhase } from '../pod/runner-pod-status';
@@ -278,8 +280,13 @@ export function decideVmAction(obs: VmObservation): VmDecision {
     }
     case 'Succeeded':
     case 'Failed': {
+      const restart = shouldRestart(vm.spec.restartPolicy, phase);
       if (pod) {
         if (!pod.metadata?.deletionTimestamp) {
+          // Crash-looping runners back off like kubelet's CrashLoopBackOff; the ended pod (and its
+          // logs) stays until then.
+          const wait = restart ? restartBackoffRemaining(status.restartCount ?? 0, pod, obs.now) : 0;
+          if (wait > 0) return done(wait);
           actions.push({ kind: 'delete-pod', podName: podName ?? '' });
           return done();
         }
@@ -291,7 +298,7 @@ export function decideVmAction(obs: VmObservation): VmDecision {
       delete status.node;
       delete status.cpus;
       delete status.memorySize;
-      if (shouldRestart(vm.spec.restartPolicy, phase)) {
+      if (restart) {
         status.phase = 'Pending';
         status.restartCount = (status.restartCount ?? 0) + 1;
         actions.push({
@@ -304,6 +311,20 @@ export function decideVmAction(obs: VmObservation): VmDecision {
       return done();
     }
   }
+}
+
+/** Restart back-off: 10 s doubling to 5 min after the first restart, unless the last run was long. */
+export const RESTART_BACKOFF: BackoffOptions = { baseMs: 10_000, maxMs: 300_000 };
+/** A runner that ran this long before ending is not crash-looping: restart at once. */
+export const STABLE_RUN_MS = 10 * 60_000;
+
+function restartBackoffRemaining(restartCount: number, pod: V1Pod, now: number): number {
+  if (restartCount === 0) return 0;
+  const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : now;
+  const terminated = pod.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
+  const finished = terminated?.finishedAt ? new Date(terminated.finishedAt).getTime() : now;
+  if (finished - created >= STABLE_RUN_MS) return 0;
+  return backoffDelay(restartCount, RESTART_BACKOFF) - (now - finished);
 }
 
 /** The pod's containers have ended, or its deletion is overdue (its node is gone). */
