@@ -69,6 +69,7 @@ export async function commitVmDisk(
   const digest = await sha256File(disk);
   const dir = join(root, `sha256-${digest.slice('sha256:'.length, 'sha256:'.length + 24)}`);
   if (!existsSync(join(dir, VM_DISK_FILE))) {
+    await mkdir(root, { recursive: true });
     const staging = await mkdtemp(join(root, `.commit-${process.pid}-`));
     try {
       await rename(disk, join(staging, VM_DISK_FILE));
