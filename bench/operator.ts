@@ -50,7 +50,13 @@ const barePod = (name: string): V1Pod => ({
         name: 'runner',
         image: FAKE_RUNNER_IMAGE,
         command: ['runner'],
-        readinessProbe: { httpGet: { path: '/ready', port: 25183 }, periodSeconds: 1 },
+        // The runner pod's own probe (upstream: initial delay 5 s, period 5 s): the ratio is the operator's share.
+        readinessProbe: {
+          httpGet: { path: '/ready', port: 25183 },
+          initialDelaySeconds: 5,
+          periodSeconds: 5,
+          failureThreshold: 3,
+        },
       },
     ],
   },
