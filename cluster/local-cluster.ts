@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pino, { Logger } from 'pino';
 import { ControlPlane, ControlPlaneOptions, startControlPlane } from './control-plane';
 import { ImageStore, registerBuiltinImages } from './image-store';
-import { keepAliveClients } from './kube';
+import { ApiClientFactory, keepAliveClients } from './kube';
 import { ClusterNetwork } from './network';
 import { BackoffPolicy, ConfigCache, HeartbeatIntervals, NodeAgent, NodeCapacity } from './node-agent';
 
@@ -29,6 +29,8 @@ export interface LocalCluster extends ControlPlane {
   startupMs: number;
   /** The control plane's part of startupMs. */
   controlPlaneStartupMs: number;
+  /** API clients over one keep-alive connection pool: `cluster.clients(CoreV1Api)`. */
+  clients: ApiClientFactory;
 }
 
 export const nodeName = (index: number): string => `neonvm-node-${index}`;
@@ -53,6 +55,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   };
   try {
     controlPlane = await startControlPlane(options);
+    const clients = await keepAliveClients(controlPlane.kubeConfig);
     const logDir = join(controlPlane.dir, 'logs');
     mkdirSync(logDir, { recursive: true });
     const log: Logger = pino(
@@ -61,7 +64,6 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     );
     const images = new ImageStore(options.imageStoreDir);
     registerBuiltinImages(images);
-    const clients = await keepAliveClients(controlPlane.kubeConfig);
     config = new ConfigCache(controlPlane.kubeConfig, clients, (err) =>
       log.warn({ err: err.message }, 'config watch failed'),
     );
@@ -96,6 +98,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       images,
       startupMs: Date.now() - t0,
       controlPlaneStartupMs: cp.startupMs,
+      clients,
       stop: () => (stopped ??= teardown()),
     };
   } catch (err) {
