@@ -3,3 +3,4 @@ export * from './wire';
 export * from './errors';
 export * from './client';
 export * from './auth';
+export * from './command';

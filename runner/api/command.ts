@@ -1,0 +1,45 @@
+/**
+ * How to start a runner: the container command line and environment the operator puts in the
+ * runner pod, so flag names and encodings live next to the rest of the contract.
+ */
+import { encodeGzipBase64, type VirtualMachineSpec, type VirtualMachineStatus } from '../../crds';
+import { TOKEN_FILE_FLAG } from './auth';
+
+/** Environment variables the runner reads (set them in the runner container). */
+export const RUNNER_ENV = {
+  /** Pod name (downward API `metadata.name`); the guest hostname is `vm-<pod>`. */
+  podName: 'K8S_POD_NAME',
+  /** Pod IP (downward API `status.podIP`): API, guest ports and migration stream bind here. */
+  podIp: 'POD_IP',
+  /** `true` on a migration target. */
+  receiveMigration: 'RECEIVE_MIGRATION',
+  /** Local cluster only: the pod's filesystem root on the host (real containers: unset). */
+  podRoot: 'NEONVM_POD_ROOT',
+  /** Alternative to the `-api-token-file` flag. */
+  tokenFile: 'NEONVM_RUNNER_TOKEN_FILE',
+} as const;
+
+export interface RunnerArgsInput {
+  spec: VirtualMachineSpec;
+  status?: VirtualMachineStatus;
+  cpuScalingMode: 'QmpScaling' | 'SysfsScaling';
+  memhpAutoMovableRatio: string;
+  /** Pod path of the kernel (e.g. copied by an init container from `spec.guest.kernelImage`). */
+  kernelPath?: string;
+  appendKernelCmdline?: string;
+  diskCacheSettings?: string;
+  /** Pod path of the mounted token Secret key. */
+  tokenFile?: string;
+}
+
+/** Arguments after the runner binary, in upstream's single-dash form. */
+export function runnerArgs(i: RunnerArgsInput): string[] {
+  const args = [`-vmspec=${encodeGzipBase64(i.spec)}`];
+  if (i.status) args.push(`-vmstatus=${encodeGzipBase64(i.status)}`);
+  args.push(`-cpu-scaling-mode=${i.cpuScalingMode}`, `-memhp-auto-movable-ratio=${i.memhpAutoMovableRatio}`);
+  if (i.kernelPath) args.push(`-kernelpath=${i.kernelPath}`);
+  if (i.appendKernelCmdline) args.push(`-appendKernelCmdline=${i.appendKernelCmdline}`);
+  if (i.diskCacheSettings) args.push(`-qemu-disk-cache-settings=${i.diskCacheSettings}`);
+  if (i.tokenFile) args.push(`-${TOKEN_FILE_FLAG}=${i.tokenFile}`);
+  return args;
+}
