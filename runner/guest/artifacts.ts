@@ -103,10 +103,7 @@ function artifactsIn(dir: string, arch: GuestArch, version: string): GuestArtifa
   };
 }
 
-/**
- * Concurrent callers in one process share one build; separate processes may build twice, and the
- * first complete rename wins (ensureCacheDir).
- */
+/** Concurrent callers in one process share one build; other processes wait on the lock file. */
 const inFlight = new Map<string, Promise<GuestArtifacts>>();
 
 export function ensureGuestArtifacts(opts: EnsureGuestOptions = {}): Promise<GuestArtifacts> {
@@ -117,9 +114,12 @@ export function ensureGuestArtifacts(opts: EnsureGuestOptions = {}): Promise<Gue
   let p = inFlight.get(dir);
   if (!p) {
     const progress = opts.progress ?? ((line: string) => process.stderr.write(line + '\n'));
-    p = ensureCacheDir(dir, async (tmp) => {
-      await buildGuest({ arch: archInfo(arch), outDir: tmp, agentDir, version, progress });
-    }).then(() => artifactsIn(dir, arch, version));
+    p = ensureCacheDir(
+      dir,
+      (tmp) =>
+        buildGuest({ arch: archInfo(arch), outDir: tmp, agentDir, version, progress }).then(() => undefined),
+      (pid) => progress(`guest-build: waiting for pid ${pid}, which is building ${dir}`),
+    ).then(() => artifactsIn(dir, arch, version));
     inFlight.set(dir, p);
     p.catch(() => inFlight.delete(dir));
   }

@@ -23,16 +23,18 @@ describe('ensureCacheDir', () => {
     expect(isComplete(dir)).toBe(true);
   });
 
-  it('lets concurrent builders of the same directory both succeed', async () => {
+  it('makes concurrent callers wait for one build', async () => {
     const dir = join(root, 'thing-3');
-    const build = (content: string) => async (tmp: string) => {
-      await new Promise((r) => setTimeout(r, 20));
-      await writeFile(join(tmp, 'out'), content);
+    let builds = 0;
+    const build = async (tmp: string) => {
+      builds++;
+      await new Promise((r) => setTimeout(r, 50));
+      await writeFile(join(tmp, 'out'), 'x');
     };
-    const results = await Promise.all([ensureCacheDir(dir, build('a')), ensureCacheDir(dir, build('b'))]);
+    const results = await Promise.all([ensureCacheDir(dir, build), ensureCacheDir(dir, build)]);
     expect(results).toEqual([dir, dir]);
-    expect(['a', 'b']).toContain(readFileSync(join(dir, 'out'), 'utf8'));
-    expect(isComplete(dir)).toBe(true);
+    expect(builds).toBe(1);
+    expect(existsSync(`${dir}.lock`)).toBe(false);
   });
 
   it('leaves nothing behind when the build fails and replaces an incomplete dir', async () => {
