@@ -58,6 +58,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const clients = await keepAliveClients(controlPlane.kubeConfig);
     const logDir = join(controlPlane.dir, 'logs');
     mkdirSync(logDir, { recursive: true });
+    // Synchronous writes: the agent's log is for post-mortems, so it must survive a crash or exit().
     const log: Logger = pino(
       { level: options.agentLogLevel ?? process.env.NEONVM_AGENT_LOG_LEVEL ?? 'info', base: undefined },
       pino.destination({ dest: join(logDir, 'node-agent.log'), sync: true }),
