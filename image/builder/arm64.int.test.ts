@@ -13,6 +13,7 @@ import { ImageStore } from '../../cluster/image-store';
 import { ensureGuestArtifacts, GuestArtifacts } from '../../runner/guest/artifacts';
 import { killAllQemu, liveQemuPids } from '../../runner/qemu/qemu-process';
 import { RawVm, startRawVm, waitAgent } from '../../runner/testing/raw-qemu';
+import { RunnerHarness, TestRunner } from '../../runner/testing/runner-harness';
 import { TEST_WORKLOAD_MARKER, writeBusyboxImage } from '../testing/busybox-image';
 import { chardevPty, ptyShell } from '../testing/pty-shell';
 import { buildVmImage } from './build';
@@ -23,6 +24,8 @@ let guest: GuestArtifacts;
 let vm: RawVm;
 let console_ = '';
 let readyMs = 0;
+let disk: string;
+const harness = new RunnerHarness();
 const log: string[] = [];
 
 async function poll<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
@@ -54,84 +57,136 @@ beforeAll(async () => {
     progress: (l) => log.push(l),
   });
   log.push(`arm64 image: build ${built.seconds}s, qcow2 ${built.qcow2Bytes} bytes`);
-  vm = await startRawVm({
-    dir: join(work, 'vm'),
-    guest: { ...guest, rootDisk: built.disk! },
-    name: 'arm64-vm',
-    accel: 'tcg',
-    spec: {
-      targetArchitecture: 'arm64',
-      cpuScalingMode: 'SysfsScaling',
-      guest: {
-        cpus: { min: 1, max: 2, use: 1 },
-        memorySlotSize: '256Mi',
-        memorySlots: { min: 2, max: 4, use: 2 },
-        rootDisk: { image: 'neonvm-test/busybox-vm-arm64:latest' },
-      },
-    },
-    onOutput: (c) => (console_ += c),
-  });
-  readyMs = await waitAgent(vm, 240_000);
-  log.push(`arm64 (TCG) boot to agent ready: ${readyMs} ms`);
+  disk = built.disk!;
 }, 900_000);
 
 afterAll(async () => {
   await vm?.stop();
+  await harness.stopAll();
   await killAllQemu();
   expect(liveQemuPids()).toEqual([]);
   rmSync(work, { recursive: true, force: true });
   console.log(log.join('\n'));
 });
 
-it('boots the arm64 kernel and runs the workload of the arm64 image', async () => {
-  // The planner puts the arm64 kernel console on hvc0 (virtio_console, a module in Debian's kernel),
-  // which does not exist yet when the kernel opens init's console: userspace output does not reach
-  // it. Ask the shell on the serial pty instead.
-  expect(console_).toMatch(/ISOFS/); // kernel messages after the module loaded do
-  const pty = await chardevPty(vm.qmp, 'serial0');
-  const out = await poll(
-    () => ptyShell(pty, 'cat /tmp/test-workload.log', 20_000),
-    (o) => o.includes(`${TEST_WORKLOAD_MARKER} machine=aarch64`),
-    90_000,
-  );
-  expect(out).toContain(
-    `${TEST_WORKLOAD_MARKER} uid=1000 pwd=/app greeting=hello from the image argc=2 args=first second arg`,
-  );
-}, 120_000);
+describe('planner-driven QEMU (runner/plan, as the runner builds it)', () => {
+  beforeAll(async () => {
+    vm = await startRawVm({
+      dir: join(work, 'vm'),
+      guest: { ...guest, rootDisk: disk },
+      name: 'arm64-vm',
+      accel: 'tcg',
+      spec: {
+        targetArchitecture: 'arm64',
+        cpuScalingMode: 'SysfsScaling',
+        guest: {
+          cpus: { min: 1, max: 2, use: 1 },
+          memorySlotSize: '256Mi',
+          memorySlots: { min: 2, max: 4, use: 2 },
+          rootDisk: { image: 'neonvm-test/busybox-vm-arm64:latest' },
+        },
+      },
+      onOutput: (c) => (console_ += c),
+    });
+    readyMs = await waitAgent(vm, 240_000);
+    log.push(`arm64 (TCG) boot to agent ready: ${readyMs} ms`);
+  }, 600_000);
 
-it('changes the online CPU count through the guest agent (SysfsScaling)', async () => {
-  expect((await vm.agent.status(10_000)).cpuScalingMode).toBe('SysfsScaling');
-  expect(await vm.agent.getCpuMilli(10_000)).toBe(1000);
-  const up = Date.now();
-  await vm.agent.setCpuMilli(2000, 30_000);
-  await poll(
-    () => vm.agent.getCpuMilli(10_000),
-    (m) => m === 2000,
-    30_000,
-  );
-  log.push(`arm64 sysfs CPU 1 → 2: ${Date.now() - up} ms`);
-  const down = Date.now();
-  await vm.agent.setCpuMilli(1000, 30_000);
-  await poll(
-    () => vm.agent.getCpuMilli(10_000),
-    (m) => m === 1000,
-    30_000,
-  );
-  log.push(`arm64 sysfs CPU 2 → 1: ${Date.now() - down} ms`);
-}, 120_000);
-
-it('grows memory with virtio-mem', async () => {
-  const before = (await vm.agent.status(10_000)).memTotalBytes;
-  const started = Date.now();
-  await vm.qmp.execute('qom-set', {
-    path: '/machine/peripheral/vm0',
-    property: 'requested-size',
-    value: 256 * MiB,
+  afterAll(async () => {
+    await vm?.stop();
   });
-  await poll(
-    async () => (await vm.agent.status(10_000)).memTotalBytes,
-    (t) => t >= before + 200 * MiB,
-    60_000,
-  );
-  log.push(`arm64 virtio-mem +256 MiB visible: ${Date.now() - started} ms`);
-}, 90_000);
+
+  it('boots the arm64 kernel and runs the workload of the arm64 image', async () => {
+    // The planner puts the arm64 kernel console on hvc0 (virtio_console, a module in Debian's kernel),
+    // which does not exist yet when the kernel opens init's console: userspace output does not reach
+    // it. Ask the shell on the serial pty instead.
+    expect(console_).toMatch(/ISOFS/); // kernel messages after the module loaded do
+    const pty = await chardevPty(vm.qmp, 'serial0');
+    const out = await poll(
+      () => ptyShell(pty, 'cat /tmp/test-workload.log', 20_000),
+      (o) => o.includes(`${TEST_WORKLOAD_MARKER} machine=aarch64`),
+      90_000,
+    );
+    expect(out).toContain(
+      `${TEST_WORKLOAD_MARKER} uid=1000 pwd=/app greeting=hello from the image argc=2 args=first second arg`,
+    );
+  }, 120_000);
+
+  it('changes the online CPU count through the guest agent (SysfsScaling)', async () => {
+    expect((await vm.agent.status(10_000)).cpuScalingMode).toBe('SysfsScaling');
+    expect(await vm.agent.getCpuMilli(10_000)).toBe(1000);
+    const up = Date.now();
+    await vm.agent.setCpuMilli(2000, 30_000);
+    await poll(
+      () => vm.agent.getCpuMilli(10_000),
+      (m) => m === 2000,
+      30_000,
+    );
+    log.push(`arm64 sysfs CPU 1 → 2: ${Date.now() - up} ms`);
+    const down = Date.now();
+    await vm.agent.setCpuMilli(1000, 30_000);
+    await poll(
+      () => vm.agent.getCpuMilli(10_000),
+      (m) => m === 1000,
+      30_000,
+    );
+    log.push(`arm64 sysfs CPU 2 → 1: ${Date.now() - down} ms`);
+  }, 120_000);
+
+  it('grows memory with virtio-mem', async () => {
+    const before = (await vm.agent.status(10_000)).memTotalBytes;
+    const started = Date.now();
+    await vm.qmp.execute('qom-set', {
+      path: '/machine/peripheral/vm0',
+      property: 'requested-size',
+      value: 256 * MiB,
+    });
+    await poll(
+      async () => (await vm.agent.status(10_000)).memTotalBytes,
+      (t) => t >= before + 200 * MiB,
+      60_000,
+    );
+    log.push(`arm64 virtio-mem +256 MiB visible: ${Date.now() - started} ms`);
+  }, 90_000);
+});
+
+describe('the runner process with targetArchitecture: arm64', () => {
+  let runner: TestRunner;
+
+  beforeAll(async () => {
+    harness.guest = { ...guest, rootDisk: disk };
+    runner = harness.start({
+      name: 'arm64-runner',
+      ip: '127.0.0.64',
+      spec: {
+        targetArchitecture: 'arm64',
+        cpuScalingMode: 'SysfsScaling',
+        guest: {
+          cpus: { min: 1, max: 2, use: 1 },
+          memorySlotSize: '256Mi',
+          memorySlots: { min: 2, max: 3, use: 2 },
+          rootDisk: { image: 'neonvm-test/busybox-vm-arm64:latest' },
+        },
+      },
+    });
+    const ms = await harness.waitReady(runner, 300_000);
+    log.push(`arm64 runner ready (QEMU + guest agent) after ${ms} ms`);
+  }, 400_000);
+
+  it('runs qemu-system-aarch64 under TCG', () => {
+    expect(runner.output()).toMatch(/qemu-system-aarch64/);
+    expect(runner.output()).toMatch(/is emulated on this host/);
+  });
+
+  it('scales CPUs 1 → 2 → 1 through the runner API (guest agent, sysfs)', async () => {
+    for (const milli of [2000, 1000]) {
+      await runner.client.setCpu(milli);
+      expect(await runner.client.getCpu()).toBe(milli);
+    }
+  }, 120_000);
+
+  it('scales memory by a slot through the runner API (virtio-mem)', async () => {
+    const st = await runner.client.setMemory(3);
+    expect(st).toMatchObject({ slots: 3, requestedSlots: 3 });
+  }, 120_000);
+});
