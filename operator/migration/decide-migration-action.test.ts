@@ -164,7 +164,7 @@ describe('decideMigrationAction: Running', () => {
 
   it('on completion switches the VM to the target, adopts it and deletes the source', () => {
     const d = decide({ ...base, progress: info('completed') });
-    expect(kinds(d)).toEqual(['adopt-target-pod', 'delete-pod']);
+    expect(kinds(d)).toEqual(['adopt-target-pod']);
     expect(d.vmStatus).toMatchObject({
       phase: 'Running',
       podName: 'tgt',
@@ -173,6 +173,22 @@ describe('decideMigrationAction: Running', () => {
     });
     expect(d.status.phase).toBe('Succeeded');
     expect(d.outcome?.result).toBe('succeeded');
+  });
+
+  it('deletes the source pod once Succeeded (after the VM switch was written), never the VM pod', () => {
+    const succeeded = phase('Succeeded', { targetPodIP: '10.244.2.7' });
+    const switched = vmFixture(withPhase('Running', { podName: 'tgt' }));
+    expect(
+      decide({ migration: succeeded, vm: switched, sourcePod: source, targetPod: target }).actions,
+    ).toEqual([{ kind: 'delete-pod', podName: 'src' }]);
+    expect(decide({ migration: succeeded, vm: switched, targetPod: target }).actions).toEqual([]);
+  });
+
+  it('finishes (without switching again) when the VM switch was written but the migration status was not', () => {
+    const switched = vmFixture(withPhase('Running', { podName: 'tgt' }));
+    const d = decide({ ...base, vm: switched, sourcePod: undefined });
+    expect(d.status.phase).toBe('Succeeded');
+    expect(d.vmStatus).toBeUndefined();
   });
 
   it('QEMU failure -> Failed, VM stays on the source', () => {

@@ -298,8 +298,8 @@ function complete(
     v.node = status.targetNode;
     v.phase = 'Running';
   }
-  if (status.sourcePodName && obs.sourcePod)
-    actions.push({ kind: 'delete-pod', podName: status.sourcePodName });
+  // The source pod is deleted in the Succeeded phase, once the switch of the VM has been written: a
+  // failed status write must never leave the VM without the pod it still points at.
   status.phase = 'Succeeded';
   status.info = { ...(status.info ?? {}), status: 'completed' };
   condition({
