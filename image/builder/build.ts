@@ -16,6 +16,7 @@ import {
   ANNOTATIONS,
   formatBytes,
   formatPlatform,
+  hostPlatform,
   OciError,
   Platform,
   UnpackLimits,
@@ -80,10 +81,6 @@ export function guestArchFor(p: Platform): GuestArch {
     'unsupported-architecture',
     `${formatPlatform(p)} is not supported (linux/amd64 and linux/arm64 are)`,
   );
-}
-
-export function hostPlatform(): Platform {
-  return { os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64' };
 }
 
 /** Output paths must be new or replaceable files/dirs whose parent exists or can be made. */

@@ -23,7 +23,13 @@ import { OciError } from './errors';
 import { applyLayer, LayerStats } from './layer-apply';
 import { DEFAULT_LIMITS, UnpackBudget, UnpackLimits, formatBytes } from './limits';
 import { ANNOTATIONS, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from './media-types';
-import { formatPlatform, normalizeArchitecture, platformMatches, selectManifest } from './platform';
+import {
+  formatPlatform,
+  hostPlatform,
+  normalizeArchitecture,
+  platformMatches,
+  selectManifest,
+} from './platform';
 
 export type ImageFormat = 'oci-layout' | 'docker-archive';
 
@@ -64,13 +70,6 @@ export interface OpenImageOptions {
   readonly limits?: Partial<UnpackLimits>;
   /** Parent for the temp dir archives are unpacked into (default: os.tmpdir()). */
   readonly tmpDir?: string;
-}
-
-function hostPlatform(): Platform {
-  return {
-    os: 'linux',
-    architecture: normalizeArchitecture(process.arch === 'x64' ? 'amd64' : process.arch),
-  };
 }
 
 async function readDocument(path: string, what: string, limits: UnpackLimits): Promise<string> {

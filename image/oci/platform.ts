@@ -21,6 +21,11 @@ export function normalizeArchitecture(arch: string): string {
   return ARCH_ALIASES[a] ?? a;
 }
 
+/** The platform of the machine this runs on (Node's process.arch mapped to GOARCH names). */
+export function hostPlatform(nodeArch: string = process.arch): Platform {
+  return { os: 'linux', architecture: normalizeArchitecture(nodeArch === 'x64' ? 'amd64' : nodeArch) };
+}
+
 /** `linux/arm64`, `linux/arm64/v8`, `arm64` (os defaults to linux). */
 export function parsePlatformString(s: string): Platform {
   const parts = s.split('/');
