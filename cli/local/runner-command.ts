@@ -1,8 +1,7 @@
 /**
  * Makes the runner available as the `runner` command the runner pod's container runs (upstream's pod
  * spec says `command: [runner, ...]`; on the local cluster containers are host processes that find
- * commands on the agent's PATH). Uses the compiled runner when `npm run build` produced one, else
- * runs the TypeScript source through tsx.
+ * commands on the agent's PATH).
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,15 +15,13 @@ export interface RunnerCommand {
 
 const repoRoot = resolve(__dirname, '..', '..');
 
+/** The TypeScript source in a checkout (never a stale build), the compiled runner in an installed package. */
 export function runnerInvocation(): string[] {
-  const compiled = join(repoRoot, 'lib', 'runner', 'main.js');
-  if (existsSync(compiled)) return [process.execPath, compiled];
-  return [
-    process.execPath,
-    '--import',
-    join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs'),
-    join(repoRoot, 'runner', 'main.ts'),
-  ];
+  const source = join(repoRoot, 'runner', 'main.ts');
+  if (existsSync(source)) {
+    return [process.execPath, '--import', join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs'), source];
+  }
+  return [process.execPath, join(repoRoot, 'lib', 'runner', 'main.js')];
 }
 
 export function installRunnerCommand(env: NodeJS.ProcessEnv = process.env): RunnerCommand {

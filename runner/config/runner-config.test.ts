@@ -34,6 +34,14 @@ describe('resolveRunnerConfig', () => {
     expect(c.podIp).toBe('10.244.0.9');
     expect(c.apiPort).toBe(25183);
   });
+  it('resolves the token file from the pod spec env under the pod root (the operator mounts a Secret there)', () => {
+    const c = resolveRunnerConfig(flags, {
+      K8S_POD_NAME: 'vm1-abcde',
+      NEONVM_POD_ROOT: '/pods/x',
+      NEONVM_RUNNER_TOKEN_FILE: '/vm/secrets/runner-token',
+    });
+    expect(c.tokenFile).toBe('/pods/x/vm/secrets/runner-token');
+  });
   it('rejects an invalid spec with field paths, and a missing ratio', () => {
     const bad = { guest: { rootDisk: { image: 'img' }, cpus: { min: 2, max: 1, use: 1 } } };
     expect(() =>

@@ -100,7 +100,8 @@ export function resolveRunnerConfig(
     memhpAutoMovableRatio: ratio,
     diskCacheSettings: flags.qemuDiskCacheSettings,
     useVirtioConsole: flags.useVirtioConsole,
-    tokenFile: flags.apiTokenFile || env[TOKEN_FILE_ENV] || inPod(root, DEFAULT_TOKEN_FILE),
+    // a pod path, like every other path the runner is given
+    tokenFile: inPod(root, flags.apiTokenFile || env[TOKEN_FILE_ENV] || DEFAULT_TOKEN_FILE),
     networkMode: flags.networkMode as RunnerConfig['networkMode'],
     podIp: flags.podIp || env.POD_IP || '0.0.0.0',
     apiPort: flags.apiPort || spec.runnerPort || RUNNER_API_PORT,
