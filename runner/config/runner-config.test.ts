@@ -35,6 +35,7 @@ describe('resolveRunnerConfig', () => {
     expect(c.apiPort).toBe(25183);
   });
   it('resolves the token file from the pod spec env under the pod root (the operator mounts a Secret there)', () => {
+    const flags = parseRunnerFlags([`-vmspec=${encodeGzipBase64(spec)}`, '-memhp-auto-movable-ratio=301']);
     const c = resolveRunnerConfig(flags, {
       K8S_POD_NAME: 'vm1-abcde',
       NEONVM_POD_ROOT: '/pods/x',
