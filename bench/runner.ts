@@ -146,7 +146,7 @@ export default async function benchRunner(): Promise<BenchRow[]> {
         `boot to guest ready (${accel})`,
         bootRunner,
         bootRaw,
-        'raw QEMU, same kernel/initramfs/disks',
+        'raw: same disk prep + QEMU, no runner',
         '≤ 1.15×',
       ),
     );

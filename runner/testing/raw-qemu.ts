@@ -23,6 +23,7 @@ export interface RawVm {
   qemu: QemuProcess;
   qmp: QmpClient;
   agent: GuestAgent;
+  /** When preparation started (disks, then QEMU): boot times are measured from here. */
   spawnedAt: number;
   stop(): Promise<void>;
 }
@@ -37,6 +38,8 @@ export async function startRawVm(o: {
   /** Console and QEMU diagnostics (optional). */
   onOutput?: (chunk: string) => void;
 }): Promise<RawVm> {
+  // Timed from here: the same disk preparation the runner does, then QEMU.
+  const spawnedAt = Date.now();
   const spec = defaultVirtualMachine({ metadata: { name: o.name }, spec: o.spec as VirtualMachineSpec }).spec;
   const shape = vmShape(spec);
   // spec.targetArchitecture picks the guest arch (default: the host's); o.guest must match it.
@@ -79,7 +82,6 @@ export async function startRawVm(o: {
   });
   const { mkdir } = await import('node:fs/promises');
   await mkdir(paths.state, { recursive: true });
-  const spawnedAt = Date.now();
   const qemu = spawnQemu(QEMU_BINARY[arch], args, { onOutput: o.onOutput });
   const qmp = await QmpClient.connect({ socketPath: paths.qmpSocket, connectTimeoutMs: 15_000 });
   return {
