@@ -183,6 +183,26 @@ describe('OCI layout round trip', () => {
     expect(readdirSync(work).filter((n) => n.startsWith('neonvm-oci-'))).toEqual([]); // temp dir removed
   });
 
+  it('reads a gzip-compressed docker-save archive (docker save | gzip)', async () => {
+    await writeImageLayout(join(work, 'layout'), [image]);
+    await writeDockerArchive(join(work, 'layout'), join(work, 'img.tar'), { repoTags: [['example/img:v1']] });
+    writeFileSync(join(work, 'img.tar.gz'), gzipSync(readFileSync(join(work, 'img.tar'))));
+    const root = await unpack(join(work, 'img.tar.gz'));
+    expect(readdirSync(join(root, 'opt/app'))).toEqual(['new']);
+  });
+
+  it('skips device nodes in layers (no mknod without privileges) and reports them', async () => {
+    const layer = await tarOf([
+      { name: 'dev/null', type: 'character-device' },
+      { name: 'etc/ok', content: 'ok' },
+    ]);
+    rawLayout(join(work, 'layout'), [layer]);
+    const img = await openImage(join(work, 'layout'));
+    const result = await unpackImage(img, join(work, 'rootfs'));
+    expect(result.layers[0].skipped).toEqual(['dev/null (character-device)']);
+    expect(readFileSync(join(work, 'rootfs/etc/ok'), 'utf8')).toBe('ok');
+  });
+
   it('keeps writes inside the root when a layer symlink points outside', async () => {
     const layer1 = await tarOf([{ name: 'etc', type: 'symlink', linkname: '/outside' }]);
     const layer2 = await tarOf([{ name: 'etc/passwd', content: 'x' }]);
