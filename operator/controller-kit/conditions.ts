@@ -35,6 +35,7 @@ export const Reasons = {
   CompletionTimeout: 'CompletionTimeout',
   RunnerError: 'RunnerError',
   IpamError: 'IpamError',
+  ReconcileError: 'ReconcileError',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -12,9 +12,13 @@ import {
   type VirtualMachineStatus,
 } from '../../crds';
 import {
+  CONDITION_DEGRADED,
+  Reasons,
   addFinalizerPatch,
+  isConflict,
   patchObject,
   removeFinalizerPatch,
+  setCondition,
   writeStatus,
   type Clock,
   type CustomResourceClient,
@@ -90,7 +94,12 @@ export class VirtualMachineReconciler implements Reconciler {
     });
 
     let status = decision.status;
-    for (const action of decision.actions) status = await this.execute(action, vm, pod, status, log);
+    try {
+      for (const action of decision.actions) status = await this.execute(action, vm, pod, status, log);
+    } catch (err) {
+      await this.reportFailure(cached, err);
+      throw err;
+    }
     // Rounds that patch metadata/spec leave the status unchanged, so this writes nothing for them.
     await writeStatus(this.deps.vms, cached, status, this.deps.vmInformer);
     if (phase === 'Pending' && status.phase === 'Running' && !status.restartCount)
@@ -166,6 +175,28 @@ export class VirtualMachineReconciler implements Reconciler {
         if (action.reason === 'Restarting') d.metrics?.vmRestarts.inc();
         return status;
     }
+  }
+
+  /**
+   * A failed step is retried with back-off; meanwhile the VM says why (upstream #889: status was not
+   * written when a reconcile failed). Only the Degraded condition changes: the phase stays truthful.
+   */
+  private async reportFailure(cached: VirtualMachine, err: unknown): Promise<void> {
+    if (isConflict(err)) return; // stale read, not a problem worth reporting: the retry reads fresh state
+    const message = err instanceof Error ? err.message : String(err);
+    const conditions = setCondition(
+      cached.status?.conditions,
+      {
+        type: CONDITION_DEGRADED,
+        status: 'True',
+        reason: Reasons.ReconcileError,
+        message: message.slice(0, 1000),
+      },
+      new Date(this.deps.clock.now()),
+      cached.metadata?.generation,
+    );
+    const next: VirtualMachineStatus = { ...(cached.status ?? {}), conditions };
+    await writeStatus(this.deps.vms, cached, next, this.deps.vmInformer).catch(() => undefined);
   }
 
   private async runner(vm: VirtualMachine, pod: V1Pod | undefined) {

@@ -4,7 +4,8 @@
  * the `runner` command of a runner pod; reads the same flags and files as the real runner.
  *
  * Migration is simulated too: the source, on `POST /migration`, tells the target (a private
- * `POST /__fake/incoming`) that the stream arrived, reports `completed` a moment later and exits 0.
+ * `POST /__fake/incoming`) that the stream arrived, reports `completed` a moment later and exits 0
+ * (or reports `failed` when the guest env has `FAKE_MIGRATION=fail`).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
@@ -32,6 +33,8 @@ const tokenFile = join(podRoot, process.env[TOKEN_FILE_ENV] ?? DEFAULT_TOKEN_FIL
 const target = process.env.RECEIVE_MIGRATION === 'true';
 const slotBytes = Number(String(spec.guest.memorySlotSize ?? '1Gi').replace('Gi', '')) * 2 ** 30;
 const bootDelayMs = Number(process.env.FAKE_RUNNER_BOOT_MS ?? '300');
+/** A guest env `FAKE_MIGRATION=fail` makes the stream fail (QEMU status `failed`) on the source. */
+const failMigration = (spec.guest.env ?? []).some((e) => e.name === 'FAKE_MIGRATION' && e.value === 'fail');
 
 const state = {
   ready: false,
@@ -119,6 +122,10 @@ const server = createServer((req, res) => {
         state.migration = 'active';
         notify(String(body.targetHost));
         setTimeout(() => {
+          if (failMigration) {
+            state.migration = 'failed';
+            return;
+          }
           state.migration = 'completed';
           state.qemuStatus = 'postmigrate';
           setTimeout(

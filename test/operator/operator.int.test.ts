@@ -317,6 +317,39 @@ describe('VirtualMachine lifecycle with simulated runners', () => {
     ]);
   });
 
+  it('a failed migration leaves the VM Running on its source pod and removes the target pod', async () => {
+    await env.startOperator();
+    const ns = await createNamespace(env.core(), 'migrate-fail');
+    const body = vmBody('vm4');
+    body.spec.guest.env = [{ name: 'FAKE_MIGRATION', value: 'fail' }];
+    await vmApi(env.custom(), ns).create(body);
+    const before = await waitForVm(env.custom(), ns, 'vm4', (vm) => vm.status?.phase === 'Running');
+    await migrationApi(env.custom(), ns).create({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'VirtualMachineMigration',
+      metadata: { name: 'mig' },
+      spec: { vmName: 'vm4' },
+    });
+    const failed = await pollUntil(
+      async () => {
+        const m = await migrationApi(env.custom(), ns).get('mig');
+        return m.status?.phase === 'Failed' ? m : undefined;
+      },
+      { timeoutMs: 90_000, description: 'migration Failed' },
+    );
+    expect(failed.status?.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('MigrationFailed');
+    const vm = await waitForVm(env.custom(), ns, 'vm4', (v) => v.status?.phase === 'Running');
+    expect(vm.status?.podName).toBe(before.status?.podName);
+    const pods = await pollUntil(
+      async () => {
+        const list = await runnerPods(env.core(), ns, 'vm4');
+        return list.length === 1 ? list : undefined;
+      },
+      { timeoutMs: 30_000, description: 'target pod deleted' },
+    );
+    expect(pods[0].metadata?.name).toBe(before.status?.podName);
+  });
+
   it('fails a migration of a VM that does not exist, and the migration can be deleted', async () => {
     await env.startOperator();
     const ns = await createNamespace(env.core(), 'migrate-missing');
