@@ -26,7 +26,14 @@ export interface ControlPlaneOptions {
   /** Overall start timeout (default 90 s: 2 busy cores can make the API server slow to become ready). */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Additional flags per component, appended after ours, e.g.
+   * `{ 'kube-controller-manager': ['--node-monitor-grace-period=10s'] }` to notice a stopped node quickly.
+   */
+  extraArgs?: Partial<Record<ControlPlaneComponent, readonly string[]>>;
 }
+
+export type ControlPlaneComponent = 'etcd' | 'kube-apiserver' | 'kube-scheduler' | 'kube-controller-manager';
 
 export interface ControlPlaneProcesses {
   etcd: ManagedProcess;
@@ -119,8 +126,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       kubeconfigFor('controller-manager', controllerManager),
     ]);
 
-    const start = (name: string, command: string, args: string[]): ManagedProcess => {
-      const p = ManagedProcess.start({ name, command, args, logFile: join(logDir, `${name}.log`) });
+    const start = (name: ControlPlaneComponent, command: string, args: string[]): ManagedProcess => {
+      // Later flags win in these binaries' flag parsing, so extra arguments can override ours.
+      const allArgs = [...args, ...(options.extraArgs?.[name] ?? [])];
+      const p = ManagedProcess.start({ name, command, args: allArgs, logFile: join(logDir, `${name}.log`) });
       started.push(p);
       return p;
     };

@@ -116,7 +116,11 @@ export class NodeAgent {
     this.log.info({ address: this.address }, 'node agent started');
   }
 
-  /** Stops watching and kills every pod's processes (no grace: the cluster is going away). */
+  /**
+   * Stops watching and kills every pod's processes without telling the API server (no grace, no status,
+   * no more Lease renewals). Used at teardown, and by tests to simulate a machine failure: the node
+   * lifecycle controller then marks the Node unreachable and evicts its pods.
+   */
   async stop(): Promise<void> {
     await this.pods?.stop();
     this.heartbeat?.stop();

@@ -15,6 +15,9 @@ const run = promisify(execFile);
 /** Restart back-off short enough for tests to watch several restarts (the kubelet's starts at 10 s). */
 export const TEST_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 4000, resetAfterMs: 60_000 };
 
+/** Per test in files that use the fixture. */
+export const TEST_TIMEOUT_MS = 120_000;
+
 /** Covers a cold build of the binaries (waits for a build already started by CI, or runs one). */
 const START_TIMEOUT_MS = 30 * 60_000;
 
@@ -26,6 +29,8 @@ const START_TIMEOUT_MS = 30 * 60_000;
  *   it('...', async () => { const core = cluster().kubeConfig.makeApiClient(CoreV1Api); ... });
  */
 export function useLocalCluster(options: LocalClusterOptions = {}): () => LocalCluster {
+  // Tests against real processes on a shared 2-core machine take seconds, not jest's default 5 s.
+  jest.setTimeout(TEST_TIMEOUT_MS);
   let cluster: LocalCluster | undefined;
   beforeAll(async () => {
     const binaries = await ensureK8sBinaries();
