@@ -15,7 +15,7 @@ import {
 } from '../../crds';
 import { RunnerClient } from '../../runner/api';
 import type { NeonVmStack } from '../local/neonvm-stack';
-import { waitFor } from './wait';
+import { WaitAborted, waitFor } from './wait';
 
 const EXAMPLES = resolve(__dirname, '..', '..', 'examples');
 
@@ -158,7 +158,7 @@ export class SeedFlow {
       async () => {
         const mm = await this.migration(name);
         if (mm.status?.phase === 'Failed')
-          throw new Error(`migration failed: ${JSON.stringify(mm.status.conditions)}`);
+          throw new WaitAborted(`migration failed: ${JSON.stringify(mm.status.conditions)}`);
         return mm.status?.phase === 'Succeeded' ? mm : undefined;
       },
       { timeoutMs: 300_000 },
@@ -169,7 +169,11 @@ export class SeedFlow {
 }
 
 /** What an operator of the demo needs to see when a step fails: objects, pods, runner logs, events. */
-export async function dumpDiagnostics(stack: NeonVmStack, print: (line: string) => void, namespace = 'default'): Promise<void> {
+export async function dumpDiagnostics(
+  stack: NeonVmStack,
+  print: (line: string) => void,
+  namespace = 'default',
+): Promise<void> {
   const tryRun = async (title: string, ...args: string[]) => {
     print(`--- ${title}`);
     try {
@@ -182,8 +186,23 @@ export async function dumpDiagnostics(stack: NeonVmStack, print: (line: string) 
   await tryRun('migrations', 'get', 'neonvmm', '-n', namespace, '-owide');
   await tryRun('pods', 'get', 'pods', '-n', namespace, '-owide');
   await tryRun('events', 'get', 'events', '-n', namespace, '--sort-by=.lastTimestamp');
-  const pods = (await stack.kubectl('get', 'pods', '-n', namespace, '-o', 'jsonpath={.items[*].metadata.name}').catch(() => '')).split(/\s+/).filter(Boolean);
-  for (const pod of pods) await tryRun(`logs of ${pod} (last 40 lines)`, 'logs', '-n', namespace, pod, '--all-containers', '--tail=40');
+  const pods = (
+    await stack
+      .kubectl('get', 'pods', '-n', namespace, '-o', 'jsonpath={.items[*].metadata.name}')
+      .catch(() => '')
+  )
+    .split(/\s+/)
+    .filter(Boolean);
+  for (const pod of pods)
+    await tryRun(
+      `logs of ${pod} (last 40 lines)`,
+      'logs',
+      '-n',
+      namespace,
+      pod,
+      '--all-containers',
+      '--tail=40',
+    );
 }
 
 /** `npm start`'s storyline. */

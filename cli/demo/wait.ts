@@ -1,4 +1,10 @@
 /** Polling helpers for the demo: real timers, bounded, with a description for the timeout error. */
+
+/** Thrown by a probe to stop waiting at once (a definitive failure, not a transient error). */
+export class WaitAborted extends Error {
+  override name = 'WaitAborted';
+}
+
 export async function waitFor<T>(
   description: string,
   probe: () => Promise<T | undefined>,
@@ -11,6 +17,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {

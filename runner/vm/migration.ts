@@ -127,7 +127,11 @@ export class Migrator {
     if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
       this.sourceActive = false;
       clearTimeout(this.poller);
-      this.log('migration finished', { info: this.latest });
+      // QEMU says why a migration failed only here; keep it in the pod log.
+      this.log('migration finished', {
+        info: this.latest,
+        ...(q['error-desc'] ? { error: q['error-desc'] } : {}),
+      });
       for (const l of this.finishedListeners) l(this.latest);
     }
     return this.latest;
