@@ -46,7 +46,10 @@ function loadVm(file: string): VirtualMachine {
   return defaulted;
 }
 
-/** SSH key pair and API token, made once per VM directory (the operator gets them from Secrets). */
+/**
+ * SSH key pair and API token, made once per VM directory (the operator gets them from Secrets), at
+ * the pod paths the runner reads by default (/vm/secrets/runner-token, /vm/ssh, /mnt/ssh).
+ */
 function ensureSecrets(root: string, ssh: boolean): string {
   const tokenFile = join(root, 'vm/secrets/runner-token');
   if (!existsSync(tokenFile)) {
@@ -79,7 +82,6 @@ export async function runVm(file: string, opts: RunOptions): Promise<number> {
     // O_DIRECT (cache=none) fails on tmpfs home directories; local runs do not need it.
     '-qemu-disk-cache-settings=cache=writeback',
     `-pod-ip=${opts.ip}`,
-    `-api-token-file=${tokenFile}`,
     ...(opts.port ? [`-api-port=${opts.port}`] : []),
     ...(opts.cpuScalingMode ? [`-cpu-scaling-mode=${opts.cpuScalingMode}`] : []),
   ];
