@@ -1,4 +1,4 @@
-import { CoreV1Api } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,13 @@ spec:
       schema:
         openAPIV3Schema:
           type: object
-          x-kubernetes-preserve-unknown-fields: true
+          properties:
+            spec:
+              type: object
+              properties:
+                size:
+                  anyOf: [{ type: integer }, { type: string }]
+                  x-kubernetes-int-or-string: true
 `;
 
 describe('startLocalCluster', () => {
@@ -61,6 +67,19 @@ describe('startLocalCluster', () => {
 
       expect(await applyCrds(cluster, join(crdDir, 'absent'))).toEqual([]);
       expect(await applyCrds(cluster, crdDir)).toEqual(['widgets.example.neonvm.io']);
+      // The schema arrives as written (a typed client would drop `x-kubernetes-*` keys on the way).
+      const crd = await cluster.kubeConfig
+        .makeApiClient(ApiextensionsV1Api)
+        .readCustomResourceDefinition({ name: 'widgets.example.neonvm.io' });
+      const size = crd.spec.versions[0].schema!.openAPIV3Schema!.properties!.spec.properties!.size;
+      expect(size.x_kubernetes_int_or_string).toBe(true);
+      const badDir = mkdtempSync(join(tmpdir(), 'neonvm-bad-crds-'));
+      writeFileSync(
+        join(badDir, 'bad.yaml'),
+        CRD.replace('x-kubernetes-int-or-string: true', 'description: untyped'),
+      );
+      await expect(applyCrds(cluster, badDir)).rejects.toThrow(/rejected manifests[\s\S]*Required value/);
+      rmSync(badDir, { recursive: true, force: true });
 
       // A pod whose process must not survive the cluster.
       await core.createNamespacedPod({

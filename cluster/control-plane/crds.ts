@@ -2,15 +2,18 @@ import {
   ApiextensionsV1Api,
   KubeConfig,
   KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
   V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import type { K8sBinaries } from '../build';
 import { pollUntil } from '../util';
+
+const run = promisify(execFile);
 
 /** Where the crds/ component writes its generated CustomResourceDefinitions. */
 export const DEFAULT_CRD_DIR = resolve(__dirname, '..', '..', 'crds', 'generated');
@@ -38,23 +41,26 @@ export async function readManifests(dir: string): Promise<KubernetesObject[]> {
  * caller can create custom resources right away. Returns the names of the CRDs applied.
  */
 export async function applyCrds(
-  cluster: { kubeConfig: KubeConfig },
+  cluster: { kubeConfig: KubeConfig; kubeconfigPath: string; binaries: Pick<K8sBinaries, 'kubectl'> },
   dir: string = DEFAULT_CRD_DIR,
   timeoutMs = 30_000,
 ): Promise<string[]> {
   const objects = await readManifests(dir);
-  const client = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
-  // Apply everything, then report all rejections at once: one invalid CRD should not hide the others.
-  const failures: string[] = [];
-  for (const object of objects) {
-    try {
-      await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-    } catch (err) {
-      failures.push(`${object.kind}/${object.metadata?.name}: ${apiErrorMessage(err)}`);
-    }
+  if (objects.length === 0) return [];
+  // kubectl rather than the typed client: @kubernetes/client-node serializes known kinds through its
+  // models, which silently drops keys spelled differently from the model's property names (a CRD's
+  // `x-kubernetes-int-or-string` becomes `x_kubernetes_int_or_string` there), so the API server would
+  // receive a different schema than the file holds. kubectl sends the manifests as written, and reports
+  // every rejected object, not just the first.
+  try {
+    await run(cluster.binaries.kubectl, [
+      '--kubeconfig', cluster.kubeconfigPath, 'apply', '--server-side', '--force-conflicts',
+      `--field-manager=${FIELD_MANAGER}`, '-f', dir,
+    ]); // prettier-ignore
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`the API server rejected manifests in ${dir}:\n${stderr || (err as Error).message}`);
   }
-  if (failures.length > 0)
-    throw new Error(`the API server rejected manifests in ${dir}:\n${failures.join('\n')}`);
   const crdNames = objects
     .filter((o) => o.kind === 'CustomResourceDefinition' && o.metadata?.name)
     .map((o) => o.metadata!.name!);
@@ -69,20 +75,6 @@ export async function applyCrds(
     );
   }
   return crdNames;
-}
-
-/** The `message` of a Kubernetes Status error body, else the error's own message. */
-function apiErrorMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const status = JSON.parse(body) as { message?: string };
-      if (status.message) return status.message;
-    } catch {
-      // not JSON
-    }
-  }
-  return err instanceof Error ? err.message : String(err);
 }
 
 export function isEstablished(crd: V1CustomResourceDefinition): boolean {
