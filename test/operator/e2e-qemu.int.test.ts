@@ -1,0 +1,132 @@
+/**
+ * End to end with the real runner and QEMU: the operator on the local cluster, `runner/main.ts` as the
+ * runner pod's `runner` command, the cached Debian guest image. A VM becomes Running only when its guest
+ * agent answers, scales its CPUs through the runner API, and live-migrates to another node.
+ */
+import { pollUntil } from '../../cluster/util';
+import { GROUP, VERSION } from '../../crds';
+import { ensureDebianImage } from '../../image/debian/debian-image';
+import { installRunnerCommand } from '../../cli/local/runner-command';
+import { createNamespace, useLocalCluster } from '../cluster';
+import { CoreV1Api, CustomObjectsApi, setHeaderOptions } from '@kubernetes/client-node';
+import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
+import { Operator } from '../../operator/operator';
+import { createLogger, silentLogger } from '../../operator/controller-kit';
+import { installCrds } from './operator-env';
+import { migrationApi, runnerPods, vmApi, waitForVm } from './operator-fixture';
+
+const RUNNER_IMAGE = 'neonvm/runner:e2e';
+jest.setTimeout(20 * 60_000);
+
+const runnerCommand = installRunnerCommand();
+let operator: Operator | undefined;
+// Declared before useLocalCluster's hooks so the operator stops before the cluster does.
+afterAll(async () => {
+  await operator?.stop();
+  runnerCommand.remove();
+});
+const cluster = useLocalCluster({ nodes: 3 });
+
+beforeAll(async () => {
+  await ensureDebianImage();
+  await installCrds(cluster());
+  cluster().images.register(RUNNER_IMAGE, { entrypoint: ['runner'] });
+  await cluster()
+    .kubeConfig.makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name: 'neonvm-system' } } });
+  operator = new Operator({
+    kubeConfig: cluster().kubeConfig,
+    namespace: 'neonvm-system',
+    identity: 'e2e',
+    runnerPod: {
+      ...DEFAULT_RUNNER_POD_CONFIG,
+      runnerImage: RUNNER_IMAGE,
+      devicePluginResources: false,
+      disableRunnerCgroup: true,
+    },
+    concurrency: 4,
+    webhook: {
+      port: 0,
+      host: '127.0.0.1',
+      urlHost: '127.0.0.1',
+      secretName: 'neonvm-webhook-server-cert',
+      dnsNames: ['localhost'],
+      ips: ['127.0.0.1'],
+    },
+    log: process.env.NEONVM_TEST_LOG ? createLogger({ level: process.env.NEONVM_TEST_LOG }) : silentLogger(),
+  });
+  await operator.start();
+}, 30 * 60_000);
+
+it('boots a Debian guest, scales its CPUs and migrates it', async () => {
+  const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
+  const custom = cluster().kubeConfig.makeApiClient(CustomObjectsApi);
+  const ns = await createNamespace(core, 'e2e');
+  await vmApi(custom, ns).create({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VirtualMachine',
+    metadata: { name: 'deb' },
+    spec: {
+      guest: {
+        cpus: { min: 1, max: 2, use: 1 },
+        memorySlots: { min: 1, max: 2, use: 1 },
+        rootDisk: { image: 'neondatabase/vm-debian:11' },
+        command: ['sleep', 'infinity'],
+      },
+    },
+  });
+  const running = await waitForVm(
+    custom,
+    ns,
+    'deb',
+    (vm) => vm.status?.phase === 'Running' && vm.status.cpus !== undefined,
+    8 * 60_000,
+  );
+  expect(running.status?.restartCount).toBe(0);
+
+  await custom.patchNamespacedCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualmachines',
+      namespace: ns,
+      name: 'deb',
+      body: [{ op: 'replace', path: '/spec/guest/cpus/use', value: 2 }],
+    },
+    setHeaderOptions('Content-Type', 'application/json-patch+json'),
+  );
+  await waitForVm(
+    custom,
+    ns,
+    'deb',
+    (vm) => vm.status?.phase === 'Running' && vm.status.cpus === 2,
+    3 * 60_000,
+  );
+
+  await migrationApi(custom, ns).create({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VirtualMachineMigration',
+    metadata: { name: 'mig' },
+    spec: { vmName: 'deb' },
+  });
+  const done = await pollUntil(
+    async () => {
+      const m = await migrationApi(custom, ns).get('mig');
+      return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
+    },
+    { timeoutMs: 8 * 60_000, intervalMs: 1000, description: 'migration finished' },
+  );
+  expect(done.status?.phase).toBe('Succeeded');
+  const after = await waitForVm(
+    custom,
+    ns,
+    'deb',
+    (vm) => vm.status?.phase === 'Running' && vm.status.podName === done.status?.targetPodName,
+    3 * 60_000,
+  );
+  expect(after.status?.node).not.toBe(running.status?.node);
+  await pollUntil(async () => ((await runnerPods(core, ns, 'deb')).length === 1 ? true : undefined), {
+    timeoutMs: 60_000,
+    description: 'source pod gone',
+  });
+});
