@@ -151,9 +151,14 @@ export class MigrationReconciler implements Reconciler {
       case 'create-target-pod': {
         if (!vm) return;
         await d.secrets.ensureToken(vm);
+        // The target QEMU must start with every vCPU the source has plugged — scale-down keeps vCPUs
+        // plugged (offline in the guest) — or the device state in the stream does not match.
+        if (!obs.sourcePod) throw new Error('migration target without a source pod');
+        const plugged = (await (await this.runner(vm, obs.sourcePod)).status()).cpus.plugged;
         const pod = buildRunnerPod(
           {
             vm,
+            status: { ...(vm.status ?? {}), cpus: plugged },
             podName: m.status?.targetPodName ?? '',
             tokenSecretName: runnerTokenSecretName(vm.metadata?.name ?? ''),
             migrationTarget: {
