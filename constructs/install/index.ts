@@ -4,3 +4,4 @@ export * from './operator-rbac';
 export * from './operator-deployment';
 export * from './webhooks';
 export * from './third-party';
+export * from './release-images';

@@ -1,0 +1,93 @@
+/**
+ * The layers of an image as entry lists, from staged host directories. Pure apart from listing
+ * those directories: the order and metadata normalisation happen in image/oci's layer writer.
+ */
+import { basename } from 'node:path';
+import { layerEntriesFromDir, type LayerEntry } from '../image/oci';
+import { ARTIFACT_FILES } from '../runner/guest/build';
+import { generatedEntries, IMAGE_PATHS, type ImageName } from './image-plan';
+
+export interface StagedInputs {
+  /** Unpacked Debian packages. */
+  readonly userland: string;
+  /** The node binary for the image's architecture. */
+  readonly nodeBinary: string;
+  readonly nodeBinarySize: number;
+  /** Host directories that make up /app (compiled lib/, node_modules/, package.json...), by image path. */
+  readonly app: readonly AppTree[];
+  /** Runner only: the cached guest artifacts directory (`guest-<version>-<arch>`). */
+  readonly guestDir?: string;
+}
+
+export interface AppTree {
+  readonly source: string;
+  /** Path under /app. */
+  readonly path: string;
+  /** Keep only files whose name passes (default: all). */
+  readonly filter?: (name: string) => boolean;
+}
+
+export interface PlannedLayer {
+  /** `created_by` in the image history: says what the layer is. */
+  readonly name: string;
+  readonly entries: readonly LayerEntry[];
+}
+
+const rel = (abs: string): string => abs.replace(/^\/+/, '');
+
+/**
+ * The built-in guest, where the runner looks for it: the cache dir `ensureGuestArtifacts` resolves
+ * under NEONVM_CACHE (complete marker included, the unpacked rootfs left out), and the kernel and
+ * initramfs again at the default `-kernelpath` as hard links (no second copy in the layer).
+ */
+async function guestEntries(guestDir: string): Promise<LayerEntry[]> {
+  const prefix = `${rel(IMAGE_PATHS.cache)}/${basename(guestDir)}`;
+  const files = (await layerEntriesFromDir(guestDir, prefix)).filter(
+    (e) => !e.path.startsWith(`${prefix}/${ARTIFACT_FILES.rootfsDir}`),
+  );
+  const kernelDir = rel(IMAGE_PATHS.kernelDir);
+  return [
+    ...files,
+    { kind: 'hardlink', path: `${kernelDir}/vmlinuz`, target: `${prefix}/${ARTIFACT_FILES.kernel}` },
+    {
+      kind: 'hardlink',
+      path: `${kernelDir}/${ARTIFACT_FILES.initramfs}`,
+      target: `${prefix}/${ARTIFACT_FILES.initramfs}`,
+    },
+  ];
+}
+
+/** Bottom to top: what changes least goes lowest, so a code change rebuilds only the app layer. */
+export async function planLayers(image: ImageName, staged: StagedInputs): Promise<PlannedLayer[]> {
+  const layers: PlannedLayer[] = [
+    { name: 'debian packages', entries: await layerEntriesFromDir(staged.userland) },
+    {
+      name: 'node and system files',
+      entries: [
+        {
+          kind: 'host-file',
+          path: rel(IMAGE_PATHS.node),
+          mode: 0o755,
+          source: staged.nodeBinary,
+          size: staged.nodeBinarySize,
+        },
+        ...generatedEntries(image),
+      ],
+    },
+  ];
+  if (image === 'runner') {
+    if (!staged.guestDir) throw new Error('the runner image needs the guest artifacts');
+    layers.push({
+      name: 'guest kernel, initramfs and root disk',
+      entries: await guestEntries(staged.guestDir),
+    });
+  }
+  const app: LayerEntry[] = [];
+  for (const tree of staged.app) {
+    const entries = await layerEntriesFromDir(tree.source, `${rel(IMAGE_PATHS.app)}/${tree.path}`);
+    const keep = tree.filter;
+    app.push(...(keep ? entries.filter((e) => e.kind === 'dir' || keep(basename(e.path))) : entries));
+  }
+  layers.push({ name: 'neonvm', entries: app });
+  return layers;
+}

@@ -1,0 +1,180 @@
+/**
+ * What goes into the operator and runner images, as data: Debian packages, generated files, image
+ * config and OCI labels. Pure, so the recipe is unit-tested and every I/O step just follows it.
+ */
+import type { ContainerConfig, LayerEntry, Platform } from '../image/oci';
+
+export type ImageName = 'operator' | 'runner';
+export type DebArch = 'amd64' | 'arm64';
+
+/** Where things live inside the images. */
+export const IMAGE_PATHS = {
+  app: '/app',
+  node: '/usr/local/bin/node',
+  runnerWrapper: '/usr/bin/runner',
+  kernelDir: '/vm/kernel',
+  /** NEONVM_CACHE inside the runner image: the built-in guest (`ensureGuestArtifacts`) is found here. */
+  cache: '/var/cache/neonvm',
+} as const;
+
+/** Debian's name for a platform's architecture equals the OCI one for the two we build. */
+export function platformOf(arch: DebArch): Platform {
+  return arch === 'arm64' ? { os: 'linux', architecture: 'arm64' } : { os: 'linux', architecture: 'amd64' };
+}
+
+export function guestArchOf(arch: DebArch): 'x86_64' | 'aarch64' {
+  return arch === 'arm64' ? 'aarch64' : 'x86_64';
+}
+
+export function nodePackageOf(arch: DebArch, version: string): string {
+  return `node-linux-${arch === 'arm64' ? 'arm64' : 'x64'}@${version}`;
+}
+
+export interface DebianSelection {
+  /** Architecture-specific packages; their shared-library closure is added at build time. */
+  readonly packages: readonly string[];
+  /** `Architecture: all` packages (firmware, data), downloaded without an architecture qualifier. */
+  readonly archAll: readonly string[];
+}
+
+/**
+ * A minimal Debian 12 userland: libc, the C++ runtime the Node binary links, a shell and coreutils
+ * (the runner pod's init container and `sh -c` probes need them), plus each payload's tools.
+ */
+const BASE_PACKAGES = ['base-files', 'libc6', 'libgcc-s1', 'libstdc++6', 'dash', 'coreutils', 'netbase'];
+
+export function debianSelection(image: ImageName, arch: DebArch): DebianSelection {
+  if (image === 'operator') {
+    // openssl: the self-managed webhook certificate is made with the openssl CLI (operator/README).
+    return { packages: [...BASE_PACKAGES, 'openssl'], archAll: [] };
+  }
+  const qemu = arch === 'arm64' ? ['qemu-system-arm'] : ['qemu-system-x86'];
+  return {
+    packages: [
+      ...BASE_PACKAGES,
+      ...qemu,
+      'qemu-utils',
+      'genisoimage',
+      'e2fsprogs',
+      'iproute2',
+      'iptables',
+      'dnsmasq-base',
+      'openssh-client',
+      'screen',
+      'util-linux',
+    ],
+    // SeaBIOS and the iPXE option ROMs: x86 QEMU refuses to start without bios-256k.bin and the
+    // virtio-net ROM; qemu-system-data has keymaps and VGA BIOSes for both architectures.
+    archAll: arch === 'arm64' ? ['qemu-system-data'] : ['qemu-system-data', 'seabios', 'ipxe-qemu'],
+  };
+}
+
+/** uid/gid of the operator's non-root user (distroless' "nonroot"). */
+export const NONROOT_ID = 65532;
+
+/**
+ * Files maintainer scripts would have made (dpkg-deb -x runs none): users, the /bin/sh link,
+ * the iptables alternatives, and the runner command.
+ */
+export function generatedEntries(image: ImageName): LayerEntry[] {
+  const entries: LayerEntry[] = [
+    {
+      kind: 'file',
+      path: 'etc/passwd',
+      content: `root:x:0:0:root:/root:/bin/sh\nnonroot:x:${NONROOT_ID}:${NONROOT_ID}:nonroot:/home/nonroot:/usr/sbin/nologin\n`,
+    },
+    { kind: 'file', path: 'etc/group', content: `root:x:0:\nnonroot:x:${NONROOT_ID}:\n` },
+    { kind: 'file', path: 'etc/nsswitch.conf', content: 'passwd: files\ngroup: files\nhosts: files dns\n' },
+    { kind: 'symlink', path: 'bin/sh', target: 'dash' },
+    { kind: 'dir', path: 'root', mode: 0o700 },
+    { kind: 'dir', path: 'tmp', mode: 0o1777 },
+  ];
+  if (image === 'operator') {
+    // Layers are owned by 0:0; the nonroot user gets a writable home of its own via the pod's
+    // emptyDir or HOME, so only the directory's presence matters here.
+    entries.push({ kind: 'dir', path: 'home/nonroot', mode: 0o777 });
+    return entries;
+  }
+  // Debian selects iptables via update-alternatives in postinst; nft is bookworm's default.
+  for (const tool of [
+    'iptables',
+    'iptables-save',
+    'iptables-restore',
+    'ip6tables',
+    'ip6tables-save',
+    'ip6tables-restore',
+  ])
+    entries.push({
+      kind: 'symlink',
+      path: `usr/sbin/${tool}`,
+      target: 'xtables-nft-multi',
+    });
+  entries.push({
+    kind: 'file',
+    path: IMAGE_PATHS.runnerWrapper.slice(1),
+    mode: 0o755,
+    content: `#!/bin/sh\nexec ${IMAGE_PATHS.node} ${IMAGE_PATHS.app}/lib/runner/main.js "$@"\n`,
+  });
+  return entries;
+}
+
+export interface BuildInfo {
+  /** package.json version. */
+  readonly version: string;
+  /** `git rev-parse HEAD`. */
+  readonly revision: string;
+  /** Repository URL (package.json repository.url, without `.git`). */
+  readonly source: string;
+  /** SOURCE_DATE_EPOCH: every timestamp in the image. */
+  readonly created: Date;
+}
+
+const TITLES: Readonly<Record<ImageName, string>> = {
+  operator: 'neonvm-operator',
+  runner: 'neonvm-runner',
+};
+
+const DESCRIPTIONS: Readonly<Record<ImageName, string>> = {
+  operator: 'NeonVM operator: VirtualMachine controllers, admission webhooks and overlay IPAM',
+  runner: 'NeonVM runner: runs one QEMU virtual machine per pod and serves the runner API',
+};
+
+/** `org.opencontainers.image.*` keys, used both as config labels and manifest annotations. */
+export function ociLabels(image: ImageName, info: BuildInfo): Record<string, string> {
+  return {
+    'org.opencontainers.image.created': info.created.toISOString(),
+    'org.opencontainers.image.description': DESCRIPTIONS[image],
+    'org.opencontainers.image.licenses': 'Apache-2.0',
+    'org.opencontainers.image.revision': info.revision,
+    'org.opencontainers.image.source': info.source,
+    'org.opencontainers.image.title': TITLES[image],
+    'org.opencontainers.image.version': info.version,
+  };
+}
+
+export function imageTitle(image: ImageName): string {
+  return TITLES[image];
+}
+
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function containerConfig(image: ImageName, info: BuildInfo): ContainerConfig {
+  const labels = ociLabels(image, info);
+  if (image === 'operator') {
+    return {
+      Entrypoint: ['node', `${IMAGE_PATHS.app}/lib/operator/main.js`],
+      Env: [`PATH=${PATH}`, 'NODE_ENV=production', 'HOME=/home/nonroot'],
+      WorkingDir: IMAGE_PATHS.app,
+      User: `${NONROOT_ID}:${NONROOT_ID}`,
+      Labels: labels,
+      ExposedPorts: { '8080/tcp': {}, '8081/tcp': {}, '9443/tcp': {} },
+    };
+  }
+  return {
+    // The operator sets `command: [runner, ...]`; the entrypoint serves `docker run <image> -vmspec=...`.
+    Entrypoint: ['runner'],
+    Env: [`PATH=${PATH}`, 'NODE_ENV=production', `NEONVM_CACHE=${IMAGE_PATHS.cache}`],
+    WorkingDir: '/',
+    Labels: labels,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * `build:images` end to end: compile the project into a staging dir, install production
+ * dependencies, build both images, render the install manifest pinned to their digests.
+ */
+import { mkdir, mkdtemp, rm, writeFile, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runText } from '../runner/guest/exec';
+import { productionNodeModules } from './app-bundle';
+import { readBuildInfo } from './build-info';
+import { buildImage } from './image-build';
+import type { AppTree } from './image-layers';
+import { imageTitle, type DebArch, type ImageName } from './image-plan';
+import { imageRefsFromDist } from './image-refs';
+import { writeInstallManifest } from './install-manifest';
+
+export interface ReleaseOptions {
+  readonly repoDir: string;
+  /** dist: images go to `<outDir>/images`, the install manifest to `<outDir>/install/neonvm.yaml`. */
+  readonly outDir: string;
+  readonly archs: readonly DebArch[];
+  /** Registry prefix the install manifest references the images under. */
+  readonly registry: string;
+  readonly cacheDir: string;
+  readonly progress: (line: string) => void;
+}
+
+export interface ReleasedImage {
+  readonly name: ImageName;
+  readonly digest: string;
+  /** `<registry>/<title>@<digest>` as the install manifest has it. */
+  readonly ref: string;
+  readonly layoutBytes: number;
+  readonly archiveBytes: number;
+  readonly inputBytes: number;
+}
+
+export interface ReleaseResult {
+  readonly images: readonly ReleasedImage[];
+  readonly installManifest: string;
+}
+
+const GO_SOURCE = /\.go$|^go\.(mod|sum)$/;
+
+async function bytesOf(path: string): Promise<number> {
+  return Number((await runText(['du', '-sb', path])).split('\t')[0]);
+}
+
+/**
+ * The /app trees. lib/ is compiled with the build tsconfig into the staging dir rather than the
+ * shared `lib/`, so a concurrent `npm run build` in the checkout cannot mix into the image.
+ */
+async function stageApp(o: ReleaseOptions, stage: string): Promise<AppTree[]> {
+  o.progress('compiling (tsc -p tsconfig.build.json)');
+  const lib = join(stage, 'lib');
+  await runText(['npx', 'tsc', '-p', 'tsconfig.build.json', '--outDir', lib], { cwd: o.repoDir });
+  const meta = join(stage, 'meta');
+  await mkdir(meta);
+  await writeFile(join(meta, 'package.json'), await readFile(join(o.repoDir, 'package.json')));
+  const modules = await productionNodeModules(o.repoDir, o.cacheDir, o.progress);
+  return [
+    { source: meta, path: '' },
+    { source: lib, path: 'lib' },
+    { source: join(modules, 'node_modules'), path: 'node_modules' },
+    // The runner hashes the guest agent sources to name its built-in guest (runner/guest/artifacts).
+    {
+      source: join(o.repoDir, 'runner', 'guest', 'agent'),
+      path: 'runner/guest/agent',
+      filter: (n) => GO_SOURCE.test(n),
+    },
+  ];
+}
+
+export async function buildRelease(o: ReleaseOptions): Promise<ReleaseResult> {
+  const info = await readBuildInfo(o.repoDir);
+  o.progress(
+    `neonvm ${info.version} at ${info.revision.slice(0, 12)}, timestamps ${info.created.toISOString()}`,
+  );
+  const stage = await mkdtemp(join(tmpdir(), 'neonvm-release-'));
+  const imagesDir = join(o.outDir, 'images');
+  try {
+    const app = await stageApp(o, stage);
+    const images: ReleasedImage[] = [];
+    const registry = o.registry.replace(/\/+$/, '');
+    for (const name of ['operator', 'runner'] as const) {
+      const started = Date.now();
+      const built = await buildImage({
+        image: name,
+        archs: o.archs,
+        info,
+        app,
+        cacheDir: o.cacheDir,
+        outDir: imagesDir,
+        progress: o.progress,
+      });
+      o.progress(`${name}: ${built.index.digest} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      images.push({
+        name,
+        digest: built.index.digest,
+        ref: `${registry}/${imageTitle(name)}@${built.index.digest}`,
+        layoutBytes: await bytesOf(built.layoutDir),
+        archiveBytes: (await stat(built.archive)).size,
+        inputBytes: built.inputBytes,
+      });
+    }
+    const installManifest = join(o.outDir, 'install', 'neonvm.yaml');
+    await writeInstallManifest(installManifest, await imageRefsFromDist(imagesDir, registry));
+    return { images, installManifest };
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}

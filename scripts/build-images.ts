@@ -1,0 +1,51 @@
+/**
+ * `npm run build:images`: the operator and runner images as OCI layouts (dist/images/<name>) and
+ * `docker save` tars (dist/images/<name>.tar), built without Docker from Debian packages, the npm
+ * registry's Node.js binaries and this checkout; then dist/install/neonvm.yaml pinning them by
+ * digest. Flags: `--arch amd64,arm64` (default; the operator is built for the same list),
+ * `--registry <prefix>` (default `ghcr.io/neonvm-ts`), `--out <dir>` (default dist).
+ */
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { cacheRoot } from '../runner/guest/cache-dir';
+import { buildRelease } from '../release';
+import type { DebArch } from '../release';
+
+function parseArchs(v: string): DebArch[] {
+  return v.split(',').map((a) => {
+    if (a !== 'amd64' && a !== 'arm64') throw new Error(`--arch: ${a} is not amd64 or arm64`);
+    return a;
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      arch: { type: 'string', default: 'amd64,arm64' },
+      registry: { type: 'string', default: 'ghcr.io/neonvm-ts' },
+      out: { type: 'string', default: 'dist' },
+    },
+  });
+  const repoDir = resolve(__dirname, '..');
+  const started = Date.now();
+  const result = await buildRelease({
+    repoDir,
+    outDir: resolve(values.out),
+    archs: parseArchs(values.arch),
+    registry: values.registry,
+    cacheDir: cacheRoot(),
+    progress: (line) => console.error(`build-images: ${line}`),
+  });
+  const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  console.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  for (const img of result.images)
+    console.log(
+      `${img.name.padEnd(9)} ${img.digest}  layout ${mib(img.layoutBytes)}  tar ${mib(img.archiveBytes)}  inputs ${mib(img.inputBytes)}  ${img.ref}`,
+    );
+  console.log(`install manifest: ${join(values.out, 'install', 'neonvm.yaml')}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exitCode = 1;
+});
