@@ -116,7 +116,12 @@ it('boots a Debian guest, scales its CPUs and migrates it', async () => {
     },
     { timeoutMs: 8 * 60_000, intervalMs: 1000, description: 'migration finished' },
   );
-  expect(done.status?.phase).toBe('Succeeded');
+  const degraded = done.status?.conditions?.find((c) => c.type === 'Degraded');
+  expect({
+    phase: done.status?.phase,
+    why: degraded?.message,
+    info: done.status?.info?.status,
+  }).toMatchObject({ phase: 'Succeeded' });
   const after = await waitForVm(
     custom,
     ns,
