@@ -3,6 +3,7 @@
  * the function the Automation API runs (`LocalWorkspace.createOrSelectStack({program})`); `index.ts`
  * calls it for the standard `pulumi up`.
  */
+import type * as pulumi from '@pulumi/pulumi';
 import { NeonVmInstall, VirtualMachine, VirtualMachineMigration } from '../../provider';
 
 export interface ExamplesProgramOptions {
@@ -12,6 +13,16 @@ export interface ExamplesProgramOptions {
    * @default false
    */
   readonly install?: boolean;
+  /**
+   * Install Multus with the operator (its CRD is needed for the overlay NetworkAttachmentDefinitions).
+   * @default false
+   */
+  readonly multus?: boolean;
+  /**
+   * Declare the example VMs.
+   * @default true
+   */
+  readonly vms?: boolean;
   /**
    * Declare the migration (it only succeeds with a running operator and two nodes).
    * @default false
@@ -37,51 +48,58 @@ export interface ExamplesProgramOptions {
 
 export function neonvmExamplesProgram(options: ExamplesProgramOptions = {}): () => Promise<Record<string, unknown>> {
   return async () => {
-    const namespace = options.namespace ?? 'default';
+    const waitForRunning = options.waitForRunning ?? true;
     const install = options.install
       ? new NeonVmInstall('neonvm', {
           image: options.operatorImage ?? 'ghcr.io/neonvm-ts/neonvm-operator:0.1.0',
           runnerImage: options.runnerImage ?? 'ghcr.io/neonvm-ts/neonvm-runner:0.1.0',
+          // Without a pullable operator image the Deployment never becomes ready.
+          skipAwait: !waitForRunning,
+          multus: options.multus,
         })
       : undefined;
-    const dependsOn = install ? [install] : [];
-    const waitForRunning = options.waitForRunning ?? true;
+    const outputs: Record<string, unknown> = install ? { installNamespace: install.namespace } : {};
+    if (options.vms === false) return outputs;
+    return { ...outputs, ...declareVms(options, waitForRunning, install ? [install] : []) };
+  };
+}
 
-    const debian = new VirtualMachine(
-      'vm-debian',
-      { metadata: { name: 'vm-debian', namespace }, rootDisk: { image: 'neondatabase/vm-debian:11' }, waitForRunning },
-      { dependsOn },
-    );
-    const example = new VirtualMachine(
-      'example',
-      {
-        metadata: { name: 'example', namespace },
-        cpus: { min: 1, max: 4, use: options.exampleCpuUse ?? 1 },
-        memory: { slotSize: '1Gi', min: 1, max: 4, use: 2 },
-        rootDisk: { image: 'vm-postgres:15-bullseye', size: '8Gi' },
-        args: ['-c', 'config_file=/etc/postgresql/postgresql.conf'],
-        env: { POSTGRES_HOST_AUTH_METHOD: 'trust' },
-        ports: [
-          { name: 'postgres', port: 5432 },
-          { name: 'host-metrics', port: 9100 },
-        ],
-        disks: [
-          { name: 'pgdata', mountPath: '/var/lib/postgresql', emptyDisk: { size: '16Gi' } },
-          { name: 'cache', mountPath: '/neonvm/cache', tmpfs: { size: '1Gi' } },
-        ],
-        waitForRunning,
-      },
-      { dependsOn },
-    );
-    const migration = options.migration
-      ? new VirtualMachineMigration('example-migration', { vmName: 'example', metadata: { name: 'example', namespace } }, { dependsOn: [example] })
-      : undefined;
-    return {
-      vmDebianPhase: debian.phase,
-      examplePhase: example.phase,
-      examplePod: example.podName,
-      exampleNode: example.node,
-      ...(migration ? { migrationPhase: migration.phase } : {}),
-    };
+function declareVms(options: ExamplesProgramOptions, waitForRunning: boolean, dependsOn: pulumi.Resource[]): Record<string, unknown> {
+  const namespace = options.namespace ?? 'default';
+  const debian = new VirtualMachine(
+    'vm-debian',
+    { metadata: { name: 'vm-debian', namespace }, rootDisk: { image: 'neondatabase/vm-debian:11' }, waitForRunning },
+    { dependsOn },
+  );
+  const example = new VirtualMachine(
+    'example',
+    {
+      metadata: { name: 'example', namespace },
+      cpus: { min: 1, max: 4, use: options.exampleCpuUse ?? 1 },
+      memory: { slotSize: '1Gi', min: 1, max: 4, use: 2 },
+      rootDisk: { image: 'vm-postgres:15-bullseye', size: '8Gi' },
+      args: ['-c', 'config_file=/etc/postgresql/postgresql.conf'],
+      env: { POSTGRES_HOST_AUTH_METHOD: 'trust' },
+      ports: [
+        { name: 'postgres', port: 5432 },
+        { name: 'host-metrics', port: 9100 },
+      ],
+      disks: [
+        { name: 'pgdata', mountPath: '/var/lib/postgresql', emptyDisk: { size: '16Gi' } },
+        { name: 'cache', mountPath: '/neonvm/cache', tmpfs: { size: '1Gi' } },
+      ],
+      waitForRunning,
+    },
+    { dependsOn },
+  );
+  const migration = options.migration
+    ? new VirtualMachineMigration('example-migration', { vmName: 'example', metadata: { name: 'example', namespace } }, { dependsOn: [example] })
+    : undefined;
+  return {
+    vmDebianPhase: debian.phase,
+    examplePhase: example.phase,
+    examplePod: example.podName,
+    exampleNode: example.node,
+    ...(migration ? { migrationPhase: migration.phase } : {}),
   };
 }

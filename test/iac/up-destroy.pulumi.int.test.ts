@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../cluster/control-plane';
 import { GROUP, VERSION, VIRTUAL_MACHINE } from '../../crds';
 import { findPulumiToolchain, runInlineProgram } from '../../provider';
@@ -91,4 +91,24 @@ suite(title, () => {
     expect(destroy.changes.delete).toBeGreaterThanOrEqual(2);
     expect(await vmNames()).toEqual([]);
   }, 300_000);
+
+  test('the install bundle (NeonVmInstall through ConfigGroups) goes up and comes down', async () => {
+    const program = neonvmExamplesProgram({ install: true, multus: true, vms: false, waitForRunning: false });
+    const opts = { ...options(), stackName: 'install' };
+    const up = await runInlineProgram('up', { ...opts, program });
+    expect(up.changes.create).toBeGreaterThanOrEqual(20);
+    const apps = cluster.kubeConfig.makeApiClient(AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({
+      name: 'neonvm-controller',
+      namespace: 'neonvm-system',
+    });
+    expect(deployment.spec?.template.spec?.containers[0].env?.map((e) => e.name)).toContain(
+      'VM_RUNNER_IMAGE',
+    );
+    const destroy = await runInlineProgram('destroy', { ...opts, program });
+    expect(destroy.changes.delete).toBeGreaterThanOrEqual(20);
+    await expect(
+      apps.readNamespacedDeployment({ name: 'neonvm-controller', namespace: 'neonvm-system' }),
+    ).rejects.toThrow();
+  }, 600_000);
 });
