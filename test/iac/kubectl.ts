@@ -1,8 +1,6 @@
 /**
- * kubectl (the locally built one) against a harness cluster. The integration tests apply CRDs with it
- * rather than with the harness's `applyCrds`: that one sends the objects through client-node's
- * serializer, which drops `x-kubernetes-int-or-string` (the model's key is camelCase), so the API
- * server rejects our int-or-string fields as structural-schema errors.
+ * kubectl (the locally built one) against a harness cluster: the client these tests are about
+ * (server-side apply, `--dry-run=server`), also used to apply the CRDs they need first.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
