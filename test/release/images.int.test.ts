@@ -1,0 +1,156 @@
+/**
+ * The release images, built twice from the same checkout: same digests; skopeo and umoci accept
+ * the layouts; the unpacked rootfs runs the image's own node (operator) and QEMU (runner), which
+ * boots the baked-in guest kernel. Needs root (chroot) and the Debian tools skopeo/umoci.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildRelease, type ReleaseResult } from '../../release';
+import { cacheRoot } from '../../runner/guest/cache-dir';
+
+const repoDir = resolve(__dirname, '../..');
+const canRun =
+  process.getuid?.() === 0 &&
+  ['skopeo', 'umoci', 'unshare'].every((t) => spawnSync('which', [t]).status === 0);
+const suite = canRun ? describe : describe.skip;
+
+function sh(argv: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs argv inside rootfs (own mount namespace with /dev and /proc, a clean environment). */
+function inRootfs(rootfs: string, argv: string[]): string[] {
+  const script = `mount --rbind /dev "$1/dev" && mount -t proc proc "$1/proc" && shift && exec chroot "$@"`;
+  return ['unshare', '--mount', '--fork', '--kill-child', 'sh', '-c', script, 'sh', rootfs, rootfs, ...argv];
+}
+
+const cleanEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+
+suite('release images', () => {
+  let work: string;
+  let first: ReleaseResult;
+  let second: ReleaseResult;
+  const dist = (): string => join(work, 'a', 'images');
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'neonvm-release-test-'));
+    const build = (out: string) =>
+      buildRelease({
+        repoDir,
+        outDir: join(work, out),
+        archs: ['amd64'],
+        registry: 'registry.test/neonvm',
+        cacheDir: cacheRoot(),
+        progress: () => undefined,
+      });
+    first = await build('a');
+    second = await build('b');
+  }, 1_200_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('gives the same digests for the same inputs', () => {
+    expect(second.images.map((i) => i.digest)).toEqual(first.images.map((i) => i.digest));
+  });
+
+  it('passes skopeo inspect (index and per-platform tags)', () => {
+    for (const name of ['operator', 'runner']) {
+      const out = JSON.parse(sh(['skopeo', 'inspect', `oci:${join(dist(), name)}:0.1.0-amd64`])) as {
+        Architecture: string;
+        Labels: Record<string, string>;
+      };
+      expect(out.Architecture).toBe('amd64');
+      expect(out.Labels['org.opencontainers.image.title']).toBe(`neonvm-${name}`);
+      sh(['skopeo', 'inspect', '--raw', `oci:${join(dist(), name)}:0.1.0`]);
+    }
+  });
+
+  it('pins the built digests in the install manifest', () => {
+    const yaml = sh(['cat', first.installManifest]);
+    for (const img of first.images)
+      expect(yaml).toContain(`registry.test/neonvm/neonvm-${img.name}@${img.digest}`);
+  });
+
+  describe('unpacked', () => {
+    const bundle = (name: string) => join(work, `bundle-${name}`);
+    beforeAll(() => {
+      for (const name of ['operator', 'runner'])
+        sh(['umoci', 'unpack', '--rootless', '--image', `${join(dist(), name)}:0.1.0-amd64`, bundle(name)]);
+    }, 600_000);
+
+    it('runs the operator with the image own node', () => {
+      const rootfs = join(bundle('operator'), 'rootfs');
+      expect(sh(inRootfs(rootfs, ['/usr/local/bin/node', '--version']), cleanEnv).trim()).toBe('v20.20.2');
+      expect(sh(inRootfs(rootfs, ['node', '/app/lib/operator/main.js', '--help']), cleanEnv)).toMatch(
+        /--runner-image/,
+      );
+      expect(sh(inRootfs(rootfs, ['openssl', 'version']), cleanEnv)).toMatch(/^OpenSSL 3/);
+    });
+
+    it('has the runner command, its tools and QEMU', () => {
+      const rootfs = join(bundle('runner'), 'rootfs');
+      expect(existsSync(join(rootfs, 'vm/kernel/vmlinuz'))).toBe(true);
+      expect(sh(inRootfs(rootfs, ['qemu-system-x86_64', '--version']), cleanEnv)).toMatch(
+        /QEMU emulator version 7\.2/,
+      );
+      const tools = sh(
+        inRootfs(rootfs, [
+          'sh',
+          '-c',
+          'qemu-img --version && iptables --version && ip -V && genisoimage --version && command -v runner dnsmasq ssh screen mkfs.ext4',
+        ]),
+        cleanEnv,
+      );
+      expect(tools).toMatch(/nf_tables/);
+      expect(tools).toContain('/usr/bin/runner');
+    });
+
+    it('boots the baked-in guest kernel with the image QEMU', async () => {
+      const rootfs = join(bundle('runner'), 'rootfs');
+      const argv = inRootfs(rootfs, [
+        'qemu-system-x86_64',
+        '-M',
+        'q35',
+        '-accel',
+        'tcg',
+        '-m',
+        '256',
+        '-nographic',
+        '-no-reboot',
+        '-nodefaults',
+        '-serial',
+        'stdio',
+        '-kernel',
+        '/vm/kernel/vmlinuz',
+        '-initrd',
+        '/vm/kernel/initramfs.cpio.gz',
+        '-append',
+        'console=ttyS0 panic=-1',
+      ]);
+      const child = spawn(argv[0], argv.slice(1), { env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const booted = await new Promise<boolean>((done) => {
+        let out = '';
+        const timer = setTimeout(() => done(false), 60_000);
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (out.includes('Linux version')) {
+            clearTimeout(timer);
+            done(true);
+          }
+        });
+        child.on('exit', () => {
+          clearTimeout(timer);
+          done(out.includes('Linux version'));
+        });
+      });
+      child.kill('SIGKILL');
+      expect(booted).toBe(true);
+    }, 90_000);
+  });
+});
