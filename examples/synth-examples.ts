@@ -6,6 +6,7 @@
  *   <out>/app-repo/my-vms.k8s.yaml  (when `appRepo`: runs examples/app-repo/main.ts through tsx, because
  *                                   it imports the package by name as an application does)
  */
+import { packagePath } from '../util/package-path';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -40,7 +41,8 @@ export async function synthExamples(outDir: string, options: SynthExamplesOption
   const files = [...readdirSync(cdk8sDir).map((f) => `cdk8s/${f}`), 'argocd/argocd-cm.yaml', 'argocd/application.yaml'];
   if (options.appRepo ?? true) {
     const appRepoDir = join(out, 'app-repo');
-    const repoRoot = resolve(__dirname, '..');
+    // The app-repo example is TypeScript (as users write it); find it from sources or from lib/.
+    const repoRoot = resolve(packagePath(__dirname, 'examples/app-repo/main.ts'), '..', '..', '..');
     await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(repoRoot, 'examples/app-repo/main.ts'), appRepoDir], {
       cwd: repoRoot,
     });

@@ -3,7 +3,7 @@
  * `kubectl get neonvm`, hot-plug CPUs and memory (and read the guest's own view through the runner
  * API), live-migrate to another node and show `status.info`. The same steps back the end-to-end test.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import {
   GROUP,
@@ -15,9 +15,11 @@ import {
 } from '../../crds';
 import { RunnerClient } from '../../runner/api';
 import type { NeonVmStack } from '../local/neonvm-stack';
+import { packagePath } from '../../util/package-path';
 import { WaitAborted, waitFor } from './wait';
 
-const EXAMPLES = resolve(__dirname, '..', '..', 'examples');
+// (a lib/examples directory of compiled code exists too: look for a YAML file to find the real one)
+const EXAMPLES = dirname(packagePath(__dirname, 'examples/vm-debian.yaml'));
 
 export interface GuestView {
   readonly onlineCpus: number | undefined;

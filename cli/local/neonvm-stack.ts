@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { resolve } from 'node:path';
+import { packagePath } from '../../util/package-path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startLocalCluster, type LocalCluster } from '../../cluster';
 import { Operator } from '../../operator/operator';
@@ -17,7 +17,7 @@ import { installRunnerCommand, type RunnerCommand } from './runner-command';
 const run = promisify(execFile);
 export const RUNNER_IMAGE = 'neonvm/runner:local';
 export const OPERATOR_NAMESPACE = 'neonvm-system';
-const CRD_DIR = resolve(__dirname, '..', '..', 'crds', 'generated');
+const CRD_DIR = packagePath(__dirname, 'crds/generated');
 
 export interface NeonVmStackOptions {
   readonly nodes?: number;

@@ -3,9 +3,10 @@
  * spec says `command: [runner, ...]`; on the local cluster containers are host processes that find
  * commands on the agent's PATH).
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { packagePath } from '../../util/package-path';
 
 export interface RunnerCommand {
   /** Directory holding the `runner` executable; prepended to PATH. */
@@ -13,15 +14,15 @@ export interface RunnerCommand {
   remove(): void;
 }
 
-const repoRoot = resolve(__dirname, '..', '..');
-
-/** The TypeScript source in a checkout (never a stale build), the compiled runner in an installed package. */
+/**
+ * The runner built with this module: compiled JS when this file is compiled (npm start, an installed
+ * package: no transpiler in long-running processes), else the TypeScript source through tsx (tests).
+ */
 export function runnerInvocation(): string[] {
-  const source = join(repoRoot, 'runner', 'main.ts');
-  if (existsSync(source)) {
-    return [process.execPath, '--import', join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs'), source];
-  }
-  return [process.execPath, join(repoRoot, 'lib', 'runner', 'main.js')];
+  if (__filename.endsWith('.js'))
+    return [process.execPath, resolve(__dirname, '..', '..', 'runner', 'main.js')];
+  const loader = packagePath(__dirname, 'node_modules/tsx/dist/loader.mjs');
+  return [process.execPath, '--import', loader, resolve(__dirname, '..', '..', 'runner', 'main.ts')];
 }
 
 export function installRunnerCommand(env: NodeJS.ProcessEnv = process.env): RunnerCommand {

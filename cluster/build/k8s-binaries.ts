@@ -1,3 +1,4 @@
+import { findUpwards } from '../../util/package-path';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -63,7 +64,8 @@ export function readBuildTiming(env: NodeJS.ProcessEnv = process.env): BuildTimi
   return JSON.parse(readFileSync(file, 'utf8')) as BuildTiming;
 }
 
-const BUILD_SCRIPT = resolve(__dirname, '..', '..', 'scripts', 'build-k8s.sh');
+const BUILD_SCRIPT =
+  findUpwards(__dirname, 'scripts/build-k8s.sh') ?? resolve(__dirname, '..', '..', 'scripts', 'build-k8s.sh');
 
 /**
  * Returns the binaries, building them first if needed. If a build is already running (e.g. started in

@@ -1,3 +1,4 @@
+import { findUpwards } from '../../util/package-path';
 import {
   ApiextensionsV1Api,
   KubeConfig,
@@ -16,7 +17,9 @@ import { pollUntil } from '../util';
 const run = promisify(execFile);
 
 /** Where the crds/ component writes its generated CustomResourceDefinitions. */
-export const DEFAULT_CRD_DIR = resolve(__dirname, '..', '..', 'crds', 'generated');
+// sources and compiled output (lib/) both find the generated CRDs
+export const DEFAULT_CRD_DIR =
+  findUpwards(__dirname, 'crds/generated') ?? resolve(__dirname, '..', '..', 'crds', 'generated');
 
 const FIELD_MANAGER = 'neonvm-local-cluster';
 
