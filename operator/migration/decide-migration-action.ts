@@ -23,7 +23,7 @@ import {
   type ConditionUpdate,
   type Reason,
 } from '../controller-kit';
-import { runnerPodPhase } from '../pod/runner-pod-status';
+import { podTerminationMessage, runnerPodPhase } from '../pod/runner-pod-status';
 
 export interface TargetRunnerReport {
   /** The target QEMU waits for the stream (`migrationRole: target`, `qemuStatus: inmigrate`). */
@@ -72,6 +72,12 @@ export interface MigrationDecision {
   readonly requeueAfterMs?: number;
   /** Set when this round finished the migration (for metrics). */
   readonly outcome?: { readonly result: 'succeeded' | 'failed'; readonly reason: string };
+}
+
+/** `: exit code 1 (Error)` for an ended pod, else empty. */
+function why(pod: V1Pod | undefined): string {
+  const message = pod ? podTerminationMessage(pod) : '';
+  return message ? `: ${message}` : '';
 }
 
 /** Poll period while waiting for runner-side state (target QEMU listening, stream progress). */
@@ -198,9 +204,13 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
       }
       const targetPhase = runnerPodPhase(obs.targetPod, obs.now);
       if (targetPhase === 'succeeded')
-        return fail(Reasons.TargetPodFailed, `Target Pod (${targetName}) completed suddenly`, false);
+        return fail(
+          Reasons.TargetPodFailed,
+          `Target Pod (${targetName}) completed suddenly${why(obs.targetPod)}`,
+          false,
+        );
       if (targetPhase === 'failed')
-        return fail(Reasons.TargetPodFailed, `Target Pod (${targetName}) failed`, false);
+        return fail(Reasons.TargetPodFailed, `Target Pod (${targetName}) failed${why(obs.targetPod)}`, false);
       if (targetPhase === 'pending') return wait();
       status.targetPodIP = obs.targetPod.status?.podIP;
       status.targetNode = obs.targetPod.spec?.nodeName;
@@ -242,7 +252,7 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
       if (targetPhase === 'failed' || targetPhase === 'succeeded')
         return fail(
           Reasons.TargetPodFailed,
-          `Target Pod (${targetName}) ${targetPhase === 'failed' ? 'failed' : 'completed suddenly'}`,
+          `Target Pod (${targetName}) ${targetPhase === 'failed' ? 'failed' : 'completed suddenly'}${why(obs.targetPod)}`,
           true,
         );
       const progress = obs.progress;
