@@ -2,7 +2,7 @@
  * Building one image (operator or runner) for one or more architectures into an OCI layout plus a
  * `docker save` tar, following image-plan. Staging happens in a temp dir that is always removed.
  */
-import { copyFile, link, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureGuestArtifacts } from '../runner/guest/artifacts';
@@ -137,6 +137,8 @@ export async function buildImage(o: ImageBuildOptions): Promise<BuiltImage> {
     const layoutDir = join(o.outDir, o.image);
     o.progress(`${o.image}: writing layout ${layoutDir}`);
     const written = await writeImageLayout(layoutDir, inputs, { mtime: o.info.created, replace: true });
+    // The layout is built in a mkdtemp dir (0700): make it readable for a non-root `skopeo copy`.
+    await chmod(layoutDir, 0o755);
     const tagged = await tagLayout(
       layoutDir,
       written.images.map((i) => i.manifest),

@@ -25,6 +25,8 @@ export interface AppTree {
   readonly path: string;
   /** Keep only files whose name passes (default: all). */
   readonly filter?: (name: string) => boolean;
+  /** Subtrees (relative to source) left out. */
+  readonly exclude?: readonly string[];
 }
 
 export interface PlannedLayer {
@@ -84,9 +86,20 @@ export async function planLayers(image: ImageName, staged: StagedInputs): Promis
   }
   const app: LayerEntry[] = [];
   for (const tree of staged.app) {
-    const entries = await layerEntriesFromDir(tree.source, `${rel(IMAGE_PATHS.app)}/${tree.path}`);
+    const entries = await layerEntriesFromDir(
+      tree.source,
+      `${rel(IMAGE_PATHS.app)}/${tree.path}`.replace(/\/$/, ''),
+    );
+    const prefix = `${rel(IMAGE_PATHS.app)}/${tree.path}`;
+    const excluded = (tree.exclude ?? []).map((x) => `${prefix}/${x}`);
     const keep = tree.filter;
-    app.push(...(keep ? entries.filter((e) => e.kind === 'dir' || keep(basename(e.path))) : entries));
+    app.push(
+      ...entries.filter(
+        (e) =>
+          !excluded.some((x) => e.path === x || e.path.startsWith(`${x}/`)) &&
+          (!keep || e.kind === 'dir' || keep(basename(e.path))),
+      ),
+    );
   }
   layers.push({ name: 'neonvm', entries: app });
   return layers;

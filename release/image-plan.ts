@@ -74,6 +74,12 @@ export function debianSelection(image: ImageName, arch: DebArch): DebianSelectio
   };
 }
 
+/**
+ * Parts of the production node_modules no image needs: pino 9.3.0 was published with ~400 MB of
+ * `pkg` test binaries under test/ (upstream packaging slip; a newer pino drops them).
+ */
+export const PRUNED_NODE_MODULES: readonly string[] = ['pino/test'];
+
 /** uid/gid of the operator's non-root user (distroless' "nonroot"). */
 export const NONROOT_ID = 65532;
 

@@ -3,14 +3,16 @@
  * dependencies, build both images, render the install manifest pinned to their digests.
  */
 import { mkdir, mkdtemp, rm, writeFile, readFile, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { runText } from '../runner/guest/exec';
 import { productionNodeModules } from './app-bundle';
 import { readBuildInfo } from './build-info';
 import { buildImage } from './image-build';
 import type { AppTree } from './image-layers';
-import { imageTitle, type DebArch, type ImageName } from './image-plan';
+import { PRUNED_NODE_MODULES, imageTitle, type DebArch, type ImageName } from './image-plan';
 import { imageRefsFromDist } from './image-refs';
 import { writeInstallManifest } from './install-manifest';
 
@@ -40,7 +42,26 @@ export interface ReleaseResult {
   readonly installManifest: string;
 }
 
+const execFileAsync = promisify(execFile);
+
 const GO_SOURCE = /\.go$|^go\.(mod|sum)$/;
+
+/** tsc reports type errors on stdout, which runText drops: keep it for the error message. */
+async function compile(repoDir: string, outDir: string): Promise<void> {
+  try {
+    await execFileAsync(
+      'npx',
+      ['tsc', '-p', 'tsconfig.build.json', '--pretty', 'false', '--outDir', outDir],
+      {
+        cwd: repoDir,
+        maxBuffer: 16 << 20,
+      },
+    );
+  } catch (e) {
+    const out = (e as { stdout?: string }).stdout ?? '';
+    throw new Error(`tsc -p tsconfig.build.json failed:\n${out.split('\n').slice(0, 20).join('\n')}`);
+  }
+}
 
 async function bytesOf(path: string): Promise<number> {
   return Number((await runText(['du', '-sb', path])).split('\t')[0]);
@@ -53,7 +74,7 @@ async function bytesOf(path: string): Promise<number> {
 async function stageApp(o: ReleaseOptions, stage: string): Promise<AppTree[]> {
   o.progress('compiling (tsc -p tsconfig.build.json)');
   const lib = join(stage, 'lib');
-  await runText(['npx', 'tsc', '-p', 'tsconfig.build.json', '--outDir', lib], { cwd: o.repoDir });
+  await compile(o.repoDir, lib);
   const meta = join(stage, 'meta');
   await mkdir(meta);
   await writeFile(join(meta, 'package.json'), await readFile(join(o.repoDir, 'package.json')));
@@ -61,7 +82,7 @@ async function stageApp(o: ReleaseOptions, stage: string): Promise<AppTree[]> {
   return [
     { source: meta, path: '' },
     { source: lib, path: 'lib' },
-    { source: join(modules, 'node_modules'), path: 'node_modules' },
+    { source: join(modules, 'node_modules'), path: 'node_modules', exclude: PRUNED_NODE_MODULES },
     // The runner hashes the guest agent sources to name its built-in guest (runner/guest/artifacts).
     {
       source: join(o.repoDir, 'runner', 'guest', 'agent'),
