@@ -38,8 +38,15 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   npx jest --selectProjects integration --runInBand --testPathIgnorePatterns '\.pulumi\.int\.test\.ts$' \
     --json --outputFile="$results/integration.json" || true
   step "pulumi up/destroy against the local cluster"
-  PULUMI_BIN="$(bash scripts/build-pulumi.sh | tail -n 1)"
-  export PULUMI_BIN
+  # A cold Pulumi build takes 30-80 min on 2 cores. CI passes NEONVM_TEST_DEADLINE (epoch seconds) so a
+  # cold run stays inside its budget: we wait for the build only until then, and the Pulumi test skips
+  # itself, saying why, when the binaries are not there yet (they are cached for the next run).
+  remaining=$(( ${NEONVM_TEST_DEADLINE:-0} > 0 ? NEONVM_TEST_DEADLINE - $(date +%s) : 86400 ))
+  if (( remaining > 60 )) && PULUMI_BIN="$(timeout "$remaining" bash scripts/build-pulumi.sh | tail -n 1)"; then
+    export PULUMI_BIN
+  else
+    echo "Pulumi toolchain not ready within the time budget: the real pulumi up test will report itself skipped"
+  fi
   npx jest --selectProjects integration --runInBand --testPathPatterns '\.pulumi\.int\.test\.ts$' --passWithNoTests \
     --json --outputFile="$results/pulumi.json" || true
 fi
