@@ -30,7 +30,7 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   step "toolchains"
   # Start both Go builds (no-ops when cached) before blocking on either.
   bash scripts/ensure-k8s.sh --background
-  [[ -x scripts/build-pulumi.sh ]] && bash scripts/build-pulumi.sh --background
+  bash scripts/build-pulumi.sh --background
   npx tsx scripts/build-guest.ts >/dev/null
   KUBEBUILDER_ASSETS="${KUBEBUILDER_ASSETS:-$(bash scripts/ensure-k8s.sh)}"
   export KUBEBUILDER_ASSETS
