@@ -11,7 +11,7 @@ import type { EventType } from './event-recorder';
 import type { PodFilesystem } from './pod-filesystem';
 import type { RestartPolicy } from './pod-status';
 import { ProbeLoop, ProbeTarget } from './probes';
-import type { ExecContext } from './streaming';
+import type { AttachTarget, ExecContext } from './streaming';
 
 /** What a container needs from the pod it belongs to (implemented by the PodWorker). */
 export interface ContainerHost {
@@ -91,6 +91,17 @@ export class ContainerRunner {
   execContext(): ExecContext | undefined {
     if (!this.launch || this.record.state.kind !== 'running') return undefined;
     return { execPrefix: this.host.execPrefix, env: this.launch.env, cwd: this.launch.cwd };
+  }
+
+  /** The running process for kubectl attach, or undefined. */
+  attachTarget(): AttachTarget | undefined {
+    const process = this.process;
+    if (!process || process.hasExited || this.record.state.kind !== 'running') return undefined;
+    return {
+      stdin: process.stdin,
+      logFile: process.logFile,
+      exited: process.exited.then((r) => exitCodeOf(r.code, r.signal ? SIGNALS[r.signal] : undefined)),
+    };
   }
 
   /** SIGTERM to the process group, SIGKILL after `graceMs`. Resolves when the process is gone. */
@@ -232,6 +243,7 @@ export class ContainerRunner {
       logFile: host.fs.logFile(spec.name, this.record.restartCount),
       env: plan.env,
       cwd: plan.cwd,
+      stdin: Boolean(spec.stdin),
     });
     this.process = process;
     this.launch = { env: plan.env, cwd: plan.cwd };

@@ -81,6 +81,7 @@ export class NodeAgent {
       },
       streaming: {
         execContext: (ns, pod, container) => this.findWorker(ns, pod)?.execContext(container),
+        attachTarget: (ns, pod, container) => this.findWorker(ns, pod)?.attachTarget(container),
         podIP: (ns, pod) => this.findWorker(ns, pod)?.currentPodIP,
       },
     });

@@ -10,7 +10,7 @@ import type { EventRecorder, EventType } from './event-recorder';
 import { PodFilesystem } from './pod-filesystem';
 import { computePodStatus, RestartPolicy } from './pod-status';
 import { StatusWriter } from './status-writer';
-import type { ExecContext } from './streaming';
+import type { AttachTarget, ExecContext } from './streaming';
 import { volumePayload, VolumeNotReadyError } from './volume-payload';
 
 export interface PodWorkerDeps {
@@ -93,6 +93,11 @@ export class PodWorker {
   /** How to run a command alongside a running container (kubectl exec), or undefined. */
   execContext(container: string): ExecContext | undefined {
     return this.container(container)?.execContext();
+  }
+
+  /** The running container for kubectl attach, or undefined. */
+  attachTarget(container: string): AttachTarget | undefined {
+    return this.container(container)?.attachTarget();
   }
 
   private container(name: string): ContainerRunner | undefined {

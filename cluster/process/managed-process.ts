@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { registerEmergencyCleanup } from './emergency-cleanup';
 
 export interface ProcessExit {
@@ -15,6 +16,8 @@ export interface ManagedProcessOptions {
   logFile: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Keep a pipe to the child's stdin (a container with `stdin: true`, for kubectl attach). */
+  stdin?: boolean;
 }
 
 /**
@@ -26,6 +29,8 @@ export class ManagedProcess {
   readonly pid: number;
   readonly logFile: string;
   readonly exited: Promise<ProcessExit>;
+  /** The child's stdin when started with `stdin: true`. */
+  stdin: Writable | undefined;
   private exitInfo: ProcessExit | undefined;
 
   private constructor(name: string, pid: number, logFile: string, exited: Promise<ProcessExit>) {
@@ -40,7 +45,7 @@ export class ManagedProcess {
     try {
       const child = spawn(options.command, options.args, {
         detached: true,
-        stdio: ['ignore', fd, fd],
+        stdio: [options.stdin ? 'pipe' : 'ignore', fd, fd],
         env: options.env ?? process.env,
         cwd: options.cwd,
       });
@@ -61,7 +66,13 @@ export class ManagedProcess {
           resolve({ code: null, signal: null });
         });
       });
-      return new ManagedProcess(options.name, pid, options.logFile, exited);
+      const managed = new ManagedProcess(options.name, pid, options.logFile, exited);
+      if (child.stdin) {
+        // Writes after the child is gone must not crash the agent.
+        child.stdin.on('error', () => undefined);
+        managed.stdin = child.stdin;
+      }
+      return managed;
     } finally {
       closeSync(fd);
     }

@@ -1,2 +1,3 @@
 export * from './spdy-streaming';
 export * from './stream-protocol';
+export * from './pty';

@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { connection, SpdyConnection, SpdyStream } from 'spdy-transport';
+import { killGroup } from '../../process';
+import { parseResizeMessages, ptyArgv, PtyResizer, TerminalSize } from './pty';
 import {
   EXEC_PROTOCOLS,
+  ExecRequest,
   expectedStreams,
   exitStatus,
   negotiateProtocol,
@@ -23,7 +27,18 @@ export interface ExecContext {
 /** What the node agent knows about its pods, for exec and port-forward. */
 export interface StreamingTargets {
   execContext(namespace: string, pod: string, container: string): ExecContext | undefined;
+  attachTarget(namespace: string, pod: string, container: string): AttachTarget | undefined;
   podIP(namespace: string, pod: string): string | undefined;
+}
+
+/** A running container as `kubectl attach` sees it. */
+export interface AttachTarget {
+  /** The container's stdin (only when its spec says `stdin: true`). */
+  stdin: Writable | undefined;
+  /** Where its stdout and stderr go. */
+  logFile: string;
+  /** Resolves with the exit code of the current run. */
+  exited: Promise<number>;
 }
 
 const noop = (): void => undefined;
@@ -60,8 +75,8 @@ function acceptSpdy(socket: Duplex, head: Buffer, protocol: string): SpdyConnect
 
 /**
  * Serves the kubelet's streaming endpoints over SPDY, as the API server calls them for `kubectl exec`
- * and `kubectl port-forward`: POST /exec/<ns>/<pod>/<container>?command=... and POST /portForward/<ns>/<pod>.
- * Without a TTY library, `-t` is accepted but the command runs without a terminal.
+ * `kubectl attach` and `kubectl port-forward`: POST /attach/<ns>/<pod>/<container>, POST /exec/<ns>/<pod>/<container>?command=... and POST /portForward/<ns>/<pod>.
+ * With `-t` the command runs on a pseudo-terminal (see pty.ts) that follows the client's resizes.
  */
 export function handleStreamingUpgrade(
   req: IncomingMessage,
@@ -79,37 +94,40 @@ export function handleStreamingUpgrade(
       return reject(socket, podIP ? 400 : 404, podIP ? 'unsupported protocol' : 'pod not found');
     return portForward(acceptSpdy(socket, head, protocol), podIP);
   }
+  if (target.kind === 'attach') {
+    const attachTarget = targets.attachTarget(target.namespace, target.pod, target.container);
+    const protocol = negotiateProtocol(req.headers['x-stream-protocol-version'], EXEC_PROTOCOLS);
+    if (!attachTarget) return reject(socket, 404, `container ${target.container} is not running`);
+    if (!protocol) return reject(socket, 400, 'unsupported protocol');
+    const request = parseExecQuery(url.searchParams);
+    return attach(socket, acceptSpdy(socket, head, protocol), protocol, attachTarget, request);
+  }
   const context = targets.execContext(target.namespace, target.pod, target.container);
   const protocol = negotiateProtocol(req.headers['x-stream-protocol-version'], EXEC_PROTOCOLS);
   if (!context) return reject(socket, 404, `container ${target.container} is not running`);
   if (!protocol) return reject(socket, 400, 'unsupported protocol');
   const request = parseExecQuery(url.searchParams);
   if (request.command.length === 0) return reject(socket, 400, 'no command');
-  exec(acceptSpdy(socket, head, protocol), protocol, context, request);
+  exec(socket, acceptSpdy(socket, head, protocol), protocol, context, request);
 }
 
 function exec(
+  socket: Duplex,
   conn: SpdyConnection,
   protocol: string,
   context: ExecContext,
-  request: ReturnType<typeof parseExecQuery>,
+  request: ExecRequest,
 ): void {
-  const expected = expectedStreams(request);
-  const streams = new Map<string, SpdyStream>();
-  let started = false;
-  conn.on('stream', (stream) => {
-    stream.on('error', noop);
-    stream.respond(200, {});
-    streams.set(stream.headers.streamtype, stream);
-    if (!started && expected.every((t) => streams.has(t))) {
-      started = true;
-      run();
-    }
-  });
-
-  const run = (): void => {
-    const argv = [...context.execPrefix, ...request.command];
-    const child = spawn(argv[0], argv.slice(1), { env: context.env, cwd: context.cwd, stdio: 'pipe' });
+  whenStreamsOpen(conn, expectedStreams(request), (streams) => {
+    const command = request.tty ? ptyArgv(request.command) : request.command;
+    const argv = [...context.execPrefix, ...command];
+    // Own process group, so a client that hangs up takes down everything the command started.
+    const child = spawn(argv[0], argv.slice(1), {
+      env: request.tty ? { TERM: 'xterm', ...context.env } : context.env,
+      cwd: context.cwd,
+      stdio: 'pipe',
+      detached: true,
+    });
     const stdout = streams.get('stdout');
     const stderr = streams.get('stderr') ?? (request.tty ? stdout : undefined);
     const stdin = streams.get('stdin');
@@ -118,23 +136,139 @@ function exec(
     child.stdin.on('error', noop);
     if (stdin) stdin.pipe(child.stdin);
     else child.stdin.end();
+    const resizer = request.tty && child.pid !== undefined ? new PtyResizer(child.pid) : undefined;
+    if (resizer) onResize(streams.get('resize'), (size) => resizer.resize(size));
+    let done = false;
+    const hangUp = (): void => {
+      if (!done && child.pid !== undefined) killGroup(child.pid, 'SIGHUP');
+    };
+    socket.once('close', hangUp);
     const finish = (code: number, failure?: string): void => {
-      stdout?.end();
-      if (stderr !== stdout) stderr?.end();
-      const error = streams.get('error');
-      if (protocol === EXEC_PROTOCOLS[0])
-        error?.write(
-          failure ? JSON.stringify({ metadata: {}, status: 'Failure', message: failure }) : exitStatus(code),
-        );
-      else if (failure || code !== 0)
-        error?.write(failure ?? `command terminated with non-zero exit code: ${code}`);
-      error?.end();
-      // Let the frames flush before closing the connection.
-      setTimeout(() => conn.end(), 50).unref();
+      if (done) return;
+      done = true;
+      resizer?.close();
+      socket.off('close', hangUp);
+      endSession(conn, streams, protocol, code, failure);
     };
     child.on('error', (err) => finish(126, `exec: ${err.message}`));
     child.on('close', (code, signal) => finish(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
-  };
+  });
+}
+
+/** Calls `start` once the client has opened every stream it announced (each gets its SYN_REPLY). */
+function whenStreamsOpen(
+  conn: SpdyConnection,
+  expected: readonly string[],
+  start: (streams: Map<string, SpdyStream>) => void,
+): void {
+  const streams = new Map<string, SpdyStream>();
+  let started = false;
+  conn.on('stream', (stream) => {
+    stream.on('error', noop);
+    stream.respond(200, {});
+    streams.set(stream.headers.streamtype, stream);
+    if (!started && expected.every((t) => streams.has(t))) {
+      started = true;
+      start(streams);
+    }
+  });
+}
+
+function onResize(stream: SpdyStream | undefined, apply: (size: TerminalSize) => void): void {
+  let buffered = '';
+  stream?.on('data', (chunk: Buffer) => {
+    const { sizes, rest } = parseResizeMessages(buffered + chunk.toString());
+    buffered = rest;
+    for (const size of sizes) apply(size);
+  });
+}
+
+/** Ends the output streams, reports the exit status on the error stream, then closes the connection. */
+function endSession(
+  conn: SpdyConnection,
+  streams: Map<string, SpdyStream>,
+  protocol: string,
+  code: number,
+  failure?: string,
+): void {
+  const stdout = streams.get('stdout');
+  const stderr = streams.get('stderr');
+  stdout?.end();
+  if (stderr !== stdout) stderr?.end();
+  const error = streams.get('error');
+  if (protocol === EXEC_PROTOCOLS[0])
+    error?.write(
+      failure ? JSON.stringify({ metadata: {}, status: 'Failure', message: failure }) : exitStatus(code),
+    );
+  else if (failure || code !== 0)
+    error?.write(failure ?? `command terminated with non-zero exit code: ${code}`);
+  error?.end();
+  // Let the frames flush before closing the connection.
+  setTimeout(() => conn.end(), 50).unref();
+}
+
+const ATTACH_POLL_MS = 100;
+
+/**
+ * kubectl attach: the container's output is its log file (stdout and stderr go to a file so a chatty
+ * process never blocks), so attached clients follow the file from its current end; stdin, if the
+ * container asked for it, is the pipe the agent kept open. The session ends when the container exits
+ * (with its status) or when the client leaves (the container keeps running).
+ */
+function attach(
+  socket: Duplex,
+  conn: SpdyConnection,
+  protocol: string,
+  target: AttachTarget,
+  request: ExecRequest,
+): void {
+  whenStreamsOpen(conn, expectedStreams(request), (streams) => {
+    const stdout = streams.get('stdout');
+    const stdin = streams.get('stdin');
+    let offset = fileSize(target.logFile);
+    const pump = (): void => {
+      const size = fileSize(target.logFile);
+      if (size > offset) {
+        stdout?.write(readRange(target.logFile, offset, size));
+        offset = size;
+      }
+    };
+    const timer = setInterval(pump, ATTACH_POLL_MS);
+    const forward = (chunk: Buffer): void => void target.stdin?.write(chunk);
+    if (target.stdin) stdin?.on('data', forward);
+    let done = false;
+    const leave = (): void => {
+      done = true;
+      clearInterval(timer);
+      stdin?.off('data', forward);
+    };
+    socket.once('close', leave);
+    void target.exited.then((code) => {
+      if (done) return;
+      pump();
+      leave();
+      endSession(conn, streams, protocol, code);
+    });
+  });
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readRange(file: string, from: number, to: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(to - from);
+    readSync(fd, buffer, 0, buffer.length, from);
+    return buffer;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function portForward(conn: SpdyConnection, podIP: string): void {

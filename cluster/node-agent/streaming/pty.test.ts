@@ -1,0 +1,16 @@
+import { parseResizeMessages, ptyArgv, shellQuote } from './pty';
+
+describe('pty helpers', () => {
+  it('quotes argv for sh -c', () => {
+    expect(shellQuote(['echo', 'a b', "it's", '$HOME', '--x=1'])).toBe(`echo 'a b' 'it'\\''s' '$HOME' --x=1`);
+    expect(ptyArgv(['sh'])).toEqual(['script', '-q', '-f', '-e', '-E', 'always', '-c', 'sh', '/dev/null']);
+  });
+
+  it('parses resize messages split across chunks and skips malformed ones', () => {
+    const first = parseResizeMessages('{"Width":80,"Height":24}\n{"Width":1');
+    expect(first.sizes).toEqual([{ cols: 80, rows: 24 }]);
+    const second = parseResizeMessages(`${first.rest}20,"Height":40}\n{"Width":"x"}{"Width":0,"Height":3}`);
+    expect(second.sizes).toEqual([{ cols: 120, rows: 40 }]);
+    expect(second.rest).toBe('');
+  });
+});

@@ -1,0 +1,119 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { findChildPty, setPtySize, shellQuote } from '../../cluster/node-agent/streaming';
+import { pollUntil } from '../../cluster/util';
+import { createNamespace, isReady, kubectl, useLocalCluster, waitForPod } from './local-cluster-fixture';
+
+/** Collects a child's output so a test can wait for a pattern in it. */
+class Output {
+  text = '';
+  constructor(child: ChildProcessWithoutNullStreams) {
+    child.stdout.on('data', (d: Buffer) => (this.text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (this.text += d.toString()));
+  }
+  async waitFor(pattern: RegExp, from = 0): Promise<RegExpExecArray> {
+    let match: RegExpExecArray | null = null;
+    await until(
+      () => (match = pattern.exec(this.text.slice(from))) !== null,
+      `output matching ${pattern} (got ${JSON.stringify(this.text.slice(from))}, all ${JSON.stringify(this.text)})`,
+    );
+    return match!;
+  }
+}
+
+/** Waits until `check` holds (polling; the agent runs in this process, so never block). */
+const until = (check: () => boolean, description: string, timeoutMs = 20_000): Promise<true> =>
+  pollUntil(async () => (check() ? true : undefined), { timeoutMs, intervalMs: 50, description });
+
+const exited = (child: ChildProcessWithoutNullStreams): Promise<number | null> =>
+  new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', resolve)));
+
+describe('kubectl exec -it and attach through the node agent', () => {
+  const cluster = useLocalCluster({ nodes: 1 });
+  let core: CoreV1Api;
+  let namespace: string;
+  beforeAll(async () => {
+    core = cluster().kubeConfig.makeApiClient(CoreV1Api);
+    namespace = await createNamespace(core, 'tty');
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'target' },
+        spec: {
+          containers: [
+            // `cat` echoes what attach sends to its stdin; exec'd commands run beside it.
+            { name: 'main', image: 'neonvm-test/shell', command: ['cat'], stdin: true },
+          ],
+        },
+      },
+    });
+    await waitForPod(core, namespace, 'target', isReady);
+  });
+  const kc = () => ['--kubeconfig', cluster().kubeconfigPath, '-n', namespace];
+
+  it('runs plain commands: output, exit codes, stdin', async () => {
+    expect(await kubectl(cluster(), '-n', namespace, 'exec', 'target', '--', 'echo', 'hi')).toBe('hi\n');
+    await expect(kubectl(cluster(), '-n', namespace, 'exec', 'target', '--', 'false')).rejects.toMatchObject({
+      code: 1,
+    });
+    const child = spawn(cluster().binaries.kubectl, [...kc(), 'exec', '-i', 'target', '--', 'cat']);
+    const out = new Output(child);
+    child.stdin.end('data\n');
+    expect(await exited(child)).toBe(0);
+    expect(out.text).toBe('data\n');
+  });
+
+  it('gives -it a terminal that follows resizes, and reports the exit status', async () => {
+    // kubectl only asks for a TTY when its own stdin is a terminal: run it under script(1).
+    const argv = [cluster().binaries.kubectl, ...kc(), 'exec', '-it', 'target', '--', 'sh'];
+    const child = spawn('script', ['-qfec', shellQuote(argv), '/dev/null'], {
+      env: { ...process.env, TERM: 'xterm' },
+    });
+    const out = new Output(child);
+    try {
+      let tty: string | undefined;
+      await until(() => (tty = findChildPty(child.pid!)) !== undefined, "kubectl's terminal", 5000);
+      await setPtySize(tty!, { cols: 100, rows: 30 });
+      await out.waitFor(/[#$] $/m);
+      // A terminal on the far side: tty(1) names a pty.
+      let mark = out.text.length;
+      child.stdin.write('tty; stty size\n');
+      await out.waitFor(/\/dev\/pts\/\d+\s+30 100/, mark);
+      // The client's terminal is resized: SIGWINCH -> kubectl -> resize stream -> TIOCSWINSZ.
+      await setPtySize(tty!, { cols: 123, rows: 45 });
+      await new Promise((r) => setTimeout(r, 500));
+      mark = out.text.length;
+      child.stdin.write('stty size\n');
+      await out.waitFor(/45 123/, mark);
+      child.stdin.write('exit 3\n');
+      expect(await exited(child)).toBe(3);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('attaches to the running container: stdin in, output out, container survives the client', async () => {
+    const child = spawn(cluster().binaries.kubectl, [...kc(), 'attach', '-i', 'target', '-c', 'main']);
+    const out = new Output(child);
+    try {
+      // The attach session starts asynchronously; resend until the echo comes back.
+      await pollUntil(
+        async () => {
+          child.stdin.write('ping through attach\n');
+          return out.text.includes('ping through attach') ? true : undefined;
+        },
+        {
+          timeoutMs: 20_000,
+          intervalMs: 500,
+          description: `echo through kubectl attach (got ${JSON.stringify(out.text)})`,
+        },
+      );
+    } finally {
+      child.kill('SIGINT');
+      await exited(child);
+    }
+    const pod = await core.readNamespacedPod({ namespace, name: 'target' });
+    expect(pod.status?.containerStatuses?.[0].state?.running).toBeDefined();
+    expect(await kubectl(cluster(), '-n', namespace, 'logs', 'target')).toContain('ping through attach');
+  });
+});
