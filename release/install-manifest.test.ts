@@ -8,9 +8,9 @@ describe('renderInstallManifest', () => {
       registry: 'ghcr.io/acme',
       digests: { operator: `sha256:${'a'.repeat(64)}`, runner: `sha256:${'b'.repeat(64)}` },
     });
-    const docs = parseAllDocuments(renderInstallManifest(refs)).map(
-      (d) => d.toJS() as Record<string, unknown>,
-    );
+    const text = renderInstallManifest(refs);
+    expect(text).not.toMatch(/[&*]a\d+\b/);
+    const docs = parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown>);
     expect(docs[0].kind).toBe('CustomResourceDefinition');
     const deployment = docs.find((d) => d.kind === 'Deployment') as {
       spec: {

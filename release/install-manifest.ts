@@ -5,10 +5,13 @@ import { stringify } from 'yaml';
 import { installBundleObjects } from '../constructs/install/install-bundle';
 import type { NeonVmInstallOptions } from '../constructs/install/install-options';
 
-/** Pure: the objects in apply order (CRDs first), `---`-separated. */
+/**
+ * Pure: the objects in apply order (CRDs first), `---`-separated. Objects shared between documents
+ * (label maps) are written out in full rather than as YAML anchors and aliases.
+ */
 export function renderInstallManifest(options: NeonVmInstallOptions): string {
   return installBundleObjects(options)
-    .map((o) => stringify(o, { lineWidth: 0 }))
+    .map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }))
     .join('---\n');
 }
 
