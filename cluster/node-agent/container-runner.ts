@@ -7,6 +7,7 @@ import { ConfigCache, configRefsOf } from './config-cache';
 import { checkLaunchable, processEnv, resolveWorkingDir } from './container-launch';
 import { ContainerRecord, ContainerState, exitCodeOf, terminatedReason } from './container-state';
 import { ContainerConfigError, expandVars, resolveEnv } from './env';
+import { execNamespacePrefix } from './exec-namespace';
 import type { EventType } from './event-recorder';
 import type { PodFilesystem } from './pod-filesystem';
 import type { RestartPolicy } from './pod-status';
@@ -52,6 +53,8 @@ export class ContainerRunner {
   private crashes: BackoffState = { crashes: 0 };
   /** How the current run was started (for exec into it). */
   private launch: { env: NodeJS.ProcessEnv; cwd: string } | undefined;
+  /** Runs an exec'd command in the pod's private mount namespace (see exec-namespace.ts). */
+  private execMounts: string[] = [];
 
   constructor(
     readonly spec: V1Container,
@@ -90,7 +93,11 @@ export class ContainerRunner {
   /** How to run a command alongside the running process (kubectl exec), or undefined. */
   execContext(): ExecContext | undefined {
     if (!this.launch || this.record.state.kind !== 'running') return undefined;
-    return { execPrefix: this.host.execPrefix, env: this.launch.env, cwd: this.launch.cwd };
+    return {
+      execPrefix: [...this.host.execPrefix, ...this.execMounts],
+      env: this.launch.env,
+      cwd: this.launch.cwd,
+    };
   }
 
   /** The running process for kubectl attach, or undefined. */
@@ -247,6 +254,14 @@ export class ContainerRunner {
     });
     this.process = process;
     this.launch = { env: plan.env, cwd: plan.cwd };
+    try {
+      const mountPaths = (spec.volumeMounts ?? []).map((m) => m.mountPath);
+      this.execMounts = execNamespacePrefix(host.fs.containerRoot(spec.name), mountPaths);
+    } catch (err) {
+      // exec still works, only with the host's view of the filesystem.
+      this.execMounts = [];
+      host.log.warn({ container: spec.name, err: (err as Error).message }, 'no mount namespace for exec');
+    }
     const hasStartup = Boolean(spec.startupProbe);
     this.record = {
       ...this.record,

@@ -1,5 +1,6 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { findChildPty, setPtySize, shellQuote } from '../../cluster/node-agent/streaming';
 import { pollUntil } from '../../cluster/util';
 import { createNamespace, isReady, kubectl, useLocalCluster, waitForPod } from './local-cluster-fixture';
@@ -115,5 +116,43 @@ describe('kubectl exec -it and attach through the node agent', () => {
     const pod = await core.readNamespacedPod({ namespace, name: 'target' });
     expect(pod.status?.containerStatuses?.[0].state?.running).toBeDefined();
     expect(await kubectl(cluster(), '-n', namespace, 'logs', 'target')).toContain('ping through attach');
+  });
+
+  it("runs exec'd commands in a private mount namespace with the pod's mounts and /etc/hosts", async () => {
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'mounts' },
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: 'neonvm-test/shell',
+              // As the runner does: files under $NEONVM_POD_ROOT, a guest-vm line in the pod's /etc/hosts.
+              command: [
+                'sh',
+                '-c',
+                'echo key > $NEONVM_POD_ROOT/mnt/ssh/id_ed25519 && ' +
+                  'echo "169.254.254.254 guest-vm" >> $NEONVM_POD_ROOT/etc/hosts && touch $NEONVM_POD_ROOT/ready && sleep 600',
+              ],
+              volumeMounts: [{ name: 'ssh', mountPath: '/mnt/ssh' }],
+              readinessProbe: { exec: { command: ['test', '-e', 'ready'] }, periodSeconds: 1 },
+            },
+          ],
+          volumes: [{ name: 'ssh', emptyDir: {} }],
+        },
+      },
+    });
+    await waitForPod(core, namespace, 'mounts', isReady);
+    const exec = (script: string) =>
+      kubectl(cluster(), '-n', namespace, 'exec', 'mounts', '--', 'sh', '-c', script);
+    expect(await exec('cat /mnt/ssh/id_ed25519')).toBe('key\n');
+    expect(await exec('grep guest-vm /etc/hosts')).toBe('169.254.254.254 guest-vm\n');
+    expect(await exec('test -e ready && echo in-root')).toBe('in-root\n');
+    if (existsSync('/etc/ssh/ssh_config'))
+      expect(await exec('cat /etc/ssh/ssh_config')).toContain('IdentityFile /mnt/ssh/id_ed25519');
+    // Nothing leaked to the host.
+    expect(readFileSync('/etc/hosts', 'utf8')).not.toContain('guest-vm');
+    expect(existsSync('/mnt/ssh/id_ed25519')).toBe(false);
   });
 });
