@@ -55,6 +55,8 @@ export function debianSelection(image: ImageName, arch: DebArch): DebianSelectio
     packages: [
       ...BASE_PACKAGES,
       ...qemu,
+      // QEMU's loadable modules; TCG (the fallback without /dev/kvm) is one of them.
+      'qemu-system-common',
       'qemu-utils',
       'genisoimage',
       'e2fsprogs',

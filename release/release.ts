@@ -12,7 +12,7 @@ import { productionNodeModules } from './app-bundle';
 import { readBuildInfo } from './build-info';
 import { buildImage } from './image-build';
 import type { AppTree } from './image-layers';
-import { PRUNED_NODE_MODULES, imageTitle, type DebArch, type ImageName } from './image-plan';
+import { PRUNED_NODE_MODULES, imageTitle, type BuildInfo, type DebArch, type ImageName } from './image-plan';
 import { imageRefsFromDist } from './image-refs';
 import { writeInstallManifest } from './install-manifest';
 
@@ -25,6 +25,8 @@ export interface ReleaseOptions {
   readonly registry: string;
   readonly cacheDir: string;
   readonly progress: (line: string) => void;
+  /** Version, revision and timestamp (default: read from the checkout, see readBuildInfo). */
+  readonly info?: BuildInfo;
 }
 
 export interface ReleasedImage {
@@ -93,7 +95,7 @@ async function stageApp(o: ReleaseOptions, stage: string): Promise<AppTree[]> {
 }
 
 export async function buildRelease(o: ReleaseOptions): Promise<ReleaseResult> {
-  const info = await readBuildInfo(o.repoDir);
+  const info = o.info ?? (await readBuildInfo(o.repoDir));
   o.progress(
     `neonvm ${info.version} at ${info.revision.slice(0, 12)}, timestamps ${info.created.toISOString()}`,
   );

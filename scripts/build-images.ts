@@ -3,12 +3,13 @@
  * `docker save` tars (dist/images/<name>.tar), built without Docker from Debian packages, the npm
  * registry's Node.js binaries and this checkout; then dist/install/neonvm.yaml pinning them by
  * digest. Flags: `--arch amd64,arm64` (default; the operator is built for the same list),
- * `--registry <prefix>` (default `ghcr.io/neonvm-ts`), `--out <dir>` (default dist).
+ * `--registry <prefix>` (default `ghcr.io/neonvm-ts`), `--out <dir>` (default dist),
+ * `--manifest-only` (re-render the install manifest for another registry from the built layouts).
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cacheRoot } from '../runner/guest/cache-dir';
-import { buildRelease } from '../release';
+import { buildRelease, imageRefsFromDist, writeInstallManifest } from '../release';
 import type { DebArch } from '../release';
 
 function parseArchs(v: string): DebArch[] {
@@ -24,8 +25,18 @@ async function main(): Promise<void> {
       arch: { type: 'string', default: 'amd64,arm64' },
       registry: { type: 'string', default: 'ghcr.io/neonvm-ts' },
       out: { type: 'string', default: 'dist' },
+      'manifest-only': { type: 'boolean', default: false },
     },
   });
+  const manifest = join(values.out, 'install', 'neonvm.yaml');
+  if (values['manifest-only']) {
+    await writeInstallManifest(
+      manifest,
+      await imageRefsFromDist(join(values.out, 'images'), values.registry),
+    );
+    console.log(`install manifest: ${manifest}`);
+    return;
+  }
   const repoDir = resolve(__dirname, '..');
   const started = Date.now();
   const result = await buildRelease({
@@ -42,7 +53,7 @@ async function main(): Promise<void> {
     console.log(
       `${img.name.padEnd(9)} ${img.digest}  layout ${mib(img.layoutBytes)}  tar ${mib(img.archiveBytes)}  inputs ${mib(img.inputBytes)}  ${img.ref}`,
     );
-  console.log(`install manifest: ${join(values.out, 'install', 'neonvm.yaml')}`);
+  console.log(`install manifest: ${manifest}`);
 }
 
 main().catch((e: unknown) => {

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildRelease, type ReleaseResult } from '../../release';
+import { buildRelease, readBuildInfo, type ReleaseResult } from '../../release';
 import { cacheRoot } from '../../runner/guest/cache-dir';
 
 const repoDir = resolve(__dirname, '../..');
@@ -37,6 +37,11 @@ suite('release images', () => {
   const dist = (): string => join(work, 'a', 'images');
 
   beforeAll(async () => {
+    const info = {
+      ...(await readBuildInfo(repoDir)),
+      revision: 'test',
+      created: new Date('2026-01-01T00:00:00Z'),
+    };
     work = mkdtempSync(join(tmpdir(), 'neonvm-release-test-'));
     const build = (out: string) =>
       buildRelease({
@@ -46,6 +51,8 @@ suite('release images', () => {
         registry: 'registry.test/neonvm',
         cacheDir: cacheRoot(),
         progress: () => undefined,
+        // Fixed, so commits landing between the two builds do not change the labels.
+        info,
       });
     first = await build('a');
     second = await build('b');
@@ -69,6 +76,21 @@ suite('release images', () => {
       expect(out.Labels['org.opencontainers.image.title']).toBe(`neonvm-${name}`);
       sh(['skopeo', 'inspect', '--raw', `oci:${join(dist(), name)}:0.1.0`]);
     }
+  });
+
+  it('keeps the pinned digest through skopeo copy --all --preserve-digests (what a push does)', () => {
+    const copy = join(work, 'copy');
+    sh([
+      'skopeo',
+      'copy',
+      '-q',
+      '--all',
+      '--preserve-digests',
+      `oci:${join(dist(), 'runner')}:0.1.0`,
+      `oci:${copy}:pushed`,
+    ]);
+    const index = JSON.parse(sh(['cat', join(copy, 'index.json')])) as { manifests: { digest: string }[] };
+    expect(index.manifests[0].digest).toBe(first.images.find((i) => i.name === 'runner')?.digest);
   });
 
   it('pins the built digests in the install manifest', () => {
@@ -121,7 +143,8 @@ suite('release images', () => {
         'tcg',
         '-m',
         '256',
-        '-nographic',
+        '-display',
+        'none',
         '-no-reboot',
         '-nodefaults',
         '-serial',
