@@ -133,6 +133,17 @@ suite('release images', () => {
       expect(tools).toContain('/usr/bin/runner');
     });
 
+    it('finds its built-in guest in the image (no build at VM start)', () => {
+      const rootfs = join(bundle('runner'), 'rootfs');
+      const script =
+        "require('/app/lib/runner/guest/artifacts').ensureGuestArtifacts({ progress: () => { throw new Error('would build'); } })" +
+        '.then((g) => console.log(g.dir))';
+      const env = { ...cleanEnv, NEONVM_CACHE: '/var/cache/neonvm' };
+      expect(sh(inRootfs(rootfs, ['node', '-e', script]), env)).toMatch(
+        /^\/var\/cache\/neonvm\/guest-\w+-x86_64$/m,
+      );
+    });
+
     it('boots the baked-in guest kernel with the image QEMU', async () => {
       const rootfs = join(bundle('runner'), 'rootfs');
       const argv = inRootfs(rootfs, [
