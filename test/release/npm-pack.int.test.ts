@@ -16,12 +16,18 @@ const pkg = JSON.parse(readFileSync(join(repoDir, 'package.json'), 'utf8')) as {
 };
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 64 << 20,
-  });
+  try {
+    return execFileSync(cmd, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
+  } catch (e) {
+    // tsc reports on stdout: keep both streams in the failure.
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${stdout ?? ''}\n${stderr ?? ''}`.slice(0, 4000));
+  }
 }
 
 const APP_MAIN = `
@@ -90,11 +96,13 @@ describe('npm package', () => {
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
+        // The settings of examples/app-repo: CommonJS, i.e. node10 resolution (subpaths need typesVersions).
         compilerOptions: {
           target: 'ES2022',
           module: 'commonjs',
           strict: true,
           esModuleInterop: true,
+          skipLibCheck: true,
           outDir: 'out',
         },
         include: ['main.ts'],
