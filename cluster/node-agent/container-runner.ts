@@ -7,7 +7,7 @@ import { ConfigCache, configRefsOf } from './config-cache';
 import { checkLaunchable, processEnv, resolveWorkingDir } from './container-launch';
 import { ContainerRecord, ContainerState, exitCodeOf, terminatedReason } from './container-state';
 import { ContainerConfigError, expandVars, resolveEnv } from './env';
-import { execNamespacePrefix } from './exec-namespace';
+import { execNamespacePrefix, seedPodHosts } from './exec-namespace';
 import type { EventType } from './event-recorder';
 import type { PodFilesystem } from './pod-filesystem';
 import type { RestartPolicy } from './pod-status';
@@ -53,8 +53,6 @@ export class ContainerRunner {
   private crashes: BackoffState = { crashes: 0 };
   /** How the current run was started (for exec into it). */
   private launch: { env: NodeJS.ProcessEnv; cwd: string } | undefined;
-  /** Runs an exec'd command in the pod's private mount namespace (see exec-namespace.ts). */
-  private execMounts: string[] = [];
 
   constructor(
     readonly spec: V1Container,
@@ -94,10 +92,25 @@ export class ContainerRunner {
   execContext(): ExecContext | undefined {
     if (!this.launch || this.record.state.kind !== 'running') return undefined;
     return {
-      execPrefix: [...this.host.execPrefix, ...this.execMounts],
+      execPrefix: [...this.host.execPrefix, ...this.execMounts()],
       env: this.launch.env,
       cwd: this.launch.cwd,
     };
+  }
+
+  /** Runs an exec'd command in the pod's private mount namespace (see exec-namespace.ts). */
+  private execMounts(): string[] {
+    try {
+      const mountPaths = (this.spec.volumeMounts ?? []).map((m) => m.mountPath);
+      return execNamespacePrefix(this.host.fs.containerRoot(this.name), mountPaths);
+    } catch (err) {
+      // exec still works, only with the host's view of the filesystem.
+      this.host.log.warn(
+        { container: this.name, err: (err as Error).message },
+        'no mount namespace for exec',
+      );
+      return [];
+    }
   }
 
   /** The running process for kubectl attach, or undefined. */
@@ -243,6 +256,11 @@ export class ContainerRunner {
     host.event('Normal', 'Created', `Created container: ${spec.name}`, spec.name);
 
     const argv = [...host.execPrefix, ...plan.argv];
+    try {
+      seedPodHosts(host.fs.containerRoot(spec.name));
+    } catch (err) {
+      host.log.warn({ container: spec.name, err: (err as Error).message }, 'cannot seed the pod /etc/hosts');
+    }
     const process = ManagedProcess.start({
       name: `${host.podRef}/${spec.name}`,
       command: argv[0],
@@ -254,14 +272,7 @@ export class ContainerRunner {
     });
     this.process = process;
     this.launch = { env: plan.env, cwd: plan.cwd };
-    try {
-      const mountPaths = (spec.volumeMounts ?? []).map((m) => m.mountPath);
-      this.execMounts = execNamespacePrefix(host.fs.containerRoot(spec.name), mountPaths);
-    } catch (err) {
-      // exec still works, only with the host's view of the filesystem.
-      this.execMounts = [];
-      host.log.warn({ container: spec.name, err: (err as Error).message }, 'no mount namespace for exec');
-    }
+
     const hasStartup = Boolean(spec.startupProbe);
     this.record = {
       ...this.record,

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 
 /**
@@ -101,21 +101,46 @@ export function podSshConfig(knownHosts: string): string {
 }
 
 /**
- * Prepares the files behind the namespace (the pod's /etc/hosts seeded from the host's, an ssh_config)
- * and returns the argv prefix that runs a command inside it. Top-level tmpfs mount points missing on the
- * host (/vm) are created there as empty directories: a mount needs a directory to cover.
+ * Top-level directories the container has under its root besides its mounts (the runner creates
+ * $NEONVM_POD_ROOT/vm/runner, for example). System directories and /etc are not covered wholesale.
  */
-export function execNamespacePrefix(root: string, mountPaths: readonly string[]): string[] {
+export function rootDirectories(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !SYSTEM_DIRS.has(`/${e.name}`))
+      .map((e) => `/${e.name}`);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The pod's /etc/hosts, a copy of the host's, created before the container starts (the NeonVM runner
+ * appends `guest-vm` to it) unless the container root already has one.
+ */
+export function seedPodHosts(root: string): string {
   const hosts = join(root, 'etc', 'hosts');
   if (!existsSync(hosts)) {
     mkdirSync(join(root, 'etc'), { recursive: true });
     copyFileSync('/etc/hosts', hosts);
   }
+  return hosts;
+}
+
+/**
+ * Prepares the files behind the namespace (the pod's /etc/hosts seeded from the host's, an ssh_config)
+ * and returns the argv prefix that runs a command inside it. Called per exec, so directories the
+ * container created since it started are included. Top-level tmpfs mount points missing on the
+ * host (/vm) are created there as empty directories: a mount needs a directory to cover.
+ */
+export function execNamespacePrefix(root: string, mountPaths: readonly string[]): string[] {
+  const hosts = seedPodHosts(root);
   const sshDir = join(root, '.neonvm-exec');
   mkdirSync(sshDir, { recursive: true });
   const sshConfig = join(sshDir, 'ssh_config');
   writeFileSync(sshConfig, podSshConfig(join(sshDir, 'known_hosts')));
-  const plan = planExecMounts(root, mountPaths, existsSync, [
+  const paths = [...new Set([...rootDirectories(root), ...mountPaths])];
+  const plan = planExecMounts(root, paths, existsSync, [
     { source: hosts, target: '/etc/hosts' },
     { source: sshConfig, target: '/etc/ssh/ssh_config' },
   ]);

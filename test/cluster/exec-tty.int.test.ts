@@ -74,18 +74,25 @@ describe('kubectl exec -it and attach through the node agent', () => {
     try {
       let tty: string | undefined;
       await until(() => (tty = findChildPty(child.pid!)) !== undefined, "kubectl's terminal", 5000);
-      await setPtySize(tty!, { cols: 100, rows: 30 });
       await out.waitFor(/[#$] $/m);
-      // A terminal on the far side: tty(1) names a pty.
-      let mark = out.text.length;
-      child.stdin.write('tty; stty size\n');
-      await out.waitFor(/\/dev\/pts\/\d+\s+30 100/, mark);
+      // Resize only once kubectl runs its session, so stty does not race kubectl's switch to raw mode.
+      // Each step retypes its command until the answer shows (the first keystrokes may beat the session).
+      const ask = async (command: string, answer: RegExp): Promise<void> => {
+        const mark = out.text.length;
+        await pollUntil(
+          async () => {
+            child.stdin.write(`${command}\n`);
+            return answer.test(out.text.slice(mark)) ? true : undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 1000, description: `${answer} (got ${JSON.stringify(out.text)})` },
+        );
+      };
+      await setPtySize(tty!, { cols: 100, rows: 30 });
+      // A terminal on the far side: tty(1) names a pty, of the client's size.
+      await ask('tty; stty size', /\/dev\/pts\/\d+\s+30 100/);
       // The client's terminal is resized: SIGWINCH -> kubectl -> resize stream -> TIOCSWINSZ.
       await setPtySize(tty!, { cols: 123, rows: 45 });
-      await new Promise((r) => setTimeout(r, 500));
-      mark = out.text.length;
-      child.stdin.write('stty size\n');
-      await out.waitFor(/45 123/, mark);
+      await ask('stty size', /45 123/);
       child.stdin.write('exit 3\n');
       expect(await exited(child)).toBe(3);
     } finally {
@@ -143,7 +150,11 @@ describe('kubectl exec -it and attach through the node agent', () => {
         },
       },
     });
-    await waitForPod(core, namespace, 'mounts', isReady);
+    await waitForPod(core, namespace, 'mounts', isReady).catch(async (err: Error) => {
+      const pod = await core.readNamespacedPod({ namespace, name: 'mounts' });
+      const logs = await kubectl(cluster(), '-n', namespace, 'logs', 'mounts').catch(() => '');
+      throw new Error(`${err.message}: ${JSON.stringify(pod.status?.containerStatuses)} logs ${logs}`);
+    });
     const exec = (script: string) =>
       kubectl(cluster(), '-n', namespace, 'exec', 'mounts', '--', 'sh', '-c', script);
     expect(await exec('cat /mnt/ssh/id_ed25519')).toBe('key\n');

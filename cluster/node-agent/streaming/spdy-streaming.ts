@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex, Writable } from 'node:stream';
 import { connection, SpdyConnection, SpdyStream } from 'spdy-transport';
-import { killGroup } from '../../process';
+import { hangUpTree } from './process-tree';
 import { parseResizeMessages, ptyArgv, PtyResizer, TerminalSize } from './pty';
 import {
   EXEC_PROTOCOLS,
@@ -140,7 +140,7 @@ function exec(
     if (resizer) onResize(streams.get('resize'), (size) => resizer.resize(size));
     let done = false;
     const hangUp = (): void => {
-      if (!done && child.pid !== undefined) killGroup(child.pid, 'SIGHUP');
+      if (!done && child.pid !== undefined) hangUpTree(child.pid);
     };
     socket.once('close', hangUp);
     const finish = (code: number, failure?: string): void => {
