@@ -6,7 +6,6 @@ import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, stat, writeFile } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureGuestArtifacts } from '../runner/guest/artifacts';
-import { runText } from '../runner/guest/exec';
 import { writeDockerArchive, writeImageLayout, blobRelPath, type ImageInput } from '../image/oci';
 import { fetchDebs, unpackDebs } from './debian-userland';
 import { extractNodeBinary, fetchNpmTarball } from './node-dist';
@@ -22,7 +21,7 @@ import {
   type DebArch,
   type ImageName,
 } from './image-plan';
-import { planLayers, type AppTree } from './image-layers';
+import { planLayers, plannedBytes, type AppTree } from './image-layers';
 import { tagLayout, type TaggedLayout } from './layout-index';
 
 export const NODE_VERSION = '20.20.2';
@@ -42,12 +41,8 @@ export interface ImageBuildOptions {
 export interface BuiltImage extends TaggedLayout {
   readonly layoutDir: string;
   readonly archive: string;
-  /** Bytes of the inputs that went in (unpacked userland, node, app, guest) per architecture. */
+  /** File bytes that went into the layers (userland, node, app, guest), summed over architectures. */
   readonly inputBytes: number;
-}
-
-async function treeBytes(dir: string): Promise<number> {
-  return Number((await runText(['du', '-sb', dir])).split('\t')[0]);
 }
 
 async function stageArch(
@@ -78,9 +73,7 @@ async function stageArch(
       : undefined;
   const nodeBinarySize = (await stat(nodeBinary)).size;
   const layers = await planLayers(o.image, { userland, nodeBinary, nodeBinarySize, app: o.app, guestDir });
-  let bytes = (await treeBytes(userland)) + nodeBinarySize;
-  for (const t of o.app) bytes += await treeBytes(t.source);
-  if (guestDir) bytes += await treeBytes(guestDir);
+  const bytes = plannedBytes(layers);
   return {
     input: {
       platform: platformOf(arch),

@@ -104,3 +104,13 @@ export async function planLayers(image: ImageName, staged: StagedInputs): Promis
   layers.push({ name: 'neonvm', entries: app });
   return layers;
 }
+
+/** Bytes of file content the layers carry (hard links and directories count nothing). Pure. */
+export function plannedBytes(layers: readonly PlannedLayer[]): number {
+  let n = 0;
+  for (const l of layers)
+    for (const e of l.entries)
+      if (e.kind === 'host-file') n += e.size;
+      else if (e.kind === 'file') n += Buffer.byteLength(e.content);
+  return n;
+}
