@@ -1,6 +1,14 @@
 import { constants, openSync, writeSync, closeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import type { Command } from 'commander';
+import {
+  ClusterTarget,
+  CONSOLE_COMMAND,
+  execInRunner,
+  findRunnerPod,
+  hasDefaultKubeconfig,
+  wantsCluster,
+} from '../cluster-exec';
 import { findRunner } from '../vm-state';
 
 const DETACH = 0x1d; // Ctrl-]
@@ -9,8 +17,25 @@ const DETACH = 0x1d; // Ctrl-]
  * `neonvm console <vm>`: attaches the terminal to the guest's serial console pty (the runner
  * prints and records its path; `screen /dev/pts/N` works as well). Ctrl-] detaches.
  */
-export async function runConsole(target: { name?: string; dir?: string }): Promise<number> {
-  const info = await findRunner(target);
+export async function runConsole(
+  target: { name?: string; dir?: string },
+  cluster: ClusterTarget = {},
+): Promise<number> {
+  const name = target.dir ? undefined : target.name;
+  const inCluster = async (vm: string) => {
+    // screen in the runner pod owns the pty there; Ctrl-A k ends it.
+    console.error('console through the runner pod (screen); Ctrl-A k to leave');
+    return execInRunner(await findRunnerPod(vm, cluster), CONSOLE_COMMAND, true);
+  };
+  if (name && wantsCluster(cluster)) return inCluster(name);
+  let info;
+  try {
+    info = await findRunner(target);
+  } catch (err) {
+    // Not a local `neonvm run` VM: a VirtualMachine in the current cluster.
+    if (name && hasDefaultKubeconfig()) return inCluster(name);
+    throw err;
+  }
   if (!info.consolePty) throw new Error('the runner reported no console pty');
   const fd = openSync(info.consolePty, constants.O_RDWR | constants.O_NOCTTY);
   const pty = new ReadStream(fd);
@@ -44,9 +69,12 @@ export function registerConsole(program: Command): void {
   program
     .command('console')
     .description("attach to a running VM's serial console")
-    .argument('[vm]', 'name of a `neonvm run` VM')
+    .argument('[vm]', 'name of a `neonvm run` VM, or of a VirtualMachine in the cluster')
     .option('--dir <dir>', 'runner state directory or pod root instead of a VM name')
-    .action(async (vm: string | undefined, opts: { dir?: string }) => {
-      process.exitCode = await runConsole({ name: vm, dir: opts.dir });
+    .option('--kubeconfig <file>', 'cluster mode: kubeconfig (default $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'cluster mode: kubeconfig context')
+    .option('-n, --namespace <ns>', "cluster mode: the VirtualMachine's namespace")
+    .action(async (vm: string | undefined, opts: { dir?: string } & ClusterTarget) => {
+      process.exitCode = await runConsole({ name: vm, dir: opts.dir }, opts);
     });
 }

@@ -1,10 +1,33 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import {
+  ClusterTarget,
+  execInRunner,
+  findRunnerPod,
+  hasDefaultKubeconfig,
+  sshCommand,
+  wantsCluster,
+} from '../cluster-exec';
 import { findRunner } from '../vm-state';
 
 /** `neonvm ssh <vm> [command...]`: ssh into the guest through the runner's ssh_config (`guest-vm`). */
-export async function runSsh(target: { name?: string; dir?: string }, command: string[]): Promise<number> {
-  const info = await findRunner(target);
+export async function runSsh(
+  target: { name?: string; dir?: string },
+  command: string[],
+  cluster: ClusterTarget = {},
+): Promise<number> {
+  const name = target.dir ? undefined : target.name;
+  const inCluster = async (vm: string) =>
+    execInRunner(await findRunnerPod(vm, cluster), sshCommand(command), process.stdin.isTTY === true);
+  if (name && wantsCluster(cluster)) return inCluster(name);
+  let info;
+  try {
+    info = await findRunner(target);
+  } catch (err) {
+    // Not a local `neonvm run` VM: a VirtualMachine in the current cluster, reached through its runner pod.
+    if (name && hasDefaultKubeconfig()) return inCluster(name);
+    throw err;
+  }
   return new Promise((resolve, reject) => {
     const child = spawn('ssh', ['-F', info.sshConfig, 'guest-vm', ...command], { stdio: 'inherit' });
     child.on('error', reject);
@@ -16,10 +39,13 @@ export function registerSsh(program: Command): void {
   program
     .command('ssh')
     .description('open a shell (or run a command) in a running VM over SSH')
-    .argument('[vm]', 'name of a `neonvm run` VM')
+    .argument('[vm]', 'name of a `neonvm run` VM, or of a VirtualMachine in the cluster')
     .argument('[command...]', 'command to run instead of a shell')
     .option('--dir <dir>', 'runner state directory or pod root instead of a VM name')
-    .action(async (vm: string | undefined, command: string[], opts: { dir?: string }) => {
-      process.exitCode = await runSsh({ name: vm, dir: opts.dir }, command);
+    .option('--kubeconfig <file>', 'cluster mode: kubeconfig (default $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'cluster mode: kubeconfig context')
+    .option('-n, --namespace <ns>', "cluster mode: the VirtualMachine's namespace")
+    .action(async (vm: string | undefined, command: string[], opts: { dir?: string } & ClusterTarget) => {
+      process.exitCode = await runSsh({ name: vm, dir: opts.dir }, command, opts);
     });
 }

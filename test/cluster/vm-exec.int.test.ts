@@ -89,12 +89,14 @@ describe('kubectl exec into a NeonVM runner pod', () => {
       kc,
       '-n',
       'default',
+      '--',
       'uname',
       '-s',
     ]);
     expect(stdout).toBe('Linux\n');
+    // ssh hands its arguments to the guest's shell as one line.
     await expect(
-      run(tsx, [main, 'ssh', 'vm-debian', '--kubeconfig', kc, '-n', 'default', '--', 'sh', '-c', 'exit 5']),
+      run(tsx, [main, 'ssh', 'vm-debian', '--kubeconfig', kc, '-n', 'default', '--', 'exit 5']),
     ).rejects.toMatchObject({ code: 5 });
   });
 });
