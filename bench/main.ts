@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { renderTable, type BenchModule, type BenchRow } from './table';
 
-const MODULES = ['crds', 'iac', 'cluster', 'runner', 'operator', 'image', 'release'] as const;
+const MODULES = ['crds', 'iac', 'cluster', 'runner', 'operator', 'image', 'release', 'e2e'] as const;
 
 async function load(name: string): Promise<BenchModule | undefined> {
   if (!existsSync(join(__dirname, `${name}.ts`)) && !existsSync(join(__dirname, `${name}.js`)))
