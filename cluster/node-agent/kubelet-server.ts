@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileSize, readRange } from './log-file';
 import { createServer, Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import { parseLogPath, parseLogQuery, tailLines } from './log-query';
@@ -121,24 +122,5 @@ export class KubeletServer {
       clearInterval(timer);
       this.followers.delete(timer);
     });
-  }
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readRange(file: string, from: number, to: number): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(to - from);
-    readSync(fd, buffer, 0, buffer.length, from);
-    return buffer;
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { fileSize, readRange } from '../log-file';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex, Writable } from 'node:stream';
@@ -250,25 +250,6 @@ function attach(
       endSession(conn, streams, protocol, code);
     });
   });
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function readRange(file: string, from: number, to: number): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(to - from);
-    readSync(fd, buffer, 0, buffer.length, from);
-    return buffer;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function portForward(conn: SpdyConnection, podIP: string): void {
