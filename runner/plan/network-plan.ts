@@ -61,25 +61,19 @@ export function planTapNetwork(input: TapInput): NetworkPlan {
     ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', input.uplink, '-j', 'MASQUERADE'],
   ];
   for (const p of input.ports) {
-    const pr = proto(p);
     const port = String(p.port);
-    c.push([
-      'iptables',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-i',
-      input.uplink,
+    // Same DNAT to the guest for traffic from the pod IP and for locally generated traffic (localhost).
+    const toGuest = [
       '-p',
-      pr,
+      proto(p),
       '--dport',
       port,
       '-j',
       'DNAT',
       '--to-destination',
       `${GUEST_IP}:${port}`,
-    ]);
+    ];
+    c.push(['iptables', '-t', 'nat', '-A', 'PREROUTING', '-i', input.uplink, ...toGuest]);
     c.push([
       'iptables',
       '-t',
@@ -92,14 +86,7 @@ export function planTapNetwork(input: TapInput): NetworkPlan {
       'LOCAL',
       '--dst-type',
       'LOCAL',
-      '-p',
-      pr,
-      '--dport',
-      port,
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `${GUEST_IP}:${port}`,
+      ...toGuest,
     ]);
   }
   c.push([
