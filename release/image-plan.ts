@@ -66,6 +66,8 @@ export function debianSelection(image: ImageName, arch: DebArch): DebianSelectio
       'openssh-client',
       'screen',
       'util-linux',
+      // sysctl: tap networking turns on ip_forward and route_localnet in the pod's namespace.
+      'procps',
     ],
     // SeaBIOS and the iPXE option ROMs: x86 QEMU refuses to start without bios-256k.bin and the
     // virtio-net ROM; qemu-system-data has keymaps and VGA BIOSes for both architectures.
@@ -94,7 +96,11 @@ export function generatedEntries(image: ImageName): LayerEntry[] {
     {
       kind: 'file',
       path: 'etc/passwd',
-      content: `root:x:0:0:root:/root:/bin/sh\nnonroot:x:${NONROOT_ID}:${NONROOT_ID}:nonroot:/home/nonroot:/usr/sbin/nologin\n`,
+      // nobody: dnsmasq drops its privileges to it and refuses to start without it.
+      content:
+        'root:x:0:0:root:/root:/bin/sh\n' +
+        'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' +
+        `nonroot:x:${NONROOT_ID}:${NONROOT_ID}:nonroot:/home/nonroot:/usr/sbin/nologin\n`,
     },
     { kind: 'file', path: 'etc/group', content: `root:x:0:\nnonroot:x:${NONROOT_ID}:\n` },
     { kind: 'file', path: 'etc/nsswitch.conf', content: 'passwd: files\ngroup: files\nhosts: files dns\n' },

@@ -19,8 +19,32 @@ export const RUNNER_IMAGE = 'neonvm/runner:local';
 export const OPERATOR_NAMESPACE = 'neonvm-system';
 const CRD_DIR = packagePath(__dirname, 'crds/generated');
 
+/** What the stack needs of a running operator. */
+export interface OperatorHandle {
+  stop(): Promise<void>;
+}
+
+/** The settings an operator must run with on the local stack (in-process or as its own process). */
+export interface LocalOperatorSettings {
+  readonly namespace: string;
+  readonly runnerImage: string;
+  /** Runner pods on the local cluster: no device plugin, no cgroup management. */
+  readonly devicePluginResources: false;
+  readonly disableRunnerCgroup: true;
+  /** The apiserver calls the webhooks at https://127.0.0.1:<port> (no Service on the local cluster). */
+  readonly webhookUrlHost: '127.0.0.1';
+}
+
 export interface NeonVmStackOptions {
   readonly nodes?: number;
+  /**
+   * Starts the operator; default: in this process. The release tests pass one that runs the
+   * operator image's rootfs instead.
+   */
+  readonly startOperator?: (
+    cluster: LocalCluster,
+    settings: LocalOperatorSettings,
+  ) => Promise<OperatorHandle>;
   readonly progress?: (line: string) => void;
   /** Operator log level (pino); silent by default so progress lines stay readable. */
   readonly operatorLogLevel?: string;
@@ -28,7 +52,7 @@ export interface NeonVmStackOptions {
 
 export interface NeonVmStack {
   readonly cluster: LocalCluster;
-  readonly operator: Operator;
+  readonly operator: OperatorHandle;
   kubectl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
@@ -37,7 +61,7 @@ export async function startNeonVmStack(opts: NeonVmStackOptions = {}): Promise<N
   const progress = opts.progress ?? ((line: string) => console.log(line));
   let runnerCommand: RunnerCommand | undefined;
   let cluster: LocalCluster | undefined;
-  let operator: Operator | undefined;
+  let operator: OperatorHandle | undefined;
   const stop = async () => {
     await operator?.stop();
     await cluster?.stop();
@@ -63,31 +87,52 @@ export async function startNeonVmStack(opts: NeonVmStackOptions = {}): Promise<N
       .makeApiClient(CoreV1Api)
       .createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
     progress('operator: starting (leader election, controllers, HTTPS webhooks with a self-managed CA)');
-    operator = new Operator({
-      kubeConfig: c.kubeConfig,
+    const settings: LocalOperatorSettings = {
       namespace: OPERATOR_NAMESPACE,
-      identity: 'neonvm-operator-local',
-      runnerPod: {
-        ...DEFAULT_RUNNER_POD_CONFIG,
-        runnerImage: RUNNER_IMAGE,
-        devicePluginResources: false,
-        disableRunnerCgroup: true,
-      },
-      concurrency: 8,
-      webhook: {
-        port: 0,
-        host: '127.0.0.1',
-        urlHost: '127.0.0.1',
-        secretName: 'neonvm-webhook-server-cert',
-        dnsNames: ['localhost'],
-        ips: ['127.0.0.1'],
-      },
-      log: opts.operatorLogLevel ? createLogger({ level: opts.operatorLogLevel }) : silentLogger(),
-    });
-    await operator.start();
+      runnerImage: RUNNER_IMAGE,
+      devicePluginResources: false,
+      disableRunnerCgroup: true,
+      webhookUrlHost: '127.0.0.1',
+    };
+    operator = await (opts.startOperator ?? startInProcessOperator(opts.operatorLogLevel))(c, settings);
     return { cluster: c, operator, kubectl, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+function startInProcessOperator(
+  logLevel: string | undefined,
+): (cluster: LocalCluster, settings: LocalOperatorSettings) => Promise<OperatorHandle> {
+  return async (cluster, settings) => {
+    const operator = new Operator({
+      kubeConfig: cluster.kubeConfig,
+      namespace: settings.namespace,
+      identity: 'neonvm-operator-local',
+      runnerPod: {
+        ...DEFAULT_RUNNER_POD_CONFIG,
+        runnerImage: settings.runnerImage,
+        devicePluginResources: settings.devicePluginResources,
+        disableRunnerCgroup: settings.disableRunnerCgroup,
+      },
+      concurrency: 8,
+      webhook: {
+        port: 0,
+        host: settings.webhookUrlHost,
+        urlHost: settings.webhookUrlHost,
+        secretName: 'neonvm-webhook-server-cert',
+        dnsNames: ['localhost'],
+        ips: [settings.webhookUrlHost],
+      },
+      log: logLevel ? createLogger({ level: logLevel }) : silentLogger(),
+    });
+    try {
+      await operator.start();
+    } catch (err) {
+      await operator.stop().catch(() => undefined);
+      throw err;
+    }
+    return operator;
+  };
 }

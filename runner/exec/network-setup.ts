@@ -35,10 +35,9 @@ function ownNetns(): boolean {
   } catch {
     // fall through
   }
-  return (
-    process.env.KUBERNETES_SERVICE_HOST !== undefined &&
-    (existsSync('/.dockerenv') || existsSync('/run/.containerenv'))
-  );
+  // The kubelet sets KUBERNETES_SERVICE_HOST in every container, and the operator never makes runner
+  // pods hostNetwork. (containerd and CRI-O create no /.dockerenv or /run/.containerenv marker.)
+  return process.env.KUBERNETES_SERVICE_HOST !== undefined;
 }
 
 function onPath(tool: string): boolean {
@@ -90,7 +89,12 @@ export async function setupTapNetwork(
   for (const argv of plan.commands) await run(argv);
   const [cmd, ...args] = plan.dnsmasq;
   const dnsmasq = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  dnsmasq.stderr?.on('data', (b: Buffer) => log(`dnsmasq: ${b.toString().trim()}`));
+  let stderr = '';
+  dnsmasq.stderr?.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000);
+    log(`dnsmasq: ${b.toString().trim()}`);
+  });
+  await dnsmasqStarted(dnsmasq, () => stderr);
   return {
     dnsmasq,
     stop: async () => {
@@ -102,6 +106,33 @@ export async function setupTapNetwork(
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Resolves once dnsmasq logged that it started (or after a grace period); rejects when it exits
+ * first, e.g. on a bad option or a missing user, so the VM does not boot into endless DHCP discovers.
+ */
+function dnsmasqStarted(dnsmasq: ChildProcess, stderr: () => string, graceMs = 3000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      dnsmasq.stderr?.off('data', onData);
+      dnsmasq.off('exit', onExit);
+      dnsmasq.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onData = () => {
+      if (/\bstarted\b/.test(stderr())) done();
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      done(new Error(`dnsmasq exited (${code ?? signal}) while starting: ${stderr().trim()}`));
+    const onError = (err: Error) => done(new Error(`dnsmasq: ${err.message}`));
+    const timer = setTimeout(() => done(), graceMs);
+    dnsmasq.stderr?.on('data', onData);
+    dnsmasq.once('exit', onExit);
+    dnsmasq.once('error', onError);
+  });
 }
 
 /** A free TCP port on host (for user-mode forwards of the guest agent and sshd). */

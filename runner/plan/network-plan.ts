@@ -118,6 +118,8 @@ export function planTapNetwork(input: TapInput): NetworkPlan {
     `--dhcp-option=option:router,${POD_SIDE_IP}`,
     `--shared-network=${BRIDGE},${GUEST_IP}`,
     '--dhcp-leasefile=/dev/null',
+    // stderr, not syslog (a container has no /dev/log): the runner logs it and sees start-up errors.
+    '--log-facility=-',
   ];
   if (input.dnsServer) dnsmasq.push(`--dhcp-option=option:dns-server,${input.dnsServer}`);
   if (input.searchDomains.length)

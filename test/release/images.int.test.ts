@@ -1,14 +1,16 @@
 /**
  * The release images, built twice from the same checkout: same digests; skopeo and umoci accept
- * the layouts; the unpacked rootfs runs the image's own node (operator) and QEMU (runner), which
- * boots the baked-in guest kernel. Needs root (chroot) and the Debian tools skopeo/umoci.
+ * the layouts; the unpacked rootfs runs the image's own node and QEMU: the runner image boots a VM
+ * in a pod network namespace, the operator image reconciles a VM on the local cluster. Needs root
+ * (chroot, namespaces) and the Debian tools skopeo/umoci.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildRelease, readBuildInfo, type ReleaseResult } from '../../release';
 import { cacheRoot } from '../../runner/guest/cache-dir';
+import { operatorImageReconcilesVm, runnerImageRunsVm } from './image-run';
 
 const repoDir = resolve(__dirname, '../..');
 const canRun =
@@ -125,7 +127,7 @@ suite('release images', () => {
         inRootfs(rootfs, [
           'sh',
           '-c',
-          'qemu-img --version && iptables --version && ip -V && genisoimage --version && command -v runner dnsmasq ssh screen mkfs.ext4',
+          'qemu-img --version && iptables --version && ip -V && genisoimage --version && command -v runner dnsmasq ssh ssh-keygen screen mkfs.ext4 mkswap debugfs sysctl truncate nice',
         ]),
         cleanEnv,
       );
@@ -186,5 +188,13 @@ suite('release images', () => {
       child.kill('SIGKILL');
       expect(booted).toBe(true);
     }, 90_000);
+
+    it('runs a VM from the runner image in a pod network namespace (tap networking, its own QEMU)', async () => {
+      await runnerImageRunsVm(bundle('runner'));
+    }, 300_000);
+
+    it('runs the operator image against the local cluster: it reconciles a VM to Running and scales it', async () => {
+      await operatorImageReconcilesVm(bundle('operator'));
+    }, 900_000);
   });
 });
