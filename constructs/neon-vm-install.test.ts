@@ -47,7 +47,12 @@ describe('buildInstallBundle', () => {
     });
     expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([8080, 8081, 9443]);
     expect(c.resources).toBeUndefined();
-    expect(d.spec.template.spec.volumes[0].secret).toEqual({
+    const volume = (name: string) =>
+      d.spec.template.spec.volumes.find((v: { name: string }) => v.name === name);
+    // read-only root: /tmp is an emptyDir (the self-managed certificate is made there)
+    expect(volume('tmp').emptyDir).toEqual({ medium: 'Memory', sizeLimit: '16Mi' });
+    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(volume('cert').secret).toEqual({
       secretName: 'webhook-server-cert',
       optional: true,
     });
@@ -126,7 +131,11 @@ describe('buildInstallBundle', () => {
     expect(find(b.objects, 'ValidatingWebhookConfiguration').metadata.annotations).toEqual({
       'cert-manager.io/inject-ca-from': 'neonvm-system/neonvm-serving-cert',
     });
-    expect(body(find(b.objects, 'Deployment')).spec.template.spec.volumes[0].secret.optional).toBe(false);
+    const volumes = body(find(b.objects, 'Deployment')).spec.template.spec.volumes as {
+      name: string;
+      secret?: { optional: boolean };
+    }[];
+    expect(volumes.find((v) => v.name === 'cert')?.secret?.optional).toBe(false);
   });
 
   test('sync waves: CRDs -2, the rest -1', () => {

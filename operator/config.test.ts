@@ -32,6 +32,30 @@ describe('parseOperatorConfig', () => {
     expect(c.webhook?.port).toBe(9443);
   });
 
+  it('takes the webhook wiring of the install manifest from the environment; flags win', () => {
+    const env = {
+      VM_RUNNER_IMAGE: 'r',
+      WEBHOOK_CERT_SECRET: 'webhook-server-cert',
+      WEBHOOK_SERVICE_NAME: 'svc',
+    };
+    expect(parseOperatorConfig([], env).webhook).toMatchObject({
+      secretName: 'webhook-server-cert',
+      serviceName: 'svc',
+      certDir: undefined,
+    });
+    expect(
+      parseOperatorConfig(['--webhook-secret-name=mine'], { ...env, WEBHOOK_CERT_MODE: 'cert-manager' })
+        .webhook,
+    ).toMatchObject({ secretName: 'mine', certDir: '/tmp/k8s-webhook-server/serving-certs' });
+    expect(
+      parseOperatorConfig(['--webhook-cert-mode=cert-manager', '--webhook-cert-dir=/certs'], env).webhook
+        ?.certDir,
+    ).toBe('/certs');
+    expect(() => parseOperatorConfig([], { ...env, WEBHOOK_CERT_MODE: 'vault' })).toThrow(
+      /WEBHOOK_CERT_MODE: 'vault' is not one of self-managed, cert-manager/,
+    );
+  });
+
   it('parses flags', () => {
     const c = parseOperatorConfig(
       [

@@ -65,6 +65,9 @@ function nadRef(
   return name && namespace ? { namespace, name } : undefined;
 }
 
+/** Where controller-runtime operators (and our install manifest) mount a cert-manager certificate. */
+export const CERT_MANAGER_CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
+
 export function operatorCommand(): Command {
   return new Command('neonvm-operator')
     .description(
@@ -105,18 +108,26 @@ export function operatorCommand(): Command {
       '--webhook-url-host <host>',
       'local runs: register webhook configurations with https://<host>:<port> URLs',
     )
+    .addOption(
+      new Option(
+        '--webhook-cert-mode <mode>',
+        `self-managed: issue the certificate into --webhook-secret-name and patch the caBundle; cert-manager: read it from --webhook-cert-dir (default ${CERT_MANAGER_CERT_DIR}) (env WEBHOOK_CERT_MODE)`,
+      )
+        .choices(['self-managed', 'cert-manager'])
+        .default('self-managed'),
+    )
     .option(
       '--webhook-cert-dir <dir>',
-      'use tls.crt/tls.key/ca.crt from this directory (cert-manager) instead of self-managed certificates',
+      'use tls.crt/tls.key/ca.crt from this directory (cert-manager) instead of self-managed certificates (env WEBHOOK_CERT_DIR)',
     )
     .option(
       '--webhook-secret-name <name>',
-      'Secret of the self-managed webhook certificate',
+      'Secret of the self-managed webhook certificate (env WEBHOOK_CERT_SECRET)',
       'neonvm-webhook-server-cert',
     )
     .option(
       '--webhook-service-name <name>',
-      'Service in front of the webhooks (DNS names of the certificate)',
+      'Service in front of the webhooks, for the DNS names of the certificate (env WEBHOOK_SERVICE_NAME)',
       'neonvm-webhook-service',
     )
     .option(
@@ -164,6 +175,7 @@ export function parseOperatorConfig(
     concurrencyLimit: number;
     webhookPort: number;
     webhookUrlHost?: string;
+    webhookCertMode: 'self-managed' | 'cert-manager';
     webhookCertDir?: string;
     webhookSecretName: string;
     webhookServiceName: string;
@@ -177,6 +189,18 @@ export function parseOperatorConfig(
     devicePluginResources: boolean;
     logLevel: string;
   }>();
+  // Flags win; the install manifest's Deployment sets the webhook wiring through the environment.
+  const fromEnv = (key: keyof typeof o, name: string): string | undefined =>
+    cmd.getOptionValueSource(key) === 'cli' ? undefined : env[name];
+  const certMode = fromEnv('webhookCertMode', 'WEBHOOK_CERT_MODE') ?? o.webhookCertMode;
+  if (certMode !== 'self-managed' && certMode !== 'cert-manager')
+    throw new InvalidArgumentError(
+      `WEBHOOK_CERT_MODE: '${certMode}' is not one of self-managed, cert-manager`,
+    );
+  const certDir =
+    o.webhookCertDir ??
+    env.WEBHOOK_CERT_DIR ??
+    (certMode === 'cert-manager' ? CERT_MANAGER_CERT_DIR : undefined);
   const runnerImage = o.runnerImage ?? env.VM_RUNNER_IMAGE;
   if (!runnerImage)
     throw new InvalidArgumentError('the runner image is required: --runner-image or env VM_RUNNER_IMAGE');
@@ -200,9 +224,9 @@ export function parseOperatorConfig(
         : {
             port: o.webhookPort,
             urlHost: o.webhookUrlHost,
-            certDir: o.webhookCertDir,
-            secretName: o.webhookSecretName,
-            serviceName: o.webhookServiceName,
+            certDir,
+            secretName: fromEnv('webhookSecretName', 'WEBHOOK_CERT_SECRET') ?? o.webhookSecretName,
+            serviceName: fromEnv('webhookServiceName', 'WEBHOOK_SERVICE_NAME') ?? o.webhookServiceName,
             skipUpdateValidationFor: parseSkipList(o.skipUpdateValidationFor),
           },
     runnerPod: {

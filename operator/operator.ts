@@ -297,13 +297,25 @@ export class Operator {
   private async loadIpam(): Promise<Ipam | undefined> {
     const nad = this.o.ipamNad;
     if (!nad) return undefined;
-    const obj = (await this.custom.getNamespacedCustomObject({
-      group: 'k8s.cni.cncf.io',
-      version: 'v1',
-      plural: 'network-attachment-definitions',
-      namespace: nad.namespace,
-      name: nad.name,
-    })) as NetworkAttachmentDefinition;
+    let obj: NetworkAttachmentDefinition;
+    try {
+      obj = (await this.custom.getNamespacedCustomObject({
+        group: 'k8s.cni.cncf.io',
+        version: 'v1',
+        plural: 'network-attachment-definitions',
+        namespace: nad.namespace,
+        name: nad.name,
+      })) as NetworkAttachmentDefinition;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      const hint =
+        code === 404
+          ? ' (not found: is Multus installed, with its NetworkAttachmentDefinition CRD, and the NAD applied?)'
+          : '';
+      throw new Error(
+        `cannot read the IPAM NetworkAttachmentDefinition ${nad.namespace}/${nad.name} named by NAD_IPAM_NAMESPACE/NAD_IPAM_NAME${hint}: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
     const config = parseIpamConfig(obj.spec?.config ?? '{}');
     const pools = new CustomResourceClient<IpPool>(this.custom, {
       group: GROUP,

@@ -44,8 +44,6 @@ export function operatorEnv(input: OperatorDeploymentInput): V1EnvVar[] {
     { name: 'WEBHOOK_CERT_MODE', value: input.certificates },
     { name: 'WEBHOOK_CERT_SECRET', value: INSTALL_NAMES.webhookSecret },
     { name: 'WEBHOOK_SERVICE_NAME', value: INSTALL_NAMES.webhookService },
-    { name: 'MUTATING_WEBHOOK_CONFIGURATION', value: INSTALL_NAMES.mutatingWebhook },
-    { name: 'VALIDATING_WEBHOOK_CONFIGURATION', value: INSTALL_NAMES.validatingWebhook },
   );
   return env;
 }
@@ -107,10 +105,15 @@ export function buildOperatorDeployment(input: OperatorDeploymentInput): KubeObj
               readOnlyRootFilesystem: true,
               capabilities: { drop: ['ALL'] },
             },
-            volumeMounts: [{ name: 'cert', mountPath: WEBHOOK_CERT_DIR, readOnly: true }],
+            volumeMounts: [
+              // Scratch space for the self-managed certificate's openssl run (the root is read-only).
+              { name: 'tmp', mountPath: '/tmp' },
+              { name: 'cert', mountPath: WEBHOOK_CERT_DIR, readOnly: true },
+            ],
           },
         ],
         volumes: [
+          { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
           // Optional in self-managed mode: the operator creates the Secret after it starts.
           {
             name: 'cert',

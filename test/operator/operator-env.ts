@@ -4,7 +4,7 @@
  * the images runner pods refer to.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -81,4 +81,49 @@ export async function installCrds(cluster: LocalCluster): Promise<void> {
 export function registerFakeImages(cluster: LocalCluster, shimDir: string): void {
   cluster.images.register(FAKE_RUNNER_IMAGE, { entrypoint: ['runner'] });
   cluster.images.register(FAKE_DISK_IMAGE, { entrypoint: ['/bin/sh'], files: join(shimDir, 'disk') });
+}
+
+/**
+ * Multus's NetworkAttachmentDefinition CRD (schema-less, as Multus ships it), for tests of the
+ * overlay network: the operator reads its IPAM settings from a NAD. Waits until it is Established.
+ */
+export async function installMultusNadCrd(cluster: LocalCluster): Promise<void> {
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'network-attachment-definitions.k8s.cni.cncf.io' },
+    spec: {
+      group: 'k8s.cni.cncf.io',
+      scope: 'Namespaced',
+      names: {
+        plural: 'network-attachment-definitions',
+        singular: 'network-attachment-definition',
+        kind: 'NetworkAttachmentDefinition',
+        shortNames: ['net-attach-def'],
+      },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'neonvm-nad-crd-'));
+  try {
+    writeFileSync(join(dir, 'crd.json'), JSON.stringify(crd));
+    await kubectlRun(cluster, 'apply', '-f', join(dir, 'crd.json'));
+    await kubectlRun(
+      cluster,
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      '-f',
+      join(dir, 'crd.json'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -17,6 +17,7 @@ import {
   vmBody,
   waitForVm,
 } from './operator-fixture';
+import { installMultusNadCrd } from './operator-env';
 
 jest.setTimeout(180_000);
 const env = useOperatorCluster();
@@ -385,33 +386,7 @@ describe('VirtualMachine lifecycle with simulated runners', () => {
 describe('overlay IPAM', () => {
   it('gives two VMs distinct overlay IPs from the IPPool and releases them on delete', async () => {
     const custom = env.custom();
-    const ext = (await import('@kubernetes/client-node')).ApiextensionsV1Api;
-    await env
-      .cluster()
-      .kubeConfig.makeApiClient(ext)
-      .createCustomResourceDefinition({
-        body: {
-          metadata: { name: 'network-attachment-definitions.k8s.cni.cncf.io' },
-          spec: {
-            group: 'k8s.cni.cncf.io',
-            scope: 'Namespaced',
-            names: {
-              plural: 'network-attachment-definitions',
-              singular: 'network-attachment-definition',
-              kind: 'NetworkAttachmentDefinition',
-              shortNames: ['net-attach-def'],
-            },
-            versions: [
-              {
-                name: 'v1',
-                served: true,
-                storage: true,
-                schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } },
-              },
-            ],
-          },
-        },
-      });
+    await installMultusNadCrd(env.cluster());
     await pollUntil(
       () =>
         custom

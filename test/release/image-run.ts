@@ -3,8 +3,12 @@
  * network namespace, the operator image reconciles VMs on the local cluster. Used by
  * images.int.test.ts on freshly built and unpacked layouts.
  */
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments, stringify } from 'yaml';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { LocalCluster } from '../../cluster';
 import { freePort } from '../../cluster/control-plane/free-port';
@@ -18,7 +22,10 @@ import {
 } from '../../cli/local/neonvm-stack';
 import { encodeGzipBase64, GROUP, VERSION } from '../../crds';
 import { RunnerClient } from '../../runner/api';
+import { installMultusNadCrd } from '../operator/operator-env';
 import { readBundleProcess, startBundle, type RunningBundle } from './oci-bundle';
+
+const run = promisify(execFile);
 
 /** Waits for a process started from a bundle to exit; SIGKILL after `ms`. */
 async function exitWithin(p: RunningBundle, ms: number): Promise<number | null> {
@@ -30,26 +37,123 @@ async function exitWithin(p: RunningBundle, ms: number): Promise<number | null> 
   }
 }
 
+interface ManagerContainer {
+  args: string[];
+  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  securityContext?: { readOnlyRootFilesystem?: boolean };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+/** The install manifest's objects of the given kinds, and its operator container. */
+function readInstallManifest(path: string): {
+  docs: KubeDoc[];
+  manager: ManagerContainer;
+  serviceAccount: string;
+} {
+  const docs = parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as KubeDoc);
+  const deployment = docs.find((d) => d.kind === 'Deployment') as
+    | {
+        spec: {
+          template: {
+            spec: { serviceAccountName: string; containers: (ManagerContainer & { name: string })[] };
+          };
+        };
+      }
+    | undefined;
+  const pod = deployment?.spec.template.spec;
+  const manager = pod?.containers.find((c) => c.name === 'manager');
+  if (!pod || !manager) throw new Error(`${path}: no operator Deployment with a manager container`);
+  return { docs, manager, serviceAccount: pod.serviceAccountName };
+}
+
+interface KubeDoc {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+
+/** What of the install manifest the operator's process needs besides our CRDs: its RBAC and the NADs. */
+const APPLIED_KINDS = new Set([
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'NetworkAttachmentDefinition',
+]);
+
 /**
- * The operator as its Deployment would run it, from the unpacked operator image: the image's
- * entrypoint, user (non-root) and env, the kubeconfig where a mounted Secret would put it, and the
- * flags the local stack needs. Ready once its /readyz (webhooks registered, caches synced) answers.
+ * The operator as the install manifest's Deployment runs it, from the unpacked operator image: the
+ * image's entrypoint, non-root user and env; the Deployment's args and env, read-only root with an
+ * emptyDir /tmp, and its RBAC (a token of its ServiceAccount, nothing more). Local-cluster additions:
+ * the kubeconfig (the in-cluster config a pod would have), webhooks registered by URL (there is no
+ * Service routing here; that needs create/update on the two webhook configurations, granted
+ * separately), probe/metrics addresses, and the runner image and pod settings of the local stack.
+ * Ready once /readyz (webhooks registered, caches synced) answers.
  */
 async function startImageOperator(
   bundle: string,
+  installManifest: string,
   cluster: LocalCluster,
   s: LocalOperatorSettings,
 ): Promise<OperatorHandle & { process: RunningBundle; probePort: number }> {
+  const kubectl = async (...args: string[]) =>
+    (await run(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigPath, ...args])).stdout;
+  const { docs, manager, serviceAccount } = readInstallManifest(installManifest);
+  const rbac = docs.filter((d) => APPLIED_KINDS.has(d.kind));
+  // The install expects Multus; the operator reads its IPAM settings from the overlay NAD.
+  await installMultusNadCrd(cluster);
+  const dir = mkdtempSync(join(tmpdir(), 'neonvm-install-rbac-'));
+  try {
+    writeFileSync(join(dir, 'rbac.yaml'), rbac.map((d) => stringify(d)).join('---\n'));
+    await kubectl('apply', '-f', join(dir, 'rbac.yaml'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const sa = `${s.namespace}:${serviceAccount}`;
+  await kubectl(
+    'create',
+    'clusterrole',
+    'neonvm-local-webhook-registration',
+    '--verb=get,create,update',
+    '--resource=mutatingwebhookconfigurations,validatingwebhookconfigurations',
+  );
+  await kubectl(
+    'create',
+    'clusterrolebinding',
+    'neonvm-local-webhook-registration',
+    '--clusterrole=neonvm-local-webhook-registration',
+    `--serviceaccount=${sa}`,
+  );
+  const token = (await kubectl('create', 'token', serviceAccount, '-n', s.namespace, '--duration=2h')).trim();
+  const current = cluster.kubeConfig.getCurrentCluster();
+  if (!current?.caData) throw new Error('the local cluster kubeconfig has no inline CA');
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      { name: 'local', cluster: { server: current.server, 'certificate-authority-data': current.caData } },
+    ],
+    users: [{ name: serviceAccount, user: { token } }],
+    contexts: [{ name: 'operator', context: { cluster: 'local', user: serviceAccount } }],
+    'current-context': 'operator',
+  };
+  // Where a projected Secret would be: outside the (read-only) image, readable by its non-root user.
   const rootfs = join(bundle, 'rootfs');
   mkdirSync(join(rootfs, 'etc/neonvm'), { recursive: true });
-  copyFileSync(cluster.kubeconfigPath, join(rootfs, 'etc/neonvm/kubeconfig'));
-  chmodSync(join(rootfs, 'etc/neonvm/kubeconfig'), 0o644);
+  writeFileSync(join(rootfs, 'etc/neonvm/kubeconfig'), stringify(kubeconfig), { mode: 0o644 });
+
+  const env: Record<string, string> = { POD_NAME: 'neonvm-operator-image-test' };
+  for (const e of manager.env) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = s.namespace;
+  }
   const probePort = await freePort();
   const op = startBundle(bundle, {
     args: [
       ...readBundleProcess(bundle).args,
+      ...manager.args,
+      // later flags win
       '--kubeconfig=/etc/neonvm/kubeconfig',
-      `--namespace=${s.namespace}`,
       `--runner-image=${s.runnerImage}`,
       '--no-device-plugin-resources',
       '--disable-runner-cgroup',
@@ -57,9 +161,10 @@ async function startImageOperator(
       `--webhook-url-host=${s.webhookUrlHost}`,
       '--metrics-bind-address=0',
       `--health-probe-bind-address=127.0.0.1:${probePort}`,
-      '--concurrency-limit=4',
     ],
-    env: { POD_NAME: 'neonvm-operator-image-test' },
+    env,
+    readOnlyRootfs: manager.securityContext?.readOnlyRootFilesystem === true,
+    tmpfs: (manager.volumeMounts ?? []).filter((m) => m.name === 'tmp').map((m) => m.mountPath),
   });
   const stop = async () => {
     op.signal('SIGTERM');
@@ -160,12 +265,13 @@ export async function runnerImageRunsVm(bundle: string): Promise<void> {
 }
 
 /** The operator image against a fresh local stack: a VM to Running, a CPU hot-plug, a webhook denial. */
-export async function operatorImageReconcilesVm(bundle: string): Promise<void> {
+export async function operatorImageReconcilesVm(bundle: string, installManifest: string): Promise<void> {
   let op: Awaited<ReturnType<typeof startImageOperator>> | undefined;
   const stack = await startNeonVmStack({
     nodes: 1,
     progress: () => undefined,
-    startOperator: async (cluster, settings) => (op = await startImageOperator(bundle, cluster, settings)),
+    startOperator: async (cluster, settings) =>
+      (op = await startImageOperator(bundle, installManifest, cluster, settings)),
   });
   const lines: string[] = [];
   try {

@@ -194,7 +194,7 @@ suite('release images', () => {
     }, 300_000);
 
     it('runs the operator image against the local cluster: it reconciles a VM to Running and scales it', async () => {
-      await operatorImageReconcilesVm(bundle('operator'));
+      await operatorImageReconcilesVm(bundle('operator'), first.installManifest);
     }, 900_000);
   });
 });

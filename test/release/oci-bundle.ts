@@ -33,6 +33,10 @@ export interface BundleRunOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Prefix that enters a network namespace, e.g. `ip netns exec <ns>`; default: the host's. */
   readonly netnsPrefix?: readonly string[];
+  /** The rootfs mounted read-only, as `securityContext.readOnlyRootFilesystem: true` does. */
+  readonly readOnlyRootfs?: boolean;
+  /** Paths in the rootfs that get a fresh tmpfs (a pod's `emptyDir` volumes). */
+  readonly tmpfs?: readonly string[];
 }
 
 /** The argv (for spawn) that runs the bundle's process. */
@@ -44,12 +48,17 @@ export function bundleCommand(bundle: string, opts: BundleRunOptions = {}): stri
   const args = opts.args ?? proc.args;
   // Inside the new mount namespace: the kernel filesystems a runtime provides, then chroot with the
   // image's user, an environment of exactly the image's (plus ours) variables and the image's cwd.
+  // The rootfs is bind-mounted onto itself first so that it is a mount of its own, which can then
+  // be made read-only without touching /dev, /proc and /sys mounted inside it.
   const script = [
     'set -e',
     'r="$1"; shift',
+    'mount --bind "$r" "$r"',
     'mount --rbind /dev "$r/dev"',
     'mount -t proc proc "$r/proc"',
     'mount -t sysfs sysfs "$r/sys"',
+    ...(opts.tmpfs ?? []).map((p) => `mount -t tmpfs -o mode=1777,size=16m tmpfs "$r${p}"`),
+    ...(opts.readOnlyRootfs ? ['mount -o remount,bind,ro "$r"'] : []),
     'exec chroot --userspec="$USERSPEC" "$r" "$@"',
   ].join('\n');
   return [
