@@ -21,13 +21,13 @@ ETCD_VERSION="${ETCD_VERSION:-v3.7.3}"
 BINARIES=(kube-apiserver kube-scheduler kube-controller-manager kubectl)
 ALL_BINARIES=(etcd "${BINARIES[@]}")
 
-CACHE_ROOT="${NEONVM_CACHE:-$HOME/.cache/neonvm}"
 KEY="k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}"
-OUT="${CACHE_ROOT}/${KEY}"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TOOLS_DIR="${SCRIPT_DIR}/../cluster/build"
 
 log() { printf '[build-k8s %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=lib/cached-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cached-build.sh"
 
 has_all_binaries() {
   local dir="$1" b
@@ -43,24 +43,7 @@ if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
   log "KUBEBUILDER_ASSETS=${KUBEBUILDER_ASSETS} lacks some of: ${ALL_BINARIES[*]}; building instead"
 fi
 
-mkdir -p "${CACHE_ROOT}"
-exec 9>"${CACHE_ROOT}/${KEY}.lock"
-if ! flock -n 9; then
-  log "another build of ${KEY} is running; waiting for it"
-  flock 9
-fi
-
-if [[ -f "${OUT}/.complete" ]] && has_all_binaries "${OUT}/bin"; then
-  log "cached: ${OUT}/bin"
-  echo "${OUT}/bin"
-  exit 0
-fi
-
-command -v go >/dev/null || { log "go is not installed"; exit 1; }
-WORK="$(mktemp -d "${CACHE_ROOT}/.${KEY}.tmp.XXXXXX")"
-trap 'rm -rf "${WORK}"' EXIT
-mkdir -p "${WORK}/bin" "${WORK}/modules"
-START=$(date +%s)
+cached_build_begin "${KEY}" has_all_binaries
 declare -A TIMES=()
 
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -106,21 +89,4 @@ build_kubernetes
 "${WORK}/bin/kube-apiserver" --version >&2
 "${WORK}/bin/etcd" --version | head -1 >&2
 
-TOTAL=$(($(date +%s) - START))
-{
-  printf '{"k8sVersion":"%s","etcdVersion":"%s","goVersion":"%s","totalSeconds":%d,"steps":{' \
-    "${K8S_VERSION}" "${ETCD_VERSION}" "$(go env GOVERSION)" "${TOTAL}"
-  sep=''
-  for k in "${!TIMES[@]}"; do printf '%s"%s":%d' "${sep}" "${k}" "${TIMES[${k}]}"; sep=','; done
-  printf '},"builtAt":"%s"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-} >"${WORK}/build-timing.json"
-
-# Atomic publish: assemble the final tree next to OUT, mark it complete, then rename over.
-STAGE="${WORK}/out"
-mkdir -p "${STAGE}"
-mv "${WORK}/bin" "${WORK}/modules" "${WORK}/build-timing.json" "${STAGE}/"
-touch "${STAGE}/.complete"
-rm -rf "${OUT}"
-mv "${STAGE}" "${OUT}"
-log "complete in ${TOTAL}s: ${OUT}/bin"
-echo "${OUT}/bin"
+cached_build_publish "$(printf '"k8sVersion":"%s","etcdVersion":"%s"' "${K8S_VERSION}" "${ETCD_VERSION}")"

@@ -23,11 +23,11 @@ K8S_PROVIDER_MODULE_VERSION="${K8S_PROVIDER_MODULE_VERSION:-v4.0.0-2026011503345
 PULUMI_MOD="github.com/pulumi/pulumi"
 K8S_MOD="github.com/pulumi/pulumi-kubernetes/provider/v4"
 
-CACHE_ROOT="${NEONVM_CACHE:-$HOME/.cache/neonvm}"
 KEY="pulumi-${PULUMI_VERSION}-k8s-v${K8S_PROVIDER_VERSION}"
-OUT="${CACHE_ROOT}/${KEY}"
 
 log() { printf '[build-pulumi %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=lib/cached-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cached-build.sh"
 
 if [[ "${1:-}" == "--background" ]]; then
   blog="${PULUMI_BUILD_LOG:-/tmp/pulumi-build.log}"
@@ -38,25 +38,8 @@ fi
 
 has_binaries() { [[ -x "$1/pulumi" && -x "$1/pulumi-resource-kubernetes" ]]; }
 
-mkdir -p "${CACHE_ROOT}"
-exec 9>"${CACHE_ROOT}/${KEY}.lock"
-if ! flock -n 9; then
-  log "another build of ${KEY} is running; waiting for it"
-  flock 9
-fi
-
-if [[ -f "${OUT}/.complete" ]] && has_binaries "${OUT}/bin"; then
-  log "cached: ${OUT}/bin"
-  echo "${OUT}/bin"
-  exit 0
-fi
-
-command -v go >/dev/null || { log "go is not installed"; exit 1; }
 command -v node >/dev/null || { log "node is needed to prepare the provider schema"; exit 1; }
-WORK="$(mktemp -d "${CACHE_ROOT}/.${KEY}.tmp.XXXXXX")"
-trap 'rm -rf "${WORK}"' EXIT
-mkdir -p "${WORK}/bin" "${WORK}/modules"
-START=$(date +%s)
+cached_build_begin "${KEY}" has_binaries
 declare -A TIMES=()
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}"
 GO_VERSION="$(go env GOVERSION | sed 's/^go//')"
@@ -170,21 +153,4 @@ build_provider
 
 "${WORK}/bin/pulumi" version >&2
 
-TOTAL=$(($(date +%s) - START))
-{
-  printf '{"pulumiVersion":"%s","kubernetesProviderVersion":"%s","goVersion":"%s","totalSeconds":%d,"steps":{' \
-    "${PULUMI_VERSION}" "${K8S_PROVIDER_VERSION}" "$(go env GOVERSION)" "${TOTAL}"
-  sep=''
-  for k in "${!TIMES[@]}"; do printf '%s"%s":%d' "${sep}" "${k}" "${TIMES[${k}]}"; sep=','; done
-  printf '},"builtAt":"%s"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-} >"${WORK}/build-timing.json"
-
-# Atomic publish: assemble the final tree, mark it complete, then rename over OUT.
-STAGE="${WORK}/out"
-mkdir -p "${STAGE}"
-mv "${WORK}/bin" "${WORK}/modules" "${WORK}/build-timing.json" "${STAGE}/"
-touch "${STAGE}/.complete"
-rm -rf "${OUT}"
-mv "${STAGE}" "${OUT}"
-log "complete in ${TOTAL}s: ${OUT}/bin"
-echo "${OUT}/bin"
+cached_build_publish "$(printf '"pulumiVersion":"%s","kubernetesProviderVersion":"%s"' "${PULUMI_VERSION}" "${K8S_PROVIDER_VERSION}")"
