@@ -26,7 +26,10 @@ TIMES[tool]=1
 cached_build_publish '"toyVersion":"v1"'
 `;
 
-function runToy(cache: string, env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+function runToy(
+  cache: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done) => {
     const child = spawn('bash', ['-c', SCRIPT], {
       env: { ...process.env, NEONVM_CACHE: cache, RUNS: join(cache, 'runs'), ...env },
@@ -45,7 +48,10 @@ describe('cached-build.sh', () => {
     cache = mkdtempSync(join(tmpdir(), 'neonvm-cached-build-'));
   });
   afterEach(() => rmSync(cache, { recursive: true, force: true }));
-  const runs = () => (existsSync(join(cache, 'runs')) ? readFileSync(join(cache, 'runs'), 'utf8').split('\n').filter(Boolean).length : 0);
+  const runs = () =>
+    existsSync(join(cache, 'runs'))
+      ? readFileSync(join(cache, 'runs'), 'utf8').split('\n').filter(Boolean).length
+      : 0;
   const leftovers = () => readdirSync(cache).filter((n) => n.includes('.tmp.'));
 
   it('builds once; a concurrent caller waits for the lock and reuses the output', async () => {
@@ -57,7 +63,10 @@ describe('cached-build.sh', () => {
     expect(runs()).toBe(1);
     expect(a.err + b.err).toMatch(/another build of toy-v1 is running; waiting for it/);
     expect(a.err + b.err).toMatch(/cached: /);
-    const timing = JSON.parse(readFileSync(join(cache, 'toy-v1', 'build-timing.json'), 'utf8')) as Record<string, unknown>;
+    const timing = JSON.parse(readFileSync(join(cache, 'toy-v1', 'build-timing.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(timing).toMatchObject({ toyVersion: 'v1', steps: { tool: 1 } });
     expect(existsSync(join(cache, 'toy-v1', '.complete'))).toBe(true);
     expect(leftovers()).toEqual([]);

@@ -456,7 +456,7 @@ describe('overlay IPAM', () => {
 });
 
 describe('leader election', () => {
-  it('a second replica takes over within 15 s after the leader dies', async () => {
+  it('a second replica takes over within a lease duration plus a retry period after the leader dies', async () => {
     const le = {
       leaseName: `neonvm-test-${Date.now()}`,
       leaseDurationMs: 15_000,
@@ -488,6 +488,9 @@ describe('leader election', () => {
       .readNamespacedLease({ name: le.leaseName, namespace: OPERATOR_NAMESPACE });
     expect(lease.spec?.holderIdentity).toBe('replica-b');
     console.log(`leader failover: ${takeoverMs} ms`);
-    expect(takeoverMs).toBeLessThanOrEqual(15_500);
+    // The standby dates the lease from when it last saw it change (≤ one retry period before the kill),
+    // then checks it every retry period: takeover ≤ lease duration + retry period after the kill, plus
+    // the API round trips of the acquisition (1 s of slack on a loaded 2-core machine).
+    expect(takeoverMs).toBeLessThanOrEqual(le.leaseDurationMs + le.retryPeriodMs + 1_000);
   });
 });
