@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { run } from '../guest/exec';
-import type { NetworkPlan } from '../plan/network-plan';
+import type { NetworkPlan, OverlayPlan } from '../plan/network-plan';
 
 export interface ModeDecision {
   mode: 'tap' | 'user';
@@ -133,6 +133,19 @@ function dnsmasqStarted(dnsmasq: ChildProcess, stderr: () => string, graceMs = 3
     dnsmasq.once('exit', onExit);
     dnsmasq.once('error', onError);
   });
+}
+
+/** True when the pod has the network interface (e.g. Multus's `net1`). */
+export async function hasInterface(dev: string): Promise<boolean> {
+  return run(['ip', 'link', 'show', 'dev', dev]).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Runs the overlay plan: the pod's Multus interface and QEMU's overlay tap in one bridge. */
+export async function setupOverlayNetwork(plan: OverlayPlan): Promise<void> {
+  for (const argv of plan.commands) await run(argv);
 }
 
 /** A free TCP port on host (for user-mode forwards of the guest agent and sshd). */

@@ -157,6 +157,27 @@ resize2fs "$root" >/dev/null 2>&1 || echo "neonvm-guest: warning: resize2fs $roo
 ip link set lo up
 ip link set eth0 up 2>/dev/null
 
+# Overlay network (spec.extraNetwork): the runner passes the address as the kernel's
+# ip=<ip>::<gateway>:<netmask>:<hostname>:<device>:off (upstream's format). Debian's kernel does no
+# IP autoconfiguration (and virtio_net is a module), so apply it here.
+for arg in $cmdline; do
+  case "$arg" in
+    ip=*)
+      oldifs=$IFS; IFS=:
+      set -- \${arg#ip=}
+      IFS=$oldifs
+      if [ -n "$1" ] && [ -n "$6" ]; then
+        if ifconfig "$6" "$1" netmask "\${4:-255.255.255.255}" up; then
+          [ -n "$3" ] && route add default gw "$3" dev "$6"
+          echo "neonvm-guest: $6 $1 netmask \${4:-255.255.255.255}"
+        else
+          echo "neonvm-guest: error: cannot configure $6 from ip=\${arg#ip=}"
+        fi
+      fi
+      ;;
+  esac
+done
+
 # Named virtio-serial ports (e.g. the runner's tech.neon.log.0 log channel) under
 # /dev/virtio-ports/<name>, as udev would do; writable by every workload user.
 for port in /sys/class/virtio-ports/vport*; do

@@ -127,6 +127,38 @@ export function planTapNetwork(input: TapInput): NetworkPlan {
   return { mode: 'tap', mac: input.mac, commands: c, dnsmasq };
 }
 
+export const OVERLAY_BRIDGE = 'br-overlay';
+export const OVERLAY_TAP = 'tap-overlay';
+
+/** The overlay NIC (`spec.extraNetwork`): the guest's eth1, bridged to the pod's Multus interface. */
+export interface OverlayPlan {
+  readonly mac: string;
+  /** The pod interface Multus attached (`extraNetwork.interface`, default `net1`). */
+  readonly podInterface: string;
+  readonly commands: string[][];
+}
+
+/**
+ * Upstream §4.5: bridge `br-overlay` with a tap for QEMU; the Multus interface loses its IPv4
+ * addresses (the guest owns the overlay IP, configured from the kernel's `ip=`) and joins the bridge.
+ */
+export function planOverlayNetwork(input: { mac: string; podInterface: string }): OverlayPlan {
+  const dev = input.podInterface;
+  return {
+    ...input,
+    commands: [
+      ['ip', 'link', 'add', OVERLAY_BRIDGE, 'type', 'bridge'],
+      ['ip', 'tuntap', 'add', 'dev', OVERLAY_TAP, 'mode', 'tap'],
+      ['ip', 'link', 'set', OVERLAY_TAP, 'master', OVERLAY_BRIDGE],
+      ['ip', '-4', 'addr', 'flush', 'dev', dev],
+      ['ip', 'link', 'set', dev, 'master', OVERLAY_BRIDGE],
+      ['ip', 'link', 'set', OVERLAY_TAP, 'up'],
+      ['ip', 'link', 'set', dev, 'up'],
+      ['ip', 'link', 'set', OVERLAY_BRIDGE, 'up'],
+    ],
+  };
+}
+
 export interface UserInput {
   readonly mac: string;
   readonly ports: readonly GuestPort[];

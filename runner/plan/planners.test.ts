@@ -1,7 +1,7 @@
 import { planDisks } from './disks';
 import { buildQemuArgs } from './qemu-args';
 import { kernelCmdline } from './kernel-cmdline';
-import { guestMac, planTapNetwork, planUserNetwork, userNetdev } from './network-plan';
+import { guestMac, planOverlayNetwork, planTapNetwork, planUserNetwork, userNetdev } from './network-plan';
 import { podPaths } from './pod-paths';
 import { runtimeFiles } from './runtime-files';
 import { shellJoin, shellQuote } from './shell-quote';
@@ -320,5 +320,42 @@ describe('buildQemuArgs (golden)', () => {
     expect(argv.join(' ')).toContain('-accel kvm');
     expect(argv.join(' ')).toContain('-netdev tap,id=default,ifname=tap-def,script=no,downscript=no');
     expect(argv.join(' ')).toContain('-device virtconsole,chardev=virtio-console');
+    expect(argv.join(' ')).not.toContain('overlay');
+  });
+  it('adds the overlay NIC second on the bus (the guest eth1) when extraNetwork is attached', () => {
+    const argv = buildQemuArgs(vmShape(defaultedSpec({})), [], {
+      arch: 'amd64',
+      accel: 'tcg',
+      kernelPath: '/k',
+      qmpSocket: '/q',
+      qmpManualSocket: '/m',
+      diskCacheSettings: 'cache=none',
+      useVirtioConsole: false,
+      network: { mode: 'tap', mac: '52:54:00:00:00:02', commands: [], dnsmasq: [] },
+      overlay: { mac: '52:54:00:00:00:03' },
+      cmdline: '',
+      name: 'x',
+    }).join(' ');
+    const eth0 = argv.indexOf('virtio-net-pci,netdev=default,mac=52:54:00:00:00:02');
+    const eth1 = argv.indexOf('virtio-net-pci,netdev=overlay,mac=52:54:00:00:00:03');
+    expect(argv).toContain('-netdev tap,id=overlay,ifname=tap-overlay,script=no,downscript=no');
+    expect(eth0).toBeGreaterThan(0);
+    expect(eth1).toBeGreaterThan(eth0);
+  });
+});
+
+describe('planOverlayNetwork', () => {
+  it('bridges the Multus interface, stripped of its IPv4 addresses, with the overlay tap', () => {
+    const plan = planOverlayNetwork({ mac: '52:54:00:00:00:03', podInterface: 'net1' });
+    expect(plan.commands).toEqual([
+      ['ip', 'link', 'add', 'br-overlay', 'type', 'bridge'],
+      ['ip', 'tuntap', 'add', 'dev', 'tap-overlay', 'mode', 'tap'],
+      ['ip', 'link', 'set', 'tap-overlay', 'master', 'br-overlay'],
+      ['ip', '-4', 'addr', 'flush', 'dev', 'net1'],
+      ['ip', 'link', 'set', 'net1', 'master', 'br-overlay'],
+      ['ip', 'link', 'set', 'tap-overlay', 'up'],
+      ['ip', 'link', 'set', 'net1', 'up'],
+      ['ip', 'link', 'set', 'br-overlay', 'up'],
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { MIGRATION_PORT } from '../../crds';
 import type { DrivePlan } from './disks';
-import { userNetdev, TAP, type NetworkPlan } from './network-plan';
+import { userNetdev, OVERLAY_TAP, TAP, type NetworkPlan } from './network-plan';
 import type { VmShape } from './vm-shape';
 
 export type Incoming = { kind: 'tcp'; host: string; port?: number } | { kind: 'defer' };
@@ -23,6 +23,8 @@ export interface HostFacts {
   readonly diskCacheSettings: string;
   readonly useVirtioConsole: boolean;
   readonly network: NetworkPlan;
+  /** The overlay NIC (eth1), when `spec.extraNetwork` is attached. */
+  readonly overlay?: { readonly mac: string };
   readonly incoming?: Incoming;
   readonly cmdline: string;
   readonly name: string;
@@ -92,6 +94,11 @@ export function buildQemuArgs(shape: VmShape, drives: readonly DrivePlan[], host
   if (net.mode === 'tap') a.push('-netdev', `tap,id=default,ifname=${TAP},script=no,downscript=no`);
   else a.push('-netdev', userNetdev(net));
   a.push('-device', `virtio-net-pci,netdev=default,mac=${net.mac}`);
+  // Second on the PCI bus, so the guest names it eth1 (the kernel `ip=` names eth1).
+  if (host.overlay) {
+    a.push('-netdev', `tap,id=overlay,ifname=${OVERLAY_TAP},script=no,downscript=no`);
+    a.push('-device', `virtio-net-pci,netdev=overlay,mac=${host.overlay.mac}`);
+  }
   a.push('-kernel', host.kernelPath);
   if (host.initrdPath) a.push('-initrd', host.initrdPath);
   a.push('-append', host.cmdline);

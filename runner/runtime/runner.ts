@@ -18,7 +18,15 @@ import type { RunnerConfig } from '../config/runner-config';
 import { planDisks } from '../plan/disks';
 import { guestBuildArch, needsEmulation, planGuestArch } from '../plan/guest-arch';
 import { kernelCmdline } from '../plan/kernel-cmdline';
-import { GUEST_IP, guestMac, planTapNetwork, planUserNetwork, type NetworkPlan } from '../plan/network-plan';
+import {
+  GUEST_IP,
+  guestMac,
+  planOverlayNetwork,
+  planTapNetwork,
+  planUserNetwork,
+  type NetworkPlan,
+  type OverlayPlan,
+} from '../plan/network-plan';
 import { buildQemuArgs, QEMU_BINARY } from '../plan/qemu-args';
 import { buildDisks } from '../exec/disk-builder';
 import {
@@ -26,6 +34,8 @@ import {
   defaultRouteDevice,
   freePort,
   parseResolvConf,
+  hasInterface,
+  setupOverlayNetwork,
   setupTapNetwork,
   type TapNetwork,
 } from '../exec/network-setup';
@@ -129,6 +139,24 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     ssh = { host: '127.0.0.1', port: sshPort };
   }
 
+  // --- overlay network (spec.extraNetwork): the guest's eth1 on the pod's Multus interface
+  let overlay: OverlayPlan | undefined;
+  const extra = c.spec.extraNetwork;
+  if (extra?.enable) {
+    const podInterface = extra.interface ?? 'net1';
+    if (netMode.mode !== 'tap') {
+      log(`warning: spec.extraNetwork not attached: it needs tap networking (${netMode.reason})`);
+    } else if (!(await hasInterface(podInterface))) {
+      log(
+        `warning: spec.extraNetwork not attached: the pod has no interface ${podInterface} (Multus adds it from the k8s.v1.cni.cncf.io/networks annotation)`,
+      );
+    } else {
+      overlay = planOverlayNetwork({ mac: guestMac(`${mac}/overlay`), podInterface });
+      await setupOverlayNetwork(overlay);
+      log('overlay network attached', { podInterface, mac: overlay.mac, ip: c.status?.extraNetIP });
+    }
+  }
+
   // --- disks and command line
   const disks = planDisks(c.spec, c.shape, c.paths, files.root);
   const t0 = Date.now();
@@ -158,6 +186,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     diskCacheSettings: c.diskCacheSettings,
     useVirtioConsole: c.useVirtioConsole,
     network,
+    overlay: overlay && { mac: overlay.mac },
     // The target plugs the source's vCPUs before the stream starts, hence `defer`.
     incoming: c.receiveMigration ? { kind: 'defer' } : undefined,
     cmdline,

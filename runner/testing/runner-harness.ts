@@ -39,6 +39,8 @@ export interface StartOptions {
   podFiles?: Record<string, string>;
   /** Use the built-in guest (default) or these flags instead. */
   guestFlags?: boolean;
+  /** Runs the runner under this prefix, e.g. `ip netns exec <ns>` for a pod network namespace. */
+  execPrefix?: string[];
 }
 
 export interface TestRunner {
@@ -113,7 +115,8 @@ export class RunnerHarness {
       `-state-dir=${join(root, 'r')}`,
       ...(o.extraFlags ?? []),
     ];
-    const child = spawn(process.execPath, argv, {
+    const [cmd, ...prefixArgs] = [...(o.execPrefix ?? []), process.execPath];
+    const child = spawn(cmd, [...prefixArgs, ...argv], {
       env: {
         ...process.env,
         K8S_POD_NAME: o.name,
