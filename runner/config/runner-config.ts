@@ -34,6 +34,8 @@ export interface RunnerConfig {
   readonly podIp: string;
   readonly apiPort: number;
   readonly rootDiskBase?: string;
+  /** Put QEMU in a CPU cgroup limited to `cpus.use` (off with `-skip-cgroup-management`). */
+  readonly manageCgroup: boolean;
 }
 
 export class ConfigError extends Error {
@@ -106,5 +108,6 @@ export function resolveRunnerConfig(
     podIp: flags.podIp || env.POD_IP || '0.0.0.0',
     apiPort: flags.apiPort || spec.runnerPort || RUNNER_API_PORT,
     rootDiskBase: flags.rootDiskBase ? inPod(root, flags.rootDiskBase) : undefined,
+    manageCgroup: !flags.skipCgroupManagement,
   };
 }

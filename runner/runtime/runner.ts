@@ -39,6 +39,7 @@ import {
   setupTapNetwork,
   type TapNetwork,
 } from '../exec/network-setup';
+import { QemuCpuCgroup } from '../exec/cpu-cgroup';
 import { FileSync } from '../vm/file-sync';
 import { GuestAgent } from '../vm/guest-agent';
 import { QemuVm } from '../vm/qemu-vm';
@@ -202,6 +203,29 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
   const qemu = existsSync(SETPRIV)
     ? spawnQemu(SETPRIV, ['--pdeathsig', 'KILL', '--', QEMU_BINARY[arch], ...args], { newProcessGroup: true })
     : spawnQemu(QEMU_BINARY[arch], args, { newProcessGroup: true });
+  // CPU time limited to cpus.use (fractional CPUs mean something): QEMU joins its cgroup right after
+  // the spawn; the threads it starts later (vCPUs) stay in it.
+  let cgroup: QemuCpuCgroup | undefined;
+  if (c.manageCgroup && qemu.child.pid !== undefined) {
+    const created = await QemuCpuCgroup.create(c.podName);
+    if (typeof created === 'string') {
+      log(`warning: QEMU runs without a CPU limit: ${created} (-skip-cgroup-management silences this)`);
+    } else {
+      const initialMilli =
+        c.receiveMigration && c.status?.cpus !== undefined
+          ? parseMilliCpu(c.status.cpus)
+          : c.shape.cpus.useMilli;
+      try {
+        await created.setCpu(initialMilli);
+        await created.addProcess(qemu.child.pid);
+        cgroup = created;
+        log('QEMU CPU cgroup', { dir: created.dir, milliCpu: initialMilli });
+      } catch (e) {
+        await created.remove();
+        log(`warning: QEMU runs without a CPU limit: ${(e as Error).message}`);
+      }
+    }
+  }
   qemu.child.stdout?.removeAllListeners('data');
   qemu.child.stderr?.removeAllListeners('data');
   qemu.child.stdout?.setEncoding('binary' as BufferEncoding);
@@ -213,6 +237,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
   });
   let shutdownReason: string | undefined;
   const cleanup: Array<() => Promise<void> | void> = [
+    () => cgroup?.remove(),
     () => tap?.stop(),
     // a short socket directory outside the pod (deep pod roots) is ours to remove
     () =>
@@ -263,6 +288,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     role: c.receiveMigration ? 'target' : 'none',
     consolePty: pty,
     log,
+    onCpuApplied: async (milli) => cgroup?.setCpu(milli),
   });
   cleanup.push(() => vm.stop());
 
@@ -288,6 +314,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
       const online = await agent.getCpuMilli();
       const fromStatus = c.status?.cpus !== undefined ? parseMilliCpu(c.status.cpus) : online;
       vm.cpu.adopt(milliCpuRoundedUp(fromStatus) * 1000 === online ? fromStatus : online);
+      await cgroup?.setCpu(vm.cpu.currentMilli);
       await vm.memory.adopt();
       vm.setRole('none'); // the VM is ours now: an ordinary runner from here on
     } else {

@@ -41,6 +41,11 @@ export interface StartOptions {
   guestFlags?: boolean;
   /** Runs the runner under this prefix, e.g. `ip netns exec <ns>` for a pod network namespace. */
   execPrefix?: string[];
+  /**
+   * Let the runner put QEMU in a CPU cgroup limited to cpus.use. Off by default (as on the local
+   * cluster): tests and benchmarks compare against an unlimited raw QEMU.
+   */
+  cpuCgroup?: boolean;
 }
 
 export interface TestRunner {
@@ -113,6 +118,7 @@ export class RunnerHarness {
       `-pod-ip=${o.ip}`,
       // unix sockets have a 108-byte path limit: keep the state dir short
       `-state-dir=${join(root, 'r')}`,
+      ...(o.cpuCgroup ? [] : ['-skip-cgroup-management']),
       ...(o.extraFlags ?? []),
     ];
     const [cmd, ...prefixArgs] = [...(o.execPrefix ?? []), process.execPath];

@@ -25,6 +25,8 @@ export interface QemuVmOptions {
   role: MigrationRole;
   consolePty?: string;
   log: (msg: string, extra?: Record<string, unknown>) => void;
+  /** Called after every applied CPU change (the runner moves QEMU's CPU quota with it). */
+  onCpuApplied?: (milliCpu: number) => Promise<void>;
 }
 
 export class QemuVm implements VmController {
@@ -108,6 +110,7 @@ export class QemuVm implements VmController {
     return this.ops.run(async () => {
       this.assertMutable();
       await this.cpu.set(milli);
+      await this.o.onCpuApplied?.(milli);
     });
   }
 
