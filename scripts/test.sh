@@ -3,7 +3,8 @@
 #   1. static checks (types, lint, format)          seconds
 #   2. unit tests (pure logic, parallel)            ~1 min
 #   3. guest agent Go tests, guest artifacts        minutes when cold, cached after
-#   4. integration tests: real kube-apiserver, node agent, QEMU (waits for the Kubernetes build)
+#   4. integration tests: first those without a control plane (QEMU, runner, images) while a cold
+#      Kubernetes build runs, then real kube-apiserver, node agent, QEMU (waits for that build)
 #   5. the real `pulumi up` test (waits for the Pulumi build, the longest one)
 # Toolchains are built from registries into ${NEONVM_CACHE:-~/.cache/neonvm}, keyed by version, and
 # reused. `.ci/run` starts the Go builds in the background before calling this; run alone, this
@@ -32,10 +33,18 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   bash scripts/ensure-k8s.sh --background
   bash scripts/build-pulumi.sh --background
   npx tsx scripts/build-guest.ts >/dev/null
+  # Integration tests that need no control plane (QEMU, the runner, images, network namespaces) run
+  # while a cold Kubernetes build is still going; the rest wait for it.
+  root_re="^$(printf '%s' "$PWD" | sed 's/[][\.*^$+?(){}|/]/\\&/g')/"
+  no_k8s="${root_re}(runner|image)/|${root_re}cluster/network/|${root_re}test/release/npm-pack"
+  step "integration tests without the control plane (QEMU, runner, images)"
+  npx jest --selectProjects integration --runInBand --testPathPatterns "$no_k8s" \
+    --json --outputFile="$results/integration-no-k8s.json" || true
   KUBEBUILDER_ASSETS="${KUBEBUILDER_ASSETS:-$(bash scripts/ensure-k8s.sh)}"
   export KUBEBUILDER_ASSETS
   step "integration tests (real API server, node agent, QEMU)"
-  npx jest --selectProjects integration --runInBand --testPathIgnorePatterns '\.pulumi\.int\.test\.ts$' \
+  npx jest --selectProjects integration --runInBand \
+    --testPathIgnorePatterns '\.pulumi\.int\.test\.ts$' "$no_k8s" '/node_modules/' '/lib/' \
     --json --outputFile="$results/integration.json" || true
   step "pulumi up/destroy against the local cluster"
   # A cold Pulumi build takes 30-80 min on 2 cores. CI passes NEONVM_TEST_DEADLINE (epoch seconds) so a
