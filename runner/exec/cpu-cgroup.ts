@@ -25,9 +25,13 @@ export class QemuCpuCgroup {
     }
     if (!own) return 'no cpu cgroup in /proc/self/cgroup';
     const dir = qemuCgroupDir(own, podName, mount);
+    // The runner's own cgroup directory must be there: no `recursive` mkdir, which on a mount that
+    // is not a cgroup filesystem (a container's plain sysfs) can spin on ENOENT forever.
+    if (!existsSync(join(dirname(dir), 'cgroup.procs')))
+      return `${dirname(dir)} is not a cgroup directory (no writable cgroup filesystem mounted)`;
     try {
       if (own.version === 2) await enableV2CpuController(dirname(dir));
-      await mkdir(dir, { recursive: true });
+      await mkdirOnce(dir);
       const cg = new QemuCpuCgroup(dir, own.version);
       if (own.version === 1) await writeFile(join(dir, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
       return cg;
@@ -61,7 +65,14 @@ async function enableV2CpuController(parent: string): Promise<void> {
   const control = join(parent, 'cgroup.subtree_control');
   if ((await readFile(control, 'utf8')).split(/\s+/).includes('cpu')) return;
   const leaf = join(parent, 'neonvm-runner');
-  await mkdir(leaf, { recursive: true });
+  await mkdirOnce(leaf);
   await writeFile(join(leaf, 'cgroup.procs'), String(process.pid));
   await writeFile(control, '+cpu');
+}
+
+/** mkdir that accepts a leftover directory of an earlier run. */
+async function mkdirOnce(dir: string): Promise<void> {
+  await mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+  });
 }
