@@ -4,7 +4,15 @@
  * images.int.test.ts on freshly built and unpacked layouts.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +30,7 @@ import {
 } from '../../cli/local/neonvm-stack';
 import { encodeGzipBase64, GROUP, VERSION } from '../../crds';
 import { RunnerClient } from '../../runner/api';
+import { parseOwnCgroup, qemuCgroupDir } from '../../runner/plan/cpu-cgroup';
 import { installMultusNadCrd } from '../operator/operator-env';
 import { readBundleProcess, startBundle, type RunningBundle } from './oci-bundle';
 
@@ -194,8 +203,7 @@ async function startImageOperator(
 }
 
 /** Boots a VM with the runner image (bundle: `umoci unpack` output), hot-plugs a CPU, stops it. */
-export async function runnerImageRunsVm(bundle: string): Promise<void> {
-  const b = bundle;
+export async function runnerImageRunsVm(b: string): Promise<void> {
   const rootfs = join(b, 'rootfs');
   const token = 'release-test-token';
   // What the operator's runner pod mounts: the API token Secret.
@@ -228,6 +236,8 @@ export async function runnerImageRunsVm(bundle: string): Promise<void> {
         KUBERNETES_SERVICE_PORT: '443',
       },
       netnsPrefix: pod.execPrefix,
+      // upstream's runner pod mounts the host's cgroup filesystem (hostPath /sys/fs/cgroup)
+      cgroupCpu: true,
     });
     const r = runner;
     const client = new RunnerClient({ baseUrl: `http://${pod.ip}:25183`, token, timeoutMs: 60_000 });
@@ -248,11 +258,25 @@ export async function runnerImageRunsVm(bundle: string): Promise<void> {
     };
     expect(readlinkSync(`/proc/${info.qemuPid}/root`)).toBe(rootfs);
     expect(readlinkSync(`/proc/${info.qemuPid}/exe`)).toBe(join(rootfs, 'usr/bin/qemu-system-x86_64'));
+    // QEMU's CPU cgroup, made by the image's runner, follows the CPU change.
+    const cgroup = qemuCgroupDir(
+      parseOwnCgroup(readFileSync('/proc/self/cgroup', 'utf8'))!,
+      'vm-release-test',
+    );
+    const quota = () =>
+      readFileSync(
+        join(cgroup, existsSync(join(cgroup, 'cpu.max')) ? 'cpu.max' : 'cpu.cfs_quota_us'),
+        'utf8',
+      );
+    expect(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').split('\n')).toContain(String(info.qemuPid));
+    expect(quota()).toMatch(/^100000\b/);
     await client.setCpu(2000);
     expect((await client.status()).cpus).toMatchObject({ use: 2, plugged: 2, online: 2 });
+    expect(quota()).toMatch(/^200000\b/);
     // SIGTERM, as the kubelet stops a pod: ACPI power button → clean guest poweroff → exit 0.
     r.signal('SIGTERM');
     expect(await exitWithin(r, 60_000)).toBe(0);
+    expect(existsSync(cgroup)).toBe(false);
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- runner output ---\n${runner?.output().slice(-5000)}`);
   } finally {

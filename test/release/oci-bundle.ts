@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseOwnCgroup } from '../../runner/plan/cpu-cgroup';
 
 export interface BundleProcess {
   readonly args: string[];
@@ -37,6 +38,12 @@ export interface BundleRunOptions {
   readonly readOnlyRootfs?: boolean;
   /** Paths in the rootfs that get a fresh tmpfs (a pod's `emptyDir` volumes). */
   readonly tmpfs?: readonly string[];
+  /**
+   * The host's cgroup hierarchy with the `cpu` controller at /sys/fs/cgroup, as upstream's runner pod
+   * gets it (hostPath /sys/fs/cgroup). Mounted afresh rather than bound: `ip netns exec` has already
+   * replaced /sys with a sysfs that has no cgroup mounts.
+   */
+  readonly cgroupCpu?: boolean;
 }
 
 /** The argv (for spawn) that runs the bundle's process. */
@@ -58,6 +65,7 @@ export function bundleCommand(bundle: string, opts: BundleRunOptions = {}): stri
     'mount -t proc proc "$r/proc"',
     'mount -t sysfs sysfs "$r/sys"',
     ...(opts.tmpfs ?? []).map((p) => `mount -t tmpfs -o mode=1777,size=16m tmpfs "$r${p}"`),
+    ...(opts.cgroupCpu ? cgroupCpuMounts() : []),
     ...(opts.readOnlyRootfs ? ['mount -o remount,bind,ro "$r"'] : []),
     'exec chroot --userspec="$USERSPEC" "$r" "$@"',
   ].join('\n');
@@ -99,6 +107,18 @@ export interface RunningBundle {
   signal(sig: NodeJS.Signals): void;
   /** PID of the bundle's process (the child of `unshare`), once it exists. */
   innerPid(): number | undefined;
+}
+
+function cgroupCpuMounts(): string[] {
+  const own = parseOwnCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+  if (!own) throw new Error('no cpu cgroup on this machine');
+  if (own.version === 2) return ['mount -t cgroup2 cgroup2 "$r/sys/fs/cgroup"'];
+  const dir = `"$r/sys/fs/cgroup/${own.controllers}"`;
+  return [
+    'mount -t tmpfs -o mode=755 cgroup_root "$r/sys/fs/cgroup"',
+    `mkdir ${dir}`,
+    `mount -t cgroup -o ${own.controllers} cgroup ${dir}`,
+  ];
 }
 
 /** Starts the bundle's process; output is collected (last 200 kB) for failure messages. */
