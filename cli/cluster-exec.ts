@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GROUP, VERSION, type VirtualMachine } from '../crds';
+import type { RunnerInfo } from '../runner/runtime/access-files';
+import { findRunner } from './vm-state';
 
 /** Where to find a VM in a cluster (`neonvm ssh|console --kubeconfig/--context/-n`). */
 export interface ClusterTarget {
@@ -19,6 +21,25 @@ export function wantsCluster(opts: ClusterTarget): boolean {
 /** True when a kubeconfig is available without flags ($KUBECONFIG or ~/.kube/config). */
 export function hasDefaultKubeconfig(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.KUBECONFIG) || existsSync(join(homedir(), '.kube', 'config'));
+}
+
+/**
+ * Where `neonvm ssh|console <name>` goes: the runner of a local `neonvm run` VM, or the runner pod of
+ * a VirtualMachine in a cluster — when cluster flags are given, or when no local VM has the name and a
+ * kubeconfig exists.
+ */
+export async function resolveVmTarget(
+  target: { name?: string; dir?: string },
+  cluster: ClusterTarget,
+): Promise<{ local: RunnerInfo } | { clusterVm: string }> {
+  const name = target.dir ? undefined : target.name;
+  if (name && wantsCluster(cluster)) return { clusterVm: name };
+  try {
+    return { local: await findRunner(target) };
+  } catch (err) {
+    if (name && hasDefaultKubeconfig()) return { clusterVm: name };
+    throw err;
+  }
 }
 
 /**

@@ -6,10 +6,8 @@ import {
   CONSOLE_COMMAND,
   execInRunner,
   findRunnerPod,
-  hasDefaultKubeconfig,
-  wantsCluster,
+  resolveVmTarget,
 } from '../cluster-exec';
-import { findRunner } from '../vm-state';
 
 const DETACH = 0x1d; // Ctrl-]
 
@@ -21,21 +19,13 @@ export async function runConsole(
   target: { name?: string; dir?: string },
   cluster: ClusterTarget = {},
 ): Promise<number> {
-  const name = target.dir ? undefined : target.name;
-  const inCluster = async (vm: string) => {
+  const where = await resolveVmTarget(target, cluster);
+  if ('clusterVm' in where) {
     // screen in the runner pod owns the pty there; Ctrl-A k ends it.
     console.error('console through the runner pod (screen); Ctrl-A k to leave');
-    return execInRunner(await findRunnerPod(vm, cluster), CONSOLE_COMMAND, true);
-  };
-  if (name && wantsCluster(cluster)) return inCluster(name);
-  let info;
-  try {
-    info = await findRunner(target);
-  } catch (err) {
-    // Not a local `neonvm run` VM: a VirtualMachine in the current cluster.
-    if (name && hasDefaultKubeconfig()) return inCluster(name);
-    throw err;
+    return execInRunner(await findRunnerPod(where.clusterVm, cluster), CONSOLE_COMMAND, true);
   }
+  const info = where.local;
   if (!info.consolePty) throw new Error('the runner reported no console pty');
   const fd = openSync(info.consolePty, constants.O_RDWR | constants.O_NOCTTY);
   const pty = new ReadStream(fd);

@@ -1,14 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import {
-  ClusterTarget,
-  execInRunner,
-  findRunnerPod,
-  hasDefaultKubeconfig,
-  sshCommand,
-  wantsCluster,
-} from '../cluster-exec';
-import { findRunner } from '../vm-state';
+import { ClusterTarget, execInRunner, findRunnerPod, resolveVmTarget, sshCommand } from '../cluster-exec';
 
 /** `neonvm ssh <vm> [command...]`: ssh into the guest through the runner's ssh_config (`guest-vm`). */
 export async function runSsh(
@@ -16,18 +8,14 @@ export async function runSsh(
   command: string[],
   cluster: ClusterTarget = {},
 ): Promise<number> {
-  const name = target.dir ? undefined : target.name;
-  const inCluster = async (vm: string) =>
-    execInRunner(await findRunnerPod(vm, cluster), sshCommand(command), process.stdin.isTTY === true);
-  if (name && wantsCluster(cluster)) return inCluster(name);
-  let info;
-  try {
-    info = await findRunner(target);
-  } catch (err) {
-    // Not a local `neonvm run` VM: a VirtualMachine in the current cluster, reached through its runner pod.
-    if (name && hasDefaultKubeconfig()) return inCluster(name);
-    throw err;
-  }
+  const where = await resolveVmTarget(target, cluster);
+  if ('clusterVm' in where)
+    return execInRunner(
+      await findRunnerPod(where.clusterVm, cluster),
+      sshCommand(command),
+      process.stdin.isTTY === true,
+    );
+  const info = where.local;
   return new Promise((resolve, reject) => {
     const child = spawn('ssh', ['-F', info.sshConfig, 'guest-vm', ...command], { stdio: 'inherit' });
     child.on('error', reject);

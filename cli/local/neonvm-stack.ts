@@ -6,11 +6,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { packagePath } from '../../util/package-path';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { startLocalCluster, type LocalCluster } from '../../cluster';
-import { Operator } from '../../operator/operator';
+import { Operator, type OperatorOptions } from '../../operator/operator';
 import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
-import { createLogger, silentLogger } from '../../operator/controller-kit';
+import { createLogger, silentLogger, type Logger } from '../../operator/controller-kit';
 import { ensureDebianImage } from '../../image/debian';
 import { installRunnerCommand, type RunnerCommand } from './runner-command';
 
@@ -87,13 +87,7 @@ export async function startNeonVmStack(opts: NeonVmStackOptions = {}): Promise<N
       .makeApiClient(CoreV1Api)
       .createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
     progress('operator: starting (leader election, controllers, HTTPS webhooks with a self-managed CA)');
-    const settings: LocalOperatorSettings = {
-      namespace: OPERATOR_NAMESPACE,
-      runnerImage: RUNNER_IMAGE,
-      devicePluginResources: false,
-      disableRunnerCgroup: true,
-      webhookUrlHost: '127.0.0.1',
-    };
+    const settings = localOperatorSettings(RUNNER_IMAGE);
     operator = await (opts.startOperator ?? startInProcessOperator(opts.operatorLogLevel))(c, settings);
     return { cluster: c, operator, kubectl, stop };
   } catch (err) {
@@ -102,31 +96,59 @@ export async function startNeonVmStack(opts: NeonVmStackOptions = {}): Promise<N
   }
 }
 
+export function localOperatorSettings(
+  runnerImage: string,
+  namespace = OPERATOR_NAMESPACE,
+): LocalOperatorSettings {
+  return {
+    namespace,
+    runnerImage,
+    devicePluginResources: false,
+    disableRunnerCgroup: true,
+    webhookUrlHost: '127.0.0.1',
+  };
+}
+
+/** In-process Operator options for the local cluster (npm start and the operator integration tests). */
+export function localOperatorOptions(
+  kubeConfig: KubeConfig,
+  settings: LocalOperatorSettings,
+  o: { identity: string; concurrency: number; log: Logger },
+): OperatorOptions {
+  return {
+    kubeConfig,
+    namespace: settings.namespace,
+    identity: o.identity,
+    runnerPod: {
+      ...DEFAULT_RUNNER_POD_CONFIG,
+      runnerImage: settings.runnerImage,
+      devicePluginResources: settings.devicePluginResources,
+      disableRunnerCgroup: settings.disableRunnerCgroup,
+    },
+    concurrency: o.concurrency,
+    webhook: {
+      port: 0,
+      host: settings.webhookUrlHost,
+      urlHost: settings.webhookUrlHost,
+      secretName: 'neonvm-webhook-server-cert',
+      dnsNames: ['localhost'],
+      ips: [settings.webhookUrlHost],
+    },
+    log: o.log,
+  };
+}
+
 function startInProcessOperator(
   logLevel: string | undefined,
 ): (cluster: LocalCluster, settings: LocalOperatorSettings) => Promise<OperatorHandle> {
   return async (cluster, settings) => {
-    const operator = new Operator({
-      kubeConfig: cluster.kubeConfig,
-      namespace: settings.namespace,
-      identity: 'neonvm-operator-local',
-      runnerPod: {
-        ...DEFAULT_RUNNER_POD_CONFIG,
-        runnerImage: settings.runnerImage,
-        devicePluginResources: settings.devicePluginResources,
-        disableRunnerCgroup: settings.disableRunnerCgroup,
-      },
-      concurrency: 8,
-      webhook: {
-        port: 0,
-        host: settings.webhookUrlHost,
-        urlHost: settings.webhookUrlHost,
-        secretName: 'neonvm-webhook-server-cert',
-        dnsNames: ['localhost'],
-        ips: [settings.webhookUrlHost],
-      },
-      log: logLevel ? createLogger({ level: logLevel }) : silentLogger(),
-    });
+    const operator = new Operator(
+      localOperatorOptions(cluster.kubeConfig, settings, {
+        identity: 'neonvm-operator-local',
+        concurrency: 8,
+        log: logLevel ? createLogger({ level: logLevel }) : silentLogger(),
+      }),
+    );
     try {
       await operator.start();
     } catch (err) {

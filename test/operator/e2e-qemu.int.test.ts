@@ -9,7 +9,7 @@ import { ensureDebianImage } from '../../image/debian/debian-image';
 import { installRunnerCommand } from '../../cli/local/runner-command';
 import { createNamespace, useLocalCluster } from '../cluster';
 import { CoreV1Api, CustomObjectsApi, setHeaderOptions } from '@kubernetes/client-node';
-import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
+import { localOperatorOptions, localOperatorSettings } from '../../cli/local/neonvm-stack';
 import { Operator } from '../../operator/operator';
 import { createLogger, silentLogger } from '../../operator/controller-kit';
 import { installCrds } from './operator-env';
@@ -34,27 +34,15 @@ beforeAll(async () => {
   await cluster()
     .kubeConfig.makeApiClient(CoreV1Api)
     .createNamespace({ body: { metadata: { name: 'neonvm-system' } } });
-  operator = new Operator({
-    kubeConfig: cluster().kubeConfig,
-    namespace: 'neonvm-system',
-    identity: 'e2e',
-    runnerPod: {
-      ...DEFAULT_RUNNER_POD_CONFIG,
-      runnerImage: RUNNER_IMAGE,
-      devicePluginResources: false,
-      disableRunnerCgroup: true,
-    },
-    concurrency: 4,
-    webhook: {
-      port: 0,
-      host: '127.0.0.1',
-      urlHost: '127.0.0.1',
-      secretName: 'neonvm-webhook-server-cert',
-      dnsNames: ['localhost'],
-      ips: ['127.0.0.1'],
-    },
-    log: process.env.NEONVM_TEST_LOG ? createLogger({ level: process.env.NEONVM_TEST_LOG }) : silentLogger(),
-  });
+  operator = new Operator(
+    localOperatorOptions(cluster().kubeConfig, localOperatorSettings(RUNNER_IMAGE), {
+      identity: 'e2e',
+      concurrency: 4,
+      log: process.env.NEONVM_TEST_LOG
+        ? createLogger({ level: process.env.NEONVM_TEST_LOG })
+        : silentLogger(),
+    }),
+  );
   await operator.start();
 }, 30 * 60_000);
 

@@ -6,10 +6,18 @@ import { rmSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import type { LocalCluster } from '../../cluster';
 import { pollUntil } from '../../cluster/util';
-import { GROUP, VERSION, type VirtualMachine, type VirtualMachineMigration } from '../../crds';
+import {
+  GROUP,
+  VERSION,
+  VIRTUAL_MACHINE,
+  VIRTUAL_MACHINE_MIGRATION,
+  type VirtualMachine,
+  type VirtualMachineMigration,
+} from '../../crds';
+import { CustomResourceClient, type KubeObject } from '../../operator/controller-kit';
 import { silentLogger, createLogger } from '../../operator/controller-kit';
 import { Operator, type OperatorOptions } from '../../operator/operator';
-import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
+import { localOperatorOptions, localOperatorSettings } from '../../cli/local/neonvm-stack';
 import { useLocalCluster } from '../cluster';
 import {
   FAKE_DISK_IMAGE,
@@ -50,27 +58,13 @@ export function useOperatorCluster(): OperatorTestEnv {
     custom: () => cluster().kubeConfig.makeApiClient(CustomObjectsApi),
     async startOperator(overrides = {}) {
       const op = new Operator({
-        kubeConfig: cluster().kubeConfig,
-        namespace: OPERATOR_NAMESPACE,
-        identity: `test-operator-${operators.length}`,
-        runnerPod: {
-          ...DEFAULT_RUNNER_POD_CONFIG,
-          runnerImage: FAKE_RUNNER_IMAGE,
-          devicePluginResources: false,
-          disableRunnerCgroup: true,
-        },
-        concurrency: 4,
-        webhook: {
-          port: 0,
-          host: '127.0.0.1',
-          urlHost: '127.0.0.1',
-          secretName: 'neonvm-webhook-server-cert',
-          dnsNames: ['localhost'],
-          ips: ['127.0.0.1'],
-        },
-        log: process.env.NEONVM_TEST_LOG
-          ? createLogger({ level: process.env.NEONVM_TEST_LOG })
-          : silentLogger(),
+        ...localOperatorOptions(cluster().kubeConfig, localOperatorSettings(FAKE_RUNNER_IMAGE), {
+          identity: `test-operator-${operators.length}`,
+          concurrency: 4,
+          log: process.env.NEONVM_TEST_LOG
+            ? createLogger({ level: process.env.NEONVM_TEST_LOG })
+            : silentLogger(),
+        }),
         ...overrides,
       });
       operators.push(op);
@@ -96,51 +90,21 @@ export function vmBody(name: string, extra: Record<string, unknown> = {}): Virtu
   } as VirtualMachine;
 }
 
-export const vmApi = (custom: CustomObjectsApi, namespace: string) => ({
-  create: (body: unknown) =>
-    custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'virtualmachines',
-      namespace,
-      body,
-    }),
-  get: async (name: string) =>
-    (await custom.getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'virtualmachines',
-      namespace,
-      name,
-    })) as VirtualMachine,
-  delete: (name: string) =>
-    custom.deleteNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'virtualmachines',
-      namespace,
-      name,
-    }),
-});
+/** Typed CRUD for the tests (the operator's own client; objects created with field manager `neonvm-test`). */
+function testClient<T extends KubeObject>(custom: CustomObjectsApi, plural: string, namespace: string) {
+  const c = new CustomResourceClient<T>(custom, { group: GROUP, version: VERSION, plural }, 'neonvm-test');
+  return {
+    create: (body: unknown) => c.create(namespace, body as T),
+    get: (name: string) => c.get(namespace, name),
+    delete: (name: string) => c.delete(namespace, name),
+  };
+}
 
-export const migrationApi = (custom: CustomObjectsApi, namespace: string) => ({
-  create: (body: unknown) =>
-    custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'virtualmachinemigrations',
-      namespace,
-      body,
-    }),
-  get: async (name: string) =>
-    (await custom.getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'virtualmachinemigrations',
-      namespace,
-      name,
-    })) as VirtualMachineMigration,
-});
+export const vmApi = (custom: CustomObjectsApi, namespace: string) =>
+  testClient<VirtualMachine>(custom, VIRTUAL_MACHINE.plural, namespace);
+
+export const migrationApi = (custom: CustomObjectsApi, namespace: string) =>
+  testClient<VirtualMachineMigration>(custom, VIRTUAL_MACHINE_MIGRATION.plural, namespace);
 
 export function waitForVm(
   custom: CustomObjectsApi,

@@ -189,10 +189,7 @@ async function startImageOperator(
         timeoutMs: 120_000,
         intervalMs: 250,
         description: 'the operator image to be ready',
-        abortIf: () =>
-          op.child.exitCode === null
-            ? undefined
-            : new Error(`operator exited (${op.child.exitCode}):\n${op.output().slice(-5000)}`),
+        abortIf: () => op.exitError('operator'),
       },
     );
   } catch (err) {
@@ -245,10 +242,7 @@ export async function runnerImageRunsVm(b: string): Promise<void> {
       timeoutMs: 240_000,
       intervalMs: 500,
       description: 'the guest of the runner image to be ready',
-      abortIf: () =>
-        r.child.exitCode === null
-          ? undefined
-          : new Error(`runner exited (${r.child.exitCode}):\n${r.output().slice(-5000)}`),
+      abortIf: () => r.exitError('runner'),
     });
     const status = await client.status();
     expect(status).toMatchObject({ guestReady: true, qemuStatus: 'running', networkMode: 'tap' });

@@ -107,6 +107,8 @@ export interface RunningBundle {
   signal(sig: NodeJS.Signals): void;
   /** PID of the bundle's process (the child of `unshare`), once it exists. */
   innerPid(): number | undefined;
+  /** An error with the exit code and the output's tail once the process has exited (for `abortIf`). */
+  exitError(what: string): Error | undefined;
 }
 
 function cgroupCpuMounts(): string[] {
@@ -147,5 +149,9 @@ export function startBundle(bundle: string, opts: BundleRunOptions = {}): Runnin
     const pid = innerPid();
     if (pid !== undefined) process.kill(pid, sig);
   };
-  return { child, output: () => out, exited, signal, innerPid };
+  const exitError = (what: string): Error | undefined =>
+    child.exitCode === null
+      ? undefined
+      : new Error(`${what} exited (${child.exitCode}):\n${out.slice(-5000)}`);
+  return { child, output: () => out, exited, signal, innerPid, exitError };
 }
