@@ -31,7 +31,7 @@ describe('resolveWorkingDir', () => {
 describe('processEnv and checkLaunchable', () => {
   const env = processEnv(
     { A: '1', PATH: '/bin:/usr/bin' },
-    { podName: 'p', podIP: '10.244.1.2', containerRoot: '/r', image: { entrypoint: [], files: '/img' } },
+    { podName: 'p', podIP: '10.244.1.2', containerRoot: '/r', tmpDir: '/tmp/t', image: { entrypoint: [], files: '/img' } },
   );
 
   it('layers pod env over the base and adds NEONVM_* last', () => {
@@ -39,6 +39,7 @@ describe('processEnv and checkLaunchable', () => {
       A: '1',
       PATH: '/bin:/usr/bin',
       HOSTNAME: 'p',
+      TMPDIR: '/tmp/t',
       NEONVM_POD_ROOT: '/r',
       NEONVM_IMAGE_FILES: '/img',
     });

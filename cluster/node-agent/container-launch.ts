@@ -41,6 +41,8 @@ export interface AgentEnv {
   podName: string;
   podIP: string;
   containerRoot: string;
+  /** The pod's private temp directory, as TMPDIR (a runtime would give the container its own /tmp). */
+  tmpDir: string;
   image: ImageManifest;
 }
 
@@ -56,6 +58,7 @@ export function processEnv(
     PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     HOME: '/root',
     HOSTNAME: agent.podName,
+    TMPDIR: agent.tmpDir,
     ...resolved,
     NEONVM_POD_ROOT: agent.containerRoot,
     NEONVM_POD_IP: agent.podIP,

@@ -214,6 +214,7 @@ export class ContainerRunner {
       podName: pod.metadata?.name ?? '',
       podIP: this.host.podIP ?? '',
       containerRoot: root,
+      tmpDir: fs.tmpDir,
       image,
     });
     const argv = containerArgv(image, this.spec).map((a) => expandVars(a, env));

@@ -1,4 +1,5 @@
 import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ImageStore } from '../image-store';
@@ -163,6 +164,7 @@ export class NodeAgent {
       images: this.options.images,
       config: this.options.config,
       podDir: join(this.options.dir, 'pods', `${pod.metadata?.namespace}_${pod.metadata?.name}_${uid}`),
+      tmpDir: join(tmpdir(), `neonvm-pod-${uid.replace(/-/g, '').slice(0, 16)}`),
       backoff: this.options.backoff ?? KUBELET_BACKOFF,
       events: this.events,
       log: this.log.child({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }),

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodFilesystem, safeRelative } from './pod-filesystem';
@@ -10,7 +10,7 @@ describe('PodFilesystem', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('maps each mountPath into the container root as a symlink to its volume', () => {
-    const fs = new PodFilesystem(join(dir, 'pod'));
+    const fs = new PodFilesystem(join(dir, 'pod'), join(dir, 'tmp'));
     const pod: V1Pod = {
       spec: {
         containers: [],
@@ -33,6 +33,16 @@ describe('PodFilesystem', () => {
     expect(readFileSync(join(root, 'etc/app/a.conf'), 'utf8')).toBe('A');
     writeFileSync(join(root, 'scratch', 'f'), 'x');
     expect(readFileSync(join(fs.volumeDir('images'), 'tmp', 'f'), 'utf8')).toBe('x');
+  });
+
+  it('gives the pod a world-writable private temp directory that goes with the pod', () => {
+    const fs = new PodFilesystem(join(dir, 'pod'), join(dir, 'tmp'));
+    fs.prepareContainerRoot({ spec: { containers: [] } }, { name: 'runner' });
+    expect(statSync(fs.tmpDir).mode & 0o7777).toBe(0o1777);
+    writeFileSync(join(fs.tmpDir, 'qmp.sock'), '');
+    fs.remove();
+    expect(existsSync(fs.tmpDir)).toBe(false);
+    expect(existsSync(fs.podDir)).toBe(false);
   });
 });
 

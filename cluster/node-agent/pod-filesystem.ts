@@ -1,5 +1,5 @@
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { VolumePayload, writeAtomically } from './atomic-writer';
 import { isFileProjectionVolume, VolumeNotReadyError } from './volume-payload';
@@ -16,9 +16,17 @@ import { isFileProjectionVolume, VolumeNotReadyError } from './volume-payload';
  * Processes receive NEONVM_POD_ROOT=<podDir>/rootfs/<container>; path-aware programs (the NeonVM runner)
  * resolve an in-container path P as $NEONVM_POD_ROOT/P. Plain programs can be pointed at mounted files
  * with $(NEONVM_POD_ROOT) in args or env.
+ *
+ * A container runtime gives each container its own /tmp; host processes share the host's. So each pod
+ * gets a private, short temp directory (TMPDIR for its processes, removed with the pod) and whatever a
+ * container leaves there -- e.g. the runner's unix sockets after a SIGKILL -- goes with the pod. It is
+ * outside <podDir> because pod directories are too deep for unix socket paths (108 bytes).
  */
 export class PodFilesystem {
-  constructor(readonly podDir: string) {}
+  constructor(
+    readonly podDir: string,
+    readonly tmpDir: string,
+  ) {}
 
   volumeDir(name: string): string {
     return join(this.podDir, 'volumes', name);
@@ -66,11 +74,14 @@ export class PodFilesystem {
     }
     for (const dir of ['logs', 'rootfs']) mkdirSync(join(this.podDir, dir), { recursive: true });
     mkdirSync(join(this.podDir, 'logs', container.name), { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
+    chmodSync(this.tmpDir, 0o1777); // like /tmp: containers may run as any user
     return root;
   }
 
   remove(): void {
     rmSync(this.podDir, { recursive: true, force: true });
+    rmSync(this.tmpDir, { recursive: true, force: true });
   }
 }
 

@@ -22,6 +22,8 @@ export interface PodWorkerDeps {
   config: ConfigCache;
   /** This pod's directory (volumes, container roots, logs). */
   podDir: string;
+  /** The pod's private temp directory (its TMPDIR), short enough for unix socket paths. */
+  tmpDir: string;
   backoff: BackoffPolicy;
   events: EventRecorder;
   log: Logger;
@@ -58,7 +60,7 @@ export class PodWorker {
     private readonly deps: PodWorkerDeps,
   ) {
     this.pod = pod;
-    this.fs = new PodFilesystem(deps.podDir);
+    this.fs = new PodFilesystem(deps.podDir, deps.tmpDir);
     this.statusWriter = new StatusWriter(
       () => this.writeStatus(),
       (err) => deps.log.warn({ err: err.message }, 'pod status update failed'),

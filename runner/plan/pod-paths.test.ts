@@ -18,4 +18,12 @@ describe('podPaths', () => {
     expect(podPaths(root).socketDir).toBe(p.socketDir);
     expect(podPaths(`${root}x`).socketDir).not.toBe(p.socketDir);
   });
+
+  it('puts that directory in the temp directory (a pod-private TMPDIR), else in /tmp if too long', () => {
+    const state = `/pods/${'x'.repeat(100)}/vm/runner`;
+    expect(socketDirFor(state, '/tmp/neonvm-pod-0123456789abcdef')).toMatch(
+      /^\/tmp\/neonvm-pod-0123456789abcdef\/neonvm-qmp-[0-9a-f]{16}$/,
+    );
+    expect(socketDirFor(state, `/${'t'.repeat(90)}`)).toMatch(/^\/tmp\/neonvm-qmp-[0-9a-f]{16}$/);
+  });
 });

@@ -5,6 +5,7 @@
  * every pod path is resolved under that root (`/` in a real container).
  */
 import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const POD_ROOT_ENV = 'NEONVM_POD_ROOT';
@@ -46,13 +47,16 @@ export function inPod(root: string, podPath: string): string {
  * A unix socket path must fit `sun_path` (108 bytes with the NUL). Pod roots of the local cluster are
  * deep (`/tmp/neonvm-cluster-XXXX/nodes/<node>/pods/<ns>_<pod>_<uid>/rootfs/...`), so sockets then live
  * in a short directory derived from the state directory (stable, so tools can recompute it; also
- * recorded in runner.json).
+ * recorded in runner.json) under the temp directory: the container's /tmp, or the pod-private TMPDIR
+ * the local node agent sets (removed with the pod, so even a SIGKILLed runner leaves nothing behind).
  */
 export const MAX_SOCKET_PATH = 100;
 
-export function socketDirFor(state: string): string {
+export function socketDirFor(state: string, tempDir = tmpdir()): string {
   if (join(state, 'qmp-manual.sock').length <= MAX_SOCKET_PATH) return state;
-  return join('/tmp', `neonvm-qmp-${createHash('sha256').update(state).digest('hex').slice(0, 16)}`);
+  const name = `neonvm-qmp-${createHash('sha256').update(state).digest('hex').slice(0, 16)}`;
+  const inTemp = join(tempDir, name);
+  return join(inTemp, 'qmp-manual.sock').length <= MAX_SOCKET_PATH ? inTemp : join('/tmp', name);
 }
 
 export function podPaths(root: string, stateDir?: string): PodPaths {

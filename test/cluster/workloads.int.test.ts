@@ -80,12 +80,13 @@ describe('local cluster workloads', () => {
     expect(tail.trim().split('\n')).toHaveLength(1);
   });
 
-  it('honours the deletion grace period: SIGTERM first, then the pod is gone', async () => {
+  it('honours the deletion grace period: SIGTERM first, then the pod and its private TMPDIR are gone', async () => {
     const namespace = await createNamespace(core, 'grace');
     const hostDir = mkdtempSync(join(tmpdir(), 'neonvm-grace-'));
     try {
-      // Traps TERM, records it, takes 1 s to shut down, exits 0.
+      // Leaves a file in its TMPDIR, traps TERM, records it, takes 1 s to shut down, exits 0.
       const script =
+        'touch "$TMPDIR/left-behind"; echo "$TMPDIR" > "$NEONVM_POD_ROOT/out/tmpdir"; ' +
         'trap \'echo seen > "$NEONVM_POD_ROOT/out/term"; sleep 1; exit 0\' TERM; echo started; while :; do sleep 0.2; done';
       await core.createNamespacedPod({
         namespace,
@@ -106,6 +107,16 @@ describe('local cluster workloads', () => {
         },
       });
       await waitForPod(core, namespace, 'graceful', (p) => p.status?.phase === 'Running');
+      const podTmp = await pollUntil(
+        async () =>
+          existsSync(join(hostDir, 'tmpdir'))
+            ? readFileSync(join(hostDir, 'tmpdir'), 'utf8').trim() || undefined
+            : undefined,
+        { timeoutMs: 5_000, description: 'the pod to write its TMPDIR' },
+      );
+      // A container's own /tmp: not the host's, and what is left in it goes with the pod.
+      expect(podTmp).not.toBe(tmpdir());
+      expect(existsSync(join(podTmp, 'left-behind'))).toBe(true);
       const started = Date.now();
       await core.deleteNamespacedPod({ name: 'graceful', namespace, gracePeriodSeconds: 5 });
       await waitForGone(
@@ -118,6 +129,7 @@ describe('local cluster workloads', () => {
       // It got to finish its 1 s shutdown, and was not held for the whole 5 s grace period.
       expect(elapsed).toBeGreaterThanOrEqual(900);
       expect(elapsed).toBeLessThan(5000);
+      expect(existsSync(podTmp)).toBe(false);
     } finally {
       rmSync(hostDir, { recursive: true, force: true });
     }
