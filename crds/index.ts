@@ -6,6 +6,7 @@ export * from './schema';
 export * from './kinds';
 export * from './quantity';
 export * from './millicpu';
+export * from './duration';
 export * from './field-error';
 export * from './field-policy';
 export * from './defaults';

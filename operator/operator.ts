@@ -58,6 +58,7 @@ import {
   type AdmissionRequest,
   type ManagedCertificate,
 } from './webhooks';
+import { CERTIFICATE_REQUESTS, TlsProvisioner } from './tls';
 
 export interface WebhookOptions {
   readonly port: number;
@@ -184,6 +185,7 @@ export class Operator {
         podInformer: this.podInformer,
         migrationInformer: this.migrationInformer,
         ipam: () => this.ipam,
+        tls: new TlsProvisioner(this.core, new CustomResourceClient(this.custom, CERTIFICATE_REQUESTS)),
       }),
     });
     this.migrationController = new Controller({

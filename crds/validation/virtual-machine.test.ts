@@ -325,6 +325,12 @@ const INVALID: Case[] = [
     'duration',
   ],
   [
+    'tls renewBefore not shorter than expireAfter',
+    set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm', expireAfter: '24h', renewBefore: '1440m' }),
+    'spec.tls.renewBefore',
+    'less-than-expireAfter',
+  ],
+  [
     'memhpAutoMovableRatio not a number',
     set('spec.guest.memhpAutoMovableRatio', 'high'),
     'spec.guest.memhpAutoMovableRatio',

@@ -6,6 +6,7 @@
 import { VIRTUAL_MACHINE } from '../kinds';
 import { canonicalizeVirtualMachine, defaultVirtualMachine } from '../defaults';
 import { fieldError, type FieldError } from '../field-error';
+import { parseGoDuration } from '../duration';
 import { parseMilliCpu } from '../millicpu';
 import { parseQuantity, quantityValue, isQuantity } from '../quantity';
 import { getPath, VIRTUAL_MACHINE_FIELD_POLICIES } from '../field-policy';
@@ -408,12 +409,23 @@ function checkMisc(vm: VirtualMachine, schemaErrors: FieldError[], errors: Field
       );
     for (const key of ['expireAfter', 'renewBefore'] as const) {
       const v = tls[key];
-      if (v !== undefined && !/^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) {
+      if (v !== undefined && parseGoDuration(v) === undefined) {
         errors.push(
           fieldError(`spec.tls.${key}`, 'duration', 'must be a Go duration such as 720h or 90m', v),
         );
       }
     }
+    const expire = tls.expireAfter === undefined ? undefined : parseGoDuration(tls.expireAfter);
+    const renew = tls.renewBefore === undefined ? undefined : parseGoDuration(tls.renewBefore);
+    if (expire !== undefined && renew !== undefined && renew >= expire)
+      errors.push(
+        fieldError(
+          'spec.tls.renewBefore',
+          'less-than-expireAfter',
+          `must be shorter than spec.tls.expireAfter (${tls.expireAfter}), or the certificate is always due`,
+          tls.renewBefore,
+        ),
+      );
   }
   if (spec.guest.memhpAutoMovableRatio !== undefined && !/^[0-9]+$/.test(spec.guest.memhpAutoMovableRatio)) {
     errors.push(

@@ -36,6 +36,7 @@ export const Reasons = {
   RunnerError: 'RunnerError',
   IpamError: 'IpamError',
   ReconcileError: 'ReconcileError',
+  TlsProvisioningFailed: 'TlsProvisioningFailed',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

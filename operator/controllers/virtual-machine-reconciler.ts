@@ -39,8 +39,9 @@ import {
   type RunnerPodConfig,
 } from '../pod';
 import type { RunnerConnector } from '../runner-client';
+import type { TlsDecision, TlsProvisioner } from '../tls';
 import { decideVmAction, type RunnerReport, type VmAction } from '../vm/decide-vm-action';
-import { generatePodName, runnerTokenSecretName } from '../vm/names';
+import { generatePodName, runnerTokenSecretName, tlsSecretName } from '../vm/names';
 import { sshEnabled, vmRunnerPort } from '../vm/vm-spec';
 import { PodOps } from './pod-ops';
 import { RunnerSecrets } from './runner-secrets';
@@ -53,6 +54,7 @@ export interface VirtualMachineReconcilerDeps {
   readonly core: CoreV1Api;
   readonly runners: RunnerConnector;
   readonly secrets: RunnerSecrets;
+  readonly tls: TlsProvisioner;
   /** Undefined when no IPAM NetworkAttachmentDefinition is configured (extraNetwork then fails). */
   readonly ipam: () => Ipam | undefined;
   readonly events: EventRecorder;
@@ -82,6 +84,7 @@ export class VirtualMachineReconciler implements Reconciler {
       runnerPodPhase(pod, now) === 'running'
         ? await this.observeRunner(vm, pod)
         : undefined;
+    const tls = await this.provisionTls(vm, cached, now);
 
     const decision = decideVmAction({
       vm,
@@ -90,6 +93,7 @@ export class VirtualMachineReconciler implements Reconciler {
       migrationInProgress: this.migrationInProgress(vm),
       newPodName: generatePodName(ref.name),
       defaultCpuScalingMode: this.deps.config.defaultCpuScalingMode,
+      ...(tls ? { tls } : {}),
       now,
     });
 
@@ -104,7 +108,35 @@ export class VirtualMachineReconciler implements Reconciler {
     await writeStatus(this.deps.vms, cached, status, this.deps.vmInformer);
     if (phase === 'Pending' && status.phase === 'Running' && !status.restartCount)
       this.observeTimeToRunning(vm);
-    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+    const requeueAfterMs = earliest(decision.requeueAfterMs, tls?.requeueAfterMs);
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
+  /**
+   * spec.tls: one round of certificate provisioning (cert-manager), before the phase machine, which
+   * creates the runner pod only once the first certificate is there.
+   */
+  private async provisionTls(
+    vm: VirtualMachine,
+    cached: VirtualMachine,
+    now: number,
+  ): Promise<TlsDecision | undefined> {
+    if (!vm.spec.tls || vm.metadata?.deletionTimestamp || !vm.metadata?.finalizers?.includes(FINALIZER))
+      return undefined;
+    const name = vm.metadata.name ?? '';
+    try {
+      const decision = await this.deps.tls.reconcile(
+        vm,
+        vm.status?.tlsSecretName ?? tlsSecretName(name),
+        now,
+      );
+      if (decision.problem)
+        this.deps.events.record(vm, 'Warning', Reasons.TlsProvisioningFailed, decision.problem);
+      return decision;
+    } catch (err) {
+      await this.reportFailure(cached, err);
+      throw err;
+    }
   }
 
   private async execute(
@@ -240,4 +272,10 @@ export class VirtualMachineReconciler implements Reconciler {
         (this.deps.clock.now() - new Date(created).getTime()) / 1000,
       );
   }
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }

@@ -46,6 +46,40 @@ describe('decideVmAction: one round trip per step (upstream §8.2 order)', () =>
   });
 });
 
+describe('decideVmAction: spec.tls', () => {
+  const tls = { certificateIssuer: 'ca', serverName: 'vm1.example', mountPath: '/var/tls' };
+  const pending = vmFixture((vm) => {
+    vm.spec.tls = tls;
+    vm.status = { phase: 'Pending', podName: 'vm1-abcde' };
+  });
+
+  it('names the TLS Secret and creates the runner pod only once the first certificate is there', () => {
+    const waiting = decide({ vm: pending, tls: { ready: false } });
+    expect(waiting.actions).toEqual([]);
+    expect(waiting.status.tlsSecretName).toBe('tls-neonvm-vm1');
+    expect(decide({ vm: pending, tls: { ready: true } }).actions).toEqual([
+      { kind: 'create-pod', podName: 'vm1-abcde' },
+    ]);
+  });
+
+  it('keeps a running VM going during renewal, Degraded with the reason while provisioning is stuck', () => {
+    const running = vmFixture((vm) => {
+      vm.spec.tls = tls;
+      vm.status = { phase: 'Running', podName: 'vm1-abcde', tlsSecretName: 'tls-neonvm-vm1' };
+    });
+    const d = decide({
+      vm: running,
+      pod: podFixture('vm1-abcde', 'ready'),
+      runner: { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n },
+      tls: { ready: true, problem: 'CertificateRequest failed (Denied): no' },
+    });
+    expect(d.status.phase).toBe('Running');
+    expect(d.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Degraded', status: 'True', reason: 'TlsProvisioningFailed' }),
+    );
+  });
+});
+
 describe('decideVmAction: Pending', () => {
   const pending = vmFixture(withPhase('Pending', { podName: 'vm1-abcde' }));
   it.each([

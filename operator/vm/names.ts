@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 export const sshSecretName = (vmName: string): string => `ssh-neonvm-${vmName}`;
+export const tlsSecretName = (vmName: string): string => `tls-neonvm-${vmName}`;
 export const runnerTokenSecretName = (vmName: string): string => `runner-token-neonvm-${vmName}`;
 
 /** `<vmName>-<5 random characters>`, as upstream names runner pods. */

@@ -6,7 +6,7 @@
 #
 #   cached_build_begin <key> <check-fn>    exits 0 printing <out>/bin when cached and <check-fn> accepts
 #                                          it; otherwise sets OUT, WORK (removed on exit), START
-#   ... build into ${WORK}/bin (and ${WORK}/modules), record step times in TIMES[...] ...
+#   ... build into ${WORK}/bin (and ${WORK}/modules, data in ${WORK}/share), record step times in TIMES[...] ...
 #   cached_build_publish '<json fields>'   writes build-timing.json, publishes, prints <out>/bin
 
 cached_build_begin() {
@@ -41,6 +41,7 @@ cached_build_publish() {
   # Atomic publish: assemble the final tree next to OUT, mark it complete, then rename over.
   mkdir -p "${stage}"
   mv "${WORK}/bin" "${WORK}/modules" "${WORK}/build-timing.json" "${stage}/"
+  if [[ -d "${WORK}/share" ]]; then mv "${WORK}/share" "${stage}/"; fi
   touch "${stage}/.complete"
   rm -rf "${OUT}"
   mv "${stage}" "${OUT}"

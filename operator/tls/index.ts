@@ -1,0 +1,3 @@
+export * from './certificate-request';
+export * from './decide-tls-action';
+export * from './tls-provisioner';
