@@ -96,6 +96,8 @@ export async function runStart(opts: StartOptions): Promise<number> {
     nodes: Number(opts.nodes),
     progress: (l) => console.log(`  ${l}`),
     operatorLogLevel: process.env.NEONVM_OPERATOR_LOG,
+    // spec.tls works locally once cert-manager is built; npm start does not wait minutes for that.
+    certManager: 'if-built',
   });
   let stopping = false;
   const stop = async (code: number) => {

@@ -7,7 +7,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { packagePath } from '../../util/package-path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { startLocalCluster, type LocalCluster } from '../../cluster';
+import {
+  ensureCertManager,
+  findCertManager,
+  startCertManager,
+  startLocalCluster,
+  type LocalCluster,
+  type RunningCertManager,
+} from '../../cluster';
 import { Operator, type OperatorOptions } from '../../operator/operator';
 import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
 import { createLogger, silentLogger, type Logger } from '../../operator/controller-kit';
@@ -48,11 +55,18 @@ export interface NeonVmStackOptions {
   readonly progress?: (line: string) => void;
   /** Operator log level (pino); silent by default so progress lines stay readable. */
   readonly operatorLogLevel?: string;
+  /**
+   * cert-manager for VMs with spec.tls: `start` builds it if needed (a few minutes cold) and runs it,
+   * `if-built` runs it only when scripts/build-cert-manager.sh has already built it. Default: none.
+   */
+  readonly certManager?: 'start' | 'if-built';
 }
 
 export interface NeonVmStack {
   readonly cluster: LocalCluster;
   readonly operator: OperatorHandle;
+  /** Running when requested through `certManager` (and, for `if-built`, built). */
+  readonly certManager?: RunningCertManager;
   kubectl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
@@ -62,8 +76,10 @@ export async function startNeonVmStack(opts: NeonVmStackOptions = {}): Promise<N
   let runnerCommand: RunnerCommand | undefined;
   let cluster: LocalCluster | undefined;
   let operator: OperatorHandle | undefined;
+  let certManager: RunningCertManager | undefined;
   const stop = async () => {
     await operator?.stop();
+    await certManager?.stop();
     await cluster?.stop();
     runnerCommand?.remove();
   };
@@ -86,10 +102,19 @@ export async function startNeonVmStack(opts: NeonVmStackOptions = {}): Promise<N
     await c.kubeConfig
       .makeApiClient(CoreV1Api)
       .createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
+    const certManagerBuild =
+      opts.certManager === 'start' ? await ensureCertManager({ onProgress: (l) => progress(`  ${l}`) })
+      : opts.certManager === 'if-built' ? findCertManager() : undefined; // prettier-ignore
+    if (certManagerBuild) {
+      progress('cert-manager: starting its controllers (approver, CA and self-signed issuers) for spec.tls');
+      certManager = await startCertManager(c, { build: certManagerBuild });
+    } else if (opts.certManager === 'if-built') {
+      progress('cert-manager: not built, so VMs with spec.tls wait (run scripts/build-cert-manager.sh)');
+    }
     progress('operator: starting (leader election, controllers, HTTPS webhooks with a self-managed CA)');
     const settings = localOperatorSettings(RUNNER_IMAGE);
     operator = await (opts.startOperator ?? startInProcessOperator(opts.operatorLogLevel))(c, settings);
-    return { cluster: c, operator, kubectl, stop };
+    return { cluster: c, operator, ...(certManager ? { certManager } : {}), kubectl, stop };
   } catch (err) {
     await stop();
     throw err;

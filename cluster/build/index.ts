@@ -1,1 +1,2 @@
 export * from './k8s-binaries';
+export * from './cert-manager';

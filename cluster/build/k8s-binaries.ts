@@ -64,8 +64,7 @@ export function readBuildTiming(env: NodeJS.ProcessEnv = process.env): BuildTimi
   return JSON.parse(readFileSync(file, 'utf8')) as BuildTiming;
 }
 
-const BUILD_SCRIPT =
-  findUpwards(__dirname, 'scripts/build-k8s.sh') ?? resolve(__dirname, '..', '..', 'scripts', 'build-k8s.sh');
+const BUILD_SCRIPT = buildScriptPath('build-k8s.sh');
 
 /**
  * Returns the binaries, building them first if needed. If a build is already running (e.g. started in
@@ -78,16 +77,32 @@ export async function ensureK8sBinaries(
   const env = options.env ?? process.env;
   const found = findK8sBinaries(env);
   if (found) return found;
-  const onProgress = options.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const binDir = await new Promise<string>((resolvePromise, reject) => {
-    const child = execFile('bash', [BUILD_SCRIPT], { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
-      if (err) reject(new Error(`scripts/build-k8s.sh failed: ${err.message}`));
+  const binDir = await runCachedBuild(BUILD_SCRIPT, env, options.onProgress);
+  if (!hasAll(binDir)) throw new Error(`build-k8s.sh reported ${binDir} but binaries are missing there`);
+  return binariesIn(binDir);
+}
+
+/** A script in scripts/, found from the source tree or the compiled lib/ tree. */
+export function buildScriptPath(name: string): string {
+  return findUpwards(__dirname, `scripts/${name}`) ?? resolve(__dirname, '..', '..', 'scripts', name);
+}
+
+/**
+ * Runs one of the cached toolchain build scripts (scripts/lib/cached-build.sh) and returns the bin
+ * directory it prints last. Its `[build-...]` progress lines go to `onProgress` (default: stderr).
+ */
+export function runCachedBuild(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  onProgress: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<string> {
+  return new Promise<string>((resolvePromise, reject) => {
+    const child = execFile('bash', [script], { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      if (err) reject(new Error(`${script} failed: ${err.message}`));
       else resolvePromise(stdout.trim().split('\n').pop() ?? '');
     });
     child.stderr?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.startsWith('[build-k8s')) onProgress(line);
+      for (const line of chunk.toString().split('\n')) if (line.startsWith('[build-')) onProgress(line);
     });
   });
-  if (!hasAll(binDir)) throw new Error(`build-k8s.sh reported ${binDir} but binaries are missing there`);
-  return binariesIn(binDir);
 }

@@ -37,6 +37,7 @@ export const Reasons = {
   IpamError: 'IpamError',
   ReconcileError: 'ReconcileError',
   TlsProvisioningFailed: 'TlsProvisioningFailed',
+  WaitingForCertificate: 'WaitingForCertificate',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -106,6 +106,7 @@ export function requestState(
   return {
     specDigest,
     issued: Boolean(cr.status?.certificate),
+    ...(ready?.message && !bad ? { pendingMessage: ready.message } : {}),
     ...(bad
       ? {
           failure: {

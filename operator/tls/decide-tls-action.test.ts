@@ -98,6 +98,13 @@ describe('decideTlsAction', () => {
     );
     expect(d).toMatchObject({ ready: true, actions: [], requeueAfterMs: TLS_RETRY_MS - 1_000 });
     expect(d.problem).toContain('renewBefore');
+    // A short but sane lifetime renews on time, without complaint.
+    const short = { ...tls, expireAfter: '1h', renewBefore: '59m' };
+    const renew = decideTlsAction(
+      obs({ tls: short, secret: { certificate: issued(now - 61_000, H), specDigest: tlsSpecDigest(short) } }),
+    );
+    expect(renew.problem).toBeUndefined();
+    expect(kinds(renew)).toEqual(['create-key', 'create-request']);
   });
 });
 

@@ -31,6 +31,8 @@ export interface TlsObservation {
   readonly request?: {
     readonly specDigest?: string;
     readonly issued: boolean;
+    /** cert-manager's word on a request that is neither issued nor failed (e.g. issuer not ready). */
+    readonly pendingMessage?: string;
     /** Denied, invalid or failed, with cert-manager's reason and message and when it happened. */
     readonly failure?: { readonly reason: string; readonly message: string; readonly at: number };
   };
@@ -51,6 +53,8 @@ export interface TlsDecision {
   readonly requeueAfterMs?: number;
   /** Why provisioning is stuck (for an event and the Degraded condition). */
   readonly problem?: string;
+  /** What the first certificate is waiting for (shown on the VM while it is Pending). */
+  readonly waiting?: string;
 }
 
 /** How often to look at a pending CertificateRequest (CertificateRequests are not watched: the CRD may be absent). */
@@ -89,7 +93,13 @@ export function decideTlsAction(obs: TlsObservation): TlsDecision {
   }
   // A certificate the issuer made shorter than renewBefore is due as soon as it is written: issue at
   // most once per retry period then, and say why, rather than hammering the issuer.
-  if (current && cert && now - cert.notBefore < TLS_RETRY_MS && !obs.request) {
+  if (
+    current &&
+    cert &&
+    renewAt - cert.notBefore < TLS_RETRY_MS &&
+    now - cert.notBefore < TLS_RETRY_MS &&
+    !obs.request
+  ) {
     return {
       ready,
       actions: [],
@@ -123,5 +133,6 @@ export function decideTlsAction(obs: TlsObservation): TlsDecision {
     }
     return { ready, actions: [{ kind: 'write-secret' }], requeueAfterMs: 0 };
   }
-  return { ready, actions: [], requeueAfterMs: TLS_POLL_MS };
+  const waiting = `waiting for CertificateRequest to be issued${request.pendingMessage ? `: ${request.pendingMessage}` : ''}`;
+  return { ready, actions: [], requeueAfterMs: TLS_POLL_MS, waiting };
 }

@@ -54,8 +54,15 @@ describe('decideVmAction: spec.tls', () => {
   });
 
   it('names the TLS Secret and creates the runner pod only once the first certificate is there', () => {
-    const waiting = decide({ vm: pending, tls: { ready: false } });
+    const waiting = decide({ vm: pending, tls: { ready: false, waiting: 'issuer ca is not Ready' } });
     expect(waiting.actions).toEqual([]);
+    expect(waiting.status.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'Available',
+        reason: 'WaitingForCertificate',
+        message: 'issuer ca is not Ready',
+      }),
+    );
     expect(waiting.status.tlsSecretName).toBe('tls-neonvm-vm1');
     expect(decide({ vm: pending, tls: { ready: true } }).actions).toEqual([
       { kind: 'create-pod', podName: 'vm1-abcde' },

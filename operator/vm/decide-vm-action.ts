@@ -60,7 +60,7 @@ export interface VmObservation {
    * TLS provisioning (VMs with spec.tls): whether the Secret holds a usable certificate -- only the
    * first one gates the runner pod -- and why provisioning is stuck, if it is.
    */
-  readonly tls?: { readonly ready: boolean; readonly problem?: string };
+  readonly tls?: { readonly ready: boolean; readonly problem?: string; readonly waiting?: string };
   readonly now: number;
 }
 
@@ -220,7 +220,15 @@ export function decideVmAction(obs: VmObservation): VmDecision {
       }
       if (!pod) {
         // The pod mounts the TLS Secret: wait for the first certificate (cert-manager's issuer).
-        if (vm.spec.tls && !obs.tls?.ready) return done();
+        if (vm.spec.tls && !obs.tls?.ready) {
+          condition({
+            type: CONDITION_AVAILABLE,
+            status: 'Unknown',
+            reason: Reasons.WaitingForCertificate,
+            message: obs.tls?.waiting ?? 'waiting for the TLS certificate',
+          });
+          return done();
+        }
         actions.push({ kind: 'create-pod', podName });
         return done();
       }

@@ -1,0 +1,167 @@
+/**
+ * spec.tls end to end: cert-manager's own controllers (built from its Go module) sign the VM's
+ * CertificateRequest with a CA ClusterIssuer, the operator copies the certificate into the VM's
+ * kubernetes.io/tls Secret, the runner pod mounts it and the runner syncs it into the guest (Debian
+ * under QEMU), where `ssh guest-vm cat /var/tls/tls.crt` shows it. A serverName change re-issues it.
+ */
+import { execFile } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { NeonVmStack, startNeonVmStack } from '../../cli/local/neonvm-stack';
+import { pollUntil } from '../../cluster/util';
+import type { VirtualMachine } from '../../crds';
+
+const run = promisify(execFile);
+jest.setTimeout(15 * 60_000);
+
+const ISSUER = 'neonvm-test-ca';
+const NS = 'default';
+const SECRET = 'tls-neonvm-tls-vm';
+
+describe('VM TLS certificates from cert-manager', () => {
+  let stack: NeonVmStack | undefined;
+  let caPem = '';
+  const kubectl = (...args: string[]) => stack!.kubectl(...args);
+  const applyJson = async (obj: object): Promise<void> => {
+    const child = execFile(stack!.cluster.binaries.kubectl, [
+      '--kubeconfig', stack!.cluster.kubeconfigPath, 'apply', '--server-side', '-f', '-',
+    ]); // prettier-ignore
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((resolve, reject) =>
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply: ${stderr}`)))),
+    );
+    child.stdin?.end(JSON.stringify(obj));
+    await exited;
+  };
+  const getJson = async <T>(...args: string[]): Promise<T> =>
+    JSON.parse(await kubectl('get', ...args, '-o', 'json')) as T;
+  const vm = () => getJson<VirtualMachine>('virtualmachine', 'tls-vm', '-n', NS);
+  const secretData = async (): Promise<Record<string, string>> => {
+    const s = await getJson<{ data?: Record<string, string> }>('secret', SECRET, '-n', NS);
+    const decoded = Object.entries(s.data ?? {}).map(([k, v]) => [
+      k,
+      Buffer.from(v, 'base64').toString('utf8'),
+    ]);
+    return Object.fromEntries(decoded) as Record<string, string>;
+  };
+  const inGuest = async (podName: string, command: string): Promise<string> =>
+    kubectl('exec', podName, '-n', NS, '--', 'ssh', 'guest-vm', command);
+
+  beforeAll(async () => {
+    stack = await startNeonVmStack({ nodes: 1, certManager: 'start', progress: () => undefined });
+    // The CA that the ClusterIssuer signs with, in cert-manager's cluster resource namespace.
+    const dir = mkdtempSync(join(tmpdir(), 'neonvm-test-ca-'));
+    try {
+      await run('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+        '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'), '-subj', '/CN=neonvm-test-ca',
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      ]); // prettier-ignore
+      caPem = readFileSync(join(dir, 'ca.crt'), 'utf8');
+      await kubectl(
+        'create', 'secret', 'tls', ISSUER, '-n', stack.certManager!.clusterResourceNamespace,
+        `--cert=${join(dir, 'ca.crt')}`, `--key=${join(dir, 'ca.key')}`,
+      ); // prettier-ignore
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20 * 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  }, 120_000);
+
+  it('waits for the issuer, boots the VM with the certificate in the guest, and re-issues on a serverName change', async () => {
+    await applyJson({
+      apiVersion: 'vm.neon.tech/v1',
+      kind: 'VirtualMachine',
+      metadata: { name: 'tls-vm', namespace: NS },
+      spec: {
+        guest: {
+          cpus: { min: 1, max: 1, use: 1 },
+          memorySlots: { min: 1, max: 1, use: 1 },
+          rootDisk: { image: 'neondatabase/vm-debian:11' },
+        },
+        tls: { certificateIssuer: ISSUER, serverName: 'db.neonvm.test', expireAfter: '24h' },
+      },
+    });
+    // No ClusterIssuer yet: the VM waits, says why, and has no runner pod.
+    const waiting = await pollUntil(
+      async () => {
+        const v = await vm();
+        const available = v.status?.conditions?.find((c) => c.type === 'Available');
+        return available?.reason === 'WaitingForCertificate' && /issuer/i.test(available.message)
+          ? v
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, description: 'the VM to wait for its certificate' },
+    );
+    expect(waiting.status?.phase).toBe('Pending');
+    expect(await kubectl('get', 'pods', '-n', NS, '-o', 'name')).toBe('');
+
+    await applyJson({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'ClusterIssuer',
+      metadata: { name: ISSUER },
+      spec: { ca: { secretName: ISSUER } },
+    });
+    const running = await pollUntil(
+      async () => {
+        const v = await vm();
+        return v.status?.phase === 'Running' ? v : undefined;
+      },
+      { timeoutMs: 8 * 60_000, intervalMs: 2000, description: 'the VM to be Running' },
+    );
+    expect(running.status?.tlsSecretName).toBe(SECRET);
+    const podName = running.status?.podName ?? '';
+
+    const first = await secretData();
+    const cert = new X509Certificate(first['tls.crt'] ?? '');
+    expect(cert.verify(new X509Certificate(caPem).publicKey)).toBe(true);
+    expect(cert.checkHost('db.neonvm.test')).toBe('db.neonvm.test');
+    expect(Date.parse(cert.validTo) - Date.parse(cert.validFrom)).toBe(24 * 3_600_000);
+    expect(cert.checkPrivateKey(createPrivateKey(first['tls.key'] ?? ''))).toBe(true);
+    expect(first['ca.crt']).toBe(caPem);
+    // The key Secret and the CertificateRequest were only needed until the certificate was issued.
+    await pollUntil(
+      async () =>
+        (await kubectl('get', 'secrets,certificaterequests', '-n', NS, '-o', 'name'))
+          .split('\n')
+          .some((l) => l.includes(`${SECRET}-tmp`) || l.includes('certificaterequest'))
+          ? undefined
+          : true,
+      { timeoutMs: 30_000, description: 'the key Secret and CertificateRequest to be removed' },
+    );
+
+    // In the guest at spec.tls.mountPath (default /var/tls); sshd may come up just after Running.
+    const guestCert = await pollUntil(
+      async () => (await inGuest(podName, 'cat /var/tls/tls.crt')) || undefined,
+      { timeoutMs: 120_000, intervalMs: 2000, description: 'the certificate in the guest' },
+    );
+    expect(guestCert).toBe(first['tls.crt']);
+
+    // Another name: a new certificate (and key), synced into the running guest without a restart.
+    await kubectl(
+      'patch', 'virtualmachine', 'tls-vm', '-n', NS, '--type=merge',
+      '-p', JSON.stringify({ spec: { tls: { serverName: 'db2.neonvm.test' } } }),
+    ); // prettier-ignore
+    const second = await pollUntil(
+      async () => {
+        const data = await secretData();
+        return new X509Certificate(data['tls.crt'] ?? '').checkHost('db2.neonvm.test') ? data : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, description: 'a certificate for db2.neonvm.test' },
+    );
+    expect(second['tls.key']).not.toBe(first['tls.key']);
+    await pollUntil(
+      async () => ((await inGuest(podName, 'cat /var/tls/tls.crt')) === second['tls.crt'] ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 2000, description: 'the new certificate in the guest' },
+    );
+    const after = await vm();
+    expect(after.status?.podName).toBe(podName);
+    expect(after.status?.restartCount ?? 0).toBe(0);
+  });
+});
