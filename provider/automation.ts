@@ -3,7 +3,8 @@
  * the language runtime itself, so no `pulumi-language-nodejs` is needed (none can be built here).
  * State lives in a file backend; the CLI and provider come from the local build (pulumi-toolchain.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   LocalWorkspace,
@@ -66,7 +67,11 @@ export class PulumiToolchainMissingError extends Error {
   }
 }
 
-export async function openInlineStack(options: InlineStackOptions): Promise<Stack> {
+/**
+ * Opens the stack in `workDir` (Pulumi.yaml and friends). Without one, Pulumi's LocalWorkspace makes
+ * an `automation-*` temp directory per call and never removes it; runInlineProgram passes its own.
+ */
+export async function openInlineStack(options: InlineStackOptions, workDir?: string): Promise<Stack> {
   const toolchain = options.toolchain ?? findPulumiToolchain();
   if (!toolchain) throw new PulumiToolchainMissingError();
   await ensureKubernetesPlugin(toolchain);
@@ -82,6 +87,7 @@ export async function openInlineStack(options: InlineStackOptions): Promise<Stac
       pulumiHome: toolchain.home,
       projectSettings: { name: projectName, runtime: 'nodejs', backend: { url: `file://${stateDir}` } },
       envVars: env,
+      ...(workDir ? { workDir } : {}),
     },
   );
 }
@@ -90,8 +96,19 @@ export async function runInlineProgram(
   action: PulumiAction,
   options: InlineStackOptions,
 ): Promise<PulumiRunResult> {
-  const stack = await openInlineStack(options);
-  const onOutput = options.onOutput;
+  const workDir = mkdtempSync(join(tmpdir(), 'neonvm-pulumi-'));
+  try {
+    return await runInStack(action, await openInlineStack(options, workDir), options.onOutput);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function runInStack(
+  action: PulumiAction,
+  stack: Stack,
+  onOutput: InlineStackOptions['onOutput'],
+): Promise<PulumiRunResult> {
   const started = Date.now();
   switch (action) {
     case 'up': {

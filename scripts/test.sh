@@ -29,9 +29,10 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   step "guest agent (go test)"
   bash scripts/test-guest-agent.sh
   step "toolchains"
-  # Start both Go builds (no-ops when cached) before blocking on either.
+  # Start the Go builds (no-ops when cached) before blocking on any.
   bash scripts/ensure-k8s.sh --background
   bash scripts/build-pulumi.sh --background
+  bash scripts/build-cert-manager.sh --background
   npx tsx scripts/build-guest.ts >/dev/null
   # Integration tests that need no control plane (QEMU, the runner, images, network namespaces) run
   # while a cold Kubernetes build is still going; the rest wait for it.

@@ -39,7 +39,7 @@ describe('VM TLS certificates from cert-manager', () => {
   };
   const getJson = async <T>(...args: string[]): Promise<T> =>
     JSON.parse(await kubectl('get', ...args, '-o', 'json')) as T;
-  const vm = () => getJson<VirtualMachine>('virtualmachine', 'tls-vm', '-n', NS);
+  const vm = () => getJson<VirtualMachine>('virtualmachines', 'tls-vm', '-n', NS);
   const secretData = async (): Promise<Record<string, string>> => {
     const s = await getJson<{ data?: Record<string, string> }>('secret', SECRET, '-n', NS);
     const decoded = Object.entries(s.data ?? {}).map(([k, v]) => [
@@ -145,7 +145,7 @@ describe('VM TLS certificates from cert-manager', () => {
 
     // Another name: a new certificate (and key), synced into the running guest without a restart.
     await kubectl(
-      'patch', 'virtualmachine', 'tls-vm', '-n', NS, '--type=merge',
+      'patch', 'virtualmachines', 'tls-vm', '-n', NS, '--type=merge',
       '-p', JSON.stringify({ spec: { tls: { serverName: 'db2.neonvm.test' } } }),
     ); // prettier-ignore
     const second = await pollUntil(
