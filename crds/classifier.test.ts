@@ -108,6 +108,28 @@ const TABLE: Row[] = [
   ],
 ];
 
+/** Changes to an existing spec.tls: [field, path, value, verdict]. */
+const TLS_TABLE = [
+  ['serverName', 'spec.tls.serverName', 'vm2', 'live'],
+  ['certificateIssuer', 'spec.tls.certificateIssuer', 'ca2', 'live'],
+  ['expireAfter', 'spec.tls.expireAfter', '48h', 'live'],
+  ['renewBefore', 'spec.tls.renewBefore', '1h', 'live'],
+  ['mountPath', 'spec.tls.mountPath', '/etc/tls', 'restart'],
+] as const;
+
+describe('classifyVirtualMachineChange: spec.tls', () => {
+  const withTls = vmFixture(set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm' }));
+  it.each(TLS_TABLE)('changing %s of an existing spec.tls is %s', (_f, path, value, verdict) => {
+    const changed = vmFixture(
+      set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm' }),
+      set(path, value),
+    );
+    expect(classifyVirtualMachineChange(withTls, changed).changes).toContainEqual(
+      expect.objectContaining({ path, verdict }),
+    );
+  });
+});
+
 describe('classifyVirtualMachineChange', () => {
   const base = vmFixture();
 
@@ -121,7 +143,7 @@ describe('classifyVirtualMachineChange', () => {
   );
 
   it('covers every field with a policy', () => {
-    const covered = new Set(TABLE.map(([, , path]) => path));
+    const covered = new Set([...TABLE.map(([, , path]) => path), ...TLS_TABLE.map(([, path]) => path)]);
     for (const policy of VIRTUAL_MACHINE_FIELD_POLICIES) {
       if (policy.path === 'spec') continue;
       expect([...covered].some((p) => p === policy.path || p.startsWith(`${policy.path}.`))).toBe(true);

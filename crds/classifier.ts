@@ -97,6 +97,15 @@ export function classifyVirtualMachineChange(oldVm: VirtualMachine, newVm: Virtu
         after: a,
       };
     }
+    if (policy.kind === 'live' && policy.liveWithin && readPath(before, policy.liveWithin) === undefined) {
+      return {
+        path,
+        verdict: 'restart',
+        reason: `${policy.liveWithin} is new; takes effect when the runner pod is next created`,
+        before: b,
+        after: a,
+      };
+    }
     const verdict: ChangeVerdict =
       policy.kind === 'live' ? 'live' : policy.kind === 'restart' ? 'restart' : 'rejected';
     return { path, verdict, reason: policy.reason, before: b, after: a };

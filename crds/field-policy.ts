@@ -19,6 +19,11 @@ export interface FieldPolicy {
   readonly path: string;
   readonly kind: FieldPolicyKind;
   readonly reason: string;
+  /**
+   * For `live` fields inside an optional object: the change is live only when that object already
+   * existed (adding it shapes the runner pod, so it waits for the next one).
+   */
+  readonly liveWithin?: string;
 }
 
 const immutable = (path: string, reason = 'fixed when the VM is created'): FieldPolicy => ({
@@ -72,7 +77,15 @@ export const VIRTUAL_MACHINE_FIELD_POLICIES: readonly FieldPolicy[] = [
   restart('spec.guest.kernelImage'),
   restart('spec.guest.appendKernelCmdline'),
   restart('spec.guest.memhpAutoMovableRatio'),
-  restart('spec.tls', 'certificate settings; the new certificate is synced into the guest when issued'),
+  // FIX: upstream keeps the old certificate when these change; here the operator re-issues it and the
+  // runner syncs it into the running guest.
+  ...(['serverName', 'certificateIssuer', 'expireAfter', 'renewBefore'] as const).map((f): FieldPolicy => ({
+    path: `spec.tls.${f}`,
+    kind: 'live',
+    reason: 'the certificate is issued again and synced into the running guest',
+    liveWithin: 'spec.tls',
+  })),
+  restart('spec.tls', 'the runner pod mounts the certificate Secret at spec.tls.mountPath'),
   restart('spec'),
 ];
 
