@@ -39,7 +39,7 @@ import {
   type RunnerPodConfig,
 } from '../pod';
 import type { RunnerConnector } from '../runner-client';
-import type { TlsDecision, TlsProvisioner } from '../tls';
+import { TLS_RETRY_MS, type TlsDecision, type TlsProvisioner } from '../tls';
 import { decideVmAction, type RunnerReport, type VmAction } from '../vm/decide-vm-action';
 import { generatePodName, runnerTokenSecretName, tlsSecretName } from '../vm/names';
 import { sshEnabled, vmRunnerPort } from '../vm/vm-spec';
@@ -84,7 +84,7 @@ export class VirtualMachineReconciler implements Reconciler {
       runnerPodPhase(pod, now) === 'running'
         ? await this.observeRunner(vm, pod)
         : undefined;
-    const tls = await this.provisionTls(vm, cached, now);
+    const tls = await this.provisionTls(vm, now);
 
     const decision = decideVmAction({
       vm,
@@ -116,27 +116,22 @@ export class VirtualMachineReconciler implements Reconciler {
    * spec.tls: one round of certificate provisioning (cert-manager), before the phase machine, which
    * creates the runner pod only once the first certificate is there.
    */
-  private async provisionTls(
-    vm: VirtualMachine,
-    cached: VirtualMachine,
-    now: number,
-  ): Promise<TlsDecision | undefined> {
+  private async provisionTls(vm: VirtualMachine, now: number): Promise<TlsDecision | undefined> {
     if (!vm.spec.tls || vm.metadata?.deletionTimestamp || !vm.metadata?.finalizers?.includes(FINALIZER))
       return undefined;
     const name = vm.metadata.name ?? '';
+    let decision: TlsDecision;
     try {
-      const decision = await this.deps.tls.reconcile(
-        vm,
-        vm.status?.tlsSecretName ?? tlsSecretName(name),
-        now,
-      );
-      if (decision.problem)
-        this.deps.events.record(vm, 'Warning', Reasons.TlsProvisioningFailed, decision.problem);
-      return decision;
+      decision = await this.deps.tls.reconcile(vm, vm.status?.tlsSecretName ?? tlsSecretName(name), now);
     } catch (err) {
-      await this.reportFailure(cached, err);
-      throw err;
+      if (isConflict(err)) throw err; // stale read: retried at once, nothing to report
+      // The rest of the VM goes on (phase, scaling); the first pod waits, Degraded says why.
+      const message = err instanceof Error ? err.message : String(err);
+      decision = { ready: false, actions: [], problem: message, requeueAfterMs: TLS_RETRY_MS };
     }
+    if (decision.problem)
+      this.deps.events.record(vm, 'Warning', Reasons.TlsProvisioningFailed, decision.problem);
+    return decision;
   }
 
   private async execute(

@@ -383,6 +383,26 @@ describe('VirtualMachine lifecycle with simulated runners', () => {
   });
 });
 
+describe('TLS provisioning without cert-manager', () => {
+  it('keeps a VM with spec.tls Pending without a pod and says cert-manager is missing', async () => {
+    await env.startOperator();
+    const ns = await createNamespace(env.core(), 'tls-no-cm');
+    await vmApi(env.custom(), ns).create(
+      vmBody('tls', { tls: { certificateIssuer: 'ca', serverName: 'tls.example' } }),
+    );
+    const vm = await waitForVm(
+      env.custom(),
+      ns,
+      'tls',
+      (v) => /cert-manager/.test(v.status?.conditions?.find((c) => c.type === 'Degraded')?.message ?? ''),
+      30_000,
+    );
+    expect(vm.status?.phase).toBe('Pending');
+    expect(vm.status?.tlsSecretName).toBe('tls-neonvm-tls');
+    expect(await runnerPods(env.core(), ns, 'tls')).toHaveLength(0);
+  });
+});
+
 describe('overlay IPAM', () => {
   it('gives two VMs distinct overlay IPs from the IPPool and releases them on delete', async () => {
     const custom = env.custom();
