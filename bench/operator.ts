@@ -2,14 +2,23 @@
  * The operator against the local cluster with simulated runners (a static runner API per pod):
  * VM apply → Running latency against a bare runner-like pod's create → Ready (the ratio is what the
  * operator adds: finalizer, defaults, podName persisted, secrets, pod, status), then 200 VMs: reconcile
- * p50/p99 from the operator's own histogram and its resident memory against its idle RSS. The operator
+ * p50/p99 from the operator's own histogram and its resident memory against its idle RSS; and the
+ * same latency for VMs with spec.tls (cert-manager's controllers sign with a CA issuer) against VMs
+ * without. The operator
  * runs as its own process (`operator/main.ts`), exactly as deployed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { ensureK8sBinaries, freePort, startLocalCluster, type LocalCluster } from '../cluster';
+import {
+  createCaClusterIssuer,
+  ensureK8sBinaries,
+  freePort,
+  startCertManager,
+  startLocalCluster,
+  type LocalCluster,
+} from '../cluster';
 import { percentile, pollUntil } from '../cluster/util';
 import { GROUP, VERSION, type VirtualMachine } from '../crds';
 import {
@@ -27,11 +36,14 @@ const LATENCY_SAMPLES = 10;
 const MANY_VMS = 200;
 const CREATE_CONCURRENCY = 10;
 
-const vmBody = (name: string) => ({
+const BENCH_ISSUER = 'bench-ca';
+
+const vmBody = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: `${GROUP}/${VERSION}`,
   kind: 'VirtualMachine',
   metadata: { name },
   spec: {
+    ...extra,
     enableSSH: false,
     guest: {
       cpus: { min: 1, max: 4, use: 1 },
@@ -133,6 +145,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
     nodeCapacity: { cpu: '64', memory: '256Gi', pods: '250' },
   });
   let operator: ChildProcess | undefined;
+  let stopCertManager: (() => Promise<void>) | undefined;
   try {
     await installCrds(cluster);
     registerFakeImages(cluster, shimDir);
@@ -175,13 +188,13 @@ export default async function benchOperator(): Promise<BenchRow[]> {
         namespace: ns,
         name,
       })) as VirtualMachine;
-    const createVm = (name: string) =>
+    const createVm = (name: string, extra?: Record<string, unknown>) =>
       custom.createNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
         plural: 'virtualmachines',
         namespace: ns,
-        body: vmBody(name),
+        body: vmBody(name, extra),
       });
 
     const vmLatencies: number[] = [];
@@ -190,6 +203,19 @@ export default async function benchOperator(): Promise<BenchRow[]> {
       await createVm(`lat-${i}`);
       vmLatencies.push(
         await timeUntil(async () => (await getVm(`lat-${i}`)).status?.phase === 'Running', t0),
+      );
+    }
+
+    // spec.tls: the same, with a certificate from cert-manager's CA issuer before the pod is made.
+    const certManager = await startCertManager(cluster);
+    stopCertManager = () => certManager.stop();
+    await createCaClusterIssuer(cluster, certManager, BENCH_ISSUER);
+    const tlsLatencies: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const t0 = performance.now();
+      await createVm(`tls-${i}`, { tls: { certificateIssuer: BENCH_ISSUER, serverName: `tls-${i}.bench` } });
+      tlsLatencies.push(
+        await timeUntil(async () => (await getVm(`tls-${i}`)).status?.phase === 'Running', t0),
       );
     }
 
@@ -206,7 +232,8 @@ export default async function benchOperator(): Promise<BenchRow[]> {
         })) as {
           items: VirtualMachine[];
         };
-        return list.items.filter((v) => v.status?.phase === 'Running').length >= MANY_VMS + LATENCY_SAMPLES
+        return list.items.filter((v) => v.status?.phase === 'Running').length >=
+          MANY_VMS + 2 * LATENCY_SAMPLES
           ? true
           : undefined;
       },
@@ -232,6 +259,14 @@ export default async function benchOperator(): Promise<BenchRow[]> {
     return [
       row('VM apply → Running p50 (simulated runner)', vmLatencies, 50),
       row('VM apply → Running p99 (simulated runner)', vmLatencies, 99),
+      {
+        name: 'VM with spec.tls apply → Running p50 (cert-manager CA issuer)',
+        value: percentile(tlsLatencies, 50),
+        unit: 'ms',
+        baseline: percentile(vmLatencies, 50),
+        baselineName: 'VM without spec.tls p50',
+        ratio: percentile(tlsLatencies, 50) / percentile(vmLatencies, 50),
+      },
       { name: `${MANY_VMS} VMs: all Running`, value: allRunningS, unit: 's' },
       {
         name: `${MANY_VMS} VMs: VM reconcile p50`,
@@ -244,7 +279,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
         unit: 'ms',
       },
       {
-        name: `operator RSS with ${MANY_VMS + LATENCY_SAMPLES} VMs`,
+        name: `operator RSS with ${MANY_VMS + 2 * LATENCY_SAMPLES} VMs`,
         value: rss,
         unit: 'MiB',
         baseline: idleRss,
@@ -254,6 +289,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
     ];
   } finally {
     operator?.kill('SIGTERM');
+    await stopCertManager?.();
     await cluster.stop();
     rmSync(shimDir, { recursive: true, force: true });
   }

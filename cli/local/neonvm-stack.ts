@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { packagePath } from '../../util/package-path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
+  createCaClusterIssuer,
   ensureCertManager,
   findCertManager,
   startCertManager,
@@ -41,6 +42,9 @@ export interface LocalOperatorSettings {
   /** The apiserver calls the webhooks at https://127.0.0.1:<port> (no Service on the local cluster). */
   readonly webhookUrlHost: '127.0.0.1';
 }
+
+/** The CA ClusterIssuer the local stack creates when it runs cert-manager. */
+export const LOCAL_CLUSTER_ISSUER = 'neonvm-local-ca';
 
 export interface NeonVmStackOptions {
   readonly nodes?: number;
@@ -108,6 +112,8 @@ export async function startNeonVmStack(opts: NeonVmStackOptions = {}): Promise<N
     if (certManagerBuild) {
       progress('cert-manager: starting its controllers (approver, CA and self-signed issuers) for spec.tls');
       certManager = await startCertManager(c, { build: certManagerBuild });
+      await createCaClusterIssuer(c, certManager, LOCAL_CLUSTER_ISSUER);
+      progress(`cert-manager: ClusterIssuer ${LOCAL_CLUSTER_ISSUER} ready (spec.tls.certificateIssuer)`);
     } else if (opts.certManager === 'if-built') {
       progress('cert-manager: not built, so VMs with spec.tls wait (run scripts/build-cert-manager.sh)');
     }

@@ -3,12 +3,18 @@
  * scripts/build-cert-manager.sh) as a control-plane process, the way a real cluster runs cert-manager
  * before NeonVM is installed. Needed for VM TLS provisioning (spec.tls).
  */
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ensureCertManager, type CertManagerBuild } from '../build';
 import { applyCrds, type ControlPlane } from '../control-plane';
 import { ManagedProcess } from '../process';
 import { pollUntil } from '../util';
+
+const run = promisify(execFile);
 
 export interface CertManagerOptions {
   /** Namespace of the Secrets ClusterIssuers refer to (default `cert-manager`, created if missing). */
@@ -58,4 +64,74 @@ export async function startCertManager(
     process: proc,
     stop: async () => void (await proc.stop(5000)),
   };
+}
+
+export interface CaClusterIssuer {
+  readonly name: string;
+  /** The CA certificate (PEM) that signs what the issuer issues. */
+  readonly caPem: string;
+}
+
+/**
+ * A CA ClusterIssuer for local use: a fresh self-signed ECDSA CA (openssl) stored as the Secret the
+ * issuer names, in cert-manager's cluster resource namespace. `waitReady` waits for cert-manager to
+ * mark the issuer Ready.
+ */
+export async function createCaClusterIssuer(
+  cluster: ControlPlane,
+  certManager: RunningCertManager,
+  name: string,
+  options: { waitReady?: boolean; validDays?: number } = {},
+): Promise<CaClusterIssuer> {
+  const dir = await mkdtemp(join(tmpdir(), 'neonvm-ca-'));
+  let caPem: string;
+  let keyPem: string;
+  try {
+    await run('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-days', String(options.validDays ?? 365), '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'),
+      '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE',
+      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    ]); // prettier-ignore
+    [caPem, keyPem] = await Promise.all([
+      readFile(join(dir, 'ca.crt'), 'utf8'),
+      readFile(join(dir, 'ca.key'), 'utf8'),
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const namespace = certManager.clusterResourceNamespace;
+  await cluster.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: { name, namespace },
+      type: 'kubernetes.io/tls',
+      stringData: { 'tls.crt': caPem, 'tls.key': keyPem },
+    },
+  });
+  const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+  const issuers = { group: 'cert-manager.io', version: 'v1', plural: 'clusterissuers' };
+  await custom.createClusterCustomObject({
+    ...issuers,
+    body: {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'ClusterIssuer',
+      metadata: { name },
+      spec: { ca: { secretName: name } },
+    },
+  });
+  if (options.waitReady ?? true) {
+    await pollUntil(
+      async () => {
+        const issuer = (await custom.getClusterCustomObject({ ...issuers, name })) as {
+          status?: { conditions?: Array<{ type: string; status: string }> };
+        };
+        return issuer.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 30_000, description: `ClusterIssuer ${name} to be Ready` },
+    );
+  }
+  return { name, caPem };
 }

@@ -6,15 +6,11 @@
  */
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { NeonVmStack, startNeonVmStack } from '../../cli/local/neonvm-stack';
+import { createCaClusterIssuer } from '../../cluster';
 import { pollUntil } from '../../cluster/util';
 import type { VirtualMachine } from '../../crds';
 
-const run = promisify(execFile);
 jest.setTimeout(15 * 60_000);
 
 const ISSUER = 'neonvm-test-ca';
@@ -23,7 +19,6 @@ const SECRET = 'tls-neonvm-tls-vm';
 
 describe('VM TLS certificates from cert-manager', () => {
   let stack: NeonVmStack | undefined;
-  let caPem = '';
   const kubectl = (...args: string[]) => stack!.kubectl(...args);
   const applyJson = async (obj: object): Promise<void> => {
     const child = execFile(stack!.cluster.binaries.kubectl, [
@@ -53,22 +48,6 @@ describe('VM TLS certificates from cert-manager', () => {
 
   beforeAll(async () => {
     stack = await startNeonVmStack({ nodes: 1, certManager: 'start', progress: () => undefined });
-    // The CA that the ClusterIssuer signs with, in cert-manager's cluster resource namespace.
-    const dir = mkdtempSync(join(tmpdir(), 'neonvm-test-ca-'));
-    try {
-      await run('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-        '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'), '-subj', '/CN=neonvm-test-ca',
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      ]); // prettier-ignore
-      caPem = readFileSync(join(dir, 'ca.crt'), 'utf8');
-      await kubectl(
-        'create', 'secret', 'tls', ISSUER, '-n', stack.certManager!.clusterResourceNamespace,
-        `--cert=${join(dir, 'ca.crt')}`, `--key=${join(dir, 'ca.key')}`,
-      ); // prettier-ignore
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   }, 20 * 60_000);
   afterAll(async () => {
     await stack?.stop();
@@ -102,11 +81,9 @@ describe('VM TLS certificates from cert-manager', () => {
     expect(waiting.status?.phase).toBe('Pending');
     expect(await kubectl('get', 'pods', '-n', NS, '-o', 'name')).toBe('');
 
-    await applyJson({
-      apiVersion: 'cert-manager.io/v1',
-      kind: 'ClusterIssuer',
-      metadata: { name: ISSUER },
-      spec: { ca: { secretName: ISSUER } },
+    // The issuer appears: the request is signed and the VM starts.
+    const { caPem } = await createCaClusterIssuer(stack!.cluster, stack!.certManager!, ISSUER, {
+      waitReady: false,
     });
     const running = await pollUntil(
       async () => {
