@@ -82,6 +82,21 @@ export class SeedFlow {
     return vm;
   }
 
+  /** `kubectl exec <runner pod> -- ssh guest-vm <command>`, retried while sshd starts. */
+  async inGuest(name: string, command: string): Promise<string> {
+    const pod = (await this.vm(name)).status?.podName ?? '';
+    this.print(`$ kubectl exec ${pod} -- ssh guest-vm ${command}`);
+    const out = await waitFor(
+      `ssh into the guest of ${name}`,
+      async () =>
+        (await this.stack.kubectl('exec', pod, '-n', this.namespace, '--', 'ssh', 'guest-vm', command)) ||
+        undefined,
+      { timeoutMs: 120_000 },
+    );
+    this.print(out.trimEnd());
+    return out;
+  }
+
   async get(...args: string[]): Promise<void> {
     this.print(`$ kubectl get ${args.join(' ')}`);
     this.print((await this.stack.kubectl('get', '-n', this.namespace, ...args)).trimEnd());
@@ -243,4 +258,12 @@ export async function runSeedFlow(stack: NeonVmStack, print: (line: string) => v
   print(
     `guest view after migration: ${after.onlineCpus} CPU(s) online, ${(after.memoryBytes / 2 ** 20).toFixed(0)} MiB`,
   );
+
+  if (stack.certManager) {
+    print('\n== A TLS certificate from cert-manager in the guest (examples/vm-tls.yaml)');
+    await flow.apply('vm-tls.yaml');
+    await flow.waitForPhase('vm-tls', 'Running');
+    await flow.get('secret', 'tls-neonvm-vm-tls');
+    await flow.inGuest('vm-tls', 'ls -l /var/tls/');
+  }
 }
