@@ -21,12 +21,7 @@ log() { printf '[build-cert-manager %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # shellcheck source=lib/cached-build.sh
 source "${SCRIPT_DIR}/lib/cached-build.sh"
 
-if [[ "${1:-}" == "--background" ]]; then
-  blog="${CERT_MANAGER_BUILD_LOG:-/tmp/cert-manager-build.log}"
-  nohup bash "${BASH_SOURCE[0]}" >"${blog}" 2>&1 </dev/null &
-  echo "build-cert-manager started in the background (pid $!, log ${blog})" >&2
-  exit 0
-fi
+cached_build_background_if_asked "${1:-}" "${CERT_MANAGER_BUILD_LOG:-/tmp/cert-manager-build.log}" build-cert-manager
 
 has_binaries() { [[ -x "$1/cert-manager-controllers" && -f "$1/../share/crds/cert-manager.io_certificaterequests.yaml" ]]; }
 

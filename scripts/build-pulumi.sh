@@ -29,12 +29,7 @@ log() { printf '[build-pulumi %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 # shellcheck source=lib/cached-build.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cached-build.sh"
 
-if [[ "${1:-}" == "--background" ]]; then
-  blog="${PULUMI_BUILD_LOG:-/tmp/pulumi-build.log}"
-  nohup bash "${BASH_SOURCE[0]}" >"${blog}" 2>&1 </dev/null &
-  echo "build-pulumi started in the background (pid $!, log ${blog})" >&2
-  exit 0
-fi
+cached_build_background_if_asked "${1:-}" "${PULUMI_BUILD_LOG:-/tmp/pulumi-build.log}" build-pulumi
 
 has_binaries() { [[ -x "$1/pulumi" && -x "$1/pulumi-resource-kubernetes" ]]; }
 

@@ -9,6 +9,16 @@
 #   ... build into ${WORK}/bin (and ${WORK}/modules, data in ${WORK}/share), record step times in TIMES[...] ...
 #   cached_build_publish '<json fields>'   writes build-timing.json, publishes, prints <out>/bin
 
+# `cached_build_background_if_asked <arg1> <log file> <name>`: with --background as the first argument,
+# re-runs the calling script detached (output to the log file) and exits; otherwise returns.
+cached_build_background_if_asked() {
+  local arg="$1" blog="$2" name="$3"
+  [[ "${arg}" == "--background" ]] || return 0
+  nohup bash "${BASH_SOURCE[1]}" >"${blog}" 2>&1 </dev/null &
+  echo "${name} started in the background (pid $!, log ${blog})" >&2
+  exit 0
+}
+
 cached_build_begin() {
   local key="$1" check="$2" root="${NEONVM_CACHE:-$HOME/.cache/neonvm}"
   OUT="${root}/${key}"
