@@ -31,7 +31,13 @@ describe('resolveWorkingDir', () => {
 describe('processEnv and checkLaunchable', () => {
   const env = processEnv(
     { A: '1', PATH: '/bin:/usr/bin' },
-    { podName: 'p', podIP: '10.244.1.2', containerRoot: '/r', tmpDir: '/tmp/t', image: { entrypoint: [], files: '/img' } },
+    {
+      podName: 'p',
+      podIP: '10.244.1.2',
+      containerRoot: '/r',
+      tmpDir: '/tmp/t',
+      image: { entrypoint: [], files: '/img' },
+    },
   );
 
   it('layers pod env over the base and adds NEONVM_* last', () => {

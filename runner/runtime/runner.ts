@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { milliCpuRoundedUp, parseMilliCpu } from '../../crds';
 import { FileTokenSource } from '../server/token-source';
 import { RunnerMetrics } from '../server/metrics';
+import { NetworkCounterSampler } from '../exec/network-counters';
 import { startRunnerApiServer } from '../server/http-server';
 import { GUEST_AGENT_PORT } from '../guest/guest-scripts';
 import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
@@ -324,6 +325,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
   });
 
   const metrics = new RunnerMetrics();
+  if (c.spec.enableNetworkMonitoring) metrics.monitorNetwork(new NetworkCounterSampler());
   let server: Server;
   try {
     server = await startRunnerApiServer(

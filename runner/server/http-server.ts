@@ -134,7 +134,7 @@ export function runnerApiHandler(
     [RUNNER_PATHS.metrics]: {
       GET: async () => ({
         status: 200,
-        body: await metrics.registry.metrics(),
+        body: await metrics.scrape(),
         type: metrics.registry.contentType,
       }),
     },
