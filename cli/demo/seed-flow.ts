@@ -264,6 +264,6 @@ export async function runSeedFlow(stack: NeonVmStack, print: (line: string) => v
     await flow.apply('vm-tls.yaml');
     await flow.waitForPhase('vm-tls', 'Running');
     await flow.get('secret', 'tls-neonvm-vm-tls');
-    await flow.inGuest('vm-tls', 'ls -l /var/tls/');
+    await flow.inGuest('vm-tls', 'ls -lL /var/tls/');
   }
 }
