@@ -12,6 +12,7 @@ import { cpuDeviceId } from '../runner/vm/cpu-plan';
 import { pollUntil } from '../runner/vm/poll';
 import type { MemorySizeSummary } from '../runner/qmp';
 import type { BenchRow } from './table';
+import { builtinGuest } from '../runner/testing/builtin-guest';
 
 const SLOT = 256 * 1024 * 1024;
 const ROUNDS = 3;
@@ -22,12 +23,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 const spec = {
-  guest: {
-    rootDisk: { image: 'builtin' },
-    cpus: { min: 1, max: 4, use: 1 },
-    memorySlotSize: '256Mi',
-    memorySlots: { min: 1, max: 2, use: 1 },
-  },
+  guest: builtinGuest({ min: 1, max: 4, use: 1 }, { min: 1, max: 2, use: 1 }),
   enableSSH: false,
 };
 

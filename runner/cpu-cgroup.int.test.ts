@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseOwnCgroup, qemuCgroupDir } from './plan/cpu-cgroup';
 import { RunnerHarness } from './testing/runner-harness';
+import { builtinGuest } from './testing/builtin-guest';
 
 const own = (() => {
   try {
@@ -36,12 +37,7 @@ suite('runner CPU cgroup (fractional cpus.use)', () => {
       ip: '127.0.0.7',
       cpuCgroup: true,
       spec: {
-        guest: {
-          rootDisk: { image: 'builtin' },
-          cpus: { min: 0.25, max: 2, use: 0.5 },
-          memorySlotSize: '256Mi',
-          memorySlots: { min: 1, max: 1, use: 1 },
-        },
+        guest: builtinGuest({ min: 0.25, max: 2, use: 0.5 }),
       },
     });
     await h.waitReady(r, 240_000);

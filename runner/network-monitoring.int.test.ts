@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ClusterNetwork } from '../cluster/network';
 import { RunnerHarness } from './testing/runner-harness';
+import { builtinGuest } from './testing/builtin-guest';
 
 const run = promisify(execFile);
 const suite = process.getuid?.() === 0 ? describe : describe.skip;
@@ -41,12 +42,7 @@ suite('runner network monitoring (spec.enableNetworkMonitoring)', () => {
       execPrefix: pod.execPrefix,
       spec: {
         enableNetworkMonitoring: true,
-        guest: {
-          rootDisk: { image: 'builtin' },
-          cpus: { min: 1, max: 1, use: 1 },
-          memorySlotSize: '256Mi',
-          memorySlots: { min: 1, max: 1, use: 1 },
-        },
+        guest: builtinGuest(),
       },
     });
     await h.waitReady(r, 240_000);

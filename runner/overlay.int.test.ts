@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { ClusterNetwork } from '../cluster/network';
 import { pollUntil } from '../cluster/util';
 import { RunnerHarness } from './testing/runner-harness';
+import { builtinGuest } from './testing/builtin-guest';
 
 const run = promisify(execFile);
 const suite = process.getuid?.() === 0 ? describe : describe.skip;
@@ -48,12 +49,7 @@ suite('runner overlay network (spec.extraNetwork)', () => {
       ip: pod.ip,
       execPrefix: pod.execPrefix,
       spec: {
-        guest: {
-          rootDisk: { image: 'builtin' },
-          cpus: { min: 1, max: 1, use: 1 },
-          memorySlotSize: '256Mi',
-          memorySlots: { min: 1, max: 1, use: 1 },
-        },
+        guest: builtinGuest(),
         extraNetwork: { enable: true },
       },
       status: { extraNetIP: '10.99.0.5', extraNetMask: '255.255.255.0' },

@@ -33,6 +33,7 @@ import { RunnerClient } from '../../runner/api';
 import { parseOwnCgroup, qemuCgroupDir } from '../../runner/plan/cpu-cgroup';
 import { installMultusNadCrd } from '../operator/operator-env';
 import { readBundleProcess, startBundle, type RunningBundle } from './oci-bundle';
+import { builtinGuest } from '../../runner/testing/builtin-guest';
 
 const run = promisify(execFile);
 
@@ -212,12 +213,7 @@ export async function runnerImageRunsVm(b: string): Promise<void> {
     await net.addNode(1);
     const pod = await net.createSandbox('runner', 1);
     const spec = {
-      guest: {
-        rootDisk: { image: 'builtin' },
-        cpus: { min: 1, max: 2, use: 1 },
-        memorySlotSize: '256Mi',
-        memorySlots: { min: 1, max: 2, use: 1 },
-      },
+      guest: builtinGuest({ min: 1, max: 2, use: 1 }, { min: 1, max: 2, use: 1 }),
     };
     runner = startBundle(b, {
       args: [
