@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ "${1:-}" == "--background" ]]; then
   log="${K8S_BUILD_LOG:-/tmp/k8s-build.log}"
-  nohup bash "${here}/build-k8s.sh" >"${log}" 2>&1 </dev/null &
+  nohup bash "${here}/build-k8s.sh" >>"${log}" 2>&1 </dev/null &
   echo "build-k8s started in the background (pid $!, log ${log})" >&2
   exit 0
 fi

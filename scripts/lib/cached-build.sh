@@ -14,7 +14,9 @@
 cached_build_background_if_asked() {
   local arg="$1" blog="$2" name="$3"
   [[ "${arg}" == "--background" ]] || return 0
-  nohup bash "${BASH_SOURCE[1]}" >"${blog}" 2>&1 </dev/null &
+  # Appends: a second caller (npm test after .ci/run) waits on the build lock and must not truncate
+  # the log of the build that is running.
+  nohup bash "${BASH_SOURCE[1]}" >>"${blog}" 2>&1 </dev/null &
   echo "${name} started in the background (pid $!, log ${blog})" >&2
   exit 0
 }
