@@ -135,7 +135,12 @@ The cluster keeps running. Try:
   kubectl patch neonvm example --type=json -p='[{"op":"replace","path":"/spec/guest/cpus/use","value":2}]'
   kubectl logs ${pod}
   kubectl exec ${pod} -- cat /proc/self/status
-  kubectl delete neonvm vm-debian
+  kubectl delete neonvm vm-debian${
+    stack.certManager
+      ? `
+  kubectl exec $(kubectl get neonvm vm-tls -ojsonpath={.status.podName}) -- ssh guest-vm cat /var/tls/tls.crt`
+      : ''
+  }
 Ctrl-C stops everything and cleans up.`);
   return new Promise<number>(() => undefined); // until a signal
 }
