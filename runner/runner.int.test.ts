@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { RunnerApiError } from './api';
 import { consoleRoundTrip } from './testing/console';
 import { RunnerHarness, sshGuest, type TestRunner } from './testing/runner-harness';
+import { pollUntil } from '../cluster/util';
 
 jest.setTimeout(600_000);
 
@@ -108,6 +109,16 @@ describe('runner (QmpScaling, SSH, disks, migration)', () => {
     const pty = a.info().consolePty!;
     expect(pty).toMatch(/^\/dev\/pts\/\d+$/);
     expect(await consoleRoundTrip(pty)).toMatch(/^ANSWER-/);
+  });
+
+  it('copies what the guest writes to its log channel (tech.neon.log.0) to the runner stdout', async () => {
+    const marker = `guest-log-${Date.now()}`;
+    await sshGuest(a, `printf '${marker} one\\n${marker} two\\n' > /dev/virtio-ports/tech.neon.log.0`);
+    await pollUntil(async () => (a.output().includes(`${marker} two\n`) ? true : undefined), {
+      timeoutMs: 10_000,
+      description: 'the guest log lines in the runner output',
+    });
+    expect(a.output()).toContain(`${marker} one\n${marker} two\n`);
   });
 
   it('scales CPUs 1→3→2→1 and the guest sees each count', async () => {

@@ -322,6 +322,33 @@ describe('buildQemuArgs (golden)', () => {
     expect(argv.join(' ')).toContain('-device virtconsole,chardev=virtio-console');
     expect(argv.join(' ')).not.toContain('overlay');
   });
+  it('adds the guest log channel (virtio-serial tech.neon.log.0) on the same bus as a virtio console', () => {
+    const base = {
+      arch: 'amd64' as const,
+      accel: 'tcg' as const,
+      kernelPath: '/k',
+      qmpSocket: '/q',
+      qmpManualSocket: '/m',
+      logSocket: '/run/log.sock',
+      diskCacheSettings: 'cache=none',
+      network: { mode: 'tap' as const, mac: '52:54:00:00:00:02', commands: [], dnsmasq: [] },
+      cmdline: '',
+      name: 'x',
+    };
+    for (const useVirtioConsole of [false, true]) {
+      const argv = buildQemuArgs(vmShape(defaultedSpec({})), [], { ...base, useVirtioConsole }).join(' ');
+      expect(argv.match(/-device virtio-serial /g)).toHaveLength(1);
+      expect(argv).toContain(
+        '-chardev socket,path=/run/log.sock,server=on,wait=off,id=log -device virtserialport,chardev=log,name=tech.neon.log.0',
+      );
+    }
+    const without = buildQemuArgs(vmShape(defaultedSpec({})), [], {
+      ...base,
+      logSocket: undefined,
+      useVirtioConsole: false,
+    });
+    expect(without.join(' ')).not.toContain('virtio-serial');
+  });
   it('adds the overlay NIC second on the bus (the guest eth1) when extraNetwork is attached', () => {
     const argv = buildQemuArgs(vmShape(defaultedSpec({})), [], {
       arch: 'amd64',

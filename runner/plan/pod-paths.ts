@@ -28,6 +28,8 @@ export interface PodPaths {
   readonly qmpSocket: string;
   /** Second QMP socket for humans and tools (QEMU serves one client per socket). */
   readonly qmpManualSocket: string;
+  /** QEMU's end of the guest log channel (virtio-serial `tech.neon.log.0`). */
+  readonly logSocket: string;
   /** Symlink to the guest serial console pty (`screen <state>/console`). */
   readonly consoleLink: string;
   /** hosts file with the `guest-vm` entry (the pod's /etc/hosts). */
@@ -72,6 +74,7 @@ export function podPaths(root: string, stateDir?: string): PodPaths {
     socketDir,
     qmpSocket: join(socketDir, 'qmp.sock'),
     qmpManualSocket: join(socketDir, 'qmp-manual.sock'),
+    logSocket: join(socketDir, 'log.sock'),
     consoleLink: join(state, 'console'),
     hostsFile: inPod(root, '/etc/hosts'),
     sshConfig: join(state, 'ssh_config'),

@@ -19,6 +19,12 @@ export interface HostFacts {
   readonly firmwarePath?: string;
   readonly qmpSocket: string;
   readonly qmpManualSocket: string;
+  /**
+   * Upstream's log channel: a unix socket (QEMU listens) behind the guest's virtio-serial port
+   * `tech.neon.log.0`; what guest programs write there the runner copies to its stdout (pod logs),
+   * without the serial console's ~115200 baud limit (upstream pain #15).
+   */
+  readonly logSocket?: string;
   /** `-qemu-disk-cache-settings` (upstream default `cache=none`). */
   readonly diskCacheSettings: string;
   readonly useVirtioConsole: boolean;
@@ -57,18 +63,21 @@ export function buildQemuArgs(shape: VmShape, drives: readonly DrivePlan[], host
   a.push('-qmp', `unix:${host.qmpManualSocket},server=on,wait=off`);
   for (const d of drives) a.push('-drive', drive(d, host.diskCacheSettings));
   // Kernel console → QEMU stdout; signal=off so a Ctrl-C on a terminal reaches the runner, not QEMU.
-  if (host.arch === 'arm64' || host.useVirtioConsole) {
+  const virtioConsole = host.arch === 'arm64' || host.useVirtioConsole;
+  if (virtioConsole || host.logSocket) a.push('-device', 'virtio-serial'); // one bus for both ports
+  if (virtioConsole) {
     if (host.arch === 'arm64' && host.firmwarePath) a.push('-bios', host.firmwarePath);
-    a.push(
-      '-chardev',
-      'stdio,id=virtio-console,signal=off',
-      '-device',
-      'virtio-serial',
-      '-device',
-      'virtconsole,chardev=virtio-console',
-    );
+    a.push('-chardev', 'stdio,id=virtio-console,signal=off', '-device', 'virtconsole,chardev=virtio-console');
   } else {
     a.push('-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console');
+  }
+  if (host.logSocket) {
+    a.push(
+      '-chardev',
+      `socket,path=${host.logSocket},server=on,wait=off,id=log`,
+      '-device',
+      'virtserialport,chardev=log,name=tech.neon.log.0',
+    );
   }
   a.push('-accel', host.accel === 'kvm' ? 'kvm' : 'tcg,thread=multi');
   a.push('-cpu', 'max');

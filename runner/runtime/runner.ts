@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { milliCpuRoundedUp, parseMilliCpu } from '../../crds';
 import { FileTokenSource } from '../server/token-source';
 import { RunnerMetrics } from '../server/metrics';
+import { GuestLogForwarder } from './guest-log-forwarder';
 import { NetworkCounterSampler } from '../exec/network-counters';
 import { startRunnerApiServer } from '../server/http-server';
 import { GUEST_AGENT_PORT } from '../guest/guest-scripts';
@@ -178,6 +179,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
   });
   await rm(c.paths.qmpSocket, { force: true });
   await rm(c.paths.qmpManualSocket, { force: true });
+  await rm(c.paths.logSocket, { force: true });
   const args = buildQemuArgs(c.shape, disks.drives, {
     arch,
     accel: accel.accel,
@@ -185,6 +187,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     initrdPath: files.initrd,
     qmpSocket: c.paths.qmpSocket,
     qmpManualSocket: c.paths.qmpManualSocket,
+    logSocket: c.paths.logSocket,
     diskCacheSettings: c.diskCacheSettings,
     useVirtioConsole: c.useVirtioConsole,
     network,
@@ -266,6 +269,9 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     return fail(code === undefined ? e : new Error(`QEMU exited (${String(code)}): ${stderrTail.trim()}`));
   }
   cleanup.push(() => qmp.close());
+  const guestLogs = new GuestLogForwarder(c.paths.logSocket, (text) => process.stdout.write(text));
+  guestLogs.start();
+  cleanup.push(() => guestLogs.stop());
   qmp.onEvent('SHUTDOWN', (e) => {
     shutdownReason = (e.data as { reason?: string } | undefined)?.reason;
   });
