@@ -14,6 +14,16 @@ export const isAlreadyExists = (err: unknown): boolean =>
   statusCode(err) === 409 && /AlreadyExists|already exists/.test(apiErrorMessage(err));
 export const isGone = (err: unknown): boolean => statusCode(err) === 410;
 
+/** The call's result, or undefined when the API answers 404 (a read of something optional, a delete). */
+export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 /** The API server's `Status.message` when the error carries one, else the error message. */
 export function apiErrorMessage(err: unknown): string {
   if (typeof err !== 'object' || err === null) return String(err);

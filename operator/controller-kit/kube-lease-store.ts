@@ -1,6 +1,6 @@
 /** LeaseStore backed by a coordination.k8s.io/v1 Lease object. */
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
-import { isNotFound } from './errors';
+import { unlessNotFound } from './errors';
 import type { LeaseRecord, LeaseStore } from './leader-election';
 
 /** The Lease object `<namespace>/<name>`. */
@@ -12,12 +12,10 @@ export class KubeLeaseStore implements LeaseStore {
   ) {}
 
   async get(): Promise<LeaseRecord | undefined> {
-    try {
-      return fromLease(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const lease = await unlessNotFound(
+      this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }),
+    );
+    return lease && fromLease(lease);
   }
 
   async create(record: LeaseRecord): Promise<LeaseRecord> {

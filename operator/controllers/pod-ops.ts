@@ -6,7 +6,7 @@ import {
   type V1OwnerReference,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { isAlreadyExists, isNotFound, type Informer } from '../controller-kit';
+import { isAlreadyExists, unlessNotFound, type Informer } from '../controller-kit';
 import { podMetadataPatch } from '../pod';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -41,11 +41,7 @@ export class PodOps {
   }
 
   async delete(namespace: string, name: string): Promise<void> {
-    try {
-      await this.core.deleteNamespacedPod({ name, namespace });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await unlessNotFound(this.core.deleteNamespacedPod({ name, namespace }));
   }
 
   private async patch(pod: V1Pod, body: object): Promise<void> {

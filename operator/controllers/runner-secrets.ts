@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import type { VirtualMachine } from '../../crds';
-import { isAlreadyExists, isNotFound } from '../controller-kit';
+import { isAlreadyExists, unlessNotFound } from '../controller-kit';
 import { RUNNER_TOKEN_SECRET_KEY, vmOwnerReference } from '../pod';
 import { runnerTokenSecretName, sshSecretName } from '../vm/names';
 import { generateSshKeyPair } from '../vm/ssh-keys';
@@ -58,11 +58,8 @@ export class RunnerSecrets {
     make: () => Partial<V1Secret>,
   ): Promise<V1Secret> {
     const namespace = vm.metadata?.namespace ?? 'default';
-    try {
-      return await this.core.readNamespacedSecret({ name, namespace });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const existing = await unlessNotFound(this.core.readNamespacedSecret({ name, namespace }));
+    if (existing) return existing;
     const body: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',

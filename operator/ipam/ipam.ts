@@ -8,7 +8,7 @@ import { API_VERSION, IP_POOL, type IpPool } from '../../crds';
 import {
   isAlreadyExists,
   isConflict,
-  isNotFound,
+  unlessNotFound,
   type CustomResourceClient,
   type OperatorMetrics,
 } from '../controller-kit';
@@ -122,11 +122,8 @@ export class Ipam {
 
   private async getOrCreate(name: string, range: IpRange): Promise<IpPool> {
     const { pools, namespace } = this.options;
-    try {
-      return await pools.get(namespace, name);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const existing = await unlessNotFound(pools.get(namespace, name));
+    if (existing) return existing;
     const body: IpPool = {
       apiVersion: API_VERSION,
       kind: IP_POOL.kind,

@@ -5,7 +5,7 @@
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import type { VirtualMachine } from '../../crds';
-import { CustomResourceClient, isAlreadyExists, isNotFound } from '../controller-kit';
+import { CustomResourceClient, isAlreadyExists, isNotFound, unlessNotFound } from '../controller-kit';
 import { vmOwnerReference } from '../pod';
 import {
   CERT_MANAGER_GROUP,
@@ -37,9 +37,9 @@ export class TlsProvisioner {
     const namespace = vm.metadata?.namespace ?? 'default';
     const requestName = vm.metadata?.name ?? '';
     const [secret, keySecret, request] = await Promise.all([
-      this.readSecret(namespace, secretName),
-      this.readSecret(namespace, tlsKeySecretName(secretName)),
-      this.readRequest(namespace, requestName),
+      unlessNotFound(this.core.readNamespacedSecret({ namespace, name: secretName })),
+      unlessNotFound(this.core.readNamespacedSecret({ namespace, name: tlsKeySecretName(secretName) })),
+      unlessNotFound(this.requests.get(namespace, requestName)),
     ]);
     const certificate = secret ? certificateFacts(decode(secret.data?.['tls.crt'])) : undefined;
     const decision = decideTlsAction({
@@ -63,12 +63,12 @@ export class TlsProvisioner {
           await this.createRequest(vm, requestName, key);
           return;
         case 'delete-request':
-          await this.requests.delete(namespace, requestName).catch(ignoreNotFound);
+          await unlessNotFound(this.requests.delete(namespace, requestName));
           return;
         case 'delete-key':
-          await this.core
-            .deleteNamespacedSecret({ namespace, name: tlsKeySecretName(secretName) })
-            .catch(ignoreNotFound);
+          await unlessNotFound(
+            this.core.deleteNamespacedSecret({ namespace, name: tlsKeySecretName(secretName) }),
+          );
           return;
         case 'write-secret':
           if (!key || !request?.status?.certificate) return;
@@ -78,24 +78,6 @@ export class TlsProvisioner {
     };
     for (const action of decision.actions) await step(action);
     return decision;
-  }
-
-  private async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    try {
-      return await this.core.readNamespacedSecret({ namespace, name });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  private async readRequest(namespace: string, name: string): Promise<CertificateRequest | undefined> {
-    try {
-      return await this.requests.get(namespace, name);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
   }
 
   private async createKeySecret(vm: VirtualMachine, name: string): Promise<string> {
@@ -183,8 +165,4 @@ export class TlsProvisioner {
     if (existing) await this.core.replaceNamespacedSecret({ namespace, name, body });
     else await this.core.createNamespacedSecret({ namespace, body });
   }
-}
-
-function ignoreNotFound(err: unknown): void {
-  if (!isNotFound(err)) throw err;
 }

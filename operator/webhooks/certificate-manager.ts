@@ -16,7 +16,7 @@ import {
 import {
   isAlreadyExists,
   isConflict,
-  isNotFound,
+  unlessNotFound,
   type Clock,
   type Logger,
   type TimerHandle,
@@ -77,12 +77,7 @@ export class CertificateManager {
 
   async ensure(): Promise<ManagedCertificate> {
     const { core, namespace, secretName } = this.o;
-    let secret: V1Secret | undefined;
-    try {
-      secret = await core.readNamespacedSecret({ name: secretName, namespace });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const secret = await unlessNotFound(core.readNamespacedSecret({ name: secretName, namespace }));
     let cert = secret ? fromSecret(secret) : undefined;
     if (!cert || !isFresh(cert.cert, this.o.clock.now(), this.renewBeforeMs)) {
       cert = await this.rotate(secret, cert);
@@ -135,13 +130,8 @@ export class CertificateManager {
       read: () => Promise<{ webhooks?: Array<{ clientConfig: { caBundle?: string } }> }>,
       patch: (body: object[]) => Promise<unknown>,
     ): Promise<void> => {
-      let config;
-      try {
-        config = await read();
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
+      const config = await unlessNotFound(read());
+      if (!config) return;
       const ops = (config.webhooks ?? [])
         .map((w, i) =>
           w.clientConfig.caBundle === value
