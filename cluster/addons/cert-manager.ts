@@ -4,17 +4,14 @@
  * before NeonVM is installed. Needed for VM TLS provisioning (spec.tls).
  */
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ensureCertManager, type CertManagerBuild } from '../build';
 import { applyCrds, type ControlPlane } from '../control-plane';
+import { CertificateAuthority } from '../pki';
 import { ManagedProcess } from '../process';
 import { pollUntil } from '../util';
-
-const run = promisify(execFile);
 
 export interface CertManagerOptions {
   /** Namespace of the Secrets ClusterIssuers refer to (default `cert-manager`, created if missing). */
@@ -73,7 +70,7 @@ export interface CaClusterIssuer {
 }
 
 /**
- * A CA ClusterIssuer for local use: a fresh self-signed ECDSA CA (openssl) stored as the Secret the
+ * A CA ClusterIssuer for local use: a fresh self-signed CA (cluster/pki) stored as the Secret the
  * issuer names, in cert-manager's cluster resource namespace. `waitReady` waits for cert-manager to
  * mark the issuer Ready.
  */
@@ -81,22 +78,16 @@ export async function createCaClusterIssuer(
   cluster: ControlPlane,
   certManager: RunningCertManager,
   name: string,
-  options: { waitReady?: boolean; validDays?: number } = {},
+  options: { waitReady?: boolean } = {},
 ): Promise<CaClusterIssuer> {
+  // The same throw-away CA as the cluster's own PKI (ECDSA P-256, openssl), named after the issuer.
   const dir = await mkdtemp(join(tmpdir(), 'neonvm-ca-'));
   let caPem: string;
   let keyPem: string;
   try {
-    await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-days', String(options.validDays ?? 365), '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'),
-      '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    ]); // prettier-ignore
-    [caPem, keyPem] = await Promise.all([
-      readFile(join(dir, 'ca.crt'), 'utf8'),
-      readFile(join(dir, 'ca.key'), 'utf8'),
-    ]);
+    const ca = await CertificateAuthority.create(dir, name);
+    caPem = ca.cert;
+    keyPem = await readFile(ca.keyFile, 'utf8');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
