@@ -219,21 +219,9 @@ export default async function benchRunner(): Promise<BenchRow[]> {
       status: { cpus: plugged },
       receiveMigration: true,
     });
-    await pollUntil(
-      () => b.client.status(),
-      (s) => s.qemuStatus === 'inmigrate',
-      { timeoutMs: 60_000, intervalMs: 50, what: 'target listening' },
-    );
+    await h.waitIncoming(b);
     await src.client.startMigration({ targetHost: '127.0.0.13' });
-    const info = await pollUntil(
-      () => src.client.migration(),
-      (i) => ['completed', 'failed', 'cancelled'].includes(i.status ?? ''),
-      {
-        timeoutMs: 120_000,
-        intervalMs: 20,
-        what: 'runner migration',
-      },
-    );
+    const info = await h.migrationOutcome(src, { intervalMs: 20 });
     if (info.status !== 'completed') {
       const tail = (r: { output(): string }) =>
         r

@@ -27,18 +27,10 @@ it('migrates in post-copy mode and the guest keeps its memory and disk', async (
     receiveMigration: true,
     podFiles,
   });
-  for (let i = 0; i < 200; i++) {
-    if ((await b.client.status().catch(() => undefined))?.qemuStatus === 'inmigrate') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await h.waitIncoming(b);
   await a.client.startMigration({ targetHost: '127.0.0.5', targetVcpus: 1, allowPostCopy: true });
   const seen = new Set<string>();
-  let info = await a.client.migration();
-  while (!['failed', 'completed', 'cancelled'].includes(info.status ?? '')) {
-    seen.add(info.status ?? '');
-    await new Promise((r) => setTimeout(r, 50));
-    info = await a.client.migration();
-  }
+  const info = await h.migrationOutcome(a, { onStatus: (s) => seen.add(s) });
   expect(info.status).toBe('completed');
   expect([...seen]).toContain('postcopy-active');
   await h.waitReady(b, 60_000);

@@ -191,19 +191,11 @@ describe('runner (QmpScaling, SSH, disks, migration)', () => {
         'vm/mounts/etc/creds/password': 'v2',
       },
     });
-    for (let i = 0; i < 200; i++) {
-      const st = await b.client.status().catch(() => undefined);
-      if (st?.qemuStatus === 'inmigrate') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await h.waitIncoming(b);
     expect(await b.client.ready()).toBe(false);
     await a.client.startMigration({ targetHost: '127.0.0.3', targetVcpus: 3 });
     await expect(a.client.setCpu(1000)).rejects.toMatchObject({ status: 409 });
-    let info = await a.client.migration();
-    while (!['failed', 'completed', 'cancelled'].includes(info.status ?? '')) {
-      await new Promise((r) => setTimeout(r, 100));
-      info = await a.client.migration();
-    }
+    const info = await h.migrationOutcome(a);
     expect(info.status).toBe('completed');
     expect(info.totalTimeMs).toBeGreaterThan(0);
     expect(info.downtimeMs).toBeGreaterThanOrEqual(0);

@@ -16,11 +16,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encodeGzipBase64, type VirtualMachineSpec, type VirtualMachineStatus } from '../../crds';
-import { RunnerClient } from '../api';
+import { pollUntil } from '../../cluster/util';
+import { RunnerClient, type MigrationInfoBody } from '../api';
 import { ensureGuestArtifacts, type GuestArtifacts } from '../guest/artifacts';
 import type { RunnerInfo } from '../runtime/access-files';
 
 export const TEST_TOKEN = 'test-token-0123456789';
+const MIGRATION_FINAL_STATES = ['completed', 'failed', 'cancelled'];
 const MAIN = resolve(__dirname, '..', 'main.ts');
 /** NEONVM_RUNNER_MAIN=lib/runner/main.js runs the compiled runner (as in a pod) instead of tsx. */
 function runnerCommand(): string[] {
@@ -157,6 +159,34 @@ export class RunnerHarness {
       await new Promise((res) => setTimeout(res, 50));
     }
     throw new Error(`${r.name} not ready after ${timeoutMs} ms:\n${r.output().slice(-3000)}`);
+  }
+
+  /** Waits until a migration target's QEMU listens for the incoming stream (`inmigrate`). */
+  async waitIncoming(target: TestRunner, timeoutMs = 60_000): Promise<void> {
+    await pollUntil(
+      async () => ((await target.client.status()).qemuStatus === 'inmigrate' ? true : undefined),
+      { timeoutMs, intervalMs: 50, description: `${target.name} to wait for the incoming migration` },
+    );
+  }
+
+  /** Polls the source's migration until it is completed, failed or cancelled; `onStatus` sees the rest. */
+  async migrationOutcome(
+    source: TestRunner,
+    o: { onStatus?: (status: string) => void; intervalMs?: number; timeoutMs?: number } = {},
+  ): Promise<MigrationInfoBody> {
+    return pollUntil(
+      async () => {
+        const info = await source.client.migration();
+        if (MIGRATION_FINAL_STATES.includes(info.status ?? '')) return info;
+        o.onStatus?.(info.status ?? '');
+        return undefined;
+      },
+      {
+        timeoutMs: o.timeoutMs ?? 120_000,
+        intervalMs: o.intervalMs ?? 50,
+        description: `the migration from ${source.name} to finish`,
+      },
+    );
   }
 
   /** Kills every runner and its QEMU; removes temp dirs. Safe to call more than once. */

@@ -16,11 +16,12 @@ describe('kubectl exec into a NeonVM runner pod', () => {
   jest.setTimeout(600_000);
   let stack: NeonVmStack | undefined;
   let podName = '';
+  let flow: SeedFlow;
   const kubectl = (...args: string[]) => stack!.kubectl(...args);
 
   beforeAll(async () => {
     stack = await startNeonVmStack({ nodes: 1, progress: () => undefined });
-    const flow = new SeedFlow(stack, () => undefined);
+    flow = new SeedFlow(stack, () => undefined);
     await flow.apply('vm-debian.yaml');
     const vm = await flow.waitForPhase('vm-debian', 'Running');
     podName = vm.status?.podName ?? '';
@@ -30,11 +31,8 @@ describe('kubectl exec into a NeonVM runner pod', () => {
   }, 120_000);
 
   it('reaches the guest with `ssh guest-vm`', async () => {
-    // sshd may come up a little after the VM is Running.
-    const uname = await pollUntil(
-      async () => (await kubectl('exec', podName, '--', 'ssh', 'guest-vm', 'uname', '-a')) || undefined,
-      { timeoutMs: 120_000, intervalMs: 2000, description: 'ssh guest-vm uname -a' },
-    );
+    // kubectl exec <pod> -- ssh guest-vm uname -a (retried: sshd may come up just after Running).
+    const uname = await flow.inGuest('vm-debian', 'uname -a');
     expect(uname).toMatch(/^Linux \S+ \d+\.\d+/);
   });
 

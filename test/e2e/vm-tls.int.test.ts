@@ -4,12 +4,13 @@
  * kubernetes.io/tls Secret, the runner pod mounts it and the runner syncs it into the guest (Debian
  * under QEMU), where `ssh guest-vm cat /var/tls/tls.crt` shows it. A serverName change re-issues it.
  */
-import { execFile } from 'node:child_process';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { SeedFlow } from '../../cli/demo/seed-flow';
 import { NeonVmStack, startNeonVmStack } from '../../cli/local/neonvm-stack';
 import { createCaClusterIssuer } from '../../cluster';
 import { pollUntil } from '../../cluster/util';
-import type { VirtualMachine } from '../../crds';
+import { vmApi } from '../operator/operator-fixture';
 
 jest.setTimeout(15 * 60_000);
 
@@ -20,21 +21,10 @@ const SECRET = 'tls-neonvm-tls-vm';
 describe('VM TLS certificates from cert-manager', () => {
   let stack: NeonVmStack | undefined;
   const kubectl = (...args: string[]) => stack!.kubectl(...args);
-  const applyJson = async (obj: object): Promise<void> => {
-    const child = execFile(stack!.cluster.binaries.kubectl, [
-      '--kubeconfig', stack!.cluster.kubeconfigPath, 'apply', '--server-side', '-f', '-',
-    ]); // prettier-ignore
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<void>((resolve, reject) =>
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply: ${stderr}`)))),
-    );
-    child.stdin?.end(JSON.stringify(obj));
-    await exited;
-  };
   const getJson = async <T>(...args: string[]): Promise<T> =>
     JSON.parse(await kubectl('get', ...args, '-o', 'json')) as T;
-  const vm = () => getJson<VirtualMachine>('virtualmachines', 'tls-vm', '-n', NS);
+  let flow: SeedFlow;
+  const vm = () => flow.vm('tls-vm');
   const secretData = async (): Promise<Record<string, string>> => {
     const s = await getJson<{ data?: Record<string, string> }>('secret', SECRET, '-n', NS);
     const decoded = Object.entries(s.data ?? {}).map(([k, v]) => [
@@ -43,18 +33,19 @@ describe('VM TLS certificates from cert-manager', () => {
     ]);
     return Object.fromEntries(decoded) as Record<string, string>;
   };
-  const inGuest = async (podName: string, command: string): Promise<string> =>
-    kubectl('exec', podName, '-n', NS, '--', 'ssh', 'guest-vm', command);
+  /** Through the runner pod's `ssh guest-vm` (retried while sshd starts). */
+  const inGuest = (command: string): Promise<string> => flow.inGuest('tls-vm', command);
 
   beforeAll(async () => {
     stack = await startNeonVmStack({ nodes: 1, certManager: 'start', progress: () => undefined });
+    flow = new SeedFlow(stack, () => undefined, NS);
   }, 20 * 60_000);
   afterAll(async () => {
     await stack?.stop();
   }, 120_000);
 
   it('waits for the issuer, boots the VM with the certificate in the guest, and re-issues on a serverName change', async () => {
-    await applyJson({
+    await vmApi(stack!.cluster.kubeConfig.makeApiClient(CustomObjectsApi), NS).create({
       apiVersion: 'vm.neon.tech/v1',
       kind: 'VirtualMachine',
       metadata: { name: 'tls-vm', namespace: NS },
@@ -114,11 +105,7 @@ describe('VM TLS certificates from cert-manager', () => {
     );
 
     // In the guest at spec.tls.mountPath (default /var/tls); sshd may come up just after Running.
-    const guestCert = await pollUntil(
-      async () => (await inGuest(podName, 'cat /var/tls/tls.crt')) || undefined,
-      { timeoutMs: 120_000, intervalMs: 2000, description: 'the certificate in the guest' },
-    );
-    expect(guestCert).toBe(first['tls.crt']);
+    expect(await inGuest('cat /var/tls/tls.crt')).toBe(first['tls.crt']);
 
     // Another name: a new certificate (and key), synced into the running guest without a restart.
     await kubectl(
@@ -134,7 +121,7 @@ describe('VM TLS certificates from cert-manager', () => {
     );
     expect(second['tls.key']).not.toBe(first['tls.key']);
     await pollUntil(
-      async () => ((await inGuest(podName, 'cat /var/tls/tls.crt')) === second['tls.crt'] ? true : undefined),
+      async () => ((await inGuest('cat /var/tls/tls.crt')) === second['tls.crt'] ? true : undefined),
       { timeoutMs: 120_000, intervalMs: 2000, description: 'the new certificate in the guest' },
     );
     const after = await vm();
