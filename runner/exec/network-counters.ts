@@ -6,9 +6,8 @@ import { CounterDelta, parseIptablesSave, publicTcpBytes } from '../plan/network
 const run = promisify(execFile);
 
 /** `iptables-save -c -t filter` in this process's network namespace (the pod's). */
-export async function iptablesSaveFilter(argvPrefix: readonly string[] = []): Promise<string> {
-  const argv = [...argvPrefix, 'iptables-save', '-c', '-t', 'filter'];
-  const { stdout } = await run(argv[0] ?? 'iptables-save', argv.slice(1), { timeout: 10_000 });
+export async function iptablesSaveFilter(): Promise<string> {
+  const { stdout } = await run('iptables-save', ['-c', '-t', 'filter'], { timeout: 10_000 });
   return stdout;
 }
 
@@ -17,7 +16,7 @@ export class NetworkCounterSampler {
   private readonly ingress = new CounterDelta();
   private readonly egress = new CounterDelta();
 
-  constructor(private readonly read: () => Promise<string> = () => iptablesSaveFilter()) {}
+  constructor(private readonly read: () => Promise<string> = iptablesSaveFilter) {}
 
   async sample(): Promise<{ ingressBytes: bigint; egressBytes: bigint }> {
     const rules = parseIptablesSave(await this.read());
