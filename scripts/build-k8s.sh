@@ -18,7 +18,8 @@ set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.37.2}"
 ETCD_VERSION="${ETCD_VERSION:-v3.7.3}"
-BINARIES=(kube-apiserver kube-scheduler kube-controller-manager kubectl)
+# kubelet: the real nodes (issue 16) run it; built from the same module so node and control plane match.
+BINARIES=(kube-apiserver kube-scheduler kube-controller-manager kubectl kubelet)
 ALL_BINARIES=(etcd "${BINARIES[@]}")
 
 KEY="k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}"
