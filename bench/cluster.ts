@@ -6,7 +6,7 @@
  */
 import { CoreV1Api, KubeConfig, V1Pod, Watch } from '@kubernetes/client-node';
 import { ensureK8sBinaries, readBuildTiming, startLocalCluster } from '../cluster';
-import { percentile } from '../cluster/util';
+import { percentile } from './percentile';
 import type { BenchRow } from './table';
 
 const PODS = 50;

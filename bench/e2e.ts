@@ -11,7 +11,7 @@ import { startNeonVmStack } from '../cli/local/neonvm-stack';
 import { SeedFlow } from '../cli/demo/seed-flow';
 import { waitFor } from '../cli/demo/wait';
 import { accelVerdict } from '../runner/runtime/accel';
-import { ensureGuestArtifacts } from '../runner/guest/artifacts';
+import { ensureGuestArtifacts } from '../guest';
 import { startRawVm, waitAgent } from '../runner/testing/raw-qemu';
 import { cpuDeviceId } from '../runner/vm/cpu-plan';
 import { pollUntil } from '../runner/vm/poll';

@@ -19,7 +19,8 @@ import {
   startLocalCluster,
   type LocalCluster,
 } from '../cluster';
-import { percentile, pollUntil } from '../cluster/util';
+import { percentile } from './percentile';
+import { pollUntil } from '../host';
 import { GROUP, VERSION, type VirtualMachine } from '../crds';
 import {
   FAKE_DISK_IMAGE,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildRelease } from '../release';
-import { cacheRoot } from '../runner/guest/cache-dir';
+import { cacheRoot } from '../host';
 import type { BenchRow } from './table';
 
 /** zlib level-6 throughput (bytes/s) on real binary data (the first 32 MiB of this node). */

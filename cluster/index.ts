@@ -6,5 +6,4 @@ export * from './local-cluster';
 export * from './network';
 export * from './node-agent';
 export * from './pki';
-export * from './process';
 export * from './serve';

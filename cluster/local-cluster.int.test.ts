@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyCrds, ensureK8sBinaries, listOwnedNetworkObjects, startLocalCluster } from '.';
-import { pollUntil } from './util';
+import { pollUntil } from '../host';
 
 const alive = (pid: number): boolean => {
   try {

@@ -6,7 +6,7 @@
  *   <out>/app-repo/my-vms.k8s.yaml  (when `appRepo`: runs examples/app-repo/main.ts through tsx, because
  *                                   it imports the package by name as an application does)
  */
-import { packagePath } from '../util/package-path';
+import { packagePath } from '../host';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureCacheDir } from '../runner/guest/cache-dir';
-import { runText } from '../runner/guest/exec';
+import { ensureCacheDir, runText } from '../host';
 
 /** Returns a directory holding `node_modules/` with only production dependencies. */
 export async function productionNodeModules(

@@ -1,7 +1,7 @@
 /** Version, revision, source URL and SOURCE_DATE_EPOCH of the checkout being packaged. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runText } from '../runner/guest/exec';
+import { runText } from '../host';
 import type { BuildInfo } from './image-plan';
 
 interface PackageJson {

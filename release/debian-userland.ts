@@ -6,8 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withLibraryClosure, extractDeb } from '../runner/guest/debian';
-import { runText } from '../runner/guest/exec';
+import { withLibraryClosure, extractDeb, runText } from '../host';
 import type { DebArch, DebianSelection } from './image-plan';
 
 const APT_DOWNLOAD = ['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root'];

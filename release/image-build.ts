@@ -5,7 +5,7 @@
 import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureGuestArtifacts } from '../runner/guest/artifacts';
+import { ensureGuestArtifacts } from '../guest';
 import { writeDockerArchive, writeImageLayout, blobRelPath, type ImageInput } from '../image/oci';
 import { fetchDebs, unpackDebs } from './debian-userland';
 import { extractNodeBinary, fetchNpmTarball } from './node-dist';

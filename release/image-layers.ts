@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import { layerEntriesFromDir, type LayerEntry } from '../image/oci';
-import { ARTIFACT_FILES } from '../runner/guest/build';
+import { ARTIFACT_FILES } from '../guest';
 import { generatedEntries, IMAGE_PATHS, type ImageName } from './image-plan';
 
 export interface StagedInputs {

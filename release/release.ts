@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { runText } from '../runner/guest/exec';
+import { runText } from '../host';
 import { productionNodeModules } from './app-bundle';
 import { readBuildInfo } from './build-info';
 import { buildImage } from './image-build';
@@ -85,10 +85,10 @@ async function stageApp(o: ReleaseOptions, stage: string): Promise<AppTree[]> {
     { source: meta, path: '' },
     { source: lib, path: 'lib' },
     { source: join(modules, 'node_modules'), path: 'node_modules', exclude: PRUNED_NODE_MODULES },
-    // The runner hashes the guest agent sources to name its built-in guest (runner/guest/artifacts).
+    // The runner hashes the guest agent sources to name its built-in guest (guest/artifacts.ts).
     {
-      source: join(o.repoDir, 'runner', 'guest', 'agent'),
-      path: 'runner/guest/agent',
+      source: join(o.repoDir, 'guest', 'agent'),
+      path: 'guest/agent',
       filter: (n) => GO_SOURCE.test(n),
     },
   ];

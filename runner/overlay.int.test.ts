@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ClusterNetwork } from '../cluster/network';
-import { pollUntil } from '../cluster/util';
+import { pollUntil } from '../host';
 import { builtinGuest } from './testing/builtin-guest';
 import { RunnerHarness } from './testing/runner-harness';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { RunnerApiError } from './api';
 import { consoleRoundTrip } from './testing/console';
 import { RunnerHarness, sshGuest, type TestRunner } from './testing/runner-harness';
-import { pollUntil } from '../cluster/util';
+import { pollUntil } from '../host';
 
 jest.setTimeout(600_000);
 

@@ -2,8 +2,7 @@
  * Builds (or finds cached) guest artifacts and prints their paths as JSON.
  * Usage: npx tsx scripts/build-guest.ts [--arch x86_64|aarch64]
  */
-import { GuestArch } from '../runner/guest/arch';
-import { ensureGuestArtifacts } from '../runner/guest/artifacts';
+import { GuestArch, ensureGuestArtifacts } from '../guest';
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--arch');

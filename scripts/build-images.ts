@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { cacheRoot } from '../runner/guest/cache-dir';
+import { cacheRoot } from '../host';
 import { buildRelease, imageRefsFromDist, writeInstallManifest } from '../release';
 import type { DebArch } from '../release';
 

@@ -15,7 +15,7 @@ import {
 } from '../../crds';
 import { RunnerClient } from '../../runner/api';
 import type { NeonVmStack } from '../local/neonvm-stack';
-import { packagePath } from '../../util/package-path';
+import { packagePath } from '../../host';
 import { WaitAborted, waitFor } from './wait';
 
 // (a lib/examples directory of compiled code exists too: look for a YAML file to find the real one)

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { packagePath } from '../../util/package-path';
+import { packagePath } from '../../host';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
   createCaClusterIssuer,

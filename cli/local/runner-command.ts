@@ -6,7 +6,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { packagePath } from '../../util/package-path';
+import { packagePath } from '../../host';
 
 export interface RunnerCommand {
   /** Directory holding the `runner` executable; prepended to PATH. */

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { ensureCertManager, type CertManagerBuild } from '../build';
 import { applyCrds, type ControlPlane } from '../control-plane';
 import { CertificateAuthority } from '../pki';
-import { ManagedProcess } from '../process';
-import { pollUntil } from '../util';
+import { ManagedProcess, pollUntil } from '../../host';
 
 export interface CertManagerOptions {
   /** Namespace of the Secrets ClusterIssuers refer to (default `cert-manager`, created if missing). */

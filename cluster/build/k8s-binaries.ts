@@ -1,4 +1,4 @@
-import { findUpwards } from '../../util/package-path';
+import { findUpwards } from '../../host';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

@@ -1,4 +1,4 @@
-import { findUpwards } from '../../util/package-path';
+import { findUpwards, pollUntil } from '../../host';
 import {
   ApiextensionsV1Api,
   KubeConfig,
@@ -12,7 +12,6 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { K8sBinaries } from '../build';
-import { pollUntil } from '../util';
 
 const run = promisify(execFile);
 

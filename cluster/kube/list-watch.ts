@@ -1,5 +1,5 @@
 import { KubeConfig, KubernetesObject, Watch } from '@kubernetes/client-node';
-import { sleep } from '../util';
+import { sleep } from '../../host';
 
 export interface ListResult<T> {
   items: T[];

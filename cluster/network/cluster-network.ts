@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { registerEmergencyCleanup } from '../process';
+import { registerEmergencyCleanup } from '../../host';
 import {
   ClusterAddressing,
   clusterAddressing,

@@ -1,7 +1,7 @@
 import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { containerArgv, ImageManifest, ImageStore } from '../image-store';
-import { ManagedProcess } from '../process';
+import { ManagedProcess } from '../../host';
 import { backoffDelayMs, BackoffPolicy, BackoffState, recordCrash } from './backoff';
 import { ConfigCache, configRefsOf } from './config-cache';
 import { checkLaunchable, processEnv, resolveWorkingDir } from './container-launch';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { killGroup } from '../process';
+import { killGroup } from '../../host';
 import { initialProbeCounter, ProbeCounter, recordProbe } from './probe-threshold';
 
 /** Where and how a probe reaches its container. */

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../../cluster/image-store';
-import { ensureGuestArtifacts, GuestArtifacts } from '../../runner/guest/artifacts';
+import { ensureGuestArtifacts, GuestArtifacts } from '../../guest';
 import { killAllQemu, liveQemuPids } from '../../runner/qemu/qemu-process';
 import { RawVm, startRawVm, waitAgent } from '../../runner/testing/raw-qemu';
 import { RunnerHarness, TestRunner } from '../../runner/testing/runner-harness';

@@ -10,8 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ImageStore } from '../../cluster/image-store';
-import { ensureGuestArtifacts } from '../../runner/guest/artifacts';
-import type { GuestArch } from '../../runner/guest/arch';
+import { ensureGuestArtifacts, type GuestArch } from '../../guest';
 import {
   ANNOTATIONS,
   formatBytes,

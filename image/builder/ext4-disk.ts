@@ -4,7 +4,7 @@
  * with upstream's options (2 MiB clusters, lazy refcounts).
  */
 import { rm } from 'node:fs/promises';
-import { run } from '../../runner/guest/exec';
+import { run } from '../../host';
 
 export const ROOT_FS_LABEL = 'vmroot';
 

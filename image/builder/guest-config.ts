@@ -3,11 +3,11 @@
  * workload definition the guest's vmstart reads, the image spec's init commands and shutdown hook,
  * and /etc/inittab. Pure: returns file contents; guest-overlay.ts writes them.
  *
- * Contract with runner/guest (vmstart): `/neonvm/config/image-command.sh` and `image-args.sh` hold
+ * Contract with the guest (guest/guest-scripts.ts vmstart): `/neonvm/config/image-command.sh` and `image-args.sh` hold
  * shell-quoted words (runtime `command.sh`/`args.sh` from the VM spec replace them), and
  * `image-env.sh` holds shell lines run before the workload starts.
  */
-import { shellQuote } from '../../runner/plan/shell-quote';
+import { shellQuote } from '../../host';
 import type { RunConfig } from '../oci';
 import type { ImageSpec } from './image-spec';
 

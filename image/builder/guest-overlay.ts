@@ -9,7 +9,7 @@ import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:f
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { resolveInRoot } from '../oci/layer-paths';
 import type { RunConfig } from '../oci';
-import { run } from '../../runner/guest/exec';
+import { run } from '../../host';
 import { GuestFile, imageInittab, specScripts, workloadFiles } from './guest-config';
 import type { ImageSpec } from './image-spec';
 import { parsePasswd, resolveImageUser } from './passwd';

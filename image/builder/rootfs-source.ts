@@ -19,7 +19,7 @@ import {
   UnpackLimits,
   DEFAULT_LIMITS,
 } from '../oci';
-import { run } from '../../runner/guest/exec';
+import { run } from '../../host';
 
 export type SourceKind = 'image' | 'rootfs-dir' | 'rootfs-tarball';
 

@@ -6,7 +6,7 @@ import { copyFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { run, runText } from '../guest/exec';
+import { run, runText } from '../../host';
 import type { DiskPlan, ImagePlan, RootDiskPlan } from '../plan/disks';
 
 const QCOW2_OPTS = 'cluster_size=2M,lazy_refcounts=on';

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { run } from '../guest/exec';
+import { run } from '../../host';
 import type { NetworkPlan, OverlayPlan } from '../plan/network-plan';
 
 export interface ModeDecision {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { quantityBytes, type VirtualMachineSpec } from '../../crds';
-import { RUNTIME_ISO_LABEL, SSH_ISO_LABEL } from '../guest/guest-scripts';
+import { RUNTIME_ISO_LABEL, SSH_ISO_LABEL } from '../../guest';
 import { inPod, type PodPaths } from './pod-paths';
 import {
   effectiveDisks,

@@ -20,7 +20,7 @@ export function planGuestArch(
   return spec.targetArchitecture ?? hostQemuArch(nodeArch);
 }
 
-/** The guest build's name for the architecture (runner/guest: `ensureGuestArtifacts({arch})`). */
+/** The guest build's name for the architecture (guest/: `ensureGuestArtifacts({arch})`). */
 export function guestBuildArch(arch: QemuArch): 'x86_64' | 'aarch64' {
   return arch === 'arm64' ? 'aarch64' : 'x86_64';
 }

@@ -1,7 +1,6 @@
 /** Pure planners of the runner: from a VM spec and host facts to disks, QEMU argv, kernel cmdline, network. */
 export * from './vm-shape';
 export * from './pod-paths';
-export * from './shell-quote';
 export * from './runtime-files';
 export * from './disks';
 export * from './kernel-cmdline';

@@ -4,7 +4,7 @@ import { kernelCmdline } from './kernel-cmdline';
 import { guestMac, planOverlayNetwork, planTapNetwork, planUserNetwork, userNetdev } from './network-plan';
 import { podPaths } from './pod-paths';
 import { runtimeFiles } from './runtime-files';
-import { shellJoin, shellQuote } from './shell-quote';
+import { shellJoin, shellQuote } from '../../host';
 import { vmShape } from './vm-shape';
 import { defaultedSpec } from './testing/specs';
 

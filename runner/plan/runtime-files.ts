@@ -1,10 +1,10 @@
 /**
  * Content of the runtime ISO (volume id `vmruntime`) the guest's sysinit mounts at /neonvm/runtime:
- * upstream §4.3's files, named as the guest reads them (runner/guest/guest-scripts.ts RUNTIME_FILES).
+ * upstream §4.3's files, named as the guest reads them (guest/guest-scripts.ts RUNTIME_FILES).
  */
 import { quantityBytes, type Disk, type VirtualMachineSpec } from '../../crds';
-import { RUNTIME_FILES, SSH_ISO_LABEL } from '../guest/guest-scripts';
-import { shellJoin, shellQuote } from './shell-quote';
+import { RUNTIME_FILES, SSH_ISO_LABEL } from '../../guest';
+import { shellJoin, shellQuote } from '../../host';
 import type { VmShape } from './vm-shape';
 
 export interface RuntimeFile {

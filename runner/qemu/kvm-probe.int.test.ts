@@ -1,4 +1,4 @@
-import { ensureGuestArtifacts } from '../guest/artifacts';
+import { ensureGuestArtifacts } from '../../guest';
 import { probeAccel } from './kvm-probe';
 import { liveQemuPids } from './qemu-process';
 

@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { GuestArch, archInfo, hostGuestArch } from '../guest/arch';
+import { GuestArch, archInfo, hostGuestArch } from '../../guest';
 import { spawnQemu } from './qemu-process';
 
 export type Accel = 'kvm' | 'tcg';

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { archInfo, hostGuestArch } from '../guest/arch';
+import { archInfo, hostGuestArch } from '../../guest';
 import { QemuProcess, killAllQemu, liveQemuPids, spawnQemu } from '../qemu/qemu-process';
 import { QmpClient } from './client';
 import { QmpCommandError } from './errors';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheRoot } from '../guest/cache-dir';
+import { cacheRoot } from '../../host';
 import { probeAccel, type AccelVerdict } from '../qemu/kvm-probe';
 
 function bootId(): string {

@@ -6,8 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureGuestArtifacts } from '../guest/artifacts';
-import { hostGuestArch, type GuestArch } from '../guest/arch';
+import { ensureGuestArtifacts, hostGuestArch, type GuestArch } from '../../guest';
 import type { RootDiskInput } from '../plan/disks';
 import { imageVirtualSize } from '../exec/disk-builder';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 import { GuestLogForwarder } from './guest-log-forwarder';
 
 describe('GuestLogForwarder', () => {

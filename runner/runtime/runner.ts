@@ -13,7 +13,7 @@ import { RunnerMetrics } from '../server/metrics';
 import { GuestLogForwarder } from './guest-log-forwarder';
 import { NetworkCounterSampler } from '../exec/network-counters';
 import { startRunnerApiServer } from '../server/http-server';
-import { GUEST_AGENT_PORT } from '../guest/guest-scripts';
+import { GUEST_AGENT_PORT } from '../../guest';
 import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
 import { QmpClient } from '../qmp';
 import type { RunnerConfig } from '../config/runner-config';

@@ -16,9 +16,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encodeGzipBase64, type VirtualMachineSpec, type VirtualMachineStatus } from '../../crds';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 import { RunnerClient, type MigrationInfoBody } from '../api';
-import { ensureGuestArtifacts, type GuestArtifacts } from '../guest/artifacts';
+import { ensureGuestArtifacts, type GuestArtifacts } from '../../guest';
 import type { RunnerInfo } from '../runtime/access-files';
 
 export const TEST_TOKEN = 'test-token-0123456789';

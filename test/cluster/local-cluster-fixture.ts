@@ -8,7 +8,7 @@ import {
   LocalClusterOptions,
   startLocalCluster,
 } from '../../cluster';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 
 const run = promisify(execFile);
 

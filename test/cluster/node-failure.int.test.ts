@@ -1,5 +1,5 @@
 import { AppsV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 import { isReady, useLocalCluster } from './local-cluster-fixture';
 
 describe('node failure', () => {

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { SeedFlow } from '../../cli/demo/seed-flow';
 import { NeonVmStack, startNeonVmStack } from '../../cli/local/neonvm-stack';
 import { shellQuote } from '../../cluster/node-agent/streaming';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 
 /**
  * The seed README's access paths on a real VM, through kubectl and the node agent: `ssh guest-vm` and

@@ -9,7 +9,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { SeedFlow } from '../../cli/demo/seed-flow';
 import { NeonVmStack, startNeonVmStack } from '../../cli/local/neonvm-stack';
 import { createCaClusterIssuer } from '../../cluster';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 import { vmApi } from '../operator/operator-fixture';
 
 jest.setTimeout(15 * 60_000);

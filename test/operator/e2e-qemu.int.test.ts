@@ -3,7 +3,7 @@
  * runner pod's `runner` command, the cached Debian guest image. A VM becomes Running only when its guest
  * agent answers, scales its CPUs through the runner API, and live-migrates to another node.
  */
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 import { GROUP, VERSION } from '../../crds';
 import { ensureDebianImage } from '../../image/debian/debian-image';
 import { installRunnerCommand } from '../../cli/local/runner-command';

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import type { LocalCluster } from '../../cluster';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 import {
   GROUP,
   VERSION,

@@ -4,7 +4,7 @@
  * migration, crash recovery and leader failover.
  */
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 import { GROUP, VERSION } from '../../crds';
 import { createNamespace } from '../cluster';
 import {

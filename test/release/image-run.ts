@@ -21,7 +21,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { LocalCluster } from '../../cluster';
 import { freePort } from '../../cluster/control-plane/free-port';
 import { ClusterNetwork } from '../../cluster/network';
-import { pollUntil } from '../../cluster/util';
+import { pollUntil } from '../../host';
 import { SeedFlow } from '../../cli/demo/seed-flow';
 import {
   startNeonVmStack,

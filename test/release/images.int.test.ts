@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildRelease, readBuildInfo, type ReleaseResult } from '../../release';
-import { cacheRoot } from '../../runner/guest/cache-dir';
+import { cacheRoot } from '../../host';
 import { operatorImageReconcilesVm, runnerImageRunsVm } from './image-run';
 
 const repoDir = resolve(__dirname, '../..');
@@ -138,7 +138,7 @@ suite('release images', () => {
     it('finds its built-in guest in the image (no build at VM start)', () => {
       const rootfs = join(bundle('runner'), 'rootfs');
       const script =
-        "require('/app/lib/runner/guest/artifacts').ensureGuestArtifacts({ progress: () => { throw new Error('would build'); } })" +
+        "require('/app/lib/guest').ensureGuestArtifacts({ progress: () => { throw new Error('would build'); } })" +
         '.then((g) => console.log(g.dir))';
       const env = { ...cleanEnv, NEONVM_CACHE: '/var/cache/neonvm' };
       expect(sh(inRootfs(rootfs, ['node', '-e', script]), env)).toMatch(

@@ -6,7 +6,7 @@
  */
 import { lstat, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from './exec';
+import { run } from '../host';
 
 /** debugfs commands setting uid and gid 0 on each path (image-absolute, e.g. "/etc/shadow"). */
 export function rootOwnershipCommands(paths: readonly string[]): string {

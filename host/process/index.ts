@@ -1,2 +1,3 @@
 export * from './emergency-cleanup';
 export * from './managed-process';
+export * from './run';

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neonvm-ts/neonvm/runner/guest/agent/cpu"
+	"github.com/neonvm-ts/neonvm/guest/agent/cpu"
 )
 
 func newTestServer(t *testing.T) (*httptest.Server, string) {

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/neonvm-ts/neonvm/runner/guest/agent/cpu"
-	"github.com/neonvm-ts/neonvm/runner/guest/agent/files"
-	"github.com/neonvm-ts/neonvm/runner/guest/agent/status"
+	"github.com/neonvm-ts/neonvm/guest/agent/cpu"
+	"github.com/neonvm-ts/neonvm/guest/agent/files"
+	"github.com/neonvm-ts/neonvm/guest/agent/status"
 )
 
 // CPUControl is what the handlers need from the CPU side (cpu.Controller in the agent).

@@ -17,8 +17,9 @@ import {
   extractDeb,
   resolveKernelPackage,
   withLibraryClosure,
-} from './debian';
-import { run, runText } from './exec';
+  run,
+  runText,
+} from '../host';
 import { chownImageToRoot } from './ext4-ownership';
 import { initramfsInit } from './guest-scripts';
 import { guestModules, normalizeModuleName, orderModules, parseModinfoDepends } from './kernel-modules';
@@ -69,7 +70,7 @@ export interface BuildOptions {
   readonly arch: ArchInfo;
   /** Directory to fill (the cache's temp dir). */
   readonly outDir: string;
-  /** runner/guest/agent (Go module of the guest agent). */
+  /** guest/agent (Go module of the guest agent). */
   readonly agentDir: string;
   readonly version: string;
   readonly progress: (line: string) => void;

@@ -1,4 +1,4 @@
-module github.com/neonvm-ts/neonvm/runner/guest/agent
+module github.com/neonvm-ts/neonvm/guest/agent
 
 go 1.26.8
 

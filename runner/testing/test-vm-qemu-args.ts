@@ -4,8 +4,8 @@
  * one documents what the guest needs: kernel + initramfs, root disk as the first virtio disk,
  * runtime ISO, hot-pluggable vCPUs, a virtio-mem device named vm0, the first serial port as console.
  */
-import { ArchInfo } from '../arch';
-import { AccelVerdict, accelArgs } from '../../qemu/kvm-probe';
+import { ArchInfo } from '../../guest';
+import { AccelVerdict, accelArgs } from '../qemu/kvm-probe';
 
 export interface HostForward {
   readonly hostPort: number;

@@ -4,8 +4,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isLibraryPackage, parseAptDepends } from './apt-deps';
-import { runText } from './exec';
+import { isLibraryPackage, parseAptDepends } from './apt-depends';
+import { runText } from '../process/run';
 
 const DEPENDS_FLAGS = [
   '--no-recommends',

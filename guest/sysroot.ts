@@ -7,7 +7,7 @@ import { copyFile, lstat, readlink, chmod } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ArchInfo } from './arch';
 import { parseInterpreter, parseNeeded } from './elf';
-import { runText } from './exec';
+import { runText } from '../host';
 
 export const GUEST_LIB_DIR = '/neonvm/lib';
 

@@ -1,4 +1,4 @@
-import { isLibraryPackage, parseAptDepends } from './apt-deps';
+import { isLibraryPackage, parseAptDepends } from './apt-depends';
 
 describe('parseAptDepends', () => {
   it('parses stanzas, alternatives and drops virtual packages', () => {

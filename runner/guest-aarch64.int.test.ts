@@ -8,9 +8,9 @@
  * (QEMU_EFI.fd) it is ACPI, and the ACPI button reaches the agent. Upstream passes UEFI too.
  */
 import { existsSync } from 'node:fs';
-import { ensureGuestArtifacts } from './artifacts';
+import { ensureGuestArtifacts } from '../guest';
 import { GuestVm, bootGuest } from './testing/guest-vm';
-import { killAllQemu, liveQemuPids } from '../qemu/qemu-process';
+import { killAllQemu, liveQemuPids } from './qemu/qemu-process';
 
 const UEFI = '/usr/share/qemu-efi-aarch64/QEMU_EFI.fd';
 const enabled = process.env.NEONVM_TEST_AARCH64 === '1';

@@ -1,5 +1,5 @@
-import { archInfo } from '../arch';
-import { testVmQemuArgs } from './qemu-args';
+import { archInfo } from '../../guest';
+import { testVmQemuArgs } from './test-vm-qemu-args';
 
 describe('testVmQemuArgs', () => {
   const base = {

@@ -9,11 +9,11 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GuestArtifacts, ensureGuestArtifacts } from './artifacts';
+import { GuestArtifacts, ensureGuestArtifacts } from '../guest';
 import { GuestVm, bootGuest } from './testing/guest-vm';
-import { AccelVerdict, probeAccel } from '../qemu/kvm-probe';
-import { killAllQemu, liveQemuPids } from '../qemu/qemu-process';
-import { HotpluggableCpu } from '../qmp/types';
+import { AccelVerdict, probeAccel } from './qemu/kvm-probe';
+import { killAllQemu, liveQemuPids } from './qemu/qemu-process';
+import { HotpluggableCpu } from './qmp/types';
 
 const execFileP = promisify(execFile);
 

@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from './exec';
+import { run } from '../host';
 import { RUNTIME_FILES, RUNTIME_ISO_LABEL } from './guest-scripts';
 
 export type CpuScalingMode = 'QmpScaling' | 'SysfsScaling';

@@ -7,17 +7,24 @@ import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { archInfo } from '../arch';
-import { GuestArtifacts } from '../artifacts';
-import { run } from '../exec';
-import { GUEST_AGENT_PORT, GUEST_READY_LINE, SSH_ISO_LABEL } from '../guest-scripts';
-import { guestKernelCmdline, hostLoopsPerJiffy } from '../kernel-cmdline';
-import { RuntimeConfig, writeIso, writeRuntimeIso } from '../runtime-iso';
-import { AccelVerdict } from '../../qemu/kvm-probe';
-import { QemuProcess, spawnQemu } from '../../qemu/qemu-process';
-import { QmpClient } from '../../qmp/client';
+import {
+  archInfo,
+  GuestArtifacts,
+  GUEST_AGENT_PORT,
+  GUEST_READY_LINE,
+  SSH_ISO_LABEL,
+  guestKernelCmdline,
+  hostLoopsPerJiffy,
+  RuntimeConfig,
+  writeIso,
+  writeRuntimeIso,
+} from '../../guest';
+import { run } from '../../host';
+import { AccelVerdict } from '../qemu/kvm-probe';
+import { QemuProcess, spawnQemu } from '../qemu/qemu-process';
+import { QmpClient } from '../qmp/client';
 import { ConsoleWatcher } from './console-watcher';
-import { testVmQemuArgs } from './qemu-args';
+import { testVmQemuArgs } from './test-vm-qemu-args';
 
 export interface BootGuestOptions {
   readonly artifacts: GuestArtifacts;

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { GuestArch, archInfo, hostGuestArch } from './arch';
 import { ARTIFACT_FILES, BuildManifest, ROOT_DISK_SIZE_MIB, buildGuest } from './build';
-import { cacheRoot, ensureCacheDir } from './cache-dir';
+import { cacheRoot, ensureCacheDir } from '../host';
 import { initramfsInit } from './guest-scripts';
 import { rootfsLayout } from './rootfs-layout';
 import { guestModules } from './kernel-modules';
@@ -43,12 +43,12 @@ export interface EnsureGuestOptions {
   readonly progress?: (line: string) => void;
 }
 
-/** Finds runner/guest/agent from this module's location (source tree or compiled lib/). */
+/** Finds guest/agent from this module's location (source tree or compiled lib/). */
 export function findAgentDir(from: string = __dirname): string {
   for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'runner', 'guest', 'agent');
+    const candidate = join(dir, 'guest', 'agent');
     if (existsSync(join(candidate, 'go.mod'))) return candidate;
-    if (dirname(dir) === dir) throw new Error(`runner/guest/agent not found above ${from}`);
+    if (dirname(dir) === dir) throw new Error(`guest/agent not found above ${from}`);
   }
 }
 

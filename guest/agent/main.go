@@ -15,10 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/neonvm-ts/neonvm/runner/guest/agent/cpu"
-	"github.com/neonvm-ts/neonvm/runner/guest/agent/powerbutton"
-	"github.com/neonvm-ts/neonvm/runner/guest/agent/server"
-	"github.com/neonvm-ts/neonvm/runner/guest/agent/uevent"
+	"github.com/neonvm-ts/neonvm/guest/agent/cpu"
+	"github.com/neonvm-ts/neonvm/guest/agent/powerbutton"
+	"github.com/neonvm-ts/neonvm/guest/agent/server"
+	"github.com/neonvm-ts/neonvm/guest/agent/uevent"
 )
 
 const (

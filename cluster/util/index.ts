@@ -1,2 +1,0 @@
-export * from './poll';
-export * from './percentile';

@@ -1,0 +1,2 @@
+export * from './cache-dir';
+export * from './file-lock';

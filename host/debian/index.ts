@@ -1,0 +1,2 @@
+export * from './apt-depends';
+export * from './packages';
