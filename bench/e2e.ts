@@ -9,12 +9,11 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import { GROUP, VERSION } from '../crds';
 import { startNeonVmStack } from '../cli/local/neonvm-stack';
 import { SeedFlow } from '../cli/demo/seed-flow';
-import { waitFor } from '../cli/demo/wait';
 import { accelVerdict } from '../runner/runtime/accel';
 import { ensureGuestArtifacts } from '../guest';
 import { startRawVm, waitAgent } from '../runner/testing/raw-qemu';
 import { cpuDeviceId } from '../runner/vm/cpu-plan';
-import { pollUntil } from '../runner/vm/poll';
+import { pollUntil } from '../host';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,11 +46,11 @@ async function rawPlugMs(): Promise<number> {
       'core-id': 1,
       'thread-id': 0,
     });
-    await pollUntil(
-      () => vm.agent.getCpuMilli(),
-      (milli) => milli === 2000,
-      { timeoutMs: 30_000, intervalMs: 10, what: 'raw CPU plug' },
-    );
+    await pollUntil(async () => ((await vm.agent.getCpuMilli()) === 2000 ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+      description: 'raw CPU plug',
+    });
     return Date.now() - t0;
   } finally {
     await vm.stop();
@@ -78,14 +77,11 @@ export default async function benchE2e(): Promise<BenchRow[]> {
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       );
     const untilOnline = (n: number) =>
-      waitFor(
-        `${n} CPUs online in the guest`,
-        async () => ((await flow.guestView('example')).onlineCpus === n ? true : undefined),
-        {
-          timeoutMs: 60_000,
-          intervalMs: 20,
-        },
-      );
+      pollUntil(async () => ((await flow.guestView('example')).onlineCpus === n ? true : undefined), {
+        description: `${n} CPUs online in the guest`,
+        timeoutMs: 60_000,
+        intervalMs: 20,
+      });
     await flow.apply('vm-hotplug.yaml');
     await flow.waitForPhase('example', 'Running');
     const plug: number[] = [];

@@ -2,7 +2,7 @@
  * Image benchmarks: `neonvm image build` time against the floor of the same work (mkfs.ext4 -d +
  * qemu-img convert of the finished tree), disk size against the input root filesystem, for the
  * minimal busybox image and the Debian 12 image; and an arm64 guest's boot under TCG against the
- * x86_64 guest's, same image, same runner planners, both emulated.
+ * amd64 guest's, same image, same runner planners, both emulated.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { materializeSource } from '../image/builder/rootfs-source';
 import { debianRootfsDir, ensureDebianRootfs } from '../image/debian';
 import { Platform } from '../image/oci';
 import { writeBusyboxImage } from '../image/testing/busybox-image';
-import { ensureGuestArtifacts, GuestArtifacts } from '../guest';
+import { ensureGuestArtifacts, GuestArtifacts, type GuestArch } from '../guest';
 import { isComplete } from '../host';
 import { killAllQemu } from '../runner/qemu/qemu-process';
 import { startRawVm, waitAgent } from '../runner/testing/raw-qemu';
@@ -77,12 +77,7 @@ function buildRows(
   ];
 }
 
-async function bootMs(
-  work: string,
-  guest: GuestArtifacts,
-  disk: string,
-  arch: 'amd64' | 'arm64',
-): Promise<number> {
+async function bootMs(work: string, guest: GuestArtifacts, disk: string, arch: GuestArch): Promise<number> {
   const vm = await startRawVm({
     dir: await mkdtemp(join(work, `vm-${arch}-`)),
     guest: { ...guest, rootDisk: disk },
@@ -111,8 +106,8 @@ export default async function benchImage(): Promise<BenchRow[]> {
   const store = new ImageStore(join(work, 'store'));
   const rows: BenchRow[] = [];
   try {
-    const x86 = await ensureGuestArtifacts({ arch: 'x86_64' });
-    const arm = await ensureGuestArtifacts({ arch: 'aarch64' });
+    const x86 = await ensureGuestArtifacts({ arch: 'amd64' });
+    const arm = await ensureGuestArtifacts({ arch: 'arm64' });
     const quiet = () => undefined;
 
     // Minimal image: the two-layer busybox OCI layout of the tests.
@@ -155,7 +150,7 @@ export default async function benchImage(): Promise<BenchRow[]> {
       value: armBoot,
       unit: 'ms',
       baseline: x86Boot,
-      baselineName: 'x86_64 guest, same image and planners (TCG, q35)',
+      baselineName: 'amd64 guest, same image and planners (TCG, q35)',
       ratio: armBoot / x86Boot,
     });
     rows.push({
@@ -163,7 +158,7 @@ export default async function benchImage(): Promise<BenchRow[]> {
       value: minimalArm.seconds,
       unit: 's',
       baseline: minimal.seconds,
-      baselineName: 'x86_64 minimal image build',
+      baselineName: 'amd64 minimal image build',
       ratio: minimalArm.seconds / minimal.seconds,
     });
     const s = await stat(minimalArm.disk!);
@@ -172,7 +167,7 @@ export default async function benchImage(): Promise<BenchRow[]> {
       value: s.size / MiB,
       unit: 'MiB',
       baseline: minimal.qcow2Bytes / MiB,
-      baselineName: 'x86_64 minimal qcow2',
+      baselineName: 'amd64 minimal qcow2',
       ratio: s.size / minimal.qcow2Bytes,
     });
     return rows;

@@ -9,7 +9,7 @@ import { accelVerdict } from '../runner/runtime/accel';
 import { RunnerHarness, type TestRunner } from '../runner/testing/runner-harness';
 import { startRawVm, waitAgent, type RawVm } from '../runner/testing/raw-qemu';
 import { cpuDeviceId } from '../runner/vm/cpu-plan';
-import { pollUntil } from '../runner/vm/poll';
+import { pollUntil } from '../host';
 import type { MemorySizeSummary } from '../runner/qmp';
 import type { BenchRow } from './table';
 import { builtinGuest } from '../runner/testing/builtin-guest';
@@ -67,11 +67,11 @@ async function rawCpu(vm: RawVm, plug: boolean, core: number): Promise<number> {
       await vm.qmp.execute('device_del', { id: cpuDeviceId(core) });
     }
     const want = plug ? 2000 : 1000;
-    await pollUntil(
-      () => vm.agent.getCpuMilli(),
-      (milli) => milli === want,
-      { timeoutMs: 30_000, intervalMs: 10, what: 'raw CPU change' },
-    );
+    await pollUntil(async () => ((await vm.agent.getCpuMilli()) === want ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+      description: 'raw CPU change',
+    });
   });
 }
 
@@ -79,13 +79,11 @@ async function rawMemory(vm: RawVm, pluggedBytes: number): Promise<number> {
   return timed(async () => {
     await vm.qmp.execute('qom-set', { path: 'vm0', property: 'requested-size', value: pluggedBytes });
     await pollUntil(
-      () => vm.qmp.execute<MemorySizeSummary>('query-memory-size-summary'),
-      (s) => (s['plugged-memory'] ?? 0) === pluggedBytes,
-      {
-        timeoutMs: 30_000,
-        intervalMs: 20,
-        what: 'raw memory change',
+      async () => {
+        const s = await vm.qmp.execute<MemorySizeSummary>('query-memory-size-summary');
+        return (s['plugged-memory'] ?? 0) === pluggedBytes ? true : undefined;
       },
+      { timeoutMs: 30_000, intervalMs: 20, description: 'raw memory change' },
     );
   });
 }
@@ -107,13 +105,11 @@ async function rawMigrate(src: RawVm, dst: RawVm, port: number): Promise<QueryMi
   await src.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 1024 * 1024 * 1024 });
   await src.qmp.execute('migrate', { uri: `tcp:127.0.0.13:${port}`, blk: false, inc: true });
   return pollUntil(
-    () => src.qmp.execute<QueryMigrate>('query-migrate'),
-    (q) => ['completed', 'failed', 'cancelled'].includes(q.status),
-    {
-      timeoutMs: 120_000,
-      intervalMs: 20,
-      what: 'raw migration',
+    async () => {
+      const q = await src.qmp.execute<QueryMigrate>('query-migrate');
+      return ['completed', 'failed', 'cancelled'].includes(q.status) ? q : undefined;
     },
+    { timeoutMs: 120_000, intervalMs: 20, description: 'raw migration' },
   );
 }
 

@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { neonvmCacheRoot } from './build';
+import { cacheRoot } from '../host';
 import { applyCrds, DEFAULT_CRD_DIR } from './control-plane';
 import { LocalCluster, LocalClusterOptions, startLocalCluster } from './local-cluster';
 
@@ -22,7 +22,7 @@ export async function serveLocalCluster(options: ServeOptions = {}): Promise<Loc
   const print = options.print ?? ((line: string) => console.log(line));
   const cluster = await startLocalCluster({ ...options, log: options.log ?? print });
   const crds = await applyCrds(cluster, options.crdDir ?? DEFAULT_CRD_DIR);
-  const kubeconfig = options.kubeconfigOut ?? join(neonvmCacheRoot(), 'local-cluster.kubeconfig');
+  const kubeconfig = options.kubeconfigOut ?? join(cacheRoot(), 'local-cluster.kubeconfig');
   mkdirSync(dirname(kubeconfig), { recursive: true });
   copyFileSync(cluster.kubeconfigPath, kubeconfig);
   print(`local cluster ready in ${(cluster.startupMs / 1000).toFixed(1)} s: ${cluster.server}`);

@@ -1,15 +1,19 @@
 /**
- * Per-architecture facts of the guest build and of QEMU. Everything that differs between x86_64
- * and aarch64 lives here so the build and the runner never branch on the arch name themselves.
+ * Per-architecture facts of the guest build and of QEMU. Everything that differs between amd64
+ * and arm64 lives here so the build and the runner never branch on the arch name themselves.
+ *
+ * One vocabulary: the API's `spec.targetArchitecture` names (`amd64`, `arm64`), which are also
+ * Debian's package architectures, GOARCH and OCI platform names. The kernel's and QEMU's names
+ * (`x86_64`, `aarch64`) appear only inside the facts below.
  */
-export type GuestArch = 'x86_64' | 'aarch64';
+import type { TargetArchitecture } from '../crds';
+
+/** The API's type under the guest's name: a guest is built and booted for one of these. */
+export type GuestArch = TargetArchitecture;
 
 export interface ArchInfo {
+  /** Also the Debian architecture (`apt-get download pkg:<arch>`) and GOARCH of the guest agent. */
   readonly arch: GuestArch;
-  /** Debian architecture name (`apt-get download pkg:<debArch>`). */
-  readonly debArch: string;
-  /** GOARCH for the guest agent. */
-  readonly goArch: string;
   /** Multiarch triplet: Debian's library directory name. */
   readonly triplet: string;
   /** Dynamic loader file name (in /lib/<triplet>/ of libc6). */
@@ -26,10 +30,8 @@ export interface ArchInfo {
 }
 
 const ARCHES: Readonly<Record<GuestArch, ArchInfo>> = {
-  x86_64: {
-    arch: 'x86_64',
-    debArch: 'amd64',
-    goArch: 'amd64',
+  amd64: {
+    arch: 'amd64',
     triplet: 'x86_64-linux-gnu',
     loader: 'ld-linux-x86-64.so.2',
     kernelMetapackage: 'linux-image-cloud-amd64',
@@ -38,10 +40,8 @@ const ARCHES: Readonly<Record<GuestArch, ArchInfo>> = {
     qemuBinary: 'qemu-system-x86_64',
     nodeArch: 'x64',
   },
-  aarch64: {
-    arch: 'aarch64',
-    debArch: 'arm64',
-    goArch: 'arm64',
+  arm64: {
+    arch: 'arm64',
     triplet: 'aarch64-linux-gnu',
     loader: 'ld-linux-aarch64.so.1',
     kernelMetapackage: 'linux-image-cloud-arm64',
@@ -52,13 +52,15 @@ const ARCHES: Readonly<Record<GuestArch, ArchInfo>> = {
   },
 };
 
+export const GUEST_ARCHES = Object.keys(ARCHES) as readonly GuestArch[];
+
 export function archInfo(arch: GuestArch): ArchInfo {
   return ARCHES[arch];
 }
 
-/** The guest arch matching the host (the default everywhere). */
-export function hostGuestArch(): GuestArch {
-  if (process.arch === 'x64') return 'x86_64';
-  if (process.arch === 'arm64') return 'aarch64';
-  throw new Error(`unsupported host architecture ${process.arch}`);
+/** The guest arch matching the host (the default everywhere); `nodeArch` is Node's `process.arch`. */
+export function hostGuestArch(nodeArch: string = process.arch): GuestArch {
+  const arch = GUEST_ARCHES.find((a) => ARCHES[a].nodeArch === nodeArch);
+  if (!arch) throw new Error(`unsupported host architecture ${nodeArch}`);
+  return arch;
 }

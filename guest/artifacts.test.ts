@@ -14,18 +14,18 @@ describe('guestVersion', () => {
   afterEach(() => rmSync(agentDir, { recursive: true, force: true }));
 
   it('is a stable 12-hex-digit hash per arch', () => {
-    const v = guestVersion('x86_64', agentDir);
+    const v = guestVersion('amd64', agentDir);
     expect(v).toMatch(/^[0-9a-f]{12}$/);
-    expect(guestVersion('x86_64', agentDir)).toBe(v);
-    expect(guestVersion('aarch64', agentDir)).not.toBe(v);
+    expect(guestVersion('amd64', agentDir)).toBe(v);
+    expect(guestVersion('arm64', agentDir)).not.toBe(v);
   });
 
   it('changes with the agent sources but not with its tests', () => {
-    const v = guestVersion('x86_64', agentDir);
+    const v = guestVersion('amd64', agentDir);
     writeFileSync(join(agentDir, 'main_test.go'), 'package main // more tests\n');
-    expect(guestVersion('x86_64', agentDir)).toBe(v);
+    expect(guestVersion('amd64', agentDir)).toBe(v);
     writeFileSync(join(agentDir, 'main.go'), 'package main // changed\n');
-    expect(guestVersion('x86_64', agentDir)).not.toBe(v);
+    expect(guestVersion('amd64', agentDir)).not.toBe(v);
   });
 });
 
@@ -35,6 +35,6 @@ describe('artifact locations', () => {
   });
 
   it('names the cache directory per version and arch', () => {
-    expect(guestArtifactsDir('aarch64', 'abc', '/cache')).toBe('/cache/guest-abc-aarch64');
+    expect(guestArtifactsDir('arm64', 'abc', '/cache')).toBe('/cache/guest-abc-arm64');
   });
 });

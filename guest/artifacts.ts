@@ -24,7 +24,7 @@ export interface GuestArtifacts {
   readonly arch: GuestArch;
   readonly version: string;
   readonly dir: string;
-  /** Uncompressed ELF kernel (x86_64) or Image (aarch64), for `-kernel`. */
+  /** Uncompressed ELF kernel (amd64) or Image (arm64), for `-kernel`. */
   readonly kernel: string;
   /** gzip'd newc cpio, for `-initrd`. */
   readonly initramfs: string;

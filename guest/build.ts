@@ -99,15 +99,15 @@ export async function buildGuest(opts: BuildOptions): Promise<BuildManifest> {
   await mkdir(debs, { recursive: true });
   await mkdir(sysroot, { recursive: true });
 
-  step(1, `resolving Debian packages for ${arch.debArch}`);
-  const kernelPackage = await resolveKernelPackage(arch.kernelMetapackage, arch.debArch);
+  step(1, `resolving Debian packages for ${arch.arch}`);
+  const kernelPackage = await resolveKernelPackage(arch.kernelMetapackage, arch.arch);
   const userland = await withLibraryClosure(
     ['busybox-static', ...new Set(DEBIAN_BINARIES.map(([p]) => p))],
-    arch.debArch,
+    arch.arch,
   );
 
   step(2, `downloading ${kernelPackage} and ${userland.length} packages`);
-  const files = await downloadPackages([kernelPackage, ...userland], arch.debArch, debs);
+  const files = await downloadPackages([kernelPackage, ...userland], arch.arch, debs);
   const packages = await Promise.all(files.map(debIdentity));
   for (const deb of files) await extractDeb(deb, sysroot);
 
@@ -196,7 +196,7 @@ async function extractKernel(
 async function buildAgent(opts: BuildOptions, dest: string): Promise<void> {
   await run(['nice', '-n', '15', 'go', 'build', '-trimpath', '-ldflags=-s -w', '-o', dest, '.'], {
     cwd: opts.agentDir,
-    env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: opts.arch.goArch },
+    env: { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: opts.arch.arch },
   });
 }
 

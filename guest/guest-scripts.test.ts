@@ -4,7 +4,7 @@ import { rootfsLayout } from './rootfs-layout';
 
 describe('guest scripts', () => {
   it('inittab starts sysinit, the agent, sshd, chrony, the workload and a console shell', () => {
-    const tab = inittab(archInfo('x86_64'));
+    const tab = inittab(archInfo('amd64'));
     expect(tab.split('\n')[1]).toBe('::sysinit:/neonvm/bin/vminit');
     expect(tab).toContain('::respawn:/neonvm/bin/udhcpc-eth0');
     expect(tab).toContain(`::respawn:/neonvm/bin/neonvmd --addr=0.0.0.0:${GUEST_AGENT_PORT}`);
@@ -12,7 +12,7 @@ describe('guest scripts', () => {
     expect(tab).toContain('::respawn:/neonvm/bin/vmstart');
     expect(tab).toContain('ttyS0::respawn:-/neonvm/bin/sh');
     expect(tab).toContain('::shutdown:/neonvm/bin/vmshutdown');
-    expect(inittab(archInfo('aarch64'))).toContain('ttyAMA0::respawn:');
+    expect(inittab(archInfo('arm64'))).toContain('ttyAMA0::respawn:');
   });
 
   it('initramfs init honours root= and init= and switch_roots', () => {
@@ -38,7 +38,7 @@ describe('guest scripts', () => {
   });
 
   it('no shell script uses a /bin path the guest lacks before sysinit', () => {
-    for (const e of rootfsLayout(archInfo('x86_64'))) {
+    for (const e of rootfsLayout(archInfo('amd64'))) {
       if (e.kind === 'file' && e.content.startsWith('#!'))
         expect(e.content.split('\n')[0]).toBe('#!/neonvm/bin/sh');
     }

@@ -1,4 +1,4 @@
-export { archInfo, hostGuestArch } from './arch';
+export { GUEST_ARCHES, archInfo, hostGuestArch } from './arch';
 export type { ArchInfo, GuestArch } from './arch';
 export { ensureGuestArtifacts, guestArtifactsDir, guestVersion } from './artifacts';
 export type { EnsureGuestOptions, GuestArtifacts } from './artifacts';
@@ -14,4 +14,4 @@ export {
 export { guestKernelCmdline, hostLoopsPerJiffy } from './kernel-cmdline';
 export type { KernelCmdlineOptions } from './kernel-cmdline';
 export { runtimeIsoFiles, shellQuote, writeIso, writeRuntimeIso } from './runtime-iso';
-export type { CpuScalingMode, RuntimeConfig } from './runtime-iso';
+export type { RuntimeConfig } from './runtime-iso';

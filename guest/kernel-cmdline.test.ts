@@ -2,7 +2,7 @@ import { archInfo } from './arch';
 import { guestKernelCmdline, hostLoopsPerJiffy, parseCpuMhz } from './kernel-cmdline';
 
 describe('guestKernelCmdline', () => {
-  const x86 = archInfo('x86_64');
+  const x86 = archInfo('amd64');
 
   it('boots /neonvm/bin/init from /dev/vda with memory hotplug onlining', () => {
     const c = guestKernelCmdline({ arch: x86 });
@@ -23,7 +23,7 @@ describe('guestKernelCmdline', () => {
   });
 
   it('uses the arch serial console and appends extras last', () => {
-    const c = guestKernelCmdline({ arch: archInfo('aarch64'), hostname: 'vm-a', extra: ['quiet'] });
+    const c = guestKernelCmdline({ arch: archInfo('arm64'), hostname: 'vm-a', extra: ['quiet'] });
     expect(c).toContain('hostname=vm-a');
     expect(c.endsWith('acpi=on console=ttyAMA0 quiet')).toBe(true);
   });
@@ -40,6 +40,6 @@ describe('loops per jiffy', () => {
   });
 
   it('puts lpj on the command line', () => {
-    expect(guestKernelCmdline({ arch: archInfo('x86_64'), lpj: 10386804 })).toContain(' lpj=10386804 ');
+    expect(guestKernelCmdline({ arch: archInfo('amd64'), lpj: 10386804 })).toContain(' lpj=10386804 ');
   });
 });

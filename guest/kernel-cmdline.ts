@@ -1,7 +1,7 @@
 /** The guest kernel command line (upstream §4.4, adapted to this guest's initramfs). */
 import { readFileSync } from 'node:fs';
 import { ArchInfo } from './arch';
-import { CpuScalingMode } from './runtime-iso';
+import type { CpuScalingMode } from '../crds';
 
 export interface KernelCmdlineOptions {
   readonly arch: ArchInfo;
@@ -42,7 +42,7 @@ export function guestKernelCmdline(o: KernelCmdlineOptions): string {
     if (!o.bootCpus || o.bootCpus < 1) throw new Error('SysfsScaling needs bootCpus (kernel maxcpus=)');
     parts.push(`maxcpus=${o.bootCpus}`);
   }
-  if (o.arch.arch === 'aarch64') parts.push('acpi=on');
+  if (o.arch.arch === 'arm64') parts.push('acpi=on');
   parts.push(`console=${o.console ?? o.arch.serialTty}`);
   parts.push(...(o.extra ?? []));
   return parts.join(' ');

@@ -1,6 +1,6 @@
 import { guestModules, orderModules, parseModinfoDepends } from './kernel-modules';
 
-const GUEST_MODULES = guestModules('x86_64');
+const GUEST_MODULES = guestModules('amd64');
 
 describe('parseModinfoDepends', () => {
   it('reads the depends= string and normalises dashes', () => {
@@ -61,10 +61,10 @@ describe('orderModules', () => {
   });
 
   it('needs the ACPI button and evdev on x86 only', () => {
-    const x86 = guestModules('x86_64').find((m) => m.name === 'button');
-    const arm = guestModules('aarch64').find((m) => m.name === 'button');
+    const x86 = guestModules('amd64').find((m) => m.name === 'button');
+    const arm = guestModules('arm64').find((m) => m.name === 'button');
     expect([x86?.optional, arm?.optional]).toEqual([false, true]);
-    expect(guestModules('aarch64').map((m) => m.name)).toContain('gpio_keys');
+    expect(guestModules('arm64').map((m) => m.name)).toContain('gpio_keys');
   });
 
   it('fails for a missing required module and drops a missing optional one', () => {

@@ -16,7 +16,7 @@ export interface WantedModule {
  * modules.builtin, e.g. ext4 in Debian's cloud kernel) are skipped.
  */
 export function guestModules(arch: GuestArch): readonly WantedModule[] {
-  const x86 = arch === 'x86_64';
+  const x86 = arch === 'amd64';
   return [
     { name: 'virtio_pci' },
     { name: 'virtio_blk' },

@@ -5,10 +5,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CpuScalingMode } from '../crds';
 import { run } from '../host';
 import { RUNTIME_FILES, RUNTIME_ISO_LABEL } from './guest-scripts';
-
-export type CpuScalingMode = 'QmpScaling' | 'SysfsScaling';
 
 export interface RuntimeConfig {
   /** Workload command (argv); quoted into command.sh. */

@@ -21,7 +21,7 @@ describe('LibraryResolver', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('follows relative and absolute symlinks within the sysroot', async () => {
-    const r = new LibraryResolver(root, archInfo('x86_64'));
+    const r = new LibraryResolver(root, archInfo('amd64'));
     await expect(r.find('libz.so.1')).resolves.toBe(join(root, 'lib/x86_64-linux-gnu/libz.so.1.2.13'));
     await expect(r.find('libgnutls.so.30')).resolves.toBe(
       join(root, 'usr/lib/x86_64-linux-gnu/libgnutls.so.30.34.3'),
@@ -29,7 +29,7 @@ describe('LibraryResolver', () => {
   });
 
   it('names the missing library', async () => {
-    await expect(new LibraryResolver(root, archInfo('x86_64')).find('libnope.so.9')).rejects.toThrow(
+    await expect(new LibraryResolver(root, archInfo('amd64')).find('libnope.so.9')).rejects.toThrow(
       /libnope\.so\.9 not found/,
     );
   });

@@ -4,9 +4,9 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { cacheRoot, isComplete } from '../host';
 
 export const PULUMI_CLI_VERSION = 'v3.276.0';
 /** Must equal the @pulumi/kubernetes SDK version: the SDK asks for the plugin at its own version. */
@@ -22,8 +22,7 @@ export interface PulumiToolchain {
 }
 
 export function pulumiCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const root = env.NEONVM_CACHE || join(homedir(), '.cache', 'neonvm');
-  return join(root, `pulumi-${PULUMI_CLI_VERSION}-k8s-v${KUBERNETES_PROVIDER_VERSION}`);
+  return join(cacheRoot(env), `pulumi-${PULUMI_CLI_VERSION}-k8s-v${KUBERNETES_PROVIDER_VERSION}`);
 }
 
 /**
@@ -42,7 +41,7 @@ export function findPulumiToolchain(env: NodeJS.ProcessEnv = process.env): Pulum
   const root = pulumiCacheDir(env);
   const pulumi = join(root, 'bin', 'pulumi');
   const provider = join(root, 'bin', 'pulumi-resource-kubernetes');
-  if (!existsSync(join(root, '.complete')) || !existsSync(pulumi) || !existsSync(provider)) return undefined;
+  if (!isComplete(root) || !existsSync(pulumi) || !existsSync(provider)) return undefined;
   return { root, pulumi, provider, home: join(root, 'home') };
 }
 

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLibraryClosure, extractDeb, runText } from '../host';
-import type { DebArch, DebianSelection } from './image-plan';
+import type { GuestArch } from '../guest';
+import type { DebianSelection } from './image-plan';
 
 const APT_DOWNLOAD = ['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root'];
 
@@ -29,7 +30,7 @@ export function parsePrintUris(output: string): DebFile[] {
 /** The .deb files of a selection, downloaded once into `cacheDir` and reused after. */
 export async function fetchDebs(
   selection: DebianSelection,
-  arch: DebArch,
+  arch: GuestArch,
   cacheDir: string,
   progress: (line: string) => void,
 ): Promise<string[]> {

@@ -5,20 +5,18 @@
 import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureGuestArtifacts } from '../guest';
+import { ensureGuestArtifacts, type GuestArch } from '../guest';
 import { writeDockerArchive, writeImageLayout, blobRelPath, type ImageInput } from '../image/oci';
 import { fetchDebs, unpackDebs } from './debian-userland';
 import { extractNodeBinary, fetchNpmTarball } from './node-dist';
 import {
   containerConfig,
   debianSelection,
-  guestArchOf,
   imageTitle,
   nodePackageOf,
   ociLabels,
   platformOf,
   type BuildInfo,
-  type DebArch,
   type ImageName,
 } from './image-plan';
 import { planLayers, plannedBytes, type AppTree } from './image-layers';
@@ -28,7 +26,7 @@ export const NODE_VERSION = '20.20.2';
 
 export interface ImageBuildOptions {
   readonly image: ImageName;
-  readonly archs: readonly DebArch[];
+  readonly archs: readonly GuestArch[];
   readonly info: BuildInfo;
   /** /app contents shared by all architectures (compiled lib/, node_modules, package.json). */
   readonly app: readonly AppTree[];
@@ -47,7 +45,7 @@ export interface BuiltImage extends TaggedLayout {
 
 async function stageArch(
   o: ImageBuildOptions,
-  arch: DebArch,
+  arch: GuestArch,
   stage: string,
 ): Promise<{ input: ImageInput; bytes: number }> {
   const debs = await fetchDebs(
@@ -68,8 +66,7 @@ async function stageArch(
   await extractNodeBinary(tarball, nodeBinary);
   const guestDir =
     o.image === 'runner'
-      ? (await ensureGuestArtifacts({ arch: guestArchOf(arch), cacheDir: o.cacheDir, progress: o.progress }))
-          .dir
+      ? (await ensureGuestArtifacts({ arch: arch, cacheDir: o.cacheDir, progress: o.progress })).dir
       : undefined;
   const nodeBinarySize = (await stat(nodeBinary)).size;
   const layers = await planLayers(o.image, { userland, nodeBinary, nodeBinarySize, app: o.app, guestDir });

@@ -2,10 +2,10 @@
  * What goes into the operator and runner images, as data: Debian packages, generated files, image
  * config and OCI labels. Pure, so the recipe is unit-tested and every I/O step just follows it.
  */
+import type { GuestArch } from '../guest';
 import type { ContainerConfig, LayerEntry, Platform } from '../image/oci';
 
 export type ImageName = 'operator' | 'runner';
-export type DebArch = 'amd64' | 'arm64';
 
 /** Where things live inside the images. */
 export const IMAGE_PATHS = {
@@ -18,15 +18,11 @@ export const IMAGE_PATHS = {
 } as const;
 
 /** Debian's name for a platform's architecture equals the OCI one for the two we build. */
-export function platformOf(arch: DebArch): Platform {
+export function platformOf(arch: GuestArch): Platform {
   return arch === 'arm64' ? { os: 'linux', architecture: 'arm64' } : { os: 'linux', architecture: 'amd64' };
 }
 
-export function guestArchOf(arch: DebArch): 'x86_64' | 'aarch64' {
-  return arch === 'arm64' ? 'aarch64' : 'x86_64';
-}
-
-export function nodePackageOf(arch: DebArch, version: string): string {
+export function nodePackageOf(arch: GuestArch, version: string): string {
   return `node-linux-${arch === 'arm64' ? 'arm64' : 'x64'}@${version}`;
 }
 
@@ -45,7 +41,7 @@ const BASE_PACKAGES = ['base-files', 'libc6', 'libgcc-s1', 'libstdc++6', 'dash',
 /** /etc/services and /etc/protocols, which name resolution of ports and iptables read. */
 const BASE_ARCH_ALL = ['netbase'];
 
-export function debianSelection(image: ImageName, arch: DebArch): DebianSelection {
+export function debianSelection(image: ImageName, arch: GuestArch): DebianSelection {
   if (image === 'operator') {
     // openssl: the self-managed webhook certificate is made with the openssl CLI (operator/README).
     return { packages: [...BASE_PACKAGES, 'openssl'], archAll: BASE_ARCH_ALL };

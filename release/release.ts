@@ -12,7 +12,8 @@ import { productionNodeModules } from './app-bundle';
 import { readBuildInfo } from './build-info';
 import { buildImage } from './image-build';
 import type { AppTree } from './image-layers';
-import { PRUNED_NODE_MODULES, imageTitle, type BuildInfo, type DebArch, type ImageName } from './image-plan';
+import { PRUNED_NODE_MODULES, imageTitle, type BuildInfo, type ImageName } from './image-plan';
+import type { GuestArch } from '../guest';
 import { imageRefsFromDist } from './image-refs';
 import { writeInstallManifest } from './install-manifest';
 
@@ -20,7 +21,7 @@ export interface ReleaseOptions {
   readonly repoDir: string;
   /** dist: images go to `<outDir>/images`, the install manifest to `<outDir>/install/neonvm.yaml`. */
   readonly outDir: string;
-  readonly archs: readonly DebArch[];
+  readonly archs: readonly GuestArch[];
   /** Registry prefix the install manifest references the images under. */
   readonly registry: string;
   readonly cacheDir: string;

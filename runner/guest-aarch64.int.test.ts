@@ -20,7 +20,7 @@ const MiB = 1024 * 1024;
   let vm: GuestVm;
 
   beforeAll(async () => {
-    const artifacts = await ensureGuestArtifacts({ arch: 'aarch64' });
+    const artifacts = await ensureGuestArtifacts({ arch: 'arm64' });
     vm = await bootGuest({
       artifacts,
       accel: { accel: 'tcg', reason: 'foreign architecture' },

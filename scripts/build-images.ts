@@ -10,9 +10,9 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cacheRoot } from '../host';
 import { buildRelease, imageRefsFromDist, writeInstallManifest } from '../release';
-import type { DebArch } from '../release';
+import type { GuestArch } from '../guest';
 
-function parseArchs(v: string): DebArch[] {
+function parseArchs(v: string): GuestArch[] {
   return v.split(',').map((a) => {
     if (a !== 'amd64' && a !== 'arm64') throw new Error(`--arch: ${a} is not amd64 or arm64`);
     return a;

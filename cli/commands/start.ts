@@ -1,5 +1,4 @@
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -14,6 +13,7 @@ import {
   type VirtualMachine,
   type VirtualMachineMigration,
 } from '../../crds';
+import { cacheRoot } from '../../host';
 import { describeObject, expandManifestPaths } from '../manifest-files';
 import { validateFiles } from './validate';
 import { synthExamples } from '../../examples/synth-examples';
@@ -121,10 +121,7 @@ export async function runStart(opts: StartOptions): Promise<number> {
     await stop(0);
     return 0;
   }
-  const kubeconfig = join(
-    process.env.NEONVM_CACHE ?? join(homedir(), '.cache', 'neonvm'),
-    'local-cluster.kubeconfig',
-  );
+  const kubeconfig = join(cacheRoot(), 'local-cluster.kubeconfig');
   copyFileSync(stack.cluster.kubeconfigPath, kubeconfig);
   const pod = '$(kubectl get neonvm example -ojsonpath={.status.podName})';
   console.log(`

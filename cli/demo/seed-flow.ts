@@ -15,8 +15,7 @@ import {
 } from '../../crds';
 import { RunnerClient } from '../../runner/api';
 import type { NeonVmStack } from '../local/neonvm-stack';
-import { packagePath } from '../../host';
-import { WaitAborted, waitFor } from './wait';
+import { packagePath, PollAborted, pollUntil } from '../../host';
 
 // (a lib/examples directory of compiled code exists too: look for a YAML file to find the real one)
 const EXAMPLES = dirname(packagePath(__dirname, 'examples/vm-debian.yaml'));
@@ -68,13 +67,12 @@ export class SeedFlow {
 
   async waitForPhase(name: string, phase: string, timeoutMs = 300_000): Promise<VirtualMachine> {
     const t0 = Date.now();
-    const vm = await waitFor(
-      `VirtualMachine ${name} to be ${phase}`,
+    const vm = await pollUntil(
       async () => {
         const v = await this.vm(name);
         return v.status?.phase === phase ? v : undefined;
       },
-      { timeoutMs },
+      { description: `VirtualMachine ${name} to be ${phase}`, timeoutMs, intervalMs: 500 },
     );
     this.print(
       `VirtualMachine ${name} is ${phase} after ${((Date.now() - t0) / 1000).toFixed(1)} s (pod ${vm.status?.podName} on ${vm.status?.node})`,
@@ -86,12 +84,11 @@ export class SeedFlow {
   async inGuest(name: string, command: string): Promise<string> {
     const pod = (await this.vm(name)).status?.podName ?? '';
     this.print(`$ kubectl exec ${pod} -- ssh guest-vm ${command}`);
-    const out = await waitFor(
-      `ssh into the guest of ${name}`,
+    const out = await pollUntil(
       async () =>
         (await this.stack.kubectl('exec', pod, '-n', this.namespace, '--', 'ssh', 'guest-vm', command)) ||
         undefined,
-      { timeoutMs: 120_000 },
+      { description: `ssh into the guest of ${name}`, timeoutMs: 120_000, intervalMs: 500 },
     );
     this.print(out.trimEnd());
     return out;
@@ -128,17 +125,20 @@ export class SeedFlow {
   async scaleCpus(name: string, use: number): Promise<number> {
     const t0 = Date.now();
     await this.patch(name, '/spec/guest/cpus/use', use);
-    await waitFor(`guest of ${name} to have ${use} CPUs online`, async () => {
-      const vm = await this.vm(name);
-      if (
-        vm.status?.phase !== 'Running' ||
-        vm.status.cpus === undefined ||
-        parseMilliCpu(vm.status.cpus) !== use * 1000
-      )
-        return undefined;
-      const view = await this.guestView(name);
-      return view.onlineCpus === use ? view : undefined;
-    });
+    await pollUntil(
+      async () => {
+        const vm = await this.vm(name);
+        if (
+          vm.status?.phase !== 'Running' ||
+          vm.status.cpus === undefined ||
+          parseMilliCpu(vm.status.cpus) !== use * 1000
+        )
+          return undefined;
+        const view = await this.guestView(name);
+        return view.onlineCpus === use ? view : undefined;
+      },
+      { description: `guest of ${name} to have ${use} CPUs online`, timeoutMs: 180_000, intervalMs: 500 },
+    );
     const ms = Date.now() - t0;
     this.print(`guest sees ${use} CPUs online ${ms} ms after the patch (status.cpus = ${use})`);
     return ms;
@@ -149,17 +149,20 @@ export class SeedFlow {
     await this.patch(name, '/spec/guest/memorySlots/use', slots);
     const vm0 = await this.vm(name);
     const want = Number(quantityBytes(vm0.spec.guest.memorySlotSize ?? '1Gi')) * slots;
-    const view = await waitFor(`guest of ${name} to have ${want} bytes`, async () => {
-      const vm = await this.vm(name);
-      if (
-        vm.status?.phase !== 'Running' ||
-        vm.status.memorySize === undefined ||
-        Number(quantityBytes(vm.status.memorySize)) !== want
-      )
-        return undefined;
-      const v = await this.guestView(name);
-      return v.memoryBytes === want ? v : undefined;
-    });
+    const view = await pollUntil(
+      async () => {
+        const vm = await this.vm(name);
+        if (
+          vm.status?.phase !== 'Running' ||
+          vm.status.memorySize === undefined ||
+          Number(quantityBytes(vm.status.memorySize)) !== want
+        )
+          return undefined;
+        const v = await this.guestView(name);
+        return v.memoryBytes === want ? v : undefined;
+      },
+      { description: `guest of ${name} to have ${want} bytes`, timeoutMs: 180_000, intervalMs: 500 },
+    );
     const ms = Date.now() - t0;
     this.print(
       `guest memory is ${(view.memoryBytes / 2 ** 20).toFixed(0)} MiB ${ms} ms after the patch (status.memorySize = ${(await this.vm(name)).status?.memorySize})`,
@@ -170,15 +173,14 @@ export class SeedFlow {
   async migrate(file: string, name: string): Promise<VirtualMachineMigration> {
     await this.apply(file);
     const t0 = Date.now();
-    const m = await waitFor(
-      `migration ${name} to finish`,
+    const m = await pollUntil(
       async () => {
         const mm = await this.migration(name);
         if (mm.status?.phase === 'Failed')
-          throw new WaitAborted(`migration failed: ${JSON.stringify(mm.status.conditions)}`);
+          throw new PollAborted(`migration failed: ${JSON.stringify(mm.status.conditions)}`);
         return mm.status?.phase === 'Succeeded' ? mm : undefined;
       },
-      { timeoutMs: 300_000 },
+      { description: `migration ${name} to finish`, timeoutMs: 300_000, intervalMs: 500 },
     );
     this.print(`migration ${name} Succeeded after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return m;

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildScriptPath, neonvmCacheRoot, runCachedBuild } from './k8s-binaries';
+import { cacheRoot, isComplete } from '../../host';
+import { buildScriptPath, runCachedBuild } from './k8s-binaries';
 
 export const CERT_MANAGER_VERSION = 'v1.21.2';
 
@@ -22,14 +23,14 @@ function buildIn(dir: string): CertManagerBuild | undefined {
     crdsDir: join(dir, 'share', 'crds'),
   };
   const complete =
-    existsSync(join(dir, '.complete')) &&
+    isComplete(dir) &&
     existsSync(build.controllers) &&
     existsSync(join(build.crdsDir, 'cert-manager.io_certificaterequests.yaml'));
   return complete ? build : undefined;
 }
 
 export function certManagerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(neonvmCacheRoot(env), `cert-manager-${CERT_MANAGER_VERSION}`);
+  return join(cacheRoot(env), `cert-manager-${CERT_MANAGER_VERSION}`);
 }
 
 /** The build if it is in the cache now (never a half-written one). */

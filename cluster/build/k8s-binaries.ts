@@ -1,7 +1,6 @@
-import { findUpwards } from '../../host';
+import { cacheRoot, findUpwards, isComplete } from '../../host';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** Versions of the control plane this project is tested against (see docs and scripts/build-k8s.sh). */
@@ -30,12 +29,8 @@ export interface BuildTiming {
   builtAt: string;
 }
 
-export function neonvmCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.NEONVM_CACHE || join(homedir(), '.cache', 'neonvm');
-}
-
 export function k8sCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(neonvmCacheRoot(env), `k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}`);
+  return join(cacheRoot(env), `k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}`);
 }
 
 function binariesIn(dir: string): K8sBinaries {
@@ -54,7 +49,7 @@ export function findK8sBinaries(env: NodeJS.ProcessEnv = process.env): K8sBinari
   const assets = env.KUBEBUILDER_ASSETS;
   if (assets && hasAll(assets)) return binariesIn(assets);
   const dir = k8sCacheDir(env);
-  if (existsSync(join(dir, '.complete')) && hasAll(join(dir, 'bin'))) return binariesIn(join(dir, 'bin'));
+  if (isComplete(dir) && hasAll(join(dir, 'bin'))) return binariesIn(join(dir, 'bin'));
   return undefined;
 }
 

@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { neonvmCacheRoot } from '../build';
+import { cacheRoot } from '../../host';
 import { canonicalImageRef, imageFileName } from './image-ref';
 import { ImageManifest, isImageManifest } from './image-manifest';
 
 export function defaultImageStoreDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(neonvmCacheRoot(env), 'images');
+  return join(cacheRoot(env), 'images');
 }
 
 /**

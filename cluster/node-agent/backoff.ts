@@ -1,8 +1,11 @@
 /**
  * Restart back-off of crashed containers, as the kubelet does it: the first restart is immediate, each
  * further one waits twice as long as the previous (10 s, 20 s, 40 s ... up to 5 min by default), and a
- * container that ran long enough without crashing starts over from the initial delay.
+ * container that ran long enough without crashing starts over from the initial delay. The delay is the
+ * host layer's capped exponential back-off; what is the kubelet's own is the crash count and its reset.
  */
+import { backoffDelay } from '../../host';
+
 export interface BackoffPolicy {
   initialMs: number;
   maxMs: number;
@@ -24,6 +27,5 @@ export function recordCrash(state: BackoffState, ranForMs: number, policy: Backo
 
 /** How long to wait before the next start. */
 export function backoffDelayMs(state: BackoffState, policy: BackoffPolicy): number {
-  if (state.crashes <= 1) return 0;
-  return Math.min(policy.initialMs * 2 ** (state.crashes - 2), policy.maxMs);
+  return backoffDelay(state.crashes - 1, { baseMs: policy.initialMs, maxMs: policy.maxMs });
 }

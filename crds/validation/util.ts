@@ -10,6 +10,14 @@ export function isDns1123Subdomain(s: string): boolean {
   return s.length > 0 && s.length <= 253 && s.split('.').every((part) => DNS1123_LABEL.test(part));
 }
 
+/**
+ * A name the guest's shell can `export` (the guest runs `export NAME=...` for `spec.guest.env` and for
+ * an image's Env), so the rule lives here once.
+ */
+export function isEnvVarName(s: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
+}
+
 /** Structural equality of JSON values (key order ignored). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

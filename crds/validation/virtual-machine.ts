@@ -12,7 +12,7 @@ import { parseQuantity, quantityValue, isQuantity } from '../quantity';
 import { getPath, VIRTUAL_MACHINE_FIELD_POLICIES } from '../field-policy';
 import type { VirtualMachine } from '../schema/virtual-machine';
 import { hasErrorAt, validateAgainstSchema } from './schema-validator';
-import { deepEqual, isDns1123Label, isDns1123Subdomain } from './util';
+import { deepEqual, isDns1123Label, isDns1123Subdomain, isEnvVarName } from './util';
 
 /** virtio-mem block size: memory slots must be a whole number of blocks. */
 export const MEMORY_BLOCK_BYTES = 8n * 1024n * 1024n;
@@ -31,8 +31,6 @@ export const RESERVED_DISK_NAMES = [
 export const MAX_DISK_NAME_LENGTH = 32;
 /** The runner pod is named `<vm>-<5 chars>` and labelled with the VM name (a label value: ≤ 63). */
 export const MAX_VM_NAME_LENGTH = 63;
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function milli(value: unknown): number | undefined {
   try {
@@ -263,7 +261,7 @@ function checkEnv(vm: VirtualMachine, errors: FieldError[]): void {
   (vm.spec.guest.env ?? []).forEach((e, i) => {
     if (typeof e.name !== 'string') return;
     // FIX: the guest exports these with `export NAME=...`; an invalid name broke the guest script.
-    if (!ENV_NAME.test(e.name))
+    if (!isEnvVarName(e.name))
       errors.push(
         fieldError(
           `spec.guest.env[${i}].name`,

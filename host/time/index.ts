@@ -1,1 +1,3 @@
+export * from './backoff';
+export * from './clock';
 export * from './poll';

@@ -45,7 +45,7 @@ async function poll<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: n
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'neonvm-arm64-'));
-  guest = await ensureGuestArtifacts({ arch: 'aarch64' });
+  guest = await ensureGuestArtifacts({ arch: 'arm64' });
   await writeBusyboxImage(join(work, 'layout'), join(guest.rootfsDir, 'neonvm/bin/busybox'), {
     os: 'linux',
     architecture: 'arm64',

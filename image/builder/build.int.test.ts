@@ -33,7 +33,7 @@ const log: string[] = [];
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'neonvm-image-build-'));
   store = new ImageStore(join(work, 'store'));
-  artifacts = await ensureGuestArtifacts({ arch: 'x86_64' });
+  artifacts = await ensureGuestArtifacts({ arch: 'amd64' });
   accel = await probeAccel({ kernel: artifacts.kernel });
   busybox = join(artifacts.rootfsDir, 'neonvm/bin/busybox');
   await writeBusyboxImage(join(work, 'layout'), busybox, amd64);

@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ImageStore } from '../../cluster/image-store';
-import { ensureGuestArtifacts, type GuestArch } from '../../guest';
+import { GUEST_ARCHES, ensureGuestArtifacts, type GuestArch } from '../../guest';
 import {
   ANNOTATIONS,
   formatBytes,
@@ -74,8 +74,8 @@ export interface BuildVmImageResult {
 export function guestArchFor(p: Platform): GuestArch {
   if (p.os !== 'linux')
     throw new OciError('unsupported-architecture', `${formatPlatform(p)}: NeonVM guests run Linux`);
-  if (p.architecture === 'amd64') return 'x86_64';
-  if (p.architecture === 'arm64') return 'aarch64';
+  const arch = GUEST_ARCHES.find((a) => a === p.architecture);
+  if (arch) return arch;
   throw new OciError(
     'unsupported-architecture',
     `${formatPlatform(p)} is not supported (linux/amd64 and linux/arm64 are)`,

@@ -7,6 +7,7 @@
  * shell-quoted words (runtime `command.sh`/`args.sh` from the VM spec replace them), and
  * `image-env.sh` holds shell lines run before the workload starts.
  */
+import { isEnvVarName } from '../../crds';
 import { shellQuote } from '../../host';
 import type { RunConfig } from '../oci';
 import type { ImageSpec } from './image-spec';
@@ -20,8 +21,6 @@ export interface GuestFile {
   readonly content: string;
   readonly mode: number;
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `su` to `user` keeping the environment, running the rest of the argv as is. */
 function asUser(user: string | undefined): string[] {
@@ -37,7 +36,7 @@ export function workloadFiles(run: RunConfig, user: string | undefined): GuestFi
   const command = [...asUser(user), ...run.entrypoint];
   if (run.entrypoint.length === 0 && run.cmd.length === 0) return files;
   const envLines = Object.entries(run.env).map(([k, v]) => {
-    if (!ENV_NAME.test(k))
+    if (!isEnvVarName(k))
       throw new Error(`the image's Env has a name the guest shell cannot export: ${JSON.stringify(k)}`);
     return `export ${k}=${shellQuote(v)}\n`;
   });

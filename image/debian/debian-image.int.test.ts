@@ -25,7 +25,7 @@ beforeAll(async () => {
   sshDir = mkdtempSync(join(tmpdir(), 'neonvm-debian-ssh-'));
   await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'id_ed25519')]);
   const image = await ensureDebianImage({ progress: (l) => log.push(l) });
-  const artifacts = await ensureGuestArtifacts({ arch: 'x86_64' });
+  const artifacts = await ensureGuestArtifacts({ arch: 'amd64' });
   vm = await bootGuest({
     artifacts: { ...artifacts, rootDisk: image.disk },
     accel: await probeAccel({ kernel: artifacts.kernel }),

@@ -134,7 +134,7 @@ export async function ensureDebianImage(opts: EnsureDebianOptions = {}): Promise
   const store = opts.store ?? new ImageStore();
   const rootfs = await ensureDebianRootfs(opts);
   const current = currentImage(store, rootfs);
-  if (!opts.force && current?.guestVersion === guestVersion('x86_64')) {
+  if (!opts.force && current?.guestVersion === guestVersion('amd64')) {
     const disk = join(store.resolve(DEBIAN_IMAGE_REFS[0])!.files!, VM_DISK_FILE);
     progress(`debian-image: ${DEBIAN_IMAGE_REFS.join(', ')} up to date (${disk})`);
     return { refs: DEBIAN_IMAGE_REFS, disk, rootfs };

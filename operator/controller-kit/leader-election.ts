@@ -130,7 +130,7 @@ export class LeaderElector {
         this.options.onStoppedLeading();
         return;
       }
-      if (!this.stopped) await sleep(this.clock, this.nextAttemptDelay());
+      if (!this.stopped) await sleep(this.nextAttemptDelay(), this.clock);
     }
   }
 

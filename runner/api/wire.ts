@@ -3,7 +3,7 @@
  * runner. Upstream-compatible endpoints keep upstream's exact JSON (`VCPUs` key, MilliCPU encoding);
  * the rest is ours. Every JSON body here is what goes over the wire — no class instances, no bigint.
  */
-import type { MigrationInfo, MilliCpuWire } from '../../crds';
+import type { MigrationInfo, MilliCpuWire, TargetArchitecture } from '../../crds';
 
 /** Default runner API port (upstream `spec.runnerPort` default). */
 export const RUNNER_API_PORT = 25183;
@@ -63,7 +63,7 @@ export interface RunnerStatus {
   /** QEMU's `query-status` status (`running`, `inmigrate`, `postmigrate`, `paused`, ...). */
   qemuStatus: string;
   accel: Accel;
-  arch: 'amd64' | 'arm64';
+  arch: TargetArchitecture;
   networkMode: NetworkMode;
   cpuScalingMode: 'QmpScaling' | 'SysfsScaling';
   cpus: {

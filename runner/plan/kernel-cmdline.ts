@@ -3,11 +3,12 @@
  * modules, so no `init=`; the kernel console goes to the second serial port, which the runner
  * forwards to its stdout, while the first one is the interactive pty).
  */
+import type { GuestArch } from '../../guest';
 import type { VmShape } from './vm-shape';
 
 export interface CmdlineInput {
   readonly shape: VmShape;
-  readonly arch: 'amd64' | 'arm64';
+  readonly arch: GuestArch;
   readonly hostname: string;
   readonly memhpAutoMovableRatio: string;
   readonly useVirtioConsole: boolean;

@@ -4,6 +4,7 @@
  * and the kernel console on stdio (→ runner stdout → pod logs), KVM or TCG as probed, an initramfs.
  */
 import { MIGRATION_PORT } from '../../crds';
+import type { GuestArch } from '../../guest';
 import type { DrivePlan } from './disks';
 import { userNetdev, OVERLAY_TAP, TAP, type NetworkPlan } from './network-plan';
 import type { VmShape } from './vm-shape';
@@ -11,7 +12,7 @@ import type { VmShape } from './vm-shape';
 export type Incoming = { kind: 'tcp'; host: string; port?: number } | { kind: 'defer' };
 
 export interface HostFacts {
-  readonly arch: 'amd64' | 'arm64';
+  readonly arch: GuestArch;
   readonly accel: 'kvm' | 'tcg';
   readonly kernelPath: string;
   readonly initrdPath?: string;
@@ -36,7 +37,6 @@ export interface HostFacts {
   readonly name: string;
 }
 
-export const QEMU_BINARY = { amd64: 'qemu-system-x86_64', arm64: 'qemu-system-aarch64' } as const;
 /** Device id of the virtio-mem device (upstream `vm0`); memory scaling `qom-set`s it. */
 export const VIRTIO_MEM_ID = 'vm0';
 export const VIRTIO_MEM_BACKEND_ID = 'vmem0';

@@ -82,7 +82,7 @@ async function runProbe(arch: GuestArch, kernel: string, timeoutMs: number): Pro
   } catch (e) {
     return { accel: 'tcg', reason: `/dev/kvm not usable: ${(e as Error).message}` };
   }
-  const x86 = arch === 'x86_64';
+  const x86 = arch === 'amd64';
   const console = x86 ? 'console=ttyS0 earlyprintk=serial,ttyS0,115200' : 'console=ttyAMA0 earlycon';
   const started = Date.now();
   let output = '';

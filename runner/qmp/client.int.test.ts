@@ -20,7 +20,7 @@ describe('QmpClient against QEMU', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'neonvm-qmp-int-'));
     const sock = join(dir, 'qmp.sock');
-    const x86 = hostGuestArch() === 'x86_64';
+    const x86 = hostGuestArch() === 'amd64';
     const started = Date.now();
     // prettier-ignore
     qemu = spawnQemu(archInfo(hostGuestArch()).qemuBinary, [

@@ -13,12 +13,12 @@ import { RunnerMetrics } from '../server/metrics';
 import { GuestLogForwarder } from './guest-log-forwarder';
 import { NetworkCounterSampler } from '../exec/network-counters';
 import { startRunnerApiServer } from '../server/http-server';
-import { GUEST_AGENT_PORT } from '../../guest';
+import { archInfo, GUEST_AGENT_PORT } from '../../guest';
 import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
 import { QmpClient } from '../qmp';
 import type { RunnerConfig } from '../config/runner-config';
 import { planDisks } from '../plan/disks';
-import { guestBuildArch, needsEmulation, planGuestArch } from '../plan/guest-arch';
+import { needsEmulation, planGuestArch } from '../plan/guest-arch';
 import { kernelCmdline } from '../plan/kernel-cmdline';
 import {
   GUEST_IP,
@@ -29,7 +29,7 @@ import {
   type NetworkPlan,
   type OverlayPlan,
 } from '../plan/network-plan';
-import { buildQemuArgs, QEMU_BINARY } from '../plan/qemu-args';
+import { buildQemuArgs } from '../plan/qemu-args';
 import { buildDisks } from '../exec/disk-builder';
 import {
   decideNetworkMode,
@@ -97,7 +97,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     initrdPath: c.initrdPath,
     imagesDir: c.paths.images,
     rootDiskBase: c.rootDiskBase,
-    arch: guestBuildArch(arch),
+    arch,
     progress: (line) => log(line),
   });
   const accel =
@@ -197,7 +197,7 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
     cmdline,
     name: c.podName,
   });
-  log('starting QEMU', { binary: QEMU_BINARY[arch], args });
+  log('starting QEMU', { binary: archInfo(arch).qemuBinary, args });
 
   // --- QEMU and its QMP connection
   // QEMU gets its own process group so a SIGTERM/Ctrl-C sent to the runner's group (the local
@@ -205,8 +205,10 @@ export async function startRunner(c: RunnerConfig, io: RunnerIo): Promise<Runnin
   // runner, which powers the guest off cleanly. Parent-death SIGKILL (setpriv, util-linux) keeps it
   // from outliving a runner that was SIGKILLed.
   const qemu = existsSync(SETPRIV)
-    ? spawnQemu(SETPRIV, ['--pdeathsig', 'KILL', '--', QEMU_BINARY[arch], ...args], { newProcessGroup: true })
-    : spawnQemu(QEMU_BINARY[arch], args, { newProcessGroup: true });
+    ? spawnQemu(SETPRIV, ['--pdeathsig', 'KILL', '--', archInfo(arch).qemuBinary, ...args], {
+        newProcessGroup: true,
+      })
+    : spawnQemu(archInfo(arch).qemuBinary, args, { newProcessGroup: true });
   // CPU time limited to cpus.use (fractional CPUs mean something): QEMU joins its cgroup right after
   // the spawn; the threads it starts later (vCPUs) stay in it.
   let cgroup: QemuCpuCgroup | undefined;

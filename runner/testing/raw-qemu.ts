@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { defaultVirtualMachine, type VirtualMachineSpec } from '../../crds';
 import { buildDisks, imageVirtualSize } from '../exec/disk-builder';
 import { freePort } from '../exec/network-setup';
-import { GUEST_AGENT_PORT, type GuestArtifacts } from '../../guest';
+import { archInfo, GUEST_AGENT_PORT, type GuestArtifacts } from '../../guest';
 import { planDisks } from '../plan/disks';
 import { planGuestArch } from '../plan/guest-arch';
 import { kernelCmdline } from '../plan/kernel-cmdline';
 import { guestMac, planUserNetwork } from '../plan/network-plan';
 import { podPaths } from '../plan/pod-paths';
-import { buildQemuArgs, QEMU_BINARY } from '../plan/qemu-args';
+import { buildQemuArgs } from '../plan/qemu-args';
 import { vmShape } from '../plan/vm-shape';
 import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
 import { QmpClient } from '../qmp';
@@ -81,7 +81,7 @@ export async function startRawVm(o: {
   });
   const { mkdir } = await import('node:fs/promises');
   await mkdir(paths.state, { recursive: true });
-  const qemu = spawnQemu(QEMU_BINARY[arch], args, { onOutput: o.onOutput });
+  const qemu = spawnQemu(archInfo(arch).qemuBinary, args, { onOutput: o.onOutput });
   const qmp = await QmpClient.connect({ socketPath: paths.qmpSocket, connectTimeoutMs: 15_000 });
   return {
     qemu,

@@ -3,7 +3,7 @@ import { testVmQemuArgs } from './test-vm-qemu-args';
 
 describe('testVmQemuArgs', () => {
   const base = {
-    arch: archInfo('x86_64'),
+    arch: archInfo('amd64'),
     accel: { accel: 'tcg' as const, reason: '' },
     kernel: '/k',
     initramfs: '/i',

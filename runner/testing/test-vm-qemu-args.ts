@@ -38,7 +38,7 @@ export interface TestVmQemuOptions {
 }
 
 export function testVmQemuArgs(o: TestVmQemuOptions): string[] {
-  const x86 = o.arch.arch === 'x86_64';
+  const x86 = o.arch.arch === 'amd64';
   const { baseMiB, hotplugMiB } = o.memory;
   // prettier-ignore
   const args = [

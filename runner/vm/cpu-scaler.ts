@@ -12,7 +12,7 @@ import type { HotpluggableCpu, QmpClient } from '../qmp';
 import type { VmShape } from '../plan/vm-shape';
 import { cpuSlots, plugPlan, type CpuSlot } from './cpu-plan';
 import type { GuestAgent } from './guest-agent';
-import { pollUntil } from './poll';
+import { pollUntil } from '../../host';
 import { badRequest, VmError } from './vm-error';
 
 export class CpuScaler {
@@ -66,8 +66,7 @@ export class CpuScaler {
         await this.agent.setCpuMilli(count * 1000, 3000);
         return true;
       },
-      (done) => done,
-      { timeoutMs: 15_000, intervalMs: 25, what: `${count} online CPUs in the guest` },
+      { timeoutMs: 15_000, intervalMs: 25, description: `${count} online CPUs in the guest` },
     ).catch((e: unknown) => {
       throw e instanceof VmError ? e : new VmError(504, (e as Error).message);
     });

@@ -6,6 +6,7 @@
 import { formatMilliCpu, type MigrationInfo } from '../../crds';
 import type { Accel, MemoryState, MigrationRole, NetworkMode, RunnerStatus } from '../api';
 import type { QmpClient, StatusInfo } from '../qmp';
+import type { GuestArch } from '../../guest';
 import type { VmShape } from '../plan/vm-shape';
 import { CpuScaler } from './cpu-scaler';
 import type { GuestAgent } from './guest-agent';
@@ -20,7 +21,7 @@ export interface QemuVmOptions {
   agent: GuestAgent;
   shape: VmShape;
   accel: Accel;
-  arch: 'amd64' | 'arm64';
+  arch: GuestArch;
   networkMode: NetworkMode;
   role: MigrationRole;
   consolePty?: string;

@@ -5,7 +5,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startNeonVmStack, type NeonVmStack } from '../../cli/local/neonvm-stack';
 import { SeedFlow } from '../../cli/demo/seed-flow';
-import { waitFor } from '../../cli/demo/wait';
+import { pollUntil } from '../../host';
 
 jest.setTimeout(600_000);
 
@@ -83,31 +83,36 @@ describe('the seed flows', () => {
     expect(after.status?.podName).toBe(m.status?.targetPodName);
     // The guest kept its state: still 2 CPUs online (the target booted with 3 plugged) and 1 GiB.
     // (read once the target runner's guest-agent call answers: one can time out right after the switch)
-    const view = await waitFor('the guest view through the target runner', async () => {
-      const v = await flow.guestView('example');
-      return v.onlineCpus === undefined ? undefined : v;
-    });
+    const view = await pollUntil(
+      async () => {
+        const v = await flow.guestView('example');
+        return v.onlineCpus === undefined ? undefined : v;
+      },
+      { description: 'the guest view through the target runner', timeoutMs: 180_000, intervalMs: 500 },
+    );
     expect(view).toEqual({ onlineCpus: 2, memoryBytes: 2 ** 30 });
     const core = stack.cluster.kubeConfig.makeApiClient(CoreV1Api);
-    await waitFor('the source pod to be deleted', async () => {
-      const pods = await core.listNamespacedPod({
-        namespace: 'default',
-        labelSelector: 'vm.neon.tech/name=example',
-      });
-      return pods.items.length === 1 ? true : undefined;
-    });
+    await pollUntil(
+      async () => {
+        const pods = await core.listNamespacedPod({
+          namespace: 'default',
+          labelSelector: 'vm.neon.tech/name=example',
+        });
+        return pods.items.length === 1 ? true : undefined;
+      },
+      { description: 'the source pod to be deleted', timeoutMs: 180_000, intervalMs: 500 },
+    );
   });
 
   it('a deleted runner pod is replaced and restartCount becomes 1', async () => {
     const vm = await flow.vm('example');
     await stack.kubectl('delete', 'pod', vm.status!.podName!, '--wait=false');
-    const restarted = await waitFor(
-      'the VM to run again in a new pod',
+    const restarted = await pollUntil(
       async () => {
         const v = await flow.vm('example');
         return v.status?.phase === 'Running' && v.status.podName !== vm.status?.podName ? v : undefined;
       },
-      { timeoutMs: 300_000 },
+      { description: 'the VM to run again in a new pod', timeoutMs: 300_000, intervalMs: 500 },
     );
     expect(restarted.status?.restartCount).toBe(1);
   });
@@ -115,8 +120,7 @@ describe('the seed flows', () => {
   it('delete → runner pod and owned secrets are gone', async () => {
     await stack.kubectl('delete', 'neonvm', 'example', '--timeout=120s');
     const core = stack.cluster.kubeConfig.makeApiClient(CoreV1Api);
-    await waitFor(
-      'pods and secrets of the VM to be garbage-collected',
+    await pollUntil(
       async () => {
         const pods = await core.listNamespacedPod({
           namespace: 'default',
@@ -126,7 +130,11 @@ describe('the seed flows', () => {
         const owned = secrets.items.filter((s) => s.metadata?.name?.endsWith('neonvm-example'));
         return pods.items.length === 0 && owned.length === 0 ? true : undefined;
       },
-      { timeoutMs: 120_000 },
+      {
+        description: 'pods and secrets of the VM to be garbage-collected',
+        timeoutMs: 120_000,
+        intervalMs: 500,
+      },
     );
   });
 });

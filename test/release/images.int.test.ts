@@ -142,7 +142,7 @@ suite('release images', () => {
         '.then((g) => console.log(g.dir))';
       const env = { ...cleanEnv, NEONVM_CACHE: '/var/cache/neonvm' };
       expect(sh(inRootfs(rootfs, ['node', '-e', script]), env)).toMatch(
-        /^\/var\/cache\/neonvm\/guest-\w+-x86_64$/m,
+        /^\/var\/cache\/neonvm\/guest-\w+-amd64$/m,
       );
     });
 
