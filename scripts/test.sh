@@ -37,7 +37,7 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   # Integration tests that need no control plane (QEMU, the runner, images, network namespaces) run
   # while a cold Kubernetes build is still going; the rest wait for it.
   root_re="^$(printf '%s' "$PWD" | sed 's/[][\.*^$+?(){}|/]/\\&/g')/"
-  no_k8s="${root_re}(runner|image|guest|host)/|${root_re}cluster/network/|${root_re}test/release/npm-pack"
+  no_k8s="${root_re}(runner|image|guest|host|device-plugin)/|${root_re}cluster/network/|${root_re}test/release/npm-pack"
   step "integration tests without the control plane (QEMU, runner, images)"
   npx jest --selectProjects integration --runInBand --testPathPatterns "$no_k8s" \
     --json --outputFile="$results/integration-no-k8s.json" || true

@@ -1,0 +1,2 @@
+export * from './kubelet-api';
+export * from './grpc-services';
