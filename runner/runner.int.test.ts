@@ -4,6 +4,7 @@
  * auth, live migration (and to a dead target), SIGTERM and QEMU failure exit codes.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { RunnerApiError } from './api';
 import { consoleRoundTrip } from './testing/console';
@@ -264,6 +265,41 @@ describe('runner failures', () => {
     for (let i = 0; i < 50 && existsSync(`/proc/${qemuPid}`); i++)
       await new Promise((res) => setTimeout(res, 100));
     expect(existsSync(`/proc/${qemuPid}`)).toBe(false);
+  });
+
+  it('undoes the stages before a failing one: API port taken → exit 1 naming the stage, QEMU gone', async () => {
+    const taken = createServer();
+    await new Promise<void>((res) => taken.listen(25183, '127.0.0.7', res));
+    try {
+      const r = h.start({ name: 'vmf-fffff', ip: '127.0.0.7', spec: spec({ enableSSH: false }) });
+      expect(await r.exited).toBe(1);
+      const qemuPid = Number(/"qemuPid":(\d+)/.exec(r.output())?.[1]);
+      expect(qemuPid).toBeGreaterThan(0);
+      expect(existsSync(`/proc/${qemuPid}`)).toBe(false);
+      expect(r.output()).toContain('serve API: listen EADDRINUSE');
+      expect(r.output()).not.toContain('cleanup step failed');
+      expect(existsSync(join(r.root, 'r', 'runner.json'))).toBe(false);
+    } finally {
+      await new Promise((res) => taken.close(res));
+    }
+  });
+
+  it('SIGTERM while starting stops the running stage and exits 1 (the init script is killed)', async () => {
+    const r = h.start({
+      name: 'vmg-ggggg',
+      ip: '127.0.0.8',
+      spec: spec({ enableSSH: false, initScript: 'echo "init-script pid $$"; exec sleep 600' }),
+    });
+    const scriptPid = await pollUntil(async () => /init-script pid (\d+)/.exec(r.output())?.[1], {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      description: 'the init script to start',
+    });
+    expect(existsSync(`/proc/${scriptPid}`)).toBe(true);
+    r.child.kill('SIGTERM');
+    expect(await r.exited).toBe(1);
+    expect(r.output()).toContain('init script: received SIGTERM while starting');
+    expect(existsSync(`/proc/${scriptPid}`)).toBe(false);
   });
 
   it('exits non-zero when QEMU cannot start', async () => {

@@ -12,7 +12,7 @@ import {
 } from '../../crds';
 import { parseRunnerFlags } from '../../runner/config/flags';
 import { resolveRunnerConfig } from '../../runner/config/runner-config';
-import { startRunner } from '../../runner/runtime/runner';
+import { startRunner, type RunnerIo } from '../../runner/runtime/start-runner';
 import { readManifestFile } from '../manifest-files';
 import { localVmDir } from '../vm-state';
 
@@ -95,7 +95,7 @@ export async function runVm(file: string, opts: RunOptions): Promise<number> {
   const t0 = Date.now();
   const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
   console.log(`==> ${name}: state in ${root}`);
-  const running = await startRunner(config, {
+  const io: RunnerIo = {
     log: (msg, extra) => {
       runnerLog.write(JSON.stringify({ time: new Date().toISOString(), msg, ...extra }) + '\n');
       if (PROGRESS.has(msg))
@@ -110,6 +110,15 @@ export async function runVm(file: string, opts: RunOptions): Promise<number> {
       if (opts.console) process.stdout.write(chunk);
     },
     qemuStderr: (chunk) => runnerLog.write(chunk),
+  };
+  // Ctrl-C while starting undoes what the runner set up so far; once running it powers the guest off.
+  const starting = new AbortController();
+  const onStartSignal = () => starting.abort(new Error('interrupted while starting'));
+  process.on('SIGINT', onStartSignal);
+  process.on('SIGTERM', onStartSignal);
+  const running = await startRunner(config, io, { signal: starting.signal }).finally(() => {
+    process.off('SIGINT', onStartSignal);
+    process.off('SIGTERM', onStartSignal);
   });
   console.log(`==> API ${running.apiUrl} (token in ${tokenFile}); console log ${join(root, 'console.log')}`);
   console.log(`==> attach: neonvm console ${name}   ssh: neonvm ssh ${name}   stop: Ctrl-C`);

@@ -1,0 +1,67 @@
+/**
+ * The inspect-host stage: reads what the plan depends on and changes nothing in the pod — the guest's
+ * kernel, initramfs and root disk (building the built-in guest when they are absent), the accelerator
+ * verdict, the network mode and what it needs (uplink, resolv.conf, free loopback ports, the
+ * overlay's pod interface), whether setpriv exists.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { RunnerConfig } from '../config/runner-config';
+import {
+  decideNetworkMode,
+  defaultRouteDevice,
+  freePort,
+  hasInterface,
+  parseResolvConf,
+} from '../exec/network-setup';
+import { needsEmulation, planGuestArch } from '../plan/guest-arch';
+import { inPod } from '../plan/pod-paths';
+import { accelVerdict } from './accel';
+import { resolveGuestFiles } from './guest-files';
+import type { Log } from './lifecycle';
+import { SETPRIV, type InspectedHost } from './runner-plan';
+
+export async function inspectHost(c: RunnerConfig, log: Log): Promise<InspectedHost> {
+  // spec.targetArchitecture selects the guest (arm64 on an amd64 host runs emulated under TCG).
+  const arch = planGuestArch(c.spec);
+  const files = await resolveGuestFiles({
+    kernelPath: c.kernelPath,
+    initrdPath: c.initrdPath,
+    imagesDir: c.paths.images,
+    rootDiskBase: c.rootDiskBase,
+    arch,
+    progress: (line) => log(line),
+  });
+  const accel =
+    c.spec.enableAcceleration === false
+      ? { accel: 'tcg' as const, reason: 'spec.enableAcceleration is false' }
+      : needsEmulation(arch)
+        ? { accel: 'tcg' as const, reason: `guest architecture ${arch} is emulated on this host` }
+        : await accelVerdict(files.kernel);
+  log('accelerator', { ...accel });
+  const network = await inspectNetwork(c);
+  log('network mode', { mode: network.mode, reason: network.reason });
+  return { arch, files, accel, network, setpriv: existsSync(SETPRIV) };
+}
+
+async function inspectNetwork(c: RunnerConfig): Promise<InspectedHost['network']> {
+  const decision = decideNetworkMode(c.networkMode);
+  if (decision.mode === 'user') {
+    const [agentHostPort, sshHostPort] = [await freePort(), await freePort()];
+    return { mode: 'user', reason: decision.reason, agentHostPort, sshHostPort };
+  }
+  const resolv = parseResolvConf(
+    await readFile(inPod(c.paths.root, '/etc/resolv.conf'), 'utf8').catch(() => ''),
+  );
+  const extra = c.spec.extraNetwork;
+  const overlayName = extra?.interface ?? 'net1';
+  return {
+    mode: 'tap',
+    reason: decision.reason,
+    uplink: await defaultRouteDevice(),
+    ...resolv,
+    overlayInterface: extra?.enable
+      ? { name: overlayName, present: await hasInterface(overlayName) }
+      : undefined,
+  };
+}

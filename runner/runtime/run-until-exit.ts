@@ -1,0 +1,55 @@
+/**
+ * The last stage: run until QEMU exits, then unwind everything and turn how QEMU ended into the exit
+ * code — 0 after a clean guest poweroff (or `quit` of a migrated-away source), 1 when QEMU failed,
+ * the guest reset or panicked (upstream #964). `shutdown` is the graceful way there (SIGTERM).
+ */
+import type { Lifecycle, Log } from './lifecycle';
+import type { StartedQemu } from './start-qemu';
+
+export interface QemuSupervision {
+  /** Resolves with the runner's exit code once QEMU is gone and everything is cleaned up. */
+  readonly exited: Promise<number>;
+  /** Graceful stop: ACPI power button (or `quit` when there is no guest of our own), kill after timeoutMs. */
+  shutdown(timeoutMs?: number): Promise<number>;
+}
+
+/** QEMU states in which this runner has no running guest of its own to power off. */
+const NO_GUEST_STATES = ['postmigrate', 'inmigrate', 'paused', 'prelaunch'];
+
+export function runUntilExit(life: Lifecycle, qemu: StartedQemu, log: Log): QemuSupervision {
+  const exited = qemu.process.exited.then(async (code) => {
+    await life.cleanup.unwind();
+    const reason = qemu.shutdownReason;
+    const clean = code === 0 && reason !== 'guest-reset' && reason !== 'guest-panic';
+    log('QEMU exited', { code, shutdownReason: reason, clean });
+    const stderr = qemu.stderrTail().trim();
+    if (!clean && stderr) log('QEMU stderr', { tail: stderr });
+    return clean ? 0 : 1;
+  });
+
+  let shuttingDown: Promise<number> | undefined;
+  const shutdown = (timeoutMs = 30_000): Promise<number> => {
+    shuttingDown ??= (async () => {
+      let status = 'unknown';
+      try {
+        status = (await qemu.qmp.execute<{ status: string }>('query-status', undefined, { timeoutMs: 2000 }))
+          .status;
+      } catch {
+        // QMP gone: QEMU is exiting already
+      }
+      const command = NO_GUEST_STATES.includes(status) ? 'quit' : 'system_powerdown';
+      log('shutting down', { command, qemuStatus: status });
+      await qemu.qmp.execute(command, undefined, { timeoutMs: 2000 }).catch(() => undefined);
+      if (command === 'quit') qemu.shutdownReason = 'host-qmp-quit';
+      const timer = setTimeout(() => {
+        log('guest did not power off in time: killing QEMU', { timeoutMs });
+        void qemu.process.kill();
+      }, timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    })();
+    return shuttingDown;
+  };
+  return { exited, shutdown };
+}
