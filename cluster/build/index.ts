@@ -1,2 +1,3 @@
 export * from './k8s-binaries';
 export * from './cert-manager';
+export * from './argocd';
