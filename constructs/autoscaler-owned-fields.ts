@@ -13,3 +13,11 @@ export const AUTOSCALER_OWNED_POINTERS = [
 export const AUTOSCALER_OWNED_PATHS: readonly string[] = AUTOSCALER_OWNED_POINTERS.map((p) =>
   p.slice(1).replace(/\//g, '.'),
 );
+
+/**
+ * Field managers of the autoscaler's writes. Upstream's autoscaler-agent patches VMs without a
+ * FieldManager, so the API server records it under its user agent's program name. GitOps tools trust
+ * these managers for the fields above (ArgoCD `managedFieldsManagers`): what the autoscaler wrote is
+ * not a drift, while a change made in git still applies.
+ */
+export const AUTOSCALER_FIELD_MANAGERS = ['autoscaler-agent'] as const;

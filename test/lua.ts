@@ -42,12 +42,16 @@ export interface HealthStatus {
 /** Runs `script` with `obj` and returns what it returned. */
 export function runHealthScript(script: string, obj: unknown): HealthStatus {
   const program = [
+    // Argo CD's sandbox (util/lua in Argo CD): base, table, package and a safe os (time, date) only.
+    'local write = io.write',
+    'os = { time = os.time, date = os.date }',
+    'string, math, io, debug, coroutine = nil, nil, nil, nil, nil',
     `obj = ${toLuaLiteral(obj)}`,
     'local function health()',
     script,
     'end',
     'local hs = health()',
-    'io.write(hs.status or "", "\\0", hs.message or "")',
+    'write(hs.status or "", "\\0", hs.message or "")',
   ].join('\n');
   const r = spawnSync(LUA, ['-'], { input: program, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${LUA} failed (${r.status}): ${r.stderr}`);

@@ -1,13 +1,58 @@
 /**
- * The `argocd-cm` snippet: merge its `data` into ArgoCD's ConfigMap (e.g. `kubectl -n argocd patch cm
- * argocd-cm --patch-file argocd-cm-snippet.yaml`). `argocd-cm-snippet.yaml` next to this file is this
- * function's output, kept in git for people who do not run TypeScript (a test keeps it current).
+ * ArgoCD's `argocd-cm` for clusters that run NeonVM: our health checks, the system-wide
+ * ignoreDifferences for VirtualMachines (every Application gets them, not only the ones built with
+ * `argoCdApplication`), and optionally the Application health check app-of-apps layouts need.
+ *
+ * The snippet: merge its `data` into ArgoCD's ConfigMap (e.g. `kubectl -n argocd patch cm argocd-cm
+ * --patch-file argocd-cm-snippet.yaml`). `argocd-cm-snippet.yaml` next to this file is
+ * `renderArgoCdConfigMapSnippet()`'s output, kept in git for people who do not run TypeScript (a test
+ * keeps it current).
  */
 import { stringify } from 'yaml';
+import { GROUP, VIRTUAL_MACHINE } from '../../crds';
+import type { KubeObject } from '../kube-object';
+import { APPLICATION_HEALTH_CHECK } from './application-health';
 import { HEALTH_CHECKS } from './health-checks';
+import { virtualMachineIgnoreDifference } from './ignore-differences';
 
-export function argoCdConfigMapData(): Record<string, string> {
-  return { ...HEALTH_CHECKS };
+export interface ArgoCdConfigMapOptions {
+  /**
+   * Judge Applications by their sync and health, so an app-of-apps parent's waves wait for a child.
+   * @default false
+   */
+  readonly appOfApps?: boolean;
+}
+
+/** `resource.customizations.ignoreDifferences.<group>_<Kind>` for VirtualMachines. */
+export function systemIgnoreDifferences(): Record<string, string> {
+  const { managedFieldsManagers } = virtualMachineIgnoreDifference();
+  return {
+    [`resource.customizations.ignoreDifferences.${GROUP}_${VIRTUAL_MACHINE.kind}`]: stringify({
+      managedFieldsManagers,
+    }),
+  };
+}
+
+export function argoCdConfigMapData(options: ArgoCdConfigMapOptions = {}): Record<string, string> {
+  return {
+    ...HEALTH_CHECKS,
+    ...(options.appOfApps ? APPLICATION_HEALTH_CHECK : {}),
+    ...systemIgnoreDifferences(),
+  };
+}
+
+/** The whole `argocd-cm` ConfigMap, for an ArgoCD installed together with NeonVM. */
+export function argoCdConfigMap(options: ArgoCdConfigMapOptions & { namespace?: string } = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'argocd-cm',
+      namespace: options.namespace ?? 'argocd',
+      labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' },
+    },
+    data: argoCdConfigMapData(options),
+  };
 }
 
 export function renderArgoCdConfigMapSnippet(): string {

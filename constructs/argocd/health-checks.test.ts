@@ -3,44 +3,22 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { luaAvailable, runHealthScript, toLuaLiteral } from '../../test/lua';
 import {
+  APPLICATION_CASES,
+  VIRTUAL_MACHINE_CASES,
+  VIRTUAL_MACHINE_MIGRATION_CASES,
+} from '../../test/fixtures/argocd-health';
+import {
+  APPLICATION_HEALTH_LUA,
+  ARGOCD_RESOURCES_FINALIZER,
   HEALTH_CHECKS,
   VIRTUAL_MACHINE_HEALTH_LUA,
   VIRTUAL_MACHINE_MIGRATION_HEALTH_LUA,
+  argoCdApplication,
+  argoCdConfigMap,
   argoCdConfigMapData,
   argoCdIgnoreDifferences,
   renderArgoCdConfigMapSnippet,
 } from '.';
-
-const vm = (status?: Record<string, unknown>) => ({
-  apiVersion: 'vm.neon.tech/v1',
-  kind: 'VirtualMachine',
-  metadata: { name: 'example' },
-  spec: { guest: { rootDisk: { image: 'x' } } },
-  ...(status ? { status } : {}),
-});
-const migration = (status?: Record<string, unknown>) => ({
-  apiVersion: 'vm.neon.tech/v1',
-  kind: 'VirtualMachineMigration',
-  metadata: { name: 'example' },
-  spec: { vmName: 'example' },
-  ...(status ? { status } : {}),
-});
-const degraded = (message: string) => [
-  {
-    type: 'Available',
-    status: 'False',
-    reason: 'Reconciling',
-    message: 'pod gone',
-    lastTransitionTime: '2026-01-01T00:00:00Z',
-  },
-  {
-    type: 'Degraded',
-    status: 'True',
-    reason: 'Reconciling',
-    message,
-    lastTransitionTime: '2026-01-01T00:00:00Z',
-  },
-];
 
 test('toLuaLiteral escapes strings and drops nulls', () => {
   expect(toLuaLiteral({ a: 'x"\n\\', b: null, c: [1, true] })).toBe(
@@ -52,78 +30,18 @@ test('lua5.1 is installed (scripts/ci-apt-packages.txt)', () => {
   expect(luaAvailable()).toBe(true);
 });
 
-describe('VirtualMachine health (real Lua 5.1)', () => {
-  test.each([
-    ['no status yet', vm(), { status: 'Progressing', message: 'Waiting for the NeonVM operator' }],
-    ['empty phase', vm({ phase: '' }), { status: 'Progressing', message: 'Waiting for the NeonVM operator' }],
-    ['Pending', vm({ phase: 'Pending' }), { status: 'Progressing', message: 'Pending' }],
-    [
-      'Scaling with pod',
-      vm({ phase: 'Scaling', podName: 'example-abcde' }),
-      { status: 'Progressing', message: 'Scaling (pod example-abcde)' },
-    ],
-    ['PreMigrating', vm({ phase: 'PreMigrating' }), { status: 'Progressing', message: 'PreMigrating' }],
-    ['Migrating', vm({ phase: 'Migrating' }), { status: 'Progressing', message: 'Migrating' }],
-    [
-      'Running on a node',
-      vm({ phase: 'Running', node: 'node-1', restartCount: 0 }),
-      { status: 'Healthy', message: 'Running on node node-1' },
-    ],
-    ['Running without node', vm({ phase: 'Running' }), { status: 'Healthy', message: 'Running' }],
-    [
-      'Succeeded',
-      vm({ phase: 'Succeeded' }),
-      { status: 'Healthy', message: 'The guest exited successfully' },
-    ],
-    [
-      'Failed with a Degraded condition',
-      vm({
-        phase: 'Failed',
-        conditions: degraded('Pod (example-abcde) for VirtualMachine (example) failed'),
-      }),
-      { status: 'Degraded', message: 'Pod (example-abcde) for VirtualMachine (example) failed' },
-    ],
-    [
-      'Failed without conditions',
-      vm({ phase: 'Failed' }),
-      { status: 'Degraded', message: 'The VirtualMachine failed' },
-    ],
-  ])('%s', (_name, obj, expected) => {
-    expect(runHealthScript(VIRTUAL_MACHINE_HEALTH_LUA, obj)).toEqual(expected);
-  });
-});
+const run = (script: string, obj: unknown) => {
+  const r = runHealthScript(script, obj);
+  return { status: r.status, message: r.message ?? '' };
+};
 
-describe('VirtualMachineMigration health (real Lua 5.1)', () => {
-  test.each([
-    ['no status yet', migration(), { status: 'Progressing', message: 'Waiting for the NeonVM operator' }],
-    ['Pending', migration({ phase: 'Pending' }), { status: 'Progressing', message: 'Pending' }],
-    [
-      'Running with RAM progress',
-      migration({
-        phase: 'Running',
-        info: { status: 'active', ram: { transferred: 256, remaining: 768, total: 1024 } },
-      }),
-      { status: 'Progressing', message: 'Running: 25% of RAM transferred' },
-    ],
-    [
-      'Succeeded',
-      migration({ phase: 'Succeeded', targetNode: 'node-2' }),
-      { status: 'Healthy', message: 'Migrated to node node-2' },
-    ],
-    ['Succeeded without node', migration({ phase: 'Succeeded' }), { status: 'Healthy', message: 'Migrated' }],
-    [
-      'Failed with condition',
-      migration({ phase: 'Failed', conditions: degraded('target pod failed') }),
-      { status: 'Degraded', message: 'target pod failed' },
-    ],
-    [
-      'Failed with QEMU status',
-      migration({ phase: 'Failed', info: { status: 'failed' } }),
-      { status: 'Degraded', message: 'Migration failed' },
-    ],
-    ['Failed bare', migration({ phase: 'Failed' }), { status: 'Degraded', message: 'The migration failed' }],
-  ])('%s', (_name, obj, expected) => {
-    expect(runHealthScript(VIRTUAL_MACHINE_MIGRATION_HEALTH_LUA, obj)).toEqual(expected);
+describe.each([
+  ['VirtualMachine', VIRTUAL_MACHINE_HEALTH_LUA, VIRTUAL_MACHINE_CASES],
+  ['VirtualMachineMigration', VIRTUAL_MACHINE_MIGRATION_HEALTH_LUA, VIRTUAL_MACHINE_MIGRATION_CASES],
+  ['Application (app-of-apps)', APPLICATION_HEALTH_LUA, APPLICATION_CASES],
+] as const)('%s health (real Lua 5.1)', (_kind, script, cases) => {
+  test.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    expect(run(script, c.object)).toEqual(c.expected);
   });
 });
 
@@ -146,13 +64,9 @@ describe('argocd-cm snippet', () => {
   });
 });
 
-test('ignoreDifferences: autoscaler-owned fields and the operator-patched caBundle', () => {
+test('ignoreDifferences: what the autoscaler wrote (by field manager) and the operator-patched caBundle', () => {
   expect(argoCdIgnoreDifferences()).toEqual([
-    {
-      group: 'vm.neon.tech',
-      kind: 'VirtualMachine',
-      jsonPointers: ['/spec/guest/cpus/use', '/spec/guest/memorySlots/use', '/spec/targetRevision'],
-    },
+    { group: 'vm.neon.tech', kind: 'VirtualMachine', managedFieldsManagers: ['autoscaler-agent'] },
     {
       group: 'admissionregistration.k8s.io',
       kind: 'MutatingWebhookConfiguration',
@@ -165,4 +79,43 @@ test('ignoreDifferences: autoscaler-owned fields and the operator-patched caBund
     },
   ]);
   expect(argoCdIgnoreDifferences({ webhookCaBundle: false })).toHaveLength(1);
+});
+
+describe('argocd-cm', () => {
+  test('system-wide ignoreDifferences trust the autoscaler field manager for VirtualMachines', () => {
+    const data = argoCdConfigMapData();
+    expect(parse(data['resource.customizations.ignoreDifferences.vm.neon.tech_VirtualMachine'])).toEqual({
+      managedFieldsManagers: ['autoscaler-agent'],
+    });
+    expect(data['resource.customizations.health.argoproj.io_Application']).toBeUndefined();
+  });
+
+  test('appOfApps adds the Application health check; argoCdConfigMap wraps the data', () => {
+    const cm = argoCdConfigMap({ appOfApps: true, namespace: 'gitops' });
+    expect(cm.metadata).toMatchObject({ name: 'argocd-cm', namespace: 'gitops' });
+    expect(
+      (cm.data as Record<string, string>)['resource.customizations.health.argoproj.io_Application'],
+    ).toBe(APPLICATION_HEALTH_LUA);
+  });
+});
+
+describe('argoCdApplication', () => {
+  const base = { name: 'vms', repoURL: 'git://example/platform.git', path: 'vms' };
+
+  test('defaults: automated prune + self-heal, SSA, our ignoreDifferences, no wave, no finalizer', () => {
+    const app = argoCdApplication(base);
+    expect(app.metadata).toEqual({ name: 'vms', namespace: 'argocd' });
+    expect(app.spec.syncPolicy).toEqual({
+      automated: { prune: true, selfHeal: true },
+      syncOptions: ['ServerSideApply=true', 'RespectIgnoreDifferences=true'],
+    });
+    expect(app.spec.ignoreDifferences).toEqual(argoCdIgnoreDifferences());
+  });
+
+  test('app-of-apps child: wave annotation, cascade delete finalizer, CreateNamespace', () => {
+    const app = argoCdApplication({ ...base, syncWave: -1, cascadeDelete: true, createNamespace: true });
+    expect(app.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '-1' });
+    expect(app.metadata.finalizers).toEqual([ARGOCD_RESOURCES_FINALIZER]);
+    expect(app.spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
+  });
 });

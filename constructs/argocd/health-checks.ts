@@ -1,6 +1,7 @@
 /**
  * ArgoCD custom health checks for the NeonVM kinds: Lua 5.1 (ArgoCD runs gopher-lua), one script per
- * kind. ArgoCD hands the live object to the script as the global `obj`; the script returns
+ * kind. ArgoCD's sandbox opens only the base, table and package libraries and a safe `os` (time, date):
+ * no `string`, no `math` -- test/lua.ts runs lua5.1 with the same globals. ArgoCD hands the live object to the script as the global `obj`; the script returns
  * `{status, message}` with status Healthy, Progressing, Degraded, Suspended or Missing. The strings
  * below are exactly what `argocd-cm` gets and what the tests run in a real `lua5.1`.
  */
@@ -84,7 +85,9 @@ else
   hs.message = phase
   local ram = status.info and status.info.ram
   if ram ~= nil and ram.total ~= nil and ram.total > 0 and ram.transferred ~= nil then
-    hs.message = string.format("%s: %d%% of RAM transferred", phase, math.floor(ram.transferred * 100 / ram.total))
+    -- Argo CD's Lua sandbox has no string or math library: floor with %, format by concatenation.
+    local pct = ram.transferred * 100 / ram.total
+    hs.message = phase .. ": " .. (pct - pct % 1) .. "% of RAM transferred"
   end
 end
 return hs
