@@ -9,10 +9,10 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import { GROUP, VERSION } from '../crds';
 import { startNeonVmStack } from '../cli/local/neonvm-stack';
 import { SeedFlow } from '../cli/demo/seed-flow';
-import { accelVerdict } from '../runner/runtime/accel';
+import { accelVerdict } from '../runner/lifecycle';
 import { ensureGuestArtifacts } from '../guest';
 import { startRawVm, waitAgent } from '../runner/testing/raw-qemu';
-import { cpuDeviceId } from '../runner/vm/cpu-plan';
+import { cpuDeviceId } from '../runner/vm-control';
 import { pollUntil } from '../host';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

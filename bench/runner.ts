@@ -5,10 +5,10 @@
  * planners, kernel, initramfs, disks) driven directly over QMP, readiness = the guest agent answers.
  */
 import { MIGRATION_PORT } from '../crds';
-import { accelVerdict } from '../runner/runtime/accel';
+import { accelVerdict } from '../runner/lifecycle';
 import { RunnerHarness, type TestRunner } from '../runner/testing/runner-harness';
 import { startRawVm, waitAgent, type RawVm } from '../runner/testing/raw-qemu';
-import { cpuDeviceId } from '../runner/vm/cpu-plan';
+import { cpuDeviceId } from '../runner/vm-control';
 import { pollUntil } from '../host';
 import type { MemorySizeSummary } from '../runner/qmp';
 import type { BenchRow } from './table';

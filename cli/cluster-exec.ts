@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GROUP, VERSION, type VirtualMachine } from '../crds';
-import type { RunnerInfo } from '../runner/runtime/access-files';
+import type { RunnerInfo } from '../runner/lifecycle';
 import { findRunner } from './vm-state';
 
 /** Where to find a VM in a cluster (`neonvm ssh|console --kubeconfig/--context/-n`). */

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readRunnerInfo, type RunnerInfo } from '../runner/runtime/access-files';
+import { readRunnerInfo, type RunnerInfo } from '../runner/lifecycle';
 
 export function localVmsRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.NEONVM_STATE || join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'neonvm', 'vms');

@@ -8,7 +8,7 @@
 import pino from 'pino';
 import { parseRunnerFlags } from './config/flags';
 import { resolveRunnerConfig } from './config/runner-config';
-import { startRunner, type RunningVm } from './runtime/start-runner';
+import { startRunner, type RunningVm } from './lifecycle/start-runner';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const logger = pino({ name: 'neonvm-runner' }, pino.destination({ fd: 2, sync: true }));

@@ -12,7 +12,7 @@ import {
 } from '../../crds';
 import { parseRunnerFlags } from '../../runner/config/flags';
 import { resolveRunnerConfig } from '../../runner/config/runner-config';
-import { startRunner, type RunnerIo } from '../../runner/runtime/start-runner';
+import { startRunner, type RunnerIo } from '../../runner/lifecycle';
 import { readManifestFile } from '../manifest-files';
 import { localVmDir } from '../vm-state';
 

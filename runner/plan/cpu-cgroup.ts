@@ -1,5 +1,5 @@
 /**
- * Where QEMU's CPU cgroup goes and what limits it (pure; the runner/exec side writes the files).
+ * Where QEMU's CPU cgroup goes and what limits it (pure; runner/pod-resources/cpu-cgroup.ts writes the files).
  * Upstream §4.6: a child `neonvm-qemu-<pod>` of the runner's own cgroup, CFS period 100 ms. Unlike
  * upstream, whose quota is set once at start, the quota follows `cpus.use` on every change, so a
  * VM at 250m gets a quarter of a CPU of time, whatever number of vCPUs its guest has online.

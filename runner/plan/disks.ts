@@ -1,7 +1,7 @@
 /**
  * planDisks: which images the runner must build and which drives QEMU gets, in upstream's order
  * (§4.3/§4.4). Pure: facts that need I/O (the root image's current virtual size) come in as inputs,
- * and executing the plan is runner/exec/disk-builder.ts's job.
+ * and executing the plan is runner/pod-resources/disk-builder.ts's job.
  */
 import { join } from 'node:path';
 import { quantityBytes, type VirtualMachineSpec } from '../../crds';

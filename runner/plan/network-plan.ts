@@ -4,7 +4,7 @@
  *  - `tap`: the runner owns the pod's network namespace (CAP_NET_ADMIN): bridge + tap + dnsmasq +
  *    iptables DNAT, as upstream §4.5;
  *  - `user`: unprivileged, QEMU user-mode networking (slirp) with host forwards.
- * Pure: the commands are returned as argv lists and executed by runner/exec/network-setup.ts.
+ * Pure: the commands are returned as argv lists and executed by runner/pod-resources/network-setup.ts.
  */
 import type { GuestPort } from '../../crds';
 

@@ -13,9 +13,9 @@ import {
   type VCpusBody,
 } from '../api';
 import { formatMilliCpu } from '../../crds';
-import { validateMigrationRequest } from '../vm/migration';
-import type { VmController } from '../vm/vm-controller';
-import { badRequest, VmError } from '../vm/vm-error';
+import { validateMigrationRequest } from '../vm-control/migration';
+import type { VmController } from '../vm-control/vm-controller';
+import { badRequest, VmError } from '../vm-control/vm-error';
 import type { RunnerMetrics } from './metrics';
 import type { TokenSource } from './token-source';
 

@@ -1,4 +1,4 @@
-import { NetworkCounterSampler } from '../exec/network-counters';
+import { NetworkCounterSampler } from '../pod-resources/network-counters';
 import { RunnerMetrics } from './metrics';
 
 const save = (inBytes: number, outBytes: number) =>

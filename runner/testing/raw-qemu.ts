@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { defaultVirtualMachine, type VirtualMachineSpec } from '../../crds';
-import { buildDisks, imageVirtualSize } from '../exec/disk-builder';
-import { freePort } from '../exec/network-setup';
+import { buildDisks, imageVirtualSize } from '../pod-resources/disk-builder';
+import { freePort } from '../pod-resources/network-setup';
 import { archInfo, GUEST_AGENT_PORT, type GuestArtifacts } from '../../guest';
 import { planDisks } from '../plan/disks';
 import { planGuestArch } from '../plan/guest-arch';
@@ -16,7 +16,7 @@ import { buildQemuArgs } from '../plan/qemu-args';
 import { vmShape } from '../plan/vm-shape';
 import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
 import { QmpClient } from '../qmp';
-import { GuestAgent } from '../vm/guest-agent';
+import { GuestAgent } from '../vm-control/guest-agent';
 
 export interface RawVm {
   qemu: QemuProcess;

@@ -19,7 +19,7 @@ import { encodeGzipBase64, type VirtualMachineSpec, type VirtualMachineStatus } 
 import { pollUntil } from '../../host';
 import { RunnerClient, type MigrationInfoBody } from '../api';
 import { ensureGuestArtifacts, type GuestArtifacts } from '../../guest';
-import type { RunnerInfo } from '../runtime/access-files';
+import type { RunnerInfo } from '../lifecycle/access-files';
 
 export const TEST_TOKEN = 'test-token-0123456789';
 const MIGRATION_FINAL_STATES = ['completed', 'failed', 'cancelled'];

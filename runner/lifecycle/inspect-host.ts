@@ -13,7 +13,7 @@ import {
   freePort,
   hasInterface,
   parseResolvConf,
-} from '../exec/network-setup';
+} from '../pod-resources/network-setup';
 import { needsEmulation, planGuestArch } from '../plan/guest-arch';
 import { inPod } from '../plan/pod-paths';
 import { accelVerdict } from './accel';

@@ -1,6 +1,6 @@
 /**
  * What the runner API needs from the VM. The HTTP layer depends on this interface only, so its
- * handlers are unit-tested against a fake; runner/vm/qemu-vm.ts is the real implementation.
+ * handlers are unit-tested against a fake; runner/vm-control/qemu-vm.ts is the real implementation.
  * Methods throw VmError (with the HTTP status) for anything the caller should see.
  */
 import type { MigrationInfo } from '../../crds';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureGuestArtifacts, hostGuestArch, type GuestArch } from '../../guest';
 import type { RootDiskInput } from '../plan/disks';
-import { imageVirtualSize } from '../exec/disk-builder';
+import { imageVirtualSize } from '../pod-resources/disk-builder';
 
 export interface GuestFiles {
   kernel: string;

@@ -1,5 +1,5 @@
 import { parseResolvConf } from './network-setup';
-import { sshConfigText } from '../runtime/access-files';
+import { sshConfigText } from '../lifecycle/access-files';
 
 describe('pod resolv.conf for the guest DHCP', () => {
   it('takes the first nameserver and the search domains', () => {

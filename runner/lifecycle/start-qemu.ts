@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { RunnerConfig } from '../config/runner-config';
-import type { QemuCpuCgroup } from '../exec/cpu-cgroup';
+import type { QemuCpuCgroup } from '../pod-resources/cpu-cgroup';
 import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
 import { QmpClient } from '../qmp';
 import { GuestLogForwarder } from './guest-log-forwarder';

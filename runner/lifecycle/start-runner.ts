@@ -10,9 +10,9 @@
  * is one function taking what it needs and a StageContext, and one line below.
  */
 import type { RunnerConfig } from '../config/runner-config';
-import { buildDisks } from '../exec/disk-builder';
+import { buildDisks } from '../pod-resources/disk-builder';
 import type { QemuProcess } from '../qemu/qemu-process';
-import type { QemuVm } from '../vm/qemu-vm';
+import type { QemuVm } from '../vm-control/qemu-vm';
 import { writeAccessFiles } from './access-files';
 import { inspectHost } from './inspect-host';
 import { Lifecycle, type Log } from './lifecycle';
@@ -22,8 +22,6 @@ import { planRunner } from './runner-plan';
 import { serveApi } from './serve-api';
 import { startQemu, type QemuOutput } from './start-qemu';
 import { startVm } from './start-vm';
-
-export type { Log } from './lifecycle';
 
 export interface RunnerIo extends QemuOutput {
   log: Log;

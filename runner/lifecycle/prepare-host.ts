@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import type { RunnerConfig } from '../config/runner-config';
-import { QemuCpuCgroup } from '../exec/cpu-cgroup';
-import { setupOverlayNetwork, setupTapNetwork } from '../exec/network-setup';
+import { QemuCpuCgroup } from '../pod-resources/cpu-cgroup';
+import { setupOverlayNetwork, setupTapNetwork } from '../pod-resources/network-setup';
 import type { PodPaths } from '../plan/pod-paths';
 import type { Log, StageContext } from './lifecycle';
 import type { RunnerPlan } from './runner-plan';

@@ -4,11 +4,11 @@
  */
 import type { Server } from 'node:http';
 import type { RunnerConfig } from '../config/runner-config';
-import { NetworkCounterSampler } from '../exec/network-counters';
+import { NetworkCounterSampler } from '../pod-resources/network-counters';
 import { startRunnerApiServer } from '../server/http-server';
 import { RunnerMetrics } from '../server/metrics';
 import { FileTokenSource } from '../server/token-source';
-import type { QemuVm } from '../vm/qemu-vm';
+import type { QemuVm } from '../vm-control/qemu-vm';
 import type { Log, StageContext } from './lifecycle';
 
 export async function serveApi(c: RunnerConfig, vm: QemuVm, log: Log, ctx: StageContext): Promise<Server> {
