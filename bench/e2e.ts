@@ -7,11 +7,10 @@
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../crds';
-import { startNeonVmStack } from '../cli/local/neonvm-stack';
-import { SeedFlow } from '../cli/demo/seed-flow';
+import { startNeonVmStack, SeedFlow } from '../local-stack';
 import { accelVerdict } from '../runner/lifecycle';
 import { ensureGuestArtifacts } from '../guest';
-import { startRawVm, waitAgent } from '../runner/testing/raw-qemu';
+import { bootGuestVm, waitGuestReady } from '../runner/testing/guest-vm';
 import { cpuDeviceId } from '../runner/vm-control';
 import { pollUntil } from '../host';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,9 +34,9 @@ async function rawPlugMs(): Promise<number> {
     guest: { rootDisk: { image: 'builtin' }, cpus: { min: 1, max: 3, use: 1 } },
     enableSSH: false,
   };
-  const vm = await startRawVm({ dir, guest, spec, name: 'raw-e2e', accel });
+  const vm = await bootGuestVm({ dir, guest, spec, name: 'raw-e2e', accel });
   try {
-    await waitAgent(vm);
+    await waitGuestReady(vm);
     const t0 = Date.now();
     await vm.qmp.execute('device_add', {
       id: cpuDeviceId(1),

@@ -18,7 +18,7 @@ import { writeBusyboxImage } from '../image/testing/busybox-image';
 import { ensureGuestArtifacts, GuestArtifacts, type GuestArch } from '../guest';
 import { isComplete } from '../host';
 import { killAllQemu } from '../runner/qemu/qemu-process';
-import { startRawVm, waitAgent } from '../runner/testing/raw-qemu';
+import { bootGuestVm, waitGuestReady } from '../runner/testing/guest-vm';
 import type { BenchRow } from './table';
 
 const MiB = 1024 * 1024;
@@ -78,7 +78,7 @@ function buildRows(
 }
 
 async function bootMs(work: string, guest: GuestArtifacts, disk: string, arch: GuestArch): Promise<number> {
-  const vm = await startRawVm({
+  const vm = await bootGuestVm({
     dir: await mkdtemp(join(work, `vm-${arch}-`)),
     guest: { ...guest, rootDisk: disk },
     name: `bench-${arch}`,
@@ -95,7 +95,7 @@ async function bootMs(work: string, guest: GuestArtifacts, disk: string, arch: G
     },
   });
   try {
-    return await waitAgent(vm, 300_000);
+    return await waitGuestReady(vm, 300_000);
   } finally {
     await vm.stop();
   }

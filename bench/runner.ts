@@ -7,7 +7,7 @@
 import { MIGRATION_PORT } from '../crds';
 import { accelVerdict } from '../runner/lifecycle';
 import { RunnerHarness, type TestRunner } from '../runner/testing/runner-harness';
-import { startRawVm, waitAgent, type RawVm } from '../runner/testing/raw-qemu';
+import { bootGuestVm, waitGuestReady, type GuestVm } from '../runner/testing/guest-vm';
 import { cpuDeviceId } from '../runner/vm-control';
 import { pollUntil } from '../host';
 import type { MemorySizeSummary } from '../runner/qmp';
@@ -53,7 +53,7 @@ function row(
 }
 
 /** Raw QMP CPU change on core `core` until the guest agent reports the new online count. */
-async function rawCpu(vm: RawVm, plug: boolean, core: number): Promise<number> {
+async function rawCpu(vm: GuestVm, plug: boolean, core: number): Promise<number> {
   return timed(async () => {
     if (plug) {
       await vm.qmp.execute('device_add', {
@@ -75,7 +75,7 @@ async function rawCpu(vm: RawVm, plug: boolean, core: number): Promise<number> {
   });
 }
 
-async function rawMemory(vm: RawVm, pluggedBytes: number): Promise<number> {
+async function rawMemory(vm: GuestVm, pluggedBytes: number): Promise<number> {
   return timed(async () => {
     await vm.qmp.execute('qom-set', { path: 'vm0', property: 'requested-size', value: pluggedBytes });
     await pollUntil(
@@ -94,7 +94,7 @@ interface QueryMigrate {
   downtime?: number;
 }
 
-async function rawMigrate(src: RawVm, dst: RawVm, port: number): Promise<QueryMigrate> {
+async function rawMigrate(src: GuestVm, dst: GuestVm, port: number): Promise<QueryMigrate> {
   const caps = {
     capabilities: ['return-path', 'auto-converge'].map((capability) => ({ capability, state: true })),
   };
@@ -115,7 +115,7 @@ async function rawMigrate(src: RawVm, dst: RawVm, port: number): Promise<QueryMi
 
 export default async function benchRunner(): Promise<BenchRow[]> {
   const h = new RunnerHarness();
-  const raws: RawVm[] = [];
+  const raws: GuestVm[] = [];
   try {
     await h.init();
     const accel = (await accelVerdict(h.guest.kernel)).accel;
@@ -126,7 +126,7 @@ export default async function benchRunner(): Promise<BenchRow[]> {
     const bootRunnerMs: number[] = [];
     const bootRawMs: number[] = [];
     let a: TestRunner | undefined;
-    let rawA: RawVm | undefined;
+    let rawA: GuestVm | undefined;
     for (let round = 0; round < ROUNDS; round++) {
       const last = round === ROUNDS - 1;
       const r = h.start({ name: `bench-a${round}xxx`, ip: '127.0.0.12', spec });
@@ -136,7 +136,7 @@ export default async function benchRunner(): Promise<BenchRow[]> {
         r.child.kill('SIGKILL'); // QEMU follows (parent-death signal)
         await r.exited;
       }
-      const raw = await startRawVm({
+      const raw = await bootGuestVm({
         dir: h.tempDir('neonvm-raw-'),
         guest: h.guest,
         spec,
@@ -144,7 +144,7 @@ export default async function benchRunner(): Promise<BenchRow[]> {
         accel,
       });
       raws.push(raw);
-      bootRawMs.push(await waitAgent(raw));
+      bootRawMs.push(await waitGuestReady(raw));
       if (last) rawA = raw;
       else await raw.stop();
     }
@@ -230,7 +230,7 @@ export default async function benchRunner(): Promise<BenchRow[]> {
     }
     await h.stopAll();
 
-    const rawSrc = await startRawVm({
+    const rawSrc = await bootGuestVm({
       dir: h.tempDir('neonvm-raw-'),
       guest: h.guest,
       spec,
@@ -238,9 +238,9 @@ export default async function benchRunner(): Promise<BenchRow[]> {
       accel,
     });
     raws.push(rawSrc);
-    await waitAgent(rawSrc);
+    await waitGuestReady(rawSrc);
     await new Promise((r) => setTimeout(r, 3000));
-    const dst = await startRawVm({
+    const dst = await bootGuestVm({
       dir: h.tempDir('neonvm-raw-'),
       guest: h.guest,
       spec,

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GROUP, VERSION, type VirtualMachine } from '../crds';
 import type { RunnerInfo } from '../runner/lifecycle';
-import { findRunner } from './vm-state';
+import { findRunner } from './local-vm-dirs';
 
 /** Where to find a VM in a cluster (`neonvm ssh|console --kubeconfig/--context/-n`). */
 export interface ClusterTarget {

@@ -90,6 +90,19 @@ export function guestArtifactsDir(arch: GuestArch, version: string, cacheDir: st
   return join(cacheDir, `guest-${version}-${arch}`);
 }
 
+/**
+ * CONFIG_HZ of a kernel built here (its manifest lies next to it in the cache directory), or
+ * undefined for a kernel from elsewhere.
+ */
+export function kernelHz(kernelPath: string): number | undefined {
+  try {
+    const manifest = readFileSync(join(dirname(kernelPath), ARTIFACT_FILES.manifest), 'utf8');
+    return (JSON.parse(manifest) as BuildManifest).kernelHz;
+  } catch {
+    return undefined;
+  }
+}
+
 function artifactsIn(dir: string, arch: GuestArch, version: string): GuestArtifacts {
   return {
     arch,

@@ -4,6 +4,7 @@
  * It imports nothing of the project, so every component can build on it.
  */
 export * from './cache';
+export * from './cpu-info';
 export * from './debian';
 export * from './package-path';
 export * from './process';

@@ -1,7 +1,8 @@
 /**
- * Boots the built guest under QEMU (KVM if the probe says it works, else TCG) and checks the
- * guest side end to end: ready line, workload, guest agent, QMP CPU hot-plug onlined by the agent,
- * SysfsScaling, virtio-mem growth, SSH with dropbear, ACPI power button → clean poweroff.
+ * Boots the built guest under QEMU (KVM if the probe says it works, else TCG) as the runner boots it
+ * (its planners build the disks, runtime ISO, kernel command line and QEMU argv from a VM spec) and
+ * checks the guest side end to end: ready line, workload, guest agent, QMP CPU hot-plug onlined by
+ * the agent, SysfsScaling, virtio-mem growth, SSH with dropbear, ACPI power button → clean poweroff.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,8 +10,9 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GuestArtifacts, ensureGuestArtifacts } from '../guest';
-import { GuestVm, bootGuest } from './testing/guest-vm';
+import { GUEST_READY_LINE, GuestArtifacts, ensureGuestArtifacts } from '../guest';
+import { pollUntil } from '../host';
+import { GuestVm, bootGuestVm, waitGuestReady } from './testing/guest-vm';
 import { AccelVerdict, probeAccel } from './qemu/kvm-probe';
 import { killAllQemu, liveQemuPids } from './qemu/qemu-process';
 import { HotpluggableCpu } from './qmp/types';
@@ -34,28 +36,14 @@ async function agent(
   return { status: res.status, text: await res.text() };
 }
 
-/** Polls fn until it returns a value accepted by ok; returns the value and how long it took. */
-async function pollUntil<T>(
-  fn: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs: number,
-  intervalMs = 25,
-): Promise<{ value: T; ms: number }> {
-  const started = Date.now();
-  let last: T | undefined;
-  let lastErr: unknown;
-  while (Date.now() - started < timeoutMs) {
-    try {
-      last = await fn();
-      if (ok(last)) return { value: last, ms: Date.now() - started };
-    } catch (e) {
-      lastErr = e;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(
-    `condition not met within ${timeoutMs} ms (last value ${JSON.stringify(last)}, last error ${String(lastErr)})`,
-  );
+/** Boots a VM with this spec and waits for the agent and the ready line on the console. */
+async function boot(name: string, spec: Record<string, unknown>, sshPublicKey?: string): Promise<GuestVm> {
+  const vm = await bootGuestVm({ name, spec, guest: artifacts, accel: accel.accel, sshPublicKey });
+  vms.push(vm);
+  const readyMs = await waitGuestReady(vm, 120_000);
+  await vm.waitForConsole(new RegExp(GUEST_READY_LINE), 10_000);
+  measurements.push(`boot to agent ready (${accel.accel}, ${name}): ${readyMs} ms`);
+  return vm;
 }
 
 const getCpu = async (vm: GuestVm) => Number((await agent(vm, '/cpu')).text);
@@ -110,32 +98,26 @@ describe('guest in QmpScaling mode', () => {
   beforeAll(async () => {
     sshDir = mkdtempSync(join(tmpdir(), 'neonvm-ssh-test-'));
     await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'id_ed25519')]);
-    vm = await bootGuest({
-      artifacts,
-      accel,
-      cpus: { boot: 1, max: 4 },
-      memory: { baseMiB: 512, hotplugMiB: 1024 },
-      runtime: {
-        command: ['sh', '-c', 'echo "workload says $GREETING"; exec sleep 100000'],
-        env: { GREETING: "hello 'guest'" },
-        sysctl: ['vm.swappiness=7'],
-        // Upstream-style mounts.sh: SSH keys by label through the blkid shim, a tmpfs disk.
-        mountsScript: [
-          'set -eu',
-          'export PATH=/neonvm/bin',
-          'mkdir -p /mnt/ssh',
-          'mount -t iso9660 -o ro,mode=0644 "$(blkid -L ssh-authorized-keys)" /mnt/ssh',
-          'mkdir -p /var/scratch',
-          'mount -t tmpfs -o size=1048576 scratch /var/scratch',
-          '',
-        ].join('\n'),
+    vm = await boot(
+      'qmp-scaling',
+      {
         cpuScalingMode: 'QmpScaling',
+        guest: {
+          cpus: { min: 1, max: 4, use: 1 },
+          // 512 MiB at boot, 1 GiB of virtio-mem to plug.
+          memorySlotSize: '256Mi',
+          memorySlots: { min: 2, max: 6, use: 2 },
+          // The overlay is grown from 512 MiB to 1 GiB before boot; sysinit runs resize2fs.
+          rootDisk: { image: 'builtin', size: '1Gi' },
+          command: ['sh', '-c', 'echo "workload says $GREETING"; exec sleep 100000'],
+          env: [{ name: 'GREETING', value: "hello 'guest'" }],
+          settings: { sysctl: ['vm.swappiness=7'] },
+        },
+        // mounts.sh mounts it through the blkid shim, like the SSH keys' ISO.
+        disks: [{ name: 'scratch', mountPath: '/var/scratch', tmpfs: { size: '1Mi' } }],
       },
-      sshPublicKey: readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
-      rootDiskMiB: 1024,
-    });
-    vms.push(vm);
-    measurements.push(`boot to ready (${accel.accel}, QmpScaling): ${vm.readyAfterMs} ms`);
+      readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
+    );
     measurements.push(`qemu ${vm.args.join(' ')}`);
   }, 120_000);
 
@@ -157,14 +139,12 @@ describe('guest in QmpScaling mode', () => {
     for (const expected of [2000, 3000]) {
       const started = Date.now();
       await plugNextCpu(vm);
-      const { ms } = await pollUntil(
-        () => getCpu(vm),
-        (v) => v === expected,
-        10_000,
-      );
-      measurements.push(
-        `cpu plug → online (GET /cpu = ${expected}): ${Date.now() - started} ms (poll ${ms} ms)`,
-      );
+      await pollUntil(async () => ((await getCpu(vm)) === expected ? true : undefined), {
+        timeoutMs: 10_000,
+        intervalMs: 25,
+        description: `GET /cpu = ${expected}`,
+      });
+      measurements.push(`cpu plug → online (GET /cpu = ${expected}): ${Date.now() - started} ms`);
     }
     expect((await getStatus(vm)).onlineCpus).toEqual([0, 1, 2]);
   });
@@ -182,10 +162,12 @@ describe('guest in QmpScaling mode', () => {
     const before = (await getStatus(vm)).memTotalBytes;
     const started = Date.now();
     await vm.qmp.execute('qom-set', { path: 'vm0', property: 'requested-size', value: 256 * MiB });
-    const { value } = await pollUntil(
-      () => getStatus(vm),
-      (s) => s.memTotalBytes >= before + 250 * MiB,
-      10_000,
+    const value = await pollUntil(
+      async () => {
+        const s = await getStatus(vm);
+        return s.memTotalBytes >= before + 250 * MiB ? s : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 25, description: 'MemTotal to grow by 256 MiB' },
     );
     measurements.push(`virtio-mem +256 MiB visible in MemTotal: ${Date.now() - started} ms`);
     expect(value.memTotalBytes - before).toBeLessThanOrEqual(256 * MiB);
@@ -193,12 +175,11 @@ describe('guest in QmpScaling mode', () => {
     // Shrink: the virtio-mem driver offlines and unplugs its (movable) blocks by itself.
     const shrinkStarted = Date.now();
     await vm.qmp.execute('qom-set', { path: 'vm0', property: 'requested-size', value: 0 });
-    await pollUntil(
-      () => getStatus(vm),
-      (s) => s.memTotalBytes <= before,
-      20_000,
-      50,
-    );
+    await pollUntil(async () => ((await getStatus(vm)).memTotalBytes <= before ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      description: 'MemTotal to shrink back',
+    });
     measurements.push(`virtio-mem -256 MiB gone from MemTotal: ${Date.now() - shrinkStarted} ms`);
   }, 40_000);
 
@@ -235,7 +216,6 @@ describe('guest in QmpScaling mode', () => {
     measurements.push(`ssh round trip (incl. host key generation): ${Date.now() - started} ms`);
     const [uid, swappiness, chrony, df, scratch] = stdout.split('\n');
     expect([uid, swappiness, chrony, scratch]).toEqual(['0', '7', 'chronyd-running', '1']);
-    // The overlay was grown from 512 MiB to 1 GiB before boot; sysinit ran resize2fs.
     expect(Number(df!.split(/\s+/)[1])).toBeGreaterThan(900_000);
   }, 40_000);
 
@@ -318,16 +298,16 @@ describe('guest in SysfsScaling mode', () => {
   let vm: GuestVm;
 
   beforeAll(async () => {
-    vm = await bootGuest({
-      artifacts,
-      accel,
-      cpus: { boot: 4, max: 4 },
-      memory: { baseMiB: 384, hotplugMiB: 0 },
-      runtime: { cpuScalingMode: 'SysfsScaling' },
-      sysfsBootCpus: 1,
+    // All four vCPUs plugged at boot, one online (kernel maxcpus=1).
+    vm = await boot('sysfs-scaling', {
+      cpuScalingMode: 'SysfsScaling',
+      guest: {
+        cpus: { min: 1, max: 4, use: 1 },
+        memorySlotSize: '128Mi',
+        memorySlots: { min: 3, max: 3, use: 3 },
+        rootDisk: { image: 'builtin' },
+      },
     });
-    vms.push(vm);
-    measurements.push(`boot to ready (${accel.accel}, SysfsScaling): ${vm.readyAfterMs} ms`);
   }, 120_000);
 
   it('boots with one CPU online and all four present', async () => {

@@ -14,7 +14,7 @@ import { parseRunnerFlags } from '../../runner/config/flags';
 import { resolveRunnerConfig } from '../../runner/config/runner-config';
 import { startRunner, type RunnerIo } from '../../runner/lifecycle';
 import { readManifestFile } from '../manifest-files';
-import { localVmDir } from '../vm-state';
+import { localVmDir } from '../local-vm-dirs';
 
 export interface RunOptions {
   readonly ip: string;

@@ -90,8 +90,7 @@ export async function runStart(opts: StartOptions): Promise<number> {
 
   step('start NeonVM on a local cluster');
   // Loaded here so `neonvm validate` and friends do not pay for the operator and cluster modules.
-  const { startNeonVmStack } = await import('../local/neonvm-stack');
-  const { runSeedFlow, dumpDiagnostics } = await import('../demo/seed-flow');
+  const { startNeonVmStack, runSeedFlow, dumpDiagnostics } = await import('../../local-stack');
   const stack = await startNeonVmStack({
     nodes: Number(opts.nodes),
     progress: (l) => console.log(`  ${l}`),

@@ -7,7 +7,7 @@ import { ConfigCache, configRefsOf } from './config-cache';
 import { checkLaunchable, processEnv, resolveWorkingDir } from './container-launch';
 import { ContainerRecord, ContainerState, exitCodeOf, terminatedReason } from './container-state';
 import { ContainerConfigError, expandVars, resolveEnv } from './env';
-import { execNamespacePrefix, seedPodHosts } from './exec-namespace';
+import { podMountNamespacePrefix, seedPodHosts } from './pod-mount-namespace';
 import type { EventType } from './event-recorder';
 import type { PodFilesystem } from './pod-filesystem';
 import type { RestartPolicy } from './pod-status';
@@ -98,11 +98,11 @@ export class ContainerRunner {
     };
   }
 
-  /** Runs an exec'd command in the pod's private mount namespace (see exec-namespace.ts). */
+  /** Runs an exec'd command in the pod's private mount namespace (see pod-mount-namespace.ts). */
   private execMounts(): string[] {
     try {
       const mountPaths = (this.spec.volumeMounts ?? []).map((m) => m.mountPath);
-      return execNamespacePrefix(this.host.fs.containerRoot(this.name), mountPaths);
+      return podMountNamespacePrefix(this.host.fs.containerRoot(this.name), mountPaths);
     } catch (err) {
       // exec still works, only with the host's view of the filesystem.
       this.host.log.warn(

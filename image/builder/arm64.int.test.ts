@@ -10,9 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../../cluster/image-store';
+import { pollUntil } from '../../host';
 import { ensureGuestArtifacts, GuestArtifacts } from '../../guest';
 import { killAllQemu, liveQemuPids } from '../../runner/qemu/qemu-process';
-import { RawVm, startRawVm, waitAgent } from '../../runner/testing/raw-qemu';
+import { GuestVm, bootGuestVm, waitGuestReady } from '../../runner/testing/guest-vm';
 import { RunnerHarness, TestRunner } from '../../runner/testing/runner-harness';
 import { TEST_WORKLOAD_MARKER, writeBusyboxImage } from '../testing/busybox-image';
 import { chardevPty, ptyShell } from '../testing/pty-shell';
@@ -21,26 +22,22 @@ import { buildVmImage } from './build';
 const MiB = 1024 * 1024;
 let work: string;
 let guest: GuestArtifacts;
-let vm: RawVm;
+let vm: GuestVm;
 let console_ = '';
 let readyMs = 0;
 let disk: string;
 const harness = new RunnerHarness();
 const log: string[] = [];
 
-async function poll<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const started = Date.now();
-  let last: T | undefined;
-  while (Date.now() - started < timeoutMs) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch {
-      // the agent may be busy under emulation: retry
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out; last value ${JSON.stringify(last)}`);
+/** Polls fn until ok accepts its value (errors: the agent may be busy under emulation, retry). */
+function poll<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  return pollUntil(
+    async () => {
+      const v = await fn();
+      return ok(v) ? v : undefined;
+    },
+    { timeoutMs, description: 'the arm64 guest' },
+  );
 }
 
 beforeAll(async () => {
@@ -71,7 +68,7 @@ afterAll(async () => {
 
 describe('planner-driven QEMU (runner/plan, as the runner builds it)', () => {
   beforeAll(async () => {
-    vm = await startRawVm({
+    vm = await bootGuestVm({
       dir: join(work, 'vm'),
       guest: { ...guest, rootDisk: disk },
       name: 'arm64-vm',
@@ -88,7 +85,7 @@ describe('planner-driven QEMU (runner/plan, as the runner builds it)', () => {
       },
       onOutput: (c) => (console_ += c),
     });
-    readyMs = await waitAgent(vm, 240_000);
+    readyMs = await waitGuestReady(vm, 240_000);
     log.push(`arm64 (TCG) boot to agent ready: ${readyMs} ms`);
   }, 600_000);
 

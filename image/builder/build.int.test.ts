@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ImageStore } from '../../cluster/image-store';
 import { ensureGuestArtifacts, GuestArtifacts } from '../../guest';
-import { bootGuest, GuestVm } from '../../runner/testing/guest-vm';
+import { bootGuestVm, GuestVm, waitGuestReady } from '../../runner/testing/guest-vm';
 import { AccelVerdict, probeAccel } from '../../runner/qemu/kvm-probe';
 import { killAllQemu, liveQemuPids } from '../../runner/qemu/qemu-process';
 import { blobRelPath, isOciError, openImage, unpackImage, writeImageLayout } from '../oci';
@@ -85,16 +85,22 @@ describe('an OCI image becomes a bootable VM root disk', () => {
     log.push(
       `minimal image: build ${result.seconds}s, qcow2 ${result.qcow2Bytes} bytes, fs ${result.fsBytes}`,
     );
-    vm = await bootGuest({
-      artifacts: { ...artifacts, rootDisk: disk },
-      accel,
-      cpus: { boot: 1, max: 1 },
-      memory: { baseMiB: 256, hotplugMiB: 0 },
-      runtime: {},
-      readyTimeoutMs: 90_000,
+    vm = await bootGuestVm({
+      name: 'busybox-vm',
+      guest: artifacts,
+      rootDisk: disk,
+      accel: accel.accel,
+      spec: {
+        guest: {
+          cpus: { min: 1, max: 1, use: 1 },
+          memorySlotSize: '256Mi',
+          memorySlots: { min: 1, max: 1, use: 1 },
+          rootDisk: { image: 'neonvm-test/busybox-vm:latest' },
+        },
+      },
     });
     vms.push(vm);
-    log.push(`minimal image: boot to ready ${vm.readyAfterMs} ms (${accel.accel})`);
+    log.push(`minimal image: boot to ready ${await waitGuestReady(vm, 90_000)} ms (${accel.accel})`);
   }, 600_000);
 
   it('registers the disk in the image store under the reference', () => {

@@ -8,7 +8,7 @@
  * `image-env.sh` holds shell lines run before the workload starts.
  */
 import { isEnvVarName } from '../../crds';
-import { shellQuote } from '../../host';
+import { shellJoin, shellQuote } from '../../host';
 import type { RunConfig } from '../oci';
 import type { ImageSpec } from './image-spec';
 
@@ -45,14 +45,14 @@ export function workloadFiles(run: RunConfig, user: string | undefined): GuestFi
   if (command.length > 0) {
     files.push({
       path: `${GUEST_CONFIG_DIR}/image-command.sh`,
-      content: command.map(shellQuote).join(' '),
+      content: shellJoin(command),
       mode: 0o644,
     });
   }
   if (run.cmd.length > 0) {
     files.push({
       path: `${GUEST_CONFIG_DIR}/image-args.sh`,
-      content: run.cmd.map(shellQuote).join(' '),
+      content: shellJoin(run.cmd),
       mode: 0o644,
     });
   }

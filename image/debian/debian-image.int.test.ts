@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImageStore } from '../../cluster/image-store';
 import { ensureGuestArtifacts } from '../../guest';
-import { bootGuest, GuestVm } from '../../runner/testing/guest-vm';
+import { bootGuestVm, GuestVm, waitGuestReady } from '../../runner/testing/guest-vm';
 import { probeAccel } from '../../runner/qemu/kvm-probe';
 import { killAllQemu, liveQemuPids } from '../../runner/qemu/qemu-process';
 import { DEBIAN_IMAGE_REFS, ensureDebianImage } from './debian-image';
@@ -26,17 +26,23 @@ beforeAll(async () => {
   await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'id_ed25519')]);
   const image = await ensureDebianImage({ progress: (l) => log.push(l) });
   const artifacts = await ensureGuestArtifacts({ arch: 'amd64' });
-  vm = await bootGuest({
-    artifacts: { ...artifacts, rootDisk: image.disk },
-    accel: await probeAccel({ kernel: artifacts.kernel }),
-    cpus: { boot: 1, max: 2 },
-    memory: { baseMiB: 512, hotplugMiB: 0 },
-    runtime: {},
+  vm = await bootGuestVm({
+    name: 'vm-debian',
+    guest: artifacts,
+    rootDisk: image.disk,
+    accel: (await probeAccel({ kernel: artifacts.kernel })).accel,
     sshPublicKey: readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
-    rootDiskMiB: 2048,
-    readyTimeoutMs: 120_000,
+    spec: {
+      guest: {
+        cpus: { min: 1, max: 2, use: 1 },
+        memorySlotSize: '512Mi',
+        memorySlots: { min: 1, max: 1, use: 1 },
+        // Grown from the image's size before boot; the guest's sysinit runs resize2fs.
+        rootDisk: { image: DEBIAN_IMAGE_REFS[0], size: '2Gi' },
+      },
+    },
   });
-  log.push(`debian image: boot to ready ${vm.readyAfterMs} ms`);
+  log.push(`debian image: boot to ready ${await waitGuestReady(vm, 120_000)} ms`);
 }, 900_000);
 
 afterAll(async () => {

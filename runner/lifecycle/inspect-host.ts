@@ -2,10 +2,12 @@
  * The inspect-host stage: reads what the plan depends on and changes nothing in the pod — the guest's
  * kernel, initramfs and root disk (building the built-in guest when they are absent), the accelerator
  * verdict, the network mode and what it needs (uplink, resolv.conf, free loopback ports, the
- * overlay's pod interface), whether setpriv exists.
+ * overlay's pod interface), whether setpriv exists, the guest kernel's HZ and the host's CPU clock.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { kernelHz } from '../../guest';
+import { hostCpuMhz } from '../../host';
 import type { RunnerConfig } from '../config/runner-config';
 import {
   decideNetworkMode,
@@ -41,7 +43,14 @@ export async function inspectHost(c: RunnerConfig, log: Log): Promise<InspectedH
   log('accelerator', { ...accel });
   const network = await inspectNetwork(c);
   log('network mode', { mode: network.mode, reason: network.reason });
-  return { arch, files, accel, network, setpriv: existsSync(SETPRIV) };
+  return {
+    arch,
+    files,
+    accel,
+    network,
+    setpriv: existsSync(SETPRIV),
+    delayLoop: { kernelHz: kernelHz(files.kernel), hostCpuMhz: hostCpuMhz() },
+  };
 }
 
 async function inspectNetwork(c: RunnerConfig): Promise<InspectedHost['network']> {

@@ -7,7 +7,7 @@ import { parseMilliCpu } from '../../crds';
 import { archInfo, GUEST_AGENT_PORT, type GuestArch } from '../../guest';
 import type { RunnerConfig } from '../config/runner-config';
 import { planDisks, type DiskPlan, type RootDiskInput } from '../plan/disks';
-import { kernelCmdline } from '../plan/kernel-cmdline';
+import { kernelCmdline, planLoopsPerJiffy } from '../plan/kernel-cmdline';
 import {
   GUEST_IP,
   guestMac,
@@ -47,6 +47,8 @@ export interface InspectedHost {
       };
   /** setpriv exists (util-linux), so QEMU can get a parent-death signal. */
   readonly setpriv: boolean;
+  /** For the kernel's `lpj=` (planLoopsPerJiffy): CONFIG_HZ of the guest kernel and the host's "cpu MHz", when known. */
+  readonly delayLoop?: { readonly kernelHz?: number; readonly hostCpuMhz?: number };
 }
 
 export interface RunnerPlan {
@@ -131,6 +133,7 @@ export function planRunner(c: RunnerConfig, host: InspectedHost): RunnerPlan {
     memhpAutoMovableRatio: c.memhpAutoMovableRatio,
     useVirtioConsole: c.useVirtioConsole,
     appendKernelCmdline: c.appendKernelCmdline,
+    lpj: planLoopsPerJiffy({ accel: host.accel.accel, arch: host.arch, ...host.delayLoop }),
     extraNet:
       c.status?.extraNetIP && c.status.extraNetMask
         ? { ip: c.status.extraNetIP, mask: c.status.extraNetMask, podName: c.podName }

@@ -4,6 +4,7 @@
  * forwards to its stdout, while the first one is the interactive pty).
  */
 import type { GuestArch } from '../../guest';
+import { needsEmulation } from './guest-arch';
 import type { VmShape } from './vm-shape';
 
 export interface CmdlineInput {
@@ -15,6 +16,8 @@ export interface CmdlineInput {
   readonly appendKernelCmdline?: string;
   /** Overlay network (`extraNetwork`): `ip=` for eth1 from the VM status. */
   readonly extraNet?: { ip: string; mask: string; podName: string };
+  /** `lpj=` (see planLoopsPerJiffy). */
+  readonly lpj?: number;
 }
 
 export function kernelCmdline(input: CmdlineInput): string {
@@ -27,6 +30,7 @@ export function kernelCmdline(input: CmdlineInput): string {
     'memory_hotplug.online_policy=auto-movable',
     `memory_hotplug.auto_movable_ratio=${input.memhpAutoMovableRatio}`,
   ];
+  if (input.lpj) parts.push(`lpj=${input.lpj}`);
   if (input.extraNet) {
     const n = input.extraNet;
     parts.push(`ip=${n.ip}:::${n.mask}:${n.podName}:eth1:off`);
@@ -38,4 +42,26 @@ export function kernelCmdline(input: CmdlineInput): string {
   if (input.arch === 'arm64') parts.push('acpi=on', 'console=hvc0');
   else parts.push(input.useVirtioConsole ? 'console=hvc0' : 'console=ttyS1');
   return parts.join(' ');
+}
+
+export interface LoopsPerJiffyInput {
+  readonly accel: 'kvm' | 'tcg';
+  readonly arch: GuestArch;
+  /** CONFIG_HZ of the guest kernel, when known (the built-in guest's manifest). */
+  readonly kernelHz?: number;
+  /** The host's "cpu MHz" (/proc/cpuinfo), when reported. */
+  readonly hostCpuMhz?: number;
+  readonly nodeArch?: string;
+}
+
+/**
+ * `lpj=` for the guest kernel, or undefined. Without it the kernel calibrates the delay loop of every
+ * hot-plugged vCPU, which under TCG takes ~0.6 s per CPU plug. Given only under TCG (a KVM guest takes
+ * the value from the TSC at once) and for an amd64 guest on an amd64 host, where loops per jiffy are
+ * TSC cycles per jiffy and the guest's TSC runs at the host's clock.
+ */
+export function planLoopsPerJiffy(i: LoopsPerJiffyInput): number | undefined {
+  if (i.accel !== 'tcg' || i.arch !== 'amd64' || needsEmulation(i.arch, i.nodeArch)) return undefined;
+  if (!i.kernelHz || !i.hostCpuMhz) return undefined;
+  return Math.round((i.hostCpuMhz * 1e6) / i.kernelHz);
 }

@@ -1,10 +1,9 @@
 import { planDisks } from './disks';
 import { buildQemuArgs } from './qemu-args';
-import { kernelCmdline } from './kernel-cmdline';
+import { kernelCmdline, planLoopsPerJiffy } from './kernel-cmdline';
 import { guestMac, planOverlayNetwork, planTapNetwork, planUserNetwork, userNetdev } from './network-plan';
 import { podPaths } from './pod-paths';
 import { runtimeFiles } from './runtime-files';
-import { shellJoin, shellQuote } from '../../host';
 import { vmShape } from './vm-shape';
 import { defaultedSpec } from './testing/specs';
 
@@ -40,15 +39,6 @@ describe('vmShape', () => {
     expect(s.memory.slotBytes).toBe(1024n * MiB);
     expect(s.scalingMode).toBe('QmpScaling');
     expect(vmShape(spec, undefined, 'SysfsScaling').scalingMode).toBe('SysfsScaling');
-  });
-});
-
-describe('shell quoting', () => {
-  it('quotes only what needs it', () => {
-    expect(shellQuote('abc')).toBe('abc');
-    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
-    expect(shellQuote('')).toBe("''");
-    expect(shellJoin(['/bin/sh', '-c', 'echo $X'])).toBe("/bin/sh -c 'echo $X'");
   });
 });
 
@@ -159,6 +149,34 @@ describe('kernelCmdline', () => {
     ).toBe(
       'panic=-1 loglevel=6 root=/dev/vda rw memhp_default_state=online memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=301 hostname=vm-p1 quiet maxcpus=1 console=ttyS1',
     );
+  });
+
+  it('passes lpj= under TCG for an amd64 guest on an amd64 host, when the kernel HZ is known', () => {
+    // What the guest printed for its boot CPU: "5193.40 BogoMIPS (lpj=10386804)" with HZ=250.
+    const tcg = {
+      accel: 'tcg',
+      arch: 'amd64',
+      kernelHz: 250,
+      hostCpuMhz: 2596.701,
+      nodeArch: 'x64',
+    } as const;
+    expect(planLoopsPerJiffy(tcg)).toBe(10386804);
+    expect(planLoopsPerJiffy({ ...tcg, accel: 'kvm' })).toBeUndefined();
+    expect(planLoopsPerJiffy({ ...tcg, arch: 'arm64' })).toBeUndefined();
+    expect(planLoopsPerJiffy({ ...tcg, nodeArch: 'arm64' })).toBeUndefined();
+    expect(planLoopsPerJiffy({ ...tcg, kernelHz: undefined })).toBeUndefined();
+    const shape = vmShape(spec);
+    const base = {
+      shape,
+      arch: 'amd64',
+      hostname: 'h',
+      memhpAutoMovableRatio: '301',
+      useVirtioConsole: false,
+    } as const;
+    expect(kernelCmdline({ ...base, lpj: 10386804 })).toContain(
+      ' memory_hotplug.auto_movable_ratio=301 lpj=10386804 ',
+    );
+    expect(kernelCmdline(base)).not.toContain('lpj=');
   });
 });
 

@@ -1,159 +1,180 @@
 /**
- * Booting the built guest for integration tests: overlay disk, runtime and SSH ISOs, QEMU with
- * QMP and host forwards to the agent and sshd, console capture. Every VM is torn down by stop()
- * (QEMU killed, QMP closed, temp dir removed); tests also call killAllQemu() in afterAll.
+ * Booting a guest the way the runner boots it, without the runner process: the same planners (VM
+ * shape, disks and runtime ISO, user-mode network, kernel command line, QEMU argv) and the same disk
+ * builder, started directly and driven over QMP and the guest agent. Guest and image tests and the
+ * benchmarks' "raw QEMU" baselines use it, so they test the boot production runs. Every VM is torn
+ * down by stop() (QMP closed, QEMU killed, its temp dir removed); tests also call killAllQemu().
  */
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  archInfo,
-  GuestArtifacts,
-  GUEST_AGENT_PORT,
-  GUEST_READY_LINE,
-  SSH_ISO_LABEL,
-  guestKernelCmdline,
-  hostLoopsPerJiffy,
-  RuntimeConfig,
-  writeIso,
-  writeRuntimeIso,
-} from '../../guest';
-import { run } from '../../host';
-import { AccelVerdict } from '../qemu/kvm-probe';
-import { QemuProcess, spawnQemu } from '../qemu/qemu-process';
-import { QmpClient } from '../qmp/client';
+import { defaultVirtualMachine, type VirtualMachineSpec } from '../../crds';
+import { archInfo, GUEST_AGENT_PORT, kernelHz, type GuestArtifacts } from '../../guest';
+import { hostCpuMhz } from '../../host';
+import { buildDisks, freePort, imageVirtualSize } from '../pod-resources';
+import { planDisks } from '../plan/disks';
+import { planGuestArch } from '../plan/guest-arch';
+import { kernelCmdline, planLoopsPerJiffy } from '../plan/kernel-cmdline';
+import { guestMac, planUserNetwork } from '../plan/network-plan';
+import { podPaths } from '../plan/pod-paths';
+import { buildQemuArgs } from '../plan/qemu-args';
+import { vmShape } from '../plan/vm-shape';
+import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
+import { QmpClient } from '../qmp';
+import { GuestAgent } from '../vm-control';
 import { ConsoleWatcher } from './console-watcher';
-import { testVmQemuArgs } from './test-vm-qemu-args';
 
-export interface BootGuestOptions {
-  readonly artifacts: GuestArtifacts;
-  readonly accel: AccelVerdict;
-  readonly cpus: { readonly boot: number; readonly max: number };
-  readonly memory: { readonly baseMiB: number; readonly hotplugMiB: number };
-  readonly runtime: RuntimeConfig;
-  /** Public key line for root's authorized_keys (via the ssh-authorized-keys ISO). */
+export interface BootGuestVmOptions {
+  readonly name: string;
+  /** `spec` of a VirtualMachine, defaulted as the API server stores it. Its guest arch must match `guest`. */
+  readonly spec: Record<string, unknown>;
+  /** Kernel and initramfs (and the root disk unless `rootDisk` is given). */
+  readonly guest: GuestArtifacts;
+  /** Base image of the root disk (booted through a qcow2 overlay); default the guest's own. */
+  readonly rootDisk?: string;
+  readonly accel: 'kvm' | 'tcg';
+  /** Working directory (pod root); default a temp dir that stop() removes. */
+  readonly dir?: string;
+  /** authorized_keys line for root (the runner's ssh-authorized-keys ISO). */
   readonly sshPublicKey?: string;
-  /** Boot CPUs for SysfsScaling (kernel maxcpus=). */
-  readonly sysfsBootCpus?: number;
-  readonly readyTimeoutMs?: number;
-  /** Grow the root disk overlay to this size before boot (the guest runs resize2fs). */
-  readonly rootDiskMiB?: number;
-  /** `-bios` image (see TestVmQemuOptions.bios). */
-  readonly bios?: string;
+  readonly incoming?: { host: string; port: number };
+  /** arm64 UEFI firmware (the planner's `firmwarePath`). */
+  readonly firmwarePath?: string;
+  /** QEMU output (the kernel console and QEMU's diagnostics), as it arrives. */
+  readonly onOutput?: (chunk: string) => void;
 }
 
 export interface GuestVm {
   readonly dir: string;
   readonly qemu: QemuProcess;
   readonly qmp: QmpClient;
+  readonly agent: GuestAgent;
   /** http://127.0.0.1:<port> forwarded to the guest agent. */
   readonly agentUrl: string;
+  readonly sshPort: number;
   /** Host end of the guest's /dev/virtio-ports/tech.neon.log.0. */
   readonly logSocket: string;
-  readonly sshPort: number;
-  /** ms from spawning QEMU to the guest's ready line. */
-  readonly readyAfterMs: number;
   readonly args: readonly string[];
+  /** When preparation started (disks, then QEMU): boot times are measured from here. */
+  readonly spawnedAt: number;
+  /** Everything QEMU printed so far (the kernel console). */
   console(): string;
   /** Resolves when the console (from the start) matches pattern. */
   waitForConsole(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-export async function bootGuest(o: BootGuestOptions): Promise<GuestVm> {
-  const arch = archInfo(o.artifacts.arch);
-  const dir = await mkdtemp(join(tmpdir(), 'neonvm-guest-test-'));
+export async function bootGuestVm(o: BootGuestVmOptions): Promise<GuestVm> {
+  // Timed from here: the same disk preparation the runner does, then QEMU.
+  const spawnedAt = Date.now();
+  const ownDir = o.dir === undefined;
+  const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'neonvm-guest-vm-')));
+  const spec = defaultVirtualMachine({ metadata: { name: o.name }, spec: o.spec as VirtualMachineSpec }).spec;
+  const shape = vmShape(spec);
+  const arch = planGuestArch(spec);
+  if (arch !== o.guest.arch)
+    throw new Error(`the spec's guest is ${arch}, the artifacts are ${o.guest.arch}`);
+  const paths = podPaths(dir, join(dir, 'r'));
   let qemu: QemuProcess | undefined;
   let qmp: QmpClient | undefined;
   try {
-    const overlay = join(dir, 'rootdisk.qcow2');
-    const base = o.artifacts.rootDisk;
-    await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, overlay]);
-    if (o.rootDiskMiB) await run(['qemu-img', 'resize', '-q', overlay, `${o.rootDiskMiB}M`]);
-    const runtimeIso = join(dir, 'runtime.iso');
-    await writeRuntimeIso(runtimeIso, o.runtime);
-    let sshIso: string | undefined;
+    await mkdir(paths.state, { recursive: true });
     if (o.sshPublicKey) {
-      sshIso = join(dir, 'ssh-authorized-keys.iso');
-      await writeIso(sshIso, SSH_ISO_LABEL, { authorized_keys: o.sshPublicKey.trim() + '\n' });
+      await mkdir(paths.sshPublic, { recursive: true });
+      await writeFile(join(paths.sshPublic, 'authorized_keys'), o.sshPublicKey.trim() + '\n');
     }
-    const [agentPort, sshPort] = [await freePort(), await freePort()];
-    const cmdline = guestKernelCmdline({
-      arch,
-      cpuScalingMode: o.runtime.cpuScalingMode,
-      bootCpus: o.sysfsBootCpus,
-      lpj: hostLoopsPerJiffy(o.artifacts.manifest.kernelHz),
+    const base = o.rootDisk ?? o.guest.rootDisk;
+    const disks = planDisks(spec, shape, paths, {
+      path: base,
+      mode: 'overlay',
+      virtualSizeBytes: await imageVirtualSize(base),
     });
-    const args = testVmQemuArgs({
+    await buildDisks(disks);
+    const [agentPort, sshPort] = [await freePort(), await freePort()];
+    const network = planUserNetwork({
+      mac: guestMac(o.name),
+      ports: spec.guest.ports ?? [],
+      podIp: '',
+      agentHostPort: agentPort,
+      sshHostPort: sshPort,
+      agentGuestPort: GUEST_AGENT_PORT,
+    });
+    const cmdline = kernelCmdline({
+      shape,
+      arch,
+      hostname: `vm-${o.name}`,
+      memhpAutoMovableRatio: spec.guest.memhpAutoMovableRatio ?? '301',
+      useVirtioConsole: false,
+      appendKernelCmdline: spec.guest.appendKernelCmdline,
+      lpj: planLoopsPerJiffy({
+        accel: o.accel,
+        arch,
+        kernelHz: kernelHz(o.guest.kernel),
+        hostCpuMhz: hostCpuMhz(),
+      }),
+    });
+    const args = buildQemuArgs(shape, disks.drives, {
       arch,
       accel: o.accel,
-      kernel: o.artifacts.kernel,
-      initramfs: o.artifacts.initramfs,
-      rootDisk: overlay,
-      runtimeIso,
-      sshIso,
-      cpus: o.cpus,
-      memory: o.memory,
-      qmpSocket: join(dir, 'qmp.sock'),
-      forwards: [
-        { hostPort: agentPort, guestPort: GUEST_AGENT_PORT },
-        { hostPort: sshPort, guestPort: 22 },
-      ],
+      kernelPath: o.guest.kernel,
+      initrdPath: o.guest.initramfs,
+      firmwarePath: o.firmwarePath,
+      qmpSocket: paths.qmpSocket,
+      qmpManualSocket: paths.qmpManualSocket,
+      logSocket: paths.logSocket,
+      diskCacheSettings: 'cache=writeback',
+      useVirtioConsole: false,
+      network,
+      incoming: o.incoming ? { kind: 'tcp', host: o.incoming.host, port: o.incoming.port } : undefined,
       cmdline,
-      bios: o.bios,
-      logSocket: join(dir, 'log.sock'),
+      name: o.name,
     });
-
     const output = new ConsoleWatcher();
-    const started = Date.now();
-    qemu = spawnQemu(arch.qemuBinary, args, {
-      logFile: join(dir, 'console.log'),
-      onOutput: (chunk) => output.push(chunk),
+    qemu = spawnQemu(archInfo(arch).qemuBinary, args, {
+      logFile: join(paths.state, 'console.log'),
+      onOutput: (chunk) => {
+        output.push(chunk);
+        o.onOutput?.(chunk);
+      },
     });
     const proc = qemu;
     void proc.exited.then((code) => output.end(`QEMU exited (${code})`));
-    const waitForConsole = (pattern: RegExp, timeoutMs: number) => output.waitFor(pattern, timeoutMs);
-
-    qmp = await QmpClient.connect({ socketPath: join(dir, 'qmp.sock'), connectTimeoutMs: 10_000 });
-    await waitForConsole(new RegExp(GUEST_READY_LINE), o.readyTimeoutMs ?? 60_000);
-    const readyAfterMs = Date.now() - started;
+    qmp = await QmpClient.connect({ socketPath: paths.qmpSocket, connectTimeoutMs: 15_000 });
     const client = qmp;
     return {
       dir,
       qemu,
       qmp,
+      agent: new GuestAgent(`http://127.0.0.1:${agentPort}`),
       agentUrl: `http://127.0.0.1:${agentPort}`,
-      logSocket: join(dir, 'log.sock'),
       sshPort,
-      readyAfterMs,
+      logSocket: paths.logSocket,
       args,
+      spawnedAt,
       console: () => output.text(),
-      waitForConsole,
+      waitForConsole: (pattern, timeoutMs) => output.waitFor(pattern, timeoutMs),
       async stop() {
         await client.close().catch(() => undefined);
         await proc.kill();
-        await rm(dir, { recursive: true, force: true });
+        if (ownDir) await rm(dir, { recursive: true, force: true });
       },
     };
   } catch (e) {
-    const log = await readFile(join(dir, 'console.log'), 'utf8').catch(() => '');
+    const log = await readFile(join(paths.state, 'console.log'), 'utf8').catch(() => '');
     await qmp?.close().catch(() => undefined);
     await qemu?.kill();
-    await rm(dir, { recursive: true, force: true });
-    if (log && e instanceof Error && !e.message.includes(log.slice(-200)))
-      e.message += `\nconsole:\n${log.slice(-3000)}`;
+    if (ownDir) await rm(dir, { recursive: true, force: true });
+    if (log && e instanceof Error) e.message += `\nconsole:\n${log.slice(-3000)}`;
     throw e;
   }
+}
+
+/** Milliseconds from spawnedAt until the guest agent answers (the readiness signal the runner uses). */
+export async function waitGuestReady(vm: GuestVm, timeoutMs = 120_000): Promise<number> {
+  while (Date.now() - vm.spawnedAt < timeoutMs) {
+    if (await vm.agent.ready(300)) return Date.now() - vm.spawnedAt;
+    if (vm.qemu.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`guest agent of ${vm.dir} never answered; console:\n${vm.console().slice(-3000)}`);
 }

@@ -1,8 +1,7 @@
 import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SeedFlow } from '../../cli/demo/seed-flow';
-import { NeonVmStack, startNeonVmStack } from '../../cli/local/neonvm-stack';
+import { SeedFlow, NeonVmStack, startNeonVmStack } from '../../local-stack';
 import { shellQuote } from '../../cluster/node-agent/streaming';
 import { pollUntil } from '../../host';
 

@@ -3,8 +3,7 @@
  * (HTTPS webhooks) + runner + QEMU booting the Debian guest. Slow (TCG), so one VM carries the story.
  */
 import { CoreV1Api } from '@kubernetes/client-node';
-import { startNeonVmStack, type NeonVmStack } from '../../cli/local/neonvm-stack';
-import { SeedFlow } from '../../cli/demo/seed-flow';
+import { startNeonVmStack, type NeonVmStack, SeedFlow } from '../../local-stack';
 import { pollUntil } from '../../host';
 
 jest.setTimeout(600_000);

@@ -6,8 +6,7 @@
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { SeedFlow } from '../../cli/demo/seed-flow';
-import { NeonVmStack, startNeonVmStack } from '../../cli/local/neonvm-stack';
+import { SeedFlow, NeonVmStack, startNeonVmStack } from '../../local-stack';
 import { createCaClusterIssuer } from '../../cluster';
 import { pollUntil } from '../../host';
 import { vmApi } from '../operator/operator-fixture';

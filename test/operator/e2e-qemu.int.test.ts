@@ -6,10 +6,9 @@
 import { pollUntil } from '../../host';
 import { GROUP, VERSION } from '../../crds';
 import { ensureDebianImage } from '../../image/debian/debian-image';
-import { installRunnerCommand } from '../../cli/local/runner-command';
+import { installRunnerCommand, localOperatorOptions, localOperatorSettings } from '../../local-stack';
 import { createNamespace, useLocalCluster } from '../cluster';
 import { CoreV1Api, CustomObjectsApi, setHeaderOptions } from '@kubernetes/client-node';
-import { localOperatorOptions, localOperatorSettings } from '../../cli/local/neonvm-stack';
 import { Operator } from '../../operator/operator';
 import { createLogger, silentLogger } from '../../operator/controller-kit';
 import { installCrds } from './operator-env';

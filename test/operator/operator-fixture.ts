@@ -17,7 +17,7 @@ import {
 import { CustomResourceClient, type KubeObject } from '../../operator/controller-kit';
 import { silentLogger, createLogger } from '../../operator/controller-kit';
 import { Operator, type OperatorOptions } from '../../operator/operator';
-import { localOperatorOptions, localOperatorSettings } from '../../cli/local/neonvm-stack';
+import { localOperatorOptions, localOperatorSettings } from '../../local-stack';
 import { useLocalCluster } from '../cluster';
 import {
   FAKE_DISK_IMAGE,

@@ -22,12 +22,12 @@ import type { LocalCluster } from '../../cluster';
 import { freePort } from '../../cluster/control-plane/free-port';
 import { ClusterNetwork } from '../../cluster/network';
 import { pollUntil } from '../../host';
-import { SeedFlow } from '../../cli/demo/seed-flow';
 import {
+  SeedFlow,
   startNeonVmStack,
   type LocalOperatorSettings,
   type OperatorHandle,
-} from '../../cli/local/neonvm-stack';
+} from '../../local-stack';
 import { encodeGzipBase64, GROUP, VERSION } from '../../crds';
 import { RunnerClient } from '../../runner/api';
 import { parseOwnCgroup, qemuCgroupDir } from '../../runner/plan/cpu-cgroup';

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { packagePath } from '../../host';
+import { packagePath } from '../host';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
   createCaClusterIssuer,
@@ -15,11 +15,11 @@ import {
   startLocalCluster,
   type LocalCluster,
   type RunningCertManager,
-} from '../../cluster';
-import { Operator, type OperatorOptions } from '../../operator/operator';
-import { DEFAULT_RUNNER_POD_CONFIG } from '../../operator/pod';
-import { createLogger, silentLogger, type Logger } from '../../operator/controller-kit';
-import { ensureDebianImage } from '../../image/debian';
+} from '../cluster';
+import { Operator, type OperatorOptions } from '../operator/operator';
+import { DEFAULT_RUNNER_POD_CONFIG } from '../operator/pod';
+import { createLogger, silentLogger, type Logger } from '../operator/controller-kit';
+import { ensureDebianImage } from '../image/debian';
 import { installRunnerCommand, type RunnerCommand } from './runner-command';
 
 const run = promisify(execFile);

@@ -133,7 +133,7 @@ export function seedPodHosts(root: string): string {
  * container created since it started are included. Top-level tmpfs mount points missing on the
  * host (/vm) are created there as empty directories: a mount needs a directory to cover.
  */
-export function execNamespacePrefix(root: string, mountPaths: readonly string[]): string[] {
+export function podMountNamespacePrefix(root: string, mountPaths: readonly string[]): string[] {
   const hosts = seedPodHosts(root);
   const sshDir = join(root, '.neonvm-exec');
   mkdirSync(sshDir, { recursive: true });

@@ -1,4 +1,4 @@
-import { execMountScript, planExecMounts, podSshConfig } from './exec-namespace';
+import { execMountScript, planExecMounts, podSshConfig } from './pod-mount-namespace';
 
 describe('exec mount namespace', () => {
   const hostHas = (paths: string[]) => (p: string) => paths.includes(p);

@@ -12,10 +12,10 @@ import {
   quantityBytes,
   type VirtualMachine,
   type VirtualMachineMigration,
-} from '../../crds';
-import { RunnerClient } from '../../runner/api';
-import type { NeonVmStack } from '../local/neonvm-stack';
-import { packagePath, PollAborted, pollUntil } from '../../host';
+} from '../crds';
+import { RunnerClient } from '../runner/api';
+import type { NeonVmStack } from './neonvm-stack';
+import { packagePath, PollAborted, pollUntil } from '../host';
 
 // (a lib/examples directory of compiled code exists too: look for a YAML file to find the real one)
 const EXAMPLES = dirname(packagePath(__dirname, 'examples/vm-debian.yaml'));

@@ -6,7 +6,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { packagePath } from '../../host';
+import { packagePath } from '../host';
 
 export interface RunnerCommand {
   /** Directory holding the `runner` executable; prepended to PATH. */
@@ -19,10 +19,9 @@ export interface RunnerCommand {
  * package: no transpiler in long-running processes), else the TypeScript source through tsx (tests).
  */
 export function runnerInvocation(): string[] {
-  if (__filename.endsWith('.js'))
-    return [process.execPath, resolve(__dirname, '..', '..', 'runner', 'main.js')];
+  if (__filename.endsWith('.js')) return [process.execPath, resolve(__dirname, '..', 'runner', 'main.js')];
   const loader = packagePath(__dirname, 'node_modules/tsx/dist/loader.mjs');
-  return [process.execPath, '--import', loader, resolve(__dirname, '..', '..', 'runner', 'main.ts')];
+  return [process.execPath, '--import', loader, resolve(__dirname, '..', 'runner', 'main.ts')];
 }
 
 export function installRunnerCommand(env: NodeJS.ProcessEnv = process.env): RunnerCommand {
