@@ -12,7 +12,7 @@ import { cpuDeviceId } from '../runner/vm-control';
 import { pollUntil } from '../host';
 import type { MemorySizeSummary } from '../runner/qmp';
 import type { BenchRow } from './table';
-import { builtinGuest } from '../runner/testing/builtin-guest';
+import { builtinGuest } from '../crds/testing';
 
 const SLOT = 256 * 1024 * 1024;
 const ROUNDS = 3;

@@ -1,7 +1,7 @@
 import { classifyVirtualMachineChange, type ChangeVerdict } from './classifier';
 import { VIRTUAL_MACHINE_FIELD_POLICIES } from './field-policy';
 import type { VirtualMachine } from './schema/virtual-machine';
-import { setPath, vmFixture, type Edit } from '../test/fixtures/builders';
+import { setPath, vmInput, type Edit } from './testing';
 
 const set =
   (path: string, value: unknown): Edit<VirtualMachine> =>
@@ -118,12 +118,9 @@ const TLS_TABLE = [
 ] as const;
 
 describe('classifyVirtualMachineChange: spec.tls', () => {
-  const withTls = vmFixture(set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm' }));
+  const withTls = vmInput(set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm' }));
   it.each(TLS_TABLE)('changing %s of an existing spec.tls is %s', (_f, path, value, verdict) => {
-    const changed = vmFixture(
-      set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm' }),
-      set(path, value),
-    );
+    const changed = vmInput(set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm' }), set(path, value));
     expect(classifyVirtualMachineChange(withTls, changed).changes).toContainEqual(
       expect.objectContaining({ path, verdict }),
     );
@@ -131,12 +128,12 @@ describe('classifyVirtualMachineChange: spec.tls', () => {
 });
 
 describe('classifyVirtualMachineChange', () => {
-  const base = vmFixture();
+  const base = vmInput();
 
   it.each(TABLE.map(([f, e, p, v]) => [`${f} → ${v}`, e, p, v] as const))(
     '%s',
     (_name, edit, path, verdict) => {
-      const report = classifyVirtualMachineChange(base, vmFixture(edit));
+      const report = classifyVirtualMachineChange(base, vmInput(edit));
       expect(report.changes).toContainEqual(expect.objectContaining({ path, verdict }));
       expect(report.changes.every((c) => c.reason.length > 0)).toBe(true);
     },
@@ -151,17 +148,17 @@ describe('classifyVirtualMachineChange', () => {
   });
 
   it('reports nothing for an identical or only re-defaulted spec', () => {
-    expect(classifyVirtualMachineChange(base, vmFixture()).overall).toBe('none');
+    expect(classifyVirtualMachineChange(base, vmInput()).overall).toBe('none');
     expect(
       classifyVirtualMachineChange(
         base,
-        vmFixture(set('spec.enableSSH', true), set('spec.guest.cpus.use', '2')),
+        vmInput(set('spec.enableSSH', true), set('spec.guest.cpus.use', '2')),
       ).overall,
     ).toBe('none');
   });
 
   it('rejects a live field whose new value is out of range, with the validation message', () => {
-    const report = classifyVirtualMachineChange(base, vmFixture(set('spec.guest.cpus.use', 6)));
+    const report = classifyVirtualMachineChange(base, vmInput(set('spec.guest.cpus.use', 6)));
     expect(report.changes).toEqual([
       expect.objectContaining({
         path: 'spec.guest.cpus.use',
@@ -173,8 +170,8 @@ describe('classifyVirtualMachineChange', () => {
   });
 
   it('a set-once field that is changed again is rejected', () => {
-    const sysfs = vmFixture(set('spec.cpuScalingMode', 'SysfsScaling'));
-    const report = classifyVirtualMachineChange(sysfs, vmFixture(set('spec.cpuScalingMode', 'QmpScaling')));
+    const sysfs = vmInput(set('spec.cpuScalingMode', 'SysfsScaling'));
+    const report = classifyVirtualMachineChange(sysfs, vmInput(set('spec.cpuScalingMode', 'QmpScaling')));
     expect(report.changes).toContainEqual(
       expect.objectContaining({ path: 'spec.cpuScalingMode', verdict: 'rejected' }),
     );
@@ -183,13 +180,13 @@ describe('classifyVirtualMachineChange', () => {
   it('the overall verdict is the strongest one', () => {
     const live = classifyVirtualMachineChange(
       base,
-      vmFixture(set('spec.guest.cpus.use', 3), set('spec.guest.memorySlots.use', 1)),
+      vmInput(set('spec.guest.cpus.use', 3), set('spec.guest.memorySlots.use', 1)),
     );
     expect(live.overall).toBe('live');
     expect(live.changes).toHaveLength(2);
     const mixed = classifyVirtualMachineChange(
       base,
-      vmFixture(set('spec.guest.cpus.use', 3), set('spec.runnerImage', 'r:2')),
+      vmInput(set('spec.guest.cpus.use', 3), set('spec.runnerImage', 'r:2')),
     );
     expect(mixed.overall).toBe('restart');
   });

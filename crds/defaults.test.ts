@@ -1,5 +1,5 @@
 import { defaultIpPool, defaultVirtualMachine, defaultVirtualMachineMigration } from './defaults';
-import { migrationFixture, vmFixture } from '../test/fixtures/builders';
+import { migrationInput, vmInput } from './testing';
 
 describe('defaults (equal to upstream OpenAPI defaults)', () => {
   it('fills a minimal VM as the API server would', () => {
@@ -29,7 +29,7 @@ describe('defaults (equal to upstream OpenAPI defaults)', () => {
 
   it('defaults nested list items and optional objects only when present', () => {
     const vm = defaultVirtualMachine(
-      vmFixture((v) => {
+      vmInput((v) => {
         v.spec.guest.env = [{ name: 'A' }];
         v.spec.guest.ports = [{ port: 5432 }];
         v.spec.disks = [{ name: 'd', mountPath: '/d', tmpfs: { size: '1Gi' } }];
@@ -49,7 +49,7 @@ describe('defaults (equal to upstream OpenAPI defaults)', () => {
   });
 
   it('fills migration defaults', () => {
-    expect(defaultVirtualMachineMigration(migrationFixture()).spec).toEqual({
+    expect(defaultVirtualMachineMigration(migrationInput()).spec).toEqual({
       vmName: 'example',
       preventMigrationToSameHost: true,
       completionTimeout: 3600,
@@ -61,7 +61,7 @@ describe('defaults (equal to upstream OpenAPI defaults)', () => {
   });
 
   it('never overrides what the user set, and is idempotent and pure', () => {
-    const input = vmFixture((v) => {
+    const input = vmInput((v) => {
       v.spec.enableSSH = false;
       v.spec.guest.memorySlotSize = '2Gi';
     });

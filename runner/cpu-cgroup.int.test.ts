@@ -3,11 +3,12 @@
  * is cpus.use, and moves the quota on every /cpu_change (upstream sets it once at start). Needs root
  * and a writable cgroup filesystem (v1 `cpu` or v2 `cpu.max`).
  */
+import { describeIf } from '../host/testing';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseOwnCgroup, qemuCgroupDir } from './plan/cpu-cgroup';
 import { RunnerHarness } from './testing/runner-harness';
-import { builtinGuest } from './testing/builtin-guest';
+import { builtinGuest } from '../crds/testing';
 
 const own = (() => {
   try {
@@ -17,7 +18,10 @@ const own = (() => {
   }
 })();
 const canRun = process.getuid?.() === 0 && own !== undefined;
-const suite = canRun ? describe : describe.skip;
+const suite = describeIf(
+  canRun,
+  own === undefined ? 'no cgroup v2 hierarchy in /proc/self/cgroup' : 'needs root (creates cgroups)',
+);
 jest.setTimeout(300_000);
 
 suite('runner CPU cgroup (fractional cpus.use)', () => {

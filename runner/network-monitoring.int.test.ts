@@ -4,14 +4,15 @@
  * /metrics turning their counters into runner_vm_ingress/egress_bytes_total. The test's own API calls
  * to the pod are the traffic. Needs root (namespaces, iptables).
  */
+import { describeIf } from '../host/testing';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ClusterNetwork } from '../cluster/network';
 import { RunnerHarness } from './testing/runner-harness';
-import { builtinGuest } from './testing/builtin-guest';
+import { builtinGuest } from '../crds/testing';
 
 const run = promisify(execFile);
-const suite = process.getuid?.() === 0 ? describe : describe.skip;
+const suite = describeIf(process.getuid?.() === 0, 'needs root (network namespaces, tap devices)');
 jest.setTimeout(300_000);
 
 const counter = (text: string, name: string): number =>

@@ -5,16 +5,17 @@
  * so the peer reaches the guest agent at the overlay address — also after a live migration, where the
  * target keeps the guest's eth1 MAC (derived from the VM, not the pod). Needs root (namespaces).
  */
+import { describeIf } from '../host/testing';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ClusterNetwork } from '../cluster/network';
 import { pollUntil } from '../host';
-import { builtinGuest } from './testing/builtin-guest';
+import { builtinGuest } from '../crds/testing';
 import { RunnerHarness } from './testing/runner-harness';
 
 const run = promisify(execFile);
-const suite = process.getuid?.() === 0 ? describe : describe.skip;
+const suite = describeIf(process.getuid?.() === 0, 'needs root (network namespaces, tap devices)');
 jest.setTimeout(300_000);
 
 suite('runner overlay network (spec.extraNetwork)', () => {

@@ -3,7 +3,7 @@
  * the target runs the guest while the rest of its memory is fetched on demand (userfaultfd), and the
  * guest keeps what it had in memory and on disk.
  */
-import { builtinGuest } from './testing/builtin-guest';
+import { builtinGuest } from '../crds/testing';
 import { RunnerHarness, sshGuest, type TestRunner } from './testing/runner-harness';
 
 jest.setTimeout(300_000);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { luaAvailable, runHealthScript, toLuaLiteral } from '../../test/lua';
+import { luaAvailable, runHealthScript, toLuaLiteral } from './testing/lua';
 import {
   APPLICATION_CASES,
   VIRTUAL_MACHINE_CASES,

@@ -3,11 +3,11 @@ import {
   validateVirtualMachineMigration,
   validateVirtualMachineMigrationUpdate,
 } from './migration';
-import { migrationFixture, setPath } from '../../test/fixtures/builders';
+import { migrationInput, setPath } from '../testing';
 import { validateObject } from '../validate-object';
 
 describe('validateVirtualMachineMigration', () => {
-  it('accepts the fixture', () => expect(validateVirtualMachineMigration(migrationFixture())).toEqual([]));
+  it('accepts the fixture', () => expect(validateVirtualMachineMigration(migrationInput())).toEqual([]));
 
   it.each<[string, string, unknown, string, string]>([
     ['empty vmName', 'spec.vmName', '', 'spec.vmName', 'min-length'],
@@ -26,7 +26,7 @@ describe('validateVirtualMachineMigration', () => {
     ],
     ['unknown field', 'spec.cleanupSourcePod', true, 'spec.cleanupSourcePod', 'unknown-field'],
   ])('rejects %s', (_d, field, value, path, rule) => {
-    const m = migrationFixture((x) => {
+    const m = migrationInput((x) => {
       setPath(x, field, value);
       if (rule === 'postcopy-needs-incremental') x.spec.allowPostCopy = true;
     });
@@ -35,8 +35,8 @@ describe('validateVirtualMachineMigration', () => {
 
   it('rejects any spec change on update ("updating migration spec is not allowed")', () => {
     const errors = validateVirtualMachineMigrationUpdate(
-      migrationFixture(),
-      migrationFixture((m) => (m.spec.maxBandwidth = '2Gi')),
+      migrationInput(),
+      migrationInput((m) => (m.spec.maxBandwidth = '2Gi')),
     );
     expect(errors).toContainEqual(
       expect.objectContaining({
@@ -47,8 +47,8 @@ describe('validateVirtualMachineMigration', () => {
     );
     expect(
       validateVirtualMachineMigrationUpdate(
-        migrationFixture(),
-        migrationFixture((m) => (m.spec.autoConverge = true)),
+        migrationInput(),
+        migrationInput((m) => (m.spec.autoConverge = true)),
       ),
     ).toEqual([]);
   });
@@ -80,7 +80,7 @@ describe('validateIpPool', () => {
 
 describe('validateObject', () => {
   it('dispatches by kind and rejects unknown kinds and versions', () => {
-    expect(validateObject(migrationFixture())).toEqual([]);
+    expect(validateObject(migrationInput())).toEqual([]);
     expect(validateObject({ apiVersion: 'vm.neon.tech/v1', kind: 'Nope' })).toContainEqual(
       expect.objectContaining({ path: 'kind', rule: 'enum' }),
     );

@@ -1,6 +1,6 @@
 import { validateVirtualMachine, validateVirtualMachineUpdate } from './virtual-machine';
 import type { VirtualMachine } from '../schema/virtual-machine';
-import { setPath, vmFixture, type Edit } from '../../test/fixtures/builders';
+import { setPath, vmInput, type Edit } from '../testing';
 
 const set =
   (path: string, value: unknown): Edit<VirtualMachine> =>
@@ -342,7 +342,7 @@ const INVALID: Case[] = [
 
 describe('validateVirtualMachine (create)', () => {
   it('accepts the fixture', () => {
-    expect(validateVirtualMachine(vmFixture())).toEqual([]);
+    expect(validateVirtualMachine(vmInput())).toEqual([]);
   });
 
   it(`has at least 50 distinct invalid cases (${INVALID.length})`, () => {
@@ -351,18 +351,18 @@ describe('validateVirtualMachine (create)', () => {
   });
 
   it.each(INVALID)('rejects %s at the right path and rule', (_d, edit, path, rule) => {
-    const errors = validateVirtualMachine(vmFixture(edit));
+    const errors = validateVirtualMachine(vmInput(edit));
     expect(errors).toContainEqual(expect.objectContaining({ path, rule }));
     for (const e of errors) expect(e.message.length).toBeGreaterThan(0);
   });
 
   it('defaults a VM without cpus/memorySlots instead of zero values (upstream hole)', () => {
-    const vm = vmFixture(set('spec.guest.cpus', undefined), set('spec.guest.memorySlots', undefined));
+    const vm = vmInput(set('spec.guest.cpus', undefined), set('spec.guest.memorySlots', undefined));
     expect(validateVirtualMachine(vm)).toEqual([]);
   });
 
   it('reports every problem at once', () => {
-    const vm = vmFixture(
+    const vm = vmInput(
       set('spec.qmp', 0),
       set('spec.guest.memorySlotSize', '100Mi'),
       set('spec.guest.cpus.use', 9),
@@ -381,7 +381,7 @@ describe('validateVirtualMachine (create)', () => {
 
   it('accepts fractional CPUs in every input form', () => {
     for (const use of [0.5, '0.5', '500m']) {
-      expect(validateVirtualMachine(vmFixture(set('spec.guest.cpus', { min: '250m', max: 1, use })))).toEqual(
+      expect(validateVirtualMachine(vmInput(set('spec.guest.cpus', { min: '250m', max: 1, use })))).toEqual(
         [],
       );
     }
@@ -389,7 +389,7 @@ describe('validateVirtualMachine (create)', () => {
 });
 
 describe('validateVirtualMachineUpdate', () => {
-  const base = vmFixture();
+  const base = vmInput();
   type UpdateCase = [description: string, edit: Edit<VirtualMachine>, path: string, rule: string];
   const IMMUTABLE: UpdateCase[] = [
     ['cpus.min', set('spec.guest.cpus.min', 2), 'spec.guest.cpus.min', 'immutable'],
@@ -427,7 +427,7 @@ describe('validateVirtualMachineUpdate', () => {
   ];
 
   it.each(IMMUTABLE)('rejects a change of %s', (_d, edit, path, rule) => {
-    expect(validateVirtualMachineUpdate(base, vmFixture(edit))).toContainEqual(
+    expect(validateVirtualMachineUpdate(base, vmInput(edit))).toContainEqual(
       expect.objectContaining({ path, rule }),
     );
   });
@@ -436,7 +436,7 @@ describe('validateVirtualMachineUpdate', () => {
     expect(
       validateVirtualMachineUpdate(
         base,
-        vmFixture(set('spec.enableSSH', true), set('spec.enableAcceleration', true)),
+        vmInput(set('spec.enableSSH', true), set('spec.enableAcceleration', true)),
       ),
     ).toEqual([]);
   });
@@ -446,9 +446,9 @@ describe('validateVirtualMachineUpdate', () => {
     (field) => {
       const value = field === 'cpuScalingMode' ? 'QmpScaling' : 'amd64';
       const other = field === 'cpuScalingMode' ? 'SysfsScaling' : 'arm64';
-      const withValue = vmFixture(set(`spec.${field}`, value));
+      const withValue = vmInput(set(`spec.${field}`, value));
       expect(validateVirtualMachineUpdate(base, withValue)).toEqual([]);
-      expect(validateVirtualMachineUpdate(withValue, vmFixture(set(`spec.${field}`, other)))).toContainEqual(
+      expect(validateVirtualMachineUpdate(withValue, vmInput(set(`spec.${field}`, other)))).toContainEqual(
         expect.objectContaining({ path: `spec.${field}`, rule: 'set-once' }),
       );
       expect(validateVirtualMachineUpdate(withValue, base)).toContainEqual(
@@ -458,13 +458,13 @@ describe('validateVirtualMachineUpdate', () => {
   );
 
   it('allows the autoscaler fields and rejects out-of-range use', () => {
-    const scaled = vmFixture(
+    const scaled = vmInput(
       set('spec.guest.cpus.use', 3),
       set('spec.guest.memorySlots.use', 4),
       set('spec.targetRevision', { revision: { value: 2, flags: 1 }, updatedAt: '2026-11-27T10:00:00Z' }),
     );
     expect(validateVirtualMachineUpdate(base, scaled)).toEqual([]);
-    expect(validateVirtualMachineUpdate(base, vmFixture(set('spec.guest.cpus.use', 5)))).toContainEqual(
+    expect(validateVirtualMachineUpdate(base, vmInput(set('spec.guest.cpus.use', 5)))).toContainEqual(
       expect.objectContaining({ path: 'spec.guest.cpus.use', rule: 'use-within-range' }),
     );
   });

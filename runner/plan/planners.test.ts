@@ -5,7 +5,7 @@ import { guestMac, planOverlayNetwork, planTapNetwork, planUserNetwork, userNetd
 import { podPaths } from './pod-paths';
 import { runtimeFiles } from './runtime-files';
 import { vmShape } from './vm-shape';
-import { defaultedSpec } from './testing/specs';
+import { defaultedSpec } from '../../crds/testing';
 
 const paths = podPaths('/pods/p1', '/run/r1');
 const MiB = 1024n * 1024n;

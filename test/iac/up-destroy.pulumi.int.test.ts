@@ -9,6 +9,7 @@
  *
  * Skipped, with the reason in its title, only when scripts/build-pulumi.sh has not completed.
  */
+import { describeIf } from '../../host/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +21,11 @@ import { neonvmExamplesProgram } from '../../examples/pulumi/program';
 import { applyAndEstablish, kubectlFor, NEONVM_CRD_DIR } from './kubectl';
 
 const toolchain = findPulumiToolchain();
-const suite = toolchain ? describe : describe.skip;
-const title = toolchain
-  ? 'pulumi up/preview/destroy of the example program on a local cluster'
-  : 'pulumi up/preview/destroy — SKIPPED: Pulumi CLI/provider not built (run scripts/build-pulumi.sh)';
+const suite = describeIf(
+  toolchain !== undefined,
+  'Pulumi CLI/provider not built (run scripts/build-pulumi.sh)',
+);
+const title = 'pulumi up/preview/destroy of the example program on a local cluster';
 
 suite(title, () => {
   let cluster: ControlPlane;

@@ -7,7 +7,7 @@ import { pollUntil } from '../../host';
 import { GROUP, VERSION } from '../../crds';
 import { ensureDebianImage } from '../../image/debian/debian-image';
 import { installRunnerCommand, localOperatorOptions, localOperatorSettings } from '../../local-stack';
-import { createNamespace, useLocalCluster } from '../cluster';
+import { createNamespace, useLocalCluster } from '../../cluster/testing';
 import { CoreV1Api, CustomObjectsApi, setHeaderOptions } from '@kubernetes/client-node';
 import { Operator } from '../../operator/operator';
 import { createLogger, silentLogger } from '../../operator/controller-kit';

@@ -18,7 +18,7 @@ import { CustomResourceClient, type KubeObject } from '../../operator/controller
 import { silentLogger, createLogger } from '../../operator/controller-kit';
 import { Operator, type OperatorOptions } from '../../operator/operator';
 import { localOperatorOptions, localOperatorSettings } from '../../local-stack';
-import { useLocalCluster } from '../cluster';
+import { useLocalCluster } from '../../cluster/testing';
 import {
   FAKE_DISK_IMAGE,
   FAKE_RUNNER_IMAGE,

@@ -6,7 +6,7 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { pollUntil } from '../../host';
 import { GROUP, VERSION } from '../../crds';
-import { createNamespace } from '../cluster';
+import { createNamespace } from '../../cluster/testing';
 import {
   FAKE_DISK_IMAGE,
   OPERATOR_NAMESPACE,

@@ -33,7 +33,7 @@ import { RunnerClient } from '../../runner/api';
 import { parseOwnCgroup, qemuCgroupDir } from '../../runner/plan/cpu-cgroup';
 import { installMultusNadCrd } from '../operator/operator-env';
 import { readBundleProcess, startBundle, type RunningBundle } from './oci-bundle';
-import { builtinGuest } from '../../runner/testing/builtin-guest';
+import { builtinGuest } from '../../crds/testing';
 
 const run = promisify(execFile);
 

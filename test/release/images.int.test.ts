@@ -4,6 +4,7 @@
  * in a pod network namespace, the operator image reconciles a VM on the local cluster. Needs root
  * (chroot, namespaces) and the Debian tools skopeo/umoci.
  */
+import { describeIf } from '../../host/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,13 @@ import { cacheRoot } from '../../host';
 import { operatorImageReconcilesVm, runnerImageRunsVm } from './image-run';
 
 const repoDir = resolve(__dirname, '../..');
-const canRun =
-  process.getuid?.() === 0 &&
-  ['skopeo', 'umoci', 'unshare'].every((t) => spawnSync('which', [t]).status === 0);
-const suite = canRun ? describe : describe.skip;
+const missing = ['skopeo', 'umoci', 'unshare'].filter((t) => spawnSync('which', [t]).status !== 0);
+const suite = describeIf(
+  process.getuid?.() === 0 && missing.length === 0,
+  process.getuid?.() !== 0
+    ? 'needs root (unpacks and runs the images)'
+    : `missing tools: ${missing.join(', ')}`,
+);
 
 function sh(argv: string[], env: NodeJS.ProcessEnv = process.env): string {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, maxBuffer: 64 << 20 });

@@ -1,6 +1,6 @@
 import { AppsV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import { pollUntil } from '../../host';
-import { isReady, useLocalCluster } from './local-cluster-fixture';
+import { pollUntil } from '../host';
+import { isReady, useLocalCluster } from './testing/local-cluster-fixture';
 
 describe('node failure', () => {
   // Notice a silent node within seconds instead of the default 50 s; live nodes must then renew their

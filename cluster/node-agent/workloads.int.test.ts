@@ -11,7 +11,7 @@ import {
   useLocalCluster,
   waitForGone,
   waitForPod,
-} from './local-cluster-fixture';
+} from '../testing/local-cluster-fixture';
 
 /** A small HTTP server in the built-in node image: answers /ready and echoes its pod name. */
 const httpServer = (port: number) => [

@@ -1,9 +1,15 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { findChildPty, setPtySize, shellQuote } from '../../cluster/node-agent/streaming';
+import { findChildPty, setPtySize, shellQuote } from './streaming';
 import { pollUntil } from '../../host';
-import { createNamespace, isReady, kubectl, useLocalCluster, waitForPod } from './local-cluster-fixture';
+import {
+  createNamespace,
+  isReady,
+  kubectl,
+  useLocalCluster,
+  waitForPod,
+} from '../testing/local-cluster-fixture';
 
 /** Collects a child's output so a test can wait for a pattern in it. */
 class Output {

@@ -1,13 +1,7 @@
 import { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import {
-  BackoffPolicy,
-  ensureK8sBinaries,
-  LocalCluster,
-  LocalClusterOptions,
-  startLocalCluster,
-} from '../../cluster';
+import { BackoffPolicy, ensureK8sBinaries, LocalCluster, LocalClusterOptions, startLocalCluster } from '..';
 import { pollUntil } from '../../host';
 
 const run = promisify(execFile);
