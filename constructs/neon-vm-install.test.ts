@@ -1,7 +1,11 @@
 import { Testing } from 'cdk8s';
 import { NeonVmInstall, buildInstallBundle, installBundleObjects, managerRules, type KubeObject } from '.';
 
-const base = { image: 'ghcr.io/neonvm-ts/operator:0.1.0', runnerImage: 'ghcr.io/neonvm-ts/runner:0.1.0' };
+const base = {
+  image: 'ghcr.io/neonvm-ts/operator:0.1.0',
+  runnerImage: 'ghcr.io/neonvm-ts/runner:0.1.0',
+  devicePluginImage: 'ghcr.io/neonvm-ts/device-plugin:0.1.0',
+};
 
 function find(objects: readonly KubeObject[], kind: string, name?: string): KubeObject {
   const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));
@@ -158,12 +162,79 @@ describe('buildInstallBundle', () => {
     expect(b.objects.filter((o) => o.kind === 'DaemonSet').map((o) => o.metadata.name)).toEqual([
       'multus',
       'whereabouts',
+      'neonvm-device-plugin',
     ]);
     expect(b.objects.some((o) => o.kind === 'NetworkAttachmentDefinition')).toBe(false);
     const env = body(find(b.objects, 'Deployment')).spec.template.spec.containers[0].env.map(
       (e: { name: string }) => e.name,
     );
     expect(env).not.toContain('NAD_RUNNER_NAME');
+  });
+
+  test('device plugin DaemonSet: every node, critical, least privilege, the two host paths', () => {
+    const ds = body(find(all, 'DaemonSet', 'neonvm-device-plugin'));
+    expect(ds.metadata.namespace).toBe('neonvm-system');
+    const pod = ds.spec.template.spec;
+    expect(pod.priorityClassName).toBe('system-node-critical');
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const c = pod.containers[0];
+    expect(c.image).toBe(base.devicePluginImage);
+    expect(c.args).toEqual(['--host-root=/host', '--devices-per-resource=1000', '--health-port=8081']);
+    expect(c.securityContext).toEqual({
+      runAsUser: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(c.volumeMounts).toEqual([
+      { name: 'device-plugins', mountPath: '/var/lib/kubelet/device-plugins' },
+      { name: 'host-dev', mountPath: '/host/dev', readOnly: true },
+    ]);
+    expect(pod.volumes.map((v: { hostPath: { path: string } }) => v.hostPath.path)).toEqual([
+      '/var/lib/kubelet/device-plugins',
+      '/dev',
+    ]);
+    expect([c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual(['/healthz', '/readyz']);
+    expect(ds.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'neonvm-device-plugin' });
+    expect(ds.spec.template.metadata.labels).toMatchObject(ds.spec.selector.matchLabels);
+  });
+
+  test('device plugin props: count, node selector, priority, resources, extra args; false installs none', () => {
+    const b = buildInstallBundle({
+      ...base,
+      devicePlugin: {
+        devicesPerResource: 50,
+        nodeSelector: { 'neon.tech/vm-node': 'true' },
+        priorityClassName: 'vm-infra',
+        resources: { requests: { cpu: '5m' } },
+        extraArgs: ['--optional-device=neonvm/tun=/dev/net/tun'],
+      },
+    });
+    const pod = body(find(b.objects, 'DaemonSet', 'neonvm-device-plugin')).spec.template.spec;
+    expect(pod.containers[0].args).toEqual([
+      '--host-root=/host',
+      '--devices-per-resource=50',
+      '--health-port=8081',
+      '--optional-device=neonvm/tun=/dev/net/tun',
+    ]);
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', 'neon.tech/vm-node': 'true' });
+    expect(pod.priorityClassName).toBe('vm-infra');
+    expect(pod.containers[0].resources).toEqual({ requests: { cpu: '5m' } });
+    const without = buildInstallBundle({
+      image: base.image,
+      runnerImage: base.runnerImage,
+      devicePlugin: false,
+    });
+    expect(without.objects.some((o) => o.kind === 'DaemonSet')).toBe(false);
+  });
+
+  test('without a device plugin image the bundle says what is missing and how to opt out', () => {
+    expect(() => buildInstallBundle({ image: base.image, runnerImage: base.runnerImage })).toThrow(
+      /devicePluginImage is required .*set devicePlugin: false/,
+    );
   });
 
   test('installBundleObjects: every object has identity, names unique per kind/namespace', () => {
@@ -186,5 +257,8 @@ describe('NeonVmInstall', () => {
     expect(out).toMatchSnapshot();
     expect(out.map((o) => o.metadata.name)).toEqual(installBundleObjects(base).map((o) => o.metadata.name));
     expect(install.findObject('Deployment', 'neonvm-controller')).toBeDefined();
+    const ds = out.find((o) => o.kind === 'DaemonSet');
+    expect(ds?.metadata.name).toBe('neonvm-device-plugin');
+    expect(ds?.spec.template.spec.containers[0].image).toBe(base.devicePluginImage);
   });
 });

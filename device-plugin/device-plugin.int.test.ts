@@ -7,31 +7,17 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../cluster/control-plane/free-port';
 import { pollUntil } from '../host';
+import { describeIf } from '../host/testing';
 import type { DaemonStatus } from './daemon';
 import { RegistrationRecorder } from './testing';
 
 const MAIN = resolve(__dirname, 'main.ts');
-const isRoot = process.getuid?.() === 0;
-// mknod needs CAP_MKNOD: without root the suite is skipped and its name says why.
-const suite = isRoot ? describe : describe.skip;
-const SUITE = isRoot
-  ? 'device plugin process'
-  : 'device plugin process (skipped: mknod of test device nodes needs root)';
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
+// mknod needs CAP_MKNOD.
+const suite = describeIf(process.getuid?.() === 0, 'needs root (mknod of test device nodes)');
 
 function mknod(path: string): void {
   const r = spawnSync('mknod', [path, 'c', '1', '3']);
@@ -44,7 +30,7 @@ const wait = <T>(
   timeoutMs = 15_000,
 ): Promise<T> => pollUntil(async () => attempt(), { timeoutMs, intervalMs: 50, description: what });
 
-suite(SUITE, () => {
+suite('device plugin process', () => {
   let root: string;
   let pluginDir: string;
   let hostDev: string;

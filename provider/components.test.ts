@@ -163,7 +163,12 @@ describe('other components', () => {
   });
 
   test('NeonVmInstall creates the bundle objects through two ConfigGroups', async () => {
-    new NeonVmInstall('neonvm', { image: 'op:1', runnerImage: 'runner:1', skipAwait: true });
+    new NeonVmInstall('neonvm', {
+      image: 'op:1',
+      runnerImage: 'runner:1',
+      devicePluginImage: 'device-plugin:1',
+      skipAwait: true,
+    });
     await settle();
     const types = created.map((r) => r.type);
     expect(types).toContain('kubernetes:yaml:ConfigGroup');
@@ -171,6 +176,9 @@ describe('other components', () => {
       types.filter((t) => t === 'kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition'),
     ).toHaveLength(3);
     expect(types).toContain('kubernetes:apps/v1:Deployment');
+    const daemonSet = created.find((r) => r.type === 'kubernetes:apps/v1:DaemonSet')!;
+    expect(daemonSet.name).toContain('neonvm-device-plugin');
+    expect(JSON.stringify(daemonSet.inputs)).toContain('device-plugin:1');
     expect(types).toContain('kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration');
     const deployment = created.find((r) => r.type === 'kubernetes:apps/v1:Deployment')!;
     expect(

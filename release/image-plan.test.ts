@@ -32,6 +32,14 @@ describe('image plan', () => {
       expect.arrayContaining(['qemu-system-x86', 'qemu-utils', 'iptables', 'dnsmasq-base']),
     );
     expect(x86.archAll).toContain('seabios');
+    expect(debianSelection('device-plugin', 'amd64').packages).toEqual([
+      'base-files',
+      'libc6',
+      'libgcc-s1',
+      'libstdc++6',
+      'dash',
+      'coreutils',
+    ]);
     const arm = debianSelection('runner', 'arm64');
     expect(arm.packages).toContain('qemu-system-arm');
     expect(arm.packages).not.toContain('qemu-system-x86');
@@ -44,6 +52,12 @@ describe('image plan', () => {
     const runner = containerConfig('runner', info);
     expect(runner.Entrypoint).toEqual(['runner']);
     expect(runner.Env).toContain('NEONVM_CACHE=/var/cache/neonvm');
+    const plugin = containerConfig('device-plugin', info);
+    expect(plugin.Entrypoint).toEqual(['node', '/app/lib/device-plugin/main.js']);
+    // Root: the kubelet's socket directory is root's (the DaemonSet drops every capability).
+    expect(plugin.User).toBeUndefined();
+    expect(plugin.ExposedPorts).toEqual({ '8081/tcp': {} });
+    expect(ociLabels('device-plugin', info)['org.opencontainers.image.title']).toBe('neonvm-device-plugin');
     const wrapper = generatedEntries('runner').find((e) => e.path === 'usr/bin/runner');
     expect(wrapper).toMatchObject({ kind: 'file', mode: 0o755 });
     expect(wrapper?.kind === 'file' && String(wrapper.content)).toContain('/app/lib/runner/main.js');

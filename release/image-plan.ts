@@ -1,11 +1,14 @@
 /**
- * What goes into the operator and runner images, as data: Debian packages, generated files, image
+ * What goes into the operator, runner and device plugin images, as data: Debian packages, generated files, image
  * config and OCI labels. Pure, so the recipe is unit-tested and every I/O step just follows it.
  */
 import type { GuestArch } from '../guest';
 import type { ContainerConfig, LayerEntry, Platform } from '../image/oci';
 
-export type ImageName = 'operator' | 'runner';
+export type ImageName = 'operator' | 'runner' | 'device-plugin';
+
+/** Every image a release builds, in build order. */
+export const IMAGE_NAMES: readonly ImageName[] = ['operator', 'runner', 'device-plugin'];
 
 /** Where things live inside the images. */
 export const IMAGE_PATHS = {
@@ -46,6 +49,8 @@ export function debianSelection(image: ImageName, arch: GuestArch): DebianSelect
     // openssl: the self-managed webhook certificate is made with the openssl CLI (operator/README).
     return { packages: [...BASE_PACKAGES, 'openssl'], archAll: BASE_ARCH_ALL };
   }
+  // The device plugin needs nothing besides node (gRPC is JavaScript).
+  if (image === 'device-plugin') return { packages: BASE_PACKAGES, archAll: BASE_ARCH_ALL };
   const qemu = arch === 'arm64' ? ['qemu-system-arm'] : ['qemu-system-x86'];
   return {
     packages: [
@@ -110,6 +115,7 @@ export function generatedEntries(image: ImageName): LayerEntry[] {
     entries.push({ kind: 'dir', path: 'home/nonroot', mode: 0o777 });
     return entries;
   }
+  if (image === 'device-plugin') return entries;
   // Debian selects iptables via update-alternatives in postinst; nft is bookworm's default.
   for (const tool of [
     'iptables',
@@ -147,11 +153,14 @@ export interface BuildInfo {
 const TITLES: Readonly<Record<ImageName, string>> = {
   operator: 'neonvm-operator',
   runner: 'neonvm-runner',
+  'device-plugin': 'neonvm-device-plugin',
 };
 
 const DESCRIPTIONS: Readonly<Record<ImageName, string>> = {
   operator: 'NeonVM operator: VirtualMachine controllers, admission webhooks and overlay IPAM',
   runner: 'NeonVM runner: runs one QEMU virtual machine per pod and serves the runner API',
+  'device-plugin':
+    'NeonVM device plugin: offers /dev/kvm and /dev/vhost-net to runner pods as neonvm/kvm and neonvm/vhost-net',
 };
 
 /** `org.opencontainers.image.*` keys, used both as config labels and manifest annotations. */
@@ -183,6 +192,17 @@ export function containerConfig(image: ImageName, info: BuildInfo): ContainerCon
       User: `${NONROOT_ID}:${NONROOT_ID}`,
       Labels: labels,
       ExposedPorts: { '8080/tcp': {}, '8081/tcp': {}, '9443/tcp': {} },
+    };
+  }
+  if (image === 'device-plugin') {
+    // Root: the kubelet's socket directory and kubelet.sock belong to root (the DaemonSet drops every
+    // capability).
+    return {
+      Entrypoint: ['node', `${IMAGE_PATHS.app}/lib/device-plugin/main.js`],
+      Env: [`PATH=${PATH}`, 'NODE_ENV=production'],
+      WorkingDir: IMAGE_PATHS.app,
+      Labels: labels,
+      ExposedPorts: { '8081/tcp': {} },
     };
   }
   return {

@@ -6,7 +6,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseIndex } from '../image/oci';
 import { ANNOTATIONS } from '../image/oci';
-import { releaseImages, type ReleaseImageDigests } from '../constructs/install/release-images';
+import {
+  releaseImages,
+  type ReleaseImageDigests,
+  type ReleaseImageRefs,
+} from '../constructs/install/release-images';
 
 /**
  * The digest tagged `tag` in a layout (default: the one entry without a `-<arch>` suffix — the
@@ -27,13 +31,11 @@ export async function readImageDigests(imagesDir: string): Promise<ReleaseImageD
   return {
     operator: await layoutDigest(join(imagesDir, 'operator')),
     runner: await layoutDigest(join(imagesDir, 'runner')),
+    devicePlugin: await layoutDigest(join(imagesDir, 'device-plugin')),
   };
 }
 
-/** `{ image, runnerImage }` for NeonVmInstallOptions from a dist/images directory. */
-export async function imageRefsFromDist(
-  imagesDir: string,
-  registry: string,
-): Promise<{ readonly image: string; readonly runnerImage: string }> {
+/** `{ image, runnerImage, devicePluginImage }` for NeonVmInstallOptions from a dist/images directory. */
+export async function imageRefsFromDist(imagesDir: string, registry: string): Promise<ReleaseImageRefs> {
   return releaseImages({ registry, digests: await readImageDigests(imagesDir) });
 }

@@ -3,10 +3,14 @@ import { releaseImages } from '../constructs/install/release-images';
 import { renderInstallManifest } from './install-manifest';
 
 describe('renderInstallManifest', () => {
-  it('renders the bundle with the pinned operator and runner images, CRDs first', () => {
+  it('renders the bundle with the pinned operator, runner and device plugin images, CRDs first', () => {
     const refs = releaseImages({
       registry: 'ghcr.io/acme',
-      digests: { operator: `sha256:${'a'.repeat(64)}`, runner: `sha256:${'b'.repeat(64)}` },
+      digests: {
+        operator: `sha256:${'a'.repeat(64)}`,
+        runner: `sha256:${'b'.repeat(64)}`,
+        devicePlugin: `sha256:${'c'.repeat(64)}`,
+      },
     });
     const text = renderInstallManifest(refs);
     expect(text).not.toMatch(/[&*]a\d+\b/);
@@ -20,5 +24,13 @@ describe('renderInstallManifest', () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(container.image).toBe(refs.image);
     expect(JSON.stringify(deployment)).toContain(refs.runnerImage);
+    const daemonSet = docs.find((d) => d.kind === 'DaemonSet') as {
+      metadata: { name: string };
+      spec: { template: { spec: { containers: { image: string }[] } } };
+    };
+    expect(daemonSet.metadata.name).toBe('neonvm-device-plugin');
+    expect(daemonSet.spec.template.spec.containers[0].image).toBe(
+      `ghcr.io/acme/neonvm-device-plugin@sha256:${'c'.repeat(64)}`,
+    );
   });
 });

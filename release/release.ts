@@ -1,6 +1,6 @@
 /**
  * `build:images` end to end: compile the project into a staging dir, install production
- * dependencies, build both images, render the install manifest pinned to their digests.
+ * dependencies, build the three images, render the install manifest pinned to their digests.
  */
 import { mkdir, mkdtemp, rm, writeFile, readFile, stat } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { productionNodeModules } from './app-bundle';
 import { readBuildInfo } from './build-info';
 import { buildImage } from './image-build';
 import type { AppTree } from './image-layers';
-import { PRUNED_NODE_MODULES, imageTitle, type BuildInfo, type ImageName } from './image-plan';
+import { IMAGE_NAMES, PRUNED_NODE_MODULES, imageTitle, type BuildInfo, type ImageName } from './image-plan';
 import type { GuestArch } from '../guest';
 import { imageRefsFromDist } from './image-refs';
 import { writeInstallManifest } from './install-manifest';
@@ -92,6 +92,12 @@ async function stageApp(o: ReleaseOptions, stage: string): Promise<AppTree[]> {
       path: 'guest/agent',
       filter: (n) => GO_SOURCE.test(n),
     },
+    // The device plugin loads the kubelet API from its .proto at start (device-plugin/api).
+    {
+      source: join(o.repoDir, 'device-plugin', 'api', 'v1beta1'),
+      path: 'device-plugin/api/v1beta1',
+      filter: (n) => n.endsWith('.proto'),
+    },
   ];
 }
 
@@ -106,7 +112,7 @@ export async function buildRelease(o: ReleaseOptions): Promise<ReleaseResult> {
     const app = await stageApp(o, stage);
     const images: ReleasedImage[] = [];
     const registry = o.registry.replace(/\/+$/, '');
-    for (const name of ['operator', 'runner'] as const) {
+    for (const name of IMAGE_NAMES) {
       const started = Date.now();
       const built = await buildImage({
         image: name,

@@ -1,5 +1,5 @@
 /**
- * `npm run build:images`: the operator and runner images as OCI layouts (dist/images/<name>) and
+ * `npm run build:images`: the operator, runner and device plugin images as OCI layouts (dist/images/<name>) and
  * `docker save` tars (dist/images/<name>.tar), built without Docker from Debian packages, the npm
  * registry's Node.js binaries and this checkout; then dist/install/neonvm.yaml pinning them by
  * digest. Flags: `--arch amd64,arm64` (default; the operator is built for the same list),
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   console.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   for (const img of result.images)
     console.log(
-      `${img.name.padEnd(9)} ${img.digest}  layout ${mib(img.layoutBytes)}  tar ${mib(img.archiveBytes)}  inputs ${mib(img.inputBytes)}  ${img.ref}`,
+      `${img.name.padEnd(13)} ${img.digest}  layout ${mib(img.layoutBytes)}  tar ${mib(img.archiveBytes)}  inputs ${mib(img.inputBytes)}  ${img.ref}`,
     );
   console.log(`install manifest: ${manifest}`);
 }

@@ -12,6 +12,7 @@ import type { NeonVmInstallOptions } from './install-options';
 import { buildAggregatedRoles, buildOperatorRbac } from './operator-rbac';
 import { buildOperatorDeployment } from './operator-deployment';
 import { buildWebhooks } from './webhooks';
+import { buildDevicePluginDaemonSet } from './device-plugin-daemonset';
 import { buildMultus, buildWhereabouts } from './third-party';
 
 export interface InstallBundle {
@@ -60,12 +61,30 @@ export function buildInstallBundle(options: NeonVmInstallOptions): InstallBundle
       runnerNetwork: network?.runnerRef,
       ipamNetwork: network?.ipamRef,
     }),
+    ...devicePluginObjects(options, namespace),
   ];
   if (!options.syncWaves) return { crds, objects };
   return {
     crds: crds.map((o) => withAnnotations(o, syncWaveAnnotations(SyncWave.CRDS))),
     objects: objects.map((o) => withAnnotations(o, syncWaveAnnotations(SyncWave.OPERATOR))),
   };
+}
+
+function devicePluginObjects(options: NeonVmInstallOptions, namespace: string): KubeObject[] {
+  if (options.devicePlugin === false) return [];
+  if (!options.devicePluginImage)
+    throw new Error(
+      'NeonVmInstall: devicePluginImage is required (runner pods request neonvm/kvm and neonvm/vhost-net, ' +
+        'which the device plugin offers); set devicePlugin: false to install without it',
+    );
+  return [
+    buildDevicePluginDaemonSet({
+      ...(options.devicePlugin ?? {}),
+      namespace,
+      image: options.devicePluginImage,
+      imagePullPolicy: options.imagePullPolicy,
+    }),
+  ];
 }
 
 /** The bundle as one list, CRDs first. */

@@ -31,11 +31,48 @@ export interface WhereaboutsOptions {
   readonly image?: string;
 }
 
+/** The device plugin DaemonSet that offers `neonvm/kvm` and `neonvm/vhost-net` on every node. */
+export interface DevicePluginOptions {
+  /**
+   * Virtual devices per resource: how many VM pods of one node may hold each at once.
+   * @default 1000
+   */
+  readonly devicesPerResource?: number;
+  /**
+   * Only nodes with these labels run it (and so offer the resources), e.g. the nodes meant for VMs.
+   * @default - every Linux node
+   */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /**
+   * @default 'system-node-critical'
+   */
+  readonly priorityClassName?: string;
+  /**
+   * Container resources.
+   * @default - requests 10m CPU / 80Mi, limit 160Mi (measured: 66 MB resident with 2 × 1000 devices)
+   */
+  readonly resources?: V1ResourceRequirements;
+  /** More arguments (e.g. `--optional-device=neonvm/tun=/dev/net/tun`), after the defaults. */
+  readonly extraArgs?: readonly string[];
+}
+
 export interface NeonVmInstallOptions {
   /** Operator image. */
   readonly image: string;
   /** Runner image for VM pods (`VM_RUNNER_IMAGE`). */
   readonly runnerImage: string;
+  /**
+   * Device plugin image (`neonvm-device-plugin`); required unless `devicePlugin` is `false`.
+   */
+  readonly devicePluginImage?: string;
+  /**
+   * The device plugin DaemonSet. The operator requests `neonvm/kvm` and `neonvm/vhost-net` for runner
+   * pods (unless run with `--no-device-plugin-resources`), so without this plugin — or another one
+   * offering those names, such as upstream's generic device plugin — every VM stays Pending.
+   * `false` installs none.
+   * @default - installed, with the defaults of DevicePluginOptions
+   */
+  readonly devicePlugin?: DevicePluginOptions | false;
   /**
    * @default 'neonvm-system'
    */
@@ -108,6 +145,7 @@ export const INSTALL_NAMES = {
   validatingWebhook: 'neonvm-validating-webhook-configuration',
   issuer: 'neonvm-selfsigned-issuer',
   certificate: 'neonvm-serving-cert',
+  devicePlugin: 'neonvm-device-plugin',
 } as const;
 
 export const OPERATOR_LABELS: Readonly<Record<string, string>> = {

@@ -1,7 +1,7 @@
 /**
- * Image references of a NeonVM release pinned by digest, for `NeonVmInstallOptions.image` and
- * `runnerImage`: `{ ...releaseImages({ registry, digests }), namespace }` works for the cdk8s
- * construct, the bundle builder and the Pulumi component alike.
+ * Image references of a NeonVM release pinned by digest, for `NeonVmInstallOptions.image`,
+ * `runnerImage` and `devicePluginImage`: `{ ...releaseImages({ registry, digests }), namespace }` works
+ * for the cdk8s construct, the bundle builder and the Pulumi component alike.
  */
 
 export interface ReleaseImageDigests {
@@ -9,6 +9,8 @@ export interface ReleaseImageDigests {
   readonly operator: string;
   /** `sha256:…` of the runner image (index or manifest). */
   readonly runner: string;
+  /** `sha256:…` of the device plugin image (index or manifest); without it, no `devicePluginImage`. */
+  readonly devicePlugin?: string;
 }
 
 export interface ReleaseImagesOptions {
@@ -17,25 +19,39 @@ export interface ReleaseImagesOptions {
   readonly digests: ReleaseImageDigests;
   /**
    * Repository names under the prefix.
-   * @default { operator: 'neonvm-operator', runner: 'neonvm-runner' }
+   * @default { operator: 'neonvm-operator', runner: 'neonvm-runner', devicePlugin: 'neonvm-device-plugin' }
    */
   readonly names?: Partial<Readonly<Record<keyof ReleaseImageDigests, string>>>;
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** `<registry>/<name>@<digest>` for both images; a malformed digest or empty registry throws. */
-export function releaseImages(o: ReleaseImagesOptions): {
+export interface ReleaseImageRefs {
   readonly image: string;
   readonly runnerImage: string;
-} {
+  readonly devicePluginImage?: string;
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+const REPOSITORIES: Readonly<Record<keyof ReleaseImageDigests, string>> = {
+  operator: 'neonvm-operator',
+  runner: 'neonvm-runner',
+  devicePlugin: 'neonvm-device-plugin',
+};
+
+/** `<registry>/<name>@<digest>` for each image; a malformed digest or empty registry throws. */
+export function releaseImages(o: ReleaseImagesOptions): ReleaseImageRefs {
   const registry = o.registry.replace(/\/+$/, '');
   if (registry === '') throw new Error('releaseImages: registry is empty');
-  const ref = (key: keyof ReleaseImageDigests, fallback: string): string => {
-    const digest = o.digests[key];
+  const ref = (key: keyof ReleaseImageDigests, digest: string): string => {
     if (!DIGEST.test(digest))
       throw new Error(`releaseImages: ${key} digest ${JSON.stringify(digest)} is not sha256:<64 hex>`);
-    return `${registry}/${o.names?.[key] ?? fallback}@${digest}`;
+    return `${registry}/${o.names?.[key] ?? REPOSITORIES[key]}@${digest}`;
   };
-  return { image: ref('operator', 'neonvm-operator'), runnerImage: ref('runner', 'neonvm-runner') };
+  return {
+    image: ref('operator', o.digests.operator),
+    runnerImage: ref('runner', o.digests.runner),
+    ...(o.digests.devicePlugin !== undefined
+      ? { devicePluginImage: ref('devicePlugin', o.digests.devicePlugin) }
+      : {}),
+  };
 }

@@ -8,15 +8,17 @@ import { ConfigMap, ServiceType } from 'cdk8s-plus-28';
 import { DiskSource, NeonVmInstall, Network, SyncWave, VirtualMachine, VirtualMachineMigration } from '../../constructs';
 
 export interface ExampleChartsOptions {
-  /** Operator and runner images of the install chart. */
+  /** Operator, runner and device plugin images of the install chart. */
   readonly operatorImage?: string;
   readonly runnerImage?: string;
+  readonly devicePluginImage?: string;
 }
 
 export function addExampleCharts(app: App, options: ExampleChartsOptions = {}): void {
   new NeonVmInstall(new Chart(app, 'neonvm-install'), 'neonvm', {
     image: options.operatorImage ?? 'ghcr.io/neonvm-ts/neonvm-operator:0.1.0',
     runnerImage: options.runnerImage ?? 'ghcr.io/neonvm-ts/neonvm-runner:0.1.0',
+    devicePluginImage: options.devicePluginImage ?? 'ghcr.io/neonvm-ts/neonvm-device-plugin:0.1.0',
     syncWaves: true,
   });
 

@@ -44,6 +44,7 @@ export interface ExamplesProgramOptions {
   readonly exampleCpuUse?: number;
   readonly operatorImage?: string;
   readonly runnerImage?: string;
+  readonly devicePluginImage?: string;
 }
 
 export function neonvmExamplesProgram(options: ExamplesProgramOptions = {}): () => Promise<Record<string, unknown>> {
@@ -53,6 +54,7 @@ export function neonvmExamplesProgram(options: ExamplesProgramOptions = {}): () 
       ? new NeonVmInstall('neonvm', {
           image: options.operatorImage ?? 'ghcr.io/neonvm-ts/neonvm-operator:0.1.0',
           runnerImage: options.runnerImage ?? 'ghcr.io/neonvm-ts/neonvm-runner:0.1.0',
+          devicePluginImage: options.devicePluginImage ?? 'ghcr.io/neonvm-ts/neonvm-device-plugin:0.1.0',
           // Without a pullable operator image the Deployment never becomes ready.
           skipAwait: !waitForRunning,
           multus: options.multus,

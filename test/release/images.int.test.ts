@@ -1,7 +1,8 @@
 /**
  * The release images, built twice from the same checkout: same digests; skopeo and umoci accept
  * the layouts; the unpacked rootfs runs the image's own node and QEMU: the runner image boots a VM
- * in a pod network namespace, the operator image reconciles a VM on the local cluster. Needs root
+ * in a pod network namespace, the operator image reconciles a VM on the local cluster, the device
+ * plugin image registers with the kubelet's side of the device plugin protocol. Needs root
  * (chroot, namespaces) and the Debian tools skopeo/umoci.
  */
 import { describeIf } from '../../host/testing';
@@ -12,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { buildRelease, readBuildInfo, type ReleaseResult } from '../../release';
 import { cacheRoot } from '../../host';
 import { operatorImageReconcilesVm, runnerImageRunsVm } from './image-run';
+import { devicePluginImageServes } from './device-plugin-image';
 
 const repoDir = resolve(__dirname, '../..');
 const missing = ['skopeo', 'umoci', 'unshare'].filter((t) => spawnSync('which', [t]).status !== 0);
@@ -73,7 +75,7 @@ suite('release images', () => {
   });
 
   it('passes skopeo inspect (index and per-platform tags)', () => {
-    for (const name of ['operator', 'runner']) {
+    for (const name of ['operator', 'runner', 'device-plugin']) {
       const out = JSON.parse(sh(['skopeo', 'inspect', `oci:${join(dist(), name)}:0.1.0-amd64`])) as {
         Architecture: string;
         Labels: Record<string, string>;
@@ -108,7 +110,7 @@ suite('release images', () => {
   describe('unpacked', () => {
     const bundle = (name: string) => join(work, `bundle-${name}`);
     beforeAll(() => {
-      for (const name of ['operator', 'runner'])
+      for (const name of ['operator', 'runner', 'device-plugin'])
         sh(['umoci', 'unpack', '--rootless', '--image', `${join(dist(), name)}:0.1.0-amd64`, bundle(name)]);
     }, 600_000);
 
@@ -192,6 +194,10 @@ suite('release images', () => {
       child.kill('SIGKILL');
       expect(booted).toBe(true);
     }, 90_000);
+
+    it('runs the device plugin image as its DaemonSet does: registers neonvm/kvm and neonvm/vhost-net, allocates /dev/kvm', async () => {
+      await devicePluginImageServes(bundle('device-plugin'), first.installManifest);
+    }, 120_000);
 
     it('runs a VM from the runner image in a pod network namespace (tap networking, its own QEMU)', async () => {
       await runnerImageRunsVm(bundle('runner'));

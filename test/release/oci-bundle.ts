@@ -38,6 +38,12 @@ export interface BundleRunOptions {
   readonly readOnlyRootfs?: boolean;
   /** Paths in the rootfs that get a fresh tmpfs (a pod's `emptyDir` volumes). */
   readonly tmpfs?: readonly string[];
+  /** Host paths bound into the rootfs (a pod's `hostPath` volumes). */
+  readonly binds?: readonly {
+    readonly source: string;
+    readonly target: string;
+    readonly readOnly?: boolean;
+  }[];
   /**
    * The host's cgroup hierarchy with the `cpu` controller at /sys/fs/cgroup, as upstream's runner pod
    * gets it (hostPath /sys/fs/cgroup). Mounted afresh rather than bound: `ip netns exec` has already
@@ -65,6 +71,11 @@ export function bundleCommand(bundle: string, opts: BundleRunOptions = {}): stri
     'mount -t proc proc "$r/proc"',
     'mount -t sysfs sysfs "$r/sys"',
     ...(opts.tmpfs ?? []).map((p) => `mount -t tmpfs -o mode=1777,size=16m tmpfs "$r${p}"`),
+    ...(opts.binds ?? []).flatMap((b) => [
+      `mkdir -p "$r${b.target}"`,
+      `mount --rbind '${b.source}' "$r${b.target}"`,
+      ...(b.readOnly ? [`mount -o remount,bind,ro "$r${b.target}"`] : []),
+    ]),
     ...(opts.cgroupCpu ? cgroupCpuMounts() : []),
     ...(opts.readOnlyRootfs ? ['mount -o remount,bind,ro "$r"'] : []),
     'exec chroot --userspec="$USERSPEC" "$r" "$@"',
