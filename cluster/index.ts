@@ -6,4 +6,5 @@ export * from './local-cluster';
 export * from './network';
 export * from './node-agent';
 export * from './pki';
+export * from './real-node';
 export * from './serve';

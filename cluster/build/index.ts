@@ -1,3 +1,4 @@
 export * from './k8s-binaries';
 export * from './cert-manager';
 export * from './argocd';
+export * from './node-toolchain';

@@ -16,8 +16,12 @@ export const CONTROL_PLANE_BINARIES = [
 ] as const;
 export type ControlPlaneBinary = (typeof CONTROL_PLANE_BINARIES)[number];
 
-/** Absolute path of each control-plane binary. */
-export type K8sBinaries = Record<ControlPlaneBinary, string>;
+/** Everything build-k8s.sh builds: the control plane plus the kubelet the real nodes run. */
+export const K8S_BINARIES = [...CONTROL_PLANE_BINARIES, 'kubelet'] as const;
+export type K8sBinary = (typeof K8S_BINARIES)[number];
+
+/** Absolute path of each binary of the Kubernetes build. */
+export type K8sBinaries = Record<K8sBinary, string>;
 
 /** What build-k8s.sh records next to the binaries, read by the benchmark. */
 export interface BuildTiming {
@@ -34,11 +38,12 @@ export function k8sCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 function binariesIn(dir: string): K8sBinaries {
-  return Object.fromEntries(CONTROL_PLANE_BINARIES.map((b) => [b, join(dir, b)])) as K8sBinaries;
+  return Object.fromEntries(K8S_BINARIES.map((b) => [b, join(dir, b)])) as K8sBinaries;
 }
 
 function hasAll(dir: string): boolean {
-  return CONTROL_PLANE_BINARIES.every((b) => existsSync(join(dir, b)));
+  // A cache or KUBEBUILDER_ASSETS without the kubelet counts as missing: build-k8s.sh rebuilds it.
+  return K8S_BINARIES.every((b) => existsSync(join(dir, b)));
 }
 
 /**

@@ -1,0 +1,458 @@
+/**
+ * A real Kubernetes node in the local cluster, next to the node-agent nodes: the kubelet of the
+ * cluster's own Kubernetes build, containerd 2.x with runc and the CNI plugins from the node toolchain,
+ * in a mount namespace of its own (node-layout.ts), on the cluster bridge. It joins like any node: a
+ * kubeconfig with a client certificate for system:node:<name> (O=system:nodes) from the cluster CA, and
+ * a serving certificate for its address that the API server verifies (logs, exec, port-forward).
+ *
+ * stop() removes everything it created and reports what could not be removed (tests assert it is
+ * empty): kubelet stopped, every pod sandbox stopped and removed through CRI (containerd runs each CNI
+ * DEL), containerd stopped, the node's namespace left empty (shims and anything else in it killed by
+ * PID), its cgroups removed, its address taken off the bridge, its directory deleted.
+ */
+import { CoreV1Api, PatchStrategy, setHeaderOptions, V1Node } from '@kubernetes/client-node';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { ensureNodeToolchain, NodeToolchain } from '../build';
+import { renderKubeconfig } from '../control-plane';
+import type { LocalCluster } from '../local-cluster';
+import { ClusterNetwork } from '../network';
+import { ManagedProcess, pollUntil, registerEmergencyCleanup } from '../../host';
+import { renderCniConfig } from './cni-config';
+import { CONTAINERD_SOCKET, renderContainerdConfig } from './containerd-config';
+import { tunablesToMask } from './kernel-tunables';
+import { kubeletArgs, renderKubeletConfig } from './kubelet-config';
+import { realNodeAddressing } from './node-addressing';
+import { NodeCgroups } from './node-cgroups';
+import { BindMount, hostPathOf, NodeLayout, nodeLayout } from './node-layout';
+import { NodeNamespace } from './node-namespace';
+import { detectSnapshotter } from './snapshotter';
+
+const run = promisify(execFile);
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** An image as a `docker save` (or OCI) tar and the reference it carries (image/node-images makes them). */
+export interface NodeImage {
+  readonly ref: string;
+  readonly archive: string;
+}
+
+export interface RealNodeOptions {
+  /** Node name (default `neonvm-real-<k>`). */
+  name?: string;
+  /** Index in the cluster's addressing (default: the first one after the node-agent nodes that is free). */
+  index?: number;
+  /** The pod sandbox image, imported before the kubelet starts and pinned in containerd. */
+  sandboxImage: NodeImage;
+  /** More images to import before the kubelet starts (the node has no registry access). */
+  images?: readonly NodeImage[];
+  /** Default: {@link ensureNodeToolchain} (builds it if needed: a long cold build). */
+  toolchain?: NodeToolchain;
+  labels?: Readonly<Record<string, string>>;
+  /** Until the Node is Ready (default 180 s: the kubelet's first start on 2 busy cores is slow). */
+  readyTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** What stop() could not remove. Empty lists everywhere = nothing left behind. */
+export interface RealNodeLeftovers {
+  /** PIDs still in the node's mount namespace or cgroups. */
+  processes: number[];
+  cgroups: string[];
+  /** Host mount points under the node directory. */
+  mounts: string[];
+  /** The pods' host-side veths recorded at stop, and the node's bridge address, if still present. */
+  links: string[];
+  /** The node directory, if it still exists. */
+  dirs: string[];
+}
+
+export function isClean(l: RealNodeLeftovers): boolean {
+  return Object.values(l).every((v: unknown[]) => v.length === 0);
+}
+
+export interface RealNode {
+  readonly name: string;
+  readonly index: number;
+  /** InternalIP on the cluster bridge (kubelet API at :10250). */
+  readonly address: string;
+  readonly podCidr: string;
+  readonly dir: string;
+  readonly layout: NodeLayout;
+  readonly snapshotter: 'overlayfs' | 'native';
+  readonly cgroupRoot: string;
+  readonly containerd: ManagedProcess;
+  readonly kubelet: ManagedProcess;
+  /** Milliseconds from the call until the Node was Ready. */
+  readonly readyMs: number;
+  /** Imports image tars into containerd's `k8s.io` namespace (the one the CRI uses). */
+  importImages(images: readonly NodeImage[]): Promise<void>;
+  /** Runs `ctr` against this node's containerd (inside its namespace); stdout. */
+  ctr(...args: string[]): Promise<string>;
+  /** Runs `crictl` against this node's containerd; stdout. */
+  crictl(...args: string[]): Promise<string>;
+  /** Stops and removes everything; resolves to what was left behind (see {@link isClean}). */
+  stop(options?: { deleteNode?: boolean }): Promise<RealNodeLeftovers>;
+}
+
+const usedIndices = new WeakMap<ClusterNetwork, Set<number>>();
+
+function pickIndex(cluster: LocalCluster, wanted: number | undefined): number {
+  let used = usedIndices.get(cluster.network);
+  if (!used) usedIndices.set(cluster.network, (used = new Set()));
+  const taken = (i: number): boolean => used.has(i) || i <= cluster.nodes.length;
+  let index = wanted ?? cluster.nodes.length + 1;
+  if (wanted !== undefined && taken(wanted)) throw new Error(`node index ${wanted} is already in use`);
+  while (taken(index)) index++;
+  used.add(index);
+  return index;
+}
+
+async function writeNodeFile(dir: string, nodePath: string, content: string, mode = 0o644): Promise<void> {
+  const file = hostPathOf(dir, nodePath);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, content, { mode });
+}
+
+function nodeReady(node: V1Node | undefined): boolean {
+  return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+function hostMountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(`${dir}/`)));
+}
+
+function linkExists(name: string): boolean {
+  try {
+    execFileSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function addressOnBridge(bridge: string, address: string): boolean {
+  try {
+    return execFileSync('ip', ['-o', 'addr', 'show', 'dev', bridge]).toString().includes(` ${address}/`);
+  } catch {
+    return false;
+  }
+}
+
+/** Host-side veth names in `crictl inspectp -o json` output (the CNI result containerd keeps). Pure. */
+export function sandboxHostVeths(inspectJson: string): string[] {
+  const info = (
+    JSON.parse(inspectJson) as { info?: { cniResult?: { Interfaces?: Record<string, unknown> } } }
+  ).info;
+  return Object.keys(info?.cniResult?.Interfaces ?? {}).filter((n) => n.startsWith('veth'));
+}
+
+export async function startRealNode(cluster: LocalCluster, options: RealNodeOptions): Promise<RealNode> {
+  const t0 = Date.now();
+  const log = options.log ?? (() => undefined);
+  const toolchain = options.toolchain ?? (await ensureNodeToolchain());
+  const index = pickIndex(cluster, options.index);
+  const name = options.name ?? `neonvm-real-${index - cluster.nodes.length}`;
+  const addressing = realNodeAddressing(cluster.network.addressing, index, name);
+  const { address } = addressing;
+  const dir = join(cluster.dir, 'real-nodes', name);
+  const layout = nodeLayout(dir, toolchain.cniBinDir);
+  const cgroups = new NodeCgroups(addressing.cgroupRoot);
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  const env = { ...process.env, PATH: `${toolchain.binDir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+
+  let namespace: NodeNamespace | undefined;
+  let containerd: ManagedProcess | undefined;
+  let kubelet: ManagedProcess | undefined;
+  let addressAdded = false;
+
+  const inNode = async (command: string, args: readonly string[], timeoutMs = 120_000): Promise<string> => {
+    if (!namespace) throw new Error(`${name}: the node's namespace is gone`);
+    try {
+      const { stdout } = await run('nsenter', [...namespace.enterArgs(), command, ...args], {
+        env,
+        timeout: timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return stdout;
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`${name}: ${command} ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
+    }
+  };
+  const ctr = (...args: string[]): Promise<string> =>
+    inNode(toolchain.ctr, ['--address', CONTAINERD_SOCKET, ...args]);
+  const crictl = (...args: string[]): Promise<string> =>
+    inNode(toolchain.crictl, [
+      '--runtime-endpoint',
+      `unix://${CONTAINERD_SOCKET}`,
+      '--timeout',
+      '60s',
+      ...args,
+    ]);
+  let snapshotter: 'overlayfs' | 'native' = 'overlayfs';
+  const importImages = async (images: readonly NodeImage[]): Promise<void> => {
+    for (const image of images) {
+      await ctr('--namespace', 'k8s.io', 'images', 'import', '--snapshotter', snapshotter, image.archive);
+      const listed = await ctr('--namespace', 'k8s.io', 'images', 'list', '--quiet');
+      if (!listed.split('\n').some((r) => r === image.ref || r === `docker.io/${image.ref}`))
+        throw new Error(`${name}: ${image.archive} imported, but no image ${image.ref} in containerd`);
+    }
+  };
+
+  // Synchronous last resort (uncaught error, SIGINT): everything the node owns, by PID and by name.
+  const emergency = (): void => {
+    if (kubelet) killAll([kubelet.pid]);
+    if (containerd) killAll([containerd.pid]);
+    if (namespace) killAll([...namespace.processes(), namespace.holder.pid]);
+    killAll(cgroups.processes());
+    cgroups.remove();
+    if (addressAdded)
+      try {
+        execFileSync(
+          'ip',
+          [
+            'addr',
+            'del',
+            `${address}/${cluster.network.addressing.prefixLength}`,
+            'dev',
+            cluster.network.addressing.bridge,
+          ],
+          { stdio: 'ignore' },
+        );
+      } catch {
+        // the bridge may be gone already
+      }
+  };
+  const unregister = registerEmergencyCleanup(`stop real node ${name}`, emergency);
+
+  const teardown = async (deleteNode: boolean): Promise<RealNodeLeftovers> => {
+    const vethsSeen: string[] = [];
+    if (kubelet) await kubelet.stop(10_000);
+    if (containerd && !containerd.hasExited && namespace) {
+      // Remember the pods' host veths before removing the sandboxes, to check they are gone after.
+      try {
+        for (const id of (await crictl('pods', '--quiet')).split('\n').filter(Boolean))
+          vethsSeen.push(...sandboxHostVeths(await crictl('inspectp', '--output', 'json', id)));
+        await crictl('rmp', '--all', '--force');
+      } catch (err) {
+        log(`${name}: removing pod sandboxes failed (${(err as Error).message}); killing what is left`);
+      }
+    }
+    if (containerd) await containerd.stop(10_000);
+    // Shims (and their containers, if CRI could not remove them) outlive containerd: they are ours by
+    // namespace and cgroup membership, nothing else.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const left = [...(namespace?.processes() ?? []), ...cgroups.processes()];
+      if (left.length === 0) break;
+      if (attempt > 0) killAll(left);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await namespace?.destroy();
+    let cgroupsLeft: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      cgroupsLeft = cgroups.remove();
+      if (cgroupsLeft.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const net = cluster.network.addressing;
+    if (addressAdded) {
+      await run('ip', ['addr', 'del', `${address}/${net.prefixLength}`, 'dev', net.bridge]).catch(
+        () => undefined,
+      );
+    }
+    if (deleteNode) await core.deleteNode({ name }).catch(() => undefined);
+    const mounts = hostMountsUnder(dir);
+    // Never delete through a mount point (there should be none: the node's mounts lived in its namespace).
+    if (mounts.length === 0 && process.env.NEONVM_KEEP_CLUSTER_DIR !== '1')
+      rmSync(dir, { recursive: true, force: true });
+    unregister();
+    usedIndices.get(cluster.network)?.delete(index);
+    return {
+      processes: [...(namespace?.processes() ?? []), ...cgroups.processes()],
+      cgroups: cgroupsLeft,
+      mounts,
+      links: [
+        ...vethsSeen.filter(linkExists),
+        ...(addressOnBridge(net.bridge, address) ? [`${address} on ${net.bridge}`] : []),
+      ],
+      dirs: existsSync(dir) && process.env.NEONVM_KEEP_CLUSTER_DIR !== '1' ? [dir] : [],
+    };
+  };
+
+  try {
+    snapshotter = await detectSnapshotter(dir);
+    for (const d of [...layout.stateDirs, layout.logDir, layout.sysctlDir])
+      await mkdir(d, { recursive: true });
+
+    const [client, serving] = await Promise.all([
+      cluster.ca.issue(`node-${name}-client`, {
+        commonName: `system:node:${name}`,
+        organizations: ['system:nodes'],
+        usage: 'client',
+      }),
+      cluster.ca.issue(`node-${name}-serving`, {
+        commonName: `system:node:${name}`,
+        ips: [address],
+        dnsNames: [name],
+        usage: 'server',
+      }),
+    ]);
+    const pki = '/etc/kubernetes/pki';
+    await writeNodeFile(dir, `${pki}/ca.crt`, cluster.ca.cert);
+    await writeNodeFile(dir, `${pki}/kubelet.crt`, serving.cert);
+    await writeNodeFile(dir, `${pki}/kubelet.key`, serving.key, 0o600);
+    await writeNodeFile(
+      dir,
+      layout.kubeconfig,
+      renderKubeconfig({
+        server: cluster.server,
+        caCert: cluster.ca.cert,
+        clientCert: client.cert,
+        clientKey: client.key,
+        name,
+      }),
+      0o600,
+    );
+    await writeNodeFile(
+      dir,
+      layout.containerdConfig,
+      renderContainerdConfig({ runc: toolchain.runc, sandboxImage: options.sandboxImage.ref, snapshotter }),
+    );
+    await writeNodeFile(
+      dir,
+      layout.cniConfig,
+      renderCniConfig({ networkName: `neonvm-${name}`, ...addressing.cni }),
+    );
+    await writeNodeFile(
+      dir,
+      layout.kubeletConfig,
+      renderKubeletConfig({
+        address,
+        cgroupRoot: addressing.cgroupRoot,
+        podCidr: addressing.podCidr,
+        clientCaFile: `${pki}/ca.crt`,
+        tlsCertFile: `${pki}/kubelet.crt`,
+        tlsKeyFile: `${pki}/kubelet.key`,
+        containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
+      }),
+    );
+    const masks: BindMount[] = [];
+    for (const t of tunablesToMask((p) => readFileSync(join('/proc/sys', p), 'utf8'))) {
+      const file = join(layout.sysctlDir, t.path.replace(/\//g, '.'));
+      await writeFile(file, `${t.value}\n`);
+      masks.push({ source: file, target: join('/proc/sys', t.path), readOnly: true });
+    }
+
+    await cluster.network.addNode(index);
+    addressAdded = true;
+    cgroups.create();
+    namespace = await NodeNamespace.create(
+      name,
+      [...layout.mounts, ...masks],
+      join(layout.logDir, 'mntns.log'),
+    );
+    const ns = namespace;
+
+    containerd = ManagedProcess.start({
+      name: `${name}-containerd`,
+      command: 'nsenter',
+      args: [...ns.enterArgs(), toolchain.containerd, '--config', layout.containerdConfig],
+      logFile: join(layout.logDir, 'containerd.log'),
+      env,
+    });
+    const ctrd = containerd;
+    await pollUntil(() => ctr('version').then(() => true), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      description: `containerd of ${name}`,
+      abortIf: () =>
+        ctrd.hasExited ? new Error(`containerd of ${name} exited:\n${ctrd.logTail()}`) : undefined,
+    });
+    log(`${name}: containerd up after ${Date.now() - t0} ms (snapshotter ${snapshotter})`);
+    await importImages([options.sandboxImage, ...(options.images ?? [])]);
+
+    kubelet = ManagedProcess.start({
+      name: `${name}-kubelet`,
+      command: 'nsenter',
+      args: [
+        ...ns.enterArgs(),
+        cluster.binaries.kubelet,
+        ...kubeletArgs({
+          configFile: layout.kubeletConfig,
+          kubeconfigFile: layout.kubeconfig,
+          nodeName: name,
+          nodeIp: address,
+          labels: options.labels,
+        }),
+      ],
+      logFile: join(layout.logDir, 'kubelet.log'),
+      env,
+    });
+    const kl = kubelet;
+    const abortIf = (): Error | undefined =>
+      kl.hasExited
+        ? new Error(`kubelet of ${name} exited (${JSON.stringify(kl.exitStatus)}):\n${kl.logTail()}`)
+        : ctrd.hasExited
+          ? new Error(`containerd of ${name} exited:\n${ctrd.logTail()}`)
+          : undefined;
+    const timeoutMs = options.readyTimeoutMs ?? 180_000;
+    await pollUntil(() => core.readNode({ name }), {
+      timeoutMs,
+      description: `Node ${name} to register`,
+      abortIf,
+    });
+    // What kube-controller-manager's node IPAM would do (--allocate-node-cidrs): the node's pod range,
+    // from the same addressing scheme its CNI configuration hands out.
+    await core.patchNode(
+      { name, body: { spec: { podCIDR: addressing.podCidr, podCIDRs: [addressing.podCidr] } } },
+      mergePatch,
+    );
+    await pollUntil(async () => (nodeReady(await core.readNode({ name })) ? true : undefined), {
+      timeoutMs,
+      intervalMs: 250,
+      description: `Node ${name} to become Ready`,
+      abortIf,
+    });
+    const readyMs = Date.now() - t0;
+    log(`${name}: Ready after ${readyMs} ms`);
+
+    let stopped: Promise<RealNodeLeftovers> | undefined;
+    return {
+      name,
+      index,
+      address,
+      podCidr: addressing.podCidr,
+      dir,
+      layout,
+      snapshotter,
+      cgroupRoot: addressing.cgroupRoot,
+      containerd: ctrd,
+      kubelet: kl,
+      readyMs,
+      importImages,
+      ctr,
+      crictl,
+      stop: (opts = {}) => (stopped ??= teardown(opts.deleteNode ?? true)),
+    };
+  } catch (err) {
+    await teardown(true).catch(() => undefined);
+    throw err;
+  }
+}
