@@ -119,8 +119,9 @@ k8s_dir="$(nice -n 15 go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" |
 step pause gcc -Os -Wall -Werror -static "-DVERSION=v${PAUSE_TAG}-neonvm" -o "${WORK}/bin/pause" \
   "${k8s_dir}/build/pause/linux/pause.c"
 
+# No `| head` here: under pipefail, the SIGPIPE it causes would fail the whole build.
 "${WORK}/bin/containerd" --version >&2
-"${WORK}/bin/runc" --version | head -1 >&2
+"${WORK}/bin/runc" --version >&2
 "${WORK}/bin/pause" -v >&2
 
 cached_build_publish "$(printf '"containerdVersion":"%s","runcVersion":"%s","cniPluginsVersion":"%s","whereaboutsVersion":"%s","criToolsVersion":"%s","pauseTag":"%s"' \

@@ -1,9 +1,11 @@
 /**
- * containerd 2.x configuration for one real node (config format version 3, the format containerd 2.0
- * introduced; 2.4 reads it and migrates it in memory). The CRI plugin is split into
- * `io.containerd.cri.v1.images` (snapshotter, sandbox image) and `io.containerd.cri.v1.runtime` (runc,
- * CNI); what containerd 1.x called `io.containerd.grpc.v1.cri` keeps only the server settings. Paths are
- * the standard ones: the node's mount namespace maps them to the node's own directories. Pure.
+ * containerd 2.x configuration for one real node, in config format version 4 (what `containerd config
+ * default` of v2.4 writes; version 3, containerd 2.0's format, would be migrated in memory at every
+ * start). Since version 3 the CRI plugin is split into `io.containerd.cri.v1.images` (snapshotter,
+ * sandbox image) and `io.containerd.cri.v1.runtime` (runc, CNI); what containerd 1.x called
+ * `io.containerd.grpc.v1.cri` keeps only the streaming server. Version 4 moves the gRPC/ttrpc listeners
+ * into the `io.containerd.server.v1.*` plugins. Paths are the standard ones: the node's mount namespace
+ * maps them to the node's own directories. Pure.
  */
 import { stringify } from 'smol-toml';
 
@@ -15,6 +17,14 @@ export interface ContainerdConfigInput {
   /** `overlayfs` where the node directory's file system supports it, else `native`. */
   readonly snapshotter: 'overlayfs' | 'native';
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** True where lowering oom_score_adj is not permitted (see {@link hasSysResource}). */
+  readonly restrictOomScoreAdj: boolean;
+}
+
+/** CAP_SYS_RESOURCE in a `CapEff:` hex mask from /proc/self/status. Pure. */
+export function hasSysResource(procStatus: string): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(procStatus);
+  return m !== null && (BigInt(`0x${m[1]}`) & (1n << 24n)) !== 0n;
 }
 
 export const CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
@@ -34,14 +44,14 @@ export const DISABLED_PLUGINS = [
 
 export function renderContainerdConfig(input: ContainerdConfigInput): string {
   const config = {
-    version: 3,
+    version: 4,
     root: '/var/lib/containerd',
     state: '/run/containerd',
     disabled_plugins: [...DISABLED_PLUGINS],
-    grpc: { address: CONTAINERD_SOCKET },
-    ttrpc: { address: `${CONTAINERD_SOCKET}.ttrpc` },
     debug: { level: input.logLevel ?? 'info' },
     plugins: {
+      'io.containerd.server.v1.grpc': { address: CONTAINERD_SOCKET },
+      'io.containerd.server.v1.ttrpc': { address: `${CONTAINERD_SOCKET}.ttrpc` },
       'io.containerd.cri.v1.images': {
         snapshotter: input.snapshotter,
         pinned_images: { sandbox: input.sandboxImage },
@@ -49,6 +59,11 @@ export function renderContainerdConfig(input: ContainerdConfigInput): string {
       'io.containerd.cri.v1.runtime': {
         // Sandbox network namespaces under /run/containerd (the node's), not the host's /var/run/netns.
         netns_mounts_under_state_dir: true,
+        // Root on this machine lacks CAP_SYS_RESOURCE (CapEff bit 24 is clear), so no process may lower
+        // its oom_score_adj, and runc fails every pause container (CRI asks for -998) with "failed to
+        // update /proc/self/oom_score_adj: Permission denied". This option, made for containerd without
+        // that capability, clamps each requested score to containerd's own (0).
+        restrict_oom_score_adj: input.restrictOomScoreAdj,
         containerd: {
           default_runtime_name: 'runc',
           runtimes: {

@@ -24,6 +24,11 @@ export interface KubeletConfigInput {
   readonly tlsKeyFile: string;
   readonly containerRuntimeEndpoint: string;
   readonly maxPods?: number;
+  /**
+   * The kubelet's own oom_score_adj (its default -999). 0 where lowering it is not permitted (no
+   * CAP_SYS_RESOURCE), instead of a failed write at every start.
+   */
+  readonly oomScoreAdj?: number;
 }
 
 export const REAL_NODE_KUBELET_PORT = 10250;
@@ -53,6 +58,7 @@ export function renderKubeletConfig(input: KubeletConfigInput): string {
     authorization: { mode: 'Webhook' },
     podCIDR: input.podCidr,
     maxPods: input.maxPods ?? 110,
+    oomScoreAdj: input.oomScoreAdj ?? -999,
     failSwapOn: false,
     makeIPTablesUtilChains: false,
     // The machine's values are masked in the node's mount namespace instead (kernel-tunables.ts).

@@ -2,7 +2,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { clusterAddressing } from '../network';
 import { renderCniConfig } from './cni-config';
-import { DISABLED_PLUGINS, renderContainerdConfig } from './containerd-config';
+import { DISABLED_PLUGINS, hasSysResource, renderContainerdConfig } from './containerd-config';
 import { tunablesToMask } from './kernel-tunables';
 import { kubeletArgs, renderKubeletConfig } from './kubelet-config';
 import { realNodeAddressing } from './node-addressing';
@@ -33,11 +33,12 @@ describe('renderContainerdConfig', () => {
       runc: '/cache/bin/runc',
       sandboxImage: 'neonvm.local/pause:3.10.2',
       snapshotter: 'overlayfs',
+      restrictOomScoreAdj: true,
     }),
   ) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-  it('is a version 3 config with the CRI images and runtime plugins split as containerd 2 expects', () => {
-    expect(toml.version).toBe(3);
+  it('is a version 4 config with the CRI images and runtime plugins split as containerd 2 expects', () => {
+    expect(toml.version).toBe(4);
     const images = toml.plugins['io.containerd.cri.v1.images'];
     expect(images).toEqual({
       snapshotter: 'overlayfs',
@@ -52,11 +53,18 @@ describe('renderContainerdConfig', () => {
   });
 
   it('keeps every socket and state directory under the node paths and disables NRI', () => {
-    expect(toml.grpc.address).toBe('/run/containerd/containerd.sock');
+    expect(toml.plugins['io.containerd.server.v1.grpc'].address).toBe('/run/containerd/containerd.sock');
     expect(toml.root).toBe('/var/lib/containerd');
     expect(toml.state).toBe('/run/containerd');
     expect(toml.disabled_plugins).toEqual([...DISABLED_PLUGINS]);
     expect(toml.disabled_plugins).toContain('io.containerd.nri.v1.nri');
+  });
+});
+
+describe('hasSysResource', () => {
+  it('reads CAP_SYS_RESOURCE (bit 24) from CapEff', () => {
+    expect(hasSysResource('CapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n')).toBe(true);
+    expect(hasSysResource('CapEff:\t000001fffeffffff\n')).toBe(false);
   });
 });
 
@@ -170,9 +178,9 @@ describe('node layout and namespace script', () => {
   });
 
   it('quotes paths and remounts read-only binds', () => {
-    const script = bindMountScript([{ source: '/s', target: '/t', readOnly: true }]);
-    expect(script).toContain(`mount --bind '/s' '/t'\n`);
-    expect(script).toContain(`mount -o remount,bind,ro '/t'\n`);
+    const script = bindMountScript([{ source: "/a b/it's", target: '/t', readOnly: true }]);
+    expect(script).toContain(`mount --bind '/a b/it'\\''s' /t\n`);
+    expect(script).toContain(`mount -o remount,bind,ro /t\n`);
   });
 });
 

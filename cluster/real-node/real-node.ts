@@ -22,7 +22,7 @@ import type { LocalCluster } from '../local-cluster';
 import { ClusterNetwork } from '../network';
 import { ManagedProcess, pollUntil, registerEmergencyCleanup } from '../../host';
 import { renderCniConfig } from './cni-config';
-import { CONTAINERD_SOCKET, renderContainerdConfig } from './containerd-config';
+import { CONTAINERD_SOCKET, hasSysResource, renderContainerdConfig } from './containerd-config';
 import { tunablesToMask } from './kernel-tunables';
 import { kubeletArgs, renderKubeletConfig } from './kubelet-config';
 import { realNodeAddressing } from './node-addressing';
@@ -298,6 +298,7 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
 
   try {
     snapshotter = await detectSnapshotter(dir);
+    const restrictOomScoreAdj = !hasSysResource(readFileSync('/proc/self/status', 'utf8'));
     for (const d of [...layout.stateDirs, layout.logDir, layout.sysctlDir])
       await mkdir(d, { recursive: true });
 
@@ -333,7 +334,12 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
     await writeNodeFile(
       dir,
       layout.containerdConfig,
-      renderContainerdConfig({ runc: toolchain.runc, sandboxImage: options.sandboxImage.ref, snapshotter }),
+      renderContainerdConfig({
+        runc: toolchain.runc,
+        sandboxImage: options.sandboxImage.ref,
+        snapshotter,
+        restrictOomScoreAdj,
+      }),
     );
     await writeNodeFile(
       dir,
@@ -351,6 +357,7 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
         tlsCertFile: `${pki}/kubelet.crt`,
         tlsKeyFile: `${pki}/kubelet.key`,
         containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
+        oomScoreAdj: restrictOomScoreAdj ? 0 : undefined,
       }),
     );
     const masks: BindMount[] = [];
