@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildScriptPath, neonvmCacheRoot, runCachedBuild } from './k8s-binaries';
+import { cacheRoot, isComplete } from '../../host';
+import { buildScriptPath, runCachedBuild } from './k8s-binaries';
 
 export const NODE_TOOLCHAIN_VERSIONS = {
   containerd: 'v2.4.2',
@@ -47,7 +48,7 @@ export interface NodeToolchainTiming {
 export function nodeToolchainCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const v = NODE_TOOLCHAIN_VERSIONS;
   return join(
-    neonvmCacheRoot(env),
+    cacheRoot(env),
     `node-containerd-${v.containerd}-runc-${v.runc}-cni-${v.cniPlugins}-whereabouts-${v.whereabouts}-crictl-${v.criTools}`,
   );
 }
@@ -73,7 +74,7 @@ function toolchainIn(dir: string): NodeToolchain | undefined {
     t.pause,
     ...CNI_PLUGINS.map((p) => join(t.cniBinDir, p)),
   ];
-  return existsSync(join(dir, '.complete')) && files.every((f) => existsSync(f)) ? t : undefined;
+  return isComplete(dir) && files.every((f) => existsSync(f)) ? t : undefined;
 }
 
 /** The toolchain if it is in the cache now (never a half-written one). */
