@@ -8,7 +8,17 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { renderTable, type BenchModule, type BenchRow } from './table';
 
-const MODULES = ['crds', 'iac', 'cluster', 'runner', 'operator', 'image', 'release', 'e2e'] as const;
+const MODULES = [
+  'crds',
+  'iac',
+  'cluster',
+  'real-node',
+  'runner',
+  'operator',
+  'image',
+  'release',
+  'e2e',
+] as const;
 
 async function load(name: string): Promise<BenchModule | undefined> {
   if (!existsSync(join(__dirname, `${name}.ts`)) && !existsSync(join(__dirname, `${name}.js`)))

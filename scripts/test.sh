@@ -33,6 +33,7 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   bash scripts/ensure-k8s.sh --background
   bash scripts/build-pulumi.sh --background
   bash scripts/build-cert-manager.sh --background
+  bash scripts/build-node-toolchain.sh --background
   bash scripts/build-argocd.sh --background
   npx tsx scripts/build-guest.ts >/dev/null
   # Integration tests that need no control plane (QEMU, the runner, images, network namespaces) run
