@@ -5,6 +5,7 @@
  * out a last unterminated line at stop. Unlike the serial console this is not baud-limited.
  */
 import { createConnection, type Socket } from 'node:net';
+import { systemClock, type Clock, type TimerHandle } from '../../host';
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 3_000;
@@ -14,21 +15,22 @@ export class GuestLogForwarder {
   private partial = '';
   private stopped = false;
   private backoffMs = MIN_BACKOFF_MS;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
 
   constructor(
     private readonly socketPath: string,
     private readonly write: (text: string) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(delayMs = 200): void {
-    this.timer = setTimeout(() => this.connect(), delayMs);
+    this.timer = this.clock.setTimer(delayMs, () => this.connect());
   }
 
   /** Stops reconnecting and flushes what is buffered. */
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.socket?.destroy();
     this.flushPartial();
   }
@@ -45,7 +47,7 @@ export class GuestLogForwarder {
       if (this.socket === socket) this.socket = undefined;
       if (this.stopped) return;
       const jitter = 0.5 + Math.random() / 2;
-      this.timer = setTimeout(() => this.connect(), this.backoffMs * jitter);
+      this.timer = this.clock.setTimer(this.backoffMs * jitter, () => this.connect());
       this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
     });
   }

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { kernelHz } from '../../guest';
-import { hostCpuMhz } from '../../host';
+import { hostCpuMhz, type Clock } from '../../host';
 import type { RunnerConfig } from '../config/runner-config';
 import {
   decideNetworkMode,
@@ -23,7 +23,7 @@ import { resolveGuestFiles } from './guest-files';
 import type { Log } from './lifecycle';
 import { SETPRIV, type InspectedHost } from './runner-plan';
 
-export async function inspectHost(c: RunnerConfig, log: Log): Promise<InspectedHost> {
+export async function inspectHost(c: RunnerConfig, log: Log, clock: Clock): Promise<InspectedHost> {
   // spec.targetArchitecture selects the guest (arm64 on an amd64 host runs emulated under TCG).
   const arch = planGuestArch(c.spec);
   const files = await resolveGuestFiles({
@@ -39,7 +39,7 @@ export async function inspectHost(c: RunnerConfig, log: Log): Promise<InspectedH
       ? { accel: 'tcg' as const, reason: 'spec.enableAcceleration is false' }
       : needsEmulation(arch)
         ? { accel: 'tcg' as const, reason: `guest architecture ${arch} is emulated on this host` }
-        : await accelVerdict(files.kernel);
+        : await accelVerdict(files.kernel, process.env, clock);
   log('accelerator', { ...accel });
   const network = await inspectNetwork(c);
   log('network mode', { mode: network.mode, reason: network.reason });

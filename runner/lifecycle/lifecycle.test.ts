@@ -7,6 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeClock, sleep } from '../../host';
 import { Lifecycle, StageError } from './lifecycle';
 
 function listen(): Promise<Server> {
@@ -127,6 +128,16 @@ describe('Lifecycle', () => {
     await life.cleanup.unwind();
     expect(await accepts(latePort)).toBe(false);
     await expect(life.stage('serve API', () => 'never')).rejects.toThrow('serve API: received SIGTERM');
+  });
+
+  it('times stages and their waits on its clock', async () => {
+    const clock = new FakeClock();
+    const life = new Lifecycle({ log, clock });
+    const waited = life.stage('start QEMU', ({ clock: c }) => sleep(1000, c));
+    while (clock.pendingTimers === 0) await new Promise((r) => setImmediate(r));
+    clock.advance(1000);
+    await waited;
+    expect(logs).toContainEqual({ msg: 'stage done', extra: { stage: 'start QEMU', ms: 1000 } });
   });
 
   it('once started, the same stack is unwound once by whoever comes first', async () => {

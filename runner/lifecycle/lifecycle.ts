@@ -4,6 +4,7 @@
  * or `abort()` is called (SIGTERM while starting, a crash), everything registered so far is undone
  * once, newest first, and no later stage starts. After start the same stack is unwound when QEMU exits.
  */
+import { systemClock, type Clock } from '../../host';
 import { CleanupStack, type CleanupFailure } from './cleanup-stack';
 
 export type Log = (msg: string, extra?: Record<string, unknown>) => void;
@@ -14,6 +15,8 @@ export interface StageContext {
   onUndo(what: string, undo: () => unknown): void;
   /** Aborted when the lifecycle is: long waits inside a stage may stop early. */
   readonly signal: AbortSignal;
+  /** The lifecycle's clock, for every wait and timestamp of a stage. */
+  readonly clock: Clock;
 }
 
 /** A stage failed (or was cut short by an abort); `stage` names it, `cause` is the original error. */
@@ -29,16 +32,18 @@ export class StageError extends Error {
 
 export interface LifecycleOptions {
   readonly log: Log;
-  /** Milliseconds for the per-stage timings in the log. */
-  readonly now?: () => number;
+  /** For the per-stage timings and the stages' waits. Default: real time. */
+  readonly clock?: Clock;
 }
 
 export class Lifecycle {
   readonly cleanup: CleanupStack;
   private readonly abortController = new AbortController();
   private readonly aborted: Promise<never>;
+  readonly clock: Clock;
 
   constructor(private readonly o: LifecycleOptions) {
+    this.clock = o.clock ?? systemClock;
     this.cleanup = new CleanupStack((f: CleanupFailure) =>
       o.log('cleanup step failed', { step: f.step, error: f.error.message }),
     );
@@ -60,13 +65,13 @@ export class Lifecycle {
     const ctx: StageContext = {
       onUndo: (what, undo) => this.cleanup.push(`${name}: ${what}`, undo),
       signal: this.signal,
+      clock: this.clock,
     };
-    const now = this.o.now ?? Date.now;
-    const t0 = now();
+    const t0 = this.clock.now();
     try {
       if (this.signal.aborted) throw this.reason();
       const value = await Promise.race([Promise.resolve().then(() => run(ctx)), this.aborted]);
-      this.o.log('stage done', { stage: name, ms: now() - t0 });
+      this.o.log('stage done', { stage: name, ms: this.clock.now() - t0 });
       return value;
     } catch (e) {
       throw new StageError(name, e instanceof Error ? e : new Error(String(e)));

@@ -53,7 +53,7 @@ export async function prepareNetwork(
   ctx: StageContext,
 ): Promise<void> {
   if (plan.network.mode === 'tap') {
-    const tap = await setupTapNetwork(plan.network, (m) => log(m));
+    const tap = await setupTapNetwork(plan.network, (m) => log(m), ctx.clock);
     ctx.onUndo('stop dnsmasq', () => tap.stop());
   }
   if (plan.overlay) {

@@ -41,12 +41,12 @@ export function runUntilExit(life: Lifecycle, qemu: StartedQemu, log: Log): Qemu
       log('shutting down', { command, qemuStatus: status });
       await qemu.qmp.execute(command, undefined, { timeoutMs: 2000 }).catch(() => undefined);
       if (command === 'quit') qemu.shutdownReason = 'host-qmp-quit';
-      const timer = setTimeout(() => {
+      const timer = life.clock.setTimer(timeoutMs, () => {
         log('guest did not power off in time: killing QEMU', { timeoutMs });
         void qemu.process.kill();
-      }, timeoutMs);
+      });
       const code = await exited;
-      clearTimeout(timer);
+      timer.cancel();
       return code;
     })();
     return shuttingDown;

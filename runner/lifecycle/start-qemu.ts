@@ -5,6 +5,7 @@
  * signal the foreground group) reaches only the runner, which powers the guest off cleanly.
  */
 import { rm } from 'node:fs/promises';
+import { sleep } from '../../host';
 import type { RunnerConfig } from '../config/runner-config';
 import type { QemuCpuCgroup } from '../pod-resources/cpu-cgroup';
 import { spawnQemu, type QemuProcess } from '../qemu/qemu-process';
@@ -74,14 +75,19 @@ export async function startQemu(
   let qmp: QmpClient;
   try {
     qmp = await Promise.race([
-      QmpClient.connect({ socketPath: c.paths.qmpSocket, connectTimeoutMs: 15_000, log: (m) => log(m) }),
+      QmpClient.connect({
+        socketPath: c.paths.qmpSocket,
+        connectTimeoutMs: 15_000,
+        log: (m) => log(m),
+        clock: ctx.clock,
+      }),
       qemu.exited.then((code) => {
         throw new Error(`QEMU exited (${code}) before QMP was up: ${stderrTail.trim()}`);
       }),
     ]);
   } catch (e) {
     // A QEMU that rejects its command line closes the socket before exiting: prefer its own words.
-    const code = await Promise.race([qemu.exited, new Promise((r) => setTimeout(r, 1000, undefined))]);
+    const code = await Promise.race([qemu.exited, sleep(1000, ctx.clock).then(() => undefined)]);
     throw code === undefined ? e : new Error(`QEMU exited (${String(code)}): ${stderrTail.trim()}`);
   }
   ctx.onUndo('close QMP', () => qmp.close());
@@ -96,7 +102,7 @@ export async function startQemu(
   qmp.onEvent('SHUTDOWN', (e) => {
     started.shutdownReason = (e.data as { reason?: string } | undefined)?.reason;
   });
-  const guestLogs = new GuestLogForwarder(c.paths.logSocket, (text) => process.stdout.write(text));
+  const guestLogs = new GuestLogForwarder(c.paths.logSocket, (text) => process.stdout.write(text), ctx.clock);
   guestLogs.start();
   ctx.onUndo('stop the guest log forwarder', () => guestLogs.stop());
   return started;

@@ -9,6 +9,7 @@
  * starting, a crash) or QEMU's exit unwinds them once, newest first, failures reported. A new stage
  * is one function taking what it needs and a StageContext, and one line below.
  */
+import type { Clock } from '../../host';
 import type { RunnerConfig } from '../config/runner-config';
 import { buildDisks } from '../pod-resources/disk-builder';
 import type { QemuProcess } from '../qemu/qemu-process';
@@ -30,6 +31,8 @@ export interface RunnerIo extends QemuOutput {
 export interface StartRunnerOptions {
   /** Aborting it stops the start (or, once running, the VM) at once and unwinds everything. */
   readonly signal?: AbortSignal;
+  /** Time for every wait, timeout and timestamp of the runner. Default: real time. */
+  readonly clock?: Clock;
 }
 
 export interface RunningVm {
@@ -50,7 +53,7 @@ export async function startRunner(
   o: StartRunnerOptions = {},
 ): Promise<RunningVm> {
   const { log } = io;
-  const life = new Lifecycle({ log });
+  const life = new Lifecycle({ log, clock: o.clock });
   const onAbort = () =>
     void life.abort(o.signal?.reason instanceof Error ? o.signal.reason : new Error('aborted'));
   if (o.signal?.aborted) onAbort();
@@ -60,14 +63,14 @@ export async function startRunner(
     const { initScript } = c.spec;
     if (initScript) await life.stage('init script', (ctx) => runInitScript(initScript, ctx));
     await life.stage('directories', (ctx) => prepareDirs(c.paths, ctx));
-    const host = await life.stage('inspect host', () => inspectHost(c, log));
+    const host = await life.stage('inspect host', (ctx) => inspectHost(c, log, ctx.clock));
     const plan = await life.stage('plan', () => planRunner(c, host));
     for (const w of plan.warnings) log(`warning: ${w}`);
     await life.stage('network', (ctx) => prepareNetwork(c, plan, log, ctx));
-    await life.stage('disks', async () => {
-      const t0 = Date.now();
+    await life.stage('disks', async ({ clock }) => {
+      const t0 = clock.now();
       await buildDisks(plan.disks);
-      log('disks ready', { ms: Date.now() - t0, drives: plan.disks.drives.map((d) => d.id) });
+      log('disks ready', { ms: clock.now() - t0, drives: plan.disks.drives.map((d) => d.id) });
     });
     const cgroup = await life.stage('CPU cgroup', (ctx) => createCpuCgroup(c, plan, log, ctx));
     const qemu = await life.stage('start QEMU', (ctx) => startQemu(c, plan, cgroup, io, ctx));

@@ -51,6 +51,7 @@ export async function startVm(
     consolePty: pty,
     log,
     onCpuApplied: async (milli) => cgroup?.setCpu(milli),
+    clock: ctx.clock,
   });
   ctx.onUndo('stop the VM probes', () => vm.stop());
 
@@ -62,7 +63,7 @@ export async function startVm(
     log('waiting for the incoming migration', { port: MIGRATION_PORT });
   }
 
-  const sync = new FileSync(agent, plan.disks.watched, log);
+  const sync = new FileSync(agent, plan.disks.watched, log, { clock: ctx.clock });
   ctx.onUndo('stop file sync', () => sync.stop());
   vm.watchGuest(async () => {
     if (c.receiveMigration) {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { run } from '../../host';
+import { run, systemClock, type Clock } from '../../host';
 import type { NetworkPlan, OverlayPlan } from '../plan/network-plan';
 
 export interface ModeDecision {
@@ -85,6 +85,7 @@ export interface TapNetwork {
 export async function setupTapNetwork(
   plan: Extract<NetworkPlan, { mode: 'tap' }>,
   log: (m: string) => void,
+  clock: Clock = systemClock,
 ): Promise<TapNetwork> {
   for (const argv of plan.commands) await run(argv);
   const [cmd, ...args] = plan.dnsmasq;
@@ -94,16 +95,16 @@ export async function setupTapNetwork(
     stderr = (stderr + b.toString()).slice(-4000);
     log(`dnsmasq: ${b.toString().trim()}`);
   });
-  await dnsmasqStarted(dnsmasq, () => stderr);
+  await dnsmasqStarted(dnsmasq, () => stderr, clock);
   return {
     dnsmasq,
     stop: async () => {
       if (dnsmasq.exitCode !== null || dnsmasq.signalCode !== null) return;
       const gone = new Promise<void>((r) => dnsmasq.once('exit', () => r()));
       dnsmasq.kill('SIGTERM');
-      const timer = setTimeout(() => dnsmasq.kill('SIGKILL'), 1000);
+      const timer = clock.setTimer(1000, () => dnsmasq.kill('SIGKILL'));
       await gone;
-      clearTimeout(timer);
+      timer.cancel();
     },
   };
 }
@@ -112,10 +113,15 @@ export async function setupTapNetwork(
  * Resolves once dnsmasq logged that it started (or after a grace period); rejects when it exits
  * first, e.g. on a bad option or a missing user, so the VM does not boot into endless DHCP discovers.
  */
-function dnsmasqStarted(dnsmasq: ChildProcess, stderr: () => string, graceMs = 3000): Promise<void> {
+function dnsmasqStarted(
+  dnsmasq: ChildProcess,
+  stderr: () => string,
+  clock: Clock,
+  graceMs = 3000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
-      clearTimeout(timer);
+      timer.cancel();
       dnsmasq.stderr?.off('data', onData);
       dnsmasq.off('exit', onExit);
       dnsmasq.off('error', onError);
@@ -128,7 +134,7 @@ function dnsmasqStarted(dnsmasq: ChildProcess, stderr: () => string, graceMs = 3
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
       done(new Error(`dnsmasq exited (${code ?? signal}) while starting: ${stderr().trim()}`));
     const onError = (err: Error) => done(new Error(`dnsmasq: ${err.message}`));
-    const timer = setTimeout(() => done(), graceMs);
+    const timer = clock.setTimer(graceMs, () => done());
     dnsmasq.stderr?.on('data', onData);
     dnsmasq.once('exit', onExit);
     dnsmasq.once('error', onError);

@@ -8,6 +8,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { GuestArch, archInfo, hostGuestArch } from '../../guest';
+import { systemClock, type Clock, type TimerHandle } from '../../host';
 import { spawnQemu } from './qemu-process';
 
 export type Accel = 'kvm' | 'tcg';
@@ -54,6 +55,8 @@ export interface ProbeOptions {
   readonly arch?: GuestArch;
   /** How long to wait for the kernel banner. Default 4000 ms (KVM prints it within a few hundred). */
   readonly timeoutMs?: number;
+  /** Times the banner and the timeout. Default: real time. */
+  readonly clock?: Clock;
   /** `NEONVM_ACCEL=kvm|tcg` forces the verdict (CI without KVM, debugging). */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -69,13 +72,18 @@ export function probeAccel(opts: ProbeOptions): Promise<AccelVerdict> {
   const key = `${arch}:${opts.kernel}`;
   let p = cache.get(key);
   if (!p) {
-    p = runProbe(arch, opts.kernel, opts.timeoutMs ?? 4000);
+    p = runProbe(arch, opts.kernel, opts.timeoutMs ?? 4000, opts.clock ?? systemClock);
     cache.set(key, p);
   }
   return p;
 }
 
-async function runProbe(arch: GuestArch, kernel: string, timeoutMs: number): Promise<AccelVerdict> {
+async function runProbe(
+  arch: GuestArch,
+  kernel: string,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<AccelVerdict> {
   if (arch !== hostGuestArch()) return { accel: 'tcg', reason: `guest arch ${arch} differs from the host` };
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
@@ -84,7 +92,7 @@ async function runProbe(arch: GuestArch, kernel: string, timeoutMs: number): Pro
   }
   const x86 = arch === 'amd64';
   const console = x86 ? 'console=ttyS0 earlyprintk=serial,ttyS0,115200' : 'console=ttyAMA0 earlycon';
-  const started = Date.now();
+  const started = clock.now();
   let output = '';
   let onBanner: () => void = () => undefined;
   const banner = new Promise<void>((r) => (onBanner = r));
@@ -103,13 +111,15 @@ async function runProbe(arch: GuestArch, kernel: string, timeoutMs: number): Pro
       },
     },
   );
+  let timer: TimerHandle | undefined;
   try {
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs));
+    const timeout = new Promise<'timeout'>((r) => (timer = clock.setTimer(timeoutMs, () => r('timeout'))));
     const outcome = await Promise.race([banner.then(() => 'banner' as const), qemu.exited, timeout]);
-    if (outcome === 'banner') return decideAccel({ bannerAfterMs: Date.now() - started });
+    if (outcome === 'banner') return decideAccel({ bannerAfterMs: clock.now() - started });
     if (outcome === 'timeout') return decideAccel({ timedOutAfterMs: timeoutMs });
     return decideAccel({ exited: { code: outcome, output } });
   } finally {
+    timer?.cancel();
     await qemu.kill();
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeClock } from '../../host';
 import { QmpClient } from './client';
 import { QmpCommandError, QmpConnectionError, QmpTimeoutError } from './errors';
 import { FakeQmpServer } from './testing/fake-qmp-server';
@@ -59,6 +60,29 @@ describe('QmpClient (against a fake QMP server)', () => {
     const c = await connect();
     await expect(c.execute('hang', undefined, { timeoutMs: 50 })).rejects.toBeInstanceOf(QmpTimeoutError);
     await expect(c.execute('ping')).resolves.toEqual({});
+  });
+
+  it('times commands and event waits on its clock, not the wall clock', async () => {
+    server.handle('hang', () => 'no-reply');
+    const clock = new FakeClock();
+    const c = (client = await QmpClient.connect({ socketPath: server.socketPath, clock }));
+    const settled: string[] = [];
+    const command = c.execute('hang', undefined, { timeoutMs: 10_000 }).catch((e: Error) => {
+      settled.push(`command: ${e.name}`);
+    });
+    const event = c.waitForEvent('SHUTDOWN', undefined, 60_000).catch((e: Error) => {
+      settled.push(`event: ${e.name}`);
+    });
+    await new Promise((r) => setTimeout(r, 20)); // the command reached the server; real time passes
+    clock.advance(9_999);
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toEqual([]);
+    clock.advance(1);
+    await command;
+    expect(settled).toEqual(['command: QmpTimeoutError']);
+    clock.advance(50_000);
+    await event;
+    expect(settled).toEqual(['command: QmpTimeoutError', 'event: QmpTimeoutError']);
   });
 
   it('delivers events and waitForEvent filters by predicate', async () => {

@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Socket, createConnection } from 'node:net';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../../host';
 import { QmpCommandError, QmpConnectionError, QmpTimeoutError } from './errors';
 import {
   LineSplitter,
@@ -34,6 +35,8 @@ export interface QmpClientOptions {
   readonly reconnectMaxMs?: number;
   /** Diagnostic lines (reconnects, protocol errors). */
   readonly log?: (msg: string) => void;
+  /** Time for deadlines, timeouts and reconnect delays. Default: real time. */
+  readonly clock?: Clock;
 }
 
 export interface ExecuteOptions {
@@ -55,14 +58,10 @@ interface Pending {
   readonly command: string;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: TimerHandle;
 }
 
 const RETRYABLE_CONNECT = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 export class QmpClient extends EventEmitter<QmpClientEvents> {
   private socket: Socket | undefined;
@@ -71,32 +70,35 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   private readonly pending = new Map<string, Pending>();
   private nextId = 1;
   private closing = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: TimerHandle | undefined;
   private greetingValue: QmpGreeting | undefined;
   private readonly commandTimeoutMs: number;
+  private readonly clock: Clock;
 
   private constructor(private readonly opts: QmpClientOptions) {
     super();
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 10_000;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Connects (retrying while the socket does not exist yet), reads the greeting, negotiates capabilities. */
   static async connect(opts: QmpClientOptions): Promise<QmpClient> {
     const client = new QmpClient(opts);
-    const deadline = Date.now() + (opts.connectTimeoutMs ?? 10_000);
+    const { clock } = client;
+    const deadline = clock.now() + (opts.connectTimeoutMs ?? 10_000);
     for (;;) {
       try {
-        await client.connectOnce(Math.max(1, deadline - Date.now()));
+        await client.connectOnce(Math.max(1, deadline - clock.now()));
         return client;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (!code || !RETRYABLE_CONNECT.has(code) || Date.now() >= deadline) {
+        if (!code || !RETRYABLE_CONNECT.has(code) || clock.now() >= deadline) {
           client.closing = true;
           throw e instanceof QmpConnectionError
             ? e
             : new QmpConnectionError(undefined, `connect ${opts.socketPath}: ${(e as Error).message}`);
         }
-        await sleep(20);
+        await sleep(20, opts.clock);
       }
     }
   }
@@ -117,11 +119,11 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
    */
   async execute<T = unknown>(command: string, args?: object, opts: ExecuteOptions = {}): Promise<T> {
     const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     if (!this.connected) await this.waitConnected(command, timeoutMs);
     const socket = this.socket;
     if (!socket) throw new QmpConnectionError(command, 'not connected');
-    return this.send<T>(socket, command, args, Math.max(1, deadline - Date.now()));
+    return this.send<T>(socket, command, args, Math.max(1, deadline - this.clock.now()));
   }
 
   /** Subscribes to one QMP event name; returns the unsubscribe function. */
@@ -144,7 +146,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   ): Promise<QmpEvent> {
     return new Promise((resolve, reject) => {
       const done = (fn: () => void) => {
-        clearTimeout(timer);
+        timer.cancel();
         unsubscribe();
         this.off('disconnected', onClose);
         fn();
@@ -157,9 +159,8 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
           done(() => reject(new QmpConnectionError(undefined, `closed while waiting for ${name}`)));
       };
       this.on('disconnected', onClose);
-      const timer = setTimeout(
-        () => done(() => reject(new QmpTimeoutError(`event ${name}`, timeoutMs))),
-        timeoutMs,
+      const timer = this.clock.setTimer(timeoutMs, () =>
+        done(() => reject(new QmpTimeoutError(`event ${name}`, timeoutMs))),
       );
     });
   }
@@ -167,7 +168,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   /** Closes the connection for good; pending commands are rejected. */
   async close(): Promise<void> {
     this.closing = true;
-    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer?.cancel();
     this.connecting?.destroy();
     const s = this.socket;
     if (!s) {
@@ -183,10 +184,10 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   private send<T>(socket: Socket, command: string, args: object | undefined, timeoutMs: number): Promise<T> {
     const id = `neonvm-${this.nextId++}`;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(timeoutMs, () => {
         this.pending.delete(id);
         reject(new QmpTimeoutError(command, timeoutMs));
-      }, timeoutMs);
+      });
       this.pending.set(id, { socket, command, resolve: resolve as (v: unknown) => void, reject, timer });
       socket.write(encodeCommand(command, args, id));
     });
@@ -196,21 +197,21 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     if (this.closing) return Promise.reject(new QmpConnectionError(command, 'client closed'));
     return new Promise((resolve, reject) => {
       const onConnected = () => {
-        clearTimeout(timer);
+        timer.cancel();
         this.off('disconnected', onDisconnected);
         resolve();
       };
       const onDisconnected = () => {
         if (!this.closing) return;
-        clearTimeout(timer);
+        timer.cancel();
         this.off('connected', onConnected);
         reject(new QmpConnectionError(command, 'client closed'));
       };
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(timeoutMs, () => {
         this.off('connected', onConnected);
         this.off('disconnected', onDisconnected);
         reject(new QmpTimeoutError(command, timeoutMs));
-      }, timeoutMs);
+      });
       this.once('connected', onConnected);
       this.on('disconnected', onDisconnected);
     });
@@ -227,20 +228,19 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
         if (settled) return;
         settled = true;
         if (this.connecting === socket) this.connecting = undefined;
-        clearTimeout(timer);
+        timer.cancel();
         socket.destroy();
         reject(e);
       };
-      const timer = setTimeout(
-        () => fail(new QmpConnectionError(undefined, `no greeting within ${timeoutMs} ms`)),
-        timeoutMs,
+      const timer = this.clock.setTimer(timeoutMs, () =>
+        fail(new QmpConnectionError(undefined, `no greeting within ${timeoutMs} ms`)),
       );
       const onGreeting = (greeting: QmpGreeting) => {
         this.send(socket, 'qmp_capabilities', undefined, timeoutMs).then(() => {
           if (settled) return;
           if (this.closing) return fail(new QmpConnectionError(undefined, 'client closed'));
           settled = true;
-          clearTimeout(timer);
+          timer.cancel();
           this.connecting = undefined;
           this.socket = socket;
           this.greetingValue = greeting;
@@ -280,7 +280,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
         const p = typeof msg.id === 'string' ? this.pending.get(msg.id) : undefined;
         if (!p) return; // late reply after a timeout
         this.pending.delete(msg.id as string);
-        clearTimeout(p.timer);
+        p.timer.cancel();
         if (msg.kind === 'return') p.resolve(msg.value);
         else p.reject(new QmpCommandError(p.command, msg.error.class, msg.error.desc));
       }
@@ -290,7 +290,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   private onSocketClosed(socket: Socket): void {
     for (const [id, p] of this.pending) {
       if (p.socket !== socket) continue;
-      clearTimeout(p.timer);
+      p.timer.cancel();
       p.reject(new QmpConnectionError(p.command, 'connection closed before the reply'));
       this.pending.delete(id);
     }
@@ -306,7 +306,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
 
   private scheduleReconnect(attempt: number): void {
     const delay = backoffDelay(attempt, this.opts.reconnectMinMs ?? 100, this.opts.reconnectMaxMs ?? 2000);
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.clock.setTimer(delay, () => {
       if (this.closing) return;
       this.connectOnce(this.commandTimeoutMs).then(
         () => this.opts.log?.(`qmp: reconnected to ${this.opts.socketPath}`),
@@ -315,6 +315,6 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
           if (!this.closing) this.scheduleReconnect(attempt + 1);
         },
       );
-    }, delay);
+    });
   }
 }

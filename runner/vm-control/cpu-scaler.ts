@@ -12,7 +12,7 @@ import type { HotpluggableCpu, QmpClient } from '../qmp';
 import type { VmShape } from '../plan/vm-shape';
 import { cpuSlots, plugPlan, type CpuSlot } from './cpu-plan';
 import type { GuestAgent } from './guest-agent';
-import { pollUntil } from '../../host';
+import { pollUntil, systemClock, type Clock } from '../../host';
 import { badRequest, VmError } from './vm-error';
 
 export class CpuScaler {
@@ -23,6 +23,7 @@ export class CpuScaler {
     private readonly qmp: QmpClient,
     private readonly agent: GuestAgent,
     private readonly shape: VmShape,
+    private readonly clock: Clock = systemClock,
   ) {
     this.appliedMilli = shape.cpus.useMilli;
   }
@@ -66,7 +67,12 @@ export class CpuScaler {
         await this.agent.setCpuMilli(count * 1000, 3000);
         return true;
       },
-      { timeoutMs: 15_000, intervalMs: 25, description: `${count} online CPUs in the guest` },
+      {
+        timeoutMs: 15_000,
+        intervalMs: 25,
+        description: `${count} online CPUs in the guest`,
+        clock: this.clock,
+      },
     ).catch((e: unknown) => {
       throw e instanceof VmError ? e : new VmError(504, (e as Error).message);
     });

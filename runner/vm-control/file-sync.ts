@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemClock, type Clock, type TimerHandle } from '../../host';
 import type { FilesPayload, GuestAgent } from './guest-agent';
 
 export interface SyncedDir {
@@ -42,7 +43,7 @@ function digest(payload: FilesPayload): string {
 }
 
 export class FileSync {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private readonly state = new Map<string, { hostDigest: string; guestChecksum: string }>();
   private stopped = false;
 
@@ -50,7 +51,7 @@ export class FileSync {
     private readonly agent: GuestAgent,
     private readonly dirs: readonly SyncedDir[],
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
-    private readonly intervalMs = 2000,
+    private readonly opts: { readonly intervalMs?: number; readonly clock?: Clock } = {},
   ) {}
 
   start(): void {
@@ -60,14 +61,18 @@ export class FileSync {
         await this.syncOne(d).catch((e: Error) =>
           this.log('file sync failed', { mountPath: d.mountPath, error: e.message }),
         );
-      if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+      if (!this.stopped)
+        this.timer = (this.opts.clock ?? systemClock).setTimer(
+          this.opts.intervalMs ?? 2000,
+          () => void tick(),
+        );
     };
     void tick();
   }
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
   }
 
   async syncOne(d: SyncedDir): Promise<boolean> {

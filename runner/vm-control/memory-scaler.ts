@@ -3,6 +3,7 @@
  * memory plugged (the guest driver plugs/unplugs blocks; shrinking needs the guest to offline them,
  * measured 0.6–2.2 s under TCG).
  */
+import { systemClock, type Clock } from '../../host';
 import type { MemoryState } from '../api';
 import type { MemorySizeSummary, QmpClient } from '../qmp';
 import { VIRTIO_MEM_ID } from '../plan/qemu-args';
@@ -15,6 +16,7 @@ export class MemoryScaler {
   constructor(
     private readonly qmp: QmpClient,
     private readonly shape: VmShape,
+    private readonly clock: Clock = systemClock,
   ) {
     this.requestedSlots = shape.memory.useSlots;
   }
@@ -56,7 +58,7 @@ export class MemoryScaler {
       events++;
       wake?.();
     });
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     try {
       await this.qmp.execute('qom-set', {
         path: VIRTIO_MEM_ID,
@@ -68,7 +70,7 @@ export class MemoryScaler {
         const seen = events;
         const state = await this.state();
         if (BigInt(state.pluggedBytes) === want) return state;
-        if (Date.now() >= deadline) {
+        if (this.clock.now() >= deadline) {
           throw new VmError(
             504,
             `timed out after ${timeoutMs} ms waiting for ${slots} memory slots in the guest (plugged ${state.pluggedBytes} bytes)`,
@@ -76,9 +78,9 @@ export class MemoryScaler {
         }
         if (events === seen) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, 20);
+            const timer = this.clock.setTimer(20, resolve);
             wake = () => {
-              clearTimeout(timer);
+              timer.cancel();
               resolve();
             };
           });

@@ -5,6 +5,7 @@
  * keeping the latest `query-migrate`. Target: same capabilities, then `migrate-incoming`.
  */
 import { MIGRATION_PORT, parseQuantity, quantityValue, type MigrationInfo } from '../../crds';
+import { systemClock, type Clock, type TimerHandle } from '../../host';
 import type { MigrationStartRequest } from '../api';
 import type { QmpClient } from '../qmp';
 import type { CpuScaler } from './cpu-scaler';
@@ -65,7 +66,7 @@ const caps = (entries: Record<string, boolean>) => ({
 
 export class Migrator {
   private sourceActive = false;
-  private poller: NodeJS.Timeout | undefined;
+  private poller: TimerHandle | undefined;
   private latest: MigrationInfo = { status: 'none' };
   private finishedListeners: Array<(info: MigrationInfo) => void> = [];
 
@@ -73,6 +74,7 @@ export class Migrator {
     private readonly qmp: QmpClient,
     private readonly cpu: CpuScaler,
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get active(): boolean {
@@ -110,14 +112,13 @@ export class Migrator {
   }
 
   private poll(): void {
-    this.poller = setTimeout(async () => {
-      try {
-        await this.info();
-      } catch (e) {
-        this.log('query-migrate failed', { error: (e as Error).message });
-      }
-      if (this.sourceActive) this.poll();
-    }, 50);
+    this.poller = this.clock.setTimer(50, () => {
+      void this.info()
+        .catch((e: Error) => this.log('query-migrate failed', { error: e.message }))
+        .then(() => {
+          if (this.sourceActive) this.poll();
+        });
+    });
   }
 
   /** Latest `query-migrate`; the first final status ends the outgoing migration (whoever sees it first). */
@@ -126,7 +127,7 @@ export class Migrator {
     if (q.status) this.latest = toMigrationInfo(q);
     if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
       this.sourceActive = false;
-      clearTimeout(this.poller);
+      this.poller?.cancel();
       // QEMU says why a migration failed only here; keep it in the pod log.
       this.log('migration finished', {
         info: this.latest,
@@ -156,6 +157,6 @@ export class Migrator {
   }
 
   stop(): void {
-    clearTimeout(this.poller);
+    this.poller?.cancel();
   }
 }

@@ -4,6 +4,7 @@
  * applied) with a background probe.
  */
 import { formatMilliCpu, type MigrationInfo } from '../../crds';
+import { systemClock, type Clock, type TimerHandle } from '../../host';
 import type { Accel, MemoryState, MigrationRole, NetworkMode, RunnerStatus } from '../api';
 import type { QmpClient, StatusInfo } from '../qmp';
 import type { GuestArch } from '../../guest';
@@ -28,6 +29,8 @@ export interface QemuVmOptions {
   log: (msg: string, extra?: Record<string, unknown>) => void;
   /** Called after every applied CPU change (the runner moves QEMU's CPU quota with it). */
   onCpuApplied?: (milliCpu: number) => Promise<void>;
+  /** Time for uptime, the readiness probe and the scalers' waits. Default: real time. */
+  clock?: Clock;
 }
 
 export class QemuVm implements VmController {
@@ -39,14 +42,18 @@ export class QemuVm implements VmController {
   private initialised = false;
   private role: MigrationRole;
   private qemuStatus = 'unknown';
-  private probe: NodeJS.Timeout | undefined;
-  private readonly startedAt = Date.now();
+  private probe: TimerHandle | undefined;
+  private stopped = false;
+  private readonly clock: Clock;
+  private readonly startedAt: number;
   private readonly readyWaiters: Array<() => void> = [];
 
   constructor(private readonly o: QemuVmOptions) {
-    this.cpu = new CpuScaler(o.qmp, o.agent, o.shape);
-    this.memory = new MemoryScaler(o.qmp, o.shape);
-    this.migrator = new Migrator(o.qmp, this.cpu, o.log);
+    this.clock = o.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.cpu = new CpuScaler(o.qmp, o.agent, o.shape, this.clock);
+    this.memory = new MemoryScaler(o.qmp, o.shape, this.clock);
+    this.migrator = new Migrator(o.qmp, this.cpu, o.log, this.clock);
     this.role = o.role;
   }
 
@@ -71,7 +78,8 @@ export class QemuVm implements VmController {
         this.guestUp = false;
         this.o.log('guest probe failed', { error: (e as Error).message });
       }
-      this.probe = setTimeout(tick, this.guestUp ? 1000 : intervalMs);
+      if (!this.stopped)
+        this.probe = this.clock.setTimer(this.guestUp ? 1000 : intervalMs, () => void tick());
     };
     void tick();
   }
@@ -83,7 +91,8 @@ export class QemuVm implements VmController {
   }
 
   stop(): void {
-    clearTimeout(this.probe);
+    this.stopped = true; // a probe in flight must not schedule the next one
+    this.probe?.cancel();
     this.migrator.stop();
   }
 
@@ -161,7 +170,7 @@ export class QemuVm implements VmController {
       memory,
       migrationRole: this.role,
       consolePty: this.o.consolePty,
-      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      uptimeSeconds: Math.round((this.clock.now() - this.startedAt) / 1000),
     };
   }
 

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeClock } from '../../host';
+import { vmShape } from '../plan/vm-shape';
+import { defaultedSpec } from '../../crds/testing';
+import { QmpClient } from '../qmp';
+import { FakeQmpServer } from '../qmp/testing/fake-qmp-server';
+import { GuestAgent } from './guest-agent';
+import { QemuVm } from './qemu-vm';
+
+describe('QemuVm (against a fake QMP server, on a manual clock)', () => {
+  let dir: string;
+  let server: FakeQmpServer;
+  let qmp: QmpClient;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'neonvm-vm-test-'));
+    server = new FakeQmpServer(join(dir, 'qmp.sock'));
+    server.handle('query-status', () => ({ return: { running: false, status: 'inmigrate' } }));
+    server.handle('query-memory-size-summary', () => ({ return: { 'base-memory': 1024 ** 3 } }));
+    server.handle('query-cpus-fast', () => ({ return: [{ 'cpu-index': 0 }] }));
+    await server.listen();
+    qmp = await QmpClient.connect({ socketPath: server.socketPath });
+  });
+  afterEach(async () => {
+    await qmp.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports uptime and probes readiness on its clock', async () => {
+    const clock = new FakeClock();
+    const vm = new QemuVm({
+      qmp,
+      agent: new GuestAgent('http://127.0.0.1:9'), // never asked: QEMU does not run the guest
+      shape: vmShape(defaultedSpec()),
+      accel: 'tcg',
+      arch: 'amd64',
+      networkMode: 'user',
+      role: 'target',
+      log: () => undefined,
+      clock,
+    });
+    clock.advance(90_000);
+    expect((await vm.status()).uptimeSeconds).toBe(90);
+
+    const probes = () => server.received.filter((r) => r.execute === 'query-status').length;
+    const before = probes();
+    vm.watchGuest(async () => undefined, 50);
+    while (clock.pendingTimers === 0) await new Promise((r) => setImmediate(r));
+    expect(probes()).toBe(before + 1);
+    expect(vm.readiness()).toEqual({ ready: false, reason: 'waiting for the incoming migration' });
+    clock.advance(50); // the next probe is due only when the clock says so
+    while (probes() === before + 1) await new Promise((r) => setImmediate(r));
+    vm.stop();
+    while (clock.pendingTimers > 0) await new Promise((r) => setImmediate(r)); // (a probe in flight)
+    clock.advance(60_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(probes()).toBe(before + 2); // stopped: no further probe
+  });
+});
