@@ -14,13 +14,12 @@ import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node
 import {
   createCaClusterIssuer,
   ensureK8sBinaries,
-  freePort,
   startCertManager,
   startLocalCluster,
   type LocalCluster,
 } from '../cluster';
 import { percentile } from './percentile';
-import { pollUntil } from '../host';
+import { freePort, pollUntil } from '../host';
 import { GROUP, VERSION, type VirtualMachine } from '../crds';
 import {
   FAKE_DISK_IMAGE,

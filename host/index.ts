@@ -6,6 +6,7 @@
 export * from './cache';
 export * from './cpu-info';
 export * from './debian';
+export * from './net';
 export * from './package-path';
 export * from './process';
 export * from './shell-quote';

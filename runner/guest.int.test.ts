@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GUEST_READY_LINE, GuestArtifacts, ensureGuestArtifacts } from '../guest';
 import { pollUntil } from '../host';
-import { GuestVm, bootGuestVm, waitGuestReady } from './testing/guest-vm';
+import { GuestVm, bootGuestVm, sshInGuest, waitGuestReady } from './testing/guest-vm';
 import { AccelVerdict, probeAccel } from './qemu/kvm-probe';
 import { killAllQemu, liveQemuPids } from './qemu/qemu-process';
 import { HotpluggableCpu } from './qmp/types';
@@ -183,29 +183,7 @@ describe('guest in QmpScaling mode', () => {
     measurements.push(`virtio-mem -256 MiB gone from MemTotal: ${Date.now() - shrinkStarted} ms`);
   }, 40_000);
 
-  const ssh = async (command: string): Promise<string> => {
-    const opts = [
-      'StrictHostKeyChecking=no',
-      'UserKnownHostsFile=/dev/null',
-      'BatchMode=yes',
-      'ConnectTimeout=10',
-      'LogLevel=ERROR',
-    ];
-    const { stdout } = await execFileP(
-      'ssh',
-      [
-        '-i',
-        join(sshDir, 'id_ed25519'),
-        '-p',
-        String(vm.sshPort),
-        ...opts.flatMap((o) => ['-o', o]),
-        'root@127.0.0.1',
-        command,
-      ],
-      { timeout: 30_000 },
-    );
-    return stdout;
-  };
+  const ssh = (command: string) => sshInGuest(vm, join(sshDir, 'id_ed25519'), command);
 
   it('accepts SSH with the key from the ssh-authorized-keys ISO', async () => {
     const started = Date.now();

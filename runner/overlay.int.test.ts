@@ -5,12 +5,12 @@
  * so the peer reaches the guest agent at the overlay address — also after a live migration, where the
  * target keeps the guest's eth1 MAC (derived from the VM, not the pod). Needs root (namespaces).
  */
+import { pollUntil } from '../host';
 import { describeIf } from '../host/testing';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ClusterNetwork } from '../cluster/network';
-import { pollUntil } from '../host';
 import { builtinGuest } from '../crds/testing';
 import { RunnerHarness } from './testing/runner-harness';
 

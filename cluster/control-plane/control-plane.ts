@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureK8sBinaries, K8sBinaries } from '../build';
 import { CertificateAuthority, createServiceAccountKeys, IssuedCert } from '../pki';
-import { ManagedProcess, registerEmergencyCleanup, pollUntil } from '../../host';
+import { freePort, ManagedProcess, registerEmergencyCleanup, pollUntil } from '../../host';
 import { apiServerArgs, controllerManagerArgs, etcdArgs, schedulerArgs } from './flags';
-import { freePort } from './free-port';
 import { renderKubeconfig } from './kubeconfig';
 
 export const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';

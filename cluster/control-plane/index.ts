@@ -1,5 +1,4 @@
 export * from './control-plane';
 export * from './crds';
 export * from './flags';
-export * from './free-port';
 export * from './kubeconfig';

@@ -1,7 +1,7 @@
+import { type Clock, ManagedProcess } from '../../host';
 import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { containerArgv, ImageManifest, ImageStore } from '../image-store';
-import { ManagedProcess } from '../../host';
 import { backoffDelayMs, BackoffPolicy, BackoffState, recordCrash } from './backoff';
 import { ConfigCache, configRefsOf } from './config-cache';
 import { checkLaunchable, processEnv, resolveWorkingDir } from './container-launch';
@@ -29,6 +29,7 @@ export interface ContainerHost {
   readonly images: ImageStore;
   readonly config: ConfigCache;
   readonly backoff: BackoffPolicy;
+  readonly clock: Clock;
   readonly log: Logger;
   statusChanged(): void;
   /** Sleeps, waking early when the pod starts terminating. */
@@ -237,7 +238,7 @@ export class ContainerRunner {
     // No await between this check and the spawn: a termination cannot slip in and miss the process.
     if (host.stopping) return 'stopped';
 
-    const startedAt = new Date();
+    const startedAt = new Date(host.clock.now());
     const problem = checkLaunchable(plan, spec);
     if (problem) {
       const exit: Terminated = {
@@ -246,7 +247,7 @@ export class ContainerRunner {
         reason: problem.reason,
         message: problem.message,
         startedAt,
-        finishedAt: new Date(),
+        finishedAt: new Date(host.clock.now()),
       };
       this.record.state = exit;
       host.event('Warning', 'Failed', `Error: ${problem.message}`, spec.name);
@@ -302,7 +303,7 @@ export class ContainerRunner {
       signal,
       reason: terminatedReason(exitCode),
       startedAt,
-      finishedAt: new Date(),
+      finishedAt: new Date(host.clock.now()),
     };
     this.record = { ...this.record, state: exit, ready: false, started: false };
     host.log.info({ container: spec.name, exitCode }, 'container exited');
@@ -327,7 +328,7 @@ export class ContainerRunner {
       void this.process?.stop((host.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
     };
     const loop = (kind: string, probe: V1Probe, initial: boolean, onChange: (ok: boolean) => void) => {
-      const l = new ProbeLoop(probe, target, initial, (ok, outcome) => {
+      const l = new ProbeLoop(probe, target, initial, host.clock, (ok, outcome) => {
         if (!ok)
           host.event('Warning', 'Unhealthy', `${kind} probe failed: ${outcome.message ?? ''}`, spec.name);
         onChange(ok);

@@ -1,4 +1,6 @@
-import { podEvent } from './event-recorder';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { FakeClock } from '../../host';
+import { EventRecorder, podEvent, REPEAT_WINDOW_MS } from './event-recorder';
 
 describe('podEvent', () => {
   it('points at the container of the pod and names the kubelet as source', () => {
@@ -19,5 +21,24 @@ describe('podEvent', () => {
       source: { component: 'kubelet', host: 'neonvm-node-1' },
       count: 1,
     });
+  });
+});
+
+describe('EventRecorder', () => {
+  it('posts a repeated event once per window, on its clock', () => {
+    const clock = new FakeClock();
+    const posted: Array<{ namespace: string; body: { reason?: string; firstTimestamp?: Date } }> = [];
+    const core = {
+      createNamespacedEvent: (req: (typeof posted)[number]) => (posted.push(req), Promise.resolve({})),
+    } as unknown as CoreV1Api;
+    const recorder = new EventRecorder(core, 'neonvm-node-1', clock);
+    const pod = { metadata: { name: 'web', namespace: 'apps', uid: 'u1' } };
+    recorder.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container main', 'main');
+    recorder.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container main', 'main');
+    expect(posted).toHaveLength(1);
+    expect(posted[0].body.firstTimestamp).toEqual(new Date(clock.now()));
+    clock.advance(REPEAT_WINDOW_MS + 1);
+    recorder.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container main', 'main');
+    expect(posted).toHaveLength(2);
   });
 });

@@ -1,9 +1,10 @@
+import { systemClock, type Clock } from '../../host';
 import { CoreV1Api, CoreV1Event, V1Pod } from '@kubernetes/client-node';
 
 export type EventType = 'Normal' | 'Warning';
 
 /** Identical events (same pod, container, reason, message) inside this window are reported once. */
-const REPEAT_WINDOW_MS = 10_000;
+export const REPEAT_WINDOW_MS = 10_000;
 
 /** The Event the kubelet would write for `pod` (core/v1, source component "kubelet"). */
 export function podEvent(
@@ -48,11 +49,12 @@ export class EventRecorder {
   constructor(
     private readonly core: CoreV1Api,
     private readonly node: string,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   record(pod: V1Pod, type: EventType, reason: string, message: string, container?: string): void {
     const key = `${pod.metadata?.uid}/${container}/${reason}/${message}`;
-    const now = Date.now();
+    const now = this.clock.now();
     if ((this.recent.get(key) ?? -Infinity) > now - REPEAT_WINDOW_MS) return;
     this.recent.set(key, now);
     if (this.recent.size > 1000) this.forgetOld(now);

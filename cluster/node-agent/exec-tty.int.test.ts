@@ -1,8 +1,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { findChildPty, setPtySize, shellQuote } from './streaming';
-import { pollUntil } from '../../host';
+import { findChildPty, setPtySize } from './streaming';
+import { pollUntil, shellJoin } from '../../host';
 import {
   createNamespace,
   isReady,
@@ -73,7 +73,7 @@ describe('kubectl exec -it and attach through the node agent', () => {
   it('gives -it a terminal that follows resizes, and reports the exit status', async () => {
     // kubectl only asks for a TTY when its own stdin is a terminal: run it under script(1).
     const argv = [cluster().binaries.kubectl, ...kc(), 'exec', '-it', 'target', '--', 'sh'];
-    const child = spawn('script', ['-qfec', shellQuote(argv), '/dev/null'], {
+    const child = spawn('script', ['-qfec', shellJoin(argv), '/dev/null'], {
       env: { ...process.env, TERM: 'xterm' },
     });
     const out = new Output(child);

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../host';
 import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ export interface NodeAgentOptions {
   labels?: Record<string, string>;
   backoff?: BackoffPolicy;
   heartbeat?: HeartbeatIntervals;
+  /** Time for timestamps, back-off and periodic work (default: the system clock). */
+  clock?: Clock;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
@@ -58,7 +61,7 @@ export class NodeAgent {
     this.name = options.name;
     this.core = options.clients(CoreV1Api);
     this.log = options.log.child({ node: options.name });
-    this.events = new EventRecorder(this.core, options.name);
+    this.events = new EventRecorder(this.core, options.name, options.clock);
   }
 
   async start(): Promise<void> {
@@ -98,6 +101,7 @@ export class NodeAgent {
         labels: o.labels,
       },
       o.heartbeat ?? DEFAULT_HEARTBEAT,
+      o.clock,
       (err) => this.log.warn({ err: err.message }, 'heartbeat failed'),
     );
     await this.heartbeat.start();
@@ -167,6 +171,7 @@ export class NodeAgent {
       tmpDir: join(tmpdir(), `neonvm-pod-${uid.replace(/-/g, '').slice(0, 16)}`),
       backoff: this.options.backoff ?? KUBELET_BACKOFF,
       events: this.events,
+      clock: this.options.clock ?? systemClock,
       log: this.log.child({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }),
     });
     this.workers.set(uid, worker);

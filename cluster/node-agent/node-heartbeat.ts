@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type TimerHandle } from '../../host';
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -35,22 +36,25 @@ const isStatus = (err: unknown, code: number): boolean => (err as { code?: numbe
 export class NodeHeartbeat {
   private readonly core: CoreV1Api;
   private readonly coordination: CoordinationV1Api;
-  private timers: NodeJS.Timeout[] = [];
-  private readonly registeredAt = new Date();
+  private timers: TimerHandle[] = [];
+  private stopped = false;
+  private readonly registeredAt: Date;
 
   constructor(
     clients: ApiClientFactory,
     private readonly node: NodeDescription,
     private readonly intervals: HeartbeatIntervals = DEFAULT_HEARTBEAT,
+    private readonly clock: Clock = systemClock,
     private readonly onError: (err: Error) => void = () => undefined,
   ) {
+    this.registeredAt = new Date(clock.now());
     this.core = clients(CoreV1Api);
     this.coordination = clients(CoordinationV1Api);
   }
 
   async start(): Promise<void> {
     try {
-      await this.core.createNode({ body: nodeObject(this.node, new Date()) });
+      await this.core.createNode({ body: nodeObject(this.node, new Date(this.clock.now())) });
     } catch (err) {
       if (!isStatus(err, 409)) throw err;
       await this.postStatus();
@@ -61,19 +65,30 @@ export class NodeHeartbeat {
   }
 
   stop(): void {
-    for (const t of this.timers) clearInterval(t);
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
     this.timers = [];
   }
 
+  /** Runs fn every `ms` on the clock (its timers do not keep the process alive). */
   private every(ms: number, fn: () => Promise<void>): void {
-    const timer = setInterval(() => fn().catch((err: Error) => this.onError(err)), ms);
-    timer.unref();
+    const tick = () => {
+      if (this.stopped) return;
+      this.timers = this.timers.filter((t) => t !== timer);
+      void fn().catch((err: Error) => this.onError(err));
+      timer = this.clock.setTimer(ms, tick);
+      this.timers.push(timer);
+    };
+    let timer = this.clock.setTimer(ms, tick);
     this.timers.push(timer);
   }
 
   private async postStatus(): Promise<void> {
     await this.core.patchNodeStatus(
-      { name: this.node.name, body: { status: nodeStatus(this.node, new Date(), this.registeredAt) } },
+      {
+        name: this.node.name,
+        body: { status: nodeStatus(this.node, new Date(this.clock.now()), this.registeredAt) },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   }

@@ -1,3 +1,4 @@
+import { sleep, type Clock } from '../../host';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, V1Pod, V1Volume } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ImageStore } from '../image-store';
@@ -26,6 +27,7 @@ export interface PodWorkerDeps {
   tmpDir: string;
   backoff: BackoffPolicy;
   events: EventRecorder;
+  clock: Clock;
   log: Logger;
 }
 
@@ -43,7 +45,7 @@ export class PodWorker {
   private readonly statusWriter: StatusWriter;
   private readonly initContainers: ContainerRunner[];
   private readonly appContainers: ContainerRunner[];
-  private readonly startTime = new Date();
+  private readonly startTime: Date;
   private podIP: string | undefined;
   private execPrefix: string[] = [];
   private sandboxReady = false;
@@ -60,10 +62,13 @@ export class PodWorker {
     private readonly deps: PodWorkerDeps,
   ) {
     this.pod = pod;
+    this.startTime = new Date(deps.clock.now());
     this.fs = new PodFilesystem(deps.podDir, deps.tmpDir);
     this.statusWriter = new StatusWriter(
       () => this.writeStatus(),
       (err) => deps.log.warn({ err: err.message }, 'pod status update failed'),
+      undefined,
+      deps.clock,
     );
     const host = this.containerHost();
     const hasInit = (pod.spec?.initContainers ?? []).length > 0;
@@ -308,6 +313,7 @@ export class PodWorker {
       images: deps.images,
       config: deps.config,
       backoff: deps.backoff,
+      clock: deps.clock,
       log: deps.log,
       statusChanged: () => this.statusWriter.markDirty(),
       pause: (ms) => this.pause(ms),
@@ -325,7 +331,7 @@ export class PodWorker {
 
   /** Sleeps, but wakes at once when the pod starts terminating. */
   private pause(ms: number): Promise<void> {
-    return Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), this.stopSignal]);
+    return Promise.race([sleep(ms, this.deps.clock), this.stopSignal]);
   }
 
   private async writeStatus(): Promise<void> {
@@ -340,7 +346,7 @@ export class PodWorker {
         startTime: this.startTime,
         previousConditions: this.pod.status?.conditions,
       },
-      new Date(),
+      new Date(this.deps.clock.now()),
     );
     try {
       await this.deps.core.patchNamespacedPodStatus(

@@ -1,9 +1,9 @@
+import { type Clock, type TimerHandle, killGroup } from '../../host';
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { killGroup } from '../../host';
 import { initialProbeCounter, ProbeCounter, recordProbe } from './probe-threshold';
 
 /** Where and how a probe reaches its container. */
@@ -108,13 +108,14 @@ export function runProbeOnce(probe: V1Probe, target: ProbeTarget): Promise<Probe
  */
 export class ProbeLoop {
   private counter: ProbeCounter;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private stopped = false;
 
   constructor(
     private readonly probe: V1Probe,
     private readonly target: ProbeTarget,
     initialResult: boolean,
+    private readonly clock: Clock,
     private readonly onChange: (result: boolean, outcome: ProbeOutcome) => void,
   ) {
     this.counter = initialProbeCounter(initialResult);
@@ -126,12 +127,12 @@ export class ProbeLoop {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
   }
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer = this.clock.setTimer(delayMs, () => void this.tick());
   }
 
   private async tick(): Promise<void> {

@@ -1,3 +1,5 @@
+import { sleep, systemClock, type Clock } from '../../host';
+
 /**
  * Coalesces status writes: many state changes in quick succession become one API call, writes never
  * overlap, and a change that arrives during a write triggers exactly one more.
@@ -11,6 +13,7 @@ export class StatusWriter {
     private readonly write: () => Promise<void>,
     private readonly onError: (err: Error) => void,
     private readonly delayMs = 20,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   markDirty(): void {
@@ -31,7 +34,7 @@ export class StatusWriter {
 
   private async loop(): Promise<void> {
     try {
-      await new Promise((r) => setTimeout(r, this.delayMs));
+      await sleep(this.delayMs, this.clock);
       while (this.dirty && !this.closed) {
         this.dirty = false;
         try {

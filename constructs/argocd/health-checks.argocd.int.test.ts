@@ -14,7 +14,7 @@ import {
   VIRTUAL_MACHINE_CASES,
   VIRTUAL_MACHINE_MIGRATION_CASES,
   type HealthCase,
-} from '../../test/fixtures/argocd-health';
+} from './testing/health-cases';
 import { argoCdConfigMapData } from '.';
 
 const build = findArgoCd();

@@ -6,7 +6,7 @@ import {
   APPLICATION_CASES,
   VIRTUAL_MACHINE_CASES,
   VIRTUAL_MACHINE_MIGRATION_CASES,
-} from '../../test/fixtures/argocd-health';
+} from './testing/health-cases';
 import {
   APPLICATION_HEALTH_LUA,
   ARGOCD_RESOURCES_FINALIZER,

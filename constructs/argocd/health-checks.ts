@@ -1,7 +1,7 @@
 /**
  * ArgoCD custom health checks for the NeonVM kinds: Lua 5.1 (ArgoCD runs gopher-lua), one script per
  * kind. ArgoCD's sandbox opens only the base, table and package libraries and a safe `os` (time, date):
- * no `string`, no `math` -- test/lua.ts runs lua5.1 with the same globals. ArgoCD hands the live object to the script as the global `obj`; the script returns
+ * no `string`, no `math` -- testing/lua.ts runs lua5.1 with the same globals. ArgoCD hands the live object to the script as the global `obj`; the script returns
  * `{status, message}` with status Healthy, Progressing, Degraded, Suspended or Missing. The strings
  * below are exactly what `argocd-cm` gets and what the tests run in a real `lua5.1`.
  */

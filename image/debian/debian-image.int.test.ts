@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImageStore } from '../../cluster/image-store';
 import { ensureGuestArtifacts } from '../../guest';
-import { bootGuestVm, GuestVm, waitGuestReady } from '../../runner/testing/guest-vm';
+import { bootGuestVm, GuestVm, sshInGuest, waitGuestReady } from '../../runner/testing/guest-vm';
 import { probeAccel } from '../../runner/qemu/kvm-probe';
 import { killAllQemu, liveQemuPids } from '../../runner/qemu/qemu-process';
 import { DEBIAN_IMAGE_REFS, ensureDebianImage } from './debian-image';
@@ -53,29 +53,7 @@ afterAll(async () => {
   console.log(log.join('\n'));
 });
 
-async function ssh(command: string): Promise<string> {
-  const opts = [
-    'StrictHostKeyChecking=no',
-    'UserKnownHostsFile=/dev/null',
-    'BatchMode=yes',
-    'ConnectTimeout=15',
-    'LogLevel=ERROR',
-  ];
-  const { stdout } = await execFileP(
-    'ssh',
-    [
-      '-i',
-      join(sshDir, 'id_ed25519'),
-      '-p',
-      String(vm!.sshPort),
-      ...opts.flatMap((o) => ['-o', o]),
-      'root@127.0.0.1',
-      command,
-    ],
-    { timeout: 60_000 },
-  );
-  return stdout;
-}
+const ssh = (command: string) => sshInGuest(vm!, join(sshDir, 'id_ed25519'), command, 60_000);
 
 it('is registered under both references', () => {
   const store = new ImageStore();

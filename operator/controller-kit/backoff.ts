@@ -1,2 +1,9 @@
 /** The operator's back-off is the host layer's (one capped exponential back-off for the whole project). */
-export * from '../../host/time/backoff';
+export {
+  Backoff,
+  DEFAULT_ITEM_BACKOFF,
+  DEFAULT_WATCH_BACKOFF,
+  KeyedBackoff,
+  backoffDelay,
+  type BackoffOptions,
+} from '../../host';

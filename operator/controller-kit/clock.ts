@@ -1,2 +1,2 @@
 /** The operator's clock is the host layer's (one Clock for the whole project). */
-export * from '../../host/time/clock';
+export { FakeClock, sleep, systemClock, type Clock, type TimerHandle } from '../../host';

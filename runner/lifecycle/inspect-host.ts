@@ -7,12 +7,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { kernelHz } from '../../guest';
-import { hostCpuMhz, type Clock } from '../../host';
+import { freePort, hostCpuMhz, type Clock } from '../../host';
 import type { RunnerConfig } from '../config/runner-config';
 import {
   decideNetworkMode,
   defaultRouteDevice,
-  freePort,
   hasInterface,
   parseResolvConf,
 } from '../pod-resources/network-setup';

@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { run, systemClock, type Clock } from '../../host';
 import type { NetworkPlan, OverlayPlan } from '../plan/network-plan';
 
@@ -152,16 +151,4 @@ export async function hasInterface(dev: string): Promise<boolean> {
 /** Runs the overlay plan: the pod's Multus interface and QEMU's overlay tap in one bridge. */
 export async function setupOverlayNetwork(plan: OverlayPlan): Promise<void> {
   for (const argv of plan.commands) await run(argv);
-}
-
-/** A free TCP port on host (for user-mode forwards of the guest agent and sshd). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultVirtualMachine, type VirtualMachineSpec } from '../../crds';
 import { archInfo, GUEST_AGENT_PORT, kernelHz, type GuestArtifacts } from '../../guest';
-import { hostCpuMhz } from '../../host';
-import { buildDisks, freePort, imageVirtualSize } from '../pod-resources';
+import { freePort, hostCpuMhz, runText } from '../../host';
+import { buildDisks, imageVirtualSize } from '../pod-resources';
 import { planDisks } from '../plan/disks';
 import { planGuestArch } from '../plan/guest-arch';
 import { kernelCmdline, planLoopsPerJiffy } from '../plan/kernel-cmdline';
@@ -177,4 +177,22 @@ export async function waitGuestReady(vm: GuestVm, timeoutMs = 120_000): Promise<
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`guest agent of ${vm.dir} never answered; console:\n${vm.console().slice(-3000)}`);
+}
+
+/** Runs `command` in the guest as root over SSH (sshd forwarded to `vm.sshPort`) with this private key. */
+export async function sshInGuest(
+  vm: GuestVm,
+  identityFile: string,
+  command: string,
+  timeoutMs = 30_000,
+): Promise<string> {
+  const opts = [
+    'StrictHostKeyChecking=no',
+    'UserKnownHostsFile=/dev/null',
+    'BatchMode=yes',
+    `ConnectTimeout=${Math.ceil(timeoutMs / 3000)}`,
+    'LogLevel=ERROR',
+  ];
+  const argv = ['-i', identityFile, '-p', String(vm.sshPort), ...opts.flatMap((o) => ['-o', o])];
+  return runText(['ssh', ...argv, 'root@127.0.0.1', command], { timeoutMs });
 }

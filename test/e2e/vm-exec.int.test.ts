@@ -2,8 +2,7 @@ import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_proc
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SeedFlow, NeonVmStack, startNeonVmStack } from '../../local-stack';
-import { shellQuote } from '../../cluster/node-agent/streaming';
-import { pollUntil } from '../../host';
+import { pollUntil, shellJoin } from '../../host';
 
 /**
  * The seed README's access paths on a real VM, through kubectl and the node agent: `ssh guest-vm` and
@@ -42,7 +41,7 @@ describe('kubectl exec into a NeonVM runner pod', () => {
     const argv = [stack!.cluster.binaries.kubectl, '--kubeconfig', stack!.cluster.kubeconfigPath];
     const child: ChildProcessWithoutNullStreams = spawn(
       'script',
-      ['-qfec', shellQuote([...argv, 'exec', '-it', podName, '--', 'screen', console]), '/dev/null'],
+      ['-qfec', shellJoin([...argv, 'exec', '-it', podName, '--', 'screen', console]), '/dev/null'],
       { env: { ...process.env, TERM: 'xterm' } },
     );
     let out = '';

@@ -9,10 +9,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { freePort } from '../../cluster/control-plane/free-port';
 import { KUBELET_DEVICE_PLUGIN_DIR } from '../../constructs';
 import { RegistrationRecorder } from '../../device-plugin/testing';
-import { pollUntil } from '../../host';
+import { freePort, pollUntil } from '../../host';
 import { readBundleProcess, startBundle } from './oci-bundle';
 
 interface PluginContainer {

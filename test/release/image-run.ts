@@ -19,9 +19,8 @@ import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { LocalCluster } from '../../cluster';
-import { freePort } from '../../cluster/control-plane/free-port';
 import { ClusterNetwork } from '../../cluster/network';
-import { pollUntil } from '../../host';
+import { freePort, pollUntil } from '../../host';
 import {
   SeedFlow,
   startNeonVmStack,

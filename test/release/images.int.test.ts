@@ -5,13 +5,13 @@
  * plugin image registers with the kubelet's side of the device plugin protocol. Needs root
  * (chroot, namespaces) and the Debian tools skopeo/umoci.
  */
+import { cacheRoot } from '../../host';
 import { describeIf } from '../../host/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildRelease, readBuildInfo, type ReleaseResult } from '../../release';
-import { cacheRoot } from '../../host';
 import { operatorImageReconcilesVm, runnerImageRunsVm } from './image-run';
 import { devicePluginImageServes } from './device-plugin-image';
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { shellJoin } from '../../../host';
 
 /**
  * TTY exec without a native module: util-linux `script` (Essential in Debian, so present on every node)
@@ -12,20 +13,13 @@ export interface TerminalSize {
   rows: number;
 }
 
-/** Quotes argv for `sh -c` (script runs its -c string through a shell). */
-export function shellQuote(argv: readonly string[]): string {
-  return argv
-    .map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
-    .join(' ');
-}
-
 /**
  * The argv that runs `command` on a fresh pty. `-e` returns the command's exit status, `-f` flushes
  * every write (interactive output), `-E always` keeps the pty's echo on although script's own stdin is
  * a pipe (the client's terminal is in raw mode and relies on the remote echo).
  */
 export function ptyArgv(command: readonly string[]): string[] {
-  return ['script', '-q', '-f', '-e', '-E', 'always', '-c', shellQuote(command), '/dev/null'];
+  return ['script', '-q', '-f', '-e', '-E', 'always', '-c', shellJoin(command), '/dev/null'];
 }
 
 /**
