@@ -8,7 +8,7 @@
  * Debian package updates (a new kernel ABI) do not change it: delete the cache dir to pick them up.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { GuestArch, archInfo, hostGuestArch } from './arch';
 import { ARTIFACT_FILES, BuildManifest, ROOT_DISK_SIZE_MIB, buildGuest } from './build';
@@ -91,12 +91,16 @@ export function guestArtifactsDir(arch: GuestArch, version: string, cacheDir: st
 }
 
 /**
- * CONFIG_HZ of a kernel built here (its manifest lies next to it in the cache directory), or
- * undefined for a kernel from elsewhere.
+ * CONFIG_HZ of a kernel built here: its manifest lies next to it (in the cache directory, or next to
+ * the runner image's /vm/kernel links) or next to the file a symlink names; undefined for a kernel
+ * from elsewhere.
  */
 export function kernelHz(kernelPath: string): number | undefined {
   try {
-    const manifest = readFileSync(join(dirname(kernelPath), ARTIFACT_FILES.manifest), 'utf8');
+    const dir = existsSync(join(dirname(kernelPath), ARTIFACT_FILES.manifest))
+      ? dirname(kernelPath)
+      : dirname(realpathSync(kernelPath));
+    const manifest = readFileSync(join(dir, ARTIFACT_FILES.manifest), 'utf8');
     return (JSON.parse(manifest) as BuildManifest).kernelHz;
   } catch {
     return undefined;

@@ -39,8 +39,9 @@ const rel = (abs: string): string => abs.replace(/^\/+/, '');
 
 /**
  * The built-in guest, where the runner looks for it: the cache dir `ensureGuestArtifacts` resolves
- * under NEONVM_CACHE (complete marker included, the unpacked rootfs left out), and the kernel and
- * initramfs again at the default `-kernelpath` as hard links (no second copy in the layer).
+ * under NEONVM_CACHE (complete marker included, the unpacked rootfs left out), and the kernel,
+ * initramfs and build manifest (the kernel's HZ, for `lpj=`) again at the default `-kernelpath` as
+ * hard links (no second copy in the layer).
  */
 async function guestEntries(guestDir: string): Promise<LayerEntry[]> {
   const prefix = `${rel(IMAGE_PATHS.cache)}/${basename(guestDir)}`;
@@ -55,6 +56,11 @@ async function guestEntries(guestDir: string): Promise<LayerEntry[]> {
       kind: 'hardlink',
       path: `${kernelDir}/${ARTIFACT_FILES.initramfs}`,
       target: `${prefix}/${ARTIFACT_FILES.initramfs}`,
+    },
+    {
+      kind: 'hardlink',
+      path: `${kernelDir}/${ARTIFACT_FILES.manifest}`,
+      target: `${prefix}/${ARTIFACT_FILES.manifest}`,
     },
   ];
 }

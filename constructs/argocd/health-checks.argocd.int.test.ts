@@ -15,13 +15,12 @@ import {
   VIRTUAL_MACHINE_MIGRATION_CASES,
   type HealthCase,
 } from './testing/health-cases';
+import { describeIf } from '../../host/testing';
 import { argoCdConfigMapData } from '.';
 
 const build = findArgoCd();
-const suite = build ? describe : describe.skip;
-const title = build
-  ? "our health checks in Argo CD's health code (gopher-lua)"
-  : "our health checks in Argo CD's health code — SKIPPED: Argo CD not built (run scripts/build-argocd.sh)";
+const suite = describeIf(build !== undefined, 'Argo CD not built (run scripts/build-argocd.sh)');
+const title = "our health checks in Argo CD's health code (gopher-lua)";
 
 interface Result {
   readonly status?: string;

@@ -2,7 +2,12 @@
  * How to start a runner: the container command line and environment the operator puts in the
  * runner pod, so flag names and encodings live next to the rest of the contract.
  */
-import { encodeGzipBase64, type VirtualMachineSpec, type VirtualMachineStatus } from '../../crds';
+import {
+  encodeGzipBase64,
+  type CpuScalingMode,
+  type VirtualMachineSpec,
+  type VirtualMachineStatus,
+} from '../../crds';
 import { TOKEN_FILE_FLAG } from './auth';
 
 /** Environment variables the runner reads (set them in the runner container). */
@@ -22,7 +27,7 @@ export const RUNNER_ENV = {
 export interface RunnerArgsInput {
   spec: VirtualMachineSpec;
   status?: VirtualMachineStatus;
-  cpuScalingMode: 'QmpScaling' | 'SysfsScaling';
+  cpuScalingMode: CpuScalingMode;
   memhpAutoMovableRatio: string;
   /** Pod path of the kernel (e.g. copied by an init container from `spec.guest.kernelImage`). */
   kernelPath?: string;

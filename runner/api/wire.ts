@@ -3,7 +3,7 @@
  * runner. Upstream-compatible endpoints keep upstream's exact JSON (`VCPUs` key, MilliCPU encoding);
  * the rest is ours. Every JSON body here is what goes over the wire — no class instances, no bigint.
  */
-import type { MigrationInfo, MilliCpuWire, TargetArchitecture } from '../../crds';
+import type { CpuScalingMode, MigrationInfo, MilliCpuWire, TargetArchitecture } from '../../crds';
 
 /** Default runner API port (upstream `spec.runnerPort` default). */
 export const RUNNER_API_PORT = 25183;
@@ -65,7 +65,7 @@ export interface RunnerStatus {
   accel: Accel;
   arch: TargetArchitecture;
   networkMode: NetworkMode;
-  cpuScalingMode: 'QmpScaling' | 'SysfsScaling';
+  cpuScalingMode: CpuScalingMode;
   cpus: {
     /** Last successfully applied CPU amount (what `/cpu_current` answers). */
     use: MilliCpuWire;

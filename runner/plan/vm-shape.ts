@@ -7,6 +7,7 @@ import {
   milliCpuRoundedUp,
   parseMilliCpu,
   quantityBytes,
+  type CpuScalingMode,
   type VirtualMachineSpec,
   type VirtualMachineStatus,
 } from '../../crds';
@@ -16,7 +17,7 @@ export interface VmShape {
   /** vCPU counts: boot CPUs and slots, by upstream's rounding (ceil). */
   vcpus: { min: number; max: number; use: number };
   memory: { slotBytes: bigint; minSlots: number; maxSlots: number; useSlots: number };
-  scalingMode: 'QmpScaling' | 'SysfsScaling';
+  scalingMode: CpuScalingMode;
 }
 
 export class SpecError extends Error {
