@@ -76,6 +76,19 @@ describe('planRunner', () => {
     expect(plan.warnings).toEqual([]);
   });
 
+  it("passes lpj= under TCG when the guest kernel's HZ and the host clock are known", () => {
+    const cmdline = (host: InspectedHost) => {
+      const args = planRunner(config(), host).qemu.args;
+      return args[args.indexOf('-append') + 1];
+    };
+    const delayLoop = { kernelHz: 250, hostCpuMhz: 2596.701 };
+    expect(cmdline({ ...userHost, delayLoop })).toContain(' lpj=10386804 ');
+    expect(cmdline({ ...userHost, delayLoop, accel: { accel: 'kvm', reason: 'test' } })).not.toContain(
+      'lpj=',
+    );
+    expect(cmdline(userHost)).not.toContain('lpj=');
+  });
+
   it('without setpriv QEMU is the command itself; an any-address pod IP is reached on loopback', () => {
     const plan = planRunner(config(), { ...userHost, setpriv: false });
     expect(plan.qemu.argv[0]).toBe('qemu-system-x86_64');
