@@ -69,8 +69,9 @@ async function guestEntries(guestDir: string): Promise<LayerEntry[]> {
 export async function planLayers(image: ImageName, staged: StagedInputs): Promise<PlannedLayer[]> {
   const layers: PlannedLayer[] = [
     { name: 'debian packages', entries: await layerEntriesFromDir(staged.userland) },
+    // Alone in its layer, so the three images share its blob (a node pulls it once).
     {
-      name: 'node and system files',
+      name: 'node',
       entries: [
         {
           kind: 'host-file',
@@ -79,9 +80,9 @@ export async function planLayers(image: ImageName, staged: StagedInputs): Promis
           source: staged.nodeBinary,
           size: staged.nodeBinarySize,
         },
-        ...generatedEntries(image),
       ],
     },
+    { name: 'system files', entries: generatedEntries(image) },
   ];
   if (image === 'runner') {
     if (!staged.guestDir) throw new Error('the runner image needs the guest artifacts');
