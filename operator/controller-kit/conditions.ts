@@ -34,6 +34,8 @@ export const Reasons = {
   TargetPodDisappeared: 'TargetPodDisappeared',
   CompletionTimeout: 'CompletionTimeout',
   RunnerError: 'RunnerError',
+  /** The runner runs the VM without parts of its spec (its `/status` `degraded`). */
+  RunnerDegraded: 'RunnerDegraded',
   IpamError: 'IpamError',
   ReconcileError: 'ReconcileError',
   TlsProvisioningFailed: 'TlsProvisioningFailed',

@@ -243,6 +243,8 @@ export class VirtualMachineReconciler implements Reconciler {
         milliCpu: parseMilliCpu(s.cpus.use),
         memorySlots: s.memory.slots,
         memoryBytes: BigInt(s.memory.sizeBytes),
+        // Runners from before the field report nothing.
+        degraded: s.degraded ?? [],
       };
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err) };

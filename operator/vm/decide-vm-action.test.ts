@@ -77,7 +77,7 @@ describe('decideVmAction: spec.tls', () => {
     const d = decide({
       vm: running,
       pod: podFixture('vm1-abcde', 'ready'),
-      runner: { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n },
+      runner: { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n, degraded: [] },
       tls: { ready: true, problem: 'CertificateRequest failed (Denied): no' },
     });
     expect(d.status.phase).toBe('Running');
@@ -107,7 +107,7 @@ describe('decideVmAction: Pending', () => {
     const d = decide({
       vm,
       pod: podFixture('p', 'ready'),
-      runner: { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n },
+      runner: { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n, degraded: [] },
     });
     expect(d.status).toMatchObject({
       phase: 'Running',
@@ -123,7 +123,7 @@ describe('decideVmAction: Pending', () => {
 describe('decideVmAction: Running and Scaling', () => {
   const running = vmFixture(withPhase('Running', { podName: 'p' }));
   const pod = podFixture('p', 'ready');
-  const report = { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n };
+  const report = { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n, degraded: [] };
 
   it('stays Running when the runner matches the spec, with cpus/memorySize from the runner', () => {
     const d = decide({ vm: running, pod, runner: report });
@@ -149,7 +149,7 @@ describe('decideVmAction: Running and Scaling', () => {
         v.spec.guest.memorySlots!.use = 3;
       }),
       pod,
-      runner: { milliCpu: 1500, memorySlots: 3, memoryBytes: 3n << 30n },
+      runner: { milliCpu: 1500, memorySlots: 3, memoryBytes: 3n << 30n, degraded: [] },
     });
     expect(after.status).toMatchObject({ phase: 'Running', cpus: '1500m', memorySize: '3Gi' });
   });
@@ -170,6 +170,47 @@ describe('decideVmAction: Running and Scaling', () => {
       runner: report,
     });
     expect(d2.status.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'False' });
+  });
+
+  it('a runner without parts of the spec: Degraded with its reasons and one Warning event, cleared once it has them', () => {
+    const why =
+      'spec.extraNetwork not attached: it needs tap networking (no /dev/net/tun, and no CAP_MKNOD to create it)';
+    const d1 = decide({ vm: running, pod, runner: { ...report, degraded: [why] } });
+    expect(d1.status.phase).toBe('Running');
+    expect(d1.status.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'RunnerDegraded',
+      message: why,
+    });
+    expect(d1.actions).toContainEqual({
+      kind: 'event',
+      type: 'Warning',
+      reason: 'RunnerDegraded',
+      message: why,
+    });
+    const again = vmFixture(
+      withPhase('Running', { podName: 'p' }),
+      (v) => (v.status!.conditions = d1.status.conditions),
+    );
+    const d2 = decide({ vm: again, pod, runner: { ...report, degraded: [why] } });
+    expect(d2.actions.filter((a) => a.kind === 'event')).toEqual([]);
+    expect(d2.status.conditions).toEqual(d1.status.conditions);
+    const d3 = decide({ vm: again, pod, runner: report });
+    expect(d3.status.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'False' });
+  });
+
+  it('reports runner degradations on the first Running transition too, and while Scaling', () => {
+    const pending = vmFixture((v) => (v.status = { phase: 'Pending', podName: 'p', restartCount: 0 }));
+    const d = decide({ vm: pending, pod, runner: { ...report, degraded: ['a', 'b'] } });
+    expect(d.status.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'RunnerDegraded',
+      message: 'a; b',
+    });
+    const vm = vmFixture(withPhase('Running', { podName: 'p' }), (v) => (v.spec.guest.cpus!.use = '1500m'));
+    const scaling = decide({ vm, pod, runner: { ...report, degraded: ['a'] } });
+    expect(scaling.status.phase).toBe('Scaling');
+    expect(scaling.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('RunnerDegraded');
   });
 
   it('fails when the pod is gone or ended', () => {

@@ -27,6 +27,7 @@ import {
   Reasons,
   backoffDelay,
   clearDegraded,
+  findCondition,
   hasFinalizer,
   isBeingDeleted,
   setCondition,
@@ -42,6 +43,8 @@ export interface RunnerReport {
   readonly milliCpu: number;
   readonly memorySlots: number;
   readonly memoryBytes: bigint;
+  /** What of the spec the VM runs without, and why (`/status` `degraded`; empty from older runners). */
+  readonly degraded: readonly string[];
 }
 
 export interface VmObservation {
@@ -104,11 +107,25 @@ export function decideVmAction(obs: VmObservation): VmDecision {
   const condition = (update: ConditionUpdate): void => {
     status.conditions = setCondition(status.conditions, update, now, generation);
   };
-  /** Clears Degraded, unless TLS provisioning is what degrades the VM (set again in `done`). */
+  const runnerDegraded =
+    obs.runner && !('error' in obs.runner) && obs.runner.degraded.length > 0
+      ? obs.runner.degraded
+      : undefined;
+  /** Clears Degraded, unless TLS provisioning or the runner's report degrades the VM (set again in `done`). */
   const healthy = (message: string): void => {
-    if (!obs.tls?.problem) status.conditions = clearDegraded(status.conditions, message, now, generation);
+    if (!obs.tls?.problem && !runnerDegraded)
+      status.conditions = clearDegraded(status.conditions, message, now, generation);
   };
   const done = (requeueAfterMs?: number): VmDecision => {
+    // A running VM without parts of its spec (e.g. spec.extraNetwork where the pod cannot do tap
+    // networking) says so, instead of only the runner's log.
+    if (runnerDegraded && !obs.tls?.problem && (status.phase === 'Running' || status.phase === 'Scaling')) {
+      const message = runnerDegraded.join('; ');
+      const before = findCondition(status.conditions, CONDITION_DEGRADED);
+      if (before?.status !== 'True' || before.reason !== Reasons.RunnerDegraded || before.message !== message)
+        actions.push({ kind: 'event', type: 'Warning', reason: Reasons.RunnerDegraded, message });
+      condition({ type: CONDITION_DEGRADED, status: 'True', reason: Reasons.RunnerDegraded, message });
+    }
     // Last, so that no phase branch clears it while the certificate cannot be obtained.
     if (obs.tls?.problem)
       condition({

@@ -65,6 +65,13 @@ export interface RunnerStatus {
   accel: Accel;
   arch: TargetArchitecture;
   networkMode: NetworkMode;
+  /** Tap mode: the NICs' queue pairs, and whether the kernel's vhost-net backs them (else QEMU's user space). */
+  netBacking?: { queues: number; vhost: boolean };
+  /**
+   * What of the VM's spec the VM runs without (or with less), and why — e.g. `spec.extraNetwork` when
+   * tap networking is impossible in the pod. The operator reports these as the Degraded condition.
+   */
+  degraded: string[];
   cpuScalingMode: CpuScalingMode;
   cpus: {
     /** Last successfully applied CPU amount (what `/cpu_current` answers). */

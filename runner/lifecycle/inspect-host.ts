@@ -2,7 +2,7 @@
  * The inspect-host stage: reads what the plan depends on and changes nothing in the pod — the guest's
  * kernel, initramfs and root disk (building the built-in guest when they are absent), the accelerator
  * verdict, the network mode and what it needs (uplink, resolv.conf, free loopback ports, the
- * overlay's pod interface), whether setpriv exists, the guest kernel's HZ and the host's CPU clock.
+ * overlay's pod interface, whether the pod can open /dev/vhost-net), whether setpriv exists, the guest kernel's HZ and the host's CPU clock.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,11 +10,13 @@ import { kernelHz } from '../../guest';
 import { freePort, hostCpuMhz, type Clock } from '../../host';
 import type { RunnerConfig } from '../config/runner-config';
 import {
-  decideNetworkMode,
   defaultRouteDevice,
   hasInterface,
+  networkFacts,
   parseResolvConf,
+  vhostNet,
 } from '../pod-resources/network-setup';
+import { decideNetworkMode, type TunDeviceFact } from '../plan/network-mode';
 import { needsEmulation, planGuestArch } from '../plan/guest-arch';
 import { inPod } from '../plan/pod-paths';
 import { accelVerdict } from './accel';
@@ -22,7 +24,13 @@ import { resolveGuestFiles } from './guest-files';
 import type { Log } from './lifecycle';
 import { SETPRIV, type InspectedHost } from './runner-plan';
 
-export async function inspectHost(c: RunnerConfig, log: Log, clock: Clock): Promise<InspectedHost> {
+/** `tun`: what the tun-device stage found or made, when it ran (see prepareTunDevice). */
+export async function inspectHost(
+  c: RunnerConfig,
+  log: Log,
+  clock: Clock,
+  tun?: TunDeviceFact,
+): Promise<InspectedHost> {
   // spec.targetArchitecture selects the guest (arm64 on an amd64 host runs emulated under TCG).
   const arch = planGuestArch(c.spec);
   const files = await resolveGuestFiles({
@@ -40,8 +48,14 @@ export async function inspectHost(c: RunnerConfig, log: Log, clock: Clock): Prom
         ? { accel: 'tcg' as const, reason: `guest architecture ${arch} is emulated on this host` }
         : await accelVerdict(files.kernel, process.env, clock);
   log('accelerator', { ...accel });
-  const network = await inspectNetwork(c);
-  log('network mode', { mode: network.mode, reason: network.reason });
+  const network = await inspectNetwork(c, tun);
+  log('network mode', {
+    mode: network.mode,
+    reason: network.reason,
+    ...(network.mode === 'tap'
+      ? { vhostNet: network.vhostNet.usable, vhostNetReason: network.vhostNet.reason }
+      : {}),
+  });
   return {
     arch,
     files,
@@ -52,8 +66,8 @@ export async function inspectHost(c: RunnerConfig, log: Log, clock: Clock): Prom
   };
 }
 
-async function inspectNetwork(c: RunnerConfig): Promise<InspectedHost['network']> {
-  const decision = decideNetworkMode(c.networkMode);
+async function inspectNetwork(c: RunnerConfig, tun?: TunDeviceFact): Promise<InspectedHost['network']> {
+  const decision = decideNetworkMode(c.networkMode, await networkFacts(tun));
   if (decision.mode === 'user') {
     const [agentHostPort, sshHostPort] = [await freePort(), await freePort()];
     return { mode: 'user', reason: decision.reason, agentHostPort, sshHostPort };
@@ -71,5 +85,6 @@ async function inspectNetwork(c: RunnerConfig): Promise<InspectedHost['network']
     overlayInterface: extra?.enable
       ? { name: overlayName, present: await hasInterface(overlayName) }
       : undefined,
+    vhostNet: await vhostNet(),
   };
 }

@@ -7,7 +7,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import type { RunnerConfig } from '../config/runner-config';
 import { QemuCpuCgroup } from '../pod-resources/cpu-cgroup';
-import { setupOverlayNetwork, setupTapNetwork } from '../pod-resources/network-setup';
+import {
+  ensureTunDevice,
+  ownNetns,
+  setupOverlayNetwork,
+  setupTapNetwork,
+} from '../pod-resources/network-setup';
+import type { TunDeviceFact } from '../plan/network-mode';
 import type { PodPaths } from '../plan/pod-paths';
 import type { Log, StageContext } from './lifecycle';
 import type { RunnerPlan } from './runner-plan';
@@ -40,6 +46,18 @@ export async function prepareDirs(paths: PodPaths, ctx: StageContext): Promise<v
   if (paths.socketDir !== paths.state)
     ctx.onUndo('remove the socket directory', () => rm(paths.socketDir, { recursive: true, force: true }));
   await mkdir(paths.images, { recursive: true });
+}
+
+/**
+ * /dev/net/tun for tap networking, made when the pod lacks it (upstream §4.5 step 2). Skipped (no
+ * fact) when user-mode networking was asked for or the network namespace may be the host's: then
+ * nothing in /dev is touched. The node is left behind on purpose: it is the pod's /dev.
+ */
+export async function prepareTunDevice(c: RunnerConfig, log: Log): Promise<TunDeviceFact | undefined> {
+  if (c.networkMode === 'user' || !ownNetns()) return undefined;
+  const tun = await ensureTunDevice();
+  if (tun.usable && tun.created) log('created /dev/net/tun (c 10 200)');
+  return tun;
 }
 
 /**

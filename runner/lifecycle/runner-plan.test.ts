@@ -41,7 +41,7 @@ const userHost: InspectedHost = {
   network: { mode: 'user', reason: 'test', agentHostPort: 41001, sshHostPort: 41002 },
   setpriv: true,
 };
-const tapHost = (overlayPresent?: boolean): InspectedHost => ({
+const tapHost = (overlayPresent?: boolean, vhostNet = false): InspectedHost => ({
   ...userHost,
   network: {
     mode: 'tap',
@@ -50,6 +50,9 @@ const tapHost = (overlayPresent?: boolean): InspectedHost => ({
     dnsServer: '10.96.0.10',
     searchDomains: ['svc.cluster.local'],
     overlayInterface: overlayPresent === undefined ? undefined : { name: 'net1', present: overlayPresent },
+    vhostNet: vhostNet
+      ? { usable: true, reason: '/dev/vhost-net opens' }
+      : { usable: false, reason: 'no /dev/vhost-net' },
   },
 });
 
@@ -73,7 +76,15 @@ describe('planRunner', () => {
     expect(plan.qemu.args).toContain('/pods/p/vm/kernel/vmlinuz');
     expect(plan.apiUrl).toBe('http://10.0.0.7:25183');
     expect(plan.cgroup).toEqual({ initialMilliCpu: 1000 });
-    expect(plan.warnings).toEqual([]);
+    // The guest port still answers at the pod IP, through slirp: reported, not silent.
+    expect(plan.degraded).toEqual([
+      'spec.guest.ports 5432/tcp forwarded by QEMU user-mode networking (the guest sees every client as 169.254.254.253): tap networking unavailable (test)',
+    ]);
+  });
+
+  it('user mode without guest ports or extraNetwork degrades nothing', () => {
+    const plan = planRunner(config({ spec: { guest: { ...spec.guest, ports: [] } } }), userHost);
+    expect(plan.degraded).toEqual([]);
   });
 
   it("passes lpj= under TCG when the guest kernel's HZ and the host clock are known", () => {
@@ -116,23 +127,51 @@ describe('planRunner', () => {
       ssh: { host: '169.254.254.254', port: 22 },
     });
     expect(plan.overlay).toBeUndefined();
+    expect(plan.degraded).toEqual([]);
+  });
+
+  it('tap mode: a queue pair per possible vCPU (at most 4); vhost-net only where the pod can open it', () => {
+    const nic = (p: ReturnType<typeof planRunner>) => p.qemu.args[p.qemu.args.indexOf('-netdev') + 1];
+    // spec: cpus.max 4
+    const withVhost = planRunner(config(), tapHost(undefined, true));
+    expect(withVhost.network).toMatchObject({ backing: { queues: 4, vhost: true } });
+    expect(nic(withVhost)).toBe('tap,id=default,ifname=tap-def,queues=4,script=no,downscript=no,vhost=on');
+    const without = planRunner(config(), tapHost(undefined, false));
+    expect(without.network).toMatchObject({ backing: { queues: 4, vhost: false } });
+    expect(nic(without)).toBe('tap,id=default,ifname=tap-def,queues=4,script=no,downscript=no');
+    const small = planRunner(
+      config({ spec: { guest: { ...spec.guest, cpus: { min: 1, max: 2, use: 1 } } } }),
+      tapHost(),
+    );
+    expect(small.network).toMatchObject({ backing: { queues: 2 } });
+    const big = planRunner(
+      config({ spec: { guest: { ...spec.guest, cpus: { min: 1, max: 16, use: 1 } } } }),
+      tapHost(),
+    );
+    expect(big.network).toMatchObject({ backing: { queues: 4 } });
   });
 
   it('attaches spec.extraNetwork only in tap mode with the pod interface present, else says why', () => {
     const extra = { spec: { extraNetwork: { enable: true } } };
     const attached = planRunner(config(extra), tapHost(true));
     expect(attached.overlay?.podInterface).toBe('net1');
-    expect(attached.qemu.args).toContain('tap,id=overlay,ifname=tap-overlay,script=no,downscript=no');
+    expect(attached.qemu.args).toContain(
+      'tap,id=overlay,ifname=tap-overlay,queues=4,script=no,downscript=no',
+    );
+    expect(attached.overlay?.backing).toEqual({ queues: 4, vhost: false });
     expect(attached.overlay?.mac).not.toBe(attached.network.mac);
-    expect(attached.warnings).toEqual([]);
+    expect(attached.degraded).toEqual([]);
 
     const noInterface = planRunner(config(extra), tapHost(false));
     expect(noInterface.overlay).toBeUndefined();
-    expect(noInterface.warnings).toEqual([expect.stringContaining('the pod has no interface net1')]);
+    expect(noInterface.degraded).toEqual([expect.stringContaining('the pod has no interface net1')]);
 
     const user = planRunner(config(extra), userHost);
     expect(user.overlay).toBeUndefined();
-    expect(user.warnings).toEqual([expect.stringContaining('it needs tap networking (test)')]);
+    expect(user.degraded).toEqual([
+      expect.stringContaining('spec.guest.ports 5432/tcp forwarded by QEMU user-mode networking'),
+      'spec.extraNetwork not attached: it needs tap networking (test)',
+    ]);
   });
 
   it('a migration target waits for the stream and keeps the source CPUs and NIC', () => {

@@ -8,6 +8,7 @@ import { archInfo, GUEST_AGENT_PORT, type GuestArch } from '../../guest';
 import type { RunnerConfig } from '../config/runner-config';
 import { planDisks, type DiskPlan, type RootDiskInput } from '../plan/disks';
 import { kernelCmdline, planLoopsPerJiffy } from '../plan/kernel-cmdline';
+import { netQueues, type NetBacking } from '../plan/network-mode';
 import {
   GUEST_IP,
   guestMac,
@@ -37,6 +38,8 @@ export interface InspectedHost {
         readonly searchDomains: readonly string[];
         /** `spec.extraNetwork`'s pod interface and whether the pod has it (Multus attached it). */
         readonly overlayInterface?: { readonly name: string; readonly present: boolean };
+        /** The pod can open /dev/vhost-net (the device plugin mounts it where the node has it). */
+        readonly vhostNet: { readonly usable: boolean; readonly reason: string };
       }
     | {
         readonly mode: 'user';
@@ -66,8 +69,11 @@ export interface RunnerPlan {
   };
   /** The runner API's address for clients (runner.json). */
   readonly apiUrl: string;
-  /** Things the VM will run without, and why (logged as warnings). */
-  readonly warnings: readonly string[];
+  /**
+   * What of the VM's spec it runs without (or with less), and why: logged as warnings and reported in
+   * the runner API's `/status` (`degraded`), which the operator turns into the Degraded condition.
+   */
+  readonly degraded: readonly string[];
 }
 
 /** The guest's NIC MAC: from the VM identity (image + pod name without the replica suffix), so a migration target matches. */
@@ -77,20 +83,23 @@ function vmMac(c: RunnerConfig): string {
 }
 
 export function planRunner(c: RunnerConfig, host: InspectedHost): RunnerPlan {
-  const warnings: string[] = [];
+  const degraded: string[] = [];
   const mac = vmMac(c);
   const ports = c.spec.guest.ports ?? [];
   const net = host.network;
 
   let network: NetworkPlan;
   let guest: RunnerPlan['guest'];
+  let backing: NetBacking | undefined;
   if (net.mode === 'tap') {
+    backing = { queues: netQueues(c.shape), vhost: net.vhostNet.usable };
     network = planTapNetwork({
       mac,
       ports,
       uplink: net.uplink,
       dnsServer: net.dnsServer,
       searchDomains: net.searchDomains,
+      backing,
     });
     guest = { agentUrl: `http://${GUEST_IP}:${GUEST_AGENT_PORT}`, ssh: { host: GUEST_IP, port: 22 } };
   } else {
@@ -106,21 +115,28 @@ export function planRunner(c: RunnerConfig, host: InspectedHost): RunnerPlan {
       agentUrl: `http://127.0.0.1:${net.agentHostPort}`,
       ssh: { host: '127.0.0.1', port: net.sshHostPort },
     };
+    // Still reachable at <pod IP>:<port>, but through QEMU's user-mode stack: every client appears
+    // as the gateway address (client-address rules in the guest no longer match), at lower throughput.
+    if (ports.length > 0)
+      degraded.push(
+        `spec.guest.ports ${ports.map((p) => `${p.port}/${(p.protocol ?? 'TCP').toLowerCase()}`).join(', ')} forwarded by QEMU user-mode networking (the guest sees every client as 169.254.254.253): tap networking unavailable (${net.reason})`,
+      );
   }
 
   // spec.extraNetwork: the guest's eth1 on the pod's Multus interface, when there is one to join.
   let overlay: OverlayPlan | undefined;
   if (c.spec.extraNetwork?.enable) {
-    if (net.mode !== 'tap') {
-      warnings.push(`spec.extraNetwork not attached: it needs tap networking (${net.reason})`);
+    if (net.mode !== 'tap' || !backing) {
+      degraded.push(`spec.extraNetwork not attached: it needs tap networking (${net.reason})`);
     } else if (!net.overlayInterface?.present) {
-      warnings.push(
+      degraded.push(
         `spec.extraNetwork not attached: the pod has no interface ${net.overlayInterface?.name ?? 'net1'} (Multus adds it from the k8s.v1.cni.cncf.io/networks annotation)`,
       );
     } else {
       overlay = planOverlayNetwork({
         mac: guestMac(`${mac}/overlay`),
         podInterface: net.overlayInterface.name,
+        backing,
       });
     }
   }
@@ -175,6 +191,6 @@ export function planRunner(c: RunnerConfig, host: InspectedHost): RunnerPlan {
       : undefined,
     guest,
     apiUrl: `http://${c.podIp === '0.0.0.0' ? '127.0.0.1' : c.podIp}:${c.apiPort}`,
-    warnings,
+    degraded,
   };
 }

@@ -2,7 +2,7 @@
  * The runner's life cycle (upstream §4.2, with the fixes noted) as named stages over one cleanup
  * stack (lifecycle.ts):
  *
- *   init script → directories → inspect host → plan (pure) → network → disks → CPU cgroup
+ *   init script → directories → tun device → inspect host → plan (pure) → network → disks → CPU cgroup
  *   → start QEMU (+ QMP, guest logs) → start VM → serve API → access files → run until exit
  *
  * Every stage registers the undo of what it creates. A failing stage, an abort (SIGTERM while
@@ -17,7 +17,13 @@ import type { QemuVm } from '../vm-control/qemu-vm';
 import { writeAccessFiles } from './access-files';
 import { inspectHost } from './inspect-host';
 import { Lifecycle, type Log } from './lifecycle';
-import { createCpuCgroup, prepareDirs, prepareNetwork, runInitScript } from './prepare-host';
+import {
+  createCpuCgroup,
+  prepareDirs,
+  prepareNetwork,
+  prepareTunDevice,
+  runInitScript,
+} from './prepare-host';
 import { runUntilExit } from './run-until-exit';
 import { planRunner } from './runner-plan';
 import { serveApi } from './serve-api';
@@ -63,9 +69,10 @@ export async function startRunner(
     const { initScript } = c.spec;
     if (initScript) await life.stage('init script', (ctx) => runInitScript(initScript, ctx));
     await life.stage('directories', (ctx) => prepareDirs(c.paths, ctx));
-    const host = await life.stage('inspect host', (ctx) => inspectHost(c, log, ctx.clock));
+    const tun = await life.stage('tun device', () => prepareTunDevice(c, log));
+    const host = await life.stage('inspect host', (ctx) => inspectHost(c, log, ctx.clock, tun));
     const plan = await life.stage('plan', () => planRunner(c, host));
-    for (const w of plan.warnings) log(`warning: ${w}`);
+    for (const w of plan.degraded) log(`warning: ${w}`);
     await life.stage('network', (ctx) => prepareNetwork(c, plan, log, ctx));
     await life.stage('disks', async ({ clock }) => {
       const t0 = clock.now();

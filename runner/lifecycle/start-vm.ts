@@ -47,6 +47,8 @@ export async function startVm(
     accel,
     arch,
     networkMode: plan.network.mode,
+    ...(plan.network.mode === 'tap' ? { netBacking: plan.network.backing } : {}),
+    degraded: plan.degraded,
     role: c.receiveMigration ? 'target' : 'none',
     consolePty: pty,
     log,

@@ -7,6 +7,7 @@
  * Pure: the commands are returned as argv lists and executed by runner/pod-resources/network-setup.ts.
  */
 import type { GuestPort } from '../../crds';
+import type { NetBacking } from './network-mode';
 
 export const GUEST_IP = '169.254.254.254';
 export const POD_SIDE_IP = '169.254.254.253';
@@ -23,7 +24,7 @@ export interface Forward {
 }
 
 export type NetworkPlan =
-  | { mode: 'tap'; mac: string; commands: string[][]; dnsmasq: string[] }
+  | { mode: 'tap'; mac: string; commands: string[][]; dnsmasq: string[]; backing: NetBacking }
   | { mode: 'user'; mac: string; forwards: Forward[] };
 
 function proto(p: GuestPort): 'tcp' | 'udp' {
@@ -45,6 +46,12 @@ export interface TapInput {
   readonly uplink: string;
   readonly dnsServer?: string;
   readonly searchDomains: readonly string[];
+  readonly backing: NetBacking;
+}
+
+/** `ip tuntap add`: a multi-queue tap when QEMU opens it once per queue pair. */
+function addTap(name: string, backing: NetBacking): string[] {
+  return ['ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap', ...(backing.queues > 1 ? ['multi_queue'] : [])];
 }
 
 export function planTapNetwork(input: TapInput): NetworkPlan {
@@ -52,7 +59,7 @@ export function planTapNetwork(input: TapInput): NetworkPlan {
     ['ip', 'link', 'add', BRIDGE, 'type', 'bridge'],
     ['ip', 'addr', 'add', `${POD_SIDE_IP}/30`, 'dev', BRIDGE],
     ['ip', 'link', 'set', BRIDGE, 'up'],
-    ['ip', 'tuntap', 'add', 'dev', TAP, 'mode', 'tap'],
+    addTap(TAP, input.backing),
     ['ip', 'link', 'set', TAP, 'master', BRIDGE],
     ['ip', 'link', 'set', TAP, 'up'],
     ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'],
@@ -124,7 +131,7 @@ export function planTapNetwork(input: TapInput): NetworkPlan {
   if (input.dnsServer) dnsmasq.push(`--dhcp-option=option:dns-server,${input.dnsServer}`);
   if (input.searchDomains.length)
     dnsmasq.push(`--dhcp-option=option:domain-search,${input.searchDomains.join(',')}`);
-  return { mode: 'tap', mac: input.mac, commands: c, dnsmasq };
+  return { mode: 'tap', mac: input.mac, commands: c, dnsmasq, backing: input.backing };
 }
 
 export const OVERLAY_BRIDGE = 'br-overlay';
@@ -136,19 +143,25 @@ export interface OverlayPlan {
   /** The pod interface Multus attached (`extraNetwork.interface`, default `net1`). */
   readonly podInterface: string;
   readonly commands: string[][];
+  /** The same as the default NIC's. */
+  readonly backing: NetBacking;
 }
 
 /**
  * Upstream §4.5: bridge `br-overlay` with a tap for QEMU; the Multus interface loses its IPv4
  * addresses (the guest owns the overlay IP, configured from the kernel's `ip=`) and joins the bridge.
  */
-export function planOverlayNetwork(input: { mac: string; podInterface: string }): OverlayPlan {
+export function planOverlayNetwork(input: {
+  mac: string;
+  podInterface: string;
+  backing: NetBacking;
+}): OverlayPlan {
   const dev = input.podInterface;
   return {
     ...input,
     commands: [
       ['ip', 'link', 'add', OVERLAY_BRIDGE, 'type', 'bridge'],
-      ['ip', 'tuntap', 'add', 'dev', OVERLAY_TAP, 'mode', 'tap'],
+      addTap(OVERLAY_TAP, input.backing),
       ['ip', 'link', 'set', OVERLAY_TAP, 'master', OVERLAY_BRIDGE],
       ['ip', '-4', 'addr', 'flush', 'dev', dev],
       ['ip', 'link', 'set', dev, 'master', OVERLAY_BRIDGE],
@@ -178,6 +191,37 @@ export function planUserNetwork(input: UserInput): NetworkPlan {
   for (const p of input.ports)
     forwards.push({ proto: proto(p), hostAddr: input.podIp, hostPort: p.port, guestPort: p.port });
   return { mode: 'user', mac: input.mac, forwards };
+}
+
+/**
+ * `-netdev` and `-device` values of a tap NIC, in upstream's form (§4.4 item 11):
+ * `tap,id=default,ifname=tap-def,queues=4,script=no,downscript=no,vhost=on` and
+ * `virtio-net-pci,mq=on,vectors=10,netdev=default,mac=…` — queues/mq only with several queue pairs
+ * (vectors: one per queue direction, plus config and control), vhost only where the pod has it.
+ */
+export function tapNicArgs(
+  id: string,
+  ifname: string,
+  mac: string,
+  backing: NetBacking,
+): { netdev: string; device: string } {
+  const multi = backing.queues > 1;
+  const netdev = [
+    'tap',
+    `id=${id}`,
+    `ifname=${ifname}`,
+    ...(multi ? [`queues=${backing.queues}`] : []),
+    'script=no',
+    'downscript=no',
+    ...(backing.vhost ? ['vhost=on'] : []),
+  ].join(',');
+  const device = [
+    'virtio-net-pci',
+    ...(multi ? ['mq=on', `vectors=${2 * backing.queues + 2}`] : []),
+    `netdev=${id}`,
+    `mac=${mac}`,
+  ].join(',');
+  return { netdev, device };
 }
 
 /** `-netdev` value for user mode: slirp configured to the same addresses the tap mode hands out. */

@@ -209,9 +209,11 @@ describe('network plans', () => {
       uplink: 'eth0',
       dnsServer: '10.96.0.10',
       searchDomains: ['default.svc.cluster.local'],
+      backing: { queues: 1, vhost: false },
     });
     if (plan.mode !== 'tap') throw new Error('tap mode expected');
     expect(plan.commands[0]).toEqual(['ip', 'link', 'add', 'br-def', 'type', 'bridge']);
+    expect(plan.commands).toContainEqual(['ip', 'tuntap', 'add', 'dev', 'tap-def', 'mode', 'tap']);
     expect(plan.commands).toContainEqual([
       'iptables',
       '-t',
@@ -329,7 +331,13 @@ describe('buildQemuArgs (golden)', () => {
       qmpManualSocket: '/m',
       diskCacheSettings: 'cache=none',
       useVirtioConsole: true,
-      network: { mode: 'tap', mac: '52:54:00:00:00:02', commands: [], dnsmasq: [] },
+      network: {
+        mode: 'tap',
+        mac: '52:54:00:00:00:02',
+        commands: [],
+        dnsmasq: [],
+        backing: { queues: 1, vhost: false },
+      },
       cmdline: '',
       name: 'x',
     });
@@ -349,7 +357,13 @@ describe('buildQemuArgs (golden)', () => {
       qmpManualSocket: '/m',
       logSocket: '/run/log.sock',
       diskCacheSettings: 'cache=none',
-      network: { mode: 'tap' as const, mac: '52:54:00:00:00:02', commands: [], dnsmasq: [] },
+      network: {
+        mode: 'tap' as const,
+        mac: '52:54:00:00:00:02',
+        commands: [],
+        dnsmasq: [],
+        backing: { queues: 1, vhost: false },
+      },
       cmdline: '',
       name: 'x',
     };
@@ -376,7 +390,13 @@ describe('buildQemuArgs (golden)', () => {
       qmpManualSocket: '/m',
       diskCacheSettings: 'cache=none',
       useVirtioConsole: false,
-      network: { mode: 'tap', mac: '52:54:00:00:00:02', commands: [], dnsmasq: [] },
+      network: {
+        mode: 'tap',
+        mac: '52:54:00:00:00:02',
+        commands: [],
+        dnsmasq: [],
+        backing: { queues: 1, vhost: false },
+      },
       overlay: { mac: '52:54:00:00:00:03' },
       cmdline: '',
       name: 'x',
@@ -391,7 +411,11 @@ describe('buildQemuArgs (golden)', () => {
 
 describe('planOverlayNetwork', () => {
   it('bridges the Multus interface, stripped of its IPv4 addresses, with the overlay tap', () => {
-    const plan = planOverlayNetwork({ mac: '52:54:00:00:00:03', podInterface: 'net1' });
+    const plan = planOverlayNetwork({
+      mac: '52:54:00:00:00:03',
+      podInterface: 'net1',
+      backing: { queues: 1, vhost: false },
+    });
     expect(plan.commands).toEqual([
       ['ip', 'link', 'add', 'br-overlay', 'type', 'bridge'],
       ['ip', 'tuntap', 'add', 'dev', 'tap-overlay', 'mode', 'tap'],
@@ -401,6 +425,77 @@ describe('planOverlayNetwork', () => {
       ['ip', 'link', 'set', 'tap-overlay', 'up'],
       ['ip', 'link', 'set', 'net1', 'up'],
       ['ip', 'link', 'set', 'br-overlay', 'up'],
+    ]);
+  });
+});
+
+describe('tap NICs: queue pairs and vhost-net (golden)', () => {
+  const base = {
+    arch: 'amd64' as const,
+    accel: 'tcg' as const,
+    kernelPath: '/k',
+    qmpSocket: '/q',
+    qmpManualSocket: '/m',
+    diskCacheSettings: 'cache=none',
+    useVirtioConsole: false,
+    cmdline: '',
+    name: 'x',
+  };
+  const nics = (backing: { queues: number; vhost: boolean }, overlay = false) => {
+    const argv = buildQemuArgs(vmShape(defaultedSpec({})), [], {
+      ...base,
+      network: { mode: 'tap', mac: '52:54:00:00:00:02', commands: [], dnsmasq: [], backing },
+      ...(overlay ? { overlay: { mac: '52:54:00:00:00:03' } } : {}),
+    });
+    return argv.flatMap((a, i) => (argv[i - 1] === '-netdev' || /^virtio-net-pci/.test(a) ? [a] : []));
+  };
+
+  it("upstream's form with vhost-net and 4 queue pairs: vhost=on,queues=4 / mq=on,vectors=10, the overlay alike", () => {
+    expect(nics({ queues: 4, vhost: true }, true)).toEqual([
+      'tap,id=default,ifname=tap-def,queues=4,script=no,downscript=no,vhost=on',
+      'virtio-net-pci,mq=on,vectors=10,netdev=default,mac=52:54:00:00:00:02',
+      'tap,id=overlay,ifname=tap-overlay,queues=4,script=no,downscript=no,vhost=on',
+      'virtio-net-pci,mq=on,vectors=10,netdev=overlay,mac=52:54:00:00:00:03',
+    ]);
+  });
+
+  it('without /dev/vhost-net: the same queues in QEMU user space (a migration between the two keeps the device)', () => {
+    expect(nics({ queues: 2, vhost: false })).toEqual([
+      'tap,id=default,ifname=tap-def,queues=2,script=no,downscript=no',
+      'virtio-net-pci,mq=on,vectors=6,netdev=default,mac=52:54:00:00:00:02',
+    ]);
+  });
+
+  it('one queue pair: no multiqueue options, vhost when there', () => {
+    expect(nics({ queues: 1, vhost: true })).toEqual([
+      'tap,id=default,ifname=tap-def,script=no,downscript=no,vhost=on',
+      'virtio-net-pci,netdev=default,mac=52:54:00:00:00:02',
+    ]);
+  });
+
+  it('several queue pairs make multi-queue taps (QEMU opens them once per pair)', () => {
+    const backing = { queues: 3, vhost: true };
+    const plan = planTapNetwork({ mac: 'm', ports: [], uplink: 'eth0', searchDomains: [], backing });
+    if (plan.mode !== 'tap') throw new Error('tap mode expected');
+    expect(plan.commands).toContainEqual([
+      'ip',
+      'tuntap',
+      'add',
+      'dev',
+      'tap-def',
+      'mode',
+      'tap',
+      'multi_queue',
+    ]);
+    expect(planOverlayNetwork({ mac: 'm', podInterface: 'net1', backing }).commands).toContainEqual([
+      'ip',
+      'tuntap',
+      'add',
+      'dev',
+      'tap-overlay',
+      'mode',
+      'tap',
+      'multi_queue',
     ]);
   });
 });

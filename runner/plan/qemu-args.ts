@@ -6,7 +6,7 @@
 import { MIGRATION_PORT } from '../../crds';
 import type { GuestArch } from '../../guest';
 import type { DrivePlan } from './disks';
-import { userNetdev, OVERLAY_TAP, TAP, type NetworkPlan } from './network-plan';
+import { tapNicArgs, userNetdev, OVERLAY_TAP, TAP, type NetworkPlan } from './network-plan';
 import type { VmShape } from './vm-shape';
 
 export type Incoming = { kind: 'tcp'; host: string; port?: number } | { kind: 'defer' };
@@ -30,7 +30,7 @@ export interface HostFacts {
   readonly diskCacheSettings: string;
   readonly useVirtioConsole: boolean;
   readonly network: NetworkPlan;
-  /** The overlay NIC (eth1), when `spec.extraNetwork` is attached. */
+  /** The overlay NIC (eth1), when `spec.extraNetwork` is attached (tap mode only; the default NIC's backing). */
   readonly overlay?: { readonly mac: string };
   readonly incoming?: Incoming;
   readonly cmdline: string;
@@ -100,13 +100,16 @@ export function buildQemuArgs(shape: VmShape, drives: readonly DrivePlan[], host
     );
   }
   const net = host.network;
-  if (net.mode === 'tap') a.push('-netdev', `tap,id=default,ifname=${TAP},script=no,downscript=no`);
-  else a.push('-netdev', userNetdev(net));
-  a.push('-device', `virtio-net-pci,netdev=default,mac=${net.mac}`);
-  // Second on the PCI bus, so the guest names it eth1 (the kernel `ip=` names eth1).
-  if (host.overlay) {
-    a.push('-netdev', `tap,id=overlay,ifname=${OVERLAY_TAP},script=no,downscript=no`);
-    a.push('-device', `virtio-net-pci,netdev=overlay,mac=${host.overlay.mac}`);
+  if (net.mode === 'tap') {
+    const nic = tapNicArgs('default', TAP, net.mac, net.backing);
+    a.push('-netdev', nic.netdev, '-device', nic.device);
+    // Second on the PCI bus, so the guest names it eth1 (the kernel `ip=` names eth1).
+    if (host.overlay) {
+      const overlay = tapNicArgs('overlay', OVERLAY_TAP, host.overlay.mac, net.backing);
+      a.push('-netdev', overlay.netdev, '-device', overlay.device);
+    }
+  } else {
+    a.push('-netdev', userNetdev(net), '-device', `virtio-net-pci,netdev=default,mac=${net.mac}`);
   }
   a.push('-kernel', host.kernelPath);
   if (host.initrdPath) a.push('-initrd', host.initrdPath);

@@ -1,29 +1,29 @@
 /**
- * Host side of guest networking: decides the mode and runs the tap-mode plan (bridge, tap, NAT,
- * dnsmasq). Tap mode needs CAP_NET_ADMIN inside a network namespace of our own (a pod); otherwise,
- * or when a tool is missing, user-mode networking needs nothing from the host.
+ * Host side of guest networking: the facts the mode decision needs (runner/plan/network-mode.ts),
+ * /dev/net/tun made when missing, whether vhost-net is there, and the tap-mode plan run (bridge,
+ * tap, NAT, dnsmasq).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, open, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { run, systemClock, type Clock } from '../../host';
+import type { NetworkFacts, TunDeviceFact } from '../plan/network-mode';
 import type { NetworkPlan, OverlayPlan } from '../plan/network-plan';
 
-export interface ModeDecision {
-  mode: 'tap' | 'user';
-  reason: string;
-}
-
-function hasCapNetAdmin(): boolean {
+function hasCap(bit: number): boolean {
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m !== null && (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n; // CAP_NET_ADMIN = 12
+  return m !== null && (BigInt(`0x${m[1]}`) & (1n << BigInt(bit))) !== 0n;
 }
+const CAP_NET_ADMIN = 12;
+const CAP_MKNOD = 27;
 
 /**
  * True when our network namespace belongs to a pod, so changing it cannot hurt the host: a named
  * namespace (`ip netns add`, how the local cluster's node agent isolates pods) or a container of a
  * real cluster. Unsure means no: the caller falls back to user-mode networking.
  */
-function ownNetns(): boolean {
+export function ownNetns(): boolean {
   try {
     const self = statSync('/proc/self/ns/net').ino;
     if (
@@ -45,14 +45,70 @@ function onPath(tool: string): boolean {
     .some((d) => existsSync(`${d}/${tool}`));
 }
 
-export function decideNetworkMode(requested: 'auto' | 'tap' | 'user'): ModeDecision {
-  if (requested !== 'auto') return { mode: requested, reason: `-network-mode=${requested}` };
-  if (!ownNetns()) return { mode: 'user', reason: 'the runner shares the host network namespace' };
-  if (!hasCapNetAdmin()) return { mode: 'user', reason: 'no CAP_NET_ADMIN' };
-  if (!existsSync('/dev/net/tun')) return { mode: 'user', reason: '/dev/net/tun is missing' };
-  const missing = ['ip', 'iptables', 'dnsmasq'].filter((t) => !onPath(t));
-  if (missing.length) return { mode: 'user', reason: `missing tools: ${missing.join(', ')}` };
-  return { mode: 'tap', reason: 'own network namespace with CAP_NET_ADMIN' };
+export const TUN_DEVICE = '/dev/net/tun';
+export const VHOST_NET_DEVICE = '/dev/vhost-net';
+
+type Openable =
+  { readonly usable: true } | { readonly usable: false; readonly missing: boolean; readonly reason: string };
+
+/** Whether `path` is a character device this process can open for reading and writing. */
+async function openableDevice(path: string): Promise<Openable> {
+  try {
+    if (!(await stat(path)).isCharacterDevice())
+      return { usable: false, missing: false, reason: `${path} is not a device node` };
+  } catch {
+    return { usable: false, missing: true, reason: `no ${path}` };
+  }
+  try {
+    await (await open(path, 'r+')).close();
+    return { usable: true };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return { usable: false, missing: false, reason: `${path} cannot be opened (${code})` };
+  }
+}
+
+/**
+ * /dev/net/tun, made when missing as upstream's runner does (`mknod c 10 200`): container runtimes
+ * allow the device in every container's device cgroup but create only the basic nodes in /dev.
+ * Call it only in the pod's own network namespace, never on a /dev shared with the host.
+ */
+export async function ensureTunDevice(path = TUN_DEVICE): Promise<TunDeviceFact> {
+  const before = await openableDevice(path);
+  if (before.usable) return { usable: true, created: false };
+  if (!before.missing) return { usable: false, reason: before.reason };
+  if (!hasCap(CAP_MKNOD)) return { usable: false, reason: `no ${path}, and no CAP_MKNOD to create it` };
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await run(['mknod', '-m', '0666', path, 'c', '10', '200']);
+  } catch (e) {
+    return { usable: false, reason: `no ${path}, and creating it failed: ${(e as Error).message.trim()}` };
+  }
+  const after = await openableDevice(path);
+  return after.usable
+    ? { usable: true, created: true }
+    : { usable: false, reason: `created ${path}, but ${after.reason}` };
+}
+
+/** Facts for decideNetworkMode; `tun` as ensureTunDevice left it when it ran, else looked at here. */
+export async function networkFacts(tun?: TunDeviceFact): Promise<NetworkFacts> {
+  let tunFact = tun;
+  if (!tunFact) {
+    const probed = await openableDevice(TUN_DEVICE);
+    tunFact = probed.usable ? { usable: true, created: false } : { usable: false, reason: probed.reason };
+  }
+  return {
+    ownNetns: ownNetns(),
+    capNetAdmin: hasCap(CAP_NET_ADMIN),
+    tun: tunFact,
+    missingTools: ['ip', 'iptables', 'dnsmasq'].filter((t) => !onPath(t)),
+  };
+}
+
+/** Whether QEMU can back the NICs with vhost-net (it opens /dev/vhost-net once per queue pair). */
+export async function vhostNet(path = VHOST_NET_DEVICE): Promise<{ usable: boolean; reason: string }> {
+  const o = await openableDevice(path);
+  return o.usable ? { usable: true, reason: `${path} opens` } : { usable: false, reason: o.reason };
 }
 
 /** The interface of the default route (the pod's uplink). */

@@ -38,6 +38,7 @@ describe('QemuVm (against a fake QMP server, on a manual clock)', () => {
       accel: 'tcg',
       arch: 'amd64',
       networkMode: 'user',
+      degraded: [],
       role: 'target',
       log: () => undefined,
       clock,

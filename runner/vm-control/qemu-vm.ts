@@ -24,6 +24,9 @@ export interface QemuVmOptions {
   accel: Accel;
   arch: GuestArch;
   networkMode: NetworkMode;
+  netBacking?: { queues: number; vhost: boolean };
+  /** What of the spec the VM runs without, and why (RunnerPlan.degraded). */
+  degraded: readonly string[];
   role: MigrationRole;
   consolePty?: string;
   log: (msg: string, extra?: Record<string, unknown>) => void;
@@ -159,6 +162,8 @@ export class QemuVm implements VmController {
       accel: this.o.accel,
       arch: this.o.arch,
       networkMode: this.o.networkMode,
+      ...(this.o.netBacking ? { netBacking: { ...this.o.netBacking } } : {}),
+      degraded: [...this.o.degraded],
       cpuScalingMode: this.o.shape.scalingMode,
       cpus: {
         use: formatMilliCpu(this.cpu.currentMilli),

@@ -87,6 +87,7 @@ const server = createServer((req, res) => {
           accel: 'tcg',
           arch: 'amd64',
           networkMode: 'user',
+          degraded: [],
           cpuScalingMode: spec.cpuScalingMode ?? 'QmpScaling',
           cpus: {
             use: formatMilliCpu(state.cpu),
