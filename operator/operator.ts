@@ -196,7 +196,6 @@ export class Operator {
       log: o.log,
       reconciler: new MigrationReconciler({
         ...common,
-        vms,
         migrations,
         vmInformer: this.vmInformer,
         migrationInformer: this.migrationInformer,

@@ -90,7 +90,9 @@ export class VirtualMachineReconciler implements Reconciler {
       vm,
       pod,
       runner,
-      migrationInProgress: this.migrationInProgress(vm),
+      migrations: this.deps.migrationInformer
+        .list(ref.namespace)
+        .filter((m) => m.spec.vmName === ref.name),
       newPodName: generatePodName(ref.name),
       defaultCpuScalingMode: this.deps.config.defaultCpuScalingMode,
       ...(tls ? { tls } : {}),
@@ -249,17 +251,6 @@ export class VirtualMachineReconciler implements Reconciler {
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err) };
     }
-  }
-
-  private migrationInProgress(vm: VirtualMachine): boolean {
-    return this.deps.migrationInformer
-      .list(vm.metadata?.namespace)
-      .some(
-        (m) =>
-          m.spec.vmName === vm.metadata?.name &&
-          m.status?.phase !== 'Succeeded' &&
-          m.status?.phase !== 'Failed',
-      );
   }
 
   private observeTimeToRunning(vm: VirtualMachine): void {
