@@ -10,14 +10,11 @@ import {
   CustomObjectsApi,
   type KubeConfig,
   type V1Pod,
+  type V1Secret,
 } from '@kubernetes/client-node';
 import {
-  GROUP,
-  IP_POOL,
+  LABEL_TLS_FOR_VM,
   LABEL_VM_NAME,
-  VERSION,
-  VIRTUAL_MACHINE,
-  VIRTUAL_MACHINE_MIGRATION,
   type IpPool,
   type NetworkAttachmentDefinition,
   type VirtualMachine,
@@ -42,6 +39,7 @@ import { MigrationReconciler } from './controllers/migration-reconciler';
 import { RunnerSecrets } from './controllers/runner-secrets';
 import { VirtualMachineReconciler } from './controllers/virtual-machine-reconciler';
 import { Ipam, parseIpamConfig } from './ipam';
+import { IP_POOL_RESOURCE, MIGRATION_RESOURCE, VM_RESOURCE } from './neonvm-resources';
 import type { RunnerPodConfig } from './pod';
 import { httpRunnerConnector, type RunnerConnector } from './runner-client';
 import {
@@ -58,7 +56,13 @@ import {
   type AdmissionRequest,
   type ManagedCertificate,
 } from './webhooks';
-import { CERTIFICATE_REQUESTS, TlsProvisioner } from './tls';
+import {
+  CERTIFICATE_REQUESTS,
+  CONDITION_CERTIFICATE_READY,
+  TlsProvisioner,
+  TlsReconciler,
+  type CertificateRequest,
+} from './tls';
 
 export interface WebhookOptions {
   readonly port: number;
@@ -106,8 +110,13 @@ export class Operator {
   readonly vmInformer: Informer<VirtualMachine>;
   readonly migrationInformer: Informer<VirtualMachineMigration>;
   readonly podInformer: Informer<V1Pod>;
+  /** The operator's spec.tls Secrets (labelled LABEL_TLS_FOR_VM), not every Secret. */
+  readonly tlsSecretInformer: Informer<V1Secret>;
+  /** The operator's CertificateRequests; started on the first VM with spec.tls (cert-manager is optional). */
+  readonly certificateRequestInformer: Informer<CertificateRequest>;
   readonly vmController: Controller;
   readonly migrationController: Controller;
+  readonly tlsController: Controller;
   private readonly clock: Clock;
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
@@ -127,12 +136,8 @@ export class Operator {
     this.clock = o.clock ?? systemClock;
     this.core = o.kubeConfig.makeApiClient(CoreV1Api);
     this.custom = o.kubeConfig.makeApiClient(CustomObjectsApi);
-    const id = (plural: string) => ({ group: GROUP, version: VERSION, plural });
-    const vms = new CustomResourceClient<VirtualMachine>(this.custom, id(VIRTUAL_MACHINE.plural));
-    const migrations = new CustomResourceClient<VirtualMachineMigration>(
-      this.custom,
-      id(VIRTUAL_MACHINE_MIGRATION.plural),
-    );
+    const vms = new CustomResourceClient<VirtualMachine>(this.custom, VM_RESOURCE);
+    const migrations = new CustomResourceClient<VirtualMachineMigration>(this.custom, MIGRATION_RESOURCE);
     const informerBase = {
       kubeConfig: o.kubeConfig,
       clock: this.clock,
@@ -157,6 +162,22 @@ export class Operator {
       path: '/api/v1/pods',
       labelSelector: LABEL_VM_NAME,
       list: () => this.core.listPodForAllNamespaces({ labelSelector: LABEL_VM_NAME }),
+    });
+
+    this.tlsSecretInformer = new Informer<V1Secret>({
+      ...informerBase,
+      name: 'tls-secrets',
+      path: '/api/v1/secrets',
+      labelSelector: LABEL_TLS_FOR_VM,
+      list: () => this.core.listSecretForAllNamespaces({ labelSelector: LABEL_TLS_FOR_VM }),
+    });
+    const requests = new CustomResourceClient<CertificateRequest>(this.custom, CERTIFICATE_REQUESTS);
+    this.certificateRequestInformer = new Informer<CertificateRequest>({
+      ...informerBase,
+      name: 'certificaterequests',
+      path: requests.path(),
+      labelSelector: LABEL_TLS_FOR_VM,
+      list: () => requests.list(undefined, { labelSelector: LABEL_TLS_FOR_VM }),
     });
 
     const runners = o.runners ?? httpRunnerConnector();
@@ -185,7 +206,30 @@ export class Operator {
         podInformer: this.podInformer,
         migrationInformer: this.migrationInformer,
         ipam: () => this.ipam,
-        tls: new TlsProvisioner(this.core, new CustomResourceClient(this.custom, CERTIFICATE_REQUESTS)),
+      }),
+    });
+    this.tlsController = new Controller({
+      name: 'tls',
+      workers: o.concurrency,
+      metrics: this.metrics,
+      clock: this.clock,
+      log: o.log,
+      reconciler: new TlsReconciler({
+        vms,
+        vmInformer: this.vmInformer,
+        provisioner: new TlsProvisioner({
+          core: this.core,
+          requests,
+          secretCache: this.tlsSecretInformer,
+          requestCache: this.certificateRequestInformer,
+        }),
+        requestInformer: this.certificateRequestInformer,
+        watchRequests: () => {
+          if (!this.certificateRequestInformer.running && !this.stopping)
+            void this.certificateRequestInformer.start();
+        },
+        events,
+        clock: this.clock,
       }),
     });
     this.migrationController = new Controller({
@@ -222,7 +266,10 @@ export class Operator {
         readiness: {
           webhook: () => !o.webhook || this.webhookReady,
           informers: () =>
-            !this.controllersStarted || (this.vmInformer.hasSynced() && this.podInformer.hasSynced()),
+            !this.controllersStarted ||
+            (this.vmInformer.hasSynced() &&
+              this.podInformer.hasSynced() &&
+              this.tlsSecretInformer.hasSynced()),
         },
       });
       this.ports.probes = await probes.listen(o.probeBind.port, o.probeBind.host);
@@ -272,8 +319,15 @@ export class Operator {
   async stop(options: { releaseLease?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await Promise.all([this.vmController.stop(), this.migrationController.stop()]);
-    for (const informer of [this.vmInformer, this.migrationInformer, this.podInformer]) informer.stop();
+    await Promise.all([this.vmController.stop(), this.migrationController.stop(), this.tlsController.stop()]);
+    for (const informer of [
+      this.vmInformer,
+      this.migrationInformer,
+      this.podInformer,
+      this.tlsSecretInformer,
+      this.certificateRequestInformer,
+    ])
+      informer.stop();
     await this.elector?.stop(options.releaseLease ?? true);
     this.certificates?.stop();
     await Promise.all(this.servers.map((s) => s.close()));
@@ -289,9 +343,15 @@ export class Operator {
     this.controllersStarted = true;
     const ipam = await this.loadIpam();
     this.ipam = ipam;
-    await Promise.all([this.vmInformer.start(), this.migrationInformer.start(), this.podInformer.start()]);
+    await Promise.all([
+      this.vmInformer.start(),
+      this.migrationInformer.start(),
+      this.podInformer.start(),
+      this.tlsSecretInformer.start(),
+    ]);
     this.vmController.start();
     this.migrationController.start();
+    this.tlsController.start();
     this.o.log.info({ concurrency: this.o.concurrency }, 'controllers started');
   }
 
@@ -318,11 +378,7 @@ export class Operator {
       );
     }
     const config = parseIpamConfig(obj.spec?.config ?? '{}');
-    const pools = new CustomResourceClient<IpPool>(this.custom, {
-      group: GROUP,
-      version: VERSION,
-      plural: IP_POOL.plural,
-    });
+    const pools = new CustomResourceClient<IpPool>(this.custom, IP_POOL_RESOURCE);
     return new Ipam({ pools, namespace: nad.namespace, config, metrics: this.metrics });
   }
 
@@ -331,14 +387,27 @@ export class Operator {
       `${namespace ?? ''}/${name ?? ''}`;
     const migrationsOf = (namespace: string | undefined, vmName: string | undefined) =>
       this.migrationInformer.list(namespace).filter((m) => m.spec.vmName === vmName);
+    const tlsKey = (obj: { metadata?: { namespace?: string; labels?: Record<string, string> } }) => {
+      const vmName = obj.metadata?.labels?.[LABEL_TLS_FOR_VM];
+      if (vmName) this.tlsController.enqueue(vmKey(obj.metadata?.namespace, vmName));
+    };
+    const wantsTls = (vm: VirtualMachine) =>
+      !!vm.spec.tls || !!vm.status?.conditions?.some((c) => c.type === CONDITION_CERTIFICATE_READY);
     this.vmInformer.on((vm) => {
       this.vmController.enqueue(objectKey(vm));
+      if (wantsTls(vm)) this.tlsController.enqueue(objectKey(vm));
       for (const m of migrationsOf(vm.metadata?.namespace, vm.metadata?.name))
         this.migrationController.enqueue(objectKey(m));
     });
     this.migrationInformer.on((m) => {
       this.migrationController.enqueue(objectKey(m));
       this.vmController.enqueue(vmKey(m.metadata?.namespace, m.spec.vmName));
+    });
+    this.tlsSecretInformer.on(tlsKey);
+    this.certificateRequestInformer.on(tlsKey);
+    // Rounds that found the CertificateRequest watch not yet listed run again once it is.
+    this.certificateRequestInformer.onSynced(() => {
+      for (const vm of this.vmInformer.list()) if (vm.spec.tls) this.tlsController.enqueue(objectKey(vm));
     });
     this.podInformer.on((pod) => {
       const vmName = pod.metadata?.labels?.[LABEL_VM_NAME];

@@ -36,6 +36,8 @@ export interface InformerOptions<T extends KubeObject> {
 export class Informer<T extends KubeObject> implements ObjectCache<T> {
   private readonly listWatch: ListWatch<KubernetesObject>;
   private readonly handlers: InformerHandler<T>[] = [];
+  private readonly syncedHandlers: Array<() => void> = [];
+  private error: unknown;
   private readonly backoff: Backoff;
   private readonly clock: Clock;
   private readonly mutations: MutationCache<T>;
@@ -75,6 +77,11 @@ export class Informer<T extends KubeObject> implements ObjectCache<T> {
     this.handlers.push(handler);
   }
 
+  /** Called once the first list has been delivered (call before `start`). */
+  onSynced(handler: () => void): void {
+    this.syncedHandlers.push(handler);
+  }
+
   /** Starts list+watch; resolves once the first list has been delivered (retrying until it is). */
   async start(): Promise<void> {
     this.stopped = false;
@@ -94,6 +101,16 @@ export class Informer<T extends KubeObject> implements ObjectCache<T> {
     return this.synced;
   }
 
+  /** Whether `start` was called (and `stop` was not). */
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /** Why the last list or watch failed, until the next one succeeds (e.g. 404: the CRD is missing). */
+  lastError(): unknown {
+    return this.error;
+  }
+
   get(namespace: string, name: string): T | undefined {
     return this.mutations.get(namespace, name);
   }
@@ -107,17 +124,27 @@ export class Informer<T extends KubeObject> implements ObjectCache<T> {
     this.mutations.recordWrite(obj);
   }
 
+  /** Hides an object we deleted until the watch delivers the deletion. */
+  recordDelete(obj: T): void {
+    this.mutations.recordDelete(obj);
+  }
+
   private async runOnce(): Promise<void> {
     this.failedThisRound = false;
     await this.listWatch.start();
     if (!this.failedThisRound) {
-      this.synced = true;
+      this.error = undefined;
       this.backoff.reset();
+      if (!this.synced) {
+        this.synced = true;
+        for (const handler of this.syncedHandlers) handler();
+      }
     }
   }
 
   private onError(err: unknown): void {
     this.failedThisRound = true;
+    this.error = err;
     if (this.stopped) return;
     const delay = this.backoff.next();
     this.options.log.warn(
