@@ -1,6 +1,6 @@
 /** The NeonVM kinds as the generic custom-resource client addresses them. */
 import { GROUP, IP_POOL, VERSION, VIRTUAL_MACHINE, VIRTUAL_MACHINE_MIGRATION, type KindInfo } from '../crds';
-import type { ResourceId } from './controller-kit';
+import type { ResourceId } from '../kube';
 
 export const neonvmResource = (kind: KindInfo): ResourceId => ({
   group: GROUP,

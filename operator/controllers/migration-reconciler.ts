@@ -14,6 +14,7 @@ import {
   type VirtualMachineMigration,
 } from '../../crds';
 import { RunnerApiError } from '../../runner/api';
+import { type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
 import {
   addFinalizerPatch,
   errorFields,
@@ -21,11 +22,8 @@ import {
   removeFinalizerPatch,
   writeStatus,
   type Clock,
-  type CustomResourceClient,
   type EventRecorder,
-  type Informer,
   type Logger,
-  type ObjectRef,
   type OperatorMetrics,
   type ReconcileResult,
   type Reconciler,

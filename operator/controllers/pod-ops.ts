@@ -1,6 +1,6 @@
 /** Pod writes shared by both controllers: create (idempotent), metadata sync, delete, owner changes. */
 import type { CoreV1Api, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
-import { MERGE_PATCH, isAlreadyExists, unlessNotFound, type Informer } from '../controller-kit';
+import { MERGE_PATCH, isAlreadyExists, unlessNotFound, type Informer } from '../../kube';
 import { podMetadataPatch } from '../pod';
 
 export class PodOps {

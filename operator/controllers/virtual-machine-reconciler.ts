@@ -13,21 +13,18 @@ import {
   type VirtualMachineMigration,
   type VirtualMachineStatus,
 } from '../../crds';
+import { isConflict, type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
 import {
   CONDITION_DEGRADED,
   Reasons,
   addFinalizerPatch,
-  isConflict,
   patchObject,
   removeFinalizerPatch,
   setCondition,
   writeStatus,
   type Clock,
-  type CustomResourceClient,
   type EventRecorder,
-  type Informer,
   type Logger,
-  type ObjectRef,
   type OperatorMetrics,
   type ReconcileResult,
   type Reconciler,

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { KubeObject, ResourceId } from '../controller-kit';
+import type { KubeObject, ResourceId } from '../../kube';
 import type { CertificateFacts, TlsObservation } from './decide-tls-action';
 
 export const CERT_MANAGER_GROUP = 'cert-manager.io';

@@ -13,15 +13,13 @@ import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { LABEL_TLS_FOR_VM, type VirtualMachine } from '../../crds';
 import {
   MERGE_PATCH,
-  RetryLaterError,
   isAlreadyExists,
   isNotFound,
   unlessNotFound,
   type CustomResourceClient,
-  type KubeObject,
-  type ObjectCache,
-  type WriteRecorder,
-} from '../controller-kit';
+  type MutableObjectCache,
+} from '../../kube';
+import { RetryLaterError } from '../controller-kit';
 import { vmOwnerReference } from '../pod';
 import {
   CERT_MANAGER_GROUP,
@@ -44,18 +42,13 @@ export const CERT_MANAGER_MISSING =
 
 const decode = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
 
-/** An informer's read side plus the recording of our own writes and deletes. */
-export interface Cached<T extends KubeObject> extends ObjectCache<T>, WriteRecorder<T> {
-  recordDelete(obj: T): void;
-}
-
 export interface TlsProvisionerDeps {
   readonly core: CoreV1Api;
   readonly requests: CustomResourceClient<CertificateRequest>;
   /** Secrets labelled LABEL_TLS_FOR_VM. */
-  readonly secretCache: Cached<V1Secret>;
+  readonly secretCache: MutableObjectCache<V1Secret>;
   /** CertificateRequests labelled LABEL_TLS_FOR_VM. */
-  readonly requestCache: Cached<CertificateRequest>;
+  readonly requestCache: MutableObjectCache<CertificateRequest>;
 }
 
 /** What one round read from the caches: the decision's input and the objects behind it. */

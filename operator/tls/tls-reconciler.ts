@@ -7,20 +7,22 @@
  */
 import { defaultVirtualMachine, FINALIZER, type VirtualMachine } from '../../crds';
 import {
+  apiErrorMessage,
+  isConflict,
+  isNotFound,
+  type CustomResourceClient,
+  type Informer,
+  type ObjectRef,
+} from '../../kube';
+import {
   Reasons,
   RetryLaterError,
-  apiErrorMessage,
   findCondition,
   hasFinalizer,
   isBeingDeleted,
-  isConflict,
-  isNotFound,
   type Clock,
-  type CustomResourceClient,
   type EventRecorder,
-  type Informer,
   type Logger,
-  type ObjectRef,
   type ReconcileResult,
   type Reconciler,
 } from '../controller-kit';

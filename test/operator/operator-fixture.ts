@@ -15,7 +15,7 @@ import {
   type VirtualMachine,
   type VirtualMachineMigration,
 } from '../../crds';
-import { CustomResourceClient, type KubeObject } from '../../operator/controller-kit';
+import { CustomResourceClient, type KubeObject } from '../../kube';
 import { silentLogger, createLogger } from '../../operator/controller-kit';
 import { neonvmResource } from '../../operator/neonvm-resources';
 import { Operator, type OperatorOptions } from '../../operator/operator';

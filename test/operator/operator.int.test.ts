@@ -410,19 +410,17 @@ describe('TLS provisioning without cert-manager', () => {
     );
 
     // Without spec.tls the condition goes (its owner removes it) and the VM gets its runner pod.
-    await env
-      .custom()
-      .patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          plural: 'virtualmachines',
-          namespace: ns,
-          name: 'tls',
-          body: { spec: { tls: null } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    await env.custom().patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: 'virtualmachines',
+        namespace: ns,
+        name: 'tls',
+        body: { spec: { tls: null } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const running = await waitForVm(env.custom(), ns, 'tls', (v) => v.status?.phase === 'Running', 30_000);
     expect(running.status?.conditions?.map((c) => c.type).sort()).toEqual(['Available', 'Degraded']);
     expect(running.status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');

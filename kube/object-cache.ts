@@ -11,6 +11,16 @@ export interface ObjectCache<T extends KubeObject> {
   list(namespace?: string): T[];
 }
 
+/** Where a writer reports the objects its writes returned (an informer's mutation cache). */
+export interface WriteRecorder<T> {
+  recordWrite(obj: T): void;
+}
+
+/** A cache that also serves our own writes and deletes before the watch reports them. */
+export interface MutableObjectCache<T extends KubeObject> extends ObjectCache<T>, WriteRecorder<T> {
+  recordDelete(obj: T): void;
+}
+
 /** Resource versions are opaque, but etcd's are integers; compare as such when possible. */
 export function isNewerVersion(candidate: string | undefined, than: string | undefined): boolean {
   if (!candidate) return false;
@@ -19,7 +29,7 @@ export function isNewerVersion(candidate: string | undefined, than: string | und
   return candidate !== than;
 }
 
-export class MutationCache<T extends KubeObject> implements ObjectCache<T> {
+export class MutationCache<T extends KubeObject> implements MutableObjectCache<T> {
   private readonly written = new Map<string, T>();
   /** Objects we deleted, by key: the resourceVersion they had (hidden while the cache holds no newer). */
   private readonly deleted = new Map<string, string | undefined>();
