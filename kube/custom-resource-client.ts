@@ -84,15 +84,20 @@ export class CustomResourceClient<T extends KubeObject> {
 
   /**
    * Server-side apply through the status subresource as `fieldManager`: `body` holds exactly the
-   * status fields that manager owns (an omitted field it owned before is removed). Forced, because the
-   * manager is by design the one writer of those fields.
+   * status fields that manager owns (an omitted field it owned before is removed; `undefined` gives up
+   * all of them). Forced, because the manager is by design the one writer of those fields.
    */
-  async applyStatus(namespace: string, name: string, fieldManager: string, status: object): Promise<T> {
+  async applyStatus(
+    namespace: string,
+    name: string,
+    fieldManager: string,
+    status: object | undefined,
+  ): Promise<T> {
     const body = {
       apiVersion: `${this.id.group}/${this.id.version}`,
       kind: this.id.kind,
       metadata: { name, namespace },
-      status,
+      ...(status ? { status } : {}),
     };
     return (await this.api.patchNamespacedCustomObjectStatus(
       { ...this.ref(), namespace, name, body, fieldManager, force: true },

@@ -167,8 +167,9 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
         const end = await this.watchOnce(resourceVersion);
         if (this.stopped) return;
         resourceVersion = end.expired ? '' : end.resourceVersion;
-        if (!end.expired && end.events === 0 && this.clock.now() - started < MIN_WATCH_MS)
-          await this.delay(this.backoff.next()); // a server ending watches at once: do not spin
+        if (end.expired) continue;
+        if (end.events > 0 || this.clock.now() - started >= MIN_WATCH_MS) this.backoff.reset();
+        else await this.delay(this.backoff.next()); // a server ending watches at once: do not spin
       } catch (err) {
         if (this.stopped) return;
         this.error = err;
@@ -226,6 +227,7 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
     };
     return new Promise((resolve, reject) => {
       const onEvent = (phase: string, raw: unknown): void => {
+        if (this.stopped) return;
         if (phase === 'ERROR') {
           const status = (raw ?? {}) as { code?: number; message?: string; reason?: string };
           if (status.code === 410)

@@ -62,7 +62,8 @@ export class TlsReconciler implements Reconciler {
     const vm = defaultVirtualMachine(structuredClone(cached));
     if (!vm.spec.tls) {
       // spec.tls was removed: the condition goes with it (the objects stay owned by the VM).
-      if (findCondition(cached.status?.conditions, CONDITION_CERTIFICATE_READY)) await this.apply(cached, {});
+      if (findCondition(cached.status?.conditions, CONDITION_CERTIFICATE_READY))
+        await this.apply(cached, undefined);
       return {};
     }
     // The VM reconciler adds the finalizer first; a VM being deleted needs no new certificate.
@@ -105,7 +106,7 @@ export class TlsReconciler implements Reconciler {
   }
 
   /** Applies exactly the status fields this controller owns (omitted ones are removed). */
-  private async apply(vm: VirtualMachine, owned: object): Promise<void> {
+  private async apply(vm: VirtualMachine, owned: object | undefined): Promise<void> {
     const { namespace = '', name = '' } = vm.metadata ?? {};
     try {
       this.deps.vmInformer.recordWrite(
