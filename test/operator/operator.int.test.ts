@@ -421,7 +421,7 @@ describe('TLS provisioning without cert-manager', () => {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    const running = await waitForVm(env.custom(), ns, 'tls', (v) => v.status?.phase === 'Running', 30_000);
+    const running = await waitForVm(env.custom(), ns, 'tls', (v) => v.status?.phase === 'Running');
     expect(running.status?.conditions?.map((c) => c.type).sort()).toEqual(['Available', 'Degraded']);
     expect(running.status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
   });
