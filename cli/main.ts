@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 /**
- * The repository's `neonvm` command (bin/neonvm.js runs it): every sub-command, including those that
- * need the repository (the local cluster, the guest build, the examples). Sub-commands live in
- * ./commands, one file each; this file only wires them.
+ * The `neonvm` command. Sub-commands live in ./commands, one file each; this file only wires them.
  */
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import { registerStart } from './commands/start';
 import { registerValidate } from './commands/validate';
 import { registerDiff } from './commands/diff';
@@ -15,10 +13,11 @@ import { registerSsh } from './commands/ssh';
 import { registerSynth } from './commands/synth';
 import { registerPulumi } from './commands/pulumi';
 import { registerImage } from './commands/image';
-import { baseProgram, runProgram } from './program';
 
 export function buildProgram(): Command {
-  const program = baseProgram();
+  const program = new Command('neonvm')
+    .description('NeonVM as infrastructure-as-code: QEMU virtual machines on Kubernetes')
+    .showHelpAfterError();
   registerStart(program);
   registerValidate(program);
   registerDiff(program);
@@ -32,8 +31,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-export function runCli(argv: readonly string[]): Promise<void> {
-  return runProgram(buildProgram(), argv);
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exitCode = 1;
+    });
 }
-
-if (require.main === module) void runCli(process.argv);

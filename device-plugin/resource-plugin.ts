@@ -25,6 +25,8 @@ export class ResourcePlugin {
   private readonly ids: ReadonlySet<string>;
   private readonly log: Logger;
   private present = false;
+  /** Whether setPresent has run: the first state is logged whatever it is. */
+  private known = false;
   private server?: grpc.Server;
   private socketPath?: string;
   private readonly streams = new Set<WatchStream>();
@@ -56,12 +58,20 @@ export class ResourcePlugin {
 
   /** Records whether the host has the device node; a change is streamed to every watcher. */
   public setPresent(present: boolean): void {
-    if (present === this.present) return;
+    if (present === this.present && this.known) return;
+    const changed = present !== this.present;
     this.present = present;
+    this.known = true;
     this.log.info(
-      { hostPath: this.resource.hostPath, present, health: this.health },
+      {
+        hostPath: this.resource.hostPath,
+        present,
+        whenMissing: this.resource.whenMissing,
+        health: this.health,
+      },
       present ? 'device node present' : 'device node missing',
     );
+    if (!changed) return;
     const update = this.list();
     for (const s of this.streams) s.write(update);
   }

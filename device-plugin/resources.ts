@@ -25,8 +25,8 @@ export interface DeviceResource {
 
 /**
  * NeonVM's devices (upstream's device plugin offers the same two names). `/dev/net/tun` is not among
- * them: container runtimes allow `c 10:200` in every container's device cgroup and CAP_MKNOD is in
- * the default capability set, so the runner creates the node itself as upstream's does. vhost-net is
+ * them: runc allows `c 10:200 rwm` in every container's device cgroup (kept for compatibility, checked
+ * in v1.5.3) and CAP_MKNOD is in containerd's default capability set, so the runner creates the node itself as upstream's does. vhost-net is
  * optional because our runner uses it only when present (user-space virtio-net otherwise); KVM is
  * required because a VM asking for acceleration should not land on a node that cannot give it.
  */

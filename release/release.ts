@@ -36,6 +36,9 @@ export interface ReleasedImage {
   /** `<registry>/<title>@<digest>` as the install manifest has it. */
   readonly ref: string;
   readonly layoutBytes: number;
+  /** The `docker save` tar (first architecture), tagged `archiveRef`. */
+  readonly archive: string;
+  readonly archiveRef: string;
   readonly archiveBytes: number;
   readonly inputBytes: number;
 }
@@ -101,7 +104,14 @@ async function stageApp(o: ReleaseOptions, stage: string): Promise<AppTree[]> {
   ];
 }
 
-export async function buildRelease(o: ReleaseOptions): Promise<ReleaseResult> {
+/**
+ * Builds `names` (default: every image) into `<outDir>/images` without the install manifest — what a
+ * test that needs one image runs. Each image also gets its `docker save` archive.
+ */
+export async function buildImages(
+  o: ReleaseOptions,
+  names: readonly ImageName[] = IMAGE_NAMES,
+): Promise<ReleasedImage[]> {
   const info = o.info ?? (await readBuildInfo(o.repoDir));
   o.progress(
     `neonvm ${info.version} at ${info.revision.slice(0, 12)}, timestamps ${info.created.toISOString()}`,
@@ -112,7 +122,7 @@ export async function buildRelease(o: ReleaseOptions): Promise<ReleaseResult> {
     const app = await stageApp(o, stage);
     const images: ReleasedImage[] = [];
     const registry = o.registry.replace(/\/+$/, '');
-    for (const name of IMAGE_NAMES) {
+    for (const name of names) {
       const started = Date.now();
       const built = await buildImage({
         image: name,
@@ -129,14 +139,24 @@ export async function buildRelease(o: ReleaseOptions): Promise<ReleaseResult> {
         digest: built.index.digest,
         ref: `${registry}/${imageTitle(name)}@${built.index.digest}`,
         layoutBytes: await bytesOf(built.layoutDir),
+        archive: built.archive,
+        archiveRef: `${imageTitle(name)}:${info.version}`,
         archiveBytes: (await stat(built.archive)).size,
         inputBytes: built.inputBytes,
       });
     }
-    const installManifest = join(o.outDir, 'install', 'neonvm.yaml');
-    await writeInstallManifest(installManifest, await imageRefsFromDist(imagesDir, registry));
-    return { images, installManifest };
+    return images;
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
+}
+
+export async function buildRelease(o: ReleaseOptions): Promise<ReleaseResult> {
+  const images = await buildImages(o);
+  const installManifest = join(o.outDir, 'install', 'neonvm.yaml');
+  await writeInstallManifest(
+    installManifest,
+    await imageRefsFromDist(join(o.outDir, 'images'), o.registry.replace(/\/+$/, '')),
+  );
+  return { images, installManifest };
 }

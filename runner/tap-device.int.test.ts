@@ -1,6 +1,6 @@
 /**
- * Tap networking as a container runtime leaves the pod: /dev has no net/tun (runtimes allow the
- * device but do not create it). Real runners in pod network namespaces whose /dev/net is an empty
+ * Tap networking as a container runtime leaves the pod: /dev has no net/tun (runc allows the
+ * device but does not create it). Real runners in pod network namespaces whose /dev/net is an empty
  * tmpfs: with CAP_MKNOD the runner makes /dev/net/tun (upstream's mknod c 10 200) and runs tap mode
  * with multiqueue virtio-net (2 queue pairs for 2 possible vCPUs; no /dev/vhost-net on this machine,
  * so QEMU's user-space backend), kept across a live migration; without CAP_MKNOD it falls back to

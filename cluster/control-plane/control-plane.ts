@@ -17,10 +17,7 @@ export interface ControlPlaneOptions {
   binaries?: K8sBinaries;
   /** Parent of the per-cluster temp directory (default: the OS temp dir). */
   parentDir?: string;
-  /**
-   * Address the API server binds and advertises (default 127.0.0.1; startLocalCluster passes the cluster
-   * bridge's address, which pods can route to). Always in its serving cert, with 127.0.0.1.
-   */
+  /** Address the API server binds and advertises (default 127.0.0.1). Always in its serving cert. */
   bindAddress?: string;
   /** Keep the temp directory (logs, etcd data) after stop(); also enabled by NEONVM_KEEP_CLUSTER_DIR=1. */
   keepDir?: boolean;
@@ -110,7 +107,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const [etcdClientPort, etcdPeerPort, securePort] = await Promise.all([
       freePort(),
       freePort(),
-      freePort(bindAddress),
+      freePort(),
     ]);
     const server = `https://${bindAddress}:${securePort}`;
     const kubeconfigFor = async (name: string, cert: IssuedCert): Promise<string> => {

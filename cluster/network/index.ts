@@ -1,4 +1,3 @@
 export * from './addressing';
 export * from './cluster-network';
 export * from './cluster-slot';
-export * from './ip-command';

@@ -1,3 +1,2 @@
 export * from './apt-depends';
 export * from './packages';
-export * from './prerequisites';

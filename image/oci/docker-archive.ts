@@ -11,6 +11,7 @@ import * as tar from 'tar-stream';
 import { blobRelPath } from './digest';
 import { parseIndex, parseManifest } from './documents';
 import { layerEntriesFromDir, canonicalLayerEntries, LayerEntry } from './layer-entries';
+import { canonicalImageRef } from '../../cluster/image-store';
 import { ANNOTATIONS } from './media-types';
 import { OciError } from './errors';
 import { packEntries } from './tar-pack';
@@ -40,9 +41,16 @@ export async function writeDockerArchive(
       RepoTags: tags,
       Layers: m.layers.map((l) => blobRelPath(l.digest)),
     });
-    // containerd's name annotation lets `docker load` (≥ 25, OCI path) tag the image too.
+    // containerd's name annotation lets `docker load` (≥ 25, OCI path) tag the image too. Fully
+    // qualified as Docker writes it: `ctr images import` stores the name verbatim, and the CRI looks
+    // images up by the normalised name (`docker.io/library/...`) the kubelet asks for.
     manifests.push(
-      tags[0] ? { ...d, annotations: { ...d.annotations, [ANNOTATIONS.containerdImageName]: tags[0] } } : d,
+      tags[0]
+        ? {
+            ...d,
+            annotations: { ...d.annotations, [ANNOTATIONS.containerdImageName]: canonicalImageRef(tags[0]) },
+          }
+        : d,
     );
   }
   if (images.length === 0) throw new OciError('invalid-document', `${layoutDir}: index.json lists no images`);

@@ -40,7 +40,6 @@ export const Reasons = {
   ReconcileError: 'ReconcileError',
   TlsProvisioningFailed: 'TlsProvisioningFailed',
   WaitingForCertificate: 'WaitingForCertificate',
-  CertificateIssued: 'CertificateIssued',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -1,4 +1,3 @@
 export * from './allocate';
 export * from './ipam';
 export * from './ipam-config';
-export * from './load-ipam';

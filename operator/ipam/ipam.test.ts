@@ -1,6 +1,5 @@
 import type { IpPool } from '../../crds';
-import { type CustomResourceClient } from '../../kube';
-import { OperatorMetrics } from '../controller-kit';
+import { OperatorMetrics, type CustomResourceClient } from '../controller-kit';
 import { Ipam } from './ipam';
 import { parseIpamConfig } from './ipam-config';
 

@@ -3,6 +3,7 @@ import {
   renewalTime,
   tlsSpecDigest,
   TLS_MAX_WAIT_MS,
+  TLS_POLL_MS,
   TLS_RETRY_MS,
   type TlsObservation,
 } from './decide-tls-action';
@@ -18,8 +19,7 @@ const kinds = (d: { actions: { kind: string }[] }) => d.actions.map((a) => a.kin
 describe('decideTlsAction', () => {
   it('first certificate: makes a key and a request, and is not ready (the VM waits)', () => {
     const d = decideTlsAction(obs({}));
-    expect(d).toMatchObject({ ready: false });
-    expect(d.requeueAfterMs).toBeUndefined(); // the request's watch events bring the next round
+    expect(d).toMatchObject({ ready: false, requeueAfterMs: TLS_POLL_MS });
     expect(kinds(d)).toEqual(['create-key', 'create-request']);
   });
 
@@ -27,8 +27,7 @@ describe('decideTlsAction', () => {
     const pending = decideTlsAction(
       obs({ keySecretExists: true, request: { specDigest: digest, issued: false } }),
     );
-    expect(pending).toMatchObject({ ready: false, actions: [] });
-    expect(pending.requeueAfterMs).toBeUndefined();
+    expect(pending).toMatchObject({ ready: false, actions: [], requeueAfterMs: TLS_POLL_MS });
     const done = decideTlsAction(
       obs({ keySecretExists: true, request: { specDigest: digest, issued: true } }),
     );

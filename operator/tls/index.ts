@@ -1,5 +1,3 @@
-export * from './certificate-condition';
 export * from './certificate-request';
 export * from './decide-tls-action';
 export * from './tls-provisioner';
-export * from './tls-reconciler';

@@ -69,8 +69,8 @@ async function openableDevice(path: string): Promise<Openable> {
 }
 
 /**
- * /dev/net/tun, made when missing as upstream's runner does (`mknod c 10 200`): container runtimes
- * allow the device in every container's device cgroup but create only the basic nodes in /dev.
+ * /dev/net/tun, made when missing as upstream's runner does (`mknod c 10 200`): runc allows the device
+ * in every container's device cgroup but creates only the basic nodes in /dev.
  * Call it only in the pod's own network namespace, never on a /dev shared with the host.
  */
 export async function ensureTunDevice(path = TUN_DEVICE): Promise<TunDeviceFact> {

@@ -10,14 +10,12 @@ import {
   GROUP,
   VERSION,
   VIRTUAL_MACHINE,
-  type KindInfo,
   VIRTUAL_MACHINE_MIGRATION,
   type VirtualMachine,
   type VirtualMachineMigration,
 } from '../../crds';
-import { CustomResourceClient, type KubeObject } from '../../kube';
+import { CustomResourceClient, type KubeObject } from '../../operator/controller-kit';
 import { silentLogger, createLogger } from '../../operator/controller-kit';
-import { neonvmResource } from '../../operator/neonvm-resources';
 import { Operator, type OperatorOptions } from '../../operator/operator';
 import { localOperatorOptions, localOperatorSettings } from '../../local-stack';
 import { useLocalCluster } from '../../cluster/testing';
@@ -93,8 +91,8 @@ export function vmBody(name: string, extra: Record<string, unknown> = {}): Virtu
 }
 
 /** Typed CRUD for the tests (the operator's own client; objects created with field manager `neonvm-test`). */
-function testClient<T extends KubeObject>(custom: CustomObjectsApi, kind: KindInfo, namespace: string) {
-  const c = new CustomResourceClient<T>(custom, neonvmResource(kind), 'neonvm-test');
+function testClient<T extends KubeObject>(custom: CustomObjectsApi, plural: string, namespace: string) {
+  const c = new CustomResourceClient<T>(custom, { group: GROUP, version: VERSION, plural }, 'neonvm-test');
   return {
     create: (body: unknown) => c.create(namespace, body as T),
     get: (name: string) => c.get(namespace, name),
@@ -103,10 +101,10 @@ function testClient<T extends KubeObject>(custom: CustomObjectsApi, kind: KindIn
 }
 
 export const vmApi = (custom: CustomObjectsApi, namespace: string) =>
-  testClient<VirtualMachine>(custom, VIRTUAL_MACHINE, namespace);
+  testClient<VirtualMachine>(custom, VIRTUAL_MACHINE.plural, namespace);
 
 export const migrationApi = (custom: CustomObjectsApi, namespace: string) =>
-  testClient<VirtualMachineMigration>(custom, VIRTUAL_MACHINE_MIGRATION, namespace);
+  testClient<VirtualMachineMigration>(custom, VIRTUAL_MACHINE_MIGRATION.plural, namespace);
 
 export function waitForVm(
   custom: CustomObjectsApi,

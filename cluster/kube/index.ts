@@ -1,0 +1,3 @@
+export * from './list-watch';
+export * from './serializer';
+export * from './keep-alive-clients';
