@@ -96,12 +96,12 @@ export default async function benchRealNode(): Promise<BenchRow[]> {
       });
       rows = [
         {
-          name: `node toolchain build (containerd, runc, crictl, CNI, Whereabouts; recorded${timing ? '' : ': none'})`,
+          name: `node toolchain build (containerd, runc, crictl, CNI, Whereabouts, kube-proxy; recorded${timing ? '' : ': none'})`,
           value: timing?.totalSeconds ?? NaN,
           unit: 's',
         },
         {
-          name: 'real node start → Ready (containerd, image import, kubelet)',
+          name: 'real node start → Ready (netns, containerd, image import, kubelet, kube-proxy)',
           value: node.readyMs,
           unit: 'ms',
         },

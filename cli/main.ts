@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * The `neonvm` command. Sub-commands live in ./commands, one file each; this file only wires them.
+ * The repository's `neonvm` command (bin/neonvm.js runs it): every sub-command, including those that
+ * need the repository (the local cluster, the guest build, the examples). Sub-commands live in
+ * ./commands, one file each; this file only wires them.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { registerStart } from './commands/start';
 import { registerValidate } from './commands/validate';
 import { registerDiff } from './commands/diff';
@@ -13,11 +15,10 @@ import { registerSsh } from './commands/ssh';
 import { registerSynth } from './commands/synth';
 import { registerPulumi } from './commands/pulumi';
 import { registerImage } from './commands/image';
+import { baseProgram, runProgram } from './program';
 
 export function buildProgram(): Command {
-  const program = new Command('neonvm')
-    .description('NeonVM as infrastructure-as-code: QEMU virtual machines on Kubernetes')
-    .showHelpAfterError();
+  const program = baseProgram();
   registerStart(program);
   registerValidate(program);
   registerDiff(program);
@@ -31,11 +32,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-if (require.main === module) {
-  buildProgram()
-    .parseAsync(process.argv)
-    .catch((err: unknown) => {
-      console.error(err instanceof Error ? err.message : String(err));
-      process.exitCode = 1;
-    });
+export function runCli(argv: readonly string[]): Promise<void> {
+  return runProgram(buildProgram(), argv);
 }
+
+if (require.main === module) void runCli(process.argv);

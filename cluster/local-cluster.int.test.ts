@@ -1,5 +1,5 @@
 import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyCrds, ensureK8sBinaries, listOwnedNetworkObjects, startLocalCluster } from '.';
@@ -13,6 +13,19 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+
+/** The host PID of the process whose command line contains `marker` (not a shell's wrapper). */
+function hostPidOf(marker: string): number | undefined {
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.startsWith('sh\0-c\0') && cmdline.includes(marker)) return Number(entry);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
+}
 
 const CRD = `
 apiVersion: apiextensions.k8s.io/v1
@@ -48,6 +61,7 @@ describe('startLocalCluster', () => {
     const crdDir = mkdtempSync(join(tmpdir(), 'neonvm-crds-'));
     writeFileSync(join(crdDir, 'widgets.yaml'), CRD);
     const cluster = await startLocalCluster({ binaries });
+    const marker = `neonvm-survivor-${process.pid}-${Date.now()}`;
     let stopped = false;
     try {
       const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
@@ -92,11 +106,11 @@ describe('startLocalCluster', () => {
               {
                 name: 'main',
                 image: 'neonvm-test/shell',
-                // `$$$$`: Kubernetes turns `$$` in commands into `$` (the escape of `$(VAR)`).
+                // The marker finds the process from the host: in the pod it is PID 1 of its own namespace.
                 command: [
                   'sh',
                   '-c',
-                  'echo $$$$ > "$NEONVM_POD_ROOT/out/pid"; trap "" TERM; while :; do sleep 1; done',
+                  `touch "$NEONVM_POD_ROOT/out/started"; trap "" TERM; while :; do sleep 1; done # ${marker}`,
                 ],
                 volumeMounts: [{ name: 'out', mountPath: '/out' }],
               },
@@ -105,14 +119,8 @@ describe('startLocalCluster', () => {
         },
       });
       const podPid = await pollUntil(
-        async () => {
-          // The shell may have created the file but not written it yet.
-          const pid = existsSync(join(hostDir, 'pid'))
-            ? Number.parseInt(readFileSync(join(hostDir, 'pid'), 'utf8'), 10)
-            : NaN;
-          return Number.isNaN(pid) ? undefined : pid;
-        },
-        { timeoutMs: 20_000, description: 'the pod to record its pid' },
+        async () => (existsSync(join(hostDir, 'started')) ? hostPidOf(marker) : undefined),
+        { timeoutMs: 20_000, description: 'the pod to start' },
       );
       const pids = [podPid, ...Object.values(cluster.processes).map((p) => p.pid)];
       expect(pids.filter((p) => !alive(p))).toEqual([]);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pino, { Logger } from 'pino';
 import { ControlPlane, ControlPlaneOptions, startControlPlane } from './control-plane';
 import { ImageStore, registerBuiltinImages } from './image-store';
-import { ApiClientFactory, keepAliveClients } from './kube';
+import { ApiClientFactory, keepAliveClients } from '../kube';
 import { ClusterNetwork } from './network';
 import { BackoffPolicy, ConfigCache, HeartbeatIntervals, NodeAgent, NodeCapacity } from './node-agent';
 
@@ -54,7 +54,10 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     await network.destroy();
   };
   try {
-    controlPlane = await startControlPlane(options);
+    // On the cluster bridge rather than loopback: the `kubernetes` Service's endpoint, which pods on real
+    // nodes reach through kube-proxy (and node-agent pods directly). Each cluster has its own bridge
+    // address, so parallel clusters never share it.
+    controlPlane = await startControlPlane({ bindAddress: network.addressing.gateway, ...options });
     const clients = await keepAliveClients(controlPlane.kubeConfig);
     const logDir = join(controlPlane.dir, 'logs');
     mkdirSync(logDir, { recursive: true });

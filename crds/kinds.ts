@@ -54,6 +54,8 @@ export function kindInfo(kind: string): KindInfo | undefined {
 /** Labels, annotations and finalizers that form the contract between operator, runner and tools. */
 export const LABEL_VM_NAME = 'vm.neon.tech/name';
 export const LABEL_APP_NAME = 'app.kubernetes.io/name';
+/** On the operator's spec.tls objects (key Secret, TLS Secret, CertificateRequest): the VM's name. */
+export const LABEL_TLS_FOR_VM = 'vm.neon.tech/tls-for-vm';
 export const ANNOTATION_USAGE = 'vm.neon.tech/usage';
 export const ANNOTATION_RESOURCES = 'vm.neon.tech/resources';
 export const ANNOTATION_OVERCOMMIT = 'vm.neon.tech/overcommit';

@@ -3,9 +3,11 @@
  * `docker save` tar, following image-plan. Staging happens in a temp dir that is always removed.
  */
 import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureGuestArtifacts, type GuestArch } from '../guest';
+import { packagePath } from '../host';
 import { writeDockerArchive, writeImageLayout, blobRelPath, type ImageInput } from '../image/oci';
 import { fetchDebs, unpackDebs } from './debian-userland';
 import { extractNodeBinary, fetchNpmTarball } from './node-dist';
@@ -22,7 +24,13 @@ import {
 import { planLayers, plannedBytes, type AppTree } from './image-layers';
 import { tagLayout, type TaggedLayout } from './layout-index';
 
-export const NODE_VERSION = '20.20.2';
+/**
+ * The Node.js the images ship (Node 24 LTS): package.json's `config.node`, the same version CI and
+ * `npm start`/`npm test` fetch when the machine's Node is older than `engines.node`.
+ */
+export const NODE_VERSION: string = (
+  JSON.parse(readFileSync(packagePath(__dirname, 'package.json'), 'utf8')) as { config: { node: string } }
+).config.node;
 
 export interface ImageBuildOptions {
   readonly image: ImageName;

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds what a real Kubernetes node runs besides the kubelet (which build-k8s.sh builds with the
 # control plane): containerd 2.x, its runc shim and ctr, runc, the CNI plugins, the Whereabouts IPAM
-# plugin, and the Kubernetes pause binary (the sandbox image's only file). All from the Go module proxy,
-# cached by version like the other toolchain builds (scripts/lib/cached-build.sh).
+# plugin, kube-proxy, and the Kubernetes pause binary (the sandbox image's only file). All from the Go
+# module proxy, cached by version like the other toolchain builds (scripts/lib/cached-build.sh).
 #
 #   scripts/build-node-toolchain.sh               build if needed; prints the bin directory on the last line
 #   scripts/build-node-toolchain.sh --background  start the build detached (log: ${NODE_TOOLCHAIN_BUILD_LOG:-/tmp/node-toolchain-build.log})
 #
 # Output: ${NEONVM_CACHE:-$HOME/.cache/neonvm}/<key>/
-#   bin/{containerd,containerd-shim-runc-v2,ctr,runc,crictl}
+#   bin/{containerd,containerd-shim-runc-v2,ctr,runc,crictl,kube-proxy}
 #   bin/cni/{bridge,host-local,loopback,portmap,tuning,whereabouts}   (a directory of its own: CNI bin_dirs)
 #   bin/pause                                                         (static, from k8s.io/kubernetes build/pause)
 #   build-timing.json, .complete
@@ -18,6 +18,12 @@
 # features containerd 2.x uses (e.g. `runc features`). runc 1.5 still supports cgroup v1 (deprecated
 # since 1.4, as containerd deprecated it in 2.2). Built with cgo + libseccomp (seccomp profiles, as the
 # kubelet's RuntimeDefault needs) but without the `libpathrs` tag (a Rust library no registry here has).
+#
+# Why kube-proxy here and not in build-k8s.sh: adding a binary there makes every existing Kubernetes
+# cache incomplete, so each machine would rebuild (and re-publish under running tests) the whole control
+# plane. Here it is one more step, from the same k8s.io/kubernetes module and generated tool module as
+# the control plane (so the same staging versions), built last: when build-k8s.sh runs at the same time
+# (CI starts both), the packages they share are by then mostly in the Go build cache.
 #
 # Needs: go, gcc, pkg-config, libseccomp-dev (scripts/ci-apt-packages.txt).
 set -euo pipefail
@@ -32,7 +38,7 @@ K8S_VERSION="${K8S_VERSION:-v1.37.2}"
 PAUSE_TAG="3.10.2"
 CNI_PLUGINS=(main/bridge ipam/host-local main/loopback meta/portmap meta/tuning)
 
-KEY="node-containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}-cni-${CNI_PLUGINS_VERSION}-whereabouts-${WHEREABOUTS_VERSION}-crictl-${CRI_TOOLS_VERSION}"
+KEY="node-containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}-cni-${CNI_PLUGINS_VERSION}-whereabouts-${WHEREABOUTS_VERSION}-crictl-${CRI_TOOLS_VERSION}-k8s-${K8S_VERSION}"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 log() { printf '[build-node-toolchain %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -43,7 +49,7 @@ cached_build_background_if_asked "${1:-}" "${NODE_TOOLCHAIN_BUILD_LOG:-/tmp/node
 
 has_binaries() {
   local dir="$1" b
-  for b in containerd containerd-shim-runc-v2 ctr runc crictl pause cni/bridge cni/host-local cni/loopback \
+  for b in containerd containerd-shim-runc-v2 ctr runc crictl kube-proxy pause cni/bridge cni/host-local cni/loopback \
     cni/portmap cni/tuning cni/whereabouts; do
     [[ -x "${dir}/${b}" ]] || return 1
   done
@@ -119,10 +125,24 @@ k8s_dir="$(nice -n 15 go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" |
 step pause gcc -Os -Wall -Werror -static "-DVERSION=v${PAUSE_TAG}-neonvm" -o "${WORK}/bin/pause" \
   "${k8s_dir}/build/pause/linux/pause.c"
 
+# kube-proxy: the tool module of build-k8s.sh (its staging replaces generated from k8s.io/kubernetes's
+# go.mod), with the control plane's flags and version stamp.
+kp_mod="${WORK}/modules/kube-proxy"
+mkdir -p "${kp_mod}"
+bash "${SCRIPT_DIR}/../cluster/build/gen-k8s-module.sh" "${K8S_VERSION}" kube-proxy >"${kp_mod}/go.mod"
+t0=$(date +%s)
+log "kube-proxy ${K8S_VERSION}: resolving modules"
+(cd "${kp_mod}" && nice -n 15 go mod tidy)
+TIMES[kube-proxy-tidy]=$(($(date +%s) - t0))
+step kube-proxy env -C "${kp_mod}" CGO_ENABLED=0 go build -trimpath \
+  -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION}" \
+  -o "${WORK}/bin/kube-proxy" k8s.io/kubernetes/cmd/kube-proxy
+
 # No `| head` here: under pipefail, the SIGPIPE it causes would fail the whole build.
 "${WORK}/bin/containerd" --version >&2
 "${WORK}/bin/runc" --version >&2
 "${WORK}/bin/pause" -v >&2
+"${WORK}/bin/kube-proxy" --version >&2
 
-cached_build_publish "$(printf '"containerdVersion":"%s","runcVersion":"%s","cniPluginsVersion":"%s","whereaboutsVersion":"%s","criToolsVersion":"%s","pauseTag":"%s"' \
-  "${CONTAINERD_VERSION}" "${RUNC_VERSION}" "${CNI_PLUGINS_VERSION}" "${WHEREABOUTS_VERSION}" "${CRI_TOOLS_VERSION}" "${PAUSE_TAG}")"
+cached_build_publish "$(printf '"containerdVersion":"%s","runcVersion":"%s","cniPluginsVersion":"%s","whereaboutsVersion":"%s","criToolsVersion":"%s","pauseTag":"%s","k8sVersion":"%s"' \
+  "${CONTAINERD_VERSION}" "${RUNC_VERSION}" "${CNI_PLUGINS_VERSION}" "${WHEREABOUTS_VERSION}" "${CRI_TOOLS_VERSION}" "${PAUSE_TAG}" "${K8S_VERSION}")"

@@ -15,7 +15,7 @@ describe('import rules', () => {
       'host/ may import only nothing of the project, not crds/',
     ]);
     expect(rules('operator/x.ts', "import { planDisks } from '../runner/plan/disks';")).toEqual([
-      'operator/ may import only runner/api, crds, host, not runner/',
+      'operator/ may import only runner/api, kube, crds, host, not runner/',
     ]);
     expect(rules('operator/x.ts', "import { runnerArgs } from '../runner/api';")).toEqual([]);
     expect(rules('constructs/x.ts', "const c = await import('../cluster');")).toEqual([

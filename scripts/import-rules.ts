@@ -16,14 +16,15 @@ export type Component = keyof typeof PRODUCTION_DEPS;
 /** What each component's production code may import (besides itself and npm packages). */
 export const PRODUCTION_DEPS = {
   host: [],
+  kube: ['host'],
   crds: [],
   guest: ['host', 'crds'],
   constructs: ['crds'],
   provider: ['crds', 'constructs', 'host'],
   'runner/api': ['crds'],
   runner: ['runner/api', 'guest', 'crds', 'host'],
-  operator: ['runner/api', 'crds', 'host'],
-  cluster: ['crds', 'host'],
+  operator: ['runner/api', 'kube', 'crds', 'host'],
+  cluster: ['kube', 'crds', 'host'],
   'device-plugin': ['host'],
   image: ['cluster', 'guest', 'crds', 'host'],
   release: ['image', 'constructs', 'guest', 'crds', 'host'],
@@ -49,7 +50,7 @@ export const PRODUCTION_DEPS = {
 } as const satisfies Record<string, readonly string[] | '*'>;
 
 /** Where code of a component may be imported from other components only through its index.ts. */
-export const INDEX_ONLY: readonly Component[] = ['host', 'guest', 'local-stack'];
+export const INDEX_ONLY: readonly Component[] = ['host', 'kube', 'guest', 'local-stack'];
 
 /**
  * Tests (`*.test.ts`, `testing/` folders) live with the component they test and may also use what

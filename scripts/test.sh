@@ -12,6 +12,16 @@
 # NEONVM_TEST_SCOPE=unit limits the run to steps 1-2 (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Prerequisites before any work: a Node that satisfies engines.node (fetched from the npm registry
+# when the one on PATH is older), the Debian packages of scripts/ci-apt-packages.txt (installed as
+# root, named otherwise), Go for the toolchain builds (from the Go module proxy when missing).
+[[ -d node_modules ]] || { echo "npm test: run \`npm ci\` first (node_modules is missing)" >&2; exit 1; }
+PATH="$(bash scripts/ensure-node.sh):${PATH}"
+export PATH
+node node_modules/tsx/dist/cli.mjs scripts/check-prerequisites.ts test
+if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
+  PATH="$(bash scripts/ensure-go.sh):${PATH}"
+fi
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
@@ -39,7 +49,7 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   # Integration tests that need no control plane (QEMU, the runner, images, network namespaces) run
   # while a cold Kubernetes build is still going; the rest wait for it.
   root_re="^$(printf '%s' "$PWD" | sed 's/[][\.*^$+?(){}|/]/\\&/g')/"
-  no_k8s="${root_re}(runner|image|guest|host|device-plugin)/|${root_re}cluster/network/|${root_re}test/release/npm-pack"
+  no_k8s="${root_re}(runner|image|guest|host|device-plugin)/|${root_re}cluster/network/|${root_re}test/release/npm-pack|${root_re}test/e2e/bare-machine"
   step "integration tests without the control plane (QEMU, runner, images)"
   npx jest --selectProjects integration --runInBand --testPathPatterns "$no_k8s" \
     --json --outputFile="$results/integration-no-k8s.json" || true

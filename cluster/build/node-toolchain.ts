@@ -1,12 +1,13 @@
 /**
  * The real-node toolchain (scripts/build-node-toolchain.sh): containerd 2.x with its runc shim and ctr,
- * runc, crictl, the CNI plugins, Whereabouts and the pause binary. The kubelet comes from the Kubernetes
- * build (k8s-binaries.ts), so node and control plane are the same release.
+ * runc, crictl, the CNI plugins, Whereabouts, kube-proxy and the pause binary. The kubelet comes from the
+ * Kubernetes build (k8s-binaries.ts); kube-proxy is built from the same k8s.io/kubernetes version here
+ * (see the script for why), so node and control plane are the same release.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot, isComplete } from '../../host';
-import { buildScriptPath, runCachedBuild } from './k8s-binaries';
+import { buildScriptPath, K8S_VERSION, runCachedBuild } from './k8s-binaries';
 
 export const NODE_TOOLCHAIN_VERSIONS = {
   containerd: 'v2.4.2',
@@ -28,6 +29,8 @@ export interface NodeToolchain {
   readonly ctr: string;
   readonly runc: string;
   readonly crictl: string;
+  /** kube-proxy of the cluster's Kubernetes version (iptables mode, in the node's network namespace). */
+  readonly kubeProxy: string;
   /** Static pause binary: the only file of the sandbox image. */
   readonly pause: string;
   readonly cniBinDir: string;
@@ -49,7 +52,7 @@ export function nodeToolchainCacheDir(env: NodeJS.ProcessEnv = process.env): str
   const v = NODE_TOOLCHAIN_VERSIONS;
   return join(
     cacheRoot(env),
-    `node-containerd-${v.containerd}-runc-${v.runc}-cni-${v.cniPlugins}-whereabouts-${v.whereabouts}-crictl-${v.criTools}`,
+    `node-containerd-${v.containerd}-runc-${v.runc}-cni-${v.cniPlugins}-whereabouts-${v.whereabouts}-crictl-${v.criTools}-k8s-${K8S_VERSION}`,
   );
 }
 
@@ -62,6 +65,7 @@ function toolchainIn(dir: string): NodeToolchain | undefined {
     ctr: join(binDir, 'ctr'),
     runc: join(binDir, 'runc'),
     crictl: join(binDir, 'crictl'),
+    kubeProxy: join(binDir, 'kube-proxy'),
     pause: join(binDir, 'pause'),
     cniBinDir: join(binDir, 'cni'),
   };
@@ -71,6 +75,7 @@ function toolchainIn(dir: string): NodeToolchain | undefined {
     t.ctr,
     t.runc,
     t.crictl,
+    t.kubeProxy,
     t.pause,
     ...CNI_PLUGINS.map((p) => join(t.cniBinDir, p)),
   ];

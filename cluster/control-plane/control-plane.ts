@@ -17,7 +17,10 @@ export interface ControlPlaneOptions {
   binaries?: K8sBinaries;
   /** Parent of the per-cluster temp directory (default: the OS temp dir). */
   parentDir?: string;
-  /** Address the API server binds and advertises (default 127.0.0.1). Always in its serving cert. */
+  /**
+   * Address the API server binds and advertises (default 127.0.0.1; startLocalCluster passes the cluster
+   * bridge's address, which pods can route to). Always in its serving cert, with 127.0.0.1.
+   */
   bindAddress?: string;
   /** Keep the temp directory (logs, etcd data) after stop(); also enabled by NEONVM_KEEP_CLUSTER_DIR=1. */
   keepDir?: boolean;
@@ -107,7 +110,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const [etcdClientPort, etcdPeerPort, securePort] = await Promise.all([
       freePort(),
       freePort(),
-      freePort(),
+      freePort(bindAddress),
     ]);
     const server = `https://${bindAddress}:${securePort}`;
     const kubeconfigFor = async (name: string, cert: IssuedCert): Promise<string> => {

@@ -46,8 +46,9 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     `--bind-address=${c.bindAddress}`,
     `--advertise-address=${c.bindAddress}`,
     // The endpoint reconciler publishes the advertise address as the `kubernetes` Service's endpoint,
-    // and EndpointSlices reject loopback addresses: the API server then refuses to start. Nothing inside
-    // the local cluster needs that Service, so on loopback we switch the reconciler off.
+    // and EndpointSlices reject loopback addresses: the API server then refuses to start. The local
+    // cluster binds the cluster bridge's address (pods reach it through that Service); a control plane
+    // on loopback alone switches the reconciler off.
     ...(isLoopback(c.bindAddress) ? ['--endpoint-reconciler-type=none'] : []),
     `--secure-port=${c.securePort}`,
     `--tls-cert-file=${c.servingCertFile}`,
@@ -65,6 +66,11 @@ export function apiServerArgs(c: ApiServerConfig): string[] {
     `--kubelet-client-key=${c.kubeletClientKeyFile}`,
     `--kubelet-certificate-authority=${c.caCertFile}`,
     '--kubelet-preferred-address-types=InternalIP',
+    // Webhooks and aggregated APIs behind a Service are called at an endpoint (a pod address, which the
+    // host routes to) rather than the Service's ClusterIP: only kube-proxy on a node makes ClusterIPs
+    // work, and none runs in the host's network namespace (the same holds for many managed control
+    // planes, which sit outside the node network).
+    '--enable-aggregator-routing=true',
     '--profiling=false',
   ];
 }

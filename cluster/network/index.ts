@@ -1,3 +1,4 @@
 export * from './addressing';
 export * from './cluster-network';
 export * from './cluster-slot';
+export * from './ip-command';

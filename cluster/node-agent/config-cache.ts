@@ -1,5 +1,5 @@
 import { CoreV1Api, KubeConfig, V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { ApiClientFactory, decodeAs, ListWatch } from '../kube';
+import { Informer, decodeAs, type ApiClientFactory } from '../../kube';
 import type { ConfigSource } from './env';
 
 type Kind = 'configMap' | 'secret';
@@ -46,8 +46,8 @@ export function configRefsOf(pod: V1Pod): ConfigRef[] {
  * `onChange` fires with the changed object's reference.
  */
 export class ConfigCache implements ConfigSource {
-  private readonly configMaps: ListWatch<V1ConfigMap>;
-  private readonly secrets: ListWatch<V1Secret>;
+  private readonly configMaps: Informer<V1ConfigMap>;
+  private readonly secrets: Informer<V1Secret>;
   /** Objects fetched directly because the watch had not delivered them yet. */
   private readonly fetched = new Map<string, Record<string, string>>();
   private readonly listeners = new Set<(ref: ConfigRef) => void>();
@@ -58,32 +58,26 @@ export class ConfigCache implements ConfigSource {
     onError: (err: Error) => void = () => undefined,
   ) {
     const core = clients(CoreV1Api);
-    const handlers = (kind: Kind) => ({
-      upsert: (o: V1ConfigMap | V1Secret) => this.changed(kind, o),
-      deleted: (o: V1ConfigMap | V1Secret) => this.changed(kind, o),
-    });
-    this.configMaps = new ListWatch<V1ConfigMap>({
+    const report = (err: unknown) => onError(err instanceof Error ? err : new Error(String(err)));
+    this.configMaps = new Informer<V1ConfigMap>({
+      name: 'configmaps',
       kubeConfig,
       path: '/api/v1/configmaps',
-      list: async () => {
-        const l = await core.listConfigMapForAllNamespaces();
-        return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '' };
-      },
+      list: () => core.listConfigMapForAllNamespaces(),
       decode: decodeAs<V1ConfigMap>('V1ConfigMap'),
-      handlers: handlers('configMap'),
-      onError,
+      onError: report,
     });
-    this.secrets = new ListWatch<V1Secret>({
+    this.secrets = new Informer<V1Secret>({
+      name: 'secrets',
       kubeConfig,
       path: '/api/v1/secrets',
-      list: async () => {
-        const l = await core.listSecretForAllNamespaces();
-        return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '' };
-      },
+      list: () => core.listSecretForAllNamespaces(),
       decode: decodeAs<V1Secret>('V1Secret'),
-      handlers: handlers('secret'),
-      onError,
+      onError: report,
     });
+    // Every change (added, updated, deleted) rewrites what refers to the object.
+    this.configMaps.on((o) => this.changed('configMap', o));
+    this.secrets.on((o) => this.changed('secret', o));
     this.core = core;
   }
 

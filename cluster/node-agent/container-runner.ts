@@ -8,6 +8,7 @@ import { checkLaunchable, processEnv, resolveWorkingDir } from './container-laun
 import { ContainerRecord, ContainerState, exitCodeOf, terminatedReason } from './container-state';
 import { ContainerConfigError, expandVars, resolveEnv } from './env';
 import { podMountNamespacePrefix, seedPodHosts } from './pod-mount-namespace';
+import { execArgvPrefix, type PodNamespaces } from './pod-namespaces';
 import type { EventType } from './event-recorder';
 import type { PodFilesystem } from './pod-filesystem';
 import type { RestartPolicy } from './pod-status';
@@ -24,6 +25,8 @@ export interface ContainerHost {
   readonly hostIP: string;
   /** Prefix that runs a program in the pod's network namespace. */
   readonly execPrefix: readonly string[];
+  /** The pod's UTS/IPC namespaces and how containers get their PID namespace (pod-namespaces.ts). */
+  readonly namespaces: PodNamespaces | undefined;
   /** The pod is terminating: start nothing new. */
   readonly stopping: boolean;
   readonly images: ImageStore;
@@ -92,11 +95,26 @@ export class ContainerRunner {
   /** How to run a command alongside the running process (kubectl exec), or undefined. */
   execContext(): ExecContext | undefined {
     if (!this.launch || this.record.state.kind !== 'running') return undefined;
+    const inContainer = this.containerNamespaces();
+    if (!inContainer) return undefined;
     return {
-      execPrefix: [...this.host.execPrefix, ...this.execMounts()],
+      execPrefix: [...inContainer, ...this.execMounts()],
       env: this.launch.env,
       cwd: this.launch.cwd,
     };
+  }
+
+  /**
+   * nsenter into every namespace of the running container's first process (its PID namespace, its
+   * /proc, the pod's UTS, IPC and network namespaces); undefined while that process does not exist.
+   */
+  private containerNamespaces(): string[] | undefined {
+    const process = this.process;
+    const namespaces = this.host.namespaces;
+    if (!process || process.hasExited) return undefined;
+    if (!namespaces) return [...this.host.execPrefix];
+    const initPid = namespaces.initPid(process.pid);
+    return initPid === undefined || !this.launch ? undefined : execArgvPrefix(initPid, this.launch.cwd);
   }
 
   /** Runs an exec'd command in the pod's private mount namespace (see pod-mount-namespace.ts). */
@@ -257,7 +275,9 @@ export class ContainerRunner {
     host.event('Normal', 'Pulled', `Container image "${spec.image}" already present on machine`, spec.name);
     host.event('Normal', 'Created', `Created container: ${spec.name}`, spec.name);
 
-    const argv = [...host.execPrefix, ...plan.argv];
+    const argv = host.namespaces
+      ? host.namespaces.containerArgv(plan.argv)
+      : [...host.execPrefix, ...plan.argv];
     try {
       seedPodHosts(host.fs.containerRoot(spec.name));
     } catch (err) {
@@ -285,10 +305,16 @@ export class ContainerRunner {
     host.log.info({ container: spec.name, pid: process.pid, argv: plan.argv }, 'container started');
     host.event('Normal', 'Started', `Started container ${spec.name}`, spec.name);
     host.statusChanged();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the probe target's getter needs the runner
+    const runner = this;
     this.startProbes({
       podIP: host.podIP ?? '',
       container: spec,
-      execPrefix: host.execPrefix,
+      // Exec probes run inside the container, like kubectl exec (the network namespace alone until the
+      // container's first process exists).
+      get execPrefix() {
+        return runner.containerNamespaces() ?? host.execPrefix;
+      },
       env: plan.env,
       cwd: plan.cwd,
     });

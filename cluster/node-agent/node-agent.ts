@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ImageStore } from '../image-store';
-import { ApiClientFactory, decodeAs, ListWatch } from '../kube';
+import { Informer, decodeAs, type ApiClientFactory } from '../../kube';
 import type { ClusterNetwork } from '../network';
 import type { CertificateAuthority } from '../pki';
 import { BackoffPolicy, KUBELET_BACKOFF } from './backoff';
@@ -53,7 +53,7 @@ export class NodeAgent {
   private readonly workers = new Map<string, PodWorker>();
   private heartbeat: NodeHeartbeat | undefined;
   private server: KubeletServer | undefined;
-  private pods: ListWatch<V1Pod> | undefined;
+  private pods: Informer<V1Pod> | undefined;
   private readonly log: Logger;
   private readonly events: EventRecorder;
 
@@ -106,18 +106,18 @@ export class NodeAgent {
     );
     await this.heartbeat.start();
 
-    this.pods = new ListWatch<V1Pod>({
+    const fieldSelector = `spec.nodeName=${o.name}`;
+    this.pods = new Informer<V1Pod>({
+      name: 'pods',
       kubeConfig: o.kubeConfig,
       path: '/api/v1/pods',
-      query: { fieldSelector: `spec.nodeName=${o.name}` },
-      list: async () => {
-        const l = await this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${o.name}` });
-        return { items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '' };
-      },
+      fieldSelector,
+      list: () => this.core.listPodForAllNamespaces({ fieldSelector }),
       decode: decodeAs<V1Pod>('V1Pod'),
-      handlers: { upsert: (pod) => this.podChanged(pod), deleted: (pod) => this.podDeleted(pod) },
-      onError: (err) => this.log.warn({ err: err.message }, 'pod watch failed'),
+      onError: (err) =>
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pod watch failed'),
     });
+    this.pods.on((pod, event) => (event === 'delete' ? this.podDeleted(pod) : this.podChanged(pod)));
     await this.pods.start();
     this.log.info({ address: this.address }, 'node agent started');
   }

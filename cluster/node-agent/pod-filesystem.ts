@@ -12,6 +12,7 @@ import { isFileProjectionVolume, VolumeNotReadyError } from './volume-payload';
  *   <podDir>/volumes/<volume>/                  emptyDir, or the atomic-writer tree of configMap/secret/...
  *   <podDir>/rootfs/<container>/<mountPath>  -> the volume directory (or its subPath), or a hostPath
  *   <podDir>/logs/<container>/<restart>.log     stdout+stderr of each run
+ *   <podDir>/logs/sandbox.log                    the pod's namespace holder
  *
  * Processes receive NEONVM_POD_ROOT=<podDir>/rootfs/<container>; path-aware programs (the NeonVM runner)
  * resolve an in-container path P as $NEONVM_POD_ROOT/P. Plain programs can be pointed at mounted files
@@ -38,6 +39,12 @@ export class PodFilesystem {
 
   logFile(container: string, restartCount: number): string {
     return join(this.podDir, 'logs', container, `${restartCount}.log`);
+  }
+
+  /** Output of the pod's namespace holder (pod-namespaces.ts); the directory is created here. */
+  sandboxLogFile(): string {
+    mkdirSync(join(this.podDir, 'logs'), { recursive: true });
+    return join(this.podDir, 'logs', 'sandbox.log');
   }
 
   /** Creates or refreshes every volume; `payload` computes the files of projection volumes. */

@@ -9,6 +9,7 @@ import { ContainerHost, ContainerRunner } from './container-runner';
 import { ContainerConfigError } from './env';
 import type { EventRecorder, EventType } from './event-recorder';
 import { PodFilesystem } from './pod-filesystem';
+import { PodNamespaces } from './pod-namespaces';
 import { computePodStatus, RestartPolicy } from './pod-status';
 import { StatusWriter } from './status-writer';
 import type { AttachTarget, ExecContext } from './streaming';
@@ -48,6 +49,7 @@ export class PodWorker {
   private readonly startTime: Date;
   private podIP: string | undefined;
   private execPrefix: string[] = [];
+  private namespaces: PodNamespaces | undefined;
   private sandboxReady = false;
   private stopping = false;
   private stopRequested!: () => void;
@@ -155,7 +157,7 @@ export class PodWorker {
       }
       this.statusWriter.close();
       this.unsubscribeConfig();
-      await this.deps.network.deleteSandbox(this.uid);
+      await this.releaseSandbox();
       this.fs.remove();
       if (deleteFromApi) await this.deleteFromApi();
     })();
@@ -200,9 +202,17 @@ export class PodWorker {
     await this.statusWriter.flush();
     if (!this.stopping) {
       this.sandboxReady = false;
-      await this.deps.network.deleteSandbox(this.uid);
+      await this.releaseSandbox();
       this.statusWriter.markDirty();
     }
+  }
+
+  /** The namespace holder, then the network namespace. */
+  private async releaseSandbox(): Promise<void> {
+    const namespaces = this.namespaces;
+    this.namespaces = undefined;
+    await namespaces?.stop();
+    await this.deps.network.deleteSandbox(this.uid);
   }
 
   private async createSandbox(): Promise<void> {
@@ -214,6 +224,12 @@ export class PodWorker {
       this.podIP = sandbox.ip;
       this.execPrefix = sandbox.execPrefix;
     }
+    this.namespaces = await PodNamespaces.start(
+      this.pod,
+      this.execPrefix,
+      this.fs.sandboxLogFile(),
+      this.podRef,
+    );
     this.sandboxReady = true;
     this.statusWriter.markDirty();
   }
@@ -306,6 +322,9 @@ export class PodWorker {
       hostIP: deps.hostIP,
       get execPrefix() {
         return worker.execPrefix;
+      },
+      get namespaces() {
+        return worker.namespaces;
       },
       get stopping() {
         return worker.stopping;

@@ -1,6 +1,6 @@
 import { AppsV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, V1Pod } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pollUntil } from '../../host';
@@ -483,6 +483,62 @@ describe('local cluster workloads', () => {
     } finally {
       forward.kill();
     }
+  });
+
+  it('gives each container its own PID namespace (PID 1, ps, kill 1) and the pod one UTS and IPC namespace', async () => {
+    const namespace = await createNamespace(core, 'pidns');
+    // PID 1 handles SIGTERM (a PID 1 without a handler ignores it, as in any container).
+    const main = 'trap "echo TERM received; exit 3" TERM; echo started; while :; do sleep 1; done';
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'isolated' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            { name: 'main', image: 'neonvm-test/shell', command: ['sh', '-c', main] },
+            { name: 'side', image: 'neonvm-test/shell', command: ['sleep', '600'] },
+          ],
+        },
+      },
+    });
+    await waitForPod(core, namespace, 'isolated', (p) => p.status?.phase === 'Running');
+    const exec = (container: string, script: string) =>
+      kubectl(cluster(), 'exec', '-n', namespace, 'isolated', '-c', container, '--', 'sh', '-c', script);
+
+    // First, that PID 1 in the container is the container's own process (never signal 1 before this).
+    const cmdline = await exec('main', `tr '\\0' ' ' < /proc/1/cmdline`);
+    expect(cmdline).toBe(`sh -c ${main} `);
+    expect(await exec('side', `tr '\\0' ' ' < /proc/1/cmdline`)).toBe('sleep 600 ');
+    // ps lists the container's processes and the exec'd command, nothing of the host.
+    const ps = (await exec('main', 'ps -e -o pid=,comm=')).trim().split('\n');
+    expect(ps.length).toBeLessThanOrEqual(4);
+    expect(ps[0].trim()).toBe('1 sh');
+    // Hostname = pod name; UTS and IPC shared by the pod's containers, none of them the host's.
+    expect(await exec('main', 'hostname')).toBe('isolated\n');
+    const ns = (container: string) =>
+      exec(container, 'readlink /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/pid');
+    const [mainNs, sideNs] = [(await ns('main')).split('\n'), (await ns('side')).split('\n')];
+    expect(sideNs.slice(0, 2)).toEqual(mainNs.slice(0, 2));
+    expect(sideNs[2]).not.toBe(mainNs[2]);
+    const host = ['uts', 'ipc', 'pid'].map((k) => readlinkSync(`/proc/self/ns/${k}`));
+    for (const [i, id] of mainNs.slice(0, 3).entries()) expect(id).not.toBe(host[i]);
+
+    // kill 1 from kubectl exec ends the container's main process, which restarts under the policy.
+    await exec('main', 'kill 1');
+    const restarted = await waitForPod(
+      core,
+      namespace,
+      'isolated',
+      (p) => (p.status?.containerStatuses?.find((c) => c.name === 'main')?.restartCount ?? 0) >= 1,
+    );
+    const status = restarted.status!.containerStatuses!.find((c) => c.name === 'main')!;
+    expect(status.lastState?.terminated?.exitCode).toBe(3);
+    expect(await kubectl(cluster(), 'logs', '-n', namespace, 'isolated', '-c', 'main', '--previous')).toBe(
+      'started\nTERM received\n',
+    );
+    // The other container was not touched.
+    expect(restarted.status!.containerStatuses!.find((c) => c.name === 'side')!.restartCount).toBe(0);
   });
 
   it('restarts a container whose liveness probe fails, and completes a Job (restartPolicy OnFailure)', async () => {

@@ -1,17 +1,19 @@
 /**
- * The CNI network of a real node: the `bridge` plugin attaching each pod's veth to the local cluster's
- * existing bridge (so real-node pods share one L2 segment with node-agent pods and the host), `host-local`
- * IPAM handing out the node's part of the cluster's addressing scheme (node i: 10.(244+s).i.2-254 out of
- * the /16, gateway = the bridge's address), then `portmap` for hostPort pods. The bridge plugin must not
- * touch the bridge itself (isGateway/ipMasq off: the cluster network owns its address and no NAT is
- * wanted, nothing is routed off the machine). Pure.
+ * The CNI network of a real node, as the classic `bridge` + `host-local` setup of a routed node: inside
+ * the node's network namespace the bridge plugin creates the node-local bridge (cni0), gives it the
+ * gateway address (isGateway: the node's own address, so pods route through the node) and attaches
+ * each pod's veth to it; `host-local` hands out the node's /24 (node i: 10.(244+s).i.2-254); `portmap`
+ * serves hostPort pods. No NAT (ipMasq off): pod addresses are routable in the whole cluster network
+ * (node-addressing.ts). hairpinMode lets a pod reach itself through a Service. Pure.
  */
 
 export interface CniConfigInput {
   readonly networkName: string;
+  /** The node-local bridge (created by the plugin). */
   readonly bridge: string;
-  /** The cluster's /16, e.g. 10.244.0.0/16. */
+  /** The node's pod range, e.g. 10.244.4.0/24. */
   readonly subnet: string;
+  /** The node's address (on the bridge as the pods' gateway). */
   readonly gateway: string;
   readonly rangeStart: string;
   readonly rangeEnd: string;
@@ -27,7 +29,7 @@ export function renderCniConfig(input: CniConfigInput): string {
       {
         type: 'bridge',
         bridge: input.bridge,
-        isGateway: false,
+        isGateway: true,
         isDefaultGateway: false,
         ipMasq: false,
         hairpinMode: true,

@@ -6,8 +6,8 @@
  * - cgroupDriver cgroupfs (no systemd here), and a cgroupRoot of its own per node, so two nodes on one
  *   machine keep their pods apart and their cleanup cannot touch each other's cgroups;
  * - the kubelet API, healthz and nothing else listen on the node's own address (no read-only port);
- * - makeIPTablesUtilChains: false: the kubelet's iptables chains serve kube-proxy, which does not run
- *   here, and would change the shared host's firewall;
+ * - the kubelet runs in the node's own network namespace (node-network.ts), so its iptables chains
+ *   (KUBE-FIREWALL, KUBE-IPTABLES-HINT) are the node's, as kube-proxy's are;
  * - evictions relaxed for a shared test machine, where disk and memory use are other engineers' too.
  */
 import { stringify } from 'yaml';
@@ -60,7 +60,6 @@ export function renderKubeletConfig(input: KubeletConfigInput): string {
     maxPods: input.maxPods ?? 110,
     oomScoreAdj: input.oomScoreAdj ?? -999,
     failSwapOn: false,
-    makeIPTablesUtilChains: false,
     // The machine's values are masked in the node's mount namespace instead (kernel-tunables.ts).
     protectKernelDefaults: false,
     evictionHard: {

@@ -1,29 +1,87 @@
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
-import { clusterAddressing } from '../network';
+import { clusterAddressing, ownedByCluster } from '../network';
 import { renderCniConfig } from './cni-config';
 import { DISABLED_PLUGINS, hasSysResource, renderContainerdConfig } from './containerd-config';
 import { tunablesToMask } from './kernel-tunables';
 import { kubeletArgs, renderKubeletConfig } from './kubelet-config';
+import { renderKubeProxyConfig } from './kube-proxy-config';
 import { realNodeAddressing } from './node-addressing';
 import { parseCgroupMounts } from './node-cgroups';
 import { hostPathOf, NODE_STATE_PATHS, nodeLayout } from './node-layout';
 import { bindMountScript } from './node-namespace';
+import { nodeNetworkCommands } from './node-network';
 import { sandboxHostVeths } from './real-node';
 
 describe('realNodeAddressing', () => {
-  it('puts node i of slot s on the bridge at 10.(244+s).i.1 with pods in the rest of that /24', () => {
+  it('routes node i of slot s at 10.(244+s).i.1, its pods on its own bridge in the rest of that /24', () => {
     const a = realNodeAddressing(clusterAddressing(2), 4, 'neonvm-real-1');
-    expect(a.address).toBe('10.246.4.1');
-    expect(a.podCidr).toBe('10.246.4.0/24');
-    expect(a.cni).toEqual({
-      bridge: 'nvm2br',
-      subnet: '10.246.0.0/16',
+    expect(a).toMatchObject({
+      address: '10.246.4.1',
+      podCidr: '10.246.4.0/24',
+      clusterCidr: '10.246.0.0/16',
       gateway: '10.246.0.1',
+      prefixLength: 16,
+      clusterBridge: 'nvm2br',
+      netns: 'nvm2-rn4',
+      hostVeth: 'nvm2hn4',
+    });
+    expect(a.cni).toEqual({
+      bridge: 'cni0',
+      subnet: '10.246.4.0/24',
+      gateway: '10.246.4.1',
       rangeStart: '10.246.4.2',
       rangeEnd: '10.246.4.254',
     });
     expect(a.cgroupRoot).toBe('/neonvm-s2-neonvm-real-1');
+  });
+
+  it('names its namespace and uplink so that a later cluster in the slot cleans them up', () => {
+    const c = clusterAddressing(3);
+    const a = realNodeAddressing(c, 250, 'x');
+    expect(ownedByCluster(c, a.netns)).toBe(true);
+    expect(ownedByCluster(c, a.hostVeth)).toBe(true);
+    expect(a.hostVeth.length).toBeLessThanOrEqual(15);
+  });
+});
+
+describe('node network', () => {
+  it('creates a named namespace with a veth uplink on the cluster bridge, routing and proxy ARP', () => {
+    const cmds = nodeNetworkCommands(realNodeAddressing(clusterAddressing(0), 4, 'x'));
+    expect(cmds).toEqual([
+      'netns add nvm0-rn4',
+      'link add nvm0hn4 type veth peer name eth0 netns nvm0-rn4',
+      'link set nvm0hn4 master nvm0br up',
+      'netns exec nvm0-rn4 ip addr add 10.244.4.1/16 dev eth0',
+      'netns exec nvm0-rn4 ip link set lo up',
+      'netns exec nvm0-rn4 ip link set eth0 up',
+      'netns exec nvm0-rn4 ip route add default via 10.244.0.1 dev eth0',
+      'netns exec nvm0-rn4 sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.eth0.proxy_arp=1 net.ipv4.neigh.eth0.proxy_delay=0',
+    ]);
+  });
+});
+
+describe('renderKubeProxyConfig', () => {
+  it('runs iptables mode with the cluster CIDR and leaves the machine-wide conntrack limits alone', () => {
+    const cfg = parseYaml(
+      renderKubeProxyConfig({
+        kubeconfigFile: '/var/lib/kube-proxy/kubeconfig',
+        nodeName: 'n1',
+        clusterCidr: '10.244.0.0/16',
+        oomScoreAdj: 0,
+      }),
+    ) as Record<string, unknown>;
+    expect(cfg).toMatchObject({
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      clientConnection: { kubeconfig: '/var/lib/kube-proxy/kubeconfig' },
+      hostnameOverride: 'n1',
+      mode: 'iptables',
+      clusterCIDR: '10.244.0.0/16',
+      detectLocalMode: 'ClusterCIDR',
+      conntrack: { maxPerCore: 0, min: 0 },
+      oomScoreAdj: 0,
+    });
   });
 });
 
@@ -88,8 +146,9 @@ describe('renderKubeletConfig', () => {
       cgroupDriver: 'cgroupfs',
       cgroupRoot: '/neonvm-s0-x',
       failSwapOn: false,
-      makeIPTablesUtilChains: false,
     });
+    // Its own network namespace: the kubelet's iptables chains are the node's.
+    expect(cfg).not.toHaveProperty('makeIPTablesUtilChains');
   });
 
   it('listens on the node address only, with client certificates from the cluster CA', () => {
@@ -127,23 +186,29 @@ describe('renderKubeletConfig', () => {
 });
 
 describe('renderCniConfig', () => {
-  it('attaches pods to the existing bridge without making it a gateway, host-local IPAM in the node range', () => {
+  it('puts pods on the node bridge with the node as their gateway, host-local IPAM in the node range, no NAT', () => {
     const conf = JSON.parse(
       renderCniConfig({ networkName: 'n', ...realNodeAddressing(clusterAddressing(0), 4, 'x').cni }),
     ) as { plugins: Record<string, any>[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
     const [bridge, portmap] = conf.plugins;
-    expect(bridge).toMatchObject({ type: 'bridge', bridge: 'nvm0br', isGateway: false, ipMasq: false });
+    expect(bridge).toMatchObject({
+      type: 'bridge',
+      bridge: 'cni0',
+      isGateway: true,
+      ipMasq: false,
+      hairpinMode: true,
+    });
     expect(bridge.ipam.ranges).toEqual([
       [
         {
-          subnet: '10.244.0.0/16',
+          subnet: '10.244.4.0/24',
           rangeStart: '10.244.4.2',
           rangeEnd: '10.244.4.254',
-          gateway: '10.244.0.1',
+          gateway: '10.244.4.1',
         },
       ],
     ]);
-    expect(bridge.ipam.routes).toEqual([{ dst: '0.0.0.0/0', gw: '10.244.0.1' }]);
+    expect(bridge.ipam.routes).toEqual([{ dst: '0.0.0.0/0', gw: '10.244.4.1' }]);
     expect(portmap.type).toBe('portmap');
   });
 });
@@ -181,6 +246,17 @@ describe('node layout and namespace script', () => {
     const script = bindMountScript([{ source: "/a b/it's", target: '/t', readOnly: true }]);
     expect(script).toContain(`mount --bind '/a b/it'\\''s' /t\n`);
     expect(script).toContain(`mount -o remount,bind,ro /t\n`);
+    expect(script).not.toContain('sysfs');
+  });
+
+  it("mounts the node namespace's own sysfs and keeps the host's cgroup mounts under it", () => {
+    const script = bindMountScript([], '/n/cgroup-stash');
+    expect(script.split('\n').slice(1, 5)).toEqual([
+      'mkdir -p /n/cgroup-stash',
+      'mount --rbind /sys/fs/cgroup /n/cgroup-stash',
+      'mount -t sysfs -o nosuid,nodev,noexec sysfs /sys',
+      'mount --move /n/cgroup-stash /sys/fs/cgroup',
+    ]);
   });
 });
 

@@ -26,6 +26,7 @@ export const NODE_STATE_PATHS = [
   '/var/lib/kubelet',
   '/var/lib/containerd',
   '/var/lib/cni',
+  '/var/lib/kube-proxy',
   '/var/log/pods',
   '/var/log/containers',
   '/run/containerd',
@@ -43,7 +44,11 @@ export interface NodeLayout {
   readonly kubeletConfig: string;
   readonly kubeconfig: string;
   readonly cniConfig: string;
+  readonly kubeProxyConfig: string;
+  readonly kubeProxyKubeconfig: string;
   readonly logDir: string;
+  /** Where the host's cgroup mounts wait while a fresh sysfs is mounted (node-namespace.ts). */
+  readonly cgroupStash: string;
   /** Masked kernel tunables (see kernel-tunables.ts). */
   readonly sysctlDir: string;
 }
@@ -66,7 +71,10 @@ export function nodeLayout(dir: string, cniBinDir: string): NodeLayout {
     kubeletConfig: '/var/lib/kubelet/config.yaml',
     kubeconfig: '/etc/kubernetes/kubelet.conf',
     cniConfig: '/etc/cni/net.d/10-neonvm.conflist',
+    kubeProxyConfig: '/var/lib/kube-proxy/config.yaml',
+    kubeProxyKubeconfig: '/var/lib/kube-proxy/kubeconfig',
     logDir: join(dir, 'logs'),
+    cgroupStash: join(dir, 'cgroup-stash'),
     sysctlDir: join(dir, 'sysctl'),
   };
 }

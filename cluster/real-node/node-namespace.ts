@@ -1,7 +1,8 @@
 /**
- * The mount namespace of one real node (see node-layout.ts for why). A holder process (`unshare --mount
+ * The mount namespace of one real node (see node-layout.ts for why), inside the node's network
+ * namespace (node-network.ts). A holder process (`nsenter --net=<node netns> unshare --mount
  * --propagation private sleep`) keeps it alive; the bind mounts are made inside it with `nsenter`, and
- * the node's programs are started through `nsenter --mount`. The namespace is also how the node's
+ * the node's programs are started through `nsenter --mount --net`. The namespace is also how the node's
  * processes are found again: every process the kubelet and containerd start (shims, CNI plugins) stays in
  * it, so "processes of this node" is "processes whose /proc/<pid>/ns/mnt is this namespace" — never a
  * guess by program name. Requires root.
@@ -16,12 +17,23 @@ import { BindMount } from './node-layout';
 const run = promisify(execFile);
 
 /**
- * The sh script that creates the mount points (on the host's file system, shared with the namespace)
- * and bind-mounts each source over its target inside the namespace. Read-only mounts need a second
- * remount (a bind mount ignores `ro` on the first call). Pure.
+ * The sh script, run inside both namespaces, that
+ * - mounts a fresh sysfs over /sys: sysfs shows the network devices of the namespace that mounted it,
+ *   and the kubelet, the CNI plugins and kube-proxy read /sys/class/net; the host's cgroup mounts are
+ *   carried over (moved from a stash directory, `cgroupStash`, a mount point only inside);
+ * - creates the mount points (on the host's file system, shared with the namespace) and bind-mounts
+ *   each source over its target inside the namespace. Read-only mounts need a second remount (a bind
+ *   mount ignores `ro` on the first call). Pure.
  */
-export function bindMountScript(mounts: readonly BindMount[]): string {
+export function bindMountScript(mounts: readonly BindMount[], cgroupStash?: string): string {
   const lines = ['set -eu'];
+  if (cgroupStash) {
+    const stash = shellQuote(cgroupStash);
+    lines.push(`mkdir -p ${stash}`);
+    lines.push(`mount --rbind /sys/fs/cgroup ${stash}`);
+    lines.push('mount -t sysfs -o nosuid,nodev,noexec sysfs /sys');
+    lines.push(`mount --move ${stash} /sys/fs/cgroup`);
+  }
   for (const m of mounts) {
     const src = shellQuote(m.source);
     const dst = shellQuote(m.target);
@@ -40,14 +52,31 @@ export class NodeNamespace {
     readonly id: string,
   ) {}
 
-  /** Starts the holder and makes `mounts` inside the new namespace. */
-  static async create(name: string, mounts: readonly BindMount[], logFile: string): Promise<NodeNamespace> {
+  /**
+   * Starts the holder in the network namespace `netnsPath` (`/run/netns/<name>`) and makes `mounts`
+   * inside the new mount namespace, over a fresh sysfs (see {@link bindMountScript}).
+   */
+  static async create(
+    name: string,
+    mounts: readonly BindMount[],
+    options: { logFile: string; netnsPath: string; cgroupStash: string },
+  ): Promise<NodeNamespace> {
     const own = readlinkSync('/proc/self/ns/mnt');
     const holder = ManagedProcess.start({
-      name: `${name}-mntns`,
-      command: 'unshare',
-      args: ['--mount', '--propagation', 'private', '--', 'sleep', 'infinity'],
-      logFile,
+      name: `${name}-ns`,
+      command: 'nsenter',
+      args: [
+        `--net=${options.netnsPath}`,
+        '--',
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sleep',
+        'infinity',
+      ],
+      logFile: options.logFile,
     });
     try {
       // unshare(2) happens before the exec of sleep: wait until the holder's namespace is no longer ours.
@@ -64,7 +93,7 @@ export class NodeNamespace {
         },
       );
       const ns = new NodeNamespace(holder, id);
-      await run('nsenter', [...ns.enterArgs(), 'sh', '-c', bindMountScript(mounts)]);
+      await run('nsenter', [...ns.enterArgs(), 'sh', '-c', bindMountScript(mounts, options.cgroupStash)]);
       return ns;
     } catch (err) {
       await holder.stop(0);
@@ -72,9 +101,9 @@ export class NodeNamespace {
     }
   }
 
-  /** `nsenter` arguments that run the rest of the command line inside this namespace. */
+  /** `nsenter` arguments that run the rest of the command line inside the node (mount and network). */
   enterArgs(): string[] {
-    return ['--target', String(this.holder.pid), '--mount', '--'];
+    return ['--target', String(this.holder.pid), '--mount', '--net', '--'];
   }
 
   /** PIDs of every process in this namespace except the holder. Synchronous (exit handlers use it). */

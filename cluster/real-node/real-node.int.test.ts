@@ -1,12 +1,14 @@
 /**
- * A real node (kubelet 1.37.2 + containerd 2.4 + runc + CNI) in the local cluster, next to a node-agent
- * node: it registers and becomes Ready, runs a plain busybox pod whose logs and exec go through the API
- * server, gives it an address from the CNI that the host reaches, and stop() leaves nothing behind.
+ * A real node (kubelet 1.37.2 + containerd 2.4 + runc + CNI + kube-proxy) in the local cluster, next to
+ * a node-agent node: it registers and becomes Ready, runs a plain busybox pod whose logs and exec go
+ * through the API server, gives it an address from the CNI that the host and a node-agent pod reach,
+ * lets it call the API server through the `kubernetes` Service, and stop() leaves nothing behind.
  * Needs root (namespaces, cgroups, mounts); skipped otherwise, saying so in its title.
  */
 import { CoordinationV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { get } from 'node:http';
 import { promisify } from 'node:util';
 import { ensurePauseImage, ensureTestBusyboxImage, TEST_BUSYBOX_IMAGE_REF } from '../../image/node-images';
@@ -144,6 +146,9 @@ suite(title, () => {
     const [sandbox] = (await node.crictl('pods', '--name', 'web', '--quiet')).trim().split('\n');
     const veths = sandboxHostVeths(await node.crictl('inspectp', '--output', 'json', sandbox));
     expect(veths).toHaveLength(1);
+    // The pod's veth is on the node's own bridge, in the node's network namespace, not on the host.
+    expect(await node.exec('ip', '-o', 'link', 'show', 'dev', veths[0])).toContain('master cni0');
+    await expect(run('ip', ['link', 'show', 'dev', veths[0]])).rejects.toThrow(/does not exist/);
     await core.deleteNamespacedPod({ name: 'web', namespace: 'default' });
     await pollUntil(
       async () =>
@@ -156,7 +161,81 @@ suite(title, () => {
         (await node.crictl('pods', '--state', 'ready', '--quiet')).trim() === '' ? true : undefined,
       { timeoutMs: 30_000, description: 'the sandbox of web stopped' },
     );
-    await expect(run('ip', ['link', 'show', 'dev', veths[0]])).rejects.toThrow(/does not exist/);
+    await expect(node.exec('ip', 'link', 'show', 'dev', veths[0])).rejects.toThrow(/does not exist/);
+  });
+
+  it('gives pods the API server through the `kubernetes` Service (kube-proxy in the node namespace), and a node-agent pod reaches them', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: busyboxPod('incluster', node.name, ['httpd', '-f', '-p', '8080', '-h', '/etc']),
+    });
+    const pod = await waitRunning('incluster');
+    // What in-cluster clients do: KUBERNETES_SERVICE_HOST/PORT, the service account's token and CA.
+    // The client is the host's curl inside the pod's network namespace (busybox's TLS client cannot
+    // talk to the API server), so the packets take the pod's path: its route via the node, kube-proxy's
+    // DNAT in the node's namespace, the node's uplink, the API server on the cluster bridge.
+    const env = await kubectl('exec', 'incluster', '--', 'sh', '-c', 'echo $KUBERNETES_SERVICE_HOST');
+    const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const token = await kubectl('exec', 'incluster', '--', 'cat', `${sa}/token`);
+    const caFile = join(node.dir, 'incluster-ca.crt');
+    writeFileSync(caFile, await kubectl('exec', 'incluster', '--', 'cat', `${sa}/ca.crt`));
+    const containerId = pod.status!.containerStatuses![0].containerID!.replace('containerd://', '');
+    const { pid } = (JSON.parse(await node.crictl('inspect', containerId)) as { info: { pid: number } }).info;
+    const inPod = async (...args: string[]): Promise<string> =>
+      (await run('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'curl', '-sS', '--cacert', caFile, ...args]))
+        .stdout;
+    const url = `https://${env.trim()}:443`;
+    expect(env.trim()).toBe('10.0.0.1');
+    expect(JSON.parse(await inPod(`${url}/version`))).toMatchObject({ gitVersion: 'v1.37.2' });
+    const review = await inPod(
+      '-H',
+      `Authorization: Bearer ${token}`,
+      '-H',
+      'Content-Type: application/json',
+      '--data',
+      '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}',
+      `${url}/apis/authentication.k8s.io/v1/selfsubjectreviews`,
+    );
+    expect(JSON.parse(review)).toMatchObject({
+      status: { userInfo: { username: 'system:serviceaccount:default:default' } },
+    });
+    // The Service's ClusterIP exists only in the node's rules: the host's firewall is untouched.
+    const hostRules = (await run('iptables-save', ['-t', 'nat'])).stdout;
+    expect(hostRules).not.toMatch(new RegExp(`KUBE-SERVICES|${node.name}`));
+    expect(await node.exec('iptables-save', '-t', 'nat')).toMatch(/KUBE-SVC-.*default\/kubernetes:https/);
+
+    // A node-agent pod (on the cluster bridge) reaches the real node's pod (behind the node's bridge).
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'agent-client' },
+        spec: {
+          nodeName: 'neonvm-node-1',
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'main',
+              image: 'busybox',
+              command: ['wget', '-qO-', `http://${pod.status!.podIP}:8080/hostname`],
+            },
+          ],
+        },
+      },
+    });
+    await pollUntil(
+      async () => {
+        const p = await core.readNamespacedPod({ name: 'agent-client', namespace: 'default' });
+        return p.status?.phase === 'Succeeded' ? true : undefined;
+      },
+      { timeoutMs: 60_000, description: 'the node-agent pod to fetch from the real node pod' },
+    );
+    expect((await kubectl('logs', 'agent-client')).trim()).toBe('incluster');
+    await core.deleteCollectionNamespacedPod({ namespace: 'default', gracePeriodSeconds: 0 });
+    await pollUntil(
+      async () =>
+        (await core.listNamespacedPod({ namespace: 'default' })).items.length === 0 ? true : undefined,
+      { timeoutMs: 60_000, description: 'pods deleted' },
+    );
   });
 
   it('runs two real nodes side by side: separate cgroup roots and pod ranges, pods reach each other', async () => {
@@ -202,6 +281,7 @@ suite(title, () => {
     const dir = node.dir;
     leftovers = await node.stop();
     expect(leftovers).toEqual({ processes: [], cgroups: [], mounts: [], links: [], dirs: [] });
+    expect((await run('ip', ['netns', 'list'])).stdout).not.toContain(node.netns);
     expect(isClean(leftovers)).toBe(true);
     if (process.env.NEONVM_KEEP_CLUSTER_DIR !== '1') expect(existsSync(dir)).toBe(false);
     await expect(core.readNode({ name: node.name })).rejects.toMatchObject({ code: 404 });

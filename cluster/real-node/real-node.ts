@@ -1,19 +1,23 @@
 /**
  * A real Kubernetes node in the local cluster, next to the node-agent nodes: the kubelet of the
- * cluster's own Kubernetes build, containerd 2.x with runc and the CNI plugins from the node toolchain,
- * in a mount namespace of its own (node-layout.ts), on the cluster bridge. It joins like any node: a
- * kubeconfig with a client certificate for system:node:<name> (O=system:nodes) from the cluster CA, and
- * a serving certificate for its address that the API server verifies (logs, exec, port-forward).
+ * cluster's own Kubernetes build, containerd 2.x with runc and the CNI plugins, and kube-proxy, from the
+ * node toolchain, in a mount namespace (node-layout.ts) and a network namespace (node-network.ts) of
+ * its own, routed on the cluster bridge. It joins like any node: a kubeconfig with a client certificate
+ * for system:node:<name> (O=system:nodes) from the cluster CA, and a serving certificate for its address
+ * that the API server verifies (logs, exec, port-forward); kube-proxy as system:kube-proxy. Its pods
+ * reach the API server through the `kubernetes` Service, as in any cluster.
  *
  * stop() removes everything it created and reports what could not be removed (tests assert it is
- * empty): kubelet stopped, every pod sandbox stopped and removed through CRI (containerd runs each CNI
- * DEL), containerd stopped, the node's namespace left empty (shims and anything else in it killed by
- * PID), its cgroups removed, its address taken off the bridge, its directory deleted.
+ * empty): kubelet and kube-proxy stopped, every pod sandbox stopped and removed through CRI (containerd
+ * runs each CNI DEL), containerd stopped, the node's namespaces left empty (shims and anything else in
+ * them killed by PID), its cgroups removed, its network namespace and uplink deleted, its directory
+ * deleted.
  */
 import { CoreV1Api, PatchStrategy, setHeaderOptions, V1Node } from '@kubernetes/client-node';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureNodeToolchain, NodeToolchain } from '../build';
@@ -25,10 +29,12 @@ import { renderCniConfig } from './cni-config';
 import { CONTAINERD_SOCKET, hasSysResource, renderContainerdConfig } from './containerd-config';
 import { tunablesToMask } from './kernel-tunables';
 import { kubeletArgs, renderKubeletConfig } from './kubelet-config';
+import { KUBE_PROXY_HEALTHZ_PORT, renderKubeProxyConfig } from './kube-proxy-config';
 import { realNodeAddressing } from './node-addressing';
 import { NodeCgroups } from './node-cgroups';
 import { BindMount, hostPathOf, NodeLayout, nodeLayout } from './node-layout';
 import { NodeNamespace } from './node-namespace';
+import { NodeNetwork } from './node-network';
 import { detectSnapshotter } from './snapshotter';
 
 const run = promisify(execFile);
@@ -64,7 +70,7 @@ export interface RealNodeLeftovers {
   cgroups: string[];
   /** Host mount points under the node directory. */
   mounts: string[];
-  /** The pods' host-side veths recorded at stop, and the node's bridge address, if still present. */
+  /** The node's network namespace and its uplink on the cluster bridge, if still present. */
   links: string[];
   /** The node directory, if it still exists. */
   dirs: string[];
@@ -77,15 +83,18 @@ export function isClean(l: RealNodeLeftovers): boolean {
 export interface RealNode {
   readonly name: string;
   readonly index: number;
-  /** InternalIP on the cluster bridge (kubelet API at :10250). */
+  /** InternalIP, routed on the cluster bridge (kubelet API at :10250). */
   readonly address: string;
   readonly podCidr: string;
+  /** The node's network namespace (`ip netns`): kubelet, containerd, kube-proxy, hostNetwork pods. */
+  readonly netns: string;
   readonly dir: string;
   readonly layout: NodeLayout;
   readonly snapshotter: 'overlayfs' | 'native';
   readonly cgroupRoot: string;
   readonly containerd: ManagedProcess;
   readonly kubelet: ManagedProcess;
+  readonly kubeProxy: ManagedProcess;
   /** Milliseconds from the call until the Node was Ready. */
   readonly readyMs: number;
   /** Imports image tars into containerd's `k8s.io` namespace (the one the CRI uses). */
@@ -94,6 +103,8 @@ export interface RealNode {
   ctr(...args: string[]): Promise<string>;
   /** Runs `crictl` against this node's containerd; stdout. */
   crictl(...args: string[]): Promise<string>;
+  /** Runs a command inside the node (its mount and network namespaces); stdout. */
+  exec(command: string, ...args: string[]): Promise<string>;
   /** Stops and removes everything; resolves to what was left behind (see {@link isClean}). */
   stop(options?: { deleteNode?: boolean }): Promise<RealNodeLeftovers>;
 }
@@ -117,6 +128,18 @@ async function writeNodeFile(dir: string, nodePath: string, content: string, mod
   await writeFile(file, content, { mode });
 }
 
+/** Resolves true on a 200 answer, undefined on any other (or none): a pollUntil probe. */
+function healthz(url: string): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const req = get(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? true : undefined);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
+}
+
 function nodeReady(node: V1Node | undefined): boolean {
   return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
@@ -138,24 +161,10 @@ function hostMountsUnder(dir: string): string[] {
     .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(`${dir}/`)));
 }
 
-function linkExists(name: string): boolean {
-  try {
-    execFileSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function addressOnBridge(bridge: string, address: string): boolean {
-  try {
-    return execFileSync('ip', ['-o', 'addr', 'show', 'dev', bridge]).toString().includes(` ${address}/`);
-  } catch {
-    return false;
-  }
-}
-
-/** Host-side veth names in `crictl inspectp -o json` output (the CNI result containerd keeps). Pure. */
+/**
+ * Node-side veth names in `crictl inspectp -o json` output (the CNI result containerd keeps): they live
+ * in the node's network namespace, on its pod bridge. Pure.
+ */
 export function sandboxHostVeths(inspectJson: string): string[] {
   const info = (
     JSON.parse(inspectJson) as { info?: { cniResult?: { Interfaces?: Record<string, unknown> } } }
@@ -174,13 +183,15 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
   const dir = join(cluster.dir, 'real-nodes', name);
   const layout = nodeLayout(dir, toolchain.cniBinDir);
   const cgroups = new NodeCgroups(addressing.cgroupRoot);
+  const network = cluster.network;
   const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
   const env = { ...process.env, PATH: `${toolchain.binDir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
 
+  let nodeNetwork: NodeNetwork | undefined;
   let namespace: NodeNamespace | undefined;
   let containerd: ManagedProcess | undefined;
   let kubelet: ManagedProcess | undefined;
-  let addressAdded = false;
+  let kubeProxy: ManagedProcess | undefined;
 
   const inNode = async (command: string, args: readonly string[], timeoutMs = 120_000): Promise<string> => {
     if (!namespace) throw new Error(`${name}: the node's namespace is gone`);
@@ -218,38 +229,20 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
 
   // Synchronous last resort (uncaught error, SIGINT): everything the node owns, by PID and by name.
   const emergency = (): void => {
-    if (kubelet) killAll([kubelet.pid]);
-    if (containerd) killAll([containerd.pid]);
+    for (const p of [kubelet, kubeProxy, containerd]) if (p) killAll([p.pid]);
     if (namespace) killAll([...namespace.processes(), namespace.holder.pid]);
+    if (nodeNetwork) killAll(nodeNetwork.processes());
     killAll(cgroups.processes());
     cgroups.remove();
-    if (addressAdded)
-      try {
-        execFileSync(
-          'ip',
-          [
-            'addr',
-            'del',
-            `${address}/${cluster.network.addressing.prefixLength}`,
-            'dev',
-            cluster.network.addressing.bridge,
-          ],
-          { stdio: 'ignore' },
-        );
-      } catch {
-        // the bridge may be gone already
-      }
+    nodeNetwork?.removeSync();
   };
   const unregister = registerEmergencyCleanup(`stop real node ${name}`, emergency);
 
   const teardown = async (deleteNode: boolean): Promise<RealNodeLeftovers> => {
-    const vethsSeen: string[] = [];
     if (kubelet) await kubelet.stop(10_000);
+    if (kubeProxy) await kubeProxy.stop(10_000);
     if (containerd && !containerd.hasExited && namespace) {
-      // Remember the pods' host veths before removing the sandboxes, to check they are gone after.
       try {
-        for (const id of (await crictl('pods', '--quiet')).split('\n').filter(Boolean))
-          vethsSeen.push(...sandboxHostVeths(await crictl('inspectp', '--output', 'json', id)));
         await crictl('rmp', '--all', '--force');
       } catch (err) {
         log(`${name}: removing pod sandboxes failed (${(err as Error).message}); killing what is left`);
@@ -258,8 +251,13 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
     if (containerd) await containerd.stop(10_000);
     // Shims (and their containers, if CRI could not remove them) outlive containerd: they are ours by
     // namespace and cgroup membership, nothing else.
+    const nodeProcesses = (): number[] => [
+      ...(namespace?.processes() ?? []),
+      ...(nodeNetwork?.processes().filter((pid) => pid !== namespace?.holder.pid) ?? []),
+      ...cgroups.processes(),
+    ];
     for (let attempt = 0; attempt < 50; attempt++) {
-      const left = [...(namespace?.processes() ?? []), ...cgroups.processes()];
+      const left = nodeProcesses();
       if (left.length === 0) break;
       if (attempt > 0) killAll(left);
       await new Promise((r) => setTimeout(r, 100));
@@ -271,27 +269,19 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
       if (cgroupsLeft.length === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const net = cluster.network.addressing;
-    if (addressAdded) {
-      await run('ip', ['addr', 'del', `${address}/${net.prefixLength}`, 'dev', net.bridge]).catch(
-        () => undefined,
-      );
-    }
+    nodeNetwork?.removeSync();
     if (deleteNode) await core.deleteNode({ name }).catch(() => undefined);
     const mounts = hostMountsUnder(dir);
     // Never delete through a mount point (there should be none: the node's mounts lived in its namespace).
     if (mounts.length === 0 && process.env.NEONVM_KEEP_CLUSTER_DIR !== '1')
       rmSync(dir, { recursive: true, force: true });
     unregister();
-    usedIndices.get(cluster.network)?.delete(index);
+    usedIndices.get(network)?.delete(index);
     return {
-      processes: [...(namespace?.processes() ?? []), ...cgroups.processes()],
+      processes: nodeProcesses(),
       cgroups: cgroupsLeft,
       mounts,
-      links: [
-        ...vethsSeen.filter(linkExists),
-        ...(addressOnBridge(net.bridge, address) ? [`${address} on ${net.bridge}`] : []),
-      ],
+      links: nodeNetwork?.leftovers() ?? [],
       dirs: existsSync(dir) && process.env.NEONVM_KEEP_CLUSTER_DIR !== '1' ? [dir] : [],
     };
   };
@@ -302,7 +292,7 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
     for (const d of [...layout.stateDirs, layout.logDir, layout.sysctlDir])
       await mkdir(d, { recursive: true });
 
-    const [client, serving] = await Promise.all([
+    const [client, serving, proxyClient] = await Promise.all([
       cluster.ca.issue(`node-${name}-client`, {
         commonName: `system:node:${name}`,
         organizations: ['system:nodes'],
@@ -314,6 +304,8 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
         dnsNames: [name],
         usage: 'server',
       }),
+      // The identity the default RBAC binds to system:node-proxier.
+      cluster.ca.issue(`node-${name}-kube-proxy`, { commonName: 'system:kube-proxy', usage: 'client' }),
     ]);
     const pki = '/etc/kubernetes/pki';
     await writeNodeFile(dir, `${pki}/ca.crt`, cluster.ca.cert);
@@ -330,6 +322,28 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
         name,
       }),
       0o600,
+    );
+    await writeNodeFile(
+      dir,
+      layout.kubeProxyKubeconfig,
+      renderKubeconfig({
+        server: cluster.server,
+        caCert: cluster.ca.cert,
+        clientCert: proxyClient.cert,
+        clientKey: proxyClient.key,
+        name: `kube-proxy-${name}`,
+      }),
+      0o600,
+    );
+    await writeNodeFile(
+      dir,
+      layout.kubeProxyConfig,
+      renderKubeProxyConfig({
+        kubeconfigFile: layout.kubeProxyKubeconfig,
+        nodeName: name,
+        clusterCidr: addressing.clusterCidr,
+        oomScoreAdj: restrictOomScoreAdj ? 0 : undefined,
+      }),
     );
     await writeNodeFile(
       dir,
@@ -367,14 +381,13 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
       masks.push({ source: file, target: join('/proc/sys', t.path), readOnly: true });
     }
 
-    await cluster.network.addNode(index);
-    addressAdded = true;
+    nodeNetwork = await NodeNetwork.create(addressing);
     cgroups.create();
-    namespace = await NodeNamespace.create(
-      name,
-      [...layout.mounts, ...masks],
-      join(layout.logDir, 'mntns.log'),
-    );
+    namespace = await NodeNamespace.create(name, [...layout.mounts, ...masks], {
+      logFile: join(layout.logDir, 'ns.log'),
+      netnsPath: nodeNetwork.path,
+      cgroupStash: layout.cgroupStash,
+    });
     const ns = namespace;
 
     containerd = ManagedProcess.start({
@@ -413,12 +426,16 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
       env,
     });
     const kl = kubelet;
-    const abortIf = (): Error | undefined =>
-      kl.hasExited
-        ? new Error(`kubelet of ${name} exited (${JSON.stringify(kl.exitStatus)}):\n${kl.logTail()}`)
-        : ctrd.hasExited
-          ? new Error(`containerd of ${name} exited:\n${ctrd.logTail()}`)
-          : undefined;
+    const abortIf = (): Error | undefined => {
+      for (const [what, p] of [
+        ['kubelet', kl],
+        ['containerd', ctrd],
+        ['kube-proxy', kubeProxy],
+      ] as const)
+        if (p?.hasExited)
+          return new Error(`${what} of ${name} exited (${JSON.stringify(p.exitStatus)}):\n${p.logTail()}`);
+      return undefined;
+    };
     const timeoutMs = options.readyTimeoutMs ?? 180_000;
     await pollUntil(() => core.readNode({ name }), {
       timeoutMs,
@@ -431,10 +448,26 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
       { name, body: { spec: { podCIDR: addressing.podCidr, podCIDRs: [addressing.podCidr] } } },
       mergePatch,
     );
+    // kube-proxy once the Node exists (it reads its address from it).
+    kubeProxy = ManagedProcess.start({
+      name: `${name}-kube-proxy`,
+      command: 'nsenter',
+      args: [...ns.enterArgs(), toolchain.kubeProxy, `--config=${layout.kubeProxyConfig}`],
+      logFile: join(layout.logDir, 'kube-proxy.log'),
+      env,
+    });
+    const kp = kubeProxy;
     await pollUntil(async () => (nodeReady(await core.readNode({ name })) ? true : undefined), {
       timeoutMs,
       intervalMs: 250,
       description: `Node ${name} to become Ready`,
+      abortIf,
+    });
+    // kube-proxy's /healthz answers 200 once it has written the Service rules.
+    await pollUntil(() => healthz(`http://${address}:${KUBE_PROXY_HEALTHZ_PORT}/healthz`), {
+      timeoutMs,
+      intervalMs: 250,
+      description: `kube-proxy of ${name} to be healthy`,
       abortIf,
     });
     const readyMs = Date.now() - t0;
@@ -446,16 +479,19 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
       index,
       address,
       podCidr: addressing.podCidr,
+      netns: addressing.netns,
       dir,
       layout,
       snapshotter,
       cgroupRoot: addressing.cgroupRoot,
       containerd: ctrd,
       kubelet: kl,
+      kubeProxy: kp,
       readyMs,
       importImages,
       ctr,
       crictl,
+      exec: (command, ...args) => inNode(command, args),
       stop: (opts = {}) => (stopped ??= teardown(opts.deleteNode ?? true)),
     };
   } catch (err) {

@@ -1,2 +1,3 @@
 export * from './apt-depends';
 export * from './packages';
+export * from './prerequisites';

@@ -40,6 +40,7 @@ export const Reasons = {
   ReconcileError: 'ReconcileError',
   TlsProvisioningFailed: 'TlsProvisioningFailed',
   WaitingForCertificate: 'WaitingForCertificate',
+  CertificateIssued: 'CertificateIssued',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -1,6 +1,6 @@
 import { FakeClock } from './clock';
 import { Controller, type Reconciler } from './controller';
-import { RetryLaterError } from './errors';
+import { RetryLaterError } from './retry-later';
 import { silentLogger } from './logger';
 import { WorkQueue } from './work-queue';
 

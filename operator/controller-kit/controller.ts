@@ -4,10 +4,10 @@
  * per-key backoff on errors. This is the only place a reconcile error is logged.
  */
 import { systemClock, type Clock } from './clock';
-import { isConflict, RetryLaterError } from './errors';
+import { isConflict, parseKey, type ObjectRef } from '../../kube';
+import { RetryLaterError } from './retry-later';
 import { errorFields, type Logger } from './logger';
 import type { OperatorMetrics } from './metrics';
-import { parseKey, type ObjectRef } from './object-key';
 import { WorkQueue } from './work-queue';
 
 export interface ReconcileResult {

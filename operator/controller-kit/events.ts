@@ -2,7 +2,7 @@
  * Kubernetes Events (core/v1) about our objects. Best effort: a failure to record an event is logged
  * at debug level and never fails a reconcile.
  */
-import type { KubeObject } from './object-key';
+import type { KubeObject } from '../../kube';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Clock } from './clock';
 import { errorFields, type Logger } from './logger';

@@ -1,5 +1,5 @@
 /** Finalizer helpers: pure predicates plus patch bodies (applied with a resourceVersion precondition). */
-import type { KubeObject } from './object-key';
+import type { KubeObject } from '../../kube';
 
 export function hasFinalizer(obj: KubeObject, finalizer: string): boolean {
   return obj.metadata?.finalizers?.includes(finalizer) ?? false;

@@ -1,6 +1,6 @@
 /** LeaseStore backed by a coordination.k8s.io/v1 Lease object. */
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
-import { unlessNotFound } from './errors';
+import { unlessNotFound } from '../../kube';
 import type { LeaseRecord, LeaseStore } from './leader-election';
 
 /** The Lease object `<namespace>/<name>`. */

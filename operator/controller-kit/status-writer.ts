@@ -3,17 +3,16 @@
  * resourceVersion as precondition: a concurrent writer makes it fail with 409 Conflict, and the
  * reconcile is retried from fresh state instead of overwriting someone else's change.
  */
-import type { KubeObject } from './object-key';
-import type { CustomResourceClient } from './custom-resource-client';
-import { isNotFound } from './errors';
-import { createMergePatch } from './merge-patch';
+import {
+  createMergePatch,
+  isNotFound,
+  type CustomResourceClient,
+  type KubeObject,
+  type WriteRecorder,
+} from '../../kube';
 
 export interface WithStatus<S> extends KubeObject {
   status?: S;
-}
-
-export interface WriteRecorder<T> {
-  recordWrite(obj: T): void;
 }
 
 /** Patches `status` of `obj` to `next`; returns the stored object (or `obj` when nothing changed). */

@@ -1,7 +1,8 @@
 /**
  * VirtualMachineMigration controller: the same observe → decide (`decideMigrationAction`) → act →
  * write-status shape as the VM controller. It talks to the source and target runners only through
- * the runner API and writes the VM's status for the phases it owns (PreMigrating, Migrating).
+ * the runner API and writes only the migration's status: the VM controller derives the VM's
+ * migration phases from it.
  */
 import type { CoreV1Api, V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
 import {
@@ -13,6 +14,7 @@ import {
   type VirtualMachineMigration,
 } from '../../crds';
 import { RunnerApiError } from '../../runner/api';
+import { type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
 import {
   addFinalizerPatch,
   errorFields,
@@ -20,11 +22,8 @@ import {
   removeFinalizerPatch,
   writeStatus,
   type Clock,
-  type CustomResourceClient,
   type EventRecorder,
-  type Informer,
   type Logger,
-  type ObjectRef,
   type OperatorMetrics,
   type ReconcileResult,
   type Reconciler,
@@ -45,7 +44,6 @@ import type { RunnerSecrets } from './runner-secrets';
 
 export interface MigrationReconcilerDeps {
   readonly migrations: CustomResourceClient<VirtualMachineMigration>;
-  readonly vms: CustomResourceClient<VirtualMachine>;
   readonly migrationInformer: Informer<VirtualMachineMigration>;
   readonly vmInformer: Informer<VirtualMachine>;
   readonly podInformer: Informer<V1Pod>;
@@ -100,6 +98,7 @@ export class MigrationReconciler implements Reconciler {
     const obs: MigrationObservation = {
       migration: m,
       vm,
+      vmMigrations: d.migrationInformer.list(ref.namespace).filter((x) => x.spec.vmName === m.spec.vmName),
       targetPod,
       sourcePod,
       targetRunner,
@@ -111,7 +110,6 @@ export class MigrationReconciler implements Reconciler {
     const ctx: Context = { m, vm, obs, log };
     for (const action of decision.actions) await this.execute(action, ctx, decision.status.targetPodIP);
 
-    if (decision.vmStatus && cachedVm) await writeStatus(d.vms, cachedVm, decision.vmStatus, d.vmInformer);
     await writeStatus(d.migrations, cached, decision.status, d.migrationInformer);
     if (decision.outcome) {
       d.metrics?.migrationOutcomes.inc({ outcome: decision.outcome.result, reason: decision.outcome.reason });

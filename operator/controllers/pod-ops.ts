@@ -1,15 +1,7 @@
 /** Pod writes shared by both controllers: create (idempotent), metadata sync, delete, owner changes. */
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type CoreV1Api,
-  type V1OwnerReference,
-  type V1Pod,
-} from '@kubernetes/client-node';
-import { isAlreadyExists, unlessNotFound, type Informer } from '../controller-kit';
+import type { CoreV1Api, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import { MERGE_PATCH, isAlreadyExists, unlessNotFound, type Informer } from '../../kube';
 import { podMetadataPatch } from '../pod';
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class PodOps {
   constructor(
@@ -46,6 +38,6 @@ export class PodOps {
 
   private async patch(pod: V1Pod, body: object): Promise<void> {
     const { name = '', namespace = 'default' } = pod.metadata ?? {};
-    this.pods.recordWrite(await this.core.patchNamespacedPod({ name, namespace, body }, mergePatch));
+    this.pods.recordWrite(await this.core.patchNamespacedPod({ name, namespace, body }, MERGE_PATCH));
   }
 }

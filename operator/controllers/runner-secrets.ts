@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import type { VirtualMachine } from '../../crds';
-import { isAlreadyExists, unlessNotFound } from '../controller-kit';
+import { isAlreadyExists, unlessNotFound } from '../../kube';
 import { RUNNER_TOKEN_SECRET_KEY, vmOwnerReference } from '../pod';
 import { runnerTokenSecretName, sshSecretName } from '../vm/names';
 import { generateSshKeyPair } from '../vm/ssh-keys';

@@ -1,6 +1,8 @@
 /**
  * VirtualMachine controller: observes (caches + the runner API), decides (`decideVmAction`), acts
  * (pods, secrets, IPAM, runner calls) and writes status through the status subresource, in that order.
+ * It is the one writer of VirtualMachine.status, except the `CertificateReady` condition, which the TLS
+ * controller owns and this one reads (with the VM's migrations, whose status it follows).
  */
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import {
@@ -11,21 +13,18 @@ import {
   type VirtualMachineMigration,
   type VirtualMachineStatus,
 } from '../../crds';
+import { isConflict, type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
 import {
   CONDITION_DEGRADED,
   Reasons,
   addFinalizerPatch,
-  isConflict,
   patchObject,
   removeFinalizerPatch,
   setCondition,
   writeStatus,
   type Clock,
-  type CustomResourceClient,
   type EventRecorder,
-  type Informer,
   type Logger,
-  type ObjectRef,
   type OperatorMetrics,
   type ReconcileResult,
   type Reconciler,
@@ -39,9 +38,9 @@ import {
   type RunnerPodConfig,
 } from '../pod';
 import type { RunnerConnector } from '../runner-client';
-import { TLS_RETRY_MS, type TlsDecision, type TlsProvisioner } from '../tls';
+import { tlsReadiness } from '../tls';
 import { decideVmAction, type RunnerReport, type VmAction } from '../vm/decide-vm-action';
-import { generatePodName, runnerTokenSecretName, tlsSecretName } from '../vm/names';
+import { generatePodName, runnerTokenSecretName } from '../vm/names';
 import { sshEnabled, vmRunnerPort } from '../vm/vm-spec';
 import { PodOps } from './pod-ops';
 import { RunnerSecrets } from './runner-secrets';
@@ -54,7 +53,6 @@ export interface VirtualMachineReconcilerDeps {
   readonly core: CoreV1Api;
   readonly runners: RunnerConnector;
   readonly secrets: RunnerSecrets;
-  readonly tls: TlsProvisioner;
   /** Undefined when no IPAM NetworkAttachmentDefinition is configured (extraNetwork then fails). */
   readonly ipam: () => Ipam | undefined;
   readonly events: EventRecorder;
@@ -84,16 +82,15 @@ export class VirtualMachineReconciler implements Reconciler {
       runnerPodPhase(pod, now) === 'running'
         ? await this.observeRunner(vm, pod)
         : undefined;
-    const tls = await this.provisionTls(vm, now);
 
     const decision = decideVmAction({
       vm,
       pod,
       runner,
-      migrationInProgress: this.migrationInProgress(vm),
+      migrations: this.deps.migrationInformer.list(ref.namespace).filter((m) => m.spec.vmName === ref.name),
       newPodName: generatePodName(ref.name),
       defaultCpuScalingMode: this.deps.config.defaultCpuScalingMode,
-      ...(tls ? { tls } : {}),
+      ...(vm.spec.tls ? { tls: tlsReadiness(vm.status?.conditions) } : {}),
       now,
     });
 
@@ -108,30 +105,7 @@ export class VirtualMachineReconciler implements Reconciler {
     await writeStatus(this.deps.vms, cached, status, this.deps.vmInformer);
     if (phase === 'Pending' && status.phase === 'Running' && !status.restartCount)
       this.observeTimeToRunning(vm);
-    const requeueAfterMs = earliest(decision.requeueAfterMs, tls?.requeueAfterMs);
-    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
-  }
-
-  /**
-   * spec.tls: one round of certificate provisioning (cert-manager), before the phase machine, which
-   * creates the runner pod only once the first certificate is there.
-   */
-  private async provisionTls(vm: VirtualMachine, now: number): Promise<TlsDecision | undefined> {
-    if (!vm.spec.tls || vm.metadata?.deletionTimestamp || !vm.metadata?.finalizers?.includes(FINALIZER))
-      return undefined;
-    const name = vm.metadata.name ?? '';
-    let decision: TlsDecision;
-    try {
-      decision = await this.deps.tls.reconcile(vm, vm.status?.tlsSecretName ?? tlsSecretName(name), now);
-    } catch (err) {
-      if (isConflict(err)) throw err; // stale read: retried at once, nothing to report
-      // The rest of the VM goes on (phase, scaling); the first pod waits, Degraded says why.
-      const message = err instanceof Error ? err.message : String(err);
-      decision = { ready: false, actions: [], problem: message, requeueAfterMs: TLS_RETRY_MS };
-    }
-    if (decision.problem)
-      this.deps.events.record(vm, 'Warning', Reasons.TlsProvisioningFailed, decision.problem);
-    return decision;
+    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
   }
 
   private async execute(
@@ -251,17 +225,6 @@ export class VirtualMachineReconciler implements Reconciler {
     }
   }
 
-  private migrationInProgress(vm: VirtualMachine): boolean {
-    return this.deps.migrationInformer
-      .list(vm.metadata?.namespace)
-      .some(
-        (m) =>
-          m.spec.vmName === vm.metadata?.name &&
-          m.status?.phase !== 'Succeeded' &&
-          m.status?.phase !== 'Failed',
-      );
-  }
-
   private observeTimeToRunning(vm: VirtualMachine): void {
     const created = vm.metadata?.creationTimestamp;
     if (created)
@@ -269,10 +232,4 @@ export class VirtualMachineReconciler implements Reconciler {
         (this.deps.clock.now() - new Date(created).getTime()) / 1000,
       );
   }
-}
-
-function earliest(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
 }

@@ -1,3 +1,4 @@
 export * from './allocate';
 export * from './ipam';
 export * from './ipam-config';
+export * from './load-ipam';

@@ -1,5 +1,6 @@
 import type { IpPool } from '../../crds';
-import { OperatorMetrics, type CustomResourceClient } from '../controller-kit';
+import { type CustomResourceClient } from '../../kube';
+import { OperatorMetrics } from '../controller-kit';
 import { Ipam } from './ipam';
 import { parseIpamConfig } from './ipam-config';
 

@@ -5,13 +5,8 @@
  * conflicts rare; other replicas are handled by the resourceVersion check.
  */
 import { API_VERSION, IP_POOL, type IpPool } from '../../crds';
-import {
-  isAlreadyExists,
-  isConflict,
-  unlessNotFound,
-  type CustomResourceClient,
-  type OperatorMetrics,
-} from '../controller-kit';
+import { isAlreadyExists, isConflict, unlessNotFound, type CustomResourceClient } from '../../kube';
+import { type OperatorMetrics } from '../controller-kit';
 import { allocate, RangeExhaustedError, release } from './allocate';
 import { ipPoolName, type IpamConfig, type IpRange } from './ipam-config';
 

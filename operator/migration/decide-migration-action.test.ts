@@ -71,18 +71,54 @@ describe('decideMigrationAction: first rounds (upstream §8.2)', () => {
       sourcePodIP: '10.244.1.5',
       sourceNode: 'node-1',
     });
-    expect(r4.vmStatus?.phase).toBe('PreMigrating');
+    expect(r4.actions).toEqual([]);
   });
 
-  it('a second migration waits (no VM change) while the VM is not Running', () => {
+  it('a second migration waits while the VM is not Running', () => {
     const second = migrationFixture((m) => (m.status = { targetPodName: 'x', conditions: [] }));
     const d = decide({ migration: second, vm: preMigrating });
-    expect(d.vmStatus).toBeUndefined();
     expect(d.status.phase).toBeUndefined();
+    expect(d.actions).toEqual([]);
+  });
+
+  it('migrations of one VM take turns, oldest first, even before the VM shows the first one', () => {
+    const named = (name: string, createdMs: number, status: object) =>
+      migrationFixture((m) => {
+        m.metadata!.name = name;
+        m.metadata!.creationTimestamp = new Date(createdMs).toISOString();
+        m.status = { targetPodName: `${name}-tgt`, conditions: [], ...status };
+      });
+    const older = named('a', T0, {});
+    const newer = named('b', T0 + 1000, {});
+    expect(decide({ migration: older, vmMigrations: [older, newer] }).status.phase).toBe('Pending');
+    expect(decide({ migration: newer, vmMigrations: [older, newer] }).status.phase).toBeUndefined();
+    // Created in the same second: the name decides.
+    const twin = named('c', T0, {});
+    expect(decide({ migration: twin, vmMigrations: [twin, older] }).status.phase).toBeUndefined();
+    // A finished migration no longer holds the line.
+    const failed = named('a', T0, { phase: 'Failed' });
+    expect(decide({ migration: newer, vmMigrations: [failed, newer] }).status.phase).toBe('Pending');
   });
 });
 
 describe('decideMigrationAction: Pending', () => {
+  it('waits for the VM controller to stop scaling (PreMigrating) before it makes the target pod', () => {
+    for (const vm of [running, vmFixture(withPhase('Scaling', { podName: 'src' }))]) {
+      const d = decide({ migration: phase('Pending'), vm, sourcePod: source });
+      expect(d.actions).toEqual([]);
+      expect(d.status.phase).toBe('Pending');
+    }
+  });
+
+  it.each([
+    ['the VM moved to another pod', vmFixture(withPhase('PreMigrating', { podName: 'other' }))],
+    ['the VM left Running', vmFixture(withPhase('Failed', { podName: 'src' }))],
+  ])('fails when %s before the migration started', (_, vm) => {
+    const d = decide({ migration: phase('Pending'), vm, sourcePod: source });
+    expect(d.status.phase).toBe('Failed');
+    expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('MigrationFailed');
+  });
+
   it('creates the target pod, then waits for it, then for its QEMU to listen', () => {
     expect(kinds(decide({ migration: phase('Pending'), vm: preMigrating, sourcePod: source }))).toEqual([
       'create-target-pod',
@@ -108,7 +144,6 @@ describe('decideMigrationAction: Pending', () => {
       targetRunner: { listening: true },
     });
     expect(kinds(d)).toEqual(['start-migration']);
-    expect(d.vmStatus?.phase).toBe('Migrating');
     expect(d.status.phase).toBe('Running');
     expect(d.status.targetNode).toBe('node-2');
   });
@@ -116,7 +151,7 @@ describe('decideMigrationAction: Pending', () => {
   it.each([
     ['failed', 'TargetPodFailed'],
     ['succeeded', 'TargetPodFailed'],
-  ] as const)('target pod %s -> Failed (%s), VM back to Running, target deleted', (state, reason) => {
+  ] as const)('target pod %s -> Failed (%s), target deleted', (state, reason) => {
     const d = decide({
       migration: phase('Pending'),
       vm: preMigrating,
@@ -125,7 +160,6 @@ describe('decideMigrationAction: Pending', () => {
     });
     expect(d.status.phase).toBe('Failed');
     expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe(reason);
-    expect(d.vmStatus?.phase).toBe('Running');
     expect(kinds(d)).toEqual(['delete-pod']);
     expect(d.outcome).toEqual({ result: 'failed', reason });
   });
@@ -139,7 +173,7 @@ describe('decideMigrationAction: Pending', () => {
       now: T0 + 3_600_000,
     });
     expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('CompletionTimeout');
-    expect(d.vmStatus?.phase).toBe('Running');
+    expect(d.status.phase).toBe('Failed');
   });
 });
 
@@ -162,16 +196,16 @@ describe('decideMigrationAction: Running', () => {
     expect(d.requeueAfterMs).toBe(MIGRATION_POLL_MS);
   });
 
-  it('on completion switches the VM to the target, adopts it and deletes the source', () => {
+  it('on completion hands the target pod to the VM and succeeds (the VM controller switches the VM)', () => {
     const d = decide({ ...base, progress: info('completed') });
     expect(kinds(d)).toEqual(['adopt-target-pod']);
-    expect(d.vmStatus).toMatchObject({
-      phase: 'Running',
-      podName: 'tgt',
-      podIP: '10.244.2.7',
-      node: 'node-2',
+    expect(d.status).toMatchObject({
+      phase: 'Succeeded',
+      targetPodName: 'tgt',
+      targetPodIP: '10.244.2.7',
+      targetNode: 'node-2',
+      info: { status: 'completed' },
     });
-    expect(d.status.phase).toBe('Succeeded');
     expect(d.outcome?.result).toBe('succeeded');
   });
 
@@ -182,20 +216,22 @@ describe('decideMigrationAction: Running', () => {
       decide({ migration: succeeded, vm: switched, sourcePod: source, targetPod: target }).actions,
     ).toEqual([{ kind: 'delete-pod', podName: 'src' }]);
     expect(decide({ migration: succeeded, vm: switched, targetPod: target }).actions).toEqual([]);
+    // Not before the VM points at the target.
+    expect(decide({ migration: succeeded, vm: migrating, sourcePod: source }).actions).toEqual([]);
   });
 
-  it('finishes (without switching again) when the VM switch was written but the migration status was not', () => {
+  it('finishes (without adopting again) when the VM already runs in the target', () => {
     const switched = vmFixture(withPhase('Running', { podName: 'tgt' }));
     const d = decide({ ...base, vm: switched, sourcePod: undefined });
     expect(d.status.phase).toBe('Succeeded');
-    expect(d.vmStatus).toBeUndefined();
+    expect(kinds(d)).toEqual([]);
   });
 
-  it('QEMU failure -> Failed, VM stays on the source', () => {
+  it('QEMU failure -> Failed, the target is deleted and the source left running', () => {
     const d = decide({ ...base, progress: info('failed') });
     expect(d.status.phase).toBe('Failed');
-    expect(d.vmStatus?.phase).toBe('Running');
-    expect(d.vmStatus?.podName).toBe('src');
+    expect(kinds(d)).toEqual(['delete-pod']);
+    expect(d.actions).toContainEqual({ kind: 'delete-pod', podName: 'tgt' });
   });
 
   it('target pod gone -> cancel on the source and fail', () => {
@@ -218,11 +254,18 @@ describe('decideMigrationAction: deletion and missing VM', () => {
     expect(kinds(decide({ migration: m, vm: undefined }))).toEqual(['remove-finalizer']);
   });
 
-  it('deleting a Pending migration resets the VM to Running and deletes the target pod', () => {
+  it('deleting a Pending migration deletes the target pod and lets go (the VM returns to Running)', () => {
     const m = phase('Pending');
     m.metadata!.deletionTimestamp = new Date(T0).toISOString();
     const d = decide({ migration: m, vm: preMigrating, targetPod: target, sourcePod: source });
     expect(kinds(d)).toEqual(['delete-pod', 'remove-finalizer']);
-    expect(d.vmStatus?.phase).toBe('Running');
+  });
+
+  it('a deleted Succeeded migration keeps its finalizer until the VM has switched to the target', () => {
+    const m = phase('Succeeded', { targetPodIP: '10.244.2.7' });
+    m.metadata!.deletionTimestamp = new Date(T0).toISOString();
+    expect(kinds(decide({ migration: m, vm: migrating, targetPod: target, sourcePod: source }))).toEqual([]);
+    const switched = vmFixture(withPhase('Running', { podName: 'tgt' }));
+    expect(kinds(decide({ migration: m, vm: switched, targetPod: target }))).toEqual(['remove-finalizer']);
   });
 });

@@ -3,6 +3,12 @@
  * moves to Migrating only after the source runner accepted the migration (#1427); completionTimeout,
  * nodeSelector and nodeAffinity are honoured; any failure cancels on the source and leaves the VM
  * Running there; a migration whose VM is gone fails and can always be deleted.
+ *
+ * It writes only the migration's status. The VM reconciler derives the VM's phases from it
+ * (`vm/migration-state.ts`): Pending → VM PreMigrating (scaling stops), Running → Migrating,
+ * Succeeded → the VM switches to the target pod; Failed or deleted → Running on the source. So this
+ * machine waits for the VM to show PreMigrating before it makes the target pod, and deletes the source
+ * pod only once the VM points at the target.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import {
@@ -11,7 +17,6 @@ import {
   type VirtualMachine,
   type VirtualMachineMigration,
   type VirtualMachineMigrationStatus,
-  type VirtualMachineStatus,
 } from '../../crds';
 import {
   CONDITION_AVAILABLE,
@@ -37,6 +42,11 @@ export interface MigrationObservation {
   readonly migration: VirtualMachineMigration;
   /** Undefined when the VM does not exist. */
   readonly vm?: VirtualMachine;
+  /**
+   * Every migration of the same VM (this one included): they take turns, oldest first, so that two
+   * of them never hold the VM at once.
+   */
+  readonly vmMigrations?: readonly VirtualMachineMigration[];
   readonly targetPod?: V1Pod;
   readonly sourcePod?: V1Pod;
   /** Gathered only while Pending with the target pod running. */
@@ -67,8 +77,6 @@ export type MigrationAction =
 export interface MigrationDecision {
   readonly actions: MigrationAction[];
   readonly status: VirtualMachineMigrationStatus;
-  /** VM status to write after the actions (undefined = leave the VM alone). */
-  readonly vmStatus?: VirtualMachineStatus;
   readonly requeueAfterMs?: number;
   /** Set when this round finished the migration (for metrics). */
   readonly outcome?: { readonly result: 'succeeded' | 'failed'; readonly reason: string };
@@ -87,36 +95,35 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
   const { migration: m, vm } = obs;
   const actions: MigrationAction[] = [];
   const status: VirtualMachineMigrationStatus = structuredClone(m.status ?? {});
-  let vmStatus: VirtualMachineStatus | undefined;
   let outcome: MigrationDecision['outcome'];
   const now = new Date(obs.now);
   const condition = (u: ConditionUpdate): void => {
     status.conditions = setCondition(status.conditions, u, now, m.metadata?.generation);
   };
-  const editVm = (): VirtualMachineStatus => (vmStatus ??= structuredClone(vm?.status ?? {}));
   const done = (requeueAfterMs?: number): MigrationDecision => ({
     actions,
     status,
-    ...(vmStatus ? { vmStatus } : {}),
     ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }),
     ...(outcome ? { outcome } : {}),
   });
   const vmName = m.spec.vmName;
   const targetName = status.targetPodName;
-  const vmOwnedPhase = vm?.status?.phase === 'PreMigrating' || vm?.status?.phase === 'Migrating';
   const targetIsVmPod = !!targetName && vm?.status?.podName === targetName;
 
   const fail = (reason: Reason, message: string, cancel: boolean): MigrationDecision => {
     if (cancel) actions.push({ kind: 'cancel-migration' });
     if (obs.targetPod && targetName && !targetIsVmPod)
       actions.push({ kind: 'delete-pod', podName: targetName });
-    if (vm && vmOwnedPhase) editVm().phase = 'Running';
     status.phase = 'Failed';
     condition({ type: CONDITION_DEGRADED, status: 'True', reason, message });
     condition({ type: CONDITION_AVAILABLE, status: 'False', reason, message });
     actions.push({ kind: 'event', type: 'Warning', reason: 'MigrationFailed', message });
     outcome = { result: 'failed', reason };
     return done();
+  };
+  const succeed = (): MigrationDecision => {
+    outcome = { result: 'succeeded', reason: Reasons.MigrationSucceeded };
+    return complete({ obs, status, actions, condition, done, adoptTarget: !targetIsVmPod });
   };
 
   if (isBeingDeleted(m)) {
@@ -126,8 +133,10 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
       if (status.phase === 'Running') actions.push({ kind: 'cancel-migration' });
       if (obs.targetPod && targetName && !targetIsVmPod)
         actions.push({ kind: 'delete-pod', podName: targetName });
-      if (vmOwnedPhase) editVm().phase = 'Running';
     }
+    // A succeeded migration tells the VM controller to switch the VM to the target: it stays until the
+    // VM has switched (the VM's event requeues it), or the VM would be left on the drained source.
+    if (status.phase === 'Succeeded' && vm && vm.status?.podName === status.sourcePodName) return done();
     actions.push({ kind: 'remove-finalizer' });
     return done();
   }
@@ -179,9 +188,9 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
 
   switch (status.phase ?? '') {
     case '': {
-      // Wait (for VM events) until the VM runs; a concurrent migration of the same VM waits here too.
-      if (vm.status?.phase !== 'Running') return wait();
-      editVm().phase = 'PreMigrating';
+      // Wait (for VM and migration events) until the VM runs and every older migration of it has
+      // finished: one migration holds a VM at a time.
+      if (vm.status?.phase !== 'Running' || !firstInLine(m, obs.vmMigrations ?? [m])) return wait();
       status.phase = 'Pending';
       status.sourcePodName = vm.status.podName;
       status.sourcePodIP = vm.status.podIP;
@@ -189,10 +198,20 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
       return done();
     }
     case 'Pending': {
-      if (vm.status?.phase !== 'PreMigrating')
+      if (vm.status?.podName !== status.sourcePodName)
         return fail(
           Reasons.MigrationFailed,
-          `VM (${vmName}) left PreMigrating (now ${vm.status?.phase ?? ''})`,
+          `VM (${vmName}) no longer runs in source Pod (${status.sourcePodName})`,
+          false,
+        );
+      const vmPhase = vm.status?.phase;
+      // The VM controller stops scaling (PreMigrating) on seeing this Pending; a scaling VM first
+      // finishes its request. The target pod is made only then, with the CPUs the source has plugged.
+      if (vmPhase === 'Running' || vmPhase === 'Scaling') return wait();
+      if (vmPhase !== 'PreMigrating')
+        return fail(
+          Reasons.MigrationFailed,
+          `VM (${vmName}) left Running before the migration started (now ${vmPhase ?? ''})`,
           false,
         );
       if (!obs.sourcePod || runnerPodPhase(obs.sourcePod, obs.now) !== 'running') {
@@ -217,8 +236,8 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
       if (!obs.targetRunner || 'error' in obs.targetRunner || !obs.targetRunner.listening)
         return wait(MIGRATION_POLL_MS);
       actions.push({ kind: 'start-migration' });
-      // Only reached when start-migration succeeded (the reconciler stops at a failed action).
-      editVm().phase = 'Migrating';
+      // Only reached when start-migration succeeded (the reconciler stops at a failed action); the VM
+      // follows to Migrating from this status.
       status.phase = 'Running';
       condition({
         type: CONDITION_AVAILABLE,
@@ -235,17 +254,8 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
       return wait(MIGRATION_POLL_MS);
     }
     case 'Running': {
-      if (targetIsVmPod)
-        return complete(
-          obs,
-          status,
-          actions,
-          condition,
-          () => (outcome = { result: 'succeeded', reason: Reasons.MigrationSucceeded }),
-          done,
-          editVm,
-          false,
-        );
+      // The VM already runs in the target (switched by an operator that wrote the VM first).
+      if (targetIsVmPod) return succeed();
       if (!obs.targetPod)
         return fail(Reasons.TargetPodDisappeared, `Target Pod (${targetName}) disappeared`, true);
       const targetPhase = runnerPodPhase(obs.targetPod, obs.now);
@@ -267,18 +277,7 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
         return wait(MIGRATION_POLL_MS);
       }
       status.info = progress;
-      if (progress.status === 'completed') {
-        return complete(
-          obs,
-          status,
-          actions,
-          condition,
-          () => (outcome = { result: 'succeeded', reason: Reasons.MigrationSucceeded }),
-          done,
-          editVm,
-          true,
-        );
-      }
+      if (progress.status === 'completed') return succeed();
       if (progress.status === 'failed' || progress.status === 'cancelled') {
         return fail(Reasons.MigrationFailed, `QEMU migration ${progress.status}`, false);
       }
@@ -289,27 +288,46 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
   }
 }
 
-/** Completed: the target becomes the VM's runner. */
-function complete(
-  obs: MigrationObservation,
-  status: VirtualMachineMigrationStatus,
-  actions: MigrationAction[],
-  condition: (u: ConditionUpdate) => void,
-  markOutcome: () => void,
-  done: () => MigrationDecision,
-  editVm: () => VirtualMachineStatus,
-  switchVm: boolean,
-): MigrationDecision {
-  if (switchVm) {
-    actions.push({ kind: 'adopt-target-pod' });
-    const v = editVm();
-    v.podName = status.targetPodName;
-    v.podIP = status.targetPodIP;
-    v.node = status.targetNode;
-    v.phase = 'Running';
-  }
-  // The source pod is deleted in the Succeeded phase, once the switch of the VM has been written: a
-  // failed status write must never leave the VM without the pod it still points at.
+/** Oldest first (creation time, then name): the migration that may take the VM next. */
+function firstInLine(m: VirtualMachineMigration, all: readonly VirtualMachineMigration[]): boolean {
+  const unfinished = all.filter(
+    (x) => x.spec.vmName === m.spec.vmName && x.status?.phase !== 'Succeeded' && x.status?.phase !== 'Failed',
+  );
+  const order = (x: VirtualMachineMigration): [number, string] => [
+    x.metadata?.creationTimestamp ? new Date(x.metadata.creationTimestamp).getTime() : 0,
+    x.metadata?.name ?? '',
+  ];
+  const first = unfinished.reduce<VirtualMachineMigration | undefined>((best, x) => {
+    if (!best) return x;
+    const [a, an] = order(x);
+    const [b, bn] = order(best);
+    return a < b || (a === b && an < bn) ? x : best;
+  }, undefined);
+  return !first || first.metadata?.name === m.metadata?.name;
+}
+
+interface CompleteOptions {
+  readonly obs: MigrationObservation;
+  readonly status: VirtualMachineMigrationStatus;
+  readonly actions: MigrationAction[];
+  readonly condition: (u: ConditionUpdate) => void;
+  readonly done: () => MigrationDecision;
+  /** Hand the target pod to the VM (not when the VM already runs in it). */
+  readonly adoptTarget: boolean;
+}
+
+/** Completed: the target becomes the VM's runner (the VM controller switches the VM on `Succeeded`). */
+function complete({
+  obs,
+  status,
+  actions,
+  condition,
+  done,
+  adoptTarget,
+}: CompleteOptions): MigrationDecision {
+  if (adoptTarget) actions.push({ kind: 'adopt-target-pod' });
+  // The source pod is deleted in the Succeeded phase, once the VM points at the target: the VM must
+  // never be left without the pod it still points at.
   status.phase = 'Succeeded';
   status.info = { ...(status.info ?? {}), status: 'completed' };
   condition({
@@ -324,14 +342,10 @@ function complete(
     reason: 'MigrationSucceeded',
     message: `now running in ${status.targetPodName}`,
   });
-  markOutcome();
   return done();
 }
 
-/**
- * Terminal phases: only leftovers are removed. The VM phase was reset in the same round the migration
- * ended; touching it later could break a newer migration of the same VM.
- */
+/** Terminal phases: only leftovers are removed (the VM follows the terminal phase by itself). */
 function finish(
   obs: MigrationObservation,
   status: VirtualMachineMigrationStatus,

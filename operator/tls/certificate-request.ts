@@ -10,14 +10,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { KubeObject } from '../controller-kit';
+import type { KubeObject, ResourceId } from '../../kube';
 import type { CertificateFacts, TlsObservation } from './decide-tls-action';
 
 export const CERT_MANAGER_GROUP = 'cert-manager.io';
-export const CERTIFICATE_REQUESTS = {
+export const CERTIFICATE_REQUESTS: ResourceId = {
   group: CERT_MANAGER_GROUP,
   version: 'v1',
   plural: 'certificaterequests',
+  kind: 'CertificateRequest',
 };
 
 export interface CertificateRequestCondition {

@@ -3,7 +3,6 @@ import {
   renewalTime,
   tlsSpecDigest,
   TLS_MAX_WAIT_MS,
-  TLS_POLL_MS,
   TLS_RETRY_MS,
   type TlsObservation,
 } from './decide-tls-action';
@@ -19,7 +18,8 @@ const kinds = (d: { actions: { kind: string }[] }) => d.actions.map((a) => a.kin
 describe('decideTlsAction', () => {
   it('first certificate: makes a key and a request, and is not ready (the VM waits)', () => {
     const d = decideTlsAction(obs({}));
-    expect(d).toMatchObject({ ready: false, requeueAfterMs: TLS_POLL_MS });
+    expect(d).toMatchObject({ ready: false });
+    expect(d.requeueAfterMs).toBeUndefined(); // the request's watch events bring the next round
     expect(kinds(d)).toEqual(['create-key', 'create-request']);
   });
 
@@ -27,7 +27,8 @@ describe('decideTlsAction', () => {
     const pending = decideTlsAction(
       obs({ keySecretExists: true, request: { specDigest: digest, issued: false } }),
     );
-    expect(pending).toMatchObject({ ready: false, actions: [], requeueAfterMs: TLS_POLL_MS });
+    expect(pending).toMatchObject({ ready: false, actions: [] });
+    expect(pending.requeueAfterMs).toBeUndefined();
     const done = decideTlsAction(
       obs({ keySecretExists: true, request: { specDigest: digest, issued: true } }),
     );

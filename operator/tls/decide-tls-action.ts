@@ -7,7 +7,8 @@
  * - only the first certificate gates the VM: upstream stops the whole reconcile while a renewal is
  *   pending (no scaling, no status), here a running VM keeps its valid certificate until the new one
  *   arrives;
- * - renewal is scheduled (requeue at the renewal time) rather than left to periodic resyncs;
+ * - renewal is scheduled (requeue at the renewal time) rather than left to periodic resyncs, and the
+ *   CertificateRequest is watched (the reconciler runs when cert-manager updates it) instead of polled;
  * - a change of serverName, issuer or lifetime re-issues the certificate (upstream keeps the old one);
  * - a failed or denied request is reported (event + Degraded) and retried after a delay instead of
  *   waiting forever.
@@ -57,8 +58,6 @@ export interface TlsDecision {
   readonly waiting?: string;
 }
 
-/** How often to look at a pending CertificateRequest (CertificateRequests are not watched: the CRD may be absent). */
-export const TLS_POLL_MS = 2_000;
 /** Delay before a failed or denied CertificateRequest is replaced by a new one. */
 export const TLS_RETRY_MS = 60_000;
 /** Longest single requeue while waiting for the renewal time (timers are re-armed on every reconcile). */
@@ -113,7 +112,7 @@ export function decideTlsAction(obs: TlsObservation): TlsDecision {
   if (!request) {
     const actions: TlsAction[] = obs.keySecretExists ? [] : [{ kind: 'create-key' }];
     actions.push({ kind: 'create-request' });
-    return { ready, actions, requeueAfterMs: TLS_POLL_MS };
+    return { ready, actions };
   }
   if (request.specDigest !== digest) {
     // Asked for other names or another issuer: replace it (a new key is made only if there is none).
@@ -134,5 +133,5 @@ export function decideTlsAction(obs: TlsObservation): TlsDecision {
     return { ready, actions: [{ kind: 'write-secret' }], requeueAfterMs: 0 };
   }
   const waiting = `waiting for CertificateRequest to be issued${request.pendingMessage ? `: ${request.pendingMessage}` : ''}`;
-  return { ready, actions: [], requeueAfterMs: TLS_POLL_MS, waiting };
+  return { ready, actions: [], waiting };
 }

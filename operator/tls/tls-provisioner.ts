@@ -1,11 +1,25 @@
 /**
- * Carries out `decideTlsAction` for one VM: reads the TLS Secret, the temporary key Secret and the
- * CertificateRequest, decides, then creates/deletes them. Every object is owned by the VM, so garbage
- * collection removes them with it.
+ * The objects of `decideTlsAction` for one VM: reads the TLS Secret, the temporary key Secret and the
+ * CertificateRequest from the operator's informer caches (label-filtered on LABEL_TLS_FOR_VM, so only
+ * these objects are cached), and creates/replaces/deletes them. Every object is owned by the VM, so
+ * garbage collection removes them with it; every write is recorded in the cache it came from, so the
+ * next round sees it before the watch does.
+ *
+ * Objects from an operator version that did not label them are not in the caches: creating one then
+ * fails with AlreadyExists, and the object is adopted (labelled, or for a CertificateRequest replaced)
+ * and the round retried — no uncached read.
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
-import type { VirtualMachine } from '../../crds';
-import { CustomResourceClient, isAlreadyExists, isNotFound, unlessNotFound } from '../controller-kit';
+import { LABEL_TLS_FOR_VM, type VirtualMachine } from '../../crds';
+import {
+  MERGE_PATCH,
+  isAlreadyExists,
+  isNotFound,
+  unlessNotFound,
+  type CustomResourceClient,
+  type MutableObjectCache,
+} from '../../kube';
+import { RetryLaterError } from '../controller-kit';
 import { vmOwnerReference } from '../pod';
 import {
   CERT_MANAGER_GROUP,
@@ -15,104 +29,157 @@ import {
   requestState,
   type CertificateRequest,
 } from './certificate-request';
-import { decideTlsAction, tlsSpecDigest, type TlsAction, type TlsDecision } from './decide-tls-action';
+import { tlsSpecDigest, type TlsAction, type TlsObservation } from './decide-tls-action';
 
 /** Records which spec a Secret's certificate or a CertificateRequest was made for. */
 export const TLS_SPEC_ANNOTATION = 'vm.neon.tech/tls-spec-digest';
 
 export const tlsKeySecretName = (tlsSecretName: string): string => `${tlsSecretName}-tmp`;
 
+/** The error `decideTlsAction` reports when cert-manager's API is not there. */
+export const CERT_MANAGER_MISSING =
+  'spec.tls needs cert-manager: the API server has no certificaterequests.cert-manager.io (install cert-manager)';
+
 const decode = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
 
-export class TlsProvisioner {
-  constructor(
-    private readonly core: CoreV1Api,
-    private readonly requests: CustomResourceClient<CertificateRequest>,
-  ) {}
+export interface TlsProvisionerDeps {
+  readonly core: CoreV1Api;
+  readonly requests: CustomResourceClient<CertificateRequest>;
+  /** Secrets labelled LABEL_TLS_FOR_VM. */
+  readonly secretCache: MutableObjectCache<V1Secret>;
+  /** CertificateRequests labelled LABEL_TLS_FOR_VM. */
+  readonly requestCache: MutableObjectCache<CertificateRequest>;
+}
 
-  /** One round for a VM with `spec.tls`; the Secret is named `secretName` (status.tlsSecretName). */
-  async reconcile(vm: VirtualMachine, secretName: string, now: number): Promise<TlsDecision> {
+/** What one round read from the caches: the decision's input and the objects behind it. */
+export interface TlsObjects {
+  readonly observation: TlsObservation;
+  readonly secret?: V1Secret;
+  readonly keySecret?: V1Secret;
+  readonly request?: CertificateRequest;
+}
+
+export class TlsProvisioner {
+  constructor(private readonly deps: TlsProvisionerDeps) {}
+
+  /** The VM's TLS objects (the Secret is named `secretName`, i.e. status.tlsSecretName). */
+  observe(vm: VirtualMachine, secretName: string, now: number): TlsObjects {
     const tls = vm.spec.tls;
-    if (!tls) throw new Error('TlsProvisioner.reconcile called for a VM without spec.tls');
+    if (!tls) throw new Error('TlsProvisioner.observe called for a VM without spec.tls');
     const namespace = vm.metadata?.namespace ?? 'default';
-    const requestName = vm.metadata?.name ?? '';
-    const [secret, keySecret, request] = await Promise.all([
-      unlessNotFound(this.core.readNamespacedSecret({ namespace, name: secretName })),
-      unlessNotFound(this.core.readNamespacedSecret({ namespace, name: tlsKeySecretName(secretName) })),
-      unlessNotFound(this.requests.get(namespace, requestName)),
-    ]);
+    const secret = this.deps.secretCache.get(namespace, secretName);
+    const keySecret = this.deps.secretCache.get(namespace, tlsKeySecretName(secretName));
+    const request = this.deps.requestCache.get(namespace, vm.metadata?.name ?? '');
     const certificate = secret ? certificateFacts(decode(secret.data?.['tls.crt'])) : undefined;
-    const decision = decideTlsAction({
-      tls,
-      secret: secret && {
-        ...(certificate ? { certificate } : {}),
-        specDigest: secret.metadata?.annotations?.[TLS_SPEC_ANNOTATION],
+    return {
+      observation: {
+        tls,
+        secret: secret && {
+          ...(certificate ? { certificate } : {}),
+          specDigest: secret.metadata?.annotations?.[TLS_SPEC_ANNOTATION],
+        },
+        keySecretExists: keySecret !== undefined,
+        request: request && requestState(request, request.metadata?.annotations?.[TLS_SPEC_ANNOTATION]),
+        now,
       },
-      keySecretExists: keySecret !== undefined,
-      request: request && requestState(request, request.metadata?.annotations?.[TLS_SPEC_ANNOTATION]),
-      now,
-    });
-    let key = keySecret ? decode(keySecret.data?.['tls.key']) : undefined;
-    const step = async (action: TlsAction): Promise<void> => {
+      ...(secret ? { secret } : {}),
+      ...(keySecret ? { keySecret } : {}),
+      ...(request ? { request } : {}),
+    };
+  }
+
+  /** Carries out the decision's actions in order; the first failure stops the round. */
+  async execute(
+    vm: VirtualMachine,
+    secretName: string,
+    objects: TlsObjects,
+    actions: readonly TlsAction[],
+  ): Promise<void> {
+    const namespace = vm.metadata?.namespace ?? 'default';
+    const keyName = tlsKeySecretName(secretName);
+    let key = objects.keySecret ? decode(objects.keySecret.data?.['tls.key']) : undefined;
+    for (const action of actions) {
       switch (action.kind) {
         case 'create-key':
-          key = await this.createKeySecret(vm, tlsKeySecretName(secretName));
-          return;
+          key = await this.createKeySecret(vm, keyName);
+          break;
         case 'create-request':
-          if (!key) throw new Error(`Secret ${tlsKeySecretName(secretName)} has no tls.key`);
-          await this.createRequest(vm, requestName, key);
-          return;
+          if (!key) throw new Error(`Secret ${keyName} has no tls.key`);
+          await this.createRequest(vm, key);
+          break;
         case 'delete-request':
-          await unlessNotFound(this.requests.delete(namespace, requestName));
-          return;
+          if (objects.request) {
+            await unlessNotFound(this.deps.requests.delete(namespace, vm.metadata?.name ?? ''));
+            this.deps.requestCache.recordDelete(objects.request);
+          }
+          break;
         case 'delete-key':
-          await unlessNotFound(
-            this.core.deleteNamespacedSecret({ namespace, name: tlsKeySecretName(secretName) }),
-          );
-          return;
+          if (objects.keySecret) {
+            await unlessNotFound(this.deps.core.deleteNamespacedSecret({ namespace, name: keyName }));
+            this.deps.secretCache.recordDelete(objects.keySecret);
+          }
+          break;
         case 'write-secret':
-          if (!key || !request?.status?.certificate) return;
-          await this.writeTlsSecret(vm, secretName, secret, key, request);
-          return;
+          if (key && objects.request?.status?.certificate)
+            await this.writeTlsSecret(vm, secretName, objects.secret, key, objects.request);
+          break;
       }
+    }
+  }
+
+  private metadata(vm: VirtualMachine, name: string, annotations?: Record<string, string>) {
+    const namespace = vm.metadata?.namespace ?? 'default';
+    return {
+      name,
+      namespace,
+      labels: { [LABEL_TLS_FOR_VM]: vm.metadata?.name ?? '' },
+      ...(annotations ? { annotations } : {}),
+      ownerReferences: [vmOwnerReference(vm, true)],
     };
-    for (const action of decision.actions) await step(action);
-    return decision;
   }
 
   private async createKeySecret(vm: VirtualMachine, name: string): Promise<string> {
     const namespace = vm.metadata?.namespace ?? 'default';
     const key = generateEcPrivateKey();
     try {
-      await this.core.createNamespacedSecret({
+      const created = await this.deps.core.createNamespacedSecret({
         namespace,
         body: {
-          metadata: { name, namespace, ownerReferences: [vmOwnerReference(vm, true)] },
+          metadata: this.metadata(vm, name),
           type: 'Opaque',
           data: { 'tls.key': Buffer.from(key).toString('base64') },
         },
       });
+      this.deps.secretCache.recordWrite(created);
       return key;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      // Another round made it first: use that key, the one a request may already be signed for.
-      return decode((await this.core.readNamespacedSecret({ namespace, name })).data?.['tls.key']);
+      // Made by another round or an older operator: use that key, the one a request may be signed for.
+      const adopted = await this.adoptSecret(vm, name);
+      return decode(adopted.data?.['tls.key']);
     }
   }
 
-  private async createRequest(vm: VirtualMachine, name: string, key: string): Promise<void> {
+  /** Labels an existing Secret that the cache could not see; the patch returns the whole object. */
+  private async adoptSecret(vm: VirtualMachine, name: string): Promise<V1Secret> {
+    const namespace = vm.metadata?.namespace ?? 'default';
+    const adopted = await this.deps.core.patchNamespacedSecret(
+      { namespace, name, body: { metadata: { labels: { [LABEL_TLS_FOR_VM]: vm.metadata?.name ?? '' } } } },
+      MERGE_PATCH,
+    );
+    this.deps.secretCache.recordWrite(adopted);
+    return adopted;
+  }
+
+  private async createRequest(vm: VirtualMachine, key: string): Promise<void> {
     const tls = vm.spec.tls!;
     const namespace = vm.metadata?.namespace ?? 'default';
+    const name = vm.metadata?.name ?? '';
     const csr = await createCsr(key, tls.serverName ?? '');
     const body: CertificateRequest = {
       apiVersion: `${CERT_MANAGER_GROUP}/v1`,
       kind: 'CertificateRequest',
-      metadata: {
-        name,
-        namespace,
-        annotations: { [TLS_SPEC_ANNOTATION]: tlsSpecDigest(tls) },
-        ownerReferences: [vmOwnerReference(vm, true)],
-      },
+      metadata: this.metadata(vm, name, { [TLS_SPEC_ANNOTATION]: tlsSpecDigest(tls) }),
       spec: {
         request: Buffer.from(csr).toString('base64'),
         issuerRef: { name: tls.certificateIssuer ?? '', kind: 'ClusterIssuer', group: CERT_MANAGER_GROUP },
@@ -122,13 +189,14 @@ export class TlsProvisioner {
       },
     };
     try {
-      await this.requests.create(namespace, body);
+      this.deps.requestCache.recordWrite(await this.deps.requests.create(namespace, body));
     } catch (err) {
-      if (isAlreadyExists(err)) return;
-      if (isNotFound(err))
-        throw new Error(
-          'spec.tls needs cert-manager: the API server has no certificaterequests.cert-manager.io (install cert-manager)',
-        );
+      if (isAlreadyExists(err)) {
+        // Not in the cache, so not labelled (an older operator's): replace it with a labelled one.
+        await unlessNotFound(this.deps.requests.delete(namespace, name));
+        throw new RetryLaterError(`replacing CertificateRequest ${name} made without label`, 0);
+      }
+      if (isNotFound(err)) throw new Error(CERT_MANAGER_MISSING);
       throw err;
     }
   }
@@ -147,10 +215,9 @@ export class TlsProvisioner {
       );
     const body: V1Secret = {
       metadata: {
-        name,
-        namespace,
-        annotations: { [TLS_SPEC_ANNOTATION]: request.metadata?.annotations?.[TLS_SPEC_ANNOTATION] ?? '' },
-        ownerReferences: [vmOwnerReference(vm, true)],
+        ...this.metadata(vm, name, {
+          [TLS_SPEC_ANNOTATION]: request.metadata?.annotations?.[TLS_SPEC_ANNOTATION] ?? '',
+        }),
         ...(existing?.metadata?.resourceVersion
           ? { resourceVersion: existing.metadata.resourceVersion }
           : {}),
@@ -162,7 +229,19 @@ export class TlsProvisioner {
         ...(request.status?.ca ? { 'ca.crt': request.status.ca } : {}),
       },
     };
-    if (existing) await this.core.replaceNamespacedSecret({ namespace, name, body });
-    else await this.core.createNamespacedSecret({ namespace, body });
+    if (existing) {
+      this.deps.secretCache.recordWrite(
+        await this.deps.core.replaceNamespacedSecret({ namespace, name, body }),
+      );
+      return;
+    }
+    try {
+      this.deps.secretCache.recordWrite(await this.deps.core.createNamespacedSecret({ namespace, body }));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      // An older operator's Secret: label it so the cache sees it, then decide again with it in view.
+      await this.adoptSecret(vm, name);
+      throw new RetryLaterError(`adopted Secret ${name} made without label`, 0);
+    }
   }
 }

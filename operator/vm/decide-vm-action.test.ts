@@ -1,11 +1,12 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { FINALIZER } from '../../crds';
-import { T0, podFixture, vmFixture, withPhase, withSpec } from '../testing/fixtures';
+import type { VirtualMachineMigration } from '../../crds';
+import { T0, migrationFixture, podFixture, vmFixture, withPhase, withSpec } from '../testing/fixtures';
 import { decideVmAction, SCALING_POLL_MS, type VmObservation } from './decide-vm-action';
 
 function decide(partial: Partial<VmObservation> & Pick<VmObservation, 'vm'>) {
   return decideVmAction({
-    migrationInProgress: false,
+    migrations: [],
     newPodName: 'vm1-new',
     defaultCpuScalingMode: 'QmpScaling',
     now: T0,
@@ -322,11 +323,63 @@ describe('decideVmAction: deletion and migration phases', () => {
     expect(FINALIZER).toBe('vm.neon.tech/finalizer');
   });
 
-  it('leaves PreMigrating/Migrating to the migration controller, but recovers when no migration is left', () => {
-    const vm = vmFixture(withPhase('Migrating', { podName: 'p' }));
-    expect(decide({ vm, pod: podFixture('p', 'succeeded'), migrationInProgress: true }).status.phase).toBe(
-      'Migrating',
-    );
-    expect(decide({ vm, migrationInProgress: false }).status.phase).toBe('Running');
+  it('follows its migrations: PreMigrating, Migrating, switched to the target, back to Running', () => {
+    const mig = (phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed', deleted = false) =>
+      migrationFixture((m) => {
+        m.status = {
+          phase,
+          sourcePodName: 'p',
+          targetPodName: 'tgt',
+          targetPodIP: '10.244.2.7',
+          targetNode: 'node-2',
+        };
+        if (deleted) m.metadata!.deletionTimestamp = new Date(T0).toISOString();
+      });
+    const at = (phase: 'Running' | 'Scaling' | 'PreMigrating' | 'Migrating') =>
+      vmFixture(withPhase(phase, { podName: 'p', podIP: '10.244.1.5', node: 'node-1' }));
+    const cases: Array<[string, ReturnType<typeof at>, VirtualMachineMigration[], object]> = [
+      [
+        'Running, migration Pending',
+        at('Running'),
+        [mig('Pending')],
+        { phase: 'PreMigrating', podName: 'p' },
+      ],
+      ['PreMigrating, migration Running', at('PreMigrating'), [mig('Running')], { phase: 'Migrating' }],
+      ['Running, migration already Running', at('Running'), [mig('Running')], { phase: 'Migrating' }],
+      [
+        'Migrating, migration Succeeded',
+        at('Migrating'),
+        [mig('Succeeded')],
+        { phase: 'Running', podName: 'tgt', podIP: '10.244.2.7', node: 'node-2' },
+      ],
+      [
+        'PreMigrating, migration Succeeded (Running never seen)',
+        at('PreMigrating'),
+        [mig('Succeeded')],
+        { phase: 'Running', podName: 'tgt' },
+      ],
+      ['Migrating, migration Failed', at('Migrating'), [mig('Failed')], { phase: 'Running', podName: 'p' }],
+      ['PreMigrating, migration deleted', at('PreMigrating'), [mig('Pending', true)], { phase: 'Running' }],
+      ['Migrating, no migration left', at('Migrating'), [], { phase: 'Running', podName: 'p' }],
+    ];
+    for (const [name, vm, migrations, want] of cases) {
+      const d = decide({ vm, migrations, pod: podFixture('p', 'succeeded') });
+      expect({ name, status: d.status }).toEqual({ name, status: expect.objectContaining(want) });
+      // The pod belongs to the migration meanwhile: no restart, no scaling, no pod actions.
+      expect({ name, actions: kinds(d) }).toEqual({ name, actions: [] });
+    }
+  });
+
+  it('a scaling VM finishes its request before it freezes for a Pending migration', () => {
+    const vm = vmFixture(withSpec({}), withPhase('Scaling', { podName: 'p' }));
+    const pending = migrationFixture((m) => (m.status = { phase: 'Pending', sourcePodName: 'p' }));
+    const d = decide({
+      vm,
+      migrations: [pending],
+      pod: podFixture('p', 'ready'),
+      runner: { milliCpu: 2000, memorySlots: 1, memoryBytes: 1n << 30n, degraded: [] },
+    });
+    expect(d.status.phase).toBe('Scaling');
+    expect(kinds(d)).toEqual(['sync-pod-metadata', 'set-cpu']);
   });
 });

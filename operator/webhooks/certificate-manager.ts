@@ -13,14 +13,8 @@ import {
   type CoreV1Api,
   type V1Secret,
 } from '@kubernetes/client-node';
-import {
-  isAlreadyExists,
-  isConflict,
-  unlessNotFound,
-  type Clock,
-  type Logger,
-  type TimerHandle,
-} from '../controller-kit';
+import { isAlreadyExists, isConflict, unlessNotFound } from '../../kube';
+import { type Clock, type Logger, type TimerHandle } from '../controller-kit';
 import { generateWebhookCertificates, isFresh, type CertificateRequest } from './certificates';
 import { MUTATING_CONFIGURATION_NAME, VALIDATING_CONFIGURATION_NAME } from './webhook-paths';
 import type { ServingCertificate } from './webhook-server';

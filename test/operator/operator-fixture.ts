@@ -10,12 +10,14 @@ import {
   GROUP,
   VERSION,
   VIRTUAL_MACHINE,
+  type KindInfo,
   VIRTUAL_MACHINE_MIGRATION,
   type VirtualMachine,
   type VirtualMachineMigration,
 } from '../../crds';
-import { CustomResourceClient, type KubeObject } from '../../operator/controller-kit';
+import { CustomResourceClient, type KubeObject } from '../../kube';
 import { silentLogger, createLogger } from '../../operator/controller-kit';
+import { neonvmResource } from '../../operator/neonvm-resources';
 import { Operator, type OperatorOptions } from '../../operator/operator';
 import { localOperatorOptions, localOperatorSettings } from '../../local-stack';
 import { useLocalCluster } from '../../cluster/testing';
@@ -91,8 +93,8 @@ export function vmBody(name: string, extra: Record<string, unknown> = {}): Virtu
 }
 
 /** Typed CRUD for the tests (the operator's own client; objects created with field manager `neonvm-test`). */
-function testClient<T extends KubeObject>(custom: CustomObjectsApi, plural: string, namespace: string) {
-  const c = new CustomResourceClient<T>(custom, { group: GROUP, version: VERSION, plural }, 'neonvm-test');
+function testClient<T extends KubeObject>(custom: CustomObjectsApi, kind: KindInfo, namespace: string) {
+  const c = new CustomResourceClient<T>(custom, neonvmResource(kind), 'neonvm-test');
   return {
     create: (body: unknown) => c.create(namespace, body as T),
     get: (name: string) => c.get(namespace, name),
@@ -101,10 +103,10 @@ function testClient<T extends KubeObject>(custom: CustomObjectsApi, plural: stri
 }
 
 export const vmApi = (custom: CustomObjectsApi, namespace: string) =>
-  testClient<VirtualMachine>(custom, VIRTUAL_MACHINE.plural, namespace);
+  testClient<VirtualMachine>(custom, VIRTUAL_MACHINE, namespace);
 
 export const migrationApi = (custom: CustomObjectsApi, namespace: string) =>
-  testClient<VirtualMachineMigration>(custom, VIRTUAL_MACHINE_MIGRATION.plural, namespace);
+  testClient<VirtualMachineMigration>(custom, VIRTUAL_MACHINE_MIGRATION, namespace);
 
 export function waitForVm(
   custom: CustomObjectsApi,

@@ -3,7 +3,7 @@
  * admission webhooks registered with a caBundle, the VM lifecycle, restarts, scaling, overlay IPAM,
  * migration, crash recovery and leader failover.
  */
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { pollUntil } from '../../host';
 import { GROUP, VERSION } from '../../crds';
 import { createNamespace } from '../../cluster/testing';
@@ -400,6 +400,30 @@ describe('TLS provisioning without cert-manager', () => {
     expect(vm.status?.phase).toBe('Pending');
     expect(vm.status?.tlsSecretName).toBe('tls-neonvm-tls');
     expect(await runnerPods(env.core(), ns, 'tls')).toHaveLength(0);
+    // The TLS controller owns CertificateReady (server-side apply); the VM controller derives from it.
+    const certificateReady = vm.status?.conditions?.find((c) => c.type === 'CertificateReady');
+    expect(certificateReady).toMatchObject({ status: 'False', reason: 'TlsProvisioningFailed' });
+    const managers = (vm.metadata as { managedFields?: Array<{ manager?: string; subresource?: string }> })
+      .managedFields;
+    expect(managers?.filter((f) => f.subresource === 'status').map((f) => f.manager)).toEqual(
+      expect.arrayContaining(['neonvm-operator', 'neonvm-tls']),
+    );
+
+    // Without spec.tls the condition goes (its owner removes it) and the VM gets its runner pod.
+    await env.custom().patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: 'virtualmachines',
+        namespace: ns,
+        name: 'tls',
+        body: { spec: { tls: null } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const running = await waitForVm(env.custom(), ns, 'tls', (v) => v.status?.phase === 'Running');
+    expect(running.status?.conditions?.map((c) => c.type).sort()).toEqual(['Available', 'Degraded']);
+    expect(running.status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
   });
 });
 

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildRelease, readBuildInfo, type ReleaseResult } from '../../release';
+import { NODE_VERSION, buildRelease, readBuildInfo, type ReleaseResult } from '../../release';
 import { operatorImageReconcilesVm, runnerImageRunsVm } from './image-run';
 import { devicePluginImageServes } from './device-plugin-image';
 
@@ -116,7 +116,9 @@ suite('release images', () => {
 
     it('runs the operator with the image own node', () => {
       const rootfs = join(bundle('operator'), 'rootfs');
-      expect(sh(inRootfs(rootfs, ['/usr/local/bin/node', '--version']), cleanEnv).trim()).toBe('v20.20.2');
+      expect(sh(inRootfs(rootfs, ['/usr/local/bin/node', '--version']), cleanEnv).trim()).toBe(
+        `v${NODE_VERSION}`,
+      );
       expect(sh(inRootfs(rootfs, ['node', '/app/lib/operator/main.js', '--help']), cleanEnv)).toMatch(
         /--runner-image/,
       );

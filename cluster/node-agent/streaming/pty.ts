@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { shellJoin } from '../../../host';
+import { descendants } from './process-tree';
 
 /**
  * TTY exec without a native module: util-linux `script` (Essential in Debian, so present on every node)
@@ -45,17 +46,12 @@ export function parseResizeMessages(buffer: string): { sizes: TerminalSize[]; re
   return { sizes, rest };
 }
 
-/** The terminal that `script` (pid) gave its child: the child's stdin, e.g. /dev/pts/3. */
-export function findChildPty(scriptPid: number): string | undefined {
-  let children: string[] = [];
-  try {
-    children = readdirSync(`/proc/${scriptPid}/task`).flatMap((tid) =>
-      readFileSync(`/proc/${scriptPid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean),
-    );
-  } catch {
-    return undefined;
-  }
-  for (const child of children) {
+/**
+ * The terminal that `script` gave its child: the stdin of the first process below `pid` (script itself,
+ * or nsenter above it when the command runs in a container's PID namespace) that reads a pty.
+ */
+export function findChildPty(pid: number): string | undefined {
+  for (const child of descendants(pid)) {
     try {
       const tty = readlinkSync(`/proc/${child}/fd/0`);
       if (tty.startsWith('/dev/pts/')) return tty;
@@ -87,7 +83,7 @@ export class PtyResizer {
   private tries = 0;
   private busy = false;
 
-  constructor(private readonly scriptPid: number) {}
+  constructor(private readonly rootPid: number) {}
 
   resize(size: TerminalSize): void {
     this.pending = size;
@@ -101,7 +97,7 @@ export class PtyResizer {
 
   private flush(): void {
     if (!this.pending || this.timer || this.busy) return;
-    this.tty ??= findChildPty(this.scriptPid);
+    this.tty ??= findChildPty(this.rootPid);
     if (!this.tty) {
       // script forks its child right away; give up after ~5 s (the command is then long gone).
       if (this.tries++ < 100) this.timer = setTimeout(() => ((this.timer = undefined), this.flush()), 50);

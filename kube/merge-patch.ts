@@ -1,4 +1,8 @@
-/** RFC 7386 JSON merge patches computed from two JSON values (`null` removes a key). */
+/** RFC 7386 JSON merge patches computed from two JSON values (`null` removes a key), and how to send one. */
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+
+/** Request options for client-node's `patch*` calls: the body is a JSON merge patch. */
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,3 +1,0 @@
-export * from './list-watch';
-export * from './serializer';
-export * from './keep-alive-clients';

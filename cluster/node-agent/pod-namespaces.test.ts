@@ -1,0 +1,97 @@
+import {
+  containerArgv,
+  execArgvPrefix,
+  holderArgv,
+  parseNsPid,
+  podHostname,
+  podIsolation,
+} from './pod-namespaces';
+
+describe('pod namespaces', () => {
+  const netns = ['ip', 'netns', 'exec', 'nvm0-abcd1234'];
+
+  it('isolates UTS, IPC and PID unless the pod asks for the host ones', () => {
+    expect(podIsolation({ spec: { containers: [] } })).toEqual({ uts: true, ipc: true, pid: true });
+    expect(
+      podIsolation({ spec: { containers: [], hostNetwork: true, hostIPC: true, hostPID: true } }),
+    ).toEqual({ uts: false, ipc: false, pid: false });
+  });
+
+  it('names the host after spec.hostname or the pod, at most 63 characters', () => {
+    expect(podHostname({ metadata: { name: 'web-1' } })).toBe('web-1');
+    expect(podHostname({ metadata: { name: 'web-1' }, spec: { containers: [], hostname: 'db' } })).toBe('db');
+    expect(podHostname({ metadata: { name: `${'a'.repeat(62)}-b` } })).toBe('a'.repeat(62));
+  });
+
+  it('holds UTS and IPC in the pod network namespace, with the hostname set before it sleeps', () => {
+    expect(holderArgv(netns, { uts: true, ipc: true, pid: true }, 'web-1')).toEqual([
+      ...netns,
+      'unshare',
+      '--ipc',
+      '--uts',
+      '--',
+      'sh',
+      '-c',
+      'hostname "$1" && exec sleep infinity',
+      'neonvm-pod',
+      'web-1',
+    ]);
+    expect(holderArgv([], { uts: false, ipc: true, pid: true }, 'x')).toEqual([
+      'unshare',
+      '--ipc',
+      '--',
+      'sh',
+      '-c',
+      'exec sleep infinity',
+      'neonvm-pod',
+      'x',
+    ]);
+  });
+
+  it('starts a container in the holder UTS/IPC namespaces and a PID namespace of its own', () => {
+    expect(containerArgv(netns, 42, { uts: true, ipc: true, pid: true }, ['sh', '-c', 'x'])).toEqual([
+      ...netns,
+      'nsenter',
+      '--target=42',
+      '--uts',
+      '--ipc',
+      '--',
+      'unshare',
+      '--pid',
+      '--fork',
+      '--mount-proc',
+      '--',
+      'sh',
+      '-c',
+      'x',
+    ]);
+    expect(containerArgv([], 42, { uts: false, ipc: true, pid: false }, ['top'])).toEqual([
+      'nsenter',
+      '--target=42',
+      '--uts',
+      '--ipc',
+      '--',
+      'top',
+    ]);
+  });
+
+  it('execs into every namespace of the container process, in its working directory', () => {
+    expect(execArgvPrefix(77, '/pods/x/rootfs/main')).toEqual([
+      'nsenter',
+      '--target=77',
+      '--pid',
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--net',
+      '--wd=/pods/x/rootfs/main',
+      '--',
+    ]);
+  });
+
+  it('reads NSpid (outermost namespace first)', () => {
+    expect(parseNsPid('Name:\tsh\nNSpid:\t4711\t1\nNSsid:\t1\n')).toEqual([4711, 1]);
+    expect(parseNsPid('NSpid:\t99\n')).toEqual([99]);
+    expect(parseNsPid('Name:\tx\n')).toEqual([]);
+  });
+});
