@@ -3,14 +3,16 @@
  * controller and the repo server, `argocd-health` (Argo CD's health code as a program, for tests of our
  * Lua checks), and Argo CD's CRDs from the same module version.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheRoot, isComplete } from '../../host';
+import { cacheRoot, findUpwards, isComplete } from '../../host';
 import { buildScriptPath, runCachedBuild } from './k8s-binaries';
 
 export const ARGOCD_VERSION = 'v3.6.2';
 
 export interface ArgoCdBuild {
+  /** Holds git-verify-wrapper.sh and gpg-wrapper.sh too: put it on the repo server's PATH. */
   readonly binDir: string;
   /** `argocd-application-controller` (a link to the multi-call binary). */
   readonly applicationController: string;
@@ -36,18 +38,41 @@ function buildIn(dir: string): ArgoCdBuild | undefined {
   };
   const complete =
     isComplete(dir) &&
-    [build.applicationController, build.repoServer, build.health].every((f) => existsSync(f)) &&
+    [
+      build.applicationController,
+      build.repoServer,
+      build.health,
+      join(binDir, 'git-verify-wrapper.sh'),
+    ].every((f) => existsSync(f)) &&
     existsSync(join(build.crdsDir, 'application-crd.yaml'));
   return complete ? build : undefined;
 }
 
-export function argoCdCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheRoot(env), `argocd-${ARGOCD_VERSION}`);
+/** Sources of our wrapper module, in the order scripts/build-argocd.sh hashes them into the cache key. */
+const WRAPPER_SOURCES = [
+  'cluster/build/argocd/main.go',
+  'cluster/build/argocd/health/main.go',
+  'cluster/build/gen-argocd-module.sh',
+];
+
+/** First 12 hex digits of sha256 over the wrapper sources (`cat ... | sha256sum` in the script). */
+export function argoCdWrapperHash(): string | undefined {
+  const files = WRAPPER_SOURCES.map((f) => findUpwards(__dirname, f));
+  if (files.some((f) => f === undefined)) return undefined; // an installed package ships no build sources
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(readFileSync(f!));
+  return hash.digest('hex').slice(0, 12);
+}
+
+export function argoCdCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const wrapper = argoCdWrapperHash();
+  return wrapper ? join(cacheRoot(env), `argocd-${ARGOCD_VERSION}-${wrapper}`) : undefined;
 }
 
 /** The build if it is in the cache now (never a half-written one). */
 export function findArgoCd(env: NodeJS.ProcessEnv = process.env): ArgoCdBuild | undefined {
-  return buildIn(argoCdCacheDir(env));
+  const dir = argoCdCacheDir(env);
+  return dir ? buildIn(dir) : undefined;
 }
 
 /** Builds if needed (tens of minutes cold; waits for a build already running) and returns the build. */

@@ -19,7 +19,6 @@ import (
 	gitaskpass "github.com/argoproj/argo-cd/v3/cmd/argocd-git-ask-pass/commands"
 	reposerver "github.com/argoproj/argo-cd/v3/cmd/argocd-repo-server/commands"
 	"github.com/argoproj/argo-cd/v3/common"
-	"github.com/argoproj/argo-cd/v3/util/grpc"
 	"github.com/argoproj/argo-cd/v3/util/log"
 )
 
@@ -35,7 +34,9 @@ func init() {
 }
 
 func main() {
-	grpc.DisableSRVLookups()
+	// Upstream's main calls grpc.DisableSRVLookups() here: a linkname switch that panics unless some
+	// linked package (upstream's API server/CLI pull in grpclb) turned SRV lookups on. Nothing in this
+	// subset does, so they are off already and the call would only panic.
 	name := filepath.Base(os.Args[0])
 	if v := os.Getenv("ARGOCD_BINARY_NAME"); v != "" {
 		name = v

@@ -4,9 +4,8 @@
 // does. It lets a test run our Lua checks through Argo CD's code on the same fixtures as the lua5.1
 // unit tests, with no cluster.
 //
-// stdin:  {"configMapData": {"resource.customizations.health.<group>_<Kind>": "<lua>", ...},
-//          "objects": [<Kubernetes object>, ...]}
-// stdout: [{"status": "...", "message": "...", "error": "..."}, ...] (one per object)
+// stdin is {"configMapData": {"resource.customizations.health.<group>_<Kind>": "<lua>"}, "objects":
+// [<Kubernetes object>...]}; stdout is [{"status", "message", "error"}...], one per object.
 package main
 
 import (
