@@ -8,7 +8,9 @@ import { Operator } from './operator';
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  // In a pod: the ServiceAccount token and CA at the usual path, below the container's root on the
+  // local cluster's node-agent nodes (NEONVM_POD_ROOT, as the runner resolves its paths).
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster(process.env.NEONVM_POD_ROOT ?? '');
   else kc.loadFromDefault();
   return kc;
 }
