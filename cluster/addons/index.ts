@@ -1,1 +1,4 @@
 export * from './cert-manager';
+export * from './argocd-objects';
+export * from './argocd';
+export * from './git-server';
