@@ -110,3 +110,31 @@ export function getPath(obj: unknown, path: string): unknown {
   }
   return cur;
 }
+
+/**
+ * An UPDATE that omits a set-once field keeps its stored value. `kubectl replace -f` and ArgoCD's
+ * `Replace=true` send the user's manifest as it is in git, without the fields the operator or the
+ * webhook set at create (spec.cpuScalingMode comes from the operator's --default-cpu-scaling-mode);
+ * upstream refuses such an update as a change of the set-once field. Omitting is not unsetting: only
+ * an explicit, different value is a change. Returns a copy of `next` (the mutating webhook's input).
+ */
+export function keepStoredSetOnceFields<T extends object>(
+  stored: unknown,
+  next: T,
+  table: readonly FieldPolicy[] = VIRTUAL_MACHINE_FIELD_POLICIES,
+): T {
+  const out = structuredClone(next);
+  for (const policy of table) {
+    if (policy.kind !== 'set-once') continue;
+    const value = getPath(stored, policy.path);
+    if (value === undefined || getPath(out, policy.path) !== undefined) continue;
+    const segs = policy.path.split('.');
+    let cur = out as Record<string, unknown>;
+    for (const seg of segs.slice(0, -1)) {
+      if (typeof cur[seg] !== 'object' || cur[seg] === null) cur[seg] = {};
+      cur = cur[seg] as Record<string, unknown>;
+    }
+    cur[segs[segs.length - 1]] = structuredClone(value);
+  }
+  return out;
+}

@@ -69,6 +69,40 @@ describe('mutating webhook', () => {
   });
 });
 
+describe('mutating webhook on UPDATE: an omitted set-once field keeps its stored value', () => {
+  const stored = vm({ cpuScalingMode: 'QmpScaling', targetArchitecture: 'amd64', restartPolicy: 'Always' });
+
+  it('fills spec.cpuScalingMode and spec.targetArchitecture back in (kubectl replace -f of the manifest)', () => {
+    const ops = decodePatch(mutateVirtualMachine(request('UPDATE', vm(), stored)).patch);
+    expect(ops).toEqual(
+      expect.arrayContaining([
+        { op: 'add', path: '/spec/cpuScalingMode', value: 'QmpScaling' },
+        { op: 'add', path: '/spec/targetArchitecture', value: 'amd64' },
+      ]),
+    );
+    // ...so the validating webhook sees no change of a set-once field.
+    const mutated = vm({
+      cpuScalingMode: 'QmpScaling',
+      targetArchitecture: 'amd64',
+      restartPolicy: 'Always',
+    });
+    expect(validateVirtualMachineHandler()(request('UPDATE', mutated, stored)).allowed).toBe(true);
+  });
+
+  it('leaves an explicit value alone (a change is still refused by validation) and CREATE untouched', () => {
+    const changed = vm({ cpuScalingMode: 'SysfsScaling' });
+    const ops = decodePatch(mutateVirtualMachine(request('UPDATE', changed, stored)).patch);
+    expect(ops.filter((o: { path: string }) => o.path === '/spec/cpuScalingMode')).toEqual([]);
+    const res = validateVirtualMachineHandler()(
+      request('UPDATE', { ...changed, spec: { ...changed.spec, targetArchitecture: 'amd64' } }, stored),
+    );
+    expect(res.allowed).toBe(false);
+    expect(res.status?.message).toMatch(/spec\.cpuScalingMode is not allowed to be changed once it's set/);
+    const created = decodePatch(mutateVirtualMachine(request('CREATE', vm(), stored)).patch);
+    expect(created.filter((o: { path: string }) => o.path === '/spec/cpuScalingMode')).toEqual([]);
+  });
+});
+
 describe('validating webhook', () => {
   const validate = validateVirtualMachineHandler();
 

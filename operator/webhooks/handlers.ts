@@ -7,6 +7,7 @@ import {
   canonicalizeVirtualMachineMigration,
   defaultVirtualMachine,
   defaultVirtualMachineMigration,
+  keepStoredSetOnceFields,
   validateVirtualMachine,
   validateVirtualMachineMigration,
   validateVirtualMachineMigrationUpdate,
@@ -54,8 +55,12 @@ function mutate(
   };
 }
 
+/** On UPDATE, set-once fields the request omits keep their stored value (crds keepStoredSetOnceFields). */
 export const mutateVirtualMachine: AdmissionHandler = (request) =>
-  mutate(request, (o) => canonicalizeVirtualMachine(defaultVirtualMachine(o as VirtualMachine)));
+  mutate(request, (o) => {
+    const vm = request.operation === 'UPDATE' ? keepStoredSetOnceFields(request.oldObject, o) : o;
+    return canonicalizeVirtualMachine(defaultVirtualMachine(vm as VirtualMachine));
+  });
 
 export const mutateVirtualMachineMigration: AdmissionHandler = (request) =>
   mutate(request, (o) =>

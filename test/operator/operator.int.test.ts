@@ -176,6 +176,46 @@ describe('admission webhooks through the API server', () => {
     const vm = await vmApi(env.custom(), ns).get('frac');
     expect(vm.spec.guest.cpus).toEqual({ min: '250m', max: 1, use: '500m' });
   });
+
+  it('an UPDATE that omits a set-once field keeps its stored value (kubectl replace -f of the manifest)', async () => {
+    await env.startOperator();
+    const ns = await createNamespace(env.core(), 'replace');
+    const manifest = vmBody('replaced');
+    await vmApi(env.custom(), ns).create(manifest);
+    // The operator writes spec.cpuScalingMode (--default-cpu-scaling-mode) into a VM without one.
+    const stored = await waitForVm(env.custom(), ns, 'replaced', (v) => v.spec.cpuScalingMode !== undefined);
+    const target = {
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'virtualmachines',
+      name: 'replaced',
+    };
+    // What kubectl replace sends: the manifest as written, with the current resourceVersion (taken
+    // again when the operator wrote in between: a 409 Conflict).
+    const put = async (body: typeof manifest): Promise<typeof manifest> => {
+      for (;;) {
+        const { resourceVersion } = (await vmApi(env.custom(), ns).get('replaced')).metadata ?? {};
+        try {
+          return (await env.custom().replaceNamespacedCustomObject({
+            ...target,
+            body: { ...body, metadata: { ...body.metadata, resourceVersion } },
+          })) as typeof manifest;
+        } catch (err) {
+          if ((err as { code?: number }).code !== 409) throw err;
+        }
+      }
+    };
+    const replaced = await put(manifest);
+    expect(replaced.spec.cpuScalingMode).toBe(stored.spec.cpuScalingMode);
+    // An explicit different value is still a change of the set-once field, refused as upstream does.
+    const other = stored.spec.cpuScalingMode === 'QmpScaling' ? 'SysfsScaling' : 'QmpScaling';
+    const refused = await put({ ...manifest, spec: { ...manifest.spec, cpuScalingMode: other } }).then(
+      () => 'replaced',
+      (e: unknown) => String((e as { body?: unknown }).body ?? e),
+    );
+    expect(refused).toMatch(/spec\.cpuScalingMode is not allowed to be changed once it's set/);
+  });
 });
 
 describe('VirtualMachine lifecycle with simulated runners', () => {
