@@ -15,13 +15,18 @@ export interface RunnerCommand {
 }
 
 /**
- * The runner built with this module: compiled JS when this file is compiled (npm start, an installed
- * package: no transpiler in long-running processes), else the TypeScript source through tsx (tests).
+ * How to run one of our programs (`runner/main`, `operator/main`) built with this module: compiled JS
+ * when this file is compiled (npm start, an installed package: no transpiler in long-running
+ * processes), else the TypeScript source through tsx (tests).
  */
-export function runnerInvocation(): string[] {
-  if (__filename.endsWith('.js')) return [process.execPath, resolve(__dirname, '..', 'runner', 'main.js')];
+export function programInvocation(program: 'runner' | 'operator'): string[] {
+  if (__filename.endsWith('.js')) return [process.execPath, resolve(__dirname, '..', program, 'main.js')];
   const loader = packagePath(__dirname, 'node_modules/tsx/dist/loader.mjs');
-  return [process.execPath, '--import', loader, resolve(__dirname, '..', 'runner', 'main.ts')];
+  return [process.execPath, '--import', loader, resolve(__dirname, '..', program, 'main.ts')];
+}
+
+export function runnerInvocation(): string[] {
+  return programInvocation('runner');
 }
 
 export function installRunnerCommand(env: NodeJS.ProcessEnv = process.env): RunnerCommand {

@@ -15,8 +15,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { ensureArgoCd, type ArgoCdBuild } from '../build';
 import { applyCrds, type ControlPlane } from '../control-plane';
-import { freePort } from '../control-plane/free-port';
-import { ManagedProcess, pollUntil } from '../../host';
+import { freePort, ManagedProcess, pollUntil } from '../../host';
 import { ARGOCD_CONTROLLER_SERVICE_ACCOUNT, argoCdObjects, type PlainObject } from './argocd-objects';
 
 const run = promisify(execFile);

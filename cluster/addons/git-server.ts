@@ -8,8 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../control-plane/free-port';
-import { ManagedProcess, pollUntil, registerEmergencyCleanup } from '../../host';
+import { freePort, ManagedProcess, pollUntil, registerEmergencyCleanup } from '../../host';
 
 const run = promisify(execFile);
 

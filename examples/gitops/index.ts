@@ -1,0 +1,2 @@
+export * from './platform-repo';
+export * from './vms';

@@ -1,0 +1,339 @@
+/**
+ * GitOps for real: Argo CD (built from its Go module) syncs the platform repository -- what cdk8s
+ * synth writes for examples/gitops, served by git daemon -- into the local cluster, and everything is
+ * observed by asking Argo CD (the Applications' status: sync, health, the last operation and its
+ * per-resource results). Nothing of NeonVM is applied by the test: Argo CD installs the CRDs, the
+ * operator (the install bundle's Deployment, running as a pod) and the VMs (real runner + QEMU).
+ *
+ * Skipped, with the reason in its title, only when scripts/build-argocd.sh has not completed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { App } from 'cdk8s';
+import { findArgoCd } from '../../cluster/build';
+import { SeedFlow, resourceStatus, type ArgoApplication } from '../../local-stack';
+import { startGitOpsPlatform, type GitOpsPlatform } from '../../cli/gitops-platform';
+import { pollUntil } from '../../host';
+import {
+  PLATFORM_APPS,
+  addExampleMigration,
+  addExampleVm,
+  type ExampleVmOptions,
+} from '../../examples/gitops';
+
+jest.setTimeout(900_000);
+
+const waitFor = <T>(
+  description: string,
+  attempt: () => Promise<T | undefined>,
+  o: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> =>
+  pollUntil(attempt, { description, timeoutMs: o.timeoutMs ?? 180_000, intervalMs: o.intervalMs ?? 500 });
+
+const build = findArgoCd();
+const suite = build ? describe : describe.skip;
+const title = build
+  ? 'GitOps with a real Argo CD: the platform repository synced into the local cluster'
+  : 'GitOps with a real Argo CD — SKIPPED: Argo CD not built (run scripts/build-argocd.sh)';
+
+const NS = 'vms';
+/** A root disk image whose qcow2 disk is corrupt: the runner cannot start QEMU on it. */
+const BROKEN_IMAGE = 'neonvm-test/broken-disk:1';
+
+interface Sample {
+  readonly at: number;
+  readonly root?: ArgoApplication;
+  readonly install?: ArgoApplication;
+  readonly vms?: ArgoApplication;
+}
+
+suite(title, () => {
+  let stack: GitOpsPlatform;
+  let flow: SeedFlow;
+  let brokenDir: string;
+  const lines: string[] = [];
+  /** What git holds for the VMs app, changed commit by commit. */
+  let example: ExampleVmOptions = { name: 'example' };
+  let extra: (app: App, ns: string) => void = () => undefined;
+
+  const app = (name: string) => stack.application(name);
+  const commit = (message: string) =>
+    stack.commitPlatform((a, ns) => {
+      addExampleVm(a, ns, example);
+      extra(a, ns);
+    }, message);
+  /**
+   * Waits until Argo CD reports the VMs app Synced at `sha` (and healthy if asked). A commit whose
+   * objects already match the cluster needs no sync operation; when one ran for `sha`, it succeeded.
+   */
+  const synced = (sha: string, health?: string) =>
+    waitFor(
+      `Argo CD to report ${sha.slice(0, 7)} Synced (${health ?? 'any health'})`,
+      async () => {
+        const a = await app(PLATFORM_APPS.vms);
+        const s = a.status;
+        const op = s?.operationState;
+        const opForSha = op?.operation?.sync?.revision === sha || op?.syncResult?.revision === sha;
+        return s?.sync?.status === 'Synced' &&
+          s.sync.revision === sha &&
+          (!opForSha || op?.phase === 'Succeeded') &&
+          (!health || s.health?.status === health)
+          ? a
+          : undefined;
+      },
+      { timeoutMs: 300_000 },
+    );
+
+  beforeAll(async () => {
+    stack = await startGitOpsPlatform({ nodes: 2, progress: (l) => lines.push(l), appResyncSeconds: 30 });
+    flow = new SeedFlow(stack, (l) => lines.push(l), NS);
+    brokenDir = mkdtempSync(join(tmpdir(), 'neonvm-broken-disk-'));
+    // qcow2's magic and version, then garbage: qemu-img refuses it, so the runner cannot start QEMU.
+    // (Plain garbage would be taken for a raw disk: QEMU boots, the guest never mounts its root.)
+    writeFileSync(
+      join(brokenDir, 'disk.qcow2'),
+      Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]), Buffer.from('not a qcow2 header')]),
+    );
+    stack.cluster.images.register(BROKEN_IMAGE, { entrypoint: [], cmd: ['/bin/sh'], files: brokenDir });
+  }, 1_800_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (brokenDir) rmSync(brokenDir, { recursive: true, force: true });
+  }, 180_000);
+
+  afterEach(() => {
+    if (process.env.NEONVM_E2E_VERBOSE) console.log(lines.join('\n'));
+    lines.length = 0;
+  });
+
+  it('bootstraps from one root Application: waves apply CRDs, then the operator, then the VMs; a VM is Progressing, then Healthy once Running', async () => {
+    const sha = await commit('platform: NeonVM install and the example VM');
+    await stack.bootstrapPlatform();
+    // Sample what Argo CD reports, as often as it changes, until the VM is Healthy.
+    const samples: Sample[] = [];
+    const read = (name: string) => app(name).catch(() => undefined);
+    await waitFor(
+      'the example VM to be Healthy in Argo CD',
+      async () => {
+        const [root, install, vms] = await Promise.all([
+          read(PLATFORM_APPS.root),
+          read(PLATFORM_APPS.install),
+          read(PLATFORM_APPS.vms),
+        ]);
+        samples.push({ at: Date.now(), root, install, vms });
+        return vms && resourceStatus(vms, 'VirtualMachine', 'example')?.health?.status === 'Healthy'
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 780_000, intervalMs: 200 },
+    );
+
+    const syncedIn = (a: ArgoApplication | undefined, kind: string, name?: string) =>
+      (a?.status?.operationState?.syncResult?.resources ?? []).some(
+        (r) => r.kind === kind && (!name || r.name === name) && r.status === 'Synced',
+      );
+    // The CRD wave (-2) completed while the operator wave (-1) had not been applied yet.
+    expect(
+      samples.some(
+        (s) =>
+          syncedIn(s.install, 'CustomResourceDefinition', 'virtualmachines.vm.neon.tech') &&
+          !syncedIn(s.install, 'Deployment', 'neonvm-controller'),
+      ),
+    ).toBe(true);
+    // The root held the VMs app back while the install (the operator Deployment) was not healthy.
+    expect(
+      samples.some((s) =>
+        (s.root?.status?.operationState?.message ?? '').includes(
+          'waiting for healthy state of argoproj.io/Application/neonvm-install',
+        ),
+      ),
+    ).toBe(true);
+    // ...and no VM (not even the VMs app) existed before the operator's Deployment was Healthy.
+    const operatorHealthy = (s: Sample) =>
+      !!s.install &&
+      resourceStatus(s.install, 'Deployment', 'neonvm-controller')?.health?.status === 'Healthy';
+    expect(samples.some((s) => s.install && !operatorHealthy(s))).toBe(true);
+    expect(samples.filter((s) => s.vms).every(operatorHealthy)).toBe(true);
+    // The VM: Progressing (no phase yet / Pending), then Healthy with our check's message.
+    const vmHealth = samples
+      .map((s) => (s.vms ? resourceStatus(s.vms, 'VirtualMachine', 'example')?.health : undefined))
+      .filter((h) => h?.status);
+    expect(vmHealth.some((h) => h?.status === 'Progressing')).toBe(true);
+    expect(vmHealth.at(-1)).toEqual({
+      status: 'Healthy',
+      message: expect.stringMatching(/^Running on node neonvm-node-\d$/),
+    });
+    const vms = await synced(sha, 'Healthy');
+    expect(vms.status?.sync?.revision).toBe(sha);
+    expect((await flow.vm('example')).status?.phase).toBe('Running');
+  });
+
+  it('a commit that changes cpus.use in git hot-plugs the running VM', async () => {
+    example = { ...example, cpusUse: 2 };
+    const sha = await commit('example: 2 CPUs');
+    const vms = await synced(sha);
+    expect(resourceStatus(vms, 'VirtualMachine', 'example')?.status).toBe('Synced');
+    await waitFor('the guest to have 2 CPUs online and the VM status to say so', async () =>
+      (await flow.guestView('example')).onlineCpus === 2 && (await flow.vm('example')).status?.cpus === 2
+        ? true
+        : undefined,
+    );
+  });
+
+  it("an autoscaler's live patch of cpus.use / memorySlots.use is not OutOfSync and not reverted (self-heal, later syncs)", async () => {
+    const patchedAt = Date.now();
+    await stack.kubectl(
+      'patch', 'neonvm', 'example', '-n', NS, '--type=merge', '--field-manager=autoscaler-agent',
+      '-p', JSON.stringify({ spec: { guest: { cpus: { use: 3 }, memorySlots: { use: 2 } } } }),
+    ); // prettier-ignore
+    await waitFor('the guest to have 3 CPUs online', async () =>
+      (await flow.guestView('example')).onlineCpus === 3 ? true : undefined,
+    );
+    // Argo CD compared the patched VM with git (a refresh after the patch) and found nothing to do.
+    await stack.argoCd.requestRefresh(PLATFORM_APPS.vms);
+    const compared = await waitFor('Argo CD to compare the app after the patch', async () => {
+      const a = (await app(PLATFORM_APPS.vms)) as ArgoApplication & { status?: { reconciledAt?: string } };
+      return a.status?.reconciledAt && Date.parse(a.status.reconciledAt) > patchedAt + 1000 ? a : undefined;
+    });
+    expect(compared.status?.sync?.status).toBe('Synced');
+    expect(resourceStatus(compared, 'VirtualMachine', 'example')?.status).toBe('Synced');
+    // Self-heal had time to act (it would, within seconds, on an OutOfSync app): nothing reverted.
+    await new Promise((r) => setTimeout(r, 20_000));
+    let vm = await flow.vm('example');
+    expect(vm.spec.guest.cpus?.use).toBe(3);
+    expect(vm.spec.guest.memorySlots?.use).toBe(2);
+    // A later commit syncs the VM again (a label): the autoscaler's values survive that sync too.
+    example = { ...example, labels: { team: 'databases' } };
+    const sha = await commit('example: team label');
+    await synced(sha);
+    vm = await flow.vm('example');
+    expect(vm.metadata?.labels?.team).toBe('databases');
+    expect(vm.spec.guest.cpus?.use).toBe(3);
+    expect(vm.spec.guest.memorySlots?.use).toBe(2);
+    expect((await flow.guestView('example')).onlineCpus).toBe(3);
+  });
+
+  it('a commit that changes an immutable field is refused by our webhook, shown by Argo CD with our message', async () => {
+    const before = example;
+    example = { ...example, cpusMax: 4 };
+    const sha = await commit('example: 4 CPU slots (not allowed on a running VM)');
+    const ourMessage = (text: string | undefined) =>
+      /admission webhook "vvirtualmachine\.kb\.io" denied the request/.test(text ?? '') &&
+      /spec\.guest\.cpus\.max is immutable \(the number of vCPU slots is fixed at boot\)/.test(text ?? '');
+    // Argo CD 3 diffs through a server-side dry-run apply, so the webhook answers already when Argo CD
+    // compares git with the cluster: a ComparisonError with our message, sync status not Synced.
+    const compared = await waitFor(
+      'Argo CD to report the refused change',
+      async () => {
+        const a = await app(PLATFORM_APPS.vms);
+        const c = a.status?.conditions?.find((x) => x.type === 'ComparisonError');
+        return ourMessage(c?.message) ? a : undefined;
+      },
+      { timeoutMs: 300_000 },
+    );
+    expect(compared.status?.sync?.status).not.toBe('Synced');
+    // A sync asked for explicitly (what `argocd app sync` writes) fails with the same message.
+    await stack.kubectl(
+      'patch', 'applications.argoproj.io', PLATFORM_APPS.vms, '-n', stack.argoCd.namespace, '--type=merge',
+      '-p', JSON.stringify({ operation: { initiatedBy: { username: 'platform-engineer' }, sync: { revision: sha, prune: true } } }),
+    ); // prettier-ignore
+    const failed = await waitFor(
+      'the explicit sync to fail',
+      async () => {
+        const op = (await app(PLATFORM_APPS.vms)).status?.operationState;
+        return op?.operation?.sync?.revision === sha && (op.phase === 'Failed' || op.phase === 'Error')
+          ? op
+          : undefined;
+      },
+      { timeoutMs: 300_000 },
+    );
+    const messages = [failed.message, ...(failed.syncResult?.resources ?? []).map((r) => r.message)];
+    expect(messages.some(ourMessage)).toBe(true);
+    expect((await flow.vm('example')).spec.guest.cpus?.max).toBe(3);
+    // Reverting the commit brings the app back in sync.
+    example = before;
+    await synced(await commit('example: revert the CPU slots'));
+  });
+
+  it('kubectl replace -f of the manifest in git works (an omitted set-once field keeps its stored value)', async () => {
+    const manifest = join(stack.repo.workTree, 'vms', 'example.k8s.yaml');
+    const out = await stack.kubectl('replace', '-f', manifest);
+    expect(out).toMatch(/virtualmachine.vm.neon.tech\/example replaced/);
+    const vm = await flow.vm('example');
+    expect(vm.spec.cpuScalingMode).toBeDefined();
+  });
+
+  it('a sync with Replace=true works', async () => {
+    example = {
+      ...example,
+      labels: { team: 'databases', tier: 'gold' },
+      annotations: { 'argocd.argoproj.io/sync-options': 'Replace=true' },
+    };
+    const sha = await commit('example: synced with Replace=true');
+    const vms = await synced(sha);
+    expect(resourceStatus(vms, 'VirtualMachine', 'example')?.status).toBe('Synced');
+    const result = vms.status?.operationState?.syncResult?.resources?.find((r) => r.name === 'example');
+    expect(result?.message).toMatch(/replaced/); // a PUT of the manifest, not a server-side apply
+    expect((await flow.vm('example')).metadata?.labels?.tier).toBe('gold');
+    example = { ...example, annotations: undefined };
+    await synced(await commit('example: back to server-side apply'));
+  });
+
+  it('a VM whose runner fails is Degraded with the message; removing it from git prunes it', async () => {
+    extra = (a, ns) =>
+      void addExampleVm(a, ns, { name: 'broken', image: BROKEN_IMAGE, restartPolicy: 'Never' });
+    await commit('broken: a VM on a broken disk image');
+    const degraded = await waitFor(
+      'Argo CD to judge the broken VM Degraded',
+      async () => {
+        const a = await app(PLATFORM_APPS.vms);
+        const h = resourceStatus(a, 'VirtualMachine', 'broken')?.health;
+        return h?.status === 'Degraded' ? { a, h } : undefined;
+      },
+      { timeoutMs: 400_000 },
+    );
+    const vm = await flow.vm('broken');
+    const condition = vm.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
+    expect(degraded.h.message).toBe(condition?.message);
+    expect(degraded.h.message).toMatch(/Pod \(broken-[a-z0-9]{5}\) for VirtualMachine \(broken\) failed/);
+    expect(degraded.a.status?.health?.status).toBe('Degraded');
+
+    extra = () => undefined;
+    const sha = await commit('broken: removed');
+    const vms = await synced(sha, 'Healthy');
+    expect(resourceStatus(vms, 'VirtualMachine', 'broken')).toBeUndefined();
+    const pruned = vms.status?.operationState?.syncResult?.resources?.find((r) => r.name === 'broken');
+    expect(pruned?.message).toMatch(/pruned/);
+    await waitFor('the broken VM to be deleted', async () =>
+      (await stack.kubectl('get', 'neonvm', '-n', NS, '-o', 'name')).includes('/broken') ? undefined : true,
+    );
+  });
+
+  it('a migration in git is Progressing, then Healthy when Succeeded', async () => {
+    const node = (await flow.vm('example')).status?.node;
+    extra = (a, ns) => addExampleMigration(a, ns, 'example');
+    await commit('example: live-migrate');
+    const healthy = await waitFor(
+      'Argo CD to judge the migration Healthy',
+      async () => {
+        const a = await app(PLATFORM_APPS.vms);
+        const h = resourceStatus(a, 'VirtualMachineMigration', 'example-migration')?.health;
+        return h?.status === 'Healthy' ? h : undefined;
+      },
+      { timeoutMs: 600_000 },
+    );
+    const m = await flow.migration('example-migration');
+    expect(m.status?.phase).toBe('Succeeded');
+    expect(healthy.message).toBe(`Migrated to node ${m.status?.targetNode}`);
+    expect(m.status?.targetNode).not.toBe(node);
+    await waitFor('the VM to be Healthy again in Argo CD', async () => {
+      const a = await app(PLATFORM_APPS.vms);
+      return resourceStatus(a, 'VirtualMachine', 'example')?.health?.status === 'Healthy' &&
+        a.status?.health?.status === 'Healthy'
+        ? true
+        : undefined;
+    });
+  });
+});
