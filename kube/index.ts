@@ -11,4 +11,5 @@ export * from './keep-alive-clients';
 export * from './merge-patch';
 export * from './object-cache';
 export * from './object-key';
+export * from './request-rate-limit';
 export * from './serializer';

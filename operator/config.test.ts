@@ -104,4 +104,52 @@ describe('parseOperatorConfig', () => {
     expect(() => parseDuration('soon')).toThrow('not a duration');
     expect(parseDuration('500ms')).toBe(500);
   });
+
+  it('takes upstream failure-tracking and client QPS/burst flags; debug endpoints default to loopback', () => {
+    const defaults = parseOperatorConfig(['--runner-image', 'r'], {});
+    expect(defaults).toMatchObject({
+      failurePendingPeriodMs: 60_000,
+      failingRefreshIntervalMs: 60_000,
+      forceRetryNotRetried: false,
+      requestLimit: { qps: 1000, burst: 2000 },
+      pprofBind: { host: '127.0.0.1', port: 7777 },
+      dumpStateBind: { host: '127.0.0.1', port: 7778 },
+    });
+    const c = parseOperatorConfig(
+      [
+        '--runner-image=r',
+        '--failure-pending-period=2m',
+        '--failing-refresh-interval=15s',
+        '--force-retry-not-retried',
+        '--k8s-client-qps=50.5',
+        '--k8s-client-burst=100',
+        '--pprof-bind-address=0',
+        '--dump-state-bind-address=localhost:9999',
+      ],
+      {},
+    );
+    expect(c).toMatchObject({
+      failurePendingPeriodMs: 120_000,
+      failingRefreshIntervalMs: 15_000,
+      forceRetryNotRetried: true,
+      requestLimit: { qps: 50.5, burst: 100 },
+      pprofBind: undefined,
+      dumpStateBind: { host: 'localhost', port: 9999 },
+    });
+  });
+
+  it('refuses debug endpoints off loopback and bad QPS/burst, naming the flag', () => {
+    expect(() => parseOperatorConfig(['--runner-image=r', '--pprof-bind-address=:7777'], {})).toThrow(
+      /--pprof-bind-address: ':7777' is not a loopback address/,
+    );
+    expect(() =>
+      parseOperatorConfig(['--runner-image=r', '--dump-state-bind-address=0.0.0.0:7778'], {}),
+    ).toThrow(/--dump-state-bind-address: '0.0.0.0:7778' is not a loopback address/);
+    expect(() => parseOperatorConfig(['--runner-image=r', '--k8s-client-qps=0'], {})).toThrow(
+      /--k8s-client-qps.*must be a number > 0/,
+    );
+    expect(() => parseOperatorConfig(['--runner-image=r', '--k8s-client-burst=1.5'], {})).toThrow(
+      /--k8s-client-burst.*must be a positive integer/,
+    );
+  });
 });

@@ -32,6 +32,15 @@ export interface OperatorConfig {
   readonly runnerPod: RunnerPodConfig;
   readonly ipamNad?: { namespace: string; name: string };
   readonly logLevel: string;
+  /** Failure tracking (upstream's flags of the same names). */
+  readonly failurePendingPeriodMs: number;
+  readonly failingRefreshIntervalMs: number;
+  readonly forceRetryNotRetried: boolean;
+  /** Client-side API request limit (`--k8s-client-qps` / `--k8s-client-burst`). */
+  readonly requestLimit: { qps: number; burst: number };
+  /** Debugging surface, loopback only (undefined = off). */
+  readonly pprofBind?: { host: string; port: number };
+  readonly dumpStateBind?: { host: string; port: number };
 }
 
 /** `15s`, `1m`, `500ms`, `2h` → milliseconds. */
@@ -45,6 +54,30 @@ function positiveInt(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
+}
+
+function positiveNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number > 0');
+  return n;
+}
+
+/** 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The debug listeners serve heap snapshots (Secrets are in memory) and object names without
+ * authentication, so they bind to loopback only; `kubectl port-forward` reaches them in a pod.
+ */
+function loopbackBind(text: string): { host: string; port: number } | undefined {
+  const b = bind(text);
+  if (b && !isLoopbackHost(b.host))
+    throw new InvalidArgumentError(
+      `'${text}' is not a loopback address: debug endpoints serve heap snapshots without authentication; bind them to 127.0.0.1 and use kubectl port-forward`,
+    );
+  return b;
 }
 
 function bind(text: string): { host: string; port: number } | undefined {
@@ -153,7 +186,44 @@ export function operatorCommand(): Command {
       '--no-device-plugin-resources',
       'do not request neonvm/kvm and neonvm/vhost-net (clusters without the device plugin)',
     )
+    .option(
+      '--failure-pending-period <d>',
+      'an object failing to reconcile this long without a success counts in reconcile_failing_objects and the failing logs',
+      parseDuration,
+      60_000,
+    )
+    .option(
+      '--failing-refresh-interval <d>',
+      'how often each failing object is logged (and, with --force-retry-not-retried, re-queued)',
+      parseDuration,
+      60_000,
+    )
+    .option(
+      '--force-retry-not-retried',
+      'queue again failing objects that were not retried for a whole failure-pending-period',
+      false,
+    )
+    .option('--k8s-client-qps <n>', 'API requests per second (sustained)', positiveNumber, 1000)
+    .option('--k8s-client-burst <n>', 'API requests allowed at once after a quiet period', positiveInt, 2000)
+    .option(
+      '--pprof-bind-address <addr>',
+      'CPU profiles, heap snapshots and live handles under /debug/pprof/ (loopback only; "0" disables)',
+      '127.0.0.1:7777',
+    )
+    .option(
+      '--dump-state-bind-address <addr>',
+      'GET / (failing objects per controller, as upstream) and GET /dump-state (queues, caches) as JSON (loopback only; "0" disables)',
+      '127.0.0.1:7778',
+    )
     .option('--log-level <level>', 'pino log level', 'info');
+}
+
+function debugBind(flag: string, value: string): { host: string; port: number } | undefined {
+  try {
+    return loopbackBind(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
+  }
 }
 
 export function parseOperatorConfig(
@@ -188,6 +258,13 @@ export function parseOperatorConfig(
     memhpAutoMovableRatio: string;
     devicePluginResources: boolean;
     logLevel: string;
+    failurePendingPeriod: number;
+    failingRefreshInterval: number;
+    forceRetryNotRetried: boolean;
+    k8sClientQps: number;
+    k8sClientBurst: number;
+    pprofBindAddress: string;
+    dumpStateBindAddress: string;
   }>();
   // Flags win; the install manifest's Deployment sets the webhook wiring through the environment.
   const fromEnv = (key: keyof typeof o, name: string): string | undefined =>
@@ -241,5 +318,11 @@ export function parseOperatorConfig(
     },
     ipamNad: nadRef(env, 'NAD_IPAM'),
     logLevel: o.logLevel,
+    failurePendingPeriodMs: o.failurePendingPeriod,
+    failingRefreshIntervalMs: o.failingRefreshInterval,
+    forceRetryNotRetried: o.forceRetryNotRetried,
+    requestLimit: { qps: o.k8sClientQps, burst: o.k8sClientBurst },
+    pprofBind: debugBind('--pprof-bind-address', o.pprofBindAddress),
+    dumpStateBind: debugBind('--dump-state-bind-address', o.dumpStateBindAddress),
   };
 }

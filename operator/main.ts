@@ -36,6 +36,12 @@ export function operatorFromConfig(
       : undefined,
     metricsBind: config.metricsBind,
     probeBind: config.probeBind,
+    pprofBind: config.pprofBind,
+    dumpStateBind: config.dumpStateBind,
+    requestLimit: config.requestLimit,
+    failurePendingPeriodMs: config.failurePendingPeriodMs,
+    failingRefreshIntervalMs: config.failingRefreshIntervalMs,
+    forceRetryNotRetried: config.forceRetryNotRetried,
     webhook: webhook && {
       port: webhook.port,
       certDir: webhook.certDir,

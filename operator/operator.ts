@@ -7,9 +7,10 @@
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { VirtualMachine, VirtualMachineMigration } from '../crds';
 import { systemClock, type Clock } from '../host';
-import { CustomResourceClient } from '../kube';
+import { CustomResourceClient, TokenBucket, withRequestRateLimit, type RequestRateLimit } from '../kube';
 import {
   Controller,
+  FailingReporter,
   HealthServer,
   KubeEventRecorder,
   KubeLeaseStore,
@@ -19,6 +20,7 @@ import {
   type Reconciler,
 } from './controller-kit';
 import { routeEvents } from './controllers/event-routing';
+import { dumpStateServer, pprofServer, startDebugServer, type StateSources } from './debug';
 import { MigrationReconciler } from './controllers/migration-reconciler';
 import { RunnerSecrets } from './controllers/runner-secrets';
 import { VirtualMachineReconciler } from './controllers/virtual-machine-reconciler';
@@ -54,6 +56,15 @@ export interface OperatorOptions {
   };
   readonly metricsBind?: { host: string; port: number };
   readonly probeBind?: { host: string; port: number };
+  /** Profiles (`/debug/pprof/`) and the dump-state JSON; loopback addresses (see debug/). */
+  readonly pprofBind?: { host: string; port: number };
+  readonly dumpStateBind?: { host: string; port: number };
+  /** Client-side limit of API requests (`--k8s-client-qps` / `--k8s-client-burst`); none when unset. */
+  readonly requestLimit?: RequestRateLimit;
+  /** Failure tracking: `--failure-pending-period` (default 1 min), `--failing-refresh-interval` (1 min). */
+  readonly failurePendingPeriodMs?: number;
+  readonly failingRefreshIntervalMs?: number;
+  readonly forceRetryNotRetried?: boolean;
   readonly webhook?: WebhookOptions;
   /** `namespace/name` of the NetworkAttachmentDefinition holding the overlay IPAM config. */
   readonly ipamNad?: { namespace: string; name: string };
@@ -68,8 +79,18 @@ export interface OperatorOptions {
 export class Operator {
   readonly metrics = new OperatorMetrics({ defaultMetrics: true });
   /** Ports actually bound (tests bind port 0). */
-  readonly ports: { metrics?: number; probes?: number; webhook?: number } = {};
+  readonly ports: {
+    metrics?: number;
+    probes?: number;
+    webhook?: number;
+    pprof?: number;
+    dumpState?: number;
+  } = {};
   private readonly clock: Clock;
+  /** `o.kubeConfig`, through the request rate limit when there is one. */
+  private readonly kubeConfig: KubeConfig;
+  private readonly requestBucket: TokenBucket | undefined;
+  private readonly failingReporter: FailingReporter;
   private readonly custom: CustomObjectsApi;
   private readonly events: KubeEventRecorder;
   private readonly informers: OperatorInformers;
@@ -83,8 +104,12 @@ export class Operator {
 
   constructor(private readonly o: OperatorOptions) {
     const clock = (this.clock = o.clock ?? systemClock);
-    const core = o.kubeConfig.makeApiClient(CoreV1Api);
-    this.custom = o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.requestBucket = o.requestLimit && new TokenBucket(o.requestLimit, clock);
+    const kubeConfig = (this.kubeConfig = this.requestBucket
+      ? withRequestRateLimit(o.kubeConfig, this.requestBucket)
+      : o.kubeConfig);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const vms = new CustomResourceClient<VirtualMachine>(this.custom, VM_RESOURCE);
     const migrations = new CustomResourceClient<VirtualMachineMigration>(this.custom, MIGRATION_RESOURCE);
     const certificateRequests = new CustomResourceClient<CertificateRequest>(
@@ -92,7 +117,7 @@ export class Operator {
       CERTIFICATE_REQUESTS,
     );
     const informers = (this.informers = createInformers({
-      kubeConfig: o.kubeConfig,
+      kubeConfig,
       core,
       vms,
       migrations,
@@ -115,7 +140,15 @@ export class Operator {
       podInformer: informers.pods,
     };
     const controller = (name: string, reconciler: Reconciler) =>
-      new Controller({ name, reconciler, workers: o.concurrency, metrics: this.metrics, clock, log: o.log });
+      new Controller({
+        name,
+        reconciler,
+        workers: o.concurrency,
+        metrics: this.metrics,
+        failurePendingPeriodMs: o.failurePendingPeriodMs,
+        clock,
+        log: o.log,
+      });
     const vm = controller(
       'virtualmachine',
       new VirtualMachineReconciler({ ...shared, vms, ipam: () => this.ipam }),
@@ -145,6 +178,14 @@ export class Operator {
     );
     this.controllers = [vm, migration, tls];
     routeEvents(informers, { vm, migration, tls });
+    this.metrics.failingSource = () => this.controllers.flatMap((c) => c.failingCounts());
+    this.failingReporter = new FailingReporter({
+      controllers: this.controllers,
+      intervalMs: o.failingRefreshIntervalMs ?? 60_000,
+      forceRetryNotRetried: o.forceRetryNotRetried,
+      clock,
+      log: o.log,
+    });
     this.metrics.vmPhaseSource = () => {
       const counts: Record<string, number> = {};
       for (const v of informers.vms.list()) {
@@ -174,9 +215,19 @@ export class Operator {
       this.ports.metrics = await metrics.listen(o.metricsBind.port, o.metricsBind.host);
       this.servers.push(metrics);
     }
+    if (o.pprofBind) {
+      const pprof = await startDebugServer(pprofServer(), o.pprofBind);
+      this.ports.pprof = pprof.port;
+      this.servers.push(pprof);
+    }
+    if (o.dumpStateBind) {
+      const dump = await startDebugServer(dumpStateServer(this.stateSources()), o.dumpStateBind);
+      this.ports.dumpState = dump.port;
+      this.servers.push(dump);
+    }
     if (o.webhook) {
       this.webhooks = await serveWebhooks(o.webhook, {
-        kubeConfig: o.kubeConfig,
+        kubeConfig: this.kubeConfig,
         namespace: o.namespace,
         events: this.events,
         clock: this.clock,
@@ -188,7 +239,7 @@ export class Operator {
     const le = o.leaderElection;
     this.elector = new LeaderElector({
       identity: o.identity,
-      store: new KubeLeaseStore(o.kubeConfig.makeApiClient(CoordinationV1Api), o.namespace, le.leaseName),
+      store: new KubeLeaseStore(this.kubeConfig.makeApiClient(CoordinationV1Api), o.namespace, le.leaseName),
       leaseDurationMs: le.leaseDurationMs,
       renewDeadlineMs: le.renewDeadlineMs,
       retryPeriodMs: le.retryPeriodMs,
@@ -219,11 +270,26 @@ export class Operator {
   async stop(options: { releaseLease?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.failingReporter.stop();
     await Promise.all(this.controllers.map((c) => c.stop()));
     await stopInformers(this.informers);
     await this.elector?.stop(options.releaseLease ?? true);
     await this.webhooks?.stop();
     await Promise.all(this.servers.map((s) => s.close()));
+  }
+
+  /** What the dump-state endpoint reads (all in memory). */
+  private stateSources(): StateSources {
+    return {
+      identity: this.o.identity,
+      isLeader: () => this.isLeader,
+      controllers: this.controllers,
+      informers: { ...this.informers },
+      ...(this.requestBucket && this.o.requestLimit
+        ? { requestLimit: { ...this.o.requestLimit, bucket: this.requestBucket } }
+        : {}),
+      now: () => this.clock.now(),
+    };
   }
 
   private fatal(reason: string): void {
@@ -238,6 +304,7 @@ export class Operator {
     if (ipamNad) this.ipam = await loadIpam({ custom: this.custom, nad: ipamNad, metrics: this.metrics });
     await startInformers(this.informers);
     for (const c of this.controllers) c.start();
+    this.failingReporter.start();
     this.o.log.info({ concurrency: this.o.concurrency }, 'controllers started');
   }
 }

@@ -130,6 +130,7 @@ export const DEFAULT_OPERATOR_ARGS: readonly string[] = [
   '--health-probe-bind-address=:8081',
   '--concurrency-limit=128',
   '--default-cpu-scaling-mode=QmpScaling',
+  '--failing-refresh-interval=15s',
 ];
 
 /** Fixed names (upstream's, after kustomize's `neonvm-` prefix). */

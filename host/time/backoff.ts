@@ -38,6 +38,11 @@ export class KeyedBackoff {
   forget(key: string): void {
     this.failures.delete(key);
   }
+
+  /** Keys with failures and their counts. */
+  entries(): Array<[string, number]> {
+    return [...this.failures];
+  }
 }
 
 /** Backoff for a single retry loop (e.g. re-establishing a watch). */

@@ -1,5 +1,8 @@
+import pino from 'pino';
 import { FakeClock } from './clock';
 import { Controller, type Reconciler } from './controller';
+import { FailingReporter } from './failing-reporter';
+import { OperatorMetrics } from './metrics';
 import { RetryLaterError } from './retry-later';
 import { silentLogger } from './logger';
 import { WorkQueue } from './work-queue';
@@ -83,5 +86,121 @@ describe('Controller.processKey', () => {
     await controller.stop();
     expect(maxActive).toBe(1);
     expect(calls).toBe(2);
+  });
+});
+
+describe('Controller failure tracking (reconcile_failing_objects, dump-state)', () => {
+  const conflict = Object.assign(new Error('conflict'), { code: 409 });
+
+  function failing(period = 1000) {
+    let fail: Error | undefined = new Error('boom');
+    const clock = new FakeClock();
+    const metrics = new OperatorMetrics();
+    const controller = new Controller({
+      name: 'vm',
+      reconciler: {
+        async reconcile() {
+          if (fail) throw fail;
+        },
+      },
+      metrics,
+      failurePendingPeriodMs: period,
+      clock,
+      log: silentLogger(),
+    });
+    metrics.failingSource = () => controller.failingCounts();
+    return { clock, controller, metrics, setFail: (e: Error | undefined) => (fail = e) };
+  }
+
+  it('lists a key failing for the pending period, in the gauge with upstream labels, until a success', async () => {
+    const { clock, controller, metrics, setFail } = failing();
+    await controller.processKey('ns/a');
+    clock.advance(999);
+    await controller.processKey('ns/a');
+    expect(controller.failingSnapshot().failing).toEqual({ retried: [], notRetried: [] });
+    clock.advance(1);
+    expect(controller.failingSnapshot().failing).toEqual({ retried: ['ns/a'], notRetried: [] });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'reconcile_failing_objects{controller="vm",outcome="failure",actively_retried="true"} 1',
+    );
+    expect(text).toContain('reconcile_duration_seconds_count{controller="vm",outcome="failure"} 2');
+    setFail(undefined);
+    await controller.processKey('ns/a');
+    expect(controller.failingSnapshot().failing).toEqual({ retried: [], notRetried: [] });
+  });
+
+  it('tracks conflicts apart; a non-conflict failure ends a conflict streak, not the other way round', async () => {
+    const { clock, controller, setFail } = failing();
+    setFail(conflict);
+    await controller.processKey('ns/a');
+    clock.advance(1000);
+    expect(controller.failingSnapshot()).toMatchObject({
+      failing: { retried: [], notRetried: [] },
+      conflicting: { notRetried: ['ns/a'] },
+    });
+    setFail(new Error('boom'));
+    await controller.processKey('ns/a');
+    expect(controller.failingSnapshot().conflicting).toEqual({ retried: [], notRetried: [] });
+    clock.advance(1000);
+    setFail(conflict);
+    await controller.processKey('ns/a');
+    expect(controller.failingSnapshot()).toMatchObject({
+      failing: { retried: [], notRetried: ['ns/a'] },
+      conflicting: { retried: [], notRetried: [] },
+    });
+  });
+
+  it('counts an expected wait (RetryLaterError) as no failure', async () => {
+    const { clock, controller, setFail } = failing();
+    await controller.processKey('ns/a');
+    setFail(new RetryLaterError('busy', 10));
+    await controller.processKey('ns/a');
+    clock.advance(5000);
+    expect(controller.failingSnapshot().failing.retried).toEqual([]);
+    expect(controller.failingSnapshot().failing.notRetried).toEqual([]);
+  });
+});
+
+describe('FailingReporter', () => {
+  it('logs one line per degraded object every interval and re-queues the not-retried ones when asked', async () => {
+    const clock = new FakeClock();
+    const lines: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+    const controller = new Controller({
+      name: 'virtualmachinemigration',
+      reconciler: {
+        async reconcile() {
+          throw new Error('boom');
+        },
+      },
+      failurePendingPeriodMs: 1000,
+      clock,
+      log: silentLogger(),
+    });
+    await controller.processKey('ns/m1');
+    await controller.processKey('ns/m2');
+    const reporter = new FailingReporter({
+      controllers: [controller],
+      intervalMs: 500,
+      forceRetryNotRetried: true,
+      clock,
+      log,
+    });
+    const enqueued = jest.spyOn(controller, 'enqueue');
+    reporter.start();
+    clock.advance(500);
+    expect(lines).toHaveLength(0);
+    clock.advance(1000);
+    // Ticks at 1000 and 1500 ms (degraded from 1000 ms on): both objects, each on its own line, each tick.
+    const failingLines = lines.filter(
+      (l) => l.msg === 'Currently failing to reconcile virtualmachinemigration object',
+    );
+    expect(failingLines.map((l) => l.object)).toEqual(['ns/m1', 'ns/m2', 'ns/m1', 'ns/m2']);
+    expect(failingLines[0]).toMatchObject({ outcome: 'failure', activelyRetried: false });
+    expect(enqueued.mock.calls.map(([key]) => key)).toEqual(['ns/m1', 'ns/m2', 'ns/m1', 'ns/m2']);
+    reporter.stop();
+    clock.advance(5000);
+    expect(lines.filter((l) => l.object === 'ns/m1')).toHaveLength(2);
   });
 });

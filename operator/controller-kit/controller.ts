@@ -1,13 +1,15 @@
 /**
  * The work loop every controller shares: workers take keys from the queue (never two on one key),
  * call `reconcile`, and requeue — after `requeueAfterMs` when the reconciler asks for a timer, with
- * per-key backoff on errors. This is the only place a reconcile error is logged.
+ * per-key backoff on errors. This is the only place a reconcile error is logged, and where every
+ * outcome is recorded (metrics, and the failure trackers behind `reconcile_failing_objects`).
  */
 import { systemClock, type Clock } from './clock';
 import { isConflict, parseKey, type ObjectRef } from '../../kube';
+import { FailureTracker, type DegradedKeys } from './failure-tracker';
 import { RetryLaterError } from './retry-later';
 import { errorFields, type Logger } from './logger';
-import type { OperatorMetrics } from './metrics';
+import type { FailingObjectCounts, OperatorMetrics, ReconcileOutcome } from './metrics';
 import { WorkQueue } from './work-queue';
 
 export interface ReconcileResult {
@@ -25,8 +27,21 @@ export interface ControllerOptions {
   readonly workers?: number;
   readonly queue?: WorkQueue;
   readonly metrics?: OperatorMetrics;
+  /** A key failing this long without a success counts as degraded (`--failure-pending-period`, 1 min). */
+  readonly failurePendingPeriodMs?: number;
   readonly clock?: Clock;
   readonly log: Logger;
+}
+
+export const DEFAULT_FAILURE_PENDING_PERIOD_MS = 60_000;
+
+/** Degraded keys of one controller, as upstream's dump-state endpoint lists them. */
+export interface FailingSnapshot {
+  readonly controllerName: string;
+  /** Failing with errors other than conflicts. */
+  readonly failing: DegradedKeys;
+  /** Failing with write conflicts only (a stale cache; tracked apart, as upstream). */
+  readonly conflicting: DegradedKeys;
 }
 
 export class Controller {
@@ -34,12 +49,38 @@ export class Controller {
   readonly name: string;
   private readonly workers: Promise<void>[] = [];
   private readonly clock: Clock;
+  private readonly failing: FailureTracker;
+  private readonly conflicting: FailureTracker;
   private running = false;
 
   constructor(private readonly options: ControllerOptions) {
     this.name = options.name;
     this.clock = options.clock ?? systemClock;
     this.queue = options.queue ?? new WorkQueue({ clock: this.clock });
+    const period = options.failurePendingPeriodMs ?? DEFAULT_FAILURE_PENDING_PERIOD_MS;
+    this.failing = new FailureTracker(period, this.clock);
+    this.conflicting = new FailureTracker(period, this.clock);
+  }
+
+  /** The keys degraded right now (read at call time, no I/O). */
+  failingSnapshot(): FailingSnapshot {
+    return {
+      controllerName: this.name,
+      failing: this.failing.degraded(),
+      conflicting: this.conflicting.degraded(),
+    };
+  }
+
+  /** `reconcile_failing_objects` of this controller. */
+  failingCounts(): FailingObjectCounts[] {
+    const s = this.failingSnapshot();
+    const counts = (outcome: 'failure' | 'conflict', d: DegradedKeys): FailingObjectCounts => ({
+      controller: this.name,
+      outcome,
+      retried: d.retried.length,
+      notRetried: d.notRetried.length,
+    });
+    return [counts('failure', s.failing), counts('conflict', s.conflicting)];
   }
 
   enqueue(key: string): void {
@@ -64,23 +105,26 @@ export class Controller {
     const { metrics, reconciler, name } = this.options;
     const log = this.options.log.child({ controller: name, key });
     const started = this.clock.now();
-    let outcome = 'success';
+    let result: 'success' | 'requeue' | 'error' | 'conflict' = 'success';
+    let outcome: ReconcileOutcome = 'success';
     try {
-      const result = (await reconciler.reconcile(parseKey(key), log)) ?? {};
+      const r = (await reconciler.reconcile(parseKey(key), log)) ?? {};
       this.queue.forget(key);
-      if (result.requeueAfterMs !== undefined) {
-        outcome = 'requeue';
-        this.queue.addAfter(key, result.requeueAfterMs);
+      if (r.requeueAfterMs !== undefined) {
+        result = 'requeue';
+        this.queue.addAfter(key, r.requeueAfterMs);
       }
-      return result;
+      return r;
     } catch (err) {
+      // An expected wait (upstream: IPAM "try again" → RequeueAfter without error) is no failure.
       if (err instanceof RetryLaterError) {
-        outcome = 'requeue';
+        result = 'requeue';
         log.debug({ retryInMs: err.retryAfterMs, reason: err.message }, 'retrying later');
         this.queue.addAfter(key, err.retryAfterMs);
         return { requeueAfterMs: err.retryAfterMs };
       }
-      outcome = isConflict(err) ? 'conflict' : 'error';
+      outcome = isConflict(err) ? 'conflict' : 'failure';
+      result = outcome === 'conflict' ? 'conflict' : 'error';
       const failures = this.queue.failures(key) + 1;
       if (outcome === 'conflict') log.debug({ failures }, 'conflict; retrying with fresh state');
       else log.error({ failures, ...errorFields(err) }, 'reconcile failed');
@@ -88,11 +132,23 @@ export class Controller {
       this.queue.addRateLimited(key);
       return {};
     } finally {
+      this.recordOutcome(key, outcome);
       const seconds = (this.clock.now() - started) / 1000;
-      metrics?.reconcileTotal.inc({ controller: name, result: outcome });
+      metrics?.reconcileTotal.inc({ controller: name, result });
       metrics?.reconcileDuration.observe({ controller: name, outcome }, seconds);
       metrics?.queueDepth.set({ controller: name }, this.queue.length);
     }
+  }
+
+  /**
+   * As upstream: conflicts are tracked apart; a non-conflict failure ends a conflict streak (the
+   * conflict got resolved), but a conflict does not end a failure streak (those tend to persist).
+   */
+  private recordOutcome(key: string, outcome: ReconcileOutcome): void {
+    if (outcome === 'conflict') return this.conflicting.recordFailure(key);
+    this.conflicting.recordSuccess(key);
+    if (outcome === 'failure') this.failing.recordFailure(key);
+    else this.failing.recordSuccess(key);
   }
 
   private async work(): Promise<void> {

@@ -9,6 +9,8 @@ export * from './clock';
 export * from './conditions';
 export * from './controller';
 export * from './events';
+export * from './failing-reporter';
+export * from './failure-tracker';
 export * from './finalizers';
 export * from './health-server';
 export * from './kube-lease-store';

@@ -1,14 +1,36 @@
 /**
- * The operator's Prometheus metrics, registered on one registry served at `/metrics`. Names follow
- * upstream where it had one (`ipam_*`, `reconcile_duration_seconds`), with a `neonvm_` prefix for ours.
+ * The operator's Prometheus metrics, registered on one registry served at `/metrics`. Names, labels and
+ * buckets follow upstream's neonvm-controller where it had them (`reconcile_*`, `vm_*`, `ipam_*`: its
+ * dashboards and alerts keep working), with a `neonvm_` prefix for ours.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Upstream's reconcile buckets (copied there from controller-runtime's latency metric). */
+const RECONCILE_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25,
+  1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
+];
+/** Upstream's buckets for "until Running": rarely under 10 s, sometimes several minutes. */
+const TO_RUNNING_BUCKETS = [
+  1, 5, 10, 12, 14, 16, 18, 20, 25, 30, 40, 50, 60, 80, 100, 120, 140, 160, 200, 300,
+];
+
+/** `reconcile_duration_seconds{outcome}` and `reconcile_failing_objects{outcome}` values, as upstream. */
+export type ReconcileOutcome = 'success' | 'failure' | 'conflict';
+
+/** One controller's degraded objects, read at scrape time (see FailureTracker). */
+export interface FailingObjectCounts {
+  readonly controller: string;
+  readonly outcome: Exclude<ReconcileOutcome, 'success'>;
+  readonly retried: number;
+  readonly notRetried: number;
+}
 
 export class OperatorMetrics {
   readonly registry = new Registry();
   readonly reconcileTotal = new Counter({
     name: 'neonvm_reconcile_total',
-    help: 'Reconciles by controller and result (success, requeue, error).',
+    help: 'Reconciles by controller and result (success, requeue, error, conflict).',
     labelNames: ['controller', 'result'] as const,
     registers: [this.registry],
   });
@@ -18,11 +40,12 @@ export class OperatorMetrics {
     labelNames: ['controller'] as const,
     registers: [this.registry],
   });
+  /** Upstream's name, buckets and `outcome` values (success, failure, conflict), plus `controller`. */
   readonly reconcileDuration = new Histogram({
     name: 'reconcile_duration_seconds',
-    help: 'Duration of one reconcile.',
+    help: 'Time duration of reconciles, by controller and outcome (success, failure, conflict).',
     labelNames: ['controller', 'outcome'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: RECONCILE_BUCKETS,
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({
@@ -39,12 +62,31 @@ export class OperatorMetrics {
     help: 'Runner pods recreated after the VM ended (restartPolicy).',
     registers: [this.registry],
   });
-  readonly vmCreationToRunning = new Histogram({
-    name: 'vm_creation_to_vm_running_duration_seconds',
-    help: 'From VM creation to the first time its runner is Ready.',
-    buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300],
+  readonly vmCreationToRunnerCreation = new Histogram({
+    name: 'vm_creation_to_runner_creation_duration_seconds',
+    help: 'Time duration from VirtualMachine.CreationTimestamp to runner Pod.CreationTimestamp (first pod only)',
+    buckets: RECONCILE_BUCKETS,
     registers: [this.registry],
   });
+  readonly runnerCreationToVmRunning = new Histogram({
+    name: 'vm_runner_creation_to_vm_running_duration_seconds',
+    help: 'Time duration from runner Pod.CreationTimestamp to the moment when VirtualMachine.Status.Phase becomes Running',
+    buckets: TO_RUNNING_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly vmCreationToRunning = new Histogram({
+    name: 'vm_creation_to_vm_running_duration_seconds',
+    help: 'Time duration from VirtualMachine.CreationTimestamp to the moment when VirtualMachine.Status.Phase becomes Running (first pod only)',
+    buckets: TO_RUNNING_BUCKETS,
+    registers: [this.registry],
+  });
+  /**
+   * Upstream's gauge with its `actively_retried` label. Counted at scrape time from `failingSource`
+   * (FIX: upstream refreshes it only on a reconcile or the refresh tick, so it lags by up to
+   * `--failing-refresh-interval`).
+   */
+  readonly failingObjects: Gauge<'controller' | 'outcome' | 'actively_retried'>;
+  failingSource: (() => readonly FailingObjectCounts[]) | undefined;
   readonly migrationOutcomes = new Counter({
     name: 'neonvm_migration_outcomes_total',
     help: 'Finished migrations by outcome (succeeded, failed) and reason.',
@@ -81,6 +123,20 @@ export class OperatorMetrics {
       collect() {
         this.reset();
         for (const [phase, n] of Object.entries(metrics.vmPhaseSource?.() ?? {})) this.set({ phase }, n);
+      },
+    });
+    this.failingObjects = new Gauge({
+      name: 'reconcile_failing_objects',
+      help: 'Number of objects that are failing to reconcile for each specific controller',
+      labelNames: ['controller', 'outcome', 'actively_retried'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const c of metrics.failingSource?.() ?? []) {
+          const labels = { controller: c.controller, outcome: c.outcome };
+          this.set({ ...labels, actively_retried: 'true' }, c.retried);
+          this.set({ ...labels, actively_retried: 'false' }, c.notRetried);
+        }
       },
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });

@@ -11,6 +11,16 @@ export interface WorkQueueOptions {
   readonly backoff?: BackoffOptions;
 }
 
+export interface WorkQueueSnapshot {
+  /** Waiting for a worker, in order. */
+  readonly queued: string[];
+  readonly processing: string[];
+  /** Timers that will add a key (requeue-after, or back-off after a failure). */
+  readonly delayed: Array<{ key: string; inMs: number }>;
+  /** Keys with failures since their last success. */
+  readonly backingOff: Array<{ key: string; failures: number }>;
+}
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   /** Keys that need processing (queued, or added again while processing). */
@@ -98,6 +108,19 @@ export class WorkQueue {
 
   get inFlight(): number {
     return this.processing.size;
+  }
+
+  /** What the queue holds right now, for the dump-state endpoint. */
+  snapshot(): WorkQueueSnapshot {
+    const now = this.clock.now();
+    return {
+      queued: [...this.queue],
+      processing: [...this.processing].sort(),
+      delayed: [...this.delayed]
+        .map(([key, { at }]) => ({ key, inMs: Math.max(0, at - now) }))
+        .sort((a, b) => a.inMs - b.inMs),
+      backingOff: this.backoff.entries().map(([key, failures]) => ({ key, failures })),
+    };
   }
 
   /** Stops handing out keys: waiting `get` calls resolve undefined, pending timers are cancelled. */

@@ -10,12 +10,16 @@ export class PodOps {
   ) {}
 
   /** Creates the pod; an existing pod of that name is fine (its name was persisted first). */
-  async create(pod: V1Pod): Promise<void> {
+  /** Creates the pod; resolves with it as stored, or undefined when it already existed. */
+  async create(pod: V1Pod): Promise<V1Pod | undefined> {
     const namespace = pod.metadata?.namespace ?? 'default';
     try {
-      this.pods.recordWrite(await this.core.createNamespacedPod({ namespace, body: pod }));
+      const created = await this.core.createNamespacedPod({ namespace, body: pod });
+      this.pods.recordWrite(created);
+      return created;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
+      return undefined;
     }
   }
 

@@ -103,8 +103,7 @@ export class VirtualMachineReconciler implements Reconciler {
     }
     // Rounds that patch metadata/spec leave the status unchanged, so this writes nothing for them.
     await writeStatus(this.deps.vms, cached, status, this.deps.vmInformer);
-    if (phase === 'Pending' && status.phase === 'Running' && !status.restartCount)
-      this.observeTimeToRunning(vm);
+    if (phase === 'Pending' && status.phase === 'Running') this.observeTimeToRunning(vm, pod);
     return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
   }
 
@@ -148,7 +147,9 @@ export class VirtualMachineReconciler implements Reconciler {
           { vm: withStatus, podName: action.podName, tokenSecretName: runnerTokenSecretName(name) },
           d.config,
         );
-        await this.pods.create(body);
+        const created = await this.pods.create(body);
+        if (created && !status.restartCount)
+          this.observe(d.metrics?.vmCreationToRunnerCreation, vm, created.metadata?.creationTimestamp);
         d.events.record(vm, 'Normal', 'RunnerCreated', `created runner pod ${action.podName}`);
         log.info({ pod: action.podName, restartCount: status.restartCount ?? 0 }, 'created runner pod');
         return status;
@@ -225,11 +226,23 @@ export class VirtualMachineReconciler implements Reconciler {
     }
   }
 
-  private observeTimeToRunning(vm: VirtualMachine): void {
-    const created = vm.metadata?.creationTimestamp;
-    if (created)
-      this.deps.metrics?.vmCreationToRunning.observe(
-        (this.deps.clock.now() - new Date(created).getTime()) / 1000,
-      );
+  /** Upstream's latency histograms: runner created → Running always, VM created → Running for the first pod. */
+  private observeTimeToRunning(vm: VirtualMachine, pod: V1Pod | undefined): void {
+    const metrics = this.deps.metrics;
+    const now = new Date(this.deps.clock.now());
+    if (pod) this.observe(metrics?.runnerCreationToVmRunning, pod, now);
+    if (!vm.status?.restartCount) this.observe(metrics?.vmCreationToRunning, vm, now);
+  }
+
+  /** Seconds from `from`'s creationTimestamp to `to` (API timestamps: whole seconds, as upstream). */
+  private observe(
+    histogram: { observe(seconds: number): void } | undefined,
+    from: { metadata?: { creationTimestamp?: Date | string } },
+    to: Date | string | undefined,
+  ): void {
+    const start = from.metadata?.creationTimestamp;
+    if (!histogram || !start || !to) return;
+    const seconds = (new Date(to).getTime() - new Date(start).getTime()) / 1000;
+    if (seconds >= 0) histogram.observe(seconds);
   }
 }
