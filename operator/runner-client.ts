@@ -7,7 +7,7 @@ import { RunnerClient, type RunnerClientOptions } from '../runner/api';
 /** The subset of the runner API the controllers use. */
 export type RunnerApi = Pick<
   RunnerClient,
-  'status' | 'setCpu' | 'setMemory' | 'startMigration' | 'migration' | 'cancelMigration'
+  'status' | 'setCpu' | 'setMemory' | 'startMigration' | 'migration' | 'cancelMigration' | 'qemuState'
 >;
 
 export type RunnerConnector = (address: { host: string; port: number; token: string }) => RunnerApi;

@@ -143,6 +143,41 @@ export function migrationFixture(...edits: Array<Edit<VirtualMachineMigration>>)
   return m;
 }
 
+/**
+ * Status of a migration of vm1 in `phase` from pod `src` to pod `tgt` (its target pod name and the
+ * source recorded, as after its first rounds), plus `extra`.
+ */
+export const withMigrationPhase =
+  (
+    phase: NonNullable<VirtualMachineMigration['status']>['phase'],
+    extra: VirtualMachineMigration['status'] = {},
+  ): Edit<VirtualMachineMigration> =>
+  (m) => {
+    m.status = {
+      conditions: [
+        {
+          type: 'Available',
+          status: 'Unknown',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+          reason: 'Reconciling',
+          message: '',
+        },
+      ],
+      targetPodName: 'tgt',
+      sourcePodName: 'src',
+      sourcePodIP: '10.244.1.5',
+      ...extra,
+      phase,
+    };
+  };
+
+/** Marks an object as being deleted (deletionTimestamp at `at`, default T0). */
+export function deleting<T extends VirtualMachine | VirtualMachineMigration>(at = T0): Edit<T> {
+  return (obj) => {
+    obj.metadata = { ...(obj.metadata ?? {}), deletionTimestamp: new Date(at).toISOString() };
+  };
+}
+
 /** The defaulted spec of a minimal VM with this `guest` (and other spec fields): planner tests. */
 export function defaultedSpec(
   guest: Partial<VirtualMachineSpec['guest']> = {},

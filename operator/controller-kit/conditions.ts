@@ -32,6 +32,12 @@ export const Reasons = {
   MigrationFailed: 'MigrationFailed',
   TargetPodFailed: 'TargetPodFailed',
   TargetPodDisappeared: 'TargetPodDisappeared',
+  /** The source runner ended before the stream completed: the guest ended with it. */
+  SourcePodFailed: 'SourcePodFailed',
+  /** One end of a post-copy migration ended while the guest was split between both: it is lost. */
+  PostCopyFailed: 'PostCopyFailed',
+  /** The guest exists nowhere any more (e.g. the target ended after the source handed it over). */
+  GuestLost: 'GuestLost',
   CompletionTimeout: 'CompletionTimeout',
   RunnerError: 'RunnerError',
   /** The runner runs the VM without parts of its spec (its `/status` `degraded`). */

@@ -30,12 +30,12 @@ import {
 } from '../controller-kit';
 import {
   decideMigrationAction,
+  needsRunnerReports,
   type MigrationAction,
   type MigrationObservation,
-  type SourceProgress,
-  type TargetRunnerReport,
 } from '../migration/decide-migration-action';
-import { buildRunnerPod, runnerPodPhase, vmOwnerReference, type RunnerPodConfig } from '../pod';
+import type { QemuObservation } from '../migration/guest-whereabouts';
+import { buildRunnerPod, vmOwnerReference, type RunnerPodConfig } from '../pod';
 import type { RunnerApi, RunnerConnector } from '../runner-client';
 import { generatePodName, runnerTokenSecretName } from '../vm/names';
 import { vmRunnerPort } from '../vm/vm-spec';
@@ -82,17 +82,16 @@ export class MigrationReconciler implements Reconciler {
     const pod = (name: string | undefined) => (name ? d.podInformer.get(ref.namespace, name) : undefined);
     const targetPod = pod(status.targetPodName);
     const sourcePod = pod(status.sourcePodName);
-    const targetIsVmPod = !!status.targetPodName && vm?.status?.podName === status.targetPodName;
-
-    let targetRunner: MigrationObservation['targetRunner'];
-    let progress: SourceProgress | undefined;
-    if (vm && status.phase === 'Pending' && targetPod && runnerPodPhase(targetPod, now) === 'running') {
-      targetRunner = await this.observeTarget(vm, targetPod);
-    }
-    if (vm && status.phase === 'Running' && !targetIsVmPod && sourcePod) {
-      progress = await this.runner(vm, sourcePod)
-        .then((r) => r.migration())
-        .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
+    // Where the guest is decides everything that could delete a pod: ask both runners — the target
+    // first. A target that runs the guest keeps running, so a source seen running *after* it really
+    // runs a second copy; asked the other way round, a source seen running just before the switch-over
+    // and a target seen running just after it would look like two copies. The pods were read from the
+    // cache before both: an end seen gone was gone before its peer answered.
+    let source: QemuObservation | undefined;
+    let target: QemuObservation | undefined;
+    if (vm && needsRunnerReports(m, vm) && targetPod) {
+      target = await this.observeQemu(vm, targetPod);
+      source = await this.observeQemu(vm, sourcePod);
     }
 
     const obs: MigrationObservation = {
@@ -101,8 +100,8 @@ export class MigrationReconciler implements Reconciler {
       vmMigrations: d.migrationInformer.list(ref.namespace).filter((x) => x.spec.vmName === m.spec.vmName),
       targetPod,
       sourcePod,
-      targetRunner,
-      progress,
+      source,
+      target,
       newTargetPodName: generatePodName(m.spec.vmName),
       now,
     };
@@ -113,7 +112,7 @@ export class MigrationReconciler implements Reconciler {
     await writeStatus(d.migrations, cached, decision.status, d.migrationInformer);
     if (decision.outcome) {
       d.metrics?.migrationOutcomes.inc({ outcome: decision.outcome.result, reason: decision.outcome.reason });
-      log.info({ outcome: decision.outcome.result, reason: decision.outcome.reason }, 'migration finished');
+      log.info({ ...decision.outcome, outcome: decision.outcome.result }, 'migration finished');
     }
     return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
   }
@@ -219,13 +218,15 @@ export class MigrationReconciler implements Reconciler {
     }
   }
 
-  private async observeTarget(
+  /** `GET /qemu` of a running pod's runner (bounded by the client's timeout); undefined without a pod. */
+  private async observeQemu(
     vm: VirtualMachine,
-    pod: V1Pod,
-  ): Promise<TargetRunnerReport | { error: string }> {
+    pod: V1Pod | undefined,
+  ): Promise<QemuObservation | undefined> {
+    if (!pod || pod.status?.phase !== 'Running') return undefined;
     try {
-      const s = await (await this.runner(vm, pod)).status();
-      return { listening: s.migrationRole === 'target' && s.qemuStatus === 'inmigrate' };
+      const q = await (await this.runner(vm, pod)).qemuState();
+      return { custody: q.guest, qemuStatus: q.qemuStatus, migration: q.migration };
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err) };
     }

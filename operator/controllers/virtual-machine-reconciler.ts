@@ -35,6 +35,7 @@ import {
   runnerPodAnnotations,
   runnerPodLabels,
   runnerPodPhase,
+  runnerStopped,
   type RunnerPodConfig,
 } from '../pod';
 import type { RunnerConnector } from '../runner-client';
@@ -79,15 +80,23 @@ export class VirtualMachineReconciler implements Reconciler {
     const runner =
       pod &&
       (phase === 'Pending' || phase === 'Running' || phase === 'Scaling') &&
-      runnerPodPhase(pod, now) === 'running'
+      runnerPodPhase(pod) === 'running'
         ? await this.observeRunner(vm, pod)
         : undefined;
 
+    const migrations = this.deps.migrationInformer
+      .list(ref.namespace)
+      .filter((m) => m.spec.vmName === ref.name);
     const decision = decideVmAction({
       vm,
       pod,
       runner,
-      migrations: this.deps.migrationInformer.list(ref.namespace).filter((m) => m.spec.vmName === ref.name),
+      migrations,
+      migrationTargetAlive: migrations.some((m) => {
+        const target = m.status?.targetPodName;
+        const targetPod = target ? this.deps.podInformer.get(ref.namespace, target) : undefined;
+        return m.status?.sourcePodName === podName && !!targetPod && !runnerStopped(targetPod);
+      }),
       newPodName: generatePodName(ref.name),
       defaultCpuScalingMode: this.deps.config.defaultCpuScalingMode,
       ...(vm.spec.tls ? { tls: tlsReadiness(vm.status?.conditions) } : {}),
@@ -220,6 +229,7 @@ export class VirtualMachineReconciler implements Reconciler {
         memoryBytes: BigInt(s.memory.sizeBytes),
         // Runners from before the field report nothing.
         degraded: s.degraded ?? [],
+        qemuStatus: s.qemuStatus,
       };
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err) };

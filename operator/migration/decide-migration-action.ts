@@ -1,19 +1,26 @@
 /**
  * The VirtualMachineMigration machine as a pure function (upstream §3.9, with its holes fixed): the VM
  * moves to Migrating only after the source runner accepted the migration (#1427); completionTimeout,
- * nodeSelector and nodeAffinity are honoured; any failure cancels on the source and leaves the VM
- * Running there; a migration whose VM is gone fails and can always be deleted.
+ * nodeSelector and nodeAffinity are honoured; a migration whose VM is gone fails and can always be
+ * deleted.
+ *
+ * Failure safety: every round that could end the migration first asks both runners what their QEMU
+ * holds (`GET /qemu`, judged by `guest-whereabouts.ts`) and decides from that, never from the phase it
+ * last wrote: a target that holds the guest makes the migration succeed even if a status write was
+ * lost, the source died after completing, or the timeout passed; a pod that may hold the only running
+ * guest is never deleted; post-copy is never cancelled; a guest that exists nowhere any more is
+ * reported (reasons `PostCopyFailed`, `GuestLost`, `SourcePodFailed`), and the VM controller then
+ * fails the VM so that its restart policy applies, instead of showing it Running on a paused source.
  *
  * It writes only the migration's status. The VM reconciler derives the VM's phases from it
  * (`vm/migration-state.ts`): Pending → VM PreMigrating (scaling stops), Running → Migrating,
- * Succeeded → the VM switches to the target pod; Failed or deleted → Running on the source. So this
- * machine waits for the VM to show PreMigrating before it makes the target pod, and deletes the source
- * pod only once the VM points at the target.
+ * Succeeded → the VM switches to the target pod; Failed or deleted → Running on the source (or Failed
+ * when the guest was lost). So this machine waits for the VM to show PreMigrating before it makes the
+ * target pod, and deletes the source pod only once the VM points at the target.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   FINALIZER,
-  type MigrationInfo,
   type VirtualMachine,
   type VirtualMachineMigration,
   type VirtualMachineMigrationStatus,
@@ -22,6 +29,7 @@ import {
   CONDITION_AVAILABLE,
   CONDITION_DEGRADED,
   Reasons,
+  findCondition,
   hasFinalizer,
   isBeingDeleted,
   setCondition,
@@ -29,13 +37,7 @@ import {
   type Reason,
 } from '../controller-kit';
 import { podTerminationMessage, runnerPodPhase } from '../pod/runner-pod-status';
-
-export interface TargetRunnerReport {
-  /** The target QEMU waits for the stream (`migrationRole: target`, `qemuStatus: inmigrate`). */
-  readonly listening: boolean;
-}
-
-export type SourceProgress = MigrationInfo | { readonly error: string };
+import { endState, mayHold, whereabouts, type QemuObservation, type Whereabouts } from './guest-whereabouts';
 
 export interface MigrationObservation {
   /** A defaulted migration. */
@@ -49,10 +51,10 @@ export interface MigrationObservation {
   readonly vmMigrations?: readonly VirtualMachineMigration[];
   readonly targetPod?: V1Pod;
   readonly sourcePod?: V1Pod;
-  /** Gathered only while Pending with the target pod running. */
-  readonly targetRunner?: TargetRunnerReport | { readonly error: string };
-  /** Gathered only while Running: the source runner's `GET /migration`. */
-  readonly progress?: SourceProgress;
+  /** The source runner's `GET /qemu`; gathered whenever a decision depends on where the guest is. */
+  readonly source?: QemuObservation;
+  /** The target runner's `GET /qemu`; likewise. */
+  readonly target?: QemuObservation;
   readonly newTargetPodName: string;
   readonly now: number;
 }
@@ -79,8 +81,19 @@ export interface MigrationDecision {
   readonly status: VirtualMachineMigrationStatus;
   readonly requeueAfterMs?: number;
   /** Set when this round finished the migration (for metrics). */
-  readonly outcome?: { readonly result: 'succeeded' | 'failed'; readonly reason: string };
+  readonly outcome?: {
+    readonly result: 'succeeded' | 'failed';
+    readonly reason: string;
+    readonly message?: string;
+  };
 }
+
+/** Reasons of a Failed migration after which the guest exists nowhere: the VM fails and restarts. */
+export const GUEST_LOST_REASONS: readonly string[] = [
+  Reasons.PostCopyFailed,
+  Reasons.GuestLost,
+  Reasons.SourcePodFailed,
+];
 
 /** `: exit code 1 (Error)` for an ended pod, else empty. */
 function why(pod: V1Pod | undefined): string {
@@ -90,6 +103,13 @@ function why(pod: V1Pod | undefined): string {
 
 /** Poll period while waiting for runner-side state (target QEMU listening, stream progress). */
 export const MIGRATION_POLL_MS = 1_000;
+
+/** Whether the observation needs both runners asked (`GET /qemu`) before deciding. */
+export function needsRunnerReports(m: VirtualMachineMigration, vm: VirtualMachine | undefined): boolean {
+  const phase = m.status?.phase;
+  if (!vm || !m.status?.targetPodName || vm.status?.podName === m.status.targetPodName) return false;
+  return phase === 'Pending' || phase === 'Running' || phase === 'Failed' || isBeingDeleted(m);
+}
 
 export function decideMigrationAction(obs: MigrationObservation): MigrationDecision {
   const { migration: m, vm } = obs;
@@ -109,30 +129,85 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
   const vmName = m.spec.vmName;
   const targetName = status.targetPodName;
   const targetIsVmPod = !!targetName && vm?.status?.podName === targetName;
+  const source = endState(obs.sourcePod, obs.source);
+  const target = endState(obs.targetPod, obs.target);
+  const report = (o: QemuObservation | undefined) => (o && !('error' in o) ? o : undefined);
+  const where: Whereabouts = whereabouts({
+    source,
+    target,
+    targetStream: report(obs.target)?.migration.status,
+    sourceStream: report(obs.source)?.migration.status,
+  });
+  /** The target pod may go only if it cannot hold the only copy of the guest. */
+  const targetDeletable =
+    !!obs.targetPod &&
+    !!targetName &&
+    !targetIsVmPod &&
+    (!vm || where.kind === 'lost' || !mayHold(target) || source === 'running' || source === 'paused');
 
-  const fail = (reason: Reason, message: string, cancel: boolean): MigrationDecision => {
-    if (cancel) actions.push({ kind: 'cancel-migration' });
-    if (obs.targetPod && targetName && !targetIsVmPod)
+  const fail = (
+    reason: Reason,
+    message: string,
+    opts: { cancel?: boolean; deleteTarget?: boolean } = {},
+  ): MigrationDecision => {
+    if (opts.cancel) actions.push({ kind: 'cancel-migration' });
+    // After a cancel the stream may still have completed in the meantime: the target is deleted in a
+    // later round (`finish`), after asking it again.
+    if ((opts.deleteTarget ?? true) && !opts.cancel && targetDeletable && targetName)
       actions.push({ kind: 'delete-pod', podName: targetName });
     status.phase = 'Failed';
     condition({ type: CONDITION_DEGRADED, status: 'True', reason, message });
     condition({ type: CONDITION_AVAILABLE, status: 'False', reason, message });
     actions.push({ kind: 'event', type: 'Warning', reason: 'MigrationFailed', message });
-    outcome = { result: 'failed', reason };
+    outcome = { result: 'failed', reason, message };
     return done();
+  };
+  const lost = (w: Extract<Whereabouts, { kind: 'lost' }>): MigrationDecision => {
+    const reason = w.postcopy
+      ? Reasons.PostCopyFailed
+      : source === 'gone'
+        ? Reasons.SourcePodFailed
+        : Reasons.GuestLost;
+    actions.push({
+      kind: 'event',
+      type: 'Warning',
+      reason: 'GuestLost',
+      message: `the guest of VM ${vmName} did not survive the migration: ${w.why}`,
+    });
+    return fail(reason, `guest lost: ${w.why}${why(obs.sourcePod)}`);
   };
   const succeed = (): MigrationDecision => {
     outcome = { result: 'succeeded', reason: Reasons.MigrationSucceeded };
     return complete({ obs, status, actions, condition, done, adoptTarget: !targetIsVmPod });
   };
+  /** Two whole copies: the source (the VM's pod) keeps running, the target's copy is discarded. */
+  const both = (): MigrationDecision =>
+    fail(
+      Reasons.MigrationFailed,
+      'QEMU reported a failure only to the source, which resumed the guest; the target copy is discarded',
+    );
+  const recordProgress = (): void => {
+    const info = report(obs.source)?.migration;
+    if (info && info.status && info.status !== 'none') status.info = info;
+  };
 
   if (isBeingDeleted(m)) {
     if (!hasFinalizer(m, FINALIZER)) return done();
     const unfinished = status.phase !== 'Succeeded' && status.phase !== 'Failed';
-    if (unfinished && vm) {
-      if (status.phase === 'Running') actions.push({ kind: 'cancel-migration' });
-      if (obs.targetPod && targetName && !targetIsVmPod)
-        actions.push({ kind: 'delete-pod', podName: targetName });
+    if (unfinished && vm && obs.targetPod && !targetIsVmPod) {
+      // Deleting a migration cancels it, unless the guest is already (partly) in the target.
+      switch (where.kind) {
+        case 'in-target':
+          return succeed(); // the finalizer stays until the VM has switched (below, next rounds)
+        case 'postcopy':
+        case 'unsettled':
+          return done(MIGRATION_POLL_MS);
+        case 'streaming':
+          actions.push({ kind: 'cancel-migration' });
+          return done(MIGRATION_POLL_MS);
+        default:
+          if (targetDeletable && targetName) actions.push({ kind: 'delete-pod', podName: targetName });
+      }
     }
     // A succeeded migration tells the VM controller to switch the VM to the target: it stays until the
     // VM has switched (the VM's event requeues it), or the VM would be left on the drained source.
@@ -145,10 +220,20 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
     return done();
   }
   if (status.phase === 'Succeeded' || status.phase === 'Failed') {
-    return finish(obs, status, actions, done);
+    // A cancel that came too late, or a failure written by an older operator: the target has the guest.
+    if (status.phase === 'Failed' && vm && !targetIsVmPod && where.kind === 'in-target') {
+      actions.push({
+        kind: 'event',
+        type: 'Warning',
+        reason: 'MigrationCompletedAfterAll',
+        message: `the target ${targetName} holds the guest: the migration completed after all`,
+      });
+      return succeed();
+    }
+    return finish(obs, status, actions, done, targetDeletable);
   }
   if (!vm) {
-    return fail(Reasons.VmNotFound, `VM (${vmName}) not found`, false);
+    return fail(Reasons.VmNotFound, `VM (${vmName}) not found`);
   }
   const controller = m.metadata?.ownerReferences?.find((r) => r.controller);
   if (!controller || controller.uid !== vm.metadata?.uid) {
@@ -164,30 +249,28 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
     });
   }
 
-  // completionTimeout counts from the migration's creation and covers every phase before the end.
+  // completionTimeout counts from the migration's creation and covers every phase before the end; it
+  // never fails a migration whose guest is (partly) in the target already.
   const timeoutMs = (m.spec.completionTimeout ?? 0) * 1000;
   const created = m.metadata?.creationTimestamp ? new Date(m.metadata.creationTimestamp).getTime() : obs.now;
   const deadline = created + timeoutMs;
-  if (timeoutMs > 0 && obs.now >= deadline) {
-    return fail(
-      Reasons.CompletionTimeout,
-      `migration did not complete within ${m.spec.completionTimeout}s`,
-      status.phase === 'Running',
-    );
-  }
-  const untilDeadline = timeoutMs > 0 ? deadline - obs.now : undefined;
+  const timedOut = timeoutMs > 0 && obs.now >= deadline;
+  const timeoutMessage = `migration did not complete within ${m.spec.completionTimeout}s`;
+  const untilDeadline = timeoutMs > 0 ? Math.max(0, deadline - obs.now) : undefined;
   const wait = (ms?: number): MigrationDecision => {
     const candidates = [ms, untilDeadline].filter((x): x is number => x !== undefined);
     return done(candidates.length > 0 ? Math.min(...candidates) : undefined);
   };
 
   if (!targetName) {
+    if (timedOut) return fail(Reasons.CompletionTimeout, timeoutMessage);
     status.targetPodName = obs.newTargetPodName;
     return done();
   }
 
   switch (status.phase ?? '') {
     case '': {
+      if (timedOut) return fail(Reasons.CompletionTimeout, timeoutMessage);
       // Wait (for VM and migration events) until the VM runs and every older migration of it has
       // finished: one migration holds a VM at a time.
       if (vm.status?.phase !== 'Running' || !firstInLine(m, obs.vmMigrations ?? [m])) return wait();
@@ -198,43 +281,70 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
       return done();
     }
     case 'Pending': {
+      // The VM already runs in the target (switched by an operator that wrote the VM first).
+      if (targetIsVmPod) return succeed();
       if (vm.status?.podName !== status.sourcePodName)
         return fail(
           Reasons.MigrationFailed,
           `VM (${vmName}) no longer runs in source Pod (${status.sourcePodName})`,
-          false,
         );
+      if (obs.targetPod) {
+        status.targetPodIP = obs.targetPod.status?.podIP ?? status.targetPodIP;
+        status.targetNode = obs.targetPod.spec?.nodeName ?? status.targetNode;
+        // A start whose status write was lost: the stream may be flowing, or even be over.
+        switch (where.kind) {
+          case 'in-target':
+            return succeed();
+          case 'both':
+            return both();
+          case 'lost':
+            return lost(where);
+          case 'streaming':
+          case 'postcopy':
+            status.phase = 'Running';
+            recordProgress();
+            actions.push({
+              kind: 'event',
+              type: 'Normal',
+              reason: 'MigrationRecovered',
+              message: `the stream to ${targetName} is already flowing (an earlier status write was lost)`,
+            });
+            return wait(MIGRATION_POLL_MS);
+          case 'unsettled':
+            return wait(MIGRATION_POLL_MS);
+          case 'in-source':
+            break;
+        }
+      }
       const vmPhase = vm.status?.phase;
       // The VM controller stops scaling (PreMigrating) on seeing this Pending; a scaling VM first
       // finishes its request. The target pod is made only then, with the CPUs the source has plugged.
-      if (vmPhase === 'Running' || vmPhase === 'Scaling') return wait();
+      if (vmPhase === 'Running' || vmPhase === 'Scaling') {
+        if (timedOut) return fail(Reasons.CompletionTimeout, timeoutMessage);
+        return wait();
+      }
       if (vmPhase !== 'PreMigrating')
         return fail(
           Reasons.MigrationFailed,
           `VM (${vmName}) left Running before the migration started (now ${vmPhase ?? ''})`,
-          false,
         );
-      if (!obs.sourcePod || runnerPodPhase(obs.sourcePod, obs.now) !== 'running') {
-        return fail(Reasons.MigrationFailed, `source Pod (${status.sourcePodName}) is not running`, false);
+      if (!obs.sourcePod || (!obs.targetPod && runnerPodPhase(obs.sourcePod) !== 'running')) {
+        return fail(Reasons.SourcePodFailed, `source Pod (${status.sourcePodName}) is not running`);
       }
+      if (timedOut) return fail(Reasons.CompletionTimeout, timeoutMessage);
       if (!obs.targetPod) {
         actions.push({ kind: 'create-target-pod' });
         return wait();
       }
-      const targetPhase = runnerPodPhase(obs.targetPod, obs.now);
+      const targetPhase = runnerPodPhase(obs.targetPod);
       if (targetPhase === 'succeeded')
         return fail(
           Reasons.TargetPodFailed,
           `Target Pod (${targetName}) completed suddenly${why(obs.targetPod)}`,
-          false,
         );
       if (targetPhase === 'failed')
-        return fail(Reasons.TargetPodFailed, `Target Pod (${targetName}) failed${why(obs.targetPod)}`, false);
-      if (targetPhase === 'pending') return wait();
-      status.targetPodIP = obs.targetPod.status?.podIP;
-      status.targetNode = obs.targetPod.spec?.nodeName;
-      if (!obs.targetRunner || 'error' in obs.targetRunner || !obs.targetRunner.listening)
-        return wait(MIGRATION_POLL_MS);
+        return fail(Reasons.TargetPodFailed, `Target Pod (${targetName}) failed${why(obs.targetPod)}`);
+      if (targetPhase === 'pending' || target !== 'incoming') return wait(MIGRATION_POLL_MS);
       actions.push({ kind: 'start-migration' });
       // Only reached when start-migration succeeded (the reconciler stops at a failed action); the VM
       // follows to Migrating from this status.
@@ -254,38 +364,48 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
       return wait(MIGRATION_POLL_MS);
     }
     case 'Running': {
-      // The VM already runs in the target (switched by an operator that wrote the VM first).
       if (targetIsVmPod) return succeed();
-      if (!obs.targetPod)
-        return fail(Reasons.TargetPodDisappeared, `Target Pod (${targetName}) disappeared`, true);
-      const targetPhase = runnerPodPhase(obs.targetPod, obs.now);
-      if (targetPhase === 'failed' || targetPhase === 'succeeded')
-        return fail(
-          Reasons.TargetPodFailed,
-          `Target Pod (${targetName}) ${targetPhase === 'failed' ? 'failed' : 'completed suddenly'}${why(obs.targetPod)}`,
-          true,
-        );
-      const progress = obs.progress;
-      if (!progress || 'error' in progress) {
-        if (!obs.sourcePod || runnerPodPhase(obs.sourcePod, obs.now) === 'failed') {
-          return fail(
-            Reasons.MigrationFailed,
-            `source Pod (${status.sourcePodName}) failed during migration`,
-            false,
-          );
+      recordProgress();
+      switch (where.kind) {
+        case 'in-target':
+          return succeed();
+        case 'both':
+          return both();
+        case 'lost':
+          return lost(where);
+        case 'postcopy':
+          // Post-copy cannot be cancelled (the guest is split): it runs to its end, timeout or not.
+          return done(MIGRATION_POLL_MS);
+        case 'unsettled':
+          return done(MIGRATION_POLL_MS);
+        case 'streaming':
+          if (timedOut) return fail(Reasons.CompletionTimeout, timeoutMessage, { cancel: true });
+          return wait(MIGRATION_POLL_MS);
+        case 'in-source': {
+          const stream = report(obs.source)?.migration.status;
+          if (target === 'gone' || target === 'stopped') {
+            const message = obs.targetPod
+              ? `Target Pod (${targetName}) ${runnerPodPhase(obs.targetPod) === 'succeeded' ? 'completed suddenly' : 'failed'}${why(obs.targetPod)}`
+              : `Target Pod (${targetName}) disappeared`;
+            return fail(obs.targetPod ? Reasons.TargetPodFailed : Reasons.TargetPodDisappeared, message, {
+              cancel: isActive(stream),
+            });
+          }
+          if (stream === 'failed' || stream === 'cancelled')
+            return fail(Reasons.MigrationFailed, `QEMU migration ${stream}`);
+          if (timedOut) return fail(Reasons.CompletionTimeout, timeoutMessage, { cancel: isActive(stream) });
+          return wait(MIGRATION_POLL_MS);
         }
-        return wait(MIGRATION_POLL_MS);
       }
-      status.info = progress;
-      if (progress.status === 'completed') return succeed();
-      if (progress.status === 'failed' || progress.status === 'cancelled') {
-        return fail(Reasons.MigrationFailed, `QEMU migration ${progress.status}`, false);
-      }
-      return wait(MIGRATION_POLL_MS);
+      return done();
     }
     default:
       return done();
   }
+}
+
+function isActive(status: string | undefined): boolean {
+  return status !== undefined && !['none', 'completed', 'failed', 'cancelled'].includes(status);
 }
 
 /** Oldest first (creation time, then name): the migration that may take the VM next. */
@@ -325,11 +445,21 @@ function complete({
   done,
   adoptTarget,
 }: CompleteOptions): MigrationDecision {
-  if (adoptTarget) actions.push({ kind: 'adopt-target-pod' });
+  if (adoptTarget && obs.targetPod) actions.push({ kind: 'adopt-target-pod' });
   // The source pod is deleted in the Succeeded phase, once the VM points at the target: the VM must
   // never be left without the pod it still points at.
   status.phase = 'Succeeded';
+  if (obs.targetPod?.status?.podIP) status.targetPodIP = obs.targetPod.status.podIP;
+  if (obs.targetPod?.spec?.nodeName) status.targetNode = obs.targetPod.spec.nodeName;
   status.info = { ...(status.info ?? {}), status: 'completed' };
+  // A migration that looked failed (a late cancel) and completed after all is no longer degraded.
+  if (findCondition(status.conditions, CONDITION_DEGRADED))
+    condition({
+      type: CONDITION_DEGRADED,
+      status: 'False',
+      reason: Reasons.MigrationSucceeded,
+      message: `VM (${obs.migration.spec.vmName}) now runs in Pod (${status.targetPodName})`,
+    });
   condition({
     type: CONDITION_AVAILABLE,
     status: 'True',
@@ -350,7 +480,8 @@ function finish(
   obs: MigrationObservation,
   status: VirtualMachineMigrationStatus,
   actions: MigrationAction[],
-  done: () => MigrationDecision,
+  done: (requeueAfterMs?: number) => MigrationDecision,
+  targetDeletable: boolean,
 ): MigrationDecision {
   const vmPod = obs.vm?.status?.podName;
   if (
@@ -362,7 +493,9 @@ function finish(
     actions.push({ kind: 'delete-pod', podName: status.sourcePodName });
   }
   if (status.phase === 'Failed' && obs.targetPod && status.targetPodName && vmPod !== status.targetPodName) {
-    actions.push({ kind: 'delete-pod', podName: status.targetPodName });
+    // Only once it is certain the target cannot hold the only copy of the guest; asked again later.
+    if (targetDeletable) actions.push({ kind: 'delete-pod', podName: status.targetPodName });
+    else return done(MIGRATION_POLL_MS);
   }
   return done();
 }

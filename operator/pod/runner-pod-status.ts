@@ -1,15 +1,18 @@
 /**
- * What a runner pod says about its VM (upstream §3.6): pending, running, succeeded or failed. A pod
- * whose deletion is overdue (dead node) counts as failed. A migration target is "running" as soon as
- * its container runs (its QEMU waits for the stream, so it is not Ready yet).
+ * What a runner pod says about its VM (upstream §3.6): pending, running, succeeded or failed. A
+ * migration target is "running" as soon as its container runs (its QEMU waits for the stream, so it is
+ * not Ready yet).
+ *
+ * FIX: upstream counts a pod more than 5 s past its deletion timestamp as failed, so on a partitioned
+ * node (kubelet cut off, QEMU still running) a second runner started next to the first (#794). Here a
+ * terminating pod is what its status says until it is confirmed gone: its containers ended (the kubelet
+ * reported it), the pod object was removed (by the kubelet, or force-deleted by an administrator or by
+ * the pod garbage collector once the Node object is deleted).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { RUNNER_CONTAINER_NAME } from '../../crds';
 
 export type RunnerPodPhase = 'pending' | 'running' | 'succeeded' | 'failed';
-
-/** Deletion older than this means the kubelet is gone. */
-export const STUCK_DELETION_MS = 5_000;
 
 export function isMigrationTargetPod(pod: V1Pod): boolean {
   return (pod.metadata?.ownerReferences ?? []).some(
@@ -17,9 +20,7 @@ export function isMigrationTargetPod(pod: V1Pod): boolean {
   );
 }
 
-export function runnerPodPhase(pod: V1Pod, now: number): RunnerPodPhase {
-  const deletion = pod.metadata?.deletionTimestamp;
-  if (deletion && now - new Date(deletion).getTime() > STUCK_DELETION_MS) return 'failed';
+export function runnerPodPhase(pod: V1Pod): RunnerPodPhase {
   switch (pod.status?.phase) {
     case 'Succeeded':
       return 'succeeded';
@@ -34,6 +35,11 @@ export function runnerPodPhase(pod: V1Pod, now: number): RunnerPodPhase {
     default:
       return 'pending';
   }
+}
+
+/** The pod's containers have ended (the kubelet confirmed it): no runner or QEMU runs in it any more. */
+export function runnerStopped(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
 /** Human summary of why a pod ended, for conditions and events. */

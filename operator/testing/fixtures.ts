@@ -6,8 +6,18 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { API_VERSION, RUNNER_CONTAINER_NAME } from '../../crds';
 import type { Edit } from '../../crds/testing';
+import { guestCustody } from '../../runner/api';
+import type { QemuReport } from '../migration/guest-whereabouts';
 
-export { T0, migrationFixture, vmFixture, withPhase, withSpec } from '../../crds/testing';
+export {
+  T0,
+  deleting,
+  migrationFixture,
+  vmFixture,
+  withMigrationPhase,
+  withPhase,
+  withSpec,
+} from '../../crds/testing';
 export type Modifier<T> = Edit<T>;
 
 export type PodState = 'pending' | 'running-unready' | 'ready' | 'succeeded' | 'failed';
@@ -55,4 +65,16 @@ export function podFixture(name: string, state: PodState, mods: Modifier<V1Pod>[
   };
   for (const m of mods) m(pod);
   return pod;
+}
+
+/**
+ * What a runner's `GET /qemu` reports: QEMU in `qemuStatus` with this QEMU's migration in `stream`
+ * (custody derived as the runner does).
+ */
+export function qemuFixture(qemuStatus: string, stream = 'none'): QemuReport {
+  return {
+    custody: guestCustody({ qemuStatus, migrationStatus: stream }),
+    qemuStatus,
+    migration: { status: stream },
+  };
 }

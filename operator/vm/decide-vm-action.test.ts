@@ -1,7 +1,15 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { FINALIZER } from '../../crds';
 import type { VirtualMachineMigration } from '../../crds';
-import { T0, migrationFixture, podFixture, vmFixture, withPhase, withSpec } from '../testing/fixtures';
+import {
+  T0,
+  migrationFixture,
+  podFixture,
+  vmFixture,
+  withMigrationPhase,
+  withPhase,
+  withSpec,
+} from '../testing/fixtures';
 import { decideVmAction, SCALING_POLL_MS, type VmObservation } from './decide-vm-action';
 
 function decide(partial: Partial<VmObservation> & Pick<VmObservation, 'vm'>) {
@@ -220,9 +228,22 @@ describe('decideVmAction: Running and Scaling', () => {
     expect(decide({ vm: running, pod: podFixture('p', 'succeeded') }).status.phase).toBe('Succeeded');
   });
 
-  it('treats a pod whose deletion is overdue as failed (dead node)', () => {
-    const stuck = podFixture('p', 'ready', [(p) => (p.metadata!.deletionTimestamp = new Date(T0 - 6_000))]);
-    expect(decide({ vm: running, pod: stuck }).status.phase).toBe('Failed');
+  it('a pod stuck terminating (node unreachable) is not dead: the VM stays with its runner (#794)', () => {
+    const stuck = podFixture('p', 'ready', [(p) => (p.metadata!.deletionTimestamp = new Date(T0 - 600_000))]);
+    const d = decide({ vm: running, pod: stuck, runner: report });
+    expect(d.status.phase).toBe('Running');
+    expect(d.actions.filter((a) => a.kind === 'delete-pod' || a.kind === 'create-pod')).toEqual([]);
+  });
+
+  it('never Running on a paused source: QEMU handed the guest to a target that is gone -> Failed', () => {
+    const paused = { ...report, qemuStatus: 'postmigrate' };
+    const d = decide({ vm: running, pod, runner: paused });
+    expect(d.status.phase).toBe('Failed');
+    expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('GuestLost');
+    // While a migration target still runs, the migration controller settles where the guest is.
+    expect(decide({ vm: running, pod, runner: paused, migrationTargetAlive: true }).status.phase).toBe(
+      'Running',
+    );
   });
 
   it('propagates targetRevision into currentRevision when Running', () => {
@@ -272,7 +293,10 @@ describe('decideVmAction: restart policy', () => {
     expect(waiting.actions).toEqual([]);
     expect(waiting.status.phase).toBe('Failed');
     expect(decide({ vm, pod: deleting('failed', 1_000) }).status.phase).toBe('Pending');
-    expect(decide({ vm, pod: deleting('ready', 10_000) }).status.phase).toBe('Pending');
+    // Upstream gave up after 5 s; on a partitioned node the old QEMU may still run: keep waiting.
+    expect(decide({ vm, pod: deleting('ready', 3_600_000) }).status.phase).toBe('Failed');
+    // The pod object removed (kubelet, force delete, pod GC after the Node was deleted): gone.
+    expect(decide({ vm, pod: undefined }).status.phase).toBe('Pending');
   });
 });
 
@@ -381,5 +405,34 @@ describe('decideVmAction: deletion and migration phases', () => {
     });
     expect(d.status.phase).toBe('Scaling');
     expect(kinds(d)).toEqual(['sync-pod-metadata', 'set-cpu']);
+  });
+});
+
+describe('decideVmAction: a migration that lost the guest', () => {
+  const lostMigration = migrationFixture(
+    withMigrationPhase('Failed', {
+      sourcePodName: 'p',
+      conditions: [
+        {
+          type: 'Degraded',
+          status: 'True',
+          reason: 'PostCopyFailed',
+          message: 'guest lost: post-copy: the target ended while the guest was split between both',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+      ],
+    }),
+  );
+  it('fails the VM (never Running on the paused source), then restarts it by its policy', () => {
+    const migrating = vmFixture(withPhase('Migrating', { podName: 'p', restartCount: 0 }));
+    const source = podFixture('p', 'ready');
+    const d1 = decide({ vm: migrating, pod: source, migrations: [lostMigration] });
+    expect(d1.status.phase).toBe('Failed');
+    expect(d1.status.conditions?.find((c) => c.type === 'Available')?.reason).toBe('GuestLost');
+    const failed = vmFixture(withPhase('Failed', { podName: 'p', restartCount: 0 }));
+    expect(kinds(decide({ vm: failed, pod: source, migrations: [lostMigration] }))).toEqual(['delete-pod']);
+    const d3 = decide({ vm: failed, pod: undefined, migrations: [lostMigration] });
+    expect(d3.status).toMatchObject({ phase: 'Pending', restartCount: 1 });
+    expect(d3.status.podName).toBeUndefined();
   });
 });

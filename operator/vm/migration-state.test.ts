@@ -46,6 +46,25 @@ describe('vmMigrationState: which migration holds the VM', () => {
     ],
     ['Failed', [mig('a', { phase: 'Failed', sourcePodName: 'p' })], { kind: 'none' }],
     [
+      'Failed with the guest lost (post-copy) fails the VM',
+      [
+        mig('a', {
+          phase: 'Failed',
+          sourcePodName: 'p',
+          conditions: [
+            {
+              type: 'Degraded',
+              status: 'True',
+              reason: 'PostCopyFailed',
+              message: 'guest lost: post-copy',
+              lastTransitionTime: '2026-01-01T00:00:00Z',
+            },
+          ],
+        }),
+      ],
+      { kind: 'lost', migration: 'a', message: 'guest lost: post-copy' },
+    ],
+    [
       'from an earlier pod of the VM',
       [mig('a', { phase: 'Succeeded', sourcePodName: 'old' })],
       { kind: 'none' },

@@ -6,7 +6,8 @@
  * switched to the target and `Running`).
  */
 import type { VirtualMachine, VirtualMachineMigration, VirtualMachineStatus } from '../../crds';
-import { isBeingDeleted } from '../controller-kit';
+import { CONDITION_DEGRADED, findCondition, isBeingDeleted } from '../controller-kit';
+import { GUEST_LOST_REASONS } from '../migration/decide-migration-action';
 
 export type VmMigrationState =
   /** No migration holds the VM: it runs (or returns to running) on its own pod. */
@@ -20,7 +21,12 @@ export type VmMigrationState =
       readonly kind: 'succeeded';
       readonly migration: string;
       readonly target: { readonly podName: string; readonly podIP?: string; readonly node?: string };
-    };
+    }
+  /**
+   * A migration from the VM's pod failed and the guest did not survive it (post-copy with an end gone,
+   * a target that ended after the handover): the VM fails, and its restart policy applies.
+   */
+  | { readonly kind: 'lost'; readonly migration: string; readonly message: string };
 
 /**
  * The state of the migration whose source is the VM's current pod. A migration that is being deleted
@@ -49,6 +55,17 @@ export function vmMigrationState(
       },
     };
   }
+  const lost = mine.find(
+    (m) =>
+      m.status?.phase === 'Failed' &&
+      GUEST_LOST_REASONS.includes(findCondition(m.status.conditions, CONDITION_DEGRADED)?.reason ?? ''),
+  );
+  if (lost)
+    return {
+      kind: 'lost',
+      migration: lost.metadata?.name ?? '',
+      message: findCondition(lost.status?.conditions, CONDITION_DEGRADED)?.message ?? 'guest lost',
+    };
   const live = mine.filter((m) => !isBeingDeleted(m));
   const streaming = live.find((m) => m.status?.phase === 'Running');
   if (streaming) return { kind: 'streaming', migration: streaming.metadata?.name ?? '' };
@@ -62,6 +79,7 @@ export function followsMigration(
   phase: VirtualMachineStatus['phase'] | '',
   state: VmMigrationState,
 ): boolean {
+  if (state.kind === 'lost') return phase !== 'Failed' && phase !== 'Succeeded' && phase !== 'Pending';
   return phase === 'PreMigrating' || phase === 'Migrating' || (phase === 'Running' && state.kind !== 'none');
 }
 
@@ -84,6 +102,10 @@ export function followMigration(status: VirtualMachineStatus, state: VmMigration
       if (state.target.node) status.node = state.target.node;
       else delete status.node;
       status.phase = 'Running';
+      return;
+    case 'lost':
+      // Never "Running" on a source that is paused for good: Failed, so the restart policy applies.
+      status.phase = 'Failed';
       return;
     case 'none':
       // The migration failed, was deleted, or never got going: the VM runs on its pod as before.

@@ -78,6 +78,28 @@ describe('RunnerClient', () => {
     await expect(c.getMemory()).rejects.toBeInstanceOf(RunnerTimeoutError);
   });
 
+  it('asks GET /qemu, and reads older runners (404) through /status and /migration', async () => {
+    const answers: Record<string, [number, string]> = {
+      '/qemu': [404, '{"error":"no such endpoint /qemu"}'],
+      '/status': [200, '{"qemuStatus":"postmigrate","migrationRole":"source"}'],
+      '/migration': [200, '{"status":"completed","totalTimeMs":900}'],
+    };
+    const byPath = (async (input: string | URL | Request) => {
+      const [status, body] = answers[new URL(String(input)).pathname];
+      return new Response(body, { status });
+    }) as typeof fetch;
+    const c = new RunnerClient({ baseUrl: 'http://r', token: 't', fetch: byPath });
+    expect(await c.qemuState()).toEqual({
+      qemuStatus: 'postmigrate',
+      running: false,
+      migrationRole: 'source',
+      migration: { status: 'completed', totalTimeMs: 900 },
+      guest: 'handed-off',
+    });
+    answers['/qemu'] = [504, '{"error":"QEMU did not answer"}'];
+    await expect(c.qemuState()).rejects.toMatchObject({ status: 504 });
+  });
+
   it('raises RunnerConnectionError on a refused connection', async () => {
     const c = new RunnerClient({ baseUrl: 'http://127.0.0.1:1', token: 't', timeoutMs: 2000 });
     await expect(c.migration()).rejects.toBeInstanceOf(RunnerConnectionError);

@@ -3,6 +3,7 @@
  * its configuration, so it is safe to share between reconciles.
  */
 import { formatMilliCpu, parseMilliCpu } from '../../crds';
+import { guestCustody } from './guest-custody';
 import { RunnerApiError, RunnerConnectionError, RunnerProtocolError, RunnerTimeoutError } from './errors';
 import {
   RUNNER_PATHS,
@@ -10,6 +11,7 @@ import {
   type MemoryState,
   type MigrationInfoBody,
   type MigrationStartRequest,
+  type QemuState,
   type RunnerStatus,
   type VCpusBody,
 } from './wire';
@@ -34,6 +36,8 @@ interface CallOptions {
 }
 
 export const DEFAULT_RUNNER_TIMEOUT_MS = 5000;
+/** `GET /qemu` answers from two QMP queries the runner bounds at 1 s each. */
+export const QEMU_STATE_TIMEOUT_MS = 3000;
 
 export class RunnerClient {
   private readonly baseUrl: string;
@@ -100,6 +104,31 @@ export class RunnerClient {
   /** `DELETE /migration`: cancels a running migration; the source keeps running. */
   cancelMigration(): Promise<MigrationInfoBody> {
     return this.json<MigrationInfoBody>(RUNNER_PATHS.migration, { method: 'DELETE' });
+  }
+
+  /**
+   * `GET /qemu`: what the QEMU is doing and whether it holds the guest. Short timeout by default: it is
+   * asked before decisions, and no answer must not stall them (the caller treats it as "may hold").
+   * Runners from before the endpoint (404) are read through `/status` and `/migration` instead.
+   */
+  async qemuState(timeoutMs = QEMU_STATE_TIMEOUT_MS): Promise<QemuState> {
+    try {
+      return await this.json<QemuState>(RUNNER_PATHS.qemu, { timeoutMs });
+    } catch (err) {
+      if (!(err instanceof RunnerApiError && err.status === 404)) throw err;
+    }
+    const [status, migration] = await Promise.all([
+      this.json<RunnerStatus>(RUNNER_PATHS.status, { timeoutMs }),
+      this.json<MigrationInfoBody>(RUNNER_PATHS.migration, { timeoutMs }),
+    ]);
+    const facts = { qemuStatus: status.qemuStatus, migrationStatus: migration.status ?? 'none' };
+    return {
+      qemuStatus: status.qemuStatus,
+      running: status.qemuStatus === 'running',
+      migrationRole: status.migrationRole,
+      migration,
+      guest: guestCustody(facts),
+    };
   }
 
   /** `GET /metrics`: Prometheus text exposition. */

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './client';
 export * from './auth';
 export * from './command';
+export * from './guest-custody';

@@ -16,6 +16,7 @@ export const RUNNER_PATHS = {
   memory: '/memory',
   status: '/status',
   migration: '/migration',
+  qemu: '/qemu',
   metrics: '/metrics',
 } as const;
 
@@ -120,6 +121,38 @@ export interface MigrationStartRequest {
  * or `none` when no migration ever ran on this runner.
  */
 export type MigrationInfoBody = MigrationInfo;
+
+/**
+ * Who holds the guest, as one QEMU sees it (derived by `guestCustody` from {@link QemuState}'s facts):
+ * - `running`: this QEMU runs the guest, and no other QEMU can (a precopy source still streaming
+ *   included: the target has nothing usable until the stream completes);
+ * - `paused`: this QEMU holds the whole guest but its vCPUs are stopped (switch-over, a user pause);
+ * - `incoming`: a migration target whose stream has not completed: it holds nothing usable;
+ * - `handed-off`: a source whose migration completed: the guest lives in the target now;
+ * - `postcopy`: the guest is split between source and target (post-copy): losing either loses it;
+ * - `stopped`: QEMU has ended the guest (shutdown, panic, internal error).
+ */
+export type GuestCustody = 'running' | 'paused' | 'incoming' | 'handed-off' | 'postcopy' | 'stopped';
+
+/**
+ * `GET /qemu`: what this runner's QEMU is doing, in one cheap call (two QMP queries, each bounded by
+ * the runner). The operator asks both ends of a migration before it decides anything that could delete
+ * the pod holding the only running guest.
+ */
+export interface QemuState {
+  /** QEMU `query-status` status: `running`, `inmigrate`, `postmigrate`, `finish-migrate`, `paused`, ... */
+  qemuStatus: string;
+  /** The guest's vCPUs run (`query-status` `running`). */
+  running: boolean;
+  migrationRole: MigrationRole;
+  /**
+   * This QEMU's `query-migrate`: the outgoing migration on a source, the incoming one on a target
+   * (QEMU reports the destination's state there too); `status: "none"` when there is neither.
+   */
+  migration: MigrationInfo;
+  /** {@link guestCustody} of the above, so every reader draws the same conclusion. */
+  guest: GuestCustody;
+}
 
 /** Error body of every non-2xx JSON answer. */
 export interface ErrorBody {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MigrationInfo } from '../../crds';
-import { RunnerApiError, RunnerClient, type MemoryState, type RunnerStatus } from '../api';
+import { RunnerApiError, RunnerClient, type MemoryState, type QemuState, type RunnerStatus } from '../api';
 import type { ValidMigrationRequest } from '../vm-control/migration';
 import type { Readiness, VmController } from '../vm-control/vm-controller';
 import { badRequest, conflict } from '../vm-control/vm-error';
@@ -61,6 +61,16 @@ class FakeVm implements VmController {
     if (!this.migrating) throw conflict('no migration in progress');
     this.migrating = false;
     return { status: 'cancelling' };
+  }
+  async qemuState(): Promise<QemuState> {
+    const status = this.migrating ? 'active' : 'none';
+    return {
+      qemuStatus: 'running',
+      running: true,
+      migrationRole: this.migrating ? 'source' : 'none',
+      migration: { status },
+      guest: 'running',
+    };
   }
 }
 
@@ -147,6 +157,18 @@ describe('runner API server', () => {
     await expect(client.setCpu(2000)).rejects.toMatchObject({ status: 409 });
     expect(await client.migration()).toEqual({ status: 'active' });
     expect(await client.cancelMigration()).toEqual({ status: 'cancelling' });
+  });
+
+  it('answers GET /qemu with the run state and who holds the guest', async () => {
+    expect(await client.qemuState()).toEqual({
+      qemuStatus: 'running',
+      running: true,
+      migrationRole: 'none',
+      migration: { status: 'none' },
+      guest: 'running',
+    });
+    const res = await fetch(`${base}/qemu`);
+    expect(res.status).toBe(401);
   });
 
   it('serves memory state and Prometheus metrics', async () => {

@@ -131,6 +131,7 @@ export function runnerApiHandler(
       }),
       DELETE: async () => ({ status: 200, body: await vm.cancelMigration() }),
     },
+    [RUNNER_PATHS.qemu]: { GET: async () => ({ status: 200, body: await vm.qemuState() }) },
     [RUNNER_PATHS.metrics]: {
       GET: async () => ({
         status: 200,

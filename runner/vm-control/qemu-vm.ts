@@ -5,7 +5,15 @@
  */
 import { formatMilliCpu, type MigrationInfo } from '../../crds';
 import { systemClock, type Clock, type TimerHandle } from '../../host';
-import type { Accel, MemoryState, MigrationRole, NetworkMode, RunnerStatus } from '../api';
+import {
+  guestCustody,
+  type Accel,
+  type MemoryState,
+  type MigrationRole,
+  type NetworkMode,
+  type QemuState,
+  type RunnerStatus,
+} from '../api';
 import type { QmpClient, StatusInfo } from '../qmp';
 import type { GuestArch } from '../../guest';
 import type { VmShape } from '../plan/vm-shape';
@@ -13,9 +21,10 @@ import { CpuScaler } from './cpu-scaler';
 import type { GuestAgent } from './guest-agent';
 import { MemoryScaler } from './memory-scaler';
 import { Migrator, type ValidMigrationRequest } from './migration';
+import { toMigrationInfo, type QueryMigrate } from './migration-info';
 import { Mutex } from './mutex';
 import type { Readiness, VmController } from './vm-controller';
-import { conflict } from './vm-error';
+import { conflict, VmError } from './vm-error';
 
 export interface QemuVmOptions {
   qmp: QmpClient;
@@ -195,4 +204,35 @@ export class QemuVm implements VmController {
   cancelMigration(): Promise<MigrationInfo> {
     return this.migrator.cancel();
   }
+
+  /**
+   * Two QMP queries outside the operation mutex (a migration start or a memory shrink must not delay
+   * the answer), each bounded: no answer from QEMU is a 504, which the operator reads as "may still
+   * hold the guest".
+   */
+  async qemuState(): Promise<QemuState> {
+    const opts = { timeoutMs: QEMU_QUERY_TIMEOUT_MS };
+    let st: StatusInfo;
+    let q: QueryMigrate;
+    try {
+      [st, q] = await Promise.all([
+        this.o.qmp.execute<StatusInfo>('query-status', undefined, opts),
+        this.o.qmp.execute<QueryMigrate>('query-migrate', undefined, opts),
+      ]);
+    } catch (e) {
+      throw new VmError(504, `QEMU did not answer: ${(e as Error).message}`);
+    }
+    const migration = toMigrationInfo(q);
+    const facts = { qemuStatus: st.status, migrationStatus: migration.status ?? 'none' };
+    return {
+      qemuStatus: st.status,
+      running: st.running,
+      migrationRole: this.role,
+      migration,
+      guest: guestCustody(facts),
+    };
+  }
 }
+
+/** Bound of each QMP query behind `GET /qemu` (the client waits 3 s for the whole answer). */
+const QEMU_QUERY_TIMEOUT_MS = 1000;

@@ -4,7 +4,7 @@
  * Methods throw VmError (with the HTTP status) for anything the caller should see.
  */
 import type { MigrationInfo } from '../../crds';
-import type { MemoryState, RunnerStatus } from '../api';
+import type { MemoryState, QemuState, RunnerStatus } from '../api';
 import type { ValidMigrationRequest } from './migration';
 
 export interface Readiness {
@@ -22,4 +22,6 @@ export interface VmController {
   startMigration(req: ValidMigrationRequest): Promise<MigrationInfo>;
   migration(): Promise<MigrationInfo>;
   cancelMigration(): Promise<MigrationInfo>;
+  /** `GET /qemu`: run state, this QEMU's migration and who holds the guest; bounded in time. */
+  qemuState(): Promise<QemuState>;
 }

@@ -3,9 +3,10 @@
  * (`runner/api`) with a simulated guest instead of QEMU. Started by the local cluster's node agent as
  * the `runner` command of a runner pod; reads the same flags and files as the real runner.
  *
- * Migration is simulated too: the source, on `POST /migration`, tells the target (a private
- * `POST /__fake/incoming`) that the stream arrived, reports `completed` a moment later and exits 0
- * (or reports `failed` when the guest env has `FAKE_MIGRATION=fail`).
+ * Migration is simulated too: the source, on `POST /migration`, streams for 0.5 s, pauses for the
+ * switch-over and tells the target (a private `POST /__fake/incoming`) that the stream arrived, reports
+ * `completed` 0.1 s later and exits 0 some time after (or reports `failed` when the guest env has
+ * `FAKE_MIGRATION=fail`).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
@@ -17,7 +18,7 @@ import {
   type VirtualMachineSpec,
   type VirtualMachineStatus,
 } from '../../crds';
-import { bearerMatches, DEFAULT_TOKEN_FILE, TOKEN_FILE_ENV } from '../../runner/api';
+import { bearerMatches, DEFAULT_TOKEN_FILE, guestCustody, TOKEN_FILE_ENV } from '../../runner/api';
 
 function flag(name: string): string | undefined {
   const args = process.argv.slice(2);
@@ -70,6 +71,7 @@ const server = createServer((req, res) => {
     return send(state.ready ? 200 : 503, state.ready ? 'ready' : { error: 'guest not up' });
   if (path === '/__fake/incoming') {
     state.qemuStatus = 'running';
+    state.migration = 'completed'; // the incoming stream, as QEMU's query-migrate reports it on a target
     state.ready = true;
     return send(200);
   }
@@ -118,21 +120,37 @@ const server = createServer((req, res) => {
         return send(200, { slots: state.slots });
       case 'GET /migration':
         return send(200, info());
+      case 'GET /qemu': {
+        const facts = { qemuStatus: state.qemuStatus, migrationStatus: state.migration };
+        return send(200, {
+          qemuStatus: state.qemuStatus,
+          running: state.qemuStatus === 'running',
+          migrationRole: target ? 'target' : state.migration === 'none' ? 'none' : 'source',
+          migration: info(),
+          guest: guestCustody(facts),
+        });
+      }
       case 'POST /migration':
         if (state.migration === 'active') return send(409, { error: 'already migrating' });
         state.migration = 'active';
-        notify(String(body.targetHost));
         setTimeout(() => {
           if (failMigration) {
             state.migration = 'failed';
             return;
           }
-          state.migration = 'completed';
-          state.qemuStatus = 'postmigrate';
-          setTimeout(
-            () => process.exit(0),
-            Number(process.env.FAKE_RUNNER_EXIT_AFTER_MIGRATION_MS ?? '3000'),
-          );
+          // As QEMU: the source pauses for the switch-over, the target starts the guest, then the
+          // source reports completed.
+          state.qemuStatus = 'finish-migrate';
+          state.migration = 'device';
+          notify(String(body.targetHost));
+          setTimeout(() => {
+            state.migration = 'completed';
+            state.qemuStatus = 'postmigrate';
+            setTimeout(
+              () => process.exit(0),
+              Number(process.env.FAKE_RUNNER_EXIT_AFTER_MIGRATION_MS ?? '3000'),
+            );
+          }, 100);
         }, 500);
         return send(202, info());
       case 'DELETE /migration':

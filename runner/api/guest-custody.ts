@@ -1,0 +1,32 @@
+/**
+ * Who holds the guest, from one QEMU's facts (pure). Runner and operator share this function, so the
+ * runner's `GET /qemu` `guest` field and the operator's reading of older runners' `/status` agree.
+ */
+import type { GuestCustody } from './wire';
+
+/** Migration states in which the guest's memory is split between source and target. */
+const POSTCOPY_STATES: readonly string[] = ['postcopy-active', 'postcopy-paused', 'postcopy-recover'];
+/** Run states in which QEMU has ended the guest for good. */
+const ENDED_STATES: readonly string[] = ['shutdown', 'guest-panicked', 'internal-error'];
+
+export interface QemuFacts {
+  readonly qemuStatus: string;
+  /** This QEMU's `query-migrate` status (`none` when no migration ever ran here). */
+  readonly migrationStatus: string;
+}
+
+export function guestCustody(f: QemuFacts): GuestCustody {
+  if (POSTCOPY_STATES.includes(f.migrationStatus)) return 'postcopy';
+  if (ENDED_STATES.includes(f.qemuStatus)) return 'stopped';
+  if (f.qemuStatus === 'inmigrate') return 'incoming';
+  if (f.qemuStatus === 'running') return 'running';
+  // A source that completed stays paused in `postmigrate`: the target runs the guest. Any other
+  // postmigrate (a failure after the switch-over) is treated as still holding it.
+  if (f.qemuStatus === 'postmigrate' && f.migrationStatus === 'completed') return 'handed-off';
+  return 'paused';
+}
+
+/** Whether a QEMU in this custody may hold the only running copy of the guest. */
+export function mayHoldGuest(custody: GuestCustody): boolean {
+  return custody === 'running' || custody === 'paused' || custody === 'postcopy';
+}
