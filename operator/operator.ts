@@ -253,6 +253,9 @@ export class Operator {
       },
       onStoppedLeading: () => {
         this.metrics.isLeader.set(0);
+        // No new reconciles from this moment: a standby may lead soon. (The process exits in
+        // onFatal; in-process operators — npm start, tests — stop here.)
+        for (const c of this.controllers) void c.stop();
         this.fatal('leader election lost');
       },
     });

@@ -4,8 +4,14 @@
  * candidate's own clock from when it observed the record, so clock skew between replicas does not
  * matter); the leader renews every `retryPeriod` and steps down when it could not renew for
  * `renewDeadline`. On stop the leader releases the lease so a successor takes over at once.
+ *
+ * The deadline is a timer, not a check after each attempt: a renewal whose API connection hangs never
+ * returns, so the leader would otherwise go on leading while a standby takes over (two leaders). The
+ * timer counts from the start of the last successful renewal (the earliest moment the API server can
+ * have stored it, so the earliest a standby can have observed it): the leader is out by
+ * `renewDeadline` after that, a standby in at `leaseDuration` at the earliest.
  */
-import { sleep, systemClock, type Clock } from './clock';
+import { sleep, systemClock, type Clock, type TimerHandle } from './clock';
 import { errorFields, type Logger } from './logger';
 
 export interface LeaseRecord {
@@ -47,6 +53,7 @@ export class LeaderElector {
   private stopped = false;
   private observed: { record: LeaseRecord; at: number } | undefined;
   private loop: Promise<void> | undefined;
+  private deadline: TimerHandle | undefined;
   private readonly clock: Clock;
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
@@ -70,6 +77,7 @@ export class LeaderElector {
   /** Stops campaigning; a leader releases the lease unless `release` is false (simulated crash). */
   async stop(release = true): Promise<void> {
     this.stopped = true;
+    this.deadline?.cancel();
     await this.loop;
     if (this.leader && release) await this.release();
     this.leader = false;
@@ -108,30 +116,62 @@ export class LeaderElector {
   }
 
   private async run(): Promise<void> {
-    let lastRenew = 0;
     while (!this.stopped) {
+      const attemptStart = this.clock.now();
       let held = false;
       try {
-        held = await this.tryAcquireOrRenew();
+        held = await this.withDeadline(this.tryAcquireOrRenew());
       } catch (err) {
         this.options.log.debug({ ...errorFields(err) }, 'lease acquire/renew failed');
       }
-      const now = this.clock.now();
+      if (this.stopped) return;
       if (held) {
-        lastRenew = now;
+        this.armDeadline(attemptStart);
         if (!this.leader) {
           this.leader = true;
           this.options.log.info({ identity: this.options.identity }, 'became leader');
           this.options.onStartedLeading();
         }
-      } else if (this.leader && now - lastRenew > this.renewDeadlineMs) {
-        this.leader = false;
-        this.options.log.error({ identity: this.options.identity }, 'lost leadership');
-        this.options.onStoppedLeading();
-        return;
       }
-      if (!this.stopped) await sleep(this.nextAttemptDelay(), this.clock);
+      await sleep(this.nextAttemptDelay(), this.clock);
     }
+  }
+
+  /** The leader steps down `renewDeadline` after the start of its last successful renewal. */
+  private armDeadline(renewedAt: number): void {
+    this.deadline?.cancel();
+    const remaining = renewedAt + this.renewDeadlineMs - this.clock.now();
+    this.deadline = this.clock.setTimer(Math.max(0, remaining), () => this.lose());
+  }
+
+  private lose(): void {
+    if (!this.leader || this.stopped) return;
+    this.leader = false;
+    this.stopped = true;
+    this.options.log.error(
+      { identity: this.options.identity, renewDeadlineMs: this.renewDeadlineMs },
+      'lost leadership: could not renew the lease within the renew deadline',
+    );
+    this.options.onStoppedLeading();
+  }
+
+  /** An attempt may not outlast the renew deadline (a hung API connection never answers). */
+  private withDeadline<T>(attempt: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.clock.setTimer(this.renewDeadlineMs, () =>
+        reject(new Error(`lease request did not answer within ${this.renewDeadlineMs} ms`)),
+      );
+      attempt.then(
+        (v) => {
+          timer.cancel();
+          resolve(v);
+        },
+        (err: unknown) => {
+          timer.cancel();
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   /** A candidate wakes up right when the observed lease expires instead of up to a period later. */
