@@ -2,10 +2,8 @@
  * Keeps the webhook serving certificate valid: loads it from a Secret (creating it if missing),
  * regenerates it before expiry, and patches the caBundle of our webhook configurations. Replicas race
  * safely: Secret writes use resourceVersion preconditions and a loser adopts the winner's certificate.
- * With cert-manager, use `FileCertificateSource` instead and let its CA injector set caBundle.
+ * With cert-manager, `CertificateDirWatcher` serves its mounted files and its CA injector sets caBundle.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   PatchStrategy,
   setHeaderOptions,
@@ -154,13 +152,4 @@ function fromSecret(secret: V1Secret): ManagedCertificate | undefined {
   const key = get('tls.key');
   const caBundle = get('ca.crt');
   return cert && key && caBundle ? { cert, key, caBundle } : undefined;
-}
-
-/** Certificates provided as files (cert-manager mounts `tls.crt`, `tls.key` and `ca.crt`). */
-export async function readCertificateDir(dir: string): Promise<ManagedCertificate> {
-  const [cert, key, caBundle] = await Promise.all(
-    ['tls.crt', 'tls.key', 'ca.crt'].map((n) => readFile(join(dir, n), 'utf8').catch(() => '')),
-  );
-  if (!cert || !key) throw new Error(`no tls.crt/tls.key in ${dir}`);
-  return { cert, key, caBundle };
 }

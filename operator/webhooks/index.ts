@@ -1,4 +1,5 @@
 export * from './admission-review';
+export * from './certificate-files';
 export * from './certificate-manager';
 export * from './certificates';
 export * from './ensure-webhook-configurations';

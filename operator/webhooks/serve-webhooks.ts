@@ -8,7 +8,8 @@ import type { Clock } from '../../host';
 import type { KubeObject } from '../../kube';
 import type { EventRecorder, Logger } from '../controller-kit';
 import type { AdmissionRequest } from './admission-review';
-import { CertificateManager, readCertificateDir, type ManagedCertificate } from './certificate-manager';
+import { CertificateDirWatcher, readCertificateDir } from './certificate-files';
+import { CertificateManager, type ManagedCertificate } from './certificate-manager';
 import { ensureWebhookConfigurations } from './ensure-webhook-configurations';
 import {
   mutateVirtualMachine,
@@ -22,8 +23,13 @@ import { WebhookServer } from './webhook-server';
 export interface WebhookOptions {
   readonly port: number;
   readonly host?: string;
-  /** Use cert-manager's files (tls.crt, tls.key, ca.crt) from this directory instead of self-managed ones. */
+  /**
+   * Use cert-manager's files (tls.crt, tls.key, ca.crt) from this directory instead of self-managed
+   * ones; they are reloaded when they change.
+   */
   readonly certDir?: string;
+  /** How often the files in `certDir` are re-read besides file events (default 60 s). */
+  readonly certReloadPollMs?: number;
   /** Self-managed: Secret holding the certificate (in the operator's namespace). */
   readonly secretName: string;
   /** DNS names / IPs for the self-managed serving certificate. */
@@ -73,10 +79,20 @@ export async function serveWebhooks(w: WebhookOptions, ctx: WebhookServingContex
   const admission = ctx.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
   // Rotation hands new certificates to the server, which is made once the first one is there.
   const serving: { server?: WebhookServer } = {};
-  let certificates: CertificateManager | undefined;
+  let certificates: CertificateManager | CertificateDirWatcher | undefined;
   let cert: ManagedCertificate;
   if (w.certDir) {
     cert = await readCertificateDir(w.certDir);
+    // cert-manager renews the mounted Secret in place: serve the new files without a restart.
+    certificates = new CertificateDirWatcher({
+      dir: w.certDir,
+      current: cert,
+      onChange: (c) => serving.server?.setCertificate(c),
+      pollMs: w.certReloadPollMs,
+      clock: ctx.clock,
+      log: ctx.log,
+    });
+    certificates.start();
   } else {
     certificates = new CertificateManager({
       core: ctx.kubeConfig.makeApiClient(CoreV1Api),
