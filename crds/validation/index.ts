@@ -2,3 +2,4 @@ export * from './virtual-machine';
 export * from './migration';
 export { validateAgainstSchema } from './schema-validator';
 export * from './util';
+export { isDeletionOnlyUpdate, ratchetUpdateErrors, valueAtPath } from './ratchet';

@@ -6,6 +6,7 @@ import { isQuantity, parseQuantity, quantityValue } from '../quantity';
 import type { VirtualMachineMigration } from '../schema/virtual-machine-migration';
 import type { IpPool } from '../schema/ip-pool';
 import { hasErrorAt, validateAgainstSchema } from './schema-validator';
+import { isDeletionOnlyUpdate, ratchetUpdateErrors } from './ratchet';
 import { deepEqual, isDns1123Subdomain, parseIpv4Cidr } from './util';
 
 export function validateVirtualMachineMigration(input: unknown): FieldError[] {
@@ -55,7 +56,13 @@ export function validateVirtualMachineMigrationUpdate(
   oldInput: VirtualMachineMigration,
   newInput: unknown,
 ): FieldError[] {
-  const errors = validateVirtualMachineMigration(newInput);
+  if (isDeletionOnlyUpdate(oldInput, newInput)) return [];
+  const errors = ratchetUpdateErrors(
+    validateVirtualMachineMigration(newInput),
+    validateVirtualMachineMigration(oldInput),
+    oldInput,
+    newInput,
+  );
   if (typeof newInput !== 'object' || newInput === null || !(newInput as VirtualMachineMigration).spec)
     return errors;
   const before = defaultVirtualMachineMigration(oldInput).spec;

@@ -468,4 +468,60 @@ describe('validateVirtualMachineUpdate', () => {
       expect.objectContaining({ path: 'spec.guest.cpus.use', rule: 'use-within-range' }),
     );
   });
+
+  describe('ratcheting: an update is judged on what it changes', () => {
+    // Stored before a rule existed (or was tightened): a disk mount path with '..' and a guest port that
+    // collides with the runner port.
+    const stored = vmInput(
+      set('spec.disks', [{ name: 'data', mountPath: '/srv/../data', tmpfs: { size: '1Gi' } }]),
+      set('metadata.finalizers', ['vm.neon.tech/finalizer']),
+    );
+    it('the stored object breaks the rules of today', () => {
+      expect(validateVirtualMachine(stored)).toContainEqual(
+        expect.objectContaining({ path: 'spec.disks[0].mountPath', rule: 'no-dotdot' }),
+      );
+    });
+
+    it('leaves unchanged fields alone: scaling the VM is admitted', () => {
+      expect(
+        validateVirtualMachineUpdate(stored, vmInput(...storedEdits(), set('spec.guest.cpus.use', 3))),
+      ).toEqual([]);
+    });
+
+    it('never blocks finalizer removal on a VM being deleted', () => {
+      const deleting = vmInput(...storedEdits(), set('metadata.deletionTimestamp', '2026-01-01T00:00:00Z'));
+      expect(
+        validateVirtualMachineUpdate(stored, vmInput(...storedEdits(), set('metadata.finalizers', []))),
+      ).toEqual([]);
+      expect(
+        validateVirtualMachineUpdate(deleting, {
+          ...deleting,
+          metadata: { ...deleting.metadata, finalizers: [] },
+        }),
+      ).toEqual([]);
+    });
+
+    it('still judges what the update changes, including rules across fields', () => {
+      // A new invalid value of a field is reported.
+      expect(validateVirtualMachineUpdate(base, vmInput(set('spec.guest.cpus.use', 5)))).toContainEqual(
+        expect.objectContaining({ path: 'spec.guest.cpus.use' }),
+      );
+      // An unchanged guest port that the changed runnerPort now collides with is reported: the old
+      // object had no such error.
+      const withPort = vmInput(set('spec.guest.ports', [{ port: 8080 }]));
+      expect(
+        validateVirtualMachineUpdate(
+          withPort,
+          vmInput(set('spec.guest.ports', [{ port: 8080 }]), set('spec.runnerPort', 8080)),
+        ),
+      ).toContainEqual(expect.objectContaining({ path: 'spec.guest.ports[0].port', rule: 'reserved-port' }));
+    });
+
+    function storedEdits(): Array<Edit<VirtualMachine>> {
+      return [
+        set('spec.disks', [{ name: 'data', mountPath: '/srv/../data', tmpfs: { size: '1Gi' } }]),
+        set('metadata.finalizers', ['vm.neon.tech/finalizer']),
+      ];
+    }
+  });
 });

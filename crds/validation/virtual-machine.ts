@@ -11,6 +11,7 @@ import { parseMilliCpu } from '../millicpu';
 import { parseQuantity, quantityValue, isQuantity } from '../quantity';
 import { getPath, VIRTUAL_MACHINE_FIELD_POLICIES } from '../field-policy';
 import type { VirtualMachine } from '../schema/virtual-machine';
+import { isDeletionOnlyUpdate, ratchetUpdateErrors } from './ratchet';
 import { hasErrorAt, validateAgainstSchema } from './schema-validator';
 import { deepEqual, isDns1123Label, isDns1123Subdomain, isEnvVarName } from './util';
 
@@ -467,7 +468,14 @@ export function validateVirtualMachine(input: unknown): FieldError[] {
  * set-once fields only go from unset to a value.
  */
 export function validateVirtualMachineUpdate(oldInput: VirtualMachine, newInput: unknown): FieldError[] {
-  const errors = validateVirtualMachine(newInput);
+  // Removing a finalizer from an object being deleted is never blocked.
+  if (isDeletionOnlyUpdate(oldInput, newInput)) return [];
+  const errors = ratchetUpdateErrors(
+    validateVirtualMachine(newInput),
+    validateVirtualMachine(oldInput),
+    oldInput,
+    newInput,
+  );
   if (typeof newInput !== 'object' || newInput === null || !(newInput as VirtualMachine).spec) return errors;
   const oldVm = defaultVirtualMachine(oldInput);
   const newVm = defaultVirtualMachine(newInput as VirtualMachine);
