@@ -32,7 +32,7 @@ import {
   stopInformers,
   type OperatorInformers,
 } from './informers';
-import { loadIpam, type Ipam } from './ipam';
+import { IpamLoader } from './ipam';
 import { MIGRATION_RESOURCE, VM_RESOURCE } from './neonvm-resources';
 import type { RunnerPodConfig } from './pod';
 import { httpRunnerConnector, type RunnerConnector } from './runner-client';
@@ -98,7 +98,6 @@ export class Operator {
   private readonly servers: Array<{ close(): Promise<void> }> = [];
   private webhooks: WebhookServing | undefined;
   private elector: LeaderElector | undefined;
-  private ipam: Ipam | undefined;
   private controllersStarted = false;
   private stopping = false;
 
@@ -151,7 +150,14 @@ export class Operator {
       });
     const vm = controller(
       'virtualmachine',
-      new VirtualMachineReconciler({ ...shared, vms, ipam: () => this.ipam }),
+      new VirtualMachineReconciler({
+        ...shared,
+        vms,
+        ipam: new IpamLoader({
+          source: o.ipamNad && { custom: this.custom, nad: o.ipamNad, metrics: this.metrics },
+          clock,
+        }),
+      }),
     );
     const migration = controller(
       'virtualmachinemigration',
@@ -303,8 +309,6 @@ export class Operator {
   private async startControllers(): Promise<void> {
     if (this.controllersStarted || this.stopping) return;
     this.controllersStarted = true;
-    const { ipamNad } = this.o;
-    if (ipamNad) this.ipam = await loadIpam({ custom: this.custom, nad: ipamNad, metrics: this.metrics });
     await startInformers(this.informers);
     for (const c of this.controllers) c.start();
     this.failingReporter.start();

@@ -43,6 +43,8 @@ export const Reasons = {
   /** The runner runs the VM without parts of its spec (its `/status` `degraded`). */
   RunnerDegraded: 'RunnerDegraded',
   IpamError: 'IpamError',
+  /** The overlay IPAM cannot be used (its NetworkAttachmentDefinition is missing or invalid). */
+  IpamUnavailable: 'IpamUnavailable',
   ReconcileError: 'ReconcileError',
   TlsProvisioningFailed: 'TlsProvisioningFailed',
   WaitingForCertificate: 'WaitingForCertificate',

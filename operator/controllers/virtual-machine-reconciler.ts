@@ -29,7 +29,7 @@ import {
   type ReconcileResult,
   type Reconciler,
 } from '../controller-kit';
-import type { Ipam } from '../ipam';
+import { IpamUnavailableError, type IpamLoader } from '../ipam';
 import {
   buildRunnerPod,
   runnerPodAnnotations,
@@ -54,8 +54,8 @@ export interface VirtualMachineReconcilerDeps {
   readonly core: CoreV1Api;
   readonly runners: RunnerConnector;
   readonly secrets: RunnerSecrets;
-  /** Undefined when no IPAM NetworkAttachmentDefinition is configured (extraNetwork then fails). */
-  readonly ipam: () => Ipam | undefined;
+  /** The overlay IPAM (loaded on first use; unavailable degrades only VMs with spec.extraNetwork). */
+  readonly ipam: Pick<IpamLoader, 'get'>;
   readonly events: EventRecorder;
   readonly metrics?: OperatorMetrics;
   readonly config: RunnerPodConfig;
@@ -137,17 +137,23 @@ export class VirtualMachineReconciler implements Reconciler {
         await patchObject(d.vms, vm, { spec: { cpuScalingMode: action.mode } }, d.vmInformer);
         return status;
       case 'acquire-ip': {
-        const ipam = d.ipam();
-        if (!ipam)
-          throw new Error(
-            'spec.extraNetwork is enabled but the operator has no IPAM configured (NAD_IPAM_NAME)',
-          );
-        const lease = await ipam.acquire(`${namespace}/${name}`);
+        // Keyed by the VM (and its UID): after a lost status write this returns the same address.
+        const lease = await (await d.ipam.get()).acquire(`${namespace}/${name}`, vm.metadata?.uid);
         return { ...status, extraNetIP: lease.ip, extraNetMask: lease.mask };
       }
-      case 'release-ip':
-        await d.ipam()?.release(`${namespace}/${name}`);
+      case 'release-ip': {
+        let ipam;
+        try {
+          ipam = await d.ipam.get();
+        } catch (err) {
+          if (!(err instanceof IpamUnavailableError)) throw err;
+          // Deleting a VM is never blocked by a missing IPAM configuration.
+          d.events.record(vm, 'Warning', 'IpamReleaseSkipped', `overlay address not released: ${err.message}`);
+          return status;
+        }
+        await ipam.release(`${namespace}/${name}`, vm.metadata?.uid);
         return status;
+      }
       case 'create-pod': {
         const withStatus: VirtualMachine = { ...vm, status };
         if (sshEnabled(vm)) await d.secrets.ensureSshSecret(vm);
@@ -200,7 +206,7 @@ export class VirtualMachineReconciler implements Reconciler {
       {
         type: CONDITION_DEGRADED,
         status: 'True',
-        reason: Reasons.ReconcileError,
+        reason: err instanceof IpamUnavailableError ? Reasons.IpamUnavailable : Reasons.ReconcileError,
         message: message.slice(0, 1000),
       },
       new Date(this.deps.clock.now()),

@@ -31,6 +31,24 @@ describe('allocate (upstream IPAM cases, §8.2)', () => {
     expect(r2.allocations).toEqual({});
   });
 
+  it('keys allocations by VM and records its UID: a lost status write gets the same address back, a release frees only what that VM holds', () => {
+    const a = allocate({}, 'default/vm', range, 'uid-1');
+    expect(a.allocations).toEqual({ '1': { id: 'default/vm', podref: 'uid-1' } });
+    // The status write after the allocation was lost: acquiring again is a no-op.
+    expect(allocate(a.allocations, 'default/vm', range, 'uid-1')).toMatchObject({
+      ip: '10.100.123.1',
+      changed: false,
+    });
+    // The VM was deleted and re-created under the same name before the old one's release: the new one
+    // takes the address over, and the old VM's late release leaves it alone.
+    const b = allocate(a.allocations, 'default/vm', range, 'uid-2');
+    expect(b).toMatchObject({ ip: '10.100.123.1', changed: true });
+    expect(release(b.allocations, 'default/vm', range, 'uid-1').ip).toBeUndefined();
+    expect(release(b.allocations, 'default/vm', range, 'uid-2').ip).toBe('10.100.123.1');
+    // Allocations from before UIDs were recorded (upstream's) are released by name.
+    expect(release({ '1': { id: 'default/vm' } }, 'default/vm', range, 'uid-3').ip).toBe('10.100.123.1');
+  });
+
   it('skips the network address, the broadcast address and excluded subnets', () => {
     const small = parseRange({ range: '10.0.0.0/29', exclude: ['10.0.0.1/32', '10.0.0.4/31'] });
     let allocs = {};

@@ -3,6 +3,12 @@
  * decimal strings counted from the range's network address; the lowest free address between
  * range_start and range_end wins, skipping the network and broadcast addresses and excluded subnets.
  * Idempotent per id: an id that already holds an address gets the same one back.
+ *
+ * Allocations are keyed by the VM (`id` = `<namespace>/<name>`, upstream's format) and record the VM's
+ * UID in `podref` (upstream leaves it empty): acquiring again after a lost status write returns the same
+ * address, and a release — always attempted when the VM is deleted, whether its status recorded the
+ * address or not — frees only what that VM (by UID) holds, never the address of a newer VM of the
+ * same name.
  */
 import { formatIpv4, prefixToNetmask, type IpAllocation } from '../../crds';
 import type { IpRange } from './ipam-config';
@@ -30,7 +36,7 @@ function offsetOf(allocations: Allocations, id: string): string | undefined {
   return Object.keys(allocations).find((k) => allocations[k].id === id);
 }
 
-export function allocate(allocations: Allocations, id: string, range: IpRange): Allocated {
+export function allocate(allocations: Allocations, id: string, range: IpRange, owner?: string): Allocated {
   const { cidr } = range;
   const result = (offset: number, next: Record<string, IpAllocation>, changed: boolean): Allocated => ({
     ip: formatIpv4((cidr.network + offset) >>> 0),
@@ -40,7 +46,12 @@ export function allocate(allocations: Allocations, id: string, range: IpRange): 
     changed,
   });
   const existing = offsetOf(allocations, id);
-  if (existing !== undefined) return result(Number(existing), { ...allocations }, false);
+  if (existing !== undefined) {
+    // Same name: the same address (a leftover of an earlier VM of that name is taken over).
+    if (!owner || allocations[existing].podref === owner)
+      return result(Number(existing), { ...allocations }, false);
+    return result(Number(existing), { ...allocations, [existing]: { id, podref: owner } }, true);
+  }
 
   const broadcast = cidr.network + cidr.size - 1;
   const hasNetworkAndBroadcast = cidr.prefix < 31;
@@ -51,7 +62,7 @@ export function allocate(allocations: Allocations, id: string, range: IpRange): 
   for (let ip = first; ip <= last; ip++) {
     const offset = ip - cidr.network;
     if (allocations[String(offset)] !== undefined || excluded(ip)) continue;
-    return result(offset, { ...allocations, [String(offset)]: { id } }, true);
+    return result(offset, { ...allocations, [String(offset)]: owner ? { id, podref: owner } : { id } }, true);
   }
   throw new RangeExhaustedError(range.range);
 }
@@ -62,9 +73,12 @@ export interface Released {
   readonly allocations: Record<string, IpAllocation>;
 }
 
-export function release(allocations: Allocations, id: string, range: IpRange): Released {
+export function release(allocations: Allocations, id: string, range: IpRange, owner?: string): Released {
   const offset = offsetOf(allocations, id);
   if (offset === undefined) return { allocations: { ...allocations } };
+  // Held by another VM of the same name (created after this one): not ours to release.
+  const holder = allocations[offset].podref;
+  if (owner && holder && holder !== owner) return { allocations: { ...allocations } };
   const next = { ...allocations };
   delete next[offset];
   return { ip: formatIpv4((range.cidr.network + Number(offset)) >>> 0), allocations: next };

@@ -29,14 +29,14 @@ export class Ipam {
 
   constructor(private readonly options: IpamOptions) {}
 
-  /** The address of `id` (`namespace/vmName`), allocating one if needed. */
-  acquire(id: string): Promise<IpLease> {
+  /** The address of `id` (`namespace/vmName`), allocating one if needed; `owner` is the VM's UID. */
+  acquire(id: string, owner?: string): Promise<IpLease> {
     return this.measure('acquire', async () => {
       let lastError: unknown;
       for (const range of this.options.config.ranges) {
         try {
           return await this.withPool(range, (pool) => {
-            const r = allocate(pool.spec.allocations, id, range);
+            const r = allocate(pool.spec.allocations, id, range, owner);
             return { allocations: r.changed ? r.allocations : undefined, result: { ip: r.ip, mask: r.mask } };
           });
         } catch (err) {
@@ -48,13 +48,16 @@ export class Ipam {
     });
   }
 
-  /** Releases every address of `id`; returns the released addresses (none is fine). */
-  release(id: string): Promise<string[]> {
+  /**
+   * Releases every address of `id` held by `owner` (the VM's UID; allocations without one are released
+   * too); returns the released addresses (none is fine).
+   */
+  release(id: string, owner?: string): Promise<string[]> {
     return this.measure('release', async () => {
       const released: string[] = [];
       for (const range of this.options.config.ranges) {
         const ip = await this.withPool(range, (pool) => {
-          const r = release(pool.spec.allocations, id, range);
+          const r = release(pool.spec.allocations, id, range, owner);
           return { allocations: r.ip ? r.allocations : undefined, result: r.ip };
         });
         if (ip) released.push(ip);

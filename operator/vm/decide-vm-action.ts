@@ -150,7 +150,8 @@ export function decideVmAction(obs: VmObservation): VmDecision {
 
   if (isBeingDeleted(vm)) {
     if (!hasFinalizer(vm, FINALIZER)) return done();
-    if (status.extraNetIP) actions.push({ kind: 'release-ip' });
+    // Also when the status never recorded the address (its write failed after the allocation).
+    if (status.extraNetIP || vm.spec.extraNetwork?.enable) actions.push({ kind: 'release-ip' });
     actions.push({ kind: 'remove-finalizer' });
     return done();
   }

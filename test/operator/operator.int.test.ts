@@ -468,6 +468,34 @@ describe('TLS provisioning without cert-manager', () => {
 });
 
 describe('overlay IPAM', () => {
+  it('a missing IPAM NetworkAttachmentDefinition degrades only the VMs that need it, and never blocks their deletion', async () => {
+    const custom = env.custom();
+    await env.startOperator({ ipamNad: { namespace: OPERATOR_NAMESPACE, name: 'no-such-nad' } });
+    const ns = await createNamespace(env.core(), 'ipam-missing');
+    const vms = vmApi(custom, ns);
+    await vms.create(vmBody('plain'));
+    await vms.create(
+      vmBody('net', {
+        extraNetwork: { enable: true, multusNetwork: 'neonvm-system/neonvm-overlay-for-vms' },
+      }),
+    );
+    await waitForVm(custom, ns, 'plain', (vm) => vm.status?.phase === 'Running');
+    const net = await waitForVm(custom, ns, 'net', (vm) =>
+      (vm.status?.conditions ?? []).some((c) => c.type === 'Degraded' && c.reason === 'IpamUnavailable'),
+    );
+    expect(net.status?.conditions?.find((c) => c.type === 'Degraded')?.message).toContain('no-such-nad');
+    expect(await runnerPods(env.core(), ns, 'net')).toEqual([]);
+    await vms.delete('net');
+    await pollUntil(
+      () =>
+        vms.get('net').then(
+          () => undefined,
+          () => true,
+        ),
+      { timeoutMs: 30_000, description: 'VM net deleted' },
+    );
+  });
+
   it('gives two VMs distinct overlay IPs from the IPPool and releases them on delete', async () => {
     const custom = env.custom();
     await installMultusNadCrd(env.cluster());
