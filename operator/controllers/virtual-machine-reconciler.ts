@@ -148,7 +148,12 @@ export class VirtualMachineReconciler implements Reconciler {
         } catch (err) {
           if (!(err instanceof IpamUnavailableError)) throw err;
           // Deleting a VM is never blocked by a missing IPAM configuration.
-          d.events.record(vm, 'Warning', 'IpamReleaseSkipped', `overlay address not released: ${err.message}`);
+          d.events.record(
+            vm,
+            'Warning',
+            'IpamReleaseSkipped',
+            `overlay address not released: ${err.message}`,
+          );
           return status;
         }
         await ipam.release(`${namespace}/${name}`, vm.metadata?.uid);
