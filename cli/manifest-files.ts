@@ -29,3 +29,16 @@ export function describeObject(o: Record<string, unknown>): string {
   const meta = (o.metadata ?? {}) as { name?: string; namespace?: string };
   return `${String(o.kind)}/${meta.namespace ? `${meta.namespace}/` : ''}${meta.name ?? '<unnamed>'}`;
 }
+
+/** Structural equality of two parsed manifests (plain JSON data). */
+export function deepEqualJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => deepEqualJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
+}

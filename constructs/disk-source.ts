@@ -45,8 +45,19 @@ function keyItems(items: Readonly<Record<string, string>> | undefined) {
   return items === undefined ? undefined : Object.entries(items).map(([key, path]) => ({ key, path }));
 }
 
+/**
+ * Where a VM disk's contents come from: a ConfigMap or Secret (an ISO, or files kept in sync with
+ * `watch`), an empty ext4 disk, or a tmpfs. Used with `VirtualMachine.addDisk()`.
+ */
 export class DiskSource {
-  /** Files of a ConfigMap, as an ISO disk (or synced when `watch`). */
+  /**
+   * Files of a ConfigMap, as an ISO disk (or synced when `watch`).
+   *
+   * The disk records the object's name (`spec.disks[].configMap.name`), and `spec.disks` is immutable:
+   * renaming the construct that names the object (a ConfigMap without `metadata.name` is named after
+   * its construct path) changes the VM's disks, which the admission webhook rejects. Give the object
+   * an explicit `metadata.name`, or recreate the VM.
+   */
   public static fromConfigMap(configMap: IConfigMap, options: ObjectDiskOptions = {}): DiskSource {
     return new DiskSource({
       watch: options.watch,
@@ -54,7 +65,14 @@ export class DiskSource {
     });
   }
 
-  /** Files of a Secret, as an ISO disk (or synced when `watch`). */
+  /**
+   * Files of a Secret, as an ISO disk (or synced when `watch`).
+   *
+   * The disk records the object's name (`spec.disks[].secret.secretName`), and `spec.disks` is immutable:
+   * renaming the construct that names the object (a Secret without `metadata.name` is named after
+   * its construct path) changes the VM's disks, which the admission webhook rejects. Give the object
+   * an explicit `metadata.name`, or recreate the VM.
+   */
   public static fromSecret(secret: ISecret, options: ObjectDiskOptions = {}): DiskSource {
     return new DiskSource({
       watch: options.watch,

@@ -1,8 +1,6 @@
 /**
- * Plain Kubernetes objects (as the pure builders produce them) and their cdk8s L1 form.
+ * Plain Kubernetes objects, as the pure builders produce them (their cdk8s L1 form: api-object.ts).
  */
-import { ApiObject, type ApiObjectProps } from 'cdk8s';
-import type { Construct } from 'constructs';
 
 export interface KubeObjectMeta {
   name: string;
@@ -26,17 +24,6 @@ export function withAnnotations<T extends KubeObject>(obj: T, annotations: Recor
     ...obj,
     metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, ...annotations } },
   };
-}
-
-/** Wraps a plain object as an L1 `ApiObject` child, keeping its name (cdk8s would otherwise generate one). */
-export function addApiObject(scope: Construct, id: string, obj: KubeObject): ApiObject {
-  const props: ApiObjectProps = {
-    ...obj,
-    apiVersion: obj.apiVersion,
-    kind: obj.kind,
-    metadata: { ...obj.metadata },
-  };
-  return new ApiObject(scope, id, props);
 }
 
 /** A typed object from `crds` (whose TypeMeta is optional in the schema) with its identity checked. */

@@ -6,7 +6,8 @@
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { buildInstallBundle, type NeonVmInstallOptions } from './install';
-import { addApiObject, type KubeObject } from './kube-object';
+import { addApiObject } from './api-object';
+import type { KubeObject } from './kube-object';
 
 export type NeonVmInstallProps = NeonVmInstallOptions;
 
@@ -15,6 +16,16 @@ function objectId(o: KubeObject): string {
   return [o.kind, o.metadata.namespace, o.metadata.name].filter(Boolean).join('-');
 }
 
+/**
+ * The NeonVM operator install: namespace, CRDs, RBAC, the controller Deployment with its HTTPS
+ * admission webhooks and certificates, the device plugin DaemonSet, optionally Multus and
+ * Whereabouts — the objects of `buildInstallBundle(options)`, the same the Pulumi component and
+ * `dist/install/neonvm.yaml` contain.
+ *
+ * ```ts
+ * new NeonVmInstall(chart, 'neonvm', { ...releaseImages({ registry, digests }), syncWaves: true });
+ * ```
+ */
 export class NeonVmInstall extends Construct {
   public readonly namespace: string;
   /** The CRD objects (apply first). */

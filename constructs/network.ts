@@ -6,7 +6,8 @@ import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { buildOverlayNetwork, type ObjectRef, type OverlayNetworkOptions } from './network-objects';
 import { syncWaveAnnotations } from './argocd-sync-wave';
-import { addApiObject, asKubeObject, withAnnotations } from './kube-object';
+import { addApiObject } from './api-object';
+import { asKubeObject, withAnnotations } from './kube-object';
 import type { NetworkAttachmentDefinition } from '../crds';
 
 /** Anything a VM can attach its extra interface to. */
@@ -23,6 +24,12 @@ export interface NetworkProps extends OverlayNetworkOptions {
   readonly syncWave?: number;
 }
 
+/**
+ * The overlay network VMs attach a second interface to (`extraNetwork`): the three Multus
+ * NetworkAttachmentDefinitions NeonVM uses (`neonvm-overlay-for-vms`, `-for-pods`, `-ipam`), with
+ * Whereabouts IPAM. Pass it as a VM's `extraNetwork`, or refer to an existing one with
+ * `Network.fromMultusNetwork('namespace/name')`.
+ */
 export class Network extends Construct implements INetworkAttachment {
   /** An existing attachment (e.g. the one `NeonVmInstall` created), by `namespace/name`. */
   public static fromMultusNetwork(multusNetwork: string): INetworkAttachment {

@@ -66,6 +66,17 @@ export interface VirtualMachineMigrationProps {
   readonly syncWave?: number;
 }
 
+/**
+ * A live migration (`vm.neon.tech/v1` VirtualMachineMigration) of a VM to another node: the operator
+ * starts a target runner pod, QEMU copies the running guest over, and the source pod is removed.
+ *
+ * ```ts
+ * new VirtualMachineMigration(chart, 'move', { vm, syncWave: SyncWave.MIGRATIONS });
+ * ```
+ *
+ * `vm` is the `VirtualMachine` construct (name and namespace come from it) or a VM name. Validated at
+ * synth by `crds`.
+ */
 export class VirtualMachineMigration extends Construct {
   public readonly apiObject: ApiObject;
   private readonly props: VirtualMachineMigrationProps;

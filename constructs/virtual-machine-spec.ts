@@ -3,7 +3,6 @@
  * It maps names and units only; defaults and rules stay in `crds/` (the produced spec carries what the
  * user wrote, and the API server or `defaultVirtualMachine` fills in the rest).
  */
-import type { Duration } from 'cdk8s';
 import type {
   CpuScalingMode,
   EnvVar,
@@ -16,7 +15,13 @@ import type {
   TlsProvisioning,
   VirtualMachineSpec,
 } from '../crds';
-import { optionalSizeQuantity, sizeQuantity, type CpuAmount, type SizeLike } from './amounts';
+import {
+  optionalSizeQuantity,
+  sizeQuantity,
+  type CpuAmount,
+  type DurationLike,
+  type SizeLike,
+} from './amounts';
 
 export interface CpuProps {
   /** CPUs at boot; the lower bound for scaling (immutable). */
@@ -174,7 +179,7 @@ export interface VirtualMachineSpecProps {
    * Grace period of the runner pod.
    * @default Duration.seconds(5) (the CRD default)
    */
-  readonly terminationGracePeriod?: Duration;
+  readonly terminationGracePeriod?: DurationLike;
   /**
    * cert-manager TLS certificate provisioned into the guest.
    * @default - none

@@ -1,5 +1,13 @@
 import { Duration, Size, Testing, type Chart } from 'cdk8s';
-import { ConfigMap, Secret, ServiceType } from 'cdk8s-plus-28';
+import {
+  ConfigMap,
+  NetworkPolicy,
+  NetworkPolicyTrafficDefault,
+  NetworkPolicyPort,
+  Secret,
+  Service,
+  ServiceType,
+} from 'cdk8s-plus-28';
 import {
   DiskSource,
   Network,
@@ -124,6 +132,77 @@ describe('VirtualMachine', () => {
     });
   });
 
+  test("exposeViaService: every guest port in one Service whose generated name is the manifest's", () => {
+    const chart = Testing.chart();
+    const vm = new VirtualMachine(chart, 'pg', {
+      metadata: { namespace: 'db' },
+      rootDisk,
+      ports: [
+        { name: 'postgres', port: 5432 },
+        { name: 'metrics', port: 9187 },
+        { port: 53, protocol: 'UDP' },
+      ],
+    });
+    const svc = vm.exposeViaService({ serviceType: ServiceType.LOAD_BALANCER });
+    const out = synth(chart);
+    expect(out).toMatchSnapshot();
+    const services = out.filter((o) => o.kind === 'Service') as Array<
+      Obj & { metadata: { namespace: string } }
+    >;
+    expect(services).toHaveLength(1);
+    expect(svc.name).toMatch(/^test-pg-service-c8[0-9a-f]+$/);
+    expect(services[0].metadata).toMatchObject({ name: svc.name, namespace: 'db' });
+    expect(services[0].spec).toEqual({
+      type: 'LoadBalancer',
+      externalIPs: [],
+      selector: { 'vm.neon.tech/name': vm.name },
+      ports: [
+        { name: 'postgres', port: 5432, targetPort: 5432 },
+        { name: 'metrics', port: 9187, targetPort: 9187 },
+        { name: 'udp-53', port: 53, targetPort: 53, protocol: 'UDP' },
+      ],
+    });
+  });
+
+  test('exposeViaService with explicit ports adds the guest ports it needs; a second Service gets its own id', () => {
+    const chart = Testing.chart();
+    const vm = new VirtualMachine(chart, 'web', { metadata: { name: 'web' }, rootDisk });
+    const a = vm.exposeViaService({ name: 'web', ports: [{ port: 80, targetPort: 8080, name: 'http' }] });
+    const b = vm.exposeViaService({ ports: [{ port: 443 }] });
+    const out = synth(chart);
+    expect(vmOf(chart).spec.guest.ports).toEqual([{ name: 'http', port: 8080 }, { port: 443 }]);
+    expect(a.name).toBe('web');
+    expect(out.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).toEqual(['web', b.name]);
+    expect(out.find((o) => o.metadata.name === 'web' && o.kind === 'Service')!.spec.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 8080 },
+    ]);
+  });
+
+  test('a VM without ports cannot be exposed: the error says how to add one', () => {
+    const vm = new VirtualMachine(Testing.chart(), 'bare', { rootDisk });
+    expect(() => vm.exposeViaService()).toThrow(/test\/bare: exposeViaService\(\) needs a guest port/);
+  });
+
+  test('a VM is a pod selector where cdk8s-plus takes one (Service.select, NetworkPolicy)', () => {
+    const chart = Testing.chart();
+    const vm = new VirtualMachine(chart, 'pg', { metadata: { name: 'pg', namespace: 'db' }, rootDisk });
+    const client = new VirtualMachine(chart, 'app', { metadata: { name: 'app', namespace: 'db' }, rootDisk });
+    const svc = new Service(chart, 'svc', { metadata: { name: 'pg-direct' }, ports: [{ port: 5432 }] });
+    svc.select(vm);
+    const policy = new NetworkPolicy(chart, 'only-app', {
+      selector: vm,
+      ingress: { default: NetworkPolicyTrafficDefault.DENY },
+    });
+    policy.addIngressRule(client, [NetworkPolicyPort.tcp(5432)]);
+    const out = synth(chart);
+    expect(out.find((o) => o.metadata.name === 'pg-direct')!.spec.selector).toEqual({
+      'vm.neon.tech/name': 'pg',
+    });
+    const np = out.find((o) => o.kind === 'NetworkPolicy')!;
+    expect(np.spec.podSelector).toEqual({ matchLabels: { 'vm.neon.tech/name': 'pg' } });
+    expect(np.spec.ingress[0].from[0].podSelector).toEqual({ matchLabels: { 'vm.neon.tech/name': 'app' } });
+  });
+
   test('extraNetwork by reference with a custom interface', () => {
     const chart = Testing.chart();
     new VirtualMachine(chart, 'vm', {
@@ -170,7 +249,7 @@ describe('VirtualMachine', () => {
     new VirtualMachine(chart, 'b', { rootDisk, memory: { min: 1, max: 2, use: 3 } });
     a.addDisk({ name: 'rootdisk', mountPath: '/x', source: DiskSource.tmpfs('1Gi') }); // fine to call; fails at synth
     expect(() => synth(chart)).toThrow(
-      /\[test\/a\] spec\.disks\[0\]\.name: 'rootdisk' is reserved[\s\S]*\[test\/b\] spec\.guest\.memorySlots\.use/,
+      /\[test\/a\] spec\.disks\[0\]\.name \(prop disks\[0\]\.name, addDisk\): 'rootdisk' is reserved[\s\S]*\[test\/b\] spec\.guest\.memorySlots\.use \(prop memory\.use\)/,
     );
   });
 });
@@ -281,9 +360,22 @@ describe('VirtualMachine synth-time validation (field path in every message)', (
       } catch (e) {
         message = String(e);
       }
-      expect(message).toContain(`[test/vm] ${path}:`);
+      const escaped = path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      expect(message).toMatch(new RegExp(`\\[test/vm\\] ${escaped}( \\(prop [^)]+\\))?:`));
     },
   );
+
+  test('an error from a prop names the prop, the wire path, the value and a valid example', () => {
+    const chart = Testing.chart();
+    new VirtualMachine(chart, 'vm', {
+      rootDisk: { image: 'x', size: '8GB' },
+      cpus: { min: 1, max: 2, use: 3 },
+    });
+    expect(() => Testing.synth(chart)).toThrow(
+      '[test/vm] spec.guest.rootDisk.size (prop rootDisk.size): must be a Kubernetes quantity such as "8Gi", "512Mi", "1.5" or "250m" — write "8Gi" (binary, GiB) or "8G" (decimal) (got "8GB") [quantity]',
+    );
+    expect(() => Testing.synth(chart)).toThrow('[test/vm] spec.guest.cpus.use (prop cpus.use): ');
+  });
 
   test('at least 20 cases', () => expect(cases.length).toBeGreaterThanOrEqual(20));
 });

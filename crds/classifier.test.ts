@@ -38,7 +38,7 @@ const TABLE: Row[] = [
   [
     'disks',
     set('spec.disks', [{ name: 'a', mountPath: '/a', tmpfs: { size: '1Gi' } }]),
-    'spec.disks',
+    'spec.disks[name=a]',
     'rejected',
   ],
   ['podResources', set('spec.podResources', { requests: { cpu: '1' } }), 'spec.podResources', 'rejected'],
@@ -143,7 +143,11 @@ describe('classifyVirtualMachineChange', () => {
     const covered = new Set([...TABLE.map(([, , path]) => path), ...TLS_TABLE.map(([, path]) => path)]);
     for (const policy of VIRTUAL_MACHINE_FIELD_POLICIES) {
       if (policy.path === 'spec') continue;
-      expect([...covered].some((p) => p === policy.path || p.startsWith(`${policy.path}.`))).toBe(true);
+      expect(
+        [...covered].some(
+          (p) => p === policy.path || p.startsWith(`${policy.path}.`) || p.startsWith(`${policy.path}[`),
+        ),
+      ).toBe(true);
     }
   });
 

@@ -110,11 +110,62 @@ export function classifyVirtualMachineChange(oldVm: VirtualMachine, newVm: Virtu
       policy.kind === 'live' ? 'live' : policy.kind === 'restart' ? 'restart' : 'rejected';
     return { path, verdict, reason: policy.reason, before: b, after: a };
   });
-  const overall = changes.reduce<ChangeVerdict | 'none'>(
+  const expanded = changes.flatMap((c) =>
+    LIST_MAP_KEYS[c.path] ? perItemField(c, LIST_MAP_KEYS[c.path]) : [c],
+  );
+  return { changes: expanded, overall: overallOf(expanded) };
+}
+
+/** Lists whose items are keyed by a field (list-map), reported per item field rather than as a whole. */
+const LIST_MAP_KEYS: Readonly<Record<string, string>> = { 'spec.disks': 'name' };
+
+/**
+ * One change per changed field of each item (`spec.disks[name=data].emptyDisk.size`), items matched
+ * by their key, with the list's verdict: the whole list is immutable, but the user needs to see which
+ * disk and which field of it changed.
+ */
+function perItemField(change: FieldChange, key: string): FieldChange[] {
+  const index = (list: unknown) =>
+    new Map(
+      (Array.isArray(list) ? list : []).map((item: unknown) => [
+        String(isObject(item) ? item[key] : item),
+        item,
+      ]),
+    );
+  const before = index(change.before);
+  const after = index(change.after);
+  const out: FieldChange[] = [];
+  for (const name of new Set([...before.keys(), ...after.keys()])) {
+    const leaves: string[] = [];
+    const itemPath = `${change.path}[${key}=${name}]`;
+    const b = before.get(name);
+    const a = after.get(name);
+    if (b === undefined || a === undefined) leaves.push(itemPath);
+    else diffLeaves(b, a, itemPath, leaves);
+    for (const path of leaves) {
+      const rel = path.slice(itemPath.length);
+      out.push({ ...change, path, before: readPath(b, rel), after: readPath(a, rel) });
+    }
+  }
+  return out.length > 0 ? out : [change];
+}
+
+/** Leaf differences without policies (inside one list item). */
+function diffLeaves(a: unknown, b: unknown, path: string, out: string[]): void {
+  if (deepEqual(a, b)) return;
+  if (isObject(a) && isObject(b)) {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)]))
+      diffLeaves(a[key], b[key], childPath(path, key), out);
+    return;
+  }
+  out.push(path);
+}
+
+function overallOf(changes: readonly FieldChange[]): ChangeVerdict | 'none' {
+  return changes.reduce<ChangeVerdict | 'none'>(
     (acc, c) => (acc === 'none' || RANK[c.verdict] > RANK[acc] ? c.verdict : acc),
     'none',
   );
-  return { changes, overall };
 }
 
 function readPath(obj: unknown, path: string): unknown {

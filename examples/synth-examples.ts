@@ -43,8 +43,11 @@ export async function synthExamples(outDir: string, options: SynthExamplesOption
     const appRepoDir = join(out, 'app-repo');
     // The app-repo example is TypeScript (as users write it); find it from sources or from lib/.
     const repoRoot = resolve(packagePath(__dirname, 'examples/app-repo/main.ts'), '..', '..', '..');
-    await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(repoRoot, 'examples/app-repo/main.ts'), appRepoDir], {
+    // Against this checkout's sources (tsconfig paths map `neonvm/*`): a quick look at its output.
+    // What app repos install — the packed package, `cdk8s synth` — is test/release/npm-pack.int.test.ts.
+    await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(repoRoot, 'examples/app-repo/main.ts')], {
       cwd: repoRoot,
+      env: { ...process.env, CDK8S_OUTDIR: appRepoDir },
     });
     files.push(...readdirSync(appRepoDir).map((f) => `app-repo/${f}`));
   }

@@ -144,15 +144,22 @@ describe('pure helpers', () => {
 describe('other components', () => {
   beforeEach(() => created.splice(0));
 
-  test('VirtualMachineMigration', async () => {
-    const m = new VirtualMachineMigration('move', { vmName: 'example', metadata: { namespace: 'db' } });
+  test('VirtualMachineMigration by name keeps annotations and labels', async () => {
+    const m = new VirtualMachineMigration('move', {
+      vm: 'example',
+      metadata: { namespace: 'db', labels: { a: 'b' }, annotations: { note: 'kept' } },
+    });
     expect((await valueOf(m.object)).spec).toEqual({ vmName: 'example' });
     await settle();
-    expect(created.find((r) => r.name === 'move-migration')!.type).toBe(
-      'kubernetes:vm.neon.tech/v1:VirtualMachineMigration',
-    );
+    const child = created.find((r) => r.name === 'move-migration')!;
+    expect(child.type).toBe('kubernetes:vm.neon.tech/v1:VirtualMachineMigration');
+    expect(child.inputs.metadata).toEqual({
+      name: 'move',
+      namespace: 'db',
+      labels: { a: 'b' },
+      annotations: { note: 'kept' },
+    });
   });
-
   test('Network: three attachment definitions named <name>-<role>', async () => {
     const net = new Network('overlay');
     expect(await valueOf(net.multusNetwork)).toBe('neonvm-system/neonvm-overlay-for-vms');
@@ -162,7 +169,7 @@ describe('other components', () => {
     );
   });
 
-  test('NeonVmInstall creates the bundle objects through two ConfigGroups', async () => {
+  test('NeonVmInstall: every bundle object in one yaml.v2.ConfigGroup', async () => {
     new NeonVmInstall('neonvm', {
       image: 'op:1',
       runnerImage: 'runner:1',
@@ -170,21 +177,19 @@ describe('other components', () => {
       skipAwait: true,
     });
     await settle();
-    const types = created.map((r) => r.type);
-    expect(types).toContain('kubernetes:yaml:ConfigGroup');
-    expect(
-      types.filter((t) => t === 'kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition'),
-    ).toHaveLength(3);
-    expect(types).toContain('kubernetes:apps/v1:Deployment');
-    const daemonSet = created.find((r) => r.type === 'kubernetes:apps/v1:DaemonSet')!;
-    expect(daemonSet.name).toContain('neonvm-device-plugin');
-    expect(JSON.stringify(daemonSet.inputs)).toContain('device-plugin:1');
-    expect(types).toContain('kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration');
-    const deployment = created.find((r) => r.type === 'kubernetes:apps/v1:Deployment')!;
-    expect(
-      (deployment.inputs.metadata as { annotations: Record<string, string> }).annotations[
-        'pulumi.com/skipAwait'
-      ],
-    ).toBe('true');
+    const groups = created.filter((r) => r.type === 'kubernetes:yaml/v2:ConfigGroup');
+    expect(groups.map((g) => g.name)).toEqual(['neonvm']);
+    const objs = groups[0].inputs.objs as Array<{ kind: string; metadata: { name: string } }>;
+    expect(objs.filter((o) => o.kind === 'CustomResourceDefinition')).toHaveLength(3);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+      expect.arrayContaining([
+        'Namespace/neonvm-system',
+        'Deployment/neonvm-controller',
+        'DaemonSet/neonvm-device-plugin',
+        'ValidatingWebhookConfiguration/neonvm-validating-webhook-configuration',
+      ]),
+    );
+    expect(JSON.stringify(objs)).toContain('device-plugin:1');
+    expect(groups[0].inputs.skipAwait).toBe(true);
   });
 });

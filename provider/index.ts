@@ -11,5 +11,3 @@ export * from './virtual-machine';
 export * from './virtual-machine-migration';
 export * from './network';
 export * from './neon-vm-install';
-export * from './pulumi-toolchain';
-export * from './automation';

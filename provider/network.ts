@@ -1,11 +1,15 @@
 /** `neonvm:index:Network`: the overlay NetworkAttachmentDefinitions, from the same builder as the construct. */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { buildOverlayNetwork, type OverlayNetworkOptions } from '../constructs';
+import { buildOverlayNetwork, type OverlayNetworkOptions } from '../constructs/objects';
 import type { NetworkAttachmentDefinition } from '../crds';
 
 export type NetworkArgs = OverlayNetworkOptions;
 
+/**
+ * The overlay network as a Pulumi component: the three Multus NetworkAttachmentDefinitions
+ * (`<name>-for-vms`, `-for-pods`, `-ipam`). `multusNetwork` is what a VM's `extraNetwork` refers to.
+ */
 export class Network extends pulumi.ComponentResource {
   /** `namespace/name` for `extraNetwork.multusNetwork`. */
   public readonly multusNetwork: pulumi.Output<string>;

@@ -20,7 +20,7 @@ import {
   type MemoryProps,
   type RootDiskProps,
   type VirtualMachineSpecProps,
-} from '../constructs';
+} from '../constructs/objects';
 import type { ObjectMetaArgs } from './inputs';
 
 /**

@@ -6,3 +6,4 @@ export * from './image-refs';
 export * from './install-manifest';
 export * from './image-build';
 export * from './release';
+export * from './npm-package';

@@ -60,6 +60,14 @@ export interface ArgoCdApplicationOptions {
    */
   readonly ignoreDifferences?: readonly IgnoreDifference[];
   /**
+   * Add `SkipDryRunOnMissingResource=true`: for an Application whose VMs may sync before the
+   * NeonVM CRDs exist (the install is another Application, or comes later), so the dry run does not
+   * fail on the unknown kind. Argo CD retries the real apply once the CRDs are there (with
+   * `retryLimit`).
+   * @default false
+   */
+  readonly skipDryRunOnMissingResource?: boolean;
+  /**
    * Retry a failed sync (a webhook not reachable yet, a transient API error) this many times, with
    * back-off from 5 s doubling up to 1 min.
    * @default - no retry
@@ -110,7 +118,11 @@ export function argoCdApplication(options: ArgoCdApplicationOptions): ArgoCdAppl
       destination: { server: ARGOCD_IN_CLUSTER, namespace: options.namespace ?? 'default' },
       syncPolicy: {
         automated: { ...(options.automated ?? { prune: true, selfHeal: true }) },
-        syncOptions: [...ARGOCD_SYNC_OPTIONS, ...(options.createNamespace ? ['CreateNamespace=true'] : [])],
+        syncOptions: [
+          ...ARGOCD_SYNC_OPTIONS,
+          ...(options.createNamespace ? ['CreateNamespace=true'] : []),
+          ...(options.skipDryRunOnMissingResource ? ['SkipDryRunOnMissingResource=true'] : []),
+        ],
         ...(options.retryLimit
           ? {
               retry: { limit: options.retryLimit, backoff: { duration: '5s', factor: 2, maxDuration: '1m' } },

@@ -118,4 +118,14 @@ describe('argoCdApplication', () => {
     expect(app.metadata.finalizers).toEqual([ARGOCD_RESOURCES_FINALIZER]);
     expect(app.spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
   });
+
+  test('an app of VMs synced before the CRDs exist skips the dry run of the missing kinds', () => {
+    const app = argoCdApplication({ ...base, skipDryRunOnMissingResource: true, retryLimit: 5 });
+    expect(app.spec.syncPolicy.syncOptions).toEqual([
+      'ServerSideApply=true',
+      'RespectIgnoreDifferences=true',
+      'SkipDryRunOnMissingResource=true',
+    ]);
+    expect(app.spec.syncPolicy.retry?.limit).toBe(5);
+  });
 });

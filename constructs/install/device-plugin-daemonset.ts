@@ -6,7 +6,11 @@
  * device plugin directory, and the host's /dev read-only at /host/dev to see which device nodes exist.
  * Critical to the node and tolerating every taint, as device plugins are.
  */
-import type { V1Container, V1DaemonSetSpec, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { DaemonSetSpec as V1DaemonSetSpec } from 'kubernetes-types/apps/v1';
+import type {
+  Container as V1Container,
+  ResourceRequirements as V1ResourceRequirements,
+} from 'kubernetes-types/core/v1';
 import type { KubeObject } from '../kube-object';
 import { INSTALL_NAMES, type DevicePluginOptions } from './install-options';
 

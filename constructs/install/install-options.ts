@@ -2,7 +2,7 @@
  * Options of the NeonVM install bundle, and their resolution. Only install topology lives here
  * (names, images, replicas); nothing of the NeonVM API, which `crds/` owns.
  */
-import type { V1ResourceRequirements } from '@kubernetes/client-node';
+import type { ResourceRequirements as V1ResourceRequirements } from 'kubernetes-types/core/v1';
 import type { OverlayNetworkOptions } from '../network-objects';
 
 /** How the webhook serving certificate is issued. */

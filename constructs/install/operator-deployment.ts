@@ -4,7 +4,8 @@
  * controller-runtime looks for it. The environment is the operator's contract: runner image, the
  * two NetworkAttachmentDefinitions, and how the webhook certificate is managed.
  */
-import type { V1DeploymentSpec, V1EnvVar } from '@kubernetes/client-node';
+import type { DeploymentSpec as V1DeploymentSpec } from 'kubernetes-types/apps/v1';
+import type { EnvVar as V1EnvVar } from 'kubernetes-types/core/v1';
 import type { KubeObject } from '../kube-object';
 import type { ObjectRef } from '../network-objects';
 import {

@@ -4,7 +4,7 @@
  * webhook-configuration patch right limited by resourceNames to NeonVM's own two objects. Leader
  * election uses Leases only (controller-runtime dropped the ConfigMap lock), so no ConfigMap access.
  */
-import type { V1PolicyRule } from '@kubernetes/client-node';
+import type { PolicyRule as V1PolicyRule } from 'kubernetes-types/rbac/v1';
 import { GROUP, IP_POOL, VIRTUAL_MACHINE, VIRTUAL_MACHINE_MIGRATION } from '../../crds';
 import type { KubeObject } from '../kube-object';
 import { INSTALL_NAMES, OPERATOR_LABELS, type CertificateMode } from './install-options';

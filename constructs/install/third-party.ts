@@ -4,7 +4,8 @@
  * `crds/schema/third-party.ts`; the DaemonSets follow the upstream install manifests (§7) in reduced form.
  */
 import type { TSchema } from '@sinclair/typebox';
-import type { V1DaemonSetSpec, V1PolicyRule } from '@kubernetes/client-node';
+import type { DaemonSetSpec as V1DaemonSetSpec } from 'kubernetes-types/apps/v1';
+import type { PolicyRule as V1PolicyRule } from 'kubernetes-types/rbac/v1';
 import {
   NetworkAttachmentDefinitionSchema,
   OverlappingRangeIpReservationSchema,

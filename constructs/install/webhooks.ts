@@ -4,7 +4,10 @@
  * the configurations ship without a caBundle; the operator patches it in once it has generated the
  * certificate (its RBAC allows exactly these two objects).
  */
-import type { V1MutatingWebhook, V1ValidatingWebhook } from '@kubernetes/client-node';
+import type {
+  MutatingWebhook as V1MutatingWebhook,
+  ValidatingWebhook as V1ValidatingWebhook,
+} from 'kubernetes-types/admissionregistration/v1';
 import { GROUP, VERSION, VIRTUAL_MACHINE, VIRTUAL_MACHINE_MIGRATION, type KindInfo } from '../../crds';
 import type { KubeObject } from '../kube-object';
 import { INSTALL_NAMES, OPERATOR_LABELS, PORTS, type CertificateMode } from './install-options';
@@ -32,7 +35,15 @@ function entries(prefix: 'm' | 'v', verb: 'mutate' | 'validate'): WebhookEntry[]
 export const MUTATING_WEBHOOKS = entries('m', 'mutate');
 export const VALIDATING_WEBHOOKS = entries('v', 'validate');
 
-function webhook(namespace: string, e: WebhookEntry): V1MutatingWebhook & V1ValidatingWebhook {
+/**
+ * kubernetes-types 1.30.0 flattens RuleWithOperations without the embedded Rule's `resources` and
+ * `scope`; the API has them (admissionregistration/v1 RuleWithOperations embeds Rule).
+ */
+type Webhook = Omit<V1MutatingWebhook & V1ValidatingWebhook, 'rules'> & {
+  rules?: Array<NonNullable<V1ValidatingWebhook['rules']>[number] & { resources?: string[]; scope?: string }>;
+};
+
+function webhook(namespace: string, e: WebhookEntry): Webhook {
   return {
     name: e.name,
     admissionReviewVersions: ['v1'],

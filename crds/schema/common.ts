@@ -44,7 +44,7 @@ export function MilliCpuSchema(options: SchemaOptions = {}): TUnsafe<MilliCpuWir
 /**
  * An embedded core/v1 type (Affinity, Container, ...) that the API server validates itself when the
  * object reaches a pod. Kept open in the CRD (as upstream's would be huge and version-bound); its
- * TypeScript type comes from @kubernetes/client-node's models.
+ * TypeScript type comes from kubernetes-types (types only, no runtime).
  */
 export function Embedded<T>(description: string): TUnsafe<T> {
   return Type.Unsafe<T>({ type: 'object', description, [X_PRESERVE_UNKNOWN]: true });

@@ -1,6 +1,6 @@
 /** VirtualMachineMigration (vm.neon.tech/v1), as upstream declares it. */
 import { Type, type Static } from '@sinclair/typebox';
-import type { V1NodeAffinity } from '@kubernetes/client-node';
+import type { NodeAffinity as V1NodeAffinity } from 'kubernetes-types/core/v1';
 import {
   Conditions,
   Embedded,

@@ -5,12 +5,12 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type {
-  V1Affinity,
-  V1Container,
-  V1LocalObjectReference,
-  V1ResourceRequirements,
-  V1Toleration,
-} from '@kubernetes/client-node';
+  Affinity as V1Affinity,
+  Container as V1Container,
+  LocalObjectReference as V1LocalObjectReference,
+  ResourceRequirements as V1ResourceRequirements,
+  Toleration as V1Toleration,
+} from 'kubernetes-types/core/v1';
 import {
   Conditions,
   Embedded,

@@ -15,7 +15,7 @@ describe('validateVirtualMachineMigration', () => {
     ['vmName not a name', 'spec.vmName', 'Not_A_Name', 'spec.vmName', 'dns1123-subdomain'],
     ['completionTimeout zero', 'spec.completionTimeout', 0, 'spec.completionTimeout', 'minimum'],
     ['maxBandwidth zero', 'spec.maxBandwidth', '0', 'spec.maxBandwidth', 'positive'],
-    ['maxBandwidth junk', 'spec.maxBandwidth', 'fast', 'spec.maxBandwidth', 'pattern'],
+    ['maxBandwidth junk', 'spec.maxBandwidth', 'fast', 'spec.maxBandwidth', 'quantity'],
     ['incremental a string', 'spec.incremental', 'yes', 'spec.incremental', 'type'],
     [
       'post-copy without incremental',

@@ -5,6 +5,7 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { KindInfo } from '../kinds';
+import { QUANTITY_PATTERN } from '../quantity';
 import { kindJsonSchema } from '../defaults';
 import { fieldError, pointerToPath, childPath, type FieldError } from '../field-error';
 import {
@@ -20,7 +21,14 @@ import type { JsonSchema } from '../schema-walk';
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
+  // verbose: errors carry the offending value (`data`) and their schema, for messages that show both.
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictTypes: false,
+    allowUnionTypes: true,
+    verbose: true,
+  });
   for (const keyword of [
     X_PRESERVE_UNKNOWN,
     X_EMBEDDED_RESOURCE,
@@ -70,8 +78,42 @@ function describeType(schema: unknown): string {
   return typeof schema === 'string' ? schema : Array.isArray(schema) ? schema.join(' or ') : 'valid';
 }
 
+const QUANTITY_EXAMPLES = 'such as "8Gi", "512Mi", "1.5" or "250m"';
+const PORT_RULE = 'must be a port number from 1 to 65535, e.g. 5432';
+
+/** `8GB`, `512 MB`: the usual slip, with the two spellings that mean something. */
+function quantityHint(value: unknown): string {
+  const m = typeof value === 'string' ? /^\s*([0-9.]+)\s*([KMGTPE])i?B\s*$/i.exec(value) : null;
+  if (!m) return '';
+  const [, n, unit] = m;
+  return ` — write "${n}${unit.toUpperCase()}i" (binary, ${unit.toUpperCase()}iB) or "${n}${unit.toUpperCase()}" (decimal)`;
+}
+
+function isQuantitySchema(schema: unknown): boolean {
+  return (schema as JsonSchema | undefined)?.pattern === QUANTITY_PATTERN;
+}
+
+function isPortSchema(schema: unknown): boolean {
+  const s = schema as { minimum?: number; maximum?: number } | undefined;
+  return s?.minimum === 1 && s.maximum === 65535;
+}
+
 function toFieldError(e: ErrorObject): FieldError | undefined {
   const path = pointerToPath(e.instancePath);
+  // Quantities and ports: say what a valid value looks like (the pattern itself helps nobody).
+  if (isQuantitySchema(e.parentSchema) && (e.keyword === 'pattern' || e.keyword === 'anyOf'))
+    return fieldError(
+      path,
+      'quantity',
+      `must be a Kubernetes quantity ${QUANTITY_EXAMPLES}${quantityHint(e.data)}`,
+      e.data,
+    );
+  if (isPortSchema(e.parentSchema) && ['minimum', 'maximum', 'type', 'format'].includes(e.keyword))
+    return fieldError(path, 'port', PORT_RULE, e.data);
+  return schemaFieldError(e, path);
+}
+
+function schemaFieldError(e: ErrorObject, path: string): FieldError | undefined {
   // Branch errors of an int-or-string `anyOf` are summarised by the anyOf error itself.
   if (/\/anyOf\/\d+\//.test(e.schemaPath)) return undefined;
   switch (e.keyword) {

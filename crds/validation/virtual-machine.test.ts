@@ -1,3 +1,4 @@
+import { formatFieldErrors } from '../field-error';
 import { validateVirtualMachine, validateVirtualMachineUpdate } from './virtual-machine';
 import type { VirtualMachine } from '../schema/virtual-machine';
 import { setPath, vmInput, type Edit } from '../testing';
@@ -18,9 +19,9 @@ const INVALID: Case[] = [
   ['rootDisk image missing', set('spec.guest.rootDisk', {}), 'spec.guest.rootDisk.image', 'required'],
   ['rootDisk image empty', set('spec.guest.rootDisk.image', ''), 'spec.guest.rootDisk.image', 'min-length'],
   ['guest missing', set('spec.guest', undefined), 'spec.guest', 'required'],
-  ['qmp port zero', set('spec.qmp', 0), 'spec.qmp', 'minimum'],
-  ['runnerPort too large', set('spec.runnerPort', 70000), 'spec.runnerPort', 'maximum'],
-  ['qmpManual a string', set('spec.qmpManual', '20184'), 'spec.qmpManual', 'type'],
+  ['qmp port zero', set('spec.qmp', 0), 'spec.qmp', 'port'],
+  ['runnerPort too large', set('spec.runnerPort', 70000), 'spec.runnerPort', 'port'],
+  ['qmpManual a string', set('spec.qmpManual', '20184'), 'spec.qmpManual', 'port'],
   ['restartPolicy unknown', set('spec.restartPolicy', 'Sometimes'), 'spec.restartPolicy', 'enum'],
   ['cpuScalingMode unknown', set('spec.cpuScalingMode', 'Magic'), 'spec.cpuScalingMode', 'enum'],
   [
@@ -62,7 +63,7 @@ const INVALID: Case[] = [
     'memorySlotSize not a quantity',
     set('spec.guest.memorySlotSize', '1GB'),
     'spec.guest.memorySlotSize',
-    'pattern',
+    'quantity',
   ],
   [
     'terminationGracePeriodSeconds negative',
@@ -73,7 +74,7 @@ const INVALID: Case[] = [
   ['enableSSH a string', set('spec.enableSSH', 'yes'), 'spec.enableSSH', 'type'],
   ['env without name', set('spec.guest.env', [{ value: 'x' }]), 'spec.guest.env[0].name', 'required'],
   ['port without number', set('spec.guest.ports', [{ name: 'pg' }]), 'spec.guest.ports[0].port', 'required'],
-  ['port zero', set('spec.guest.ports', [{ port: 0 }]), 'spec.guest.ports[0].port', 'minimum'],
+  ['port zero', set('spec.guest.ports', [{ port: 0 }]), 'spec.guest.ports[0].port', 'port'],
   [
     'disk without mountPath',
     disk({ name: 'data', emptyDisk: { size: '1Gi' } }),
@@ -523,5 +524,28 @@ describe('validateVirtualMachineUpdate', () => {
         set('metadata.finalizers', ['vm.neon.tech/finalizer']),
       ];
     }
+  });
+});
+
+describe('messages show the value and a valid example', () => {
+  const messages = (edit: Edit<VirtualMachine>) =>
+    formatFieldErrors(validateVirtualMachine(vmInput(edit))).split('\n');
+
+  it('quantities: the examples, the value, and the fix for a GB/MB slip', () => {
+    expect(messages(set('spec.guest.rootDisk.size', '8GB'))).toEqual([
+      'spec.guest.rootDisk.size: must be a Kubernetes quantity such as "8Gi", "512Mi", "1.5" or "250m" — write "8Gi" (binary, GiB) or "8G" (decimal) (got "8GB") [quantity]',
+    ]);
+    expect(messages(set('spec.guest.memorySlotSize', 'lots'))).toEqual([
+      'spec.guest.memorySlotSize: must be a Kubernetes quantity such as "8Gi", "512Mi", "1.5" or "250m" (got "lots") [quantity]',
+    ]);
+  });
+
+  it('ports: the range, an example and the value', () => {
+    expect(messages(set('spec.guest.ports', [{ port: 70000 }]))).toEqual([
+      'spec.guest.ports[0].port: must be a port number from 1 to 65535, e.g. 5432 (got 70000) [port]',
+    ]);
+    expect(messages(set('spec.guest.ports', [{ port: 'http' }]))).toEqual([
+      'spec.guest.ports[0].port: must be a port number from 1 to 65535, e.g. 5432 (got "http") [port]',
+    ]);
   });
 });

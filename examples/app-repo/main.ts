@@ -1,11 +1,14 @@
 /**
  * An application repository's whole NeonVM definition: import the package, declare the VMs, synth.
- * `npx tsx main.ts dist` writes dist/my-vms.k8s.yaml for ArgoCD (see ../argocd/application.yaml).
+ * `npm run synth` (cdk8s synth) writes dist/my-vms.k8s.yaml for Argo CD (see ../argocd/application.yaml).
+ * The neonvm dependency is the locally built package (`npm run build:package` in the repository);
+ * an app repo would depend on a published version instead.
  */
 import { App, Chart, Size } from 'cdk8s';
+import { ServiceType } from 'cdk8s-plus-28';
 import { SyncWave, VirtualMachine } from 'neonvm/constructs';
 
-const app = new App({ outdir: process.argv[2] ?? 'dist' });
+const app = new App();
 const chart = new Chart(app, 'my-vms', { namespace: 'apps' });
 
 for (const name of ['pg-1', 'pg-2']) {
@@ -16,7 +19,7 @@ for (const name of ['pg-1', 'pg-2']) {
     rootDisk: { image: 'vm-postgres:15-bullseye' },
     ports: [{ name: 'postgres', port: 5432 }],
     syncWave: SyncWave.VIRTUAL_MACHINES,
-  }).exposePort(5432, { name });
+  }).exposeViaService({ name, serviceType: ServiceType.CLUSTER_IP });
 }
 
 app.synth();

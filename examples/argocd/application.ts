@@ -7,5 +7,9 @@ export function exampleArgoCdApplication(): ArgoCdApplication {
     repoURL: 'https://github.com/example/my-vms.git',
     path: 'dist',
     namespace: 'apps',
+    // The VMs' Application may sync before the one installing NeonVM's CRDs: skip the dry run of the
+    // unknown kind, and retry until the CRDs are there.
+    skipDryRunOnMissingResource: true,
+    retryLimit: 5,
   });
 }

@@ -59,7 +59,7 @@ export function addExampleCharts(app: App, options: ExampleChartsOptions = {}): 
   });
   vm.addConfigMapDisk('postgres-config', '/etc/postgresql', config, { items: { 'postgresql.conf': 'postgresql.conf' } });
   vm.addDisk({ name: 'cache', mountPath: '/neonvm/cache', source: DiskSource.tmpfs(Size.gibibytes(1)) });
-  vm.exposePort(5432, { name: 'example', type: ServiceType.NODE_PORT });
+  vm.exposeViaService({ name: 'example', serviceType: ServiceType.NODE_PORT, ports: [{ port: 5432 }] });
 
   new VirtualMachineMigration(new Chart(app, 'vm-example-migration'), 'migration', {
     metadata: { name: 'example' },

@@ -3,6 +3,7 @@
  * the function the Automation API runs (`LocalWorkspace.createOrSelectStack({program})`); `index.ts`
  * calls it for the standard `pulumi up`.
  */
+import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { NeonVmInstall, VirtualMachine, VirtualMachineMigration } from '../../provider';
 
@@ -42,6 +43,12 @@ export interface ExamplesProgramOptions {
    * @default 1
    */
   readonly exampleCpuUse?: number;
+  /**
+   * Kubeconfig (path or contents) of an explicit Kubernetes provider for every resource; the
+   * components' preview reads the live VMs through it too.
+   * @default - the default provider (stack config `kubernetes:kubeconfig`, then KUBECONFIG)
+   */
+  readonly kubeconfig?: string;
   readonly operatorImage?: string;
   readonly runnerImage?: string;
   readonly devicePluginImage?: string;
@@ -50,6 +57,7 @@ export interface ExamplesProgramOptions {
 export function neonvmExamplesProgram(options: ExamplesProgramOptions = {}): () => Promise<Record<string, unknown>> {
   return async () => {
     const waitForRunning = options.waitForRunning ?? true;
+    const providers = options.kubeconfig ? [new k8s.Provider('cluster', { kubeconfig: options.kubeconfig })] : [];
     const install = options.install
       ? new NeonVmInstall('neonvm', {
           image: options.operatorImage ?? 'ghcr.io/neonvm-ts/neonvm-operator:0.1.0',
@@ -58,20 +66,25 @@ export function neonvmExamplesProgram(options: ExamplesProgramOptions = {}): () 
           // Without a pullable operator image the Deployment never becomes ready.
           skipAwait: !waitForRunning,
           multus: options.multus,
-        })
+        }, { providers })
       : undefined;
     const outputs: Record<string, unknown> = install ? { installNamespace: install.namespace } : {};
     if (options.vms === false) return outputs;
-    return { ...outputs, ...declareVms(options, waitForRunning, install ? [install] : []) };
+    return { ...outputs, ...declareVms(options, waitForRunning, install ? [install] : [], providers) };
   };
 }
 
-function declareVms(options: ExamplesProgramOptions, waitForRunning: boolean, dependsOn: pulumi.Resource[]): Record<string, unknown> {
+function declareVms(
+  options: ExamplesProgramOptions,
+  waitForRunning: boolean,
+  dependsOn: pulumi.Resource[],
+  providers: pulumi.ProviderResource[],
+): Record<string, unknown> {
   const namespace = options.namespace ?? 'default';
   const debian = new VirtualMachine(
     'vm-debian',
     { metadata: { name: 'vm-debian', namespace }, rootDisk: { image: 'neondatabase/vm-debian:11' }, waitForRunning },
-    { dependsOn },
+    { dependsOn, providers },
   );
   const example = new VirtualMachine(
     'example',
@@ -92,14 +105,17 @@ function declareVms(options: ExamplesProgramOptions, waitForRunning: boolean, de
       ],
       waitForRunning,
     },
-    { dependsOn },
+    { dependsOn, providers },
   );
   const migration = options.migration
-    ? new VirtualMachineMigration('example-migration', { vmName: 'example', metadata: { name: 'example', namespace } }, { dependsOn: [example] })
+    ? // The component itself: the migration takes the VM's name and namespace and depends on it.
+      new VirtualMachineMigration('example-migration', { vm: example, metadata: { name: 'example' } }, { providers })
     : undefined;
   return {
     vmDebianPhase: debian.phase,
     examplePhase: example.phase,
+    exampleName: example.name,
+    exampleNamespace: example.namespace,
     examplePod: example.podName,
     exampleNode: example.node,
     ...(migration ? { migrationPhase: migration.phase } : {}),

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../cluster/control-plane';
 import { GROUP, VERSION, VIRTUAL_MACHINE } from '../../crds';
-import { findPulumiToolchain, runInlineProgram } from '../../provider';
+import { findPulumiToolchain, runInlineProgram } from '../../provider/automation';
 import { neonvmExamplesProgram } from '../../examples/pulumi/program';
 import { applyAndEstablish, kubectlFor, NEONVM_CRD_DIR } from './kubectl';
 
@@ -63,41 +63,39 @@ suite(title, () => {
     onOutput: (t: string) => log.push(t),
   });
 
-  test('up creates the VMs', async () => {
-    const up = await runInlineProgram('up', {
-      ...options(),
-      program: neonvmExamplesProgram({ waitForRunning: false }),
-    });
-    expect(up.changes.create).toBeGreaterThanOrEqual(4); // stack, 2 components, 2 custom resources
+  // An explicit Kubernetes provider for the cluster: the components' preview reads the live VMs
+  // through it (nothing in this process's environment points at the cluster).
+  const program = (o: Parameters<typeof neonvmExamplesProgram>[0] = {}) =>
+    neonvmExamplesProgram({ waitForRunning: false, kubeconfig: cluster.kubeconfigPath, ...o });
+
+  test('up creates the VMs; name and namespace come back as outputs', async () => {
+    const up = await runInlineProgram('up', { ...options(), program: program() });
+    expect(up.changes.create).toBeGreaterThanOrEqual(5); // stack, provider, 2 components, 2 custom resources
     expect(await vmNames()).toEqual(['example', 'vm-debian']);
+    expect(up.outputs.exampleName?.value).toBe('example');
+    expect(up.outputs.exampleNamespace?.value).toBe('default');
   }, 300_000);
 
-  test('preview of an edit warns which fields hot-plug and which restart', async () => {
-    const previous = process.env.KUBECONFIG;
-    process.env.KUBECONFIG = cluster.kubeconfigPath; // the component reads the live object at preview
-    try {
-      const program = neonvmExamplesProgram({ waitForRunning: false, exampleCpuUse: 2 });
-      const preview = await runInlineProgram('preview', { ...options(), program });
-      expect(preview.changes.update).toBeGreaterThanOrEqual(1);
-      expect(log.join('')).toMatch(/spec\.guest\.cpus\.use: 1 → 2 — applied live/);
-    } finally {
-      process.env.KUBECONFIG = previous;
-    }
+  test("preview of an edit reads the live VM through the component's provider and says what hot-plugs", async () => {
+    expect(process.env.KUBECONFIG).not.toBe(cluster.kubeconfigPath);
+    const preview = await runInlineProgram('preview', {
+      ...options(),
+      program: program({ exampleCpuUse: 2 }),
+    });
+    expect(preview.changes.update).toBeGreaterThanOrEqual(1);
+    expect(log.join('')).toMatch(/spec\.guest\.cpus\.use: 1 → 2 — applied live/);
   }, 300_000);
 
   test('destroy removes them', async () => {
-    const destroy = await runInlineProgram('destroy', {
-      ...options(),
-      program: neonvmExamplesProgram({ waitForRunning: false }),
-    });
+    const destroy = await runInlineProgram('destroy', { ...options(), program: program() });
     expect(destroy.changes.delete).toBeGreaterThanOrEqual(2);
     expect(await vmNames()).toEqual([]);
   }, 300_000);
 
-  test('the install bundle (NeonVmInstall through ConfigGroups) goes up and comes down', async () => {
-    const program = neonvmExamplesProgram({ install: true, multus: true, vms: false, waitForRunning: false });
+  test('the install bundle (NeonVmInstall through one yaml.v2.ConfigGroup) goes up and comes down', async () => {
+    const installProgram = program({ install: true, multus: true, vms: false });
     const opts = { ...options(), stackName: 'install' };
-    const up = await runInlineProgram('up', { ...opts, program });
+    const up = await runInlineProgram('up', { ...opts, program: installProgram });
     expect(up.changes.create).toBeGreaterThanOrEqual(20);
     const apps = cluster.kubeConfig.makeApiClient(AppsV1Api);
     const deployment = await apps.readNamespacedDeployment({
@@ -107,7 +105,7 @@ suite(title, () => {
     expect(deployment.spec?.template.spec?.containers[0].env?.map((e) => e.name)).toContain(
       'VM_RUNNER_IMAGE',
     );
-    const destroy = await runInlineProgram('destroy', { ...opts, program });
+    const destroy = await runInlineProgram('destroy', { ...opts, program: installProgram });
     expect(destroy.changes.delete).toBeGreaterThanOrEqual(20);
     await expect(
       apps.readNamespacedDeployment({ name: 'neonvm-controller', namespace: 'neonvm-system' }),

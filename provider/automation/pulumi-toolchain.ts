@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheRoot, isComplete } from '../host';
+import { cacheRoot, isComplete } from '../../host';
 
 export const PULUMI_CLI_VERSION = 'v3.276.0';
 /** Must equal the @pulumi/kubernetes SDK version: the SDK asks for the plugin at its own version. */
