@@ -75,6 +75,23 @@ describe('buildInstallBundle', () => {
     expect(c.resources).toEqual({ requests: { cpu: '1' } });
   });
 
+  test('admission policy: refused by default (no flags), opt-ins rendered as operator flags after args', () => {
+    const args = (o: object) =>
+      body(find(buildInstallBundle({ ...base, ...o }).objects, 'Deployment')).spec.template.spec.containers[0]
+        .args as string[];
+    expect(args({}).filter((a) => /allow|init-containers/.test(a))).toEqual([]);
+    expect(
+      args({
+        args: ['--x'],
+        admission: { runnerImages: ['registry.example.com/neonvm/*'], extraInitContainers: 'unprivileged' },
+      }),
+    ).toEqual([
+      '--x',
+      '--allowed-runner-images=registry.example.com/neonvm/*',
+      '--extra-init-containers=unprivileged',
+    ]);
+  });
+
   test('webhooks: upstream names and paths, Service 443 → 9443', () => {
     const m = body(find(all, 'MutatingWebhookConfiguration'));
     const v = body(find(all, 'ValidatingWebhookConfiguration'));

@@ -164,6 +164,8 @@ export function localOperatorOptions(
       secretName: 'neonvm-webhook-server-cert',
       dnsNames: ['localhost'],
       ips: [settings.webhookUrlHost],
+      // The default admission policy (privileged VM fields refused), as an install without options.
+      policy: { policy: {}, runnerImage: settings.runnerImage },
     },
     log: o.log,
   };

@@ -1,6 +1,30 @@
+import { admissionPolicyArgs, type AdmissionPolicy } from '../crds';
 import { parseDuration, parseOperatorConfig } from './config';
 
 describe('parseOperatorConfig', () => {
+  it('refuses privileged VM fields unless flags allow them', () => {
+    expect(parseOperatorConfig([], { VM_RUNNER_IMAGE: 'r' }).admission).toEqual({
+      extraInitContainers: 'forbidden',
+      initScript: false,
+      podResourceClaims: false,
+    });
+  });
+
+  it('reads back the admission policy the install bundle renders as flags', () => {
+    const policy: AdmissionPolicy = {
+      runnerImages: ['registry.example.com/neonvm/*', '*@sha256:abcd'],
+      kernelImages: ['k/*'],
+      extraInitContainers: 'unprivileged',
+      initScript: true,
+      podResources: ['hugepages-*'],
+      podResourceClaims: true,
+      multusNetworks: ['shared/overlay'],
+      certificateIssuers: [],
+    };
+    const c = parseOperatorConfig(admissionPolicyArgs(policy), { VM_RUNNER_IMAGE: 'r' });
+    expect(c.admission).toEqual(policy);
+  });
+
   it('applies upstream defaults and reads the environment', () => {
     const c = parseOperatorConfig([], {
       VM_RUNNER_IMAGE: 'runner:v1',

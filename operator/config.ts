@@ -4,7 +4,14 @@
  */
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CPU_SCALING_MODES, type CpuScalingMode } from '../crds';
+import {
+  ADMISSION_POLICY_FLAGS,
+  CPU_SCALING_MODES,
+  EXTRA_INIT_CONTAINER_MODES,
+  type AdmissionPolicy,
+  type CpuScalingMode,
+  type ExtraInitContainerMode,
+} from '../crds';
 import { parseBindAddress } from './controller-kit';
 import type { RunnerPodConfig } from './pod';
 import { parseSkipList } from './webhooks';
@@ -30,6 +37,8 @@ export interface OperatorConfig {
     readonly skipUpdateValidationFor: ReadonlySet<string>;
   };
   readonly runnerPod: RunnerPodConfig;
+  /** Which privileged VM fields the validating webhook accepts (crds/validation/admission-policy.ts). */
+  readonly admission: AdmissionPolicy;
   readonly ipamNad?: { namespace: string; name: string };
   readonly logLevel: string;
   /** Failure tracking (upstream's flags of the same names). */
@@ -102,7 +111,7 @@ function nadRef(
 export const CERT_MANAGER_CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
 
 export function operatorCommand(): Command {
-  return new Command('neonvm-operator')
+  const cmd = new Command('neonvm-operator')
     .description(
       'NeonVM operator: VirtualMachine and VirtualMachineMigration controllers, admission webhooks, overlay IPAM',
     )
@@ -216,6 +225,71 @@ export function operatorCommand(): Command {
       '127.0.0.1:7778',
     )
     .option('--log-level <level>', 'pino log level', 'info');
+  return addAdmissionPolicyOptions(cmd);
+}
+
+/** A comma-separated pattern list; an empty value is the empty list (nothing allowed). */
+function patternList(text: string): string[] {
+  return text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
+/** The admission policy's flags (names from crds/, where the policy type lives). */
+function addAdmissionPolicyOptions(cmd: Command): Command {
+  const f = ADMISSION_POLICY_FLAGS;
+  return cmd
+    .option(
+      `${f.runnerImages} <patterns>`,
+      'images spec.runnerImage may name besides --runner-image (comma-separated, * = any characters)',
+      patternList,
+    )
+    .option(`${f.kernelImages} <patterns>`, 'images spec.guest.kernelImage may name', patternList)
+    .addOption(
+      new Option(`${f.extraInitContainers} <mode>`, 'what spec.extraInitContainers may hold')
+        .choices([...EXTRA_INIT_CONTAINER_MODES])
+        .default('forbidden'),
+    )
+    .option(f.initScript, 'accept spec.initScript (runs in the runner container)', false)
+    .option(
+      `${f.podResources} <patterns>`,
+      'resource names spec.podResources may request besides cpu, memory, ephemeral-storage, neonvm/*',
+      patternList,
+    )
+    .option(f.podResourceClaims, 'accept spec.podResources.claims', false)
+    .option(
+      `${f.multusNetworks} <patterns>`,
+      'namespace/name of NetworkAttachmentDefinitions outside the VM namespace spec.extraNetwork may name',
+      patternList,
+    )
+    .option(
+      `${f.certificateIssuers} <patterns>`,
+      'ClusterIssuers spec.tls.certificateIssuer may name (default: any)',
+      patternList,
+    );
+}
+
+function admissionPolicy(o: {
+  allowedRunnerImages?: string[];
+  allowedKernelImages?: string[];
+  extraInitContainers: ExtraInitContainerMode;
+  allowInitScript: boolean;
+  allowedPodResources?: string[];
+  allowPodResourceClaims: boolean;
+  allowedMultusNetworks?: string[];
+  allowedCertificateIssuers?: string[];
+}): AdmissionPolicy {
+  return {
+    ...(o.allowedRunnerImages ? { runnerImages: o.allowedRunnerImages } : {}),
+    ...(o.allowedKernelImages ? { kernelImages: o.allowedKernelImages } : {}),
+    extraInitContainers: o.extraInitContainers,
+    initScript: o.allowInitScript,
+    ...(o.allowedPodResources ? { podResources: o.allowedPodResources } : {}),
+    podResourceClaims: o.allowPodResourceClaims,
+    ...(o.allowedMultusNetworks ? { multusNetworks: o.allowedMultusNetworks } : {}),
+    ...(o.allowedCertificateIssuers ? { certificateIssuers: o.allowedCertificateIssuers } : {}),
+  };
 }
 
 function debugBind(flag: string, value: string): { host: string; port: number } | undefined {
@@ -266,6 +340,7 @@ export function parseOperatorConfig(
     pprofBindAddress: string;
     dumpStateBindAddress: string;
   }>();
+  const policyOptions = cmd.opts<Parameters<typeof admissionPolicy>[0]>();
   // Flags win; the install manifest's Deployment sets the webhook wiring through the environment.
   const fromEnv = (key: keyof typeof o, name: string): string | undefined =>
     cmd.getOptionValueSource(key) === 'cli' ? undefined : env[name];
@@ -316,6 +391,7 @@ export function parseOperatorConfig(
       defaultMultusNetwork: runnerNad ? `${runnerNad.namespace}/${runnerNad.name}` : undefined,
       devicePluginResources: o.devicePluginResources,
     },
+    admission: admissionPolicy(policyOptions),
     ipamNad: nadRef(env, 'NAD_IPAM'),
     logLevel: o.logLevel,
     failurePendingPeriodMs: o.failurePendingPeriod,

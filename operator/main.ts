@@ -48,6 +48,11 @@ export function operatorFromConfig(
       secretName: webhook.secretName,
       urlHost: webhook.urlHost,
       skipUpdateValidationFor: webhook.skipUpdateValidationFor,
+      policy: {
+        policy: config.admission,
+        runnerImage: config.runnerPod.runnerImage,
+        defaultMultusNetwork: config.runnerPod.defaultMultusNetwork,
+      },
       dnsNames: [
         webhook.serviceName,
         `${webhook.serviceName}.${config.namespace}`,

@@ -3,6 +3,7 @@
  * (names, images, replicas); nothing of the NeonVM API, which `crds/` owns.
  */
 import type { ResourceRequirements as V1ResourceRequirements } from 'kubernetes-types/core/v1';
+import type { AdmissionPolicy } from '../../crds';
 import type { OverlayNetworkOptions } from '../network-objects';
 
 /** How the webhook serving certificate is issued. */
@@ -87,6 +88,14 @@ export interface NeonVmInstallOptions {
    * @default DEFAULT_OPERATOR_ARGS
    */
   readonly args?: readonly string[];
+  /**
+   * Which VirtualMachine fields that run code with node privileges the operator's webhook accepts
+   * (`spec.runnerImage`, `spec.guest.kernelImage`, `spec.initScript`, `spec.extraInitContainers`,
+   * extended resources in `spec.podResources`, networks of other namespaces, certificate issuers).
+   * Rendered as operator flags after `args`.
+   * @default - all of them refused (only the operator's own runner image and kernel)
+   */
+  readonly admission?: AdmissionPolicy;
   /**
    * Operator container resources.
    * @default - none (set them for production; upstream ships 2 CPU / 1Gi requests)

@@ -6,6 +6,7 @@
  */
 import type { DeploymentSpec as V1DeploymentSpec } from 'kubernetes-types/apps/v1';
 import type { EnvVar as V1EnvVar } from 'kubernetes-types/core/v1';
+import { admissionPolicyArgs } from '../../crds';
 import type { KubeObject } from '../kube-object';
 import type { ObjectRef } from '../network-objects';
 import {
@@ -83,7 +84,7 @@ export function buildOperatorDeployment(input: OperatorDeploymentInput): KubeObj
             name: 'manager',
             image: input.image,
             imagePullPolicy: input.imagePullPolicy ?? 'IfNotPresent',
-            args: [...(input.args ?? DEFAULT_OPERATOR_ARGS)],
+            args: [...(input.args ?? DEFAULT_OPERATOR_ARGS), ...admissionPolicyArgs(input.admission ?? {})],
             env: operatorEnv(input),
             ports: [
               { name: 'metrics', containerPort: PORTS.metrics, protocol: 'TCP' },

@@ -320,6 +320,24 @@ const INVALID: Case[] = [
     'required',
   ],
   [
+    'tls mountPath relative',
+    set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm', mountPath: 'var/tls' }),
+    'spec.tls.mountPath',
+    'absolute-path',
+  ],
+  [
+    'tls mountPath with ..',
+    set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm', mountPath: '/var/tls/../../etc' }),
+    'spec.tls.mountPath',
+    'no-dotdot',
+  ],
+  [
+    'tls mountPath the root',
+    set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm', mountPath: '/' }),
+    'spec.tls.mountPath',
+    'not-root',
+  ],
+  [
     'tls bad duration',
     set('spec.tls', { certificateIssuer: 'ca', serverName: 'vm', expireAfter: '90 days' }),
     'spec.tls.expireAfter',

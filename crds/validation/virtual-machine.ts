@@ -402,9 +402,21 @@ function checkMisc(vm: VirtualMachine, schemaErrors: FieldError[], errors: Field
     if (!tls.certificateIssuer)
       errors.push(fieldError('spec.tls.certificateIssuer', 'required', 'Required value'));
     if (!tls.serverName) errors.push(fieldError('spec.tls.serverName', 'required', 'Required value'));
+    // FIX: upstream takes any string; the runner writes tls.key below this guest path.
     if (tls.mountPath !== undefined && !tls.mountPath.startsWith('/'))
       errors.push(
         fieldError('spec.tls.mountPath', 'absolute-path', 'must be an absolute path', tls.mountPath),
+      );
+    else if (tls.mountPath !== undefined && tls.mountPath.split('/').includes('..'))
+      errors.push(fieldError('spec.tls.mountPath', 'no-dotdot', "must not contain '..'", tls.mountPath));
+    else if (tls.mountPath !== undefined && /^\/*$/.test(tls.mountPath))
+      errors.push(
+        fieldError(
+          'spec.tls.mountPath',
+          'not-root',
+          'must be a directory below /, not / itself',
+          tls.mountPath,
+        ),
       );
     for (const key of ['expireAfter', 'renewBefore'] as const) {
       const v = tls[key];

@@ -148,6 +148,35 @@ describe('validating webhook', () => {
     expect(() => parseSkipList('a,,b')).toThrow('empty entry');
   });
 
+  it("applies the operator's admission policy: privileged fields refused, naming field, rule and flag", () => {
+    const res = validate(request('CREATE', vm({ runnerImage: 'evil/runner:1', initScript: 'id' })));
+    expect(res.allowed).toBe(false);
+    expect(res.status?.details?.causes).toEqual([
+      expect.objectContaining({ field: 'spec.runnerImage', reason: 'runner-image-not-allowed' }),
+      expect.objectContaining({ field: 'spec.initScript', reason: 'init-script-not-allowed' }),
+    ]);
+    expect(res.status?.message).toContain('--allowed-runner-images');
+    const allowing = validateVirtualMachineHandler(
+      {},
+      { policy: { runnerImages: ['evil/*'], initScript: true }, runnerImage: 'neonvm-runner:1' },
+    );
+    expect(allowing(request('CREATE', vm({ runnerImage: 'evil/runner:1', initScript: 'id' }))).allowed).toBe(
+      true,
+    );
+    expect(allowing(request('CREATE', vm({ runnerImage: 'neonvm-runner:1' }))).allowed).toBe(true);
+  });
+
+  it('judges only changed privileged fields on update, and never skips the policy', () => {
+    const old = vm({ initScript: 'id' });
+    // Admitted under an earlier policy: scaling it is still fine.
+    expect(
+      validate(request('UPDATE', vm({ initScript: 'id' }, { cpus: { min: 1, max: 4, use: 2 } }), old))
+        .allowed,
+    ).toBe(true);
+    const lenient = validateVirtualMachineHandler({ skipUpdateValidationFor: parseSkipList('ns/vm') });
+    expect(lenient(request('UPDATE', vm({ initScript: 'other' }), old)).allowed).toBe(false);
+  });
+
   it('rejects any change of a migration spec', () => {
     const mig = (vmName: string) => ({
       apiVersion: API_VERSION,

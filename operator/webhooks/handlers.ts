@@ -3,6 +3,7 @@
  * canonicalisation and validation functions of `crds/`. Denials list every failing field path.
  */
 import {
+  DEFAULT_ADMISSION_POLICY,
   canonicalizeVirtualMachine,
   canonicalizeVirtualMachineMigration,
   defaultVirtualMachine,
@@ -12,6 +13,9 @@ import {
   validateVirtualMachineMigration,
   validateVirtualMachineMigrationUpdate,
   validateVirtualMachineUpdate,
+  validateVirtualMachinePolicy,
+  validateVirtualMachinePolicyUpdate,
+  type AdmissionPolicy,
   type FieldError,
   type VirtualMachine,
   type VirtualMachineMigration,
@@ -25,6 +29,15 @@ export type AdmissionHandler = (request: AdmissionRequest) => AdmissionResponse;
 export interface ValidationOptions {
   readonly skipUpdateValidationFor?: ReadonlySet<string>;
   readonly onSkippedValidation?: (request: AdmissionRequest, errors: readonly FieldError[]) => void;
+}
+
+/** The operator's admission policy and what it needs to know besides (crds AdmissionContext). */
+export interface PolicyOptions {
+  readonly policy: AdmissionPolicy;
+  /** The operator's runner image, always allowed as spec.runnerImage. */
+  readonly runnerImage?: string;
+  /** `namespace/name` of the default runner network, always allowed as spec.extraNetwork.multusNetwork. */
+  readonly defaultMultusNetwork?: string;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -97,21 +110,46 @@ function validate(
   onCreate: (obj: unknown) => FieldError[],
   onUpdate: (old: never, obj: unknown) => FieldError[],
   options: ValidationOptions,
+  policy: (request: AdmissionRequest) => FieldError[] = () => [],
 ): AdmissionResponse {
   if (request.operation === 'DELETE' || request.operation === 'CONNECT') return allow(request.uid);
   const update = request.operation === 'UPDATE';
   const errors = update ? onUpdate(request.oldObject as never, request.object) : onCreate(request.object);
-  if (errors.length === 0) return allow(request.uid);
+  // The admission policy is not subject to the skip list: it is relaxed by the operator's flags.
+  const refused = policy(request);
+  if (errors.length === 0 && refused.length === 0) return allow(request.uid);
   const key = `${request.namespace ?? 'default'}/${request.name ?? ''}`;
-  if (update && options.skipUpdateValidationFor?.has(key)) {
+  if (update && refused.length === 0 && options.skipUpdateValidationFor?.has(key)) {
     options.onSkippedValidation?.(request, errors);
     return allow(request.uid, [`validation skipped for ${key}: ${errors.map((e) => e.path).join(', ')}`]);
   }
-  return denial(request, errors);
+  return denial(request, [...errors, ...refused]);
 }
 
-export function validateVirtualMachineHandler(options: ValidationOptions = {}): AdmissionHandler {
-  return (request) => validate(request, validateVirtualMachine, validateVirtualMachineUpdate, options);
+/** The policy's refusals for a VM request (only changed fields on UPDATE). */
+function policyErrors(request: AdmissionRequest, p: PolicyOptions): FieldError[] {
+  if (!isObject(request.object)) return [];
+  const ctx = {
+    policy: p.policy,
+    runnerImage: p.runnerImage,
+    defaultMultusNetwork: p.defaultMultusNetwork,
+    namespace: request.namespace ?? 'default',
+  };
+  const vm = request.object as unknown as VirtualMachine;
+  return request.operation === 'UPDATE' && isObject(request.oldObject)
+    ? validateVirtualMachinePolicyUpdate(request.oldObject as unknown as VirtualMachine, vm, ctx)
+    : validateVirtualMachinePolicy(vm, ctx);
+}
+
+/** VirtualMachine validation: the API's rules, then the operator's admission policy (default: the strictest). */
+export function validateVirtualMachineHandler(
+  options: ValidationOptions = {},
+  policy: PolicyOptions = { policy: DEFAULT_ADMISSION_POLICY },
+): AdmissionHandler {
+  return (request) =>
+    validate(request, validateVirtualMachine, validateVirtualMachineUpdate, options, (r) =>
+      policyErrors(r, policy),
+    );
 }
 
 export function validateVirtualMachineMigrationHandler(options: ValidationOptions = {}): AdmissionHandler {

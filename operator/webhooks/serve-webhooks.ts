@@ -16,6 +16,7 @@ import {
   mutateVirtualMachineMigration,
   validateVirtualMachineHandler,
   validateVirtualMachineMigrationHandler,
+  type PolicyOptions,
 } from './handlers';
 import { WEBHOOKS } from './webhook-paths';
 import { WebhookServer } from './webhook-server';
@@ -38,6 +39,8 @@ export interface WebhookOptions {
   /** Local runs: create the webhook configurations with `https://<urlHost>:<port>` URLs. */
   readonly urlHost?: string;
   readonly skipUpdateValidationFor?: ReadonlySet<string>;
+  /** The admission policy for privileged VM fields (default: all refused). */
+  readonly policy?: PolicyOptions;
 }
 
 export interface WebhookServingContext {
@@ -73,7 +76,7 @@ export async function serveWebhooks(w: WebhookOptions, ctx: WebhookServingContex
   const routes = {
     [WEBHOOKS.mutateVirtualMachine.path]: mutateVirtualMachine,
     [WEBHOOKS.mutateMigration.path]: mutateVirtualMachineMigration,
-    [WEBHOOKS.validateVirtualMachine.path]: validateVirtualMachineHandler(validation),
+    [WEBHOOKS.validateVirtualMachine.path]: validateVirtualMachineHandler(validation, w.policy),
     [WEBHOOKS.validateMigration.path]: validateVirtualMachineMigrationHandler(validation),
   };
   const admission = ctx.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
