@@ -54,6 +54,8 @@ export function kindInfo(kind: string): KindInfo | undefined {
 /** Labels, annotations and finalizers that form the contract between operator, runner and tools. */
 export const LABEL_VM_NAME = 'vm.neon.tech/name';
 export const LABEL_APP_NAME = 'app.kubernetes.io/name';
+/** LABEL_APP_NAME of every runner pod (what the install's NetworkPolicy selects). */
+export const RUNNER_APP_NAME = 'NeonVM';
 /** On the operator's spec.tls objects (key Secret, TLS Secret, CertificateRequest): the VM's name. */
 export const LABEL_TLS_FOR_VM = 'vm.neon.tech/tls-for-vm';
 export const ANNOTATION_USAGE = 'vm.neon.tech/usage';

@@ -2,6 +2,14 @@ import { admissionPolicyArgs, type AdmissionPolicy } from '../crds';
 import { parseDuration, parseOperatorConfig } from './config';
 
 describe('parseOperatorConfig', () => {
+  it('encrypts migrations unless --migration-tls=false', () => {
+    expect(parseOperatorConfig([], { VM_RUNNER_IMAGE: 'r' }).runnerPod.migrationTls).toBe(true);
+    expect(
+      parseOperatorConfig(['--migration-tls=false'], { VM_RUNNER_IMAGE: 'r' }).runnerPod.migrationTls,
+    ).toBe(false);
+    expect(() => parseOperatorConfig(['--migration-tls=maybe'], { VM_RUNNER_IMAGE: 'r' })).toThrow();
+  });
+
   it('refuses privileged VM fields unless flags allow them', () => {
     expect(parseOperatorConfig([], { VM_RUNNER_IMAGE: 'r' }).admission).toEqual({
       extraInitContainers: 'forbidden',

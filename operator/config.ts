@@ -224,6 +224,14 @@ export function operatorCommand(): Command {
       'GET / (failing objects per controller, as upstream) and GET /dump-state (queues, caches) as JSON (loopback only; "0" disables)',
       '127.0.0.1:7778',
     )
+    .addOption(
+      new Option(
+        '--migration-tls <bool>',
+        "encrypt and authenticate migration streams with per-VM certificates from the operator's CA (new runner pods; a migration target follows its source)",
+      )
+        .choices(['true', 'false'])
+        .default('true'),
+    )
     .option('--log-level <level>', 'pino log level', 'info');
   return addAdmissionPolicyOptions(cmd);
 }
@@ -331,6 +339,7 @@ export function parseOperatorConfig(
     qemuDiskCacheSettings: string;
     memhpAutoMovableRatio: string;
     devicePluginResources: boolean;
+    migrationTls: 'true' | 'false';
     logLevel: string;
     failurePendingPeriod: number;
     failingRefreshInterval: number;
@@ -390,6 +399,7 @@ export function parseOperatorConfig(
       defaultCpuScalingMode: o.defaultCpuScalingMode,
       defaultMultusNetwork: runnerNad ? `${runnerNad.namespace}/${runnerNad.name}` : undefined,
       devicePluginResources: o.devicePluginResources,
+      migrationTls: o.migrationTls === 'true',
     },
     admission: admissionPolicy(policyOptions),
     ipamNad: nadRef(env, 'NAD_IPAM'),

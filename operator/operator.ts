@@ -33,6 +33,7 @@ import {
   type OperatorInformers,
 } from './informers';
 import { IpamLoader } from './ipam';
+import { MigrationTlsIssuer } from './migration-tls';
 import { MIGRATION_RESOURCE, VM_RESOURCE } from './neonvm-resources';
 import type { RunnerPodConfig } from './pod';
 import { httpRunnerConnector, type RunnerConnector } from './runner-client';
@@ -129,7 +130,7 @@ export class Operator {
     const shared = {
       core,
       runners: o.runners ?? httpRunnerConnector(),
-      secrets: new RunnerSecrets(core),
+      secrets: new RunnerSecrets(core, new MigrationTlsIssuer(core, o.namespace, clock)),
       events,
       metrics: this.metrics,
       config: o.runnerPod,

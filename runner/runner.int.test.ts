@@ -1,12 +1,14 @@
 /**
  * The runner end to end with real QEMU (KVM when the probe says it works, else TCG): boot to guest
  * ready, workload env and mounts, SSH, console, CPU and memory scaling in both modes, file sync,
- * auth, live migration (and to a dead target), SIGTERM and QEMU failure exit codes.
+ * auth, live migration over TLS with the operator's per-VM certificates (and to a dead target, and
+ * to a target holding another VM's certificate), SIGTERM and QEMU failure exit codes.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { RunnerApiError } from './api';
+import { QEMU_TLS_FILES, RunnerApiError, migrationTlsHostname } from './api';
+import { createMigrationCa, issueMigrationCertificate } from '../operator/migration-tls';
 import { consoleRoundTrip } from './testing/console';
 import { RunnerHarness, sshGuest, type TestRunner } from './testing/runner-harness';
 import { pollUntil } from '../host';
@@ -48,12 +50,42 @@ async function guestMemTotalKiB(r: TestRunner): Promise<number> {
 beforeAll(() => h.init());
 afterAll(() => h.stopAll());
 
+/** A VM's migration TLS credentials as the operator mounts them, and the runner flags naming them. */
+async function migrationTls(
+  ca: Awaited<ReturnType<typeof createMigrationCa>>,
+  vmUid: string,
+): Promise<{ files: Record<string, string>; flags: string[] }> {
+  const hostname = migrationTlsHostname(vmUid);
+  const leaf = await issueMigrationCertificate(ca, hostname);
+  const byKey = { 'ca.crt': ca.cert, 'tls.crt': leaf.cert, 'tls.key': leaf.key };
+  const files = Object.fromEntries(
+    QEMU_TLS_FILES.map(({ file, key }) => [`vm/migration-tls/${file}`, byKey[key]]),
+  );
+  return { files, flags: ['-migration-tls-dir=/vm/migration-tls', `-migration-tls-hostname=${hostname}`] };
+}
+
+/** The last JSON log line of a runner with this message. */
+function logEntry(output: string, msg: string): Record<string, unknown> | undefined {
+  const lines = output.split('\n').filter((l) => l.includes(`"msg":"${msg}"`));
+  return lines.length
+    ? (JSON.parse(lines[lines.length - 1].slice(lines[lines.length - 1].indexOf('{'))) as Record<
+        string,
+        unknown
+      >)
+    : undefined;
+}
+
 describe('runner (QmpScaling, SSH, disks, migration)', () => {
   let a: TestRunner;
   let b: TestRunner;
+  let tls: { files: Record<string, string>; flags: string[] };
+  let otherVmTls: { files: Record<string, string>; flags: string[] };
 
   beforeAll(async () => {
     const key = await h.keyPair();
+    const ca = await createMigrationCa();
+    tls = await migrationTls(ca, '6f1d2c3b-aaaa-4bbb-8ccc-000000000001');
+    otherVmTls = await migrationTls(ca, '6f1d2c3b-aaaa-4bbb-8ccc-000000000002');
     a = h.start({
       name: 'vma-aaaaa',
       ip: '127.0.0.2',
@@ -68,7 +100,9 @@ describe('runner (QmpScaling, SSH, disks, migration)', () => {
         'vm/ssh/authorized_keys': key.publicKey,
         'mnt/ssh/id_ed25519': key.privateKey,
         'vm/mounts/etc/creds/password': 'v1',
+        ...tls.files,
       },
+      extraFlags: tls.flags,
     });
     await h.waitReady(a);
   });
@@ -170,7 +204,32 @@ describe('runner (QmpScaling, SSH, disks, migration)', () => {
     await a.client.setCpu(2000); // still scalable
   });
 
-  it('live-migrates to a second runner: file, console and stats survive', async () => {
+  it("refuses to migrate to a target holding another VM's certificate (same CA), and keeps running", async () => {
+    const impostor = h.start({
+      name: 'vmx-xxxxx',
+      ip: '127.0.0.4',
+      spec: spec(),
+      status: { cpus: (await a.client.status()).cpus.plugged },
+      receiveMigration: true,
+      podFiles: otherVmTls.files,
+      extraFlags: otherVmTls.flags,
+    });
+    try {
+      await h.waitIncoming(impostor);
+      await a.client.startMigration({ targetHost: '127.0.0.4', targetVcpus: 3 });
+      const info = await h.migrationOutcome(a);
+      expect(info.status).toBe('failed');
+      expect(String(logEntry(a.output(), 'migration finished')?.error)).toMatch(/certificate|TLS|hostname/i);
+      expect((await impostor.client.status()).qemuStatus).toBe('inmigrate'); // it received nothing
+      expect((await a.client.status()).qemuStatus).toBe('running');
+      await a.client.setCpu(2000); // still scalable
+    } finally {
+      impostor.child.kill('SIGKILL');
+      await impostor.exited;
+    }
+  });
+
+  it('live-migrates to a second runner over TLS: file, console and stats survive', async () => {
     const key = await h.keyPair();
     await sshGuest(a, 'echo migrated-data > /root/before.txt; echo mem > /dev/shm/m; sync');
     b = h.start({
@@ -190,14 +249,18 @@ describe('runner (QmpScaling, SSH, disks, migration)', () => {
         'vm/ssh/authorized_keys': key.publicKey,
         'mnt/ssh/id_ed25519': key.privateKey,
         'vm/mounts/etc/creds/password': 'v2',
+        ...tls.files,
       },
+      extraFlags: tls.flags,
     });
     await h.waitIncoming(b);
+    expect(logEntry(b.output(), 'waiting for the incoming migration')).toMatchObject({ tls: true });
     expect(await b.client.ready()).toBe(false);
     await a.client.startMigration({ targetHost: '127.0.0.3', targetVcpus: 3 });
     await expect(a.client.setCpu(1000)).rejects.toMatchObject({ status: 409 });
     const info = await h.migrationOutcome(a);
     expect(info.status).toBe('completed');
+    expect(logEntry(a.output(), 'migration started')).toMatchObject({ tls: true });
     expect(info.totalTimeMs).toBeGreaterThan(0);
     expect(info.downtimeMs).toBeGreaterThanOrEqual(0);
     expect(info.ram?.transferred).toBeGreaterThan(0);

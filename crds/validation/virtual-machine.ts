@@ -28,6 +28,9 @@ export const RESERVED_DISK_NAMES = [
   'ssh-publickey',
   'ssh-authorized-keys',
   'tls',
+  // FIX: our runner pod's own volumes; a disk of that name would make the pod invalid.
+  'runner-token',
+  'migration-tls',
 ] as const;
 export const MAX_DISK_NAME_LENGTH = 32;
 /** The runner pod is named `<vm>-<5 chars>` and labelled with the VM name (a label value: ≤ 63). */

@@ -35,7 +35,7 @@ import {
   type MigrationObservation,
 } from '../migration/decide-migration-action';
 import type { QemuObservation } from '../migration/guest-whereabouts';
-import { buildRunnerPod, vmOwnerReference, type RunnerPodConfig } from '../pod';
+import { MIGRATION_TLS_VOLUME, buildRunnerPod, vmOwnerReference, type RunnerPodConfig } from '../pod';
 import type { RunnerApi, RunnerConnector } from '../runner-client';
 import { generatePodName, runnerTokenSecretName } from '../vm/names';
 import { vmRunnerPort } from '../vm/vm-spec';
@@ -152,12 +152,18 @@ export class MigrationReconciler implements Reconciler {
         // plugged (offline in the guest) — or the device state in the stream does not match.
         if (!obs.sourcePod) throw new Error('migration target without a source pod');
         const plugged = (await (await this.runner(vm, obs.sourcePod)).status()).cpus.plugged;
+        // Both ends must agree: TLS exactly when the source pod has the credentials.
+        const migrationTlsSecretName = await d.secrets.ensureMigrationTls(
+          vm,
+          !!obs.sourcePod.spec?.volumes?.some((v) => v.name === MIGRATION_TLS_VOLUME),
+        );
         const pod = buildRunnerPod(
           {
             vm,
             status: { ...(vm.status ?? {}), cpus: plugged },
             podName: m.status?.targetPodName ?? '',
             tokenSecretName: runnerTokenSecretName(vm.metadata?.name ?? ''),
+            ...(migrationTlsSecretName ? { migrationTlsSecretName } : {}),
             migrationTarget: {
               migrationName: m.metadata?.name ?? '',
               migrationUid: m.metadata?.uid ?? '',

@@ -1,6 +1,7 @@
 /**
- * Per-VM secrets: the runner API bearer token (`runner-token-neonvm-<vm>`) and the SSH key pair
- * (`ssh-neonvm-<vm>`, type kubernetes.io/ssh-auth, immutable). Both are owned by the VM, so garbage
+ * Per-VM secrets: the runner API bearer token (`runner-token-neonvm-<vm>`), the SSH key pair
+ * (`ssh-neonvm-<vm>`, type kubernetes.io/ssh-auth, immutable) and the migration TLS credentials
+ * (`migration-tls-neonvm-<vm>`, from the operator's migration CA). All are owned by the VM, so garbage
  * collection removes them with it. Tokens are cached in memory by VM uid after the first read.
  */
 import { randomBytes } from 'node:crypto';
@@ -10,11 +11,24 @@ import { isAlreadyExists, unlessNotFound } from '../../kube';
 import { RUNNER_TOKEN_SECRET_KEY, vmOwnerReference } from '../pod';
 import { runnerTokenSecretName, sshSecretName } from '../vm/names';
 import { generateSshKeyPair } from '../vm/ssh-keys';
+import type { MigrationTlsIssuer } from '../migration-tls';
 
 export class RunnerSecrets {
   private readonly tokens = new Map<string, string>();
 
-  constructor(private readonly core: CoreV1Api) {}
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly migrationTls: MigrationTlsIssuer,
+  ) {}
+
+  /**
+   * The VM's migration TLS Secret, (re)issued when missing or due; undefined when not `wanted`
+   * (`--migration-tls=false` for a VM's pod; a migration target follows its source pod, whatever
+   * the flag says now, so that both ends agree).
+   */
+  async ensureMigrationTls(vm: VirtualMachine, wanted: boolean): Promise<string | undefined> {
+    return wanted ? this.migrationTls.ensureForVm(vm) : undefined;
+  }
 
   /** The VM's runner token, creating its Secret when missing. */
   async ensureToken(vm: VirtualMachine): Promise<string> {

@@ -163,8 +163,14 @@ export class VirtualMachineReconciler implements Reconciler {
         const withStatus: VirtualMachine = { ...vm, status };
         if (sshEnabled(vm)) await d.secrets.ensureSshSecret(vm);
         await d.secrets.ensureToken(vm);
+        const migrationTlsSecretName = await d.secrets.ensureMigrationTls(vm, d.config.migrationTls);
         const body = buildRunnerPod(
-          { vm: withStatus, podName: action.podName, tokenSecretName: runnerTokenSecretName(name) },
+          {
+            vm: withStatus,
+            podName: action.podName,
+            tokenSecretName: runnerTokenSecretName(name),
+            ...(migrationTlsSecretName ? { migrationTlsSecretName } : {}),
+          },
           d.config,
         );
         const created = await this.pods.create(body);

@@ -141,6 +141,46 @@ describe('buildRunnerPod', () => {
     ]);
   });
 
+  it('mounts the migration TLS credentials in QEMU layout, owner-only, and passes dir and name', () => {
+    const withTls = buildRunnerPod(
+      {
+        vm,
+        podName: 'vm1-abcde',
+        tokenSecretName: 'runner-token-neonvm-vm1',
+        migrationTlsSecretName: 'migration-tls-neonvm-vm1',
+      },
+      config,
+    );
+    const c = withTls.spec!.containers[0];
+    expect(withTls.spec!.volumes).toContainEqual({
+      name: 'migration-tls',
+      secret: {
+        secretName: 'migration-tls-neonvm-vm1',
+        items: [
+          { key: 'ca.crt', path: 'ca-cert.pem', mode: 0o400 },
+          { key: 'tls.crt', path: 'server-cert.pem', mode: 0o400 },
+          { key: 'tls.key', path: 'server-key.pem', mode: 0o400 },
+          { key: 'tls.crt', path: 'client-cert.pem', mode: 0o400 },
+          { key: 'tls.key', path: 'client-key.pem', mode: 0o400 },
+        ],
+      },
+    });
+    expect(c.volumeMounts).toContainEqual({
+      name: 'migration-tls',
+      mountPath: '/vm/migration-tls',
+      readOnly: true,
+    });
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        '-migration-tls-dir=/vm/migration-tls',
+        `-migration-tls-hostname=${vm.metadata!.uid}.migration.neonvm`,
+      ]),
+    );
+    // Without a Secret (--migration-tls=false): no volume, no flags.
+    expect(pod.spec!.volumes!.map((v) => v.name)).not.toContain('migration-tls');
+    expect(runner.args?.some((a) => a.startsWith('-migration-tls'))).toBe(false);
+  });
+
   it('matches the golden pod', () => {
     expect(pod).toMatchSnapshot();
   });

@@ -24,7 +24,15 @@ import {
   type VirtualMachine,
   type VirtualMachineStatus,
 } from '../../crds';
-import { DEFAULT_TOKEN_FILE, TOKEN_FILE_ENV } from '../../runner/api';
+import {
+  DEFAULT_MIGRATION_TLS_DIR,
+  DEFAULT_TOKEN_FILE,
+  MIGRATION_TLS_DIR_FLAG,
+  MIGRATION_TLS_HOSTNAME_FLAG,
+  QEMU_TLS_FILES,
+  TOKEN_FILE_ENV,
+  migrationTlsHostname,
+} from '../../runner/api';
 import { accelerationEnabled, cpuScalingMode, required, sshEnabled, vmRunnerPort } from '../vm/vm-spec';
 import { intersectTerms, runnerPodAffinity } from './node-affinity';
 import { runnerPodAnnotations, runnerPodLabels } from './pod-metadata';
@@ -33,6 +41,8 @@ import type { RunnerPodConfig } from './runner-pod-config';
 /** Volume holding the runner API token; mounted so the file is DEFAULT_TOKEN_FILE. */
 export const RUNNER_TOKEN_VOLUME = 'runner-token';
 export const RUNNER_TOKEN_SECRET_KEY = 'token';
+/** Volume of the VM's migration TLS credentials (QEMU's file layout, read-only, owner-only). */
+export const MIGRATION_TLS_VOLUME = 'migration-tls';
 const TOKEN_DIR = DEFAULT_TOKEN_FILE.slice(0, DEFAULT_TOKEN_FILE.lastIndexOf('/'));
 const TOKEN_FILE_NAME = DEFAULT_TOKEN_FILE.slice(DEFAULT_TOKEN_FILE.lastIndexOf('/') + 1);
 
@@ -71,6 +81,11 @@ export interface RunnerPodInput {
   readonly podName: string;
   /** Secret holding the runner API token under key `token`. */
   readonly tokenSecretName: string;
+  /**
+   * Secret with the VM's migration TLS credentials (runner/api migration-tls.ts): mounted, and the
+   * runner encrypts its migrations with them. Absent: plaintext migration (`--migration-tls=false`).
+   */
+  readonly migrationTlsSecretName?: string;
   /** Status passed to the runner (`-vmstatus`); defaults to the VM's status. */
   readonly status?: VirtualMachineStatus;
   readonly migrationTarget?: MigrationTargetOptions;
@@ -218,6 +233,11 @@ function runnerContainer(
     cpuScalingMode(vm, config.defaultCpuScalingMode),
   );
   const args: string[] = [];
+  if (input.migrationTlsSecretName)
+    args.push(
+      `-${MIGRATION_TLS_DIR_FLAG}=${DEFAULT_MIGRATION_TLS_DIR}`,
+      `-${MIGRATION_TLS_HOSTNAME_FLAG}=${migrationTlsHostname(vm.metadata?.uid ?? '')}`,
+    );
   if (guest.kernelImage) args.push('-kernelpath=/vm/images/vmlinuz');
   if (guest.appendKernelCmdline) args.push(`-appendKernelCmdline=${guest.appendKernelCmdline}`);
 
@@ -276,6 +296,16 @@ function addFeatureVolumes(input: RunnerPodInput, volumes: V1Volume[], mounts: V
     },
   });
   mounts.push({ name: RUNNER_TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true });
+  if (input.migrationTlsSecretName) {
+    volumes.push({
+      name: MIGRATION_TLS_VOLUME,
+      secret: {
+        secretName: input.migrationTlsSecretName,
+        items: QEMU_TLS_FILES.map(({ file, key }) => ({ key, path: file, mode: 0o400 })),
+      },
+    });
+    mounts.push({ name: MIGRATION_TLS_VOLUME, mountPath: DEFAULT_MIGRATION_TLS_DIR, readOnly: true });
+  }
   if (sshEnabled(vm) && status.sshSecretName) {
     volumes.push(
       {

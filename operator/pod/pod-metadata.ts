@@ -10,6 +10,7 @@ import {
   ANNOTATION_USAGE,
   LABEL_APP_NAME,
   LABEL_VM_NAME,
+  RUNNER_APP_NAME,
   RUNNER_CONTAINER_NAME,
   canonicalMilliCpu,
   canonicalQuantity,
@@ -33,7 +34,7 @@ export const MULTUS_MANAGED_ANNOTATIONS = [
 export function runnerPodLabels(vm: VirtualMachine): Record<string, string> {
   return {
     ...(vm.metadata?.labels ?? {}),
-    [LABEL_APP_NAME]: 'NeonVM',
+    [LABEL_APP_NAME]: RUNNER_APP_NAME,
     [LABEL_VM_NAME]: vm.metadata?.name ?? '',
   };
 }

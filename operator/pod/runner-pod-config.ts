@@ -15,6 +15,8 @@ export interface RunnerPodConfig {
   readonly defaultMultusNetwork?: string;
   /** Request `neonvm/kvm` and `neonvm/vhost-net` extended resources (needs the device plugin). */
   readonly devicePluginResources: boolean;
+  /** New runner pods encrypt migrations with per-VM certificates from the operator's CA (`--migration-tls`). */
+  readonly migrationTls: boolean;
 }
 
 export const DEFAULT_RUNNER_POD_CONFIG: RunnerPodConfig = {
@@ -25,4 +27,5 @@ export const DEFAULT_RUNNER_POD_CONFIG: RunnerPodConfig = {
   memhpAutoMovableRatio: '301',
   defaultCpuScalingMode: 'QmpScaling',
   devicePluginResources: true,
+  migrationTls: true,
 };

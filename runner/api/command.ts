@@ -9,6 +9,7 @@ import {
   type VirtualMachineStatus,
 } from '../../crds';
 import { TOKEN_FILE_FLAG } from './auth';
+import { MIGRATION_TLS_DIR_FLAG, MIGRATION_TLS_HOSTNAME_FLAG } from './migration-tls';
 
 /** Environment variables the runner reads (set them in the runner container). */
 export const RUNNER_ENV = {
@@ -35,6 +36,8 @@ export interface RunnerArgsInput {
   diskCacheSettings?: string;
   /** Pod path of the mounted token Secret key. */
   tokenFile?: string;
+  /** Encrypt the migration stream with the VM's credentials (dir: pod path; see migration-tls.ts). */
+  migrationTls?: { dir: string; hostname: string };
 }
 
 /** Arguments after the runner binary, in upstream's single-dash form. */
@@ -46,5 +49,10 @@ export function runnerArgs(i: RunnerArgsInput): string[] {
   if (i.appendKernelCmdline) args.push(`-appendKernelCmdline=${i.appendKernelCmdline}`);
   if (i.diskCacheSettings) args.push(`-qemu-disk-cache-settings=${i.diskCacheSettings}`);
   if (i.tokenFile) args.push(`-${TOKEN_FILE_FLAG}=${i.tokenFile}`);
+  if (i.migrationTls)
+    args.push(
+      `-${MIGRATION_TLS_DIR_FLAG}=${i.migrationTls.dir}`,
+      `-${MIGRATION_TLS_HOSTNAME_FLAG}=${i.migrationTls.hostname}`,
+    );
   return args;
 }

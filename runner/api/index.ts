@@ -5,3 +5,4 @@ export * from './client';
 export * from './auth';
 export * from './command';
 export * from './guest-custody';
+export * from './migration-tls';

@@ -28,6 +28,13 @@ export interface RunnerFlags {
   apiPort: number;
   /** Ours: root disk to overlay instead of using /vm/images/rootdisk.qcow2 in place. */
   rootDiskBase: string;
+  /**
+   * Ours: directory of the migration TLS credentials in QEMU's layout (ca-cert.pem,
+   * server-cert.pem/-key.pem, client-cert.pem/-key.pem); empty: plaintext migration.
+   */
+  migrationTlsDir: string;
+  /** Ours: the name both ends' certificate carries (DNS SAN and CN); required with the dir. */
+  migrationTlsHostname: string;
 }
 
 type Kind = 'string' | 'bool' | 'int';
@@ -48,6 +55,8 @@ const FLAGS: Readonly<Record<string, { key: keyof RunnerFlags; kind: Kind }>> = 
   'state-dir': { key: 'stateDir', kind: 'string' },
   'api-port': { key: 'apiPort', kind: 'int' },
   'rootdisk-base': { key: 'rootDiskBase', kind: 'string' },
+  'migration-tls-dir': { key: 'migrationTlsDir', kind: 'string' },
+  'migration-tls-hostname': { key: 'migrationTlsHostname', kind: 'string' },
 };
 
 export const DEFAULT_FLAGS: Readonly<RunnerFlags> = {
@@ -67,6 +76,8 @@ export const DEFAULT_FLAGS: Readonly<RunnerFlags> = {
   stateDir: '',
   apiPort: 0,
   rootDiskBase: '',
+  migrationTlsDir: '',
+  migrationTlsHostname: '',
 };
 
 export class FlagError extends Error {

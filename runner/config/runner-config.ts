@@ -13,6 +13,7 @@ import {
 import { TOKEN_FILE_ENV, DEFAULT_TOKEN_FILE, RUNNER_API_PORT } from '../api';
 import { inPod, podPaths, POD_ROOT_ENV, type PodPaths } from '../plan/pod-paths';
 import { vmShape, type VmShape } from '../plan/vm-shape';
+import type { MigrationTls } from '../vm-control/migration';
 import type { RunnerFlags } from './flags';
 
 export interface RunnerConfig {
@@ -36,6 +37,8 @@ export interface RunnerConfig {
   readonly rootDiskBase?: string;
   /** Put QEMU in a CPU cgroup limited to `cpus.use` (off with `-skip-cgroup-management`). */
   readonly manageCgroup: boolean;
+  /** Migration stream over TLS with these credentials (both ends); absent: plaintext. */
+  readonly migrationTls?: MigrationTls;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +91,8 @@ export function resolveRunnerConfig(
   if (!['auto', 'tap', 'user'].includes(flags.networkMode)) {
     throw new ConfigError(`-network-mode must be auto, tap or user, not "${flags.networkMode}"`);
   }
+  if (!flags.migrationTlsDir !== !flags.migrationTlsHostname)
+    throw new ConfigError('-migration-tls-dir and -migration-tls-hostname go together');
   const root = env[POD_ROOT_ENV] || '/';
   return {
     spec,
@@ -109,5 +114,13 @@ export function resolveRunnerConfig(
     apiPort: flags.apiPort || spec.runnerPort || RUNNER_API_PORT,
     rootDiskBase: flags.rootDiskBase ? inPod(root, flags.rootDiskBase) : undefined,
     manageCgroup: !flags.skipCgroupManagement,
+    ...(flags.migrationTlsDir
+      ? {
+          migrationTls: {
+            dir: inPod(root, flags.migrationTlsDir),
+            hostname: flags.migrationTlsHostname,
+          },
+        }
+      : {}),
   };
 }

@@ -54,6 +54,7 @@ export async function startVm(
     log,
     onCpuApplied: async (milli) => cgroup?.setCpu(milli),
     clock: ctx.clock,
+    ...(c.migrationTls ? { migrationTls: c.migrationTls } : {}),
   });
   ctx.onUndo('stop the VM probes', () => vm.stop());
 
@@ -62,7 +63,7 @@ export async function startVm(
     // Same devices as the source: its vCPU count comes from -vmstatus (cpus).
     log('vCPUs plugged for the incoming migration', { plugged: await vm.cpu.pluggedCount() });
     await vm.migrator.listen(c.podIp === '0.0.0.0' ? '0.0.0.0' : c.podIp);
-    log('waiting for the incoming migration', { port: MIGRATION_PORT });
+    log('waiting for the incoming migration', { port: MIGRATION_PORT, tls: vm.migrator.encrypted });
   }
 
   const sync = new FileSync(agent, plan.disks.watched, log, { clock: ctx.clock });

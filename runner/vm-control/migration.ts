@@ -3,6 +3,13 @@
  * means the target has loaded the state; `auto-converge`; `postcopy-ram` when allowed), bandwidth,
  * `migrate` with block migration of the writable disks (upstream's `inc`/`blk`), then a poll loop
  * keeping the latest `query-migrate`. Target: same capabilities, then `migrate-incoming`.
+ *
+ * With TLS credentials (the operator's per-VM certificate, the same on both ends) the stream is TLS
+ * with both peers verified: the source checks the target's certificate against the CA and the VM's
+ * name (`tls-hostname`), the target requires a client certificate from the CA whose subject is that
+ * same name (`tls-authz`), so neither another VM's runner nor a plaintext peer can send or receive
+ * this VM's memory. The credential objects are made over QMP when needed (`object-add`), re-read on
+ * each outgoing migration so a renewed certificate is used.
  */
 import { MIGRATION_PORT, parseQuantity, quantityValue, type MigrationInfo } from '../../crds';
 import { systemClock, type Clock, type TimerHandle } from '../../host';
@@ -11,6 +18,19 @@ import type { QmpClient } from '../qmp';
 import type { CpuScaler } from './cpu-scaler';
 import { MIGRATION_ACTIVE_STATES, toMigrationInfo, type QueryMigrate } from './migration-info';
 import { badRequest, conflict, VmError } from './vm-error';
+
+/** QEMU's TLS credentials directory (`ca-cert.pem`, `server-*.pem`, `client-*.pem`) and the VM's name in it. */
+export interface MigrationTls {
+  readonly dir: string;
+  readonly hostname: string;
+}
+
+/** QOM ids of the credential objects (a target that later migrates out holds both). */
+export const MIGRATION_TLS_IDS = {
+  client: 'migration-tls-client',
+  server: 'migration-tls-server',
+  authz: 'migration-tls-authz',
+} as const;
 
 export interface ValidMigrationRequest {
   targetHost: string;
@@ -75,7 +95,23 @@ export class Migrator {
     private readonly cpu: CpuScaler,
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
     private readonly clock: Clock = systemClock,
+    private readonly tls?: MigrationTls,
   ) {}
+
+  /** Whether the stream is encrypted (both ends must agree). */
+  get encrypted(): boolean {
+    return this.tls !== undefined;
+  }
+
+  /** (Re)creates a QOM object from the current files. */
+  private async replaceObject(qomType: string, id: string, props: Record<string, unknown>): Promise<void> {
+    try {
+      await this.qmp.execute('object-del', { id });
+    } catch {
+      // not there yet
+    }
+    await this.qmp.execute('object-add', { 'qom-type': qomType, id, ...props });
+  }
 
   get active(): boolean {
     return this.sourceActive;
@@ -95,13 +131,23 @@ export class Migrator {
         'migrate-set-capabilities',
         caps({ 'return-path': true, 'auto-converge': req.autoConverge, 'postcopy-ram': req.allowPostCopy }),
       );
-      await this.qmp.execute('migrate-set-parameters', { 'max-bandwidth': req.maxBandwidthBytes });
+      const tls = this.tls;
+      if (tls)
+        await this.replaceObject('tls-creds-x509', MIGRATION_TLS_IDS.client, {
+          dir: tls.dir,
+          endpoint: 'client',
+          'verify-peer': true,
+        });
+      await this.qmp.execute('migrate-set-parameters', {
+        'max-bandwidth': req.maxBandwidthBytes,
+        ...(tls ? { 'tls-creds': MIGRATION_TLS_IDS.client, 'tls-hostname': tls.hostname } : {}),
+      });
       const uri = `tcp:${req.targetHost.includes(':') ? `[${req.targetHost}]` : req.targetHost}:${req.targetPort}`;
       // Writable disks travel in the stream (block migration); `inc` copies only the top qcow2 layer
       // when source and target share the base image.
       await this.qmp.execute('migrate', { uri, blk: !req.incremental, inc: req.incremental });
       if (req.allowPostCopy) await this.qmp.execute('migrate-start-postcopy');
-      this.log('migration started', { uri });
+      this.log('migration started', { uri, tls: !!tls });
     } catch (e) {
       this.sourceActive = false;
       if (e instanceof VmError) throw e;
@@ -152,6 +198,20 @@ export class Migrator {
       await this.qmp.execute('migrate-set-capabilities', caps({ 'postcopy-ram': true }));
     } catch (e) {
       this.log('post-copy unavailable on this target', { error: (e as Error).message });
+    }
+    const tls = this.tls;
+    if (tls) {
+      await this.replaceObject('tls-creds-x509', MIGRATION_TLS_IDS.server, {
+        dir: tls.dir,
+        endpoint: 'server',
+        'verify-peer': true,
+      });
+      // The client certificate must be this VM's own: the operator issues it with CN = hostname.
+      await this.replaceObject('authz-simple', MIGRATION_TLS_IDS.authz, { identity: `CN=${tls.hostname}` });
+      await this.qmp.execute('migrate-set-parameters', {
+        'tls-creds': MIGRATION_TLS_IDS.server,
+        'tls-authz': MIGRATION_TLS_IDS.authz,
+      });
     }
     await this.qmp.execute('migrate-incoming', { uri: `tcp:${host}:${port}` });
   }

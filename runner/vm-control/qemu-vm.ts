@@ -20,7 +20,7 @@ import type { VmShape } from '../plan/vm-shape';
 import { CpuScaler } from './cpu-scaler';
 import type { GuestAgent } from './guest-agent';
 import { MemoryScaler } from './memory-scaler';
-import { Migrator, type ValidMigrationRequest } from './migration';
+import { Migrator, type MigrationTls, type ValidMigrationRequest } from './migration';
 import { toMigrationInfo, type QueryMigrate } from './migration-info';
 import { Mutex } from './mutex';
 import type { Readiness, VmController } from './vm-controller';
@@ -43,6 +43,8 @@ export interface QemuVmOptions {
   onCpuApplied?: (milliCpu: number) => Promise<void>;
   /** Time for uptime, the readiness probe and the scalers' waits. Default: real time. */
   clock?: Clock;
+  /** Migration stream over TLS (RunnerConfig.migrationTls). */
+  migrationTls?: MigrationTls;
 }
 
 export class QemuVm implements VmController {
@@ -65,7 +67,7 @@ export class QemuVm implements VmController {
     this.startedAt = this.clock.now();
     this.cpu = new CpuScaler(o.qmp, o.agent, o.shape, this.clock);
     this.memory = new MemoryScaler(o.qmp, o.shape, this.clock);
-    this.migrator = new Migrator(o.qmp, this.cpu, o.log, this.clock);
+    this.migrator = new Migrator(o.qmp, this.cpu, o.log, this.clock, o.migrationTls);
     this.role = o.role;
   }
 

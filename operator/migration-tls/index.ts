@@ -1,0 +1,2 @@
+export * from './migration-pki';
+export * from './migration-tls-issuer';
