@@ -1,4 +1,5 @@
 import { defaultIpPool, defaultVirtualMachine, defaultVirtualMachineMigration } from './defaults';
+import { DEFAULT_QMP_MANUAL_PORT, DEFAULT_QMP_PORT, DEFAULT_RUNNER_PORT } from './kinds';
 import { migrationInput, vmInput } from './testing';
 
 describe('defaults (equal to upstream OpenAPI defaults)', () => {
@@ -25,6 +26,15 @@ describe('defaults (equal to upstream OpenAPI defaults)', () => {
       enableSSH: true,
       enableNetworkMonitoring: false,
     });
+  });
+
+  it('defaults the runner ports to the constants the install NetworkPolicy protects', () => {
+    const { spec } = defaultVirtualMachine({ spec: { guest: { rootDisk: { image: 'x' } } } });
+    expect([spec.runnerPort, spec.qmp, spec.qmpManual]).toEqual([
+      DEFAULT_RUNNER_PORT,
+      DEFAULT_QMP_PORT,
+      DEFAULT_QMP_MANUAL_PORT,
+    ]);
   });
 
   it('defaults nested list items and optional objects only when present', () => {

@@ -67,3 +67,7 @@ export const FINALIZER = 'vm.neon.tech/finalizer';
 export const RUNNER_CONTAINER_NAME = 'neonvm-runner';
 /** QEMU migration stream port on the target runner. */
 export const MIGRATION_PORT = 20187;
+/** Default `spec.runnerPort` (runner HTTP API), `spec.qmp` and `spec.qmpManual` (upstream's). */
+export const DEFAULT_RUNNER_PORT = 25183;
+export const DEFAULT_QMP_PORT = 20183;
+export const DEFAULT_QMP_MANUAL_PORT = 20184;

@@ -6,3 +6,4 @@ export * from './device-plugin-daemonset';
 export * from './webhooks';
 export * from './third-party';
 export * from './release-images';
+export * from './runner-network-policy';

@@ -14,6 +14,7 @@ import { buildOperatorDeployment } from './operator-deployment';
 import { buildWebhooks } from './webhooks';
 import { buildDevicePluginDaemonSet } from './device-plugin-daemonset';
 import { buildMultus, buildWhereabouts } from './third-party';
+import { buildRunnerNetworkPolicy } from './runner-network-policy';
 
 export interface InstallBundle {
   /** CustomResourceDefinitions (NeonVM's, and Multus/Whereabouts when requested): apply first. */
@@ -62,6 +63,7 @@ export function buildInstallBundle(options: NeonVmInstallOptions): InstallBundle
       ipamNetwork: network?.ipamRef,
     }),
     ...devicePluginObjects(options, namespace),
+    ...runnerNetworkPolicies(options, namespace),
   ];
   if (!options.syncWaves) return { crds, objects };
   return {
@@ -85,6 +87,14 @@ function devicePluginObjects(options: NeonVmInstallOptions, namespace: string): 
       imagePullPolicy: options.imagePullPolicy,
     }),
   ];
+}
+
+function runnerNetworkPolicies(options: NeonVmInstallOptions, operatorNamespace: string): KubeObject[] {
+  if (options.networkPolicy === false) return [];
+  const { namespaces = ['default'], runnerApiFrom } = options.networkPolicy ?? {};
+  return namespaces.map((ns) =>
+    buildRunnerNetworkPolicy(ns, operatorNamespace, runnerApiFrom ? { runnerApiFrom } : {}),
+  );
 }
 
 /** The bundle as one list, CRDs first. */

@@ -5,6 +5,7 @@
 import type { ResourceRequirements as V1ResourceRequirements } from 'kubernetes-types/core/v1';
 import type { AdmissionPolicy } from '../../crds';
 import type { OverlayNetworkOptions } from '../network-objects';
+import type { RunnerNetworkPolicyOptions } from './runner-network-policy';
 
 /** How the webhook serving certificate is issued. */
 export type CertificateMode =
@@ -125,6 +126,12 @@ export interface NeonVmInstallOptions {
    * @default false
    */
   readonly whereabouts?: WhereaboutsOptions | boolean;
+  /**
+   * The runner pods' NetworkPolicy (runner API only from the operator, migration port only from
+   * runner pods), one per namespace holding VMs; `false` for none.
+   * @default - in the `default` namespace
+   */
+  readonly networkPolicy?: RunnerNetworkPolicyOptions | false;
   /**
    * Annotate ArgoCD sync waves: CRDs -2, everything else -1.
    * @default false

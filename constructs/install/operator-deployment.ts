@@ -9,6 +9,7 @@ import type { EnvVar as V1EnvVar } from 'kubernetes-types/core/v1';
 import { admissionPolicyArgs } from '../../crds';
 import type { KubeObject } from '../kube-object';
 import type { ObjectRef } from '../network-objects';
+import { OPERATOR_SELECTOR } from './runner-network-policy';
 import {
   DEFAULT_OPERATOR_ARGS,
   INSTALL_NAMES,
@@ -52,10 +53,7 @@ export function operatorEnv(input: OperatorDeploymentInput): V1EnvVar[] {
 
 export function buildOperatorDeployment(input: OperatorDeploymentInput): KubeObject {
   const labels = { ...OPERATOR_LABELS };
-  const selector = {
-    'control-plane': OPERATOR_LABELS['control-plane'],
-    'app.kubernetes.io/name': OPERATOR_LABELS['app.kubernetes.io/name'],
-  };
+  const selector = { ...OPERATOR_SELECTOR };
   const spec: V1DeploymentSpec = {
     replicas: input.replicas ?? 1,
     selector: { matchLabels: selector },
