@@ -165,7 +165,7 @@ export function localOperatorOptions(
       dnsNames: ['localhost'],
       ips: [settings.webhookUrlHost],
       // The default admission policy (privileged VM fields refused), as an install without options.
-      policy: { policy: {}, runnerImage: settings.runnerImage },
+      policy: { policy: {}, runnerImage: settings.runnerImage, operatorNamespace: settings.namespace },
     },
     log: o.log,
   };

@@ -51,7 +51,7 @@ export function operatorFromConfig(
       policy: {
         policy: config.admission,
         runnerImage: config.runnerPod.runnerImage,
-        defaultMultusNetwork: config.runnerPod.defaultMultusNetwork,
+        operatorNamespace: config.namespace,
       },
       dnsNames: [
         webhook.serviceName,

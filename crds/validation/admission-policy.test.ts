@@ -19,7 +19,7 @@ const RUNNER = 'registry.example.com/neonvm/runner@sha256:aaaa';
 const ctx = (policy: AdmissionPolicy = {}): AdmissionContext => ({
   policy,
   runnerImage: RUNNER,
-  defaultMultusNetwork: 'neonvm-system/neonvm-runner',
+  operatorNamespace: 'neonvm-system',
   namespace: 'tenant-a',
 });
 
@@ -78,11 +78,11 @@ const REFUSED: Case[] = [
 ];
 
 describe('the default admission policy', () => {
-  it('accepts an ordinary VM, the operator runner image, its own namespace and the default network', () => {
+  it("accepts an ordinary VM, the operator runner image, its own and the operator's networks", () => {
     expect(validateVirtualMachinePolicy(vmInput(), ctx())).toEqual([]);
     expect(validateVirtualMachinePolicy(vmInput(set('spec.runnerImage', RUNNER)), ctx())).toEqual([]);
     const net = (n: string) => set('spec.extraNetwork', { enable: true, multusNetwork: n });
-    for (const n of ['tenant-a/mine', 'mine', 'neonvm-system/neonvm-runner'])
+    for (const n of ['tenant-a/mine', 'mine', 'neonvm-system/neonvm-overlay-for-vms'])
       expect(validateVirtualMachinePolicy(vmInput(net(n)), ctx())).toEqual([]);
     const resources = set('spec.podResources', {
       requests: { cpu: '1', memory: '1Gi' },

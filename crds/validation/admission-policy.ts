@@ -62,7 +62,8 @@ export interface AdmissionPolicy {
   readonly podResourceClaims?: boolean;
   /**
    * NetworkAttachmentDefinitions (`namespace/name`) `spec.extraNetwork.multusNetwork` may name outside
-   * the VM's own namespace, besides the operator's default runner network.
+   * the VM's own namespace and the operator's (whose NADs, such as the install's overlay, are the
+   * platform's, meant for every VM).
    * @default - none
    */
   readonly multusNetworks?: readonly string[];
@@ -116,8 +117,8 @@ export interface AdmissionContext {
   readonly policy: AdmissionPolicy;
   /** The operator's runner image: `spec.runnerImage` may always name it. */
   readonly runnerImage?: string;
-  /** `namespace/name` of the operator's default runner network, always allowed. */
-  readonly defaultMultusNetwork?: string;
+  /** The operator's namespace: its NetworkAttachmentDefinitions are allowed to every VM. */
+  readonly operatorNamespace?: string;
   /** The VM's namespace (the admission request's). */
   readonly namespace: string;
 }
@@ -225,7 +226,7 @@ const RULES: readonly PolicyRule[] = [
       const net = vm.spec.extraNetwork?.multusNetwork;
       if (net === undefined || !net.includes('/')) return []; // a bare name is in the VM's namespace
       const namespace = net.slice(0, net.indexOf('/'));
-      if (namespace === ctx.namespace || net === ctx.defaultMultusNetwork) return [];
+      if (namespace === ctx.namespace || namespace === ctx.operatorNamespace) return [];
       if (matchesAny(net, ctx.policy.multusNetworks)) return [];
       return [
         fieldError(

@@ -36,8 +36,8 @@ export interface PolicyOptions {
   readonly policy: AdmissionPolicy;
   /** The operator's runner image, always allowed as spec.runnerImage. */
   readonly runnerImage?: string;
-  /** `namespace/name` of the default runner network, always allowed as spec.extraNetwork.multusNetwork. */
-  readonly defaultMultusNetwork?: string;
+  /** The operator's namespace, whose NetworkAttachmentDefinitions every VM may name. */
+  readonly operatorNamespace?: string;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -132,7 +132,7 @@ function policyErrors(request: AdmissionRequest, p: PolicyOptions): FieldError[]
   const ctx = {
     policy: p.policy,
     runnerImage: p.runnerImage,
-    defaultMultusNetwork: p.defaultMultusNetwork,
+    operatorNamespace: p.operatorNamespace,
     namespace: request.namespace ?? 'default',
   };
   const vm = request.object as unknown as VirtualMachine;
