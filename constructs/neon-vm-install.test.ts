@@ -1,5 +1,12 @@
 import { Testing } from 'cdk8s';
-import { NeonVmInstall, buildInstallBundle, installBundleObjects, managerRules, type KubeObject } from '.';
+import {
+  NeonVmInstall,
+  buildInstallBundle,
+  installBundleObjects,
+  managerRules,
+  operatorPermissions,
+  type KubeObject,
+} from '.';
 
 const base = {
   image: 'ghcr.io/neonvm-ts/operator:0.1.0',
@@ -137,6 +144,37 @@ describe('buildInstallBundle', () => {
     ).toBe(false);
     const le = body(find(all, 'Role', 'neonvm-leader-election-role'));
     expect(le.rules.map((r: { resources: string[] }) => r.resources).flat()).not.toContain('configmaps');
+  });
+
+  test('RBAC: Secrets only by name (no list/watch anywhere), each rule under the part that needs it', () => {
+    for (const mode of ['self-managed', 'cert-manager'] as const) {
+      const secrets = managerRules(mode).filter((r) => r.resources?.includes('secrets'));
+      expect(secrets).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'delete'] },
+      ]);
+      for (const p of operatorPermissions(mode)) expect(p.part).toMatch(/operator\//);
+    }
+    const roles = all.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
+    for (const role of roles)
+      for (const r of body(role).rules as { resources?: string[]; verbs: string[] }[])
+        if (r.resources?.includes('secrets')) expect(r.verbs).not.toEqual(expect.arrayContaining(['list']));
+  });
+
+  test('VM editor roles are aggregated into edit/admin only on request; viewers into view', () => {
+    const labels = (objs: readonly KubeObject[], name: string) =>
+      find(objs, 'ClusterRole', name).metadata.labels ?? {};
+    expect(Object.keys(labels(all, 'neonvm-virtualmachine-editor-role'))).not.toContain(
+      'rbac.authorization.k8s.io/aggregate-to-edit',
+    );
+    expect(labels(all, 'neonvm-virtualmachine-viewer-role')).toEqual({
+      'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+    });
+    const opted = buildInstallBundle({ ...base, aggregateVmEditorTo: ['edit', 'admin'] }).objects;
+    for (const name of ['neonvm-virtualmachine-editor-role', 'neonvm-virtualmachinemigration-editor-role'])
+      expect(labels(opted, name)).toMatchObject({
+        'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+        'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+      });
   });
 
   test('cert-manager mode: Issuer, Certificate and CA injection', () => {

@@ -1,9 +1,11 @@
 /**
  * The informers the leader's controllers read from: what each one watches, with which selector — the
- * operator caches only its own objects (runner pods, spec.tls Secrets and CertificateRequests by
- * label), never every Pod or Secret of the cluster.
+ * operator caches only its own objects (runner pods and spec.tls CertificateRequests by label), never
+ * every Pod. It watches no Secrets at all: RBAC cannot limit list/watch to a label, so a label-filtered
+ * Secret informer would still need the right to read every Secret of the cluster; the operator reads
+ * the Secrets it names by GET instead.
  */
-import type { CoreV1Api, KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { LABEL_TLS_FOR_VM, LABEL_VM_NAME, type VirtualMachine, type VirtualMachineMigration } from '../crds';
 import type { Clock } from '../host';
 import { Informer, type CustomResourceClient, type KubeObject } from '../kube';
@@ -15,8 +17,6 @@ export interface OperatorInformers {
   readonly migrations: Informer<VirtualMachineMigration>;
   /** Runner pods (label vm.neon.tech/name), target pods of migrations included. */
   readonly pods: Informer<V1Pod>;
-  /** The spec.tls Secrets: TLS Secrets and temporary key Secrets (label vm.neon.tech/tls-for-vm). */
-  readonly tlsSecrets: Informer<V1Secret>;
   /**
    * The operator's CertificateRequests (same label). Started on the first VM with spec.tls, so that a
    * cluster without cert-manager has no failing watch (see `startOnDemand`).
@@ -62,12 +62,6 @@ export function createInformers(s: InformerSources): OperatorInformers {
       () => s.core.listPodForAllNamespaces({ labelSelector: LABEL_VM_NAME }),
       LABEL_VM_NAME,
     ),
-    tlsSecrets: informer(
-      'tls-secrets',
-      '/api/v1/secrets',
-      () => s.core.listSecretForAllNamespaces(byTlsLabel),
-      LABEL_TLS_FOR_VM,
-    ),
     certificateRequests: informer(
       'certificaterequests',
       s.certificateRequests.path(),
@@ -79,11 +73,11 @@ export function createInformers(s: InformerSources): OperatorInformers {
 
 /** The informers the controllers need listed before they start (all but the on-demand one). */
 export async function startInformers(i: OperatorInformers): Promise<void> {
-  await Promise.all([i.vms.start(), i.migrations.start(), i.pods.start(), i.tlsSecrets.start()]);
+  await Promise.all([i.vms.start(), i.migrations.start(), i.pods.start()]);
 }
 
 export function informersSynced(i: OperatorInformers): boolean {
-  return i.vms.hasSynced() && i.migrations.hasSynced() && i.pods.hasSynced() && i.tlsSecrets.hasSynced();
+  return i.vms.hasSynced() && i.migrations.hasSynced() && i.pods.hasSynced();
 }
 
 /** Starts an informer in the background if it is not running (it lists, retrying, on its own). */

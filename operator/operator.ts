@@ -172,7 +172,6 @@ export class Operator {
         provisioner: new TlsProvisioner({
           core,
           requests: certificateRequests,
-          secretCache: informers.tlsSecrets,
           requestCache: informers.certificateRequests,
         }),
         requestInformer: informers.certificateRequests,

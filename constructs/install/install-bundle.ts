@@ -52,7 +52,7 @@ export function buildInstallBundle(options: NeonVmInstallOptions): InstallBundle
     ...(multus?.objects ?? []),
     ...(whereabouts?.objects ?? []),
     ...buildOperatorRbac(namespace, certificates),
-    ...buildAggregatedRoles(),
+    ...buildAggregatedRoles(options.aggregateVmEditorTo),
     ...(network ? [network.forVms, network.forPods, network.ipam].map((n) => asKubeObject(n)) : []),
     ...buildWebhooks(namespace, certificates),
     buildOperatorDeployment({

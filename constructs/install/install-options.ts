@@ -5,6 +5,7 @@
 import type { ResourceRequirements as V1ResourceRequirements } from 'kubernetes-types/core/v1';
 import type { AdmissionPolicy } from '../../crds';
 import type { OverlayNetworkOptions } from '../network-objects';
+import type { AggregationTarget } from './operator-rbac';
 import type { RunnerNetworkPolicyOptions } from './runner-network-policy';
 
 /** How the webhook serving certificate is issued. */
@@ -126,6 +127,13 @@ export interface NeonVmInstallOptions {
    * @default false
    */
   readonly whereabouts?: WhereaboutsOptions | boolean;
+  /**
+   * Aggregate the VM and migration editor roles into these built-in roles. Upstream aggregates them
+   * into `edit` and `admin`; here nobody can create VMs until you opt in or bind
+   * `neonvm-virtualmachine-editor-role` (and `neonvm-virtualmachinemigration-editor-role`) yourself.
+   * @default - none
+   */
+  readonly aggregateVmEditorTo?: readonly AggregationTarget[];
   /**
    * The runner pods' NetworkPolicy (runner API only from the operator, migration port only from
    * runner pods), one per namespace holding VMs; `false` for none.

@@ -2,7 +2,8 @@
  * Which controllers a watch event concerns. The informers hand every event to these functions, which
  * return the work-queue keys per controller: a VM event concerns the VM, its migrations and (with
  * spec.tls) its certificate; a migration event its VM (whose status follows it); a runner pod event
- * its VM and that VM's migrations; a spec.tls Secret or CertificateRequest event the VM it is for.
+ * its VM and that VM's migrations; a spec.tls CertificateRequest event the VM it is for (Secrets are
+ * not watched: see operator/tls/tls-provisioner.ts).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import {
@@ -74,7 +75,6 @@ export function routeEvents(i: OperatorInformers, queues: Queues): void {
   i.vms.on((vm) => send(keysForVm(vm, i.migrations.list(vm.metadata?.namespace ?? ''))));
   i.migrations.on((m) => send(keysForMigration(m)));
   i.pods.on((pod) => send(keysForRunnerPod(pod, i.migrations.list(pod.metadata?.namespace ?? ''))));
-  i.tlsSecrets.on((secret) => send(keysForTlsObject(secret)));
   i.certificateRequests.on((request) => send(keysForTlsObject(request)));
   // TLS rounds that found the CertificateRequest watch not listed yet run again once it is.
   i.certificateRequests.onSynced(() => {

@@ -1,18 +1,20 @@
 /**
- * The objects of `decideTlsAction` for one VM: reads the TLS Secret, the temporary key Secret and the
- * CertificateRequest from the operator's informer caches (label-filtered on LABEL_TLS_FOR_VM, so only
- * these objects are cached), and creates/replaces/deletes them. Every object is owned by the VM, so
- * garbage collection removes them with it; every write is recorded in the cache it came from, so the
- * next round sees it before the watch does.
+ * The objects of `decideTlsAction` for one VM: reads the TLS Secret and the temporary key Secret by
+ * name (GET: the operator may not list or watch Secrets — RBAC cannot scope a list to a label, so a
+ * Secret watch would mean reading every Secret of the cluster), the CertificateRequest from the
+ * operator's label-filtered informer cache, and creates/replaces/deletes them. Every object is owned
+ * by the VM, so garbage collection removes them with it; CertificateRequest writes are recorded in
+ * the cache, so the next round sees them before the watch does.
  *
- * Objects from an operator version that did not label them are not in the caches: creating one then
- * fails with AlreadyExists, and the object is adopted (labelled, or for a CertificateRequest replaced)
- * and the round retried — no uncached read.
+ * Without a Secret watch, a TLS Secret deleted or changed by someone else is noticed at the VM's next
+ * reconcile (any VM event, the renewal timer, or the informers' periodic resync).
+ *
+ * A CertificateRequest from an operator version that did not label it is not in the cache: creating
+ * one then fails with AlreadyExists, and it is replaced and the round retried.
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { LABEL_TLS_FOR_VM, type VirtualMachine } from '../../crds';
 import {
-  MERGE_PATCH,
   isAlreadyExists,
   isNotFound,
   unlessNotFound,
@@ -45,8 +47,6 @@ const decode = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base
 export interface TlsProvisionerDeps {
   readonly core: CoreV1Api;
   readonly requests: CustomResourceClient<CertificateRequest>;
-  /** Secrets labelled LABEL_TLS_FOR_VM. */
-  readonly secretCache: MutableObjectCache<V1Secret>;
   /** CertificateRequests labelled LABEL_TLS_FOR_VM. */
   readonly requestCache: MutableObjectCache<CertificateRequest>;
 }
@@ -63,12 +63,12 @@ export class TlsProvisioner {
   constructor(private readonly deps: TlsProvisionerDeps) {}
 
   /** The VM's TLS objects (the Secret is named `secretName`, i.e. status.tlsSecretName). */
-  observe(vm: VirtualMachine, secretName: string, now: number): TlsObjects {
+  async observe(vm: VirtualMachine, secretName: string, now: number): Promise<TlsObjects> {
     const tls = vm.spec.tls;
     if (!tls) throw new Error('TlsProvisioner.observe called for a VM without spec.tls');
     const namespace = vm.metadata?.namespace ?? 'default';
-    const secret = this.deps.secretCache.get(namespace, secretName);
-    const keySecret = this.deps.secretCache.get(namespace, tlsKeySecretName(secretName));
+    const read = (name: string) => unlessNotFound(this.deps.core.readNamespacedSecret({ name, namespace }));
+    const [secret, keySecret] = await Promise.all([read(secretName), read(tlsKeySecretName(secretName))]);
     const request = this.deps.requestCache.get(namespace, vm.metadata?.name ?? '');
     const certificate = secret ? certificateFacts(decode(secret.data?.['tls.crt'])) : undefined;
     return {
@@ -114,10 +114,8 @@ export class TlsProvisioner {
           }
           break;
         case 'delete-key':
-          if (objects.keySecret) {
+          if (objects.keySecret)
             await unlessNotFound(this.deps.core.deleteNamespacedSecret({ namespace, name: keyName }));
-            this.deps.secretCache.recordDelete(objects.keySecret);
-          }
           break;
         case 'write-secret':
           if (key && objects.request?.status?.certificate)
@@ -142,7 +140,7 @@ export class TlsProvisioner {
     const namespace = vm.metadata?.namespace ?? 'default';
     const key = generateEcPrivateKey();
     try {
-      const created = await this.deps.core.createNamespacedSecret({
+      await this.deps.core.createNamespacedSecret({
         namespace,
         body: {
           metadata: this.metadata(vm, name),
@@ -150,25 +148,12 @@ export class TlsProvisioner {
           data: { 'tls.key': Buffer.from(key).toString('base64') },
         },
       });
-      this.deps.secretCache.recordWrite(created);
       return key;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      // Made by another round or an older operator: use that key, the one a request may be signed for.
-      const adopted = await this.adoptSecret(vm, name);
-      return decode(adopted.data?.['tls.key']);
+      // Made meanwhile (another round): decide again with it in view, and its key.
+      throw new RetryLaterError(`Secret ${name} appeared meanwhile`, 0);
     }
-  }
-
-  /** Labels an existing Secret that the cache could not see; the patch returns the whole object. */
-  private async adoptSecret(vm: VirtualMachine, name: string): Promise<V1Secret> {
-    const namespace = vm.metadata?.namespace ?? 'default';
-    const adopted = await this.deps.core.patchNamespacedSecret(
-      { namespace, name, body: { metadata: { labels: { [LABEL_TLS_FOR_VM]: vm.metadata?.name ?? '' } } } },
-      MERGE_PATCH,
-    );
-    this.deps.secretCache.recordWrite(adopted);
-    return adopted;
   }
 
   private async createRequest(vm: VirtualMachine, key: string): Promise<void> {
@@ -230,18 +215,14 @@ export class TlsProvisioner {
       },
     };
     if (existing) {
-      this.deps.secretCache.recordWrite(
-        await this.deps.core.replaceNamespacedSecret({ namespace, name, body }),
-      );
+      await this.deps.core.replaceNamespacedSecret({ namespace, name, body });
       return;
     }
     try {
-      this.deps.secretCache.recordWrite(await this.deps.core.createNamespacedSecret({ namespace, body }));
+      await this.deps.core.createNamespacedSecret({ namespace, body });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      // An older operator's Secret: label it so the cache sees it, then decide again with it in view.
-      await this.adoptSecret(vm, name);
-      throw new RetryLaterError(`adopted Secret ${name} made without label`, 0);
+      throw new RetryLaterError(`Secret ${name} appeared meanwhile`, 0);
     }
   }
 }

@@ -1,5 +1,6 @@
 /**
- * spec.tls as its own controller, keyed by VM: observe (informer caches only) → decide
+ * spec.tls as its own controller, keyed by VM: observe (Secrets by name, CertificateRequests from
+ * the informer cache) → decide
  * (`decideTlsAction`) → act (key Secret, CertificateRequest, TLS Secret) → apply the VM's
  * `CertificateReady` condition. That condition is the only part of the VM it writes (server-side
  * apply, field manager `neonvm-tls`); the VM reconciler reads it to gate the first runner pod and to
@@ -71,7 +72,7 @@ export class TlsReconciler implements Reconciler {
 
     const now = d.clock.now();
     const secretName = vm.status?.tlsSecretName ?? tlsSecretName(ref.name);
-    const objects = d.provisioner.observe(vm, secretName, now);
+    const objects = await d.provisioner.observe(vm, secretName, now);
     let decision: TlsDecision = decideTlsAction(objects.observation);
     const requests = d.requestInformer;
     if (!requests.hasSynced()) {
