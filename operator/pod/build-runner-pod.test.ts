@@ -111,8 +111,8 @@ describe('buildRunnerPod', () => {
     });
   });
 
-  it('has init containers init and init-kernel, volumes per disk, SSH mounts, 30 s node-failure tolerations', () => {
-    expect(pod.spec!.initContainers!.map((c) => c.name)).toEqual(['init', 'init-kernel']);
+  it('has init containers init, init-sysctl and init-kernel, volumes per disk, SSH mounts, 30 s node-failure tolerations', () => {
+    expect(pod.spec!.initContainers!.map((c) => c.name)).toEqual(['init', 'init-sysctl', 'init-kernel']);
     expect(pod.spec!.initContainers![0].command).toEqual(['sh', '-c', INIT_SCRIPT]);
     expect(pod.spec!.restartPolicy).toBe('Never');
     expect(pod.spec!.automountServiceAccountToken).toBe(false);
@@ -179,6 +179,33 @@ describe('buildRunnerPod', () => {
     // Without a Secret (--migration-tls=false): no volume, no flags.
     expect(pod.spec!.volumes!.map((v) => v.name)).not.toContain('migration-tls');
     expect(runner.args?.some((a) => a.startsWith('-migration-tls'))).toBe(false);
+  });
+
+  it("never runs the user's images privileged: only the runner image's sysctl step is", () => {
+    const [init, sysctl, kernel] = pod.spec!.initContainers!;
+    for (const c of [init, kernel]) {
+      expect(c.securityContext).toEqual({
+        runAsUser: 36,
+        runAsGroup: 34,
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    }
+    expect(init.image).toBe(vm.spec.guest.rootDisk.image);
+    expect(INIT_SCRIPT).not.toMatch(/chown|sysctl|mv /);
+    expect(sysctl).toMatchObject({
+      image: 'runner:v1',
+      securityContext: { privileged: true },
+      command: ['sysctl', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1'],
+    });
+    expect(sysctl.volumeMounts).toBeUndefined();
+    const custom = structuredClone(vm);
+    withSpec({ runnerImage: 'allowed/runner:2' })(custom);
+    const own = buildRunnerPod({ vm: custom, podName: 'p', tokenSecretName: 't' }, config);
+    expect(own.spec!.initContainers![1].image).toBe(own.spec!.containers[0].image);
   });
 
   it('matches the golden pod', () => {

@@ -11,6 +11,7 @@ import type {
   V1Pod,
   V1PodAffinityTerm,
   V1ResourceRequirements,
+  V1SecurityContext,
   V1Toleration,
   V1Volume,
   V1VolumeMount,
@@ -47,19 +48,44 @@ const TOKEN_DIR = DEFAULT_TOKEN_FILE.slice(0, DEFAULT_TOKEN_FILE.lastIndexOf('/'
 const TOKEN_FILE_NAME = DEFAULT_TOKEN_FILE.slice(DEFAULT_TOKEN_FILE.lastIndexOf('/') + 1);
 
 /**
- * Upstream's init step (move the disk into the shared volume, hand it to qemu:kvm, enable forwarding).
- * In a real container NEONVM_POD_ROOT/NEONVM_IMAGE_FILES are unset and this is exactly upstream's
- * `mv /disk.qcow2 ...`; on the local cluster, where containers are host processes, the same script
- * finds the image files and the pod's volumes through those variables (see cluster/README.md).
+ * The root disk step, run in the user's `rootDisk.image` — unprivileged (upstream runs this image
+ * privileged, which hands the node to anyone who may create a VM): copy the image's `/disk.qcow2`
+ * into the pod's image volume, as uid:gid 36:34 (qemu:kvm, upstream's owner), so no chown is needed.
+ * The runner checks the copy before use (format qcow2, no backing or data file). In a real container
+ * NEONVM_POD_ROOT/NEONVM_IMAGE_FILES are unset; on the local cluster, where containers are host
+ * processes, the script finds the image files and the pod's volumes through them (cluster/README.md).
  */
 export const INIT_SCRIPT = [
   'set -e',
   'root="${NEONVM_POD_ROOT:-}"',
-  'if [ -n "${NEONVM_IMAGE_FILES:-}" ]; then cp "$NEONVM_IMAGE_FILES/disk.qcow2" "$root/vm/images/rootdisk.qcow2";',
-  'else mv /disk.qcow2 "$root/vm/images/rootdisk.qcow2"; fi',
-  'chown 36:34 "$root/vm/images/rootdisk.qcow2"',
-  'sysctl -w net.ipv4.ip_forward=1',
+  'src=/disk.qcow2',
+  'if [ -n "${NEONVM_IMAGE_FILES:-}" ]; then src="$NEONVM_IMAGE_FILES/disk.qcow2"; fi',
+  'cp "$src" "$root/vm/images/rootdisk.qcow2"',
 ].join('\n');
+
+/**
+ * What upstream's privileged init step also did: the sysctls of tap networking in the pod's network
+ * namespace, which a container can only write when privileged (/proc/sys is read-only otherwise).
+ * Run by the runner image — the operator's own or an allowed one, trusted with the node already — and
+ * without a shell.
+ */
+export const SYSCTL_COMMAND = [
+  'sysctl',
+  '-w',
+  'net.ipv4.ip_forward=1',
+  'net.ipv4.conf.all.route_localnet=1',
+] as const;
+
+/** For init containers that run the user's images: nothing more than any pod may have. */
+const unprivileged = (): V1SecurityContext => ({
+  runAsUser: 36,
+  runAsGroup: 34,
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+});
 
 /** Node failure is noticed after 30 s instead of the default 300 s (upstream #1055). */
 export const NODE_FAILURE_TOLERATIONS: readonly V1Toleration[] = [
@@ -174,14 +200,14 @@ export function buildRunnerPod(input: RunnerPodInput, config: RunnerPodConfig): 
       schedulerName: spec.schedulerName,
       tolerations: [...(spec.tolerations ?? []), ...NODE_FAILURE_TOLERATIONS],
       affinity,
-      initContainers: [...initContainers(vm), ...(spec.extraInitContainers ?? [])],
+      initContainers: [...initContainers(vm, config), ...(spec.extraInitContainers ?? [])],
       containers: [runnerContainer(input, config, mounts)],
       volumes,
     },
   };
 }
 
-function initContainers(vm: VirtualMachine): V1Container[] {
+function initContainers(vm: VirtualMachine, config: RunnerPodConfig): V1Container[] {
   const guest = vm.spec.guest;
   const pullPolicy = guest.rootDisk.imagePullPolicy;
   const images: V1VolumeMount = { name: 'virtualmachineimages', mountPath: '/vm/images' };
@@ -190,9 +216,16 @@ function initContainers(vm: VirtualMachine): V1Container[] {
       name: 'init',
       image: guest.rootDisk.image,
       imagePullPolicy: pullPolicy,
-      securityContext: { privileged: true },
+      securityContext: unprivileged(),
       volumeMounts: [images],
       command: ['sh', '-c', INIT_SCRIPT],
+    },
+    {
+      name: 'init-sysctl',
+      image: vm.spec.runnerImage ?? config.runnerImage,
+      imagePullPolicy: 'IfNotPresent',
+      securityContext: { privileged: true },
+      command: [...SYSCTL_COMMAND],
     },
   ];
   if (guest.kernelImage) {
@@ -200,7 +233,7 @@ function initContainers(vm: VirtualMachine): V1Container[] {
       name: 'init-kernel',
       image: guest.kernelImage,
       imagePullPolicy: pullPolicy,
-      securityContext: { runAsUser: 36, runAsGroup: 34 },
+      securityContext: unprivileged(),
       volumeMounts: [images],
       args: ['cp', '/vmlinuz', '/vm/images/vmlinuz'],
     });

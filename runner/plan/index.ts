@@ -7,3 +7,4 @@ export * from './kernel-cmdline';
 export * from './network-plan';
 export * from './qemu-args';
 export * from './guest-arch';
+export * from './root-disk-check';

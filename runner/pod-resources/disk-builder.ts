@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { run, runText } from '../../host';
 import type { DiskPlan, ImagePlan, RootDiskPlan } from '../plan/disks';
+import { checkRootDiskInfo, RootDiskError, type QemuImgInfo } from '../plan/root-disk-check';
 
 const QCOW2_OPTS = 'cluster_size=2M,lazy_refcounts=on';
 
@@ -17,6 +18,24 @@ export async function imageVirtualSize(path: string): Promise<bigint> {
     'virtual-size': number;
   };
   return BigInt(info['virtual-size']);
+}
+
+/**
+ * The virtual size of the root disk copied from `spec.guest.rootDisk.image`, after checking it is a
+ * standalone qcow2 (`checkRootDiskInfo`); the format is forced, so nothing is probed.
+ */
+export async function checkedRootDiskSize(path: string, image: string): Promise<bigint> {
+  let info: QemuImgInfo;
+  try {
+    info = JSON.parse(
+      await runText(['qemu-img', 'info', '--output=json', '-f', 'qcow2', '-U', path]),
+    ) as QemuImgInfo;
+  } catch (e) {
+    const reason =
+      (e as Error).message.split('\n').find((l) => l.includes('qemu-img:')) ?? (e as Error).message;
+    throw new RootDiskError(image, `cannot be read as qcow2: ${reason.trim()}`);
+  }
+  return checkRootDiskInfo(info, image);
 }
 
 async function buildRoot(root: RootDiskPlan): Promise<void> {

@@ -91,6 +91,13 @@ describe('the seed flows', () => {
     );
     expect(view).toEqual({ onlineCpus: 2, memoryBytes: 2 ** 30 });
     const core = stack.cluster.kubeConfig.makeApiClient(CoreV1Api);
+    // Encrypted by default: both runner pods mount the VM's certificate and the stream was TLS.
+    const target = await core.readNamespacedPod({ name: after.status!.podName!, namespace: 'default' });
+    expect(target.spec?.volumes?.map((v) => v.name)).toContain('migration-tls');
+    const incoming = (await stack.kubectl('logs', after.status!.podName!))
+      .split('\n')
+      .find((l) => l.includes('"msg":"waiting for the incoming migration"'));
+    expect(incoming).toContain('"tls":true');
     await pollUntil(
       async () => {
         const pods = await core.listNamespacedPod({
