@@ -49,7 +49,7 @@ t0=$(date +%s)
 log "argo-cd ${ARGOCD_VERSION}: fetching its go.mod (and the ${GOTOOLCHAIN} toolchain if missing)"
 bash "${SCRIPT_DIR}/../cluster/build/gen-argocd-module.sh" "${ARGOCD_VERSION}" >"${mod}/go.mod"
 log "resolving modules"
-(cd "${mod}" && nice -n 15 go mod tidy)
+(cd "${mod}" && nice -n 19 go mod tidy)
 TIMES[tidy]=$(($(date +%s) - t0))
 log "modules resolved in ${TIMES[tidy]}s"
 
@@ -64,12 +64,12 @@ ldflags="-s -w -X ${ARGOCD_MOD}/common.version=${ARGOCD_VERSION#v}"
 t0=$(date +%s)
 total=$(cd "${mod}" && go list -deps . | wc -l)
 log "argocd (application controller, repo server, git-ask-pass): building ${total} packages (the longest step: tens of minutes cold on 2 shared cores)"
-(cd "${mod}" && nice -n 15 go build -v -trimpath -ldflags "${ldflags}" -o "${WORK}/bin/argocd" . 2> >(progress "${total}" argocd))
+(cd "${mod}" && nice -n 19 go build -v -trimpath -ldflags "${ldflags}" -o "${WORK}/bin/argocd" . 2> >(progress "${total}" argocd))
 TIMES[build]=$(($(date +%s) - t0))
 log "argocd: built in ${TIMES[build]}s"
 t0=$(date +%s)
 log "argocd-health: building"
-(cd "${mod}" && nice -n 15 go build -trimpath -ldflags "${ldflags}" -o "${WORK}/bin/argocd-health" ./health)
+(cd "${mod}" && nice -n 19 go build -trimpath -ldflags "${ldflags}" -o "${WORK}/bin/argocd-health" ./health)
 TIMES[build_health]=$(($(date +%s) - t0))
 log "argocd-health: built in ${TIMES[build_health]}s"
 for name in argocd-application-controller argocd-repo-server argocd-git-ask-pass; do

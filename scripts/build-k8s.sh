@@ -6,7 +6,10 @@
 #
 # Safe to run concurrently: a flock on "<cache>/<key>.lock" serialises builders, so a second caller
 # (e.g. the test command while .ci/run's background build is still going) simply waits and then reuses
-# the result. The output is built in a temp directory and renamed into place with a `.complete` marker,
+# the result. Its Go builds run under nice 10, the other toolchains' under 15 (needed during the
+# integration tests: cert-manager, node toolchain) or 19 (needed last: Argo CD, Pulumi), so a cold CI
+# run, which starts them all at once, gets the control plane every cluster test waits for first.
+# The output is built in a temp directory and renamed into place with a `.complete` marker,
 # so an interrupted build is never mistaken for a finished one.
 #
 # Environment:
@@ -57,10 +60,10 @@ build_etcd() {
   mkdir -p "${mod}"
   bash "${TOOLS_DIR}/gen-etcd-module.sh" "${ETCD_VERSION}" >"${mod}/go.mod"
   log "etcd ${ETCD_VERSION}: resolving modules"
-  (cd "${mod}" && nice -n 15 go mod tidy)
+  (cd "${mod}" && nice -n 10 go mod tidy)
   t0=$(date +%s)
   log "etcd: building"
-  (cd "${mod}" && nice -n 15 go build -trimpath -ldflags "-s -w" -o "${WORK}/bin/etcd" go.etcd.io/etcd/server/v3)
+  (cd "${mod}" && nice -n 10 go build -trimpath -ldflags "-s -w" -o "${WORK}/bin/etcd" go.etcd.io/etcd/server/v3)
   TIMES[etcd]=$(($(date +%s) - t0))
   log "etcd: done in ${TIMES[etcd]}s"
 }
@@ -71,14 +74,14 @@ build_kubernetes() {
   bash "${TOOLS_DIR}/gen-k8s-module.sh" "${K8S_VERSION}" "${BINARIES[@]}" >"${mod}/go.mod"
   log "kubernetes ${K8S_VERSION}: resolving modules ($(grep -c '=>' "${mod}/go.mod") staging replaces)"
   t0=$(date +%s)
-  (cd "${mod}" && nice -n 15 go mod tidy)
+  (cd "${mod}" && nice -n 10 go mod tidy)
   TIMES[tidy]=$(($(date +%s) - t0))
   log "kubernetes: modules resolved in ${TIMES[tidy]}s"
   # One binary at a time: progress per binary, and later binaries reuse the build cache of the first.
   for b in "${BINARIES[@]}"; do
     t0=$(date +%s)
     log "${b}: building (elapsed so far $(($(date +%s) - START))s)"
-    (cd "${mod}" && nice -n 15 go build -trimpath -ldflags "${LDFLAGS}" -o "${WORK}/bin/${b}" "k8s.io/kubernetes/cmd/${b}")
+    (cd "${mod}" && nice -n 10 go build -trimpath -ldflags "${LDFLAGS}" -o "${WORK}/bin/${b}" "k8s.io/kubernetes/cmd/${b}")
     TIMES[${b}]=$(($(date +%s) - t0))
     log "${b}: done in ${TIMES[${b}]}s"
   done

@@ -9,7 +9,7 @@
 # Output: ${NEONVM_CACHE:-$HOME/.cache/neonvm}/pulumi-v3.276.0-k8s-v4.25.0/
 #   bin/pulumi, bin/pulumi-resource-kubernetes, build-timing.json, .complete
 # Built in a temp directory next to it and renamed into place only when complete; a flock serialises
-# concurrent callers (the second one waits and reuses the result). Go builds run under `nice -n 15`.
+# concurrent callers (the second one waits and reuses the result). Go builds run under `nice -n 19` (the Kubernetes build, which every cluster test waits for, runs under nice 10).
 #
 # The Node.js language host is deliberately not built (its module is not on the proxy): programs run
 # through the Automation API with an inline program (provider/automation.ts).
@@ -74,11 +74,11 @@ tool ${PULUMI_MOD}/pkg/v3/cmd/pulumi
 GOMOD
   log "pulumi: resolving modules (replaces: ${replaces:-none})"
   t0=$(date +%s)
-  (cd "${mod}" && nice -n 15 go mod tidy)
+  (cd "${mod}" && nice -n 19 go mod tidy)
   TIMES[cli_tidy]=$(($(date +%s) - t0))
   log "pulumi: modules resolved in ${TIMES[cli_tidy]}s; building (elapsed so far $(($(date +%s) - START))s)"
   t0=$(date +%s)
-  (cd "${mod}" && nice -n 15 go build -trimpath \
+  (cd "${mod}" && nice -n 19 go build -trimpath \
     -ldflags "-s -w -X ${PULUMI_MOD}/sdk/v3/go/common/version.Version=${PULUMI_VERSION}" \
     -o "${WORK}/bin/pulumi" "${PULUMI_MOD}/pkg/v3/cmd/pulumi")
   TIMES[cli_build]=$(($(date +%s) - t0))
@@ -132,11 +132,11 @@ require ${K8S_MOD} ${K8S_PROVIDER_MODULE_VERSION}
 GOMOD
   log "provider: resolving modules"
   t0=$(date +%s)
-  (cd "${mod}" && nice -n 15 go mod tidy)
+  (cd "${mod}" && nice -n 19 go mod tidy)
   TIMES[provider_tidy]=$(($(date +%s) - t0))
   log "provider: modules resolved in ${TIMES[provider_tidy]}s; building (elapsed so far $(($(date +%s) - START))s)"
   t0=$(date +%s)
-  (cd "${mod}" && nice -n 15 go build -trimpath \
+  (cd "${mod}" && nice -n 19 go build -trimpath \
     -ldflags "-s -w -X ${K8S_MOD}/pkg/version.Version=${K8S_PROVIDER_VERSION}" \
     -o "${WORK}/bin/pulumi-resource-kubernetes" .)
   TIMES[provider_build]=$(($(date +%s) - t0))
