@@ -26,6 +26,7 @@ export const PRODUCTION_DEPS = {
   operator: ['runner/api', 'kube', 'crds', 'host'],
   cluster: ['kube', 'crds', 'host'],
   'device-plugin': ['host'],
+  'vxlan-controller': ['kube', 'host'],
   image: ['cluster', 'guest', 'crds', 'host'],
   release: ['image', 'constructs', 'guest', 'crds', 'host'],
   'local-stack': ['operator', 'runner', 'runner/api', 'cluster', 'image', 'guest', 'crds', 'host'],
