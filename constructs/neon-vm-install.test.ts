@@ -283,7 +283,7 @@ describe('buildInstallBundle', () => {
       runnerImage: base.runnerImage,
       devicePlugin: false,
     });
-    expect(without.objects.some((o) => o.kind === 'DaemonSet')).toBe(false);
+    expect(without.objects.some((o) => o.metadata.name === 'neonvm-device-plugin')).toBe(false);
   });
 
   test('without a device plugin image the bundle says what is missing and how to opt out', () => {

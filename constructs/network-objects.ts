@@ -67,6 +67,9 @@ export interface OverlayNetwork {
   readonly ipam: NetworkAttachmentDefinition;
   readonly runnerRef: ObjectRef;
   readonly ipamRef: ObjectRef;
+  /** The bridge and range in effect (the VXLAN controller's `--bridge-name` and `--overlay-cidr`). */
+  readonly bridge: string;
+  readonly range: string;
 }
 
 function nad(namespace: string, name: string, config: CniConfig): NetworkAttachmentDefinition {
@@ -113,5 +116,7 @@ export function buildOverlayNetwork(options: OverlayNetworkOptions = {}): Overla
     }),
     runnerRef,
     ipamRef,
+    bridge,
+    range,
   };
 }

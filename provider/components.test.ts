@@ -186,6 +186,7 @@ describe('other components', () => {
         'Namespace/neonvm-system',
         'Deployment/neonvm-controller',
         'DaemonSet/neonvm-device-plugin',
+        'DaemonSet/neonvm-vxlan-controller',
         'ValidatingWebhookConfiguration/neonvm-validating-webhook-configuration',
       ]),
     );

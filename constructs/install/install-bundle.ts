@@ -6,13 +6,14 @@
 import { buildCustomResourceDefinitions } from '../../crds';
 import { SyncWave, syncWaveAnnotations } from '../argocd-sync-wave';
 import { withAnnotations, type KubeObject } from '../kube-object';
-import { buildOverlayNetwork } from '../network-objects';
+import { buildOverlayNetwork, type OverlayNetwork } from '../network-objects';
 import { asKubeObject } from '../kube-object';
 import type { NeonVmInstallOptions } from './install-options';
 import { buildAggregatedRoles, buildOperatorRbac } from './operator-rbac';
 import { buildOperatorDeployment } from './operator-deployment';
 import { buildWebhooks } from './webhooks';
 import { buildDevicePluginDaemonSet } from './device-plugin-daemonset';
+import { buildVxlanControllerObjects } from './vxlan-controller-daemonset';
 import { buildMultus, buildWhereabouts } from './third-party';
 import { buildRunnerNetworkPolicy } from './runner-network-policy';
 
@@ -63,6 +64,7 @@ export function buildInstallBundle(options: NeonVmInstallOptions): InstallBundle
       ipamNetwork: network?.ipamRef,
     }),
     ...devicePluginObjects(options, namespace),
+    ...vxlanControllerObjects(options, namespace, network),
     ...runnerNetworkPolicies(options, namespace),
   ];
   if (!options.syncWaves) return { crds, objects };
@@ -87,6 +89,30 @@ function devicePluginObjects(options: NeonVmInstallOptions, namespace: string): 
       imagePullPolicy: options.imagePullPolicy,
     }),
   ];
+}
+
+function vxlanControllerObjects(
+  options: NeonVmInstallOptions,
+  namespace: string,
+  network: OverlayNetwork | undefined,
+): KubeObject[] {
+  if (!network) {
+    if (options.vxlanController)
+      throw new Error(
+        'NeonVmInstall: vxlanController needs the overlay network (its bridge and range); ' +
+          'network is false — drop vxlanController or set network',
+      );
+    return [];
+  }
+  if (options.vxlanController === false) return [];
+  return buildVxlanControllerObjects({
+    ...(options.vxlanController ?? {}),
+    namespace,
+    image: options.runnerImage,
+    imagePullPolicy: options.imagePullPolicy,
+    bridge: network.bridge,
+    overlayCidr: network.range,
+  });
 }
 
 function runnerNetworkPolicies(options: NeonVmInstallOptions, operatorNamespace: string): KubeObject[] {

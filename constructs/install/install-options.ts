@@ -59,6 +59,39 @@ export interface DevicePluginOptions {
   readonly extraArgs?: readonly string[];
 }
 
+/**
+ * The VXLAN controller DaemonSet (upstream's `neonvm-vxlan-controller`): on every node the overlay's
+ * bridge and a VXLAN tunnel to each other node. Runs from the runner image.
+ */
+export interface VxlanControllerOptions {
+  /**
+   * VXLAN network identifier.
+   * @default 100
+   */
+  readonly vni?: number;
+  /**
+   * UDP port of the tunnels (open it between nodes).
+   * @default 4789
+   */
+  readonly port?: number;
+  /**
+   * Only nodes with these labels join the overlay, e.g. the nodes meant for VMs.
+   * @default - every Linux node
+   */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /**
+   * @default 'system-node-critical'
+   */
+  readonly priorityClassName?: string;
+  /**
+   * Container resources.
+   * @default - requests 10m CPU / 96Mi, limit 256Mi
+   */
+  readonly resources?: V1ResourceRequirements;
+  /** More arguments (e.g. `--no-iptables`, `--resync-interval=1m`), after the defaults. */
+  readonly extraArgs?: readonly string[];
+}
+
 export interface NeonVmInstallOptions {
   /** Operator image. */
   readonly image: string;
@@ -118,6 +151,12 @@ export interface NeonVmInstallOptions {
    */
   readonly network?: OverlayNetworkOptions | false;
   /**
+   * The VXLAN controller that makes the overlay's bridge (`network.bridge`) on every node and joins
+   * the nodes by VXLAN; `false` for none (the bridges are then someone else's job).
+   * @default - installed with the overlay network (none when `network` is `false`)
+   */
+  readonly vxlanController?: VxlanControllerOptions | false;
+  /**
    * Install Multus (CRD, RBAC, DaemonSet in kube-system).
    * @default false
    */
@@ -171,6 +210,7 @@ export const INSTALL_NAMES = {
   issuer: 'neonvm-selfsigned-issuer',
   certificate: 'neonvm-serving-cert',
   devicePlugin: 'neonvm-device-plugin',
+  vxlanController: 'neonvm-vxlan-controller',
 } as const;
 
 export const OPERATOR_LABELS: Readonly<Record<string, string>> = {
