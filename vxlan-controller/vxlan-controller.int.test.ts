@@ -16,12 +16,14 @@ import { promisify } from 'node:util';
 import { ManagedProcess, pollUntil, packagePath } from '../host';
 import { describeIf } from '../host/testing';
 import { useLocalCluster } from '../cluster/testing';
+import { builtinGuest } from '../crds/testing';
 import { MERGE_PATCH } from '../kube';
+import { RunnerHarness } from '../runner/testing/runner-harness';
 
 const run = promisify(execFile);
 const sh = async (...argv: string[]) => (await run(argv[0], argv.slice(1))).stdout;
 const suite = describeIf(process.getuid?.() === 0, 'needs root (network namespaces)');
-jest.setTimeout(400_000);
+jest.setTimeout(600_000);
 
 const MAIN = join(__dirname, 'main.ts');
 const TSX = packagePath(__dirname, 'node_modules/tsx/dist/loader.mjs');
@@ -38,6 +40,7 @@ suite('VXLAN controller on three node namespaces', () => {
   let logDir = '';
   let starts = 0;
   let core: CoreV1Api;
+  const runners = new RunnerHarness();
 
   async function addNodeObject(i: number): Promise<void> {
     await core.createNode({
@@ -126,6 +129,10 @@ suite('VXLAN controller on three node namespaces', () => {
   });
 
   afterAll(async () => {
+    await runners.stopAll();
+    await cluster()
+      .network.deleteSandbox('vxt-runner')
+      .catch(() => undefined);
     await Promise.all([...controllers.values()].map((c) => c.stop()));
     for (const i of [1, 2, 3, 4]) {
       await run('ip', ['netns', 'del', podNs(i)]).catch(() => undefined);
@@ -211,6 +218,55 @@ suite('VXLAN controller on three node namespaces', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('carries TCP between a pod on node 2 and a VM (real runner + QEMU) on node 1', async () => {
+    // The runner pod: its default network on the cluster bridge, and what Multus's bridge plugin
+    // attaches from the overlay NetworkAttachmentDefinition (net1, a port of node 1's neon-br0).
+    await runners.init();
+    const pod = await cluster().network.createSandbox('vxt-runner', 100);
+    await inNode(1, 'ip', 'link', 'add', 'vxr1', 'type', 'veth', 'peer', 'name', 'net1', 'netns', pod.netns);
+    await inNode(1, 'ip', 'link', 'set', 'vxr1', 'master', 'neon-br0', 'up');
+    const vmIp = '10.100.128.20';
+    const r = runners.start({
+      name: 'vxt-vm',
+      ip: pod.ip,
+      execPrefix: pod.execPrefix,
+      spec: { guest: builtinGuest(), extraNetwork: { enable: true } },
+      status: { extraNetIP: vmIp, extraNetMask: '255.255.0.0' },
+      extraFlags: ['-network-mode=tap'],
+    });
+    const bootMs = await runners.waitReady(r, 420_000);
+    expect(r.output()).toContain(`neonvm-guest: eth1 ${vmIp} netmask 255.255.0.0`);
+    // Pod 2 (node 2) → the guest agent on its overlay address: ARP floods over the tunnel, the guest
+    // answers through br-overlay → net1 → neon-br0 → neon-vxlan0 → node 2.
+    const t0 = Date.now();
+    const ready = await pollUntil(
+      async () =>
+        (
+          await run('ip', [
+            ...['netns', 'exec', podNs(2), 'curl', '-sf', '-m', '3', '-o', '/dev/null'],
+            ...['-w', '%{http_code}', `http://${vmIp}:25183/ready`],
+          ])
+        ).stdout,
+      { timeoutMs: 60_000, intervalMs: 1000, description: 'pod 2 → the VM on node 1 over the overlay' },
+    );
+    expect(ready).toBe('200');
+    console.log(`VM boot ${bootMs} ms; first overlay answer ${Date.now() - t0} ms after ready`);
+    // Node 2 learned the guest's eth1 MAC behind node 1's tunnel end: the packets crossed the VXLAN.
+    const mac = /"mac":"([0-9a-f:]+)"/.exec(
+      r
+        .output()
+        .split('\n')
+        .find((l) => l.includes('overlay network attached')) ?? '',
+    )?.[1];
+    expect(mac).toBeDefined();
+    const fdb2 = JSON.parse(await inNode(2, 'bridge', '-j', 'fdb', 'show', 'dev', 'neon-vxlan0')) as Array<{
+      mac: string;
+      dst?: string;
+    }>;
+    expect(fdb2).toContainEqual(expect.objectContaining({ mac, dst: nodeIp(1) }));
+    await runners.stopAll();
   });
 
   it('follows Nodes joining and leaving', async () => {

@@ -11,7 +11,10 @@ const find = <T>(opts: Parameters<typeof buildInstallBundle>[0], kind: string) =
 
 describe('VXLAN controller in the install bundle', () => {
   test('a hostNetwork DaemonSet from the runner image, on the overlay network’s bridge and range', () => {
-    const ds = find<V1DaemonSet>({ ...base, network: { bridge: 'ovl0', range: '10.50.0.0/16' } }, 'DaemonSet');
+    const ds = find<V1DaemonSet>(
+      { ...base, network: { bridge: 'ovl0', range: '10.50.0.0/16' } },
+      'DaemonSet',
+    );
     const pod = ds?.spec?.template.spec;
     const c = pod?.containers[0];
     expect(pod?.hostNetwork).toBe(true);
