@@ -39,6 +39,8 @@ export interface InformerOptions<T extends KubeObject> {
   readonly backoff?: BackoffOptions;
   /** Timers for back-off and resync (tests inject a FakeClock). */
   readonly clock?: Clock;
+  /** Called as each watch request is sent (request metrics; lists go through the list call's client). */
+  readonly onWatch?: (path: string) => void;
   /** A list or watch failed; the loop retries after `retryInMs`. */
   readonly onError?: (err: unknown, retryInMs: number, informer: string) => void;
 }
@@ -259,6 +261,7 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
           reject(err instanceof Error ? err : new Error(String(err)));
         else resolve({ resourceVersion: latest, expired: false, events });
       };
+      this.options.onWatch?.(this.options.path);
       new Watch(this.options.kubeConfig).watch(this.options.path, query, onEvent, onDone).then((abort) => {
         this.abort = abort;
         if (this.stopped) abort.abort();

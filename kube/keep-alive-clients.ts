@@ -4,35 +4,101 @@ import {
   createConfiguration,
   KubeConfig,
   RequestContext,
+  ResponseContext,
   ServerConfiguration,
 } from '@kubernetes/client-node';
-import { Agent } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 
 /** Makes API clients (`clients(CoreV1Api)`) that share one connection pool. */
 export type ApiClientFactory = <T extends ApiType>(api: ApiConstructor<T>) => T;
 
+export interface ApiClientOptions {
+  /** Share one keep-alive connection pool (default true); false: client-node's agent per request. */
+  readonly keepAlive?: boolean;
+  /** Awaited before every request (e.g. a client-side rate limit's token). */
+  readonly beforeRequest?: () => Promise<void>;
+  /** Called as every request is sent (e.g. to count requests per verb and resource). */
+  readonly onRequest?: (verb: string, url: string) => void;
+}
+
 /**
  * API clients that reuse TLS connections. `KubeConfig.makeApiClient` in @kubernetes/client-node 1.4
- * builds a new https.Agent for every request, so every call pays a TLS handshake (and the API server
- * one more connection); with dozens of pods starting at once that was a large share of the node
- * agent's CPU. Our kubeconfigs authenticate with a client certificate, so one keep-alive Agent holding
- * that certificate can carry every request.
+ * builds a new https.Agent for every request (and reads the CA and key files again), so every call pays
+ * a TLS handshake and the API server one more connection; with dozens of pods starting at once that
+ * was a large share of the node agent's CPU, and of the operator's. One keep-alive Agent built from the
+ * kubeconfig's TLS settings carries every request; credentials sent as headers (tokens, including the
+ * in-cluster service-account token, which client-node re-reads as it rotates) are still applied per
+ * request by the kubeconfig itself.
  */
-export async function keepAliveClients(kubeConfig: KubeConfig): Promise<ApiClientFactory> {
+export function apiClients(kubeConfig: KubeConfig, options: ApiClientOptions = {}): ApiClientFactory {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const tls: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string } = {};
-  await kubeConfig.applyToHTTPSOptions(tls);
-  const agent = new Agent({ ca: tls.ca, cert: tls.cert, key: tls.key, keepAlive: true });
-  const auth = {
-    getName: () => 'client-certificate-keep-alive',
-    applySecurityAuthentication: (context: RequestContext) => context.setAgent(agent),
+  const user = kubeConfig.getCurrentUser();
+  const headerAuth = !!user && !!(user.token || user.authProvider || user.exec || user.username);
+  const keepAlive = options.keepAlive ?? true;
+  let agent: Promise<HttpAgent> | undefined;
+  const makeAgent = async (): Promise<HttpAgent> => {
+    if (cluster.server.startsWith('http:')) return new HttpAgent({ keepAlive: true });
+    const tls: {
+      ca?: Buffer | string;
+      cert?: Buffer | string;
+      key?: Buffer | string;
+      rejectUnauthorized?: boolean;
+      servername?: string;
+    } = {};
+    await kubeConfig.applyToHTTPSOptions(tls);
+    return new HttpsAgent({
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+      ...(tls.servername ? { servername: tls.servername } : {}),
+      keepAlive: true,
+    });
   };
+  const auth = {
+    getName: () => 'kubeconfig-keep-alive',
+    applySecurityAuthentication: async (context: RequestContext) => {
+      await options.beforeRequest?.();
+      if (headerAuth || !keepAlive) await kubeConfig.applySecurityAuthentication(context);
+      if (keepAlive) context.setAgent(await (agent ??= makeAgent()));
+    },
+  };
+  const onRequest = options.onRequest;
+  const promiseMiddleware = onRequest
+    ? [
+        {
+          pre: (context: RequestContext) => {
+            onRequest(context.getHttpMethod(), context.getUrl());
+            return Promise.resolve(context);
+          },
+          post: (response: ResponseContext) => Promise.resolve(response),
+        },
+      ]
+    : [];
+  const baseServer = new ServerConfiguration(cluster.server, {});
   return (api) =>
-    new api(
-      createConfiguration({
-        baseServer: new ServerConfiguration(cluster.server, {}),
-        authMethods: { default: auth },
-      }),
-    );
+    new api(createConfiguration({ baseServer, authMethods: { default: auth }, promiseMiddleware }));
+}
+
+/** {@link apiClients} with a keep-alive pool (kept for callers that await it). */
+export function keepAliveClients(kubeConfig: KubeConfig): Promise<ApiClientFactory> {
+  return Promise.resolve(apiClients(kubeConfig));
+}
+
+/**
+ * The resource an API request addresses, for request metrics: `pods`, `pods/status`,
+ * `virtualmachines/status`, `secrets`, … (`other` for anything else, e.g. discovery).
+ */
+export function requestResource(url: string): string {
+  const path = url.replace(/^[a-z]+:\/\/[^/]+/i, '').split('?')[0];
+  const parts = path.split('/').filter(Boolean);
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 2) rest = parts.slice(2);
+  else if (parts[0] === 'apis' && parts.length >= 3) rest = parts.slice(3);
+  else return 'other';
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  if (rest.length === 0) return 'other';
+  return rest.length >= 3 ? `${rest[0]}/${rest[2]}` : rest[0];
 }

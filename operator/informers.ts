@@ -32,6 +32,8 @@ export interface InformerSources {
   readonly certificateRequests: CustomResourceClient<CertificateRequest>;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Called as each watch request is sent (request metrics). */
+  readonly onWatch?: (path: string) => void;
   /** Every cached object is handed to the handlers again this often (default 10 min). */
   readonly resyncMs?: number;
 }
@@ -43,6 +45,7 @@ export function createInformers(s: InformerSources): OperatorInformers {
     kubeConfig: s.kubeConfig,
     clock: s.clock,
     resyncMs: s.resyncMs ?? DEFAULT_RESYNC_MS,
+    ...(s.onWatch ? { onWatch: s.onWatch } : {}),
     onError: (err: unknown, retryInMs: number, informer: string) =>
       s.log.warn({ informer, retryInMs, ...errorFields(err) }, 'watch failed; restarting'),
   };

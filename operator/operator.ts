@@ -7,7 +7,15 @@
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { VirtualMachine, VirtualMachineMigration } from '../crds';
 import { systemClock, type Clock } from '../host';
-import { CustomResourceClient, TokenBucket, withRequestRateLimit, type RequestRateLimit } from '../kube';
+import {
+  CustomResourceClient,
+  TokenBucket,
+  apiClients,
+  requestResource,
+  withRequestRateLimit,
+  type ApiClientFactory,
+  type RequestRateLimit,
+} from '../kube';
 import {
   Controller,
   FailingReporter,
@@ -88,10 +96,12 @@ export class Operator {
     dumpState?: number;
   } = {};
   private readonly clock: Clock;
-  /** `o.kubeConfig`, through the request rate limit when there is one. */
+  /** `o.kubeConfig`, through the request rate limit when there is one (watches, webhooks). */
   private readonly kubeConfig: KubeConfig;
   private readonly requestBucket: TokenBucket | undefined;
   private readonly failingReporter: FailingReporter;
+  /** API clients, each request counted and through the request rate limit when there is one. */
+  private readonly clients: ApiClientFactory;
   private readonly custom: CustomObjectsApi;
   private readonly events: KubeEventRecorder;
   private readonly informers: OperatorInformers;
@@ -104,12 +114,16 @@ export class Operator {
 
   constructor(private readonly o: OperatorOptions) {
     const clock = (this.clock = o.clock ?? systemClock);
-    this.requestBucket = o.requestLimit && new TokenBucket(o.requestLimit, clock);
-    const kubeConfig = (this.kubeConfig = this.requestBucket
-      ? withRequestRateLimit(o.kubeConfig, this.requestBucket)
-      : o.kubeConfig);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const bucket = (this.requestBucket = o.requestLimit && new TokenBucket(o.requestLimit, clock));
+    const kubeConfig = (this.kubeConfig = bucket ? withRequestRateLimit(o.kubeConfig, bucket) : o.kubeConfig);
+    // The unlimited kubeconfig: the clients take the bucket's token themselves (beforeRequest), once.
+    const clients = (this.clients = apiClients(o.kubeConfig, {
+      keepAlive: false,
+      ...(bucket ? { beforeRequest: () => bucket.acquire() } : {}),
+      onRequest: (verb, url) => this.metrics.kubeRequests.inc({ verb, resource: requestResource(url) }),
+    }));
+    const core = clients(CoreV1Api);
+    this.custom = clients(CustomObjectsApi);
     const vms = new CustomResourceClient<VirtualMachine>(this.custom, VM_RESOURCE);
     const migrations = new CustomResourceClient<VirtualMachineMigration>(this.custom, MIGRATION_RESOURCE);
     const certificateRequests = new CustomResourceClient<CertificateRequest>(
@@ -125,6 +139,7 @@ export class Operator {
       clock,
       log: o.log,
       resyncMs: o.resyncMs,
+      onWatch: (path) => this.metrics.kubeRequests.inc({ verb: 'WATCH', resource: requestResource(path) }),
     }));
     const events = (this.events = new KubeEventRecorder(core, 'neonvm-controller', clock, o.log));
     const shared = {
@@ -245,7 +260,7 @@ export class Operator {
     const le = o.leaderElection;
     this.elector = new LeaderElector({
       identity: o.identity,
-      store: new KubeLeaseStore(this.kubeConfig.makeApiClient(CoordinationV1Api), o.namespace, le.leaseName),
+      store: new KubeLeaseStore(this.clients(CoordinationV1Api), o.namespace, le.leaseName),
       leaseDurationMs: le.leaseDurationMs,
       renewDeadlineMs: le.renewDeadlineMs,
       retryPeriodMs: le.retryPeriodMs,
