@@ -118,7 +118,6 @@ export class Operator {
     const kubeConfig = (this.kubeConfig = bucket ? withRequestRateLimit(o.kubeConfig, bucket) : o.kubeConfig);
     // The unlimited kubeconfig: the clients take the bucket's token themselves (beforeRequest), once.
     const clients = (this.clients = apiClients(o.kubeConfig, {
-      keepAlive: false,
       ...(bucket ? { beforeRequest: () => bucket.acquire() } : {}),
       onRequest: (verb, url) => this.metrics.kubeRequests.inc({ verb, resource: requestResource(url) }),
     }));
