@@ -34,6 +34,11 @@ export interface InformerOptions<T extends KubeObject> {
    * `decodeAs<V1Pod>('V1Pod')`. Default: used as is.
    */
   readonly decode?: (raw: unknown) => T;
+  /**
+   * Applied to every object before it is cached (listed, watched, or recorded from our own writes),
+   * e.g. {@link stripManagedFields}: client-go's informer transform.
+   */
+  readonly transform?: (obj: T) => T;
   /** Every `resyncMs` all cached objects are handed to the handlers again (0 = never). */
   readonly resyncMs?: number;
   readonly backoff?: BackoffOptions;
@@ -59,6 +64,16 @@ export class WatchError extends Error {
   }
 }
 
+/**
+ * Drops `metadata.managedFields` (server-side apply bookkeeping, often the largest part of a small
+ * object) from objects a controller caches but never reads that field of.
+ */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (!obj.metadata || !('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata as { managedFields?: unknown };
+  return { ...obj, metadata };
+}
+
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
 
 export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
@@ -69,6 +84,7 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
   private readonly syncedHandlers: Array<() => void> = [];
   private readonly backoff: Backoff;
   private readonly clock: Clock;
+  private readonly transform: (obj: T) => T;
   private stopped = true;
   private synced = false;
   private error: unknown;
@@ -86,6 +102,7 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
       get: (namespace, name) => this.store.get(namespace)?.get(name),
       list: (namespace) => this.rawList(namespace),
     });
+    this.transform = options.transform ?? ((obj) => obj);
   }
 
   /** Registers a handler (call before `start`); handlers enqueue keys, they must not block. */
@@ -142,7 +159,7 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
 
   /** Makes the result of our own write visible to `get` until the watch delivers it. */
   recordWrite(obj: T): void {
-    this.mutations.recordWrite(obj);
+    this.mutations.recordWrite(this.transform(obj));
   }
 
   /** Hides an object we deleted until the watch delivers the deletion. */
@@ -188,7 +205,8 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
     const result = await this.options.list();
     if (this.stopped) return '';
     const seen = new Set<string>();
-    for (const item of result.items) {
+    for (const listed of result.items) {
+      const item = this.transform(listed);
       const { namespace = '', name = '' } = item.metadata ?? {};
       seen.add(keyOf(namespace, name));
       const before = this.store.get(namespace)?.get(name);
@@ -238,7 +256,7 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
           this.abort?.abort();
           return;
         }
-        const obj = this.options.decode ? this.options.decode(raw) : (raw as T);
+        const obj = this.transform(this.options.decode ? this.options.decode(raw) : (raw as T));
         const version = obj.metadata?.resourceVersion;
         if (version) latest = version;
         if (phase === 'BOOKMARK') return;
