@@ -24,6 +24,7 @@ import {
   KubeLeaseStore,
   LeaderElector,
   OperatorMetrics,
+  WorkQueue,
   type Logger,
   type Reconciler,
 } from './controller-kit';
@@ -153,7 +154,7 @@ export class Operator {
       migrationInformer: informers.migrations,
       podInformer: informers.pods,
     };
-    const controller = (name: string, reconciler: Reconciler) =>
+    const controller = (name: string, reconciler: Reconciler, queue?: WorkQueue) =>
       new Controller({
         name,
         reconciler,
@@ -162,7 +163,9 @@ export class Operator {
         failurePendingPeriodMs: o.failurePendingPeriodMs,
         clock,
         log: o.log,
+        ...(queue ? { queue } : {}),
       });
+    const vmQueue = new WorkQueue({ clock });
     const vm = controller(
       'virtualmachine',
       new VirtualMachineReconciler({
@@ -172,7 +175,9 @@ export class Operator {
           source: o.ipamNad && { custom: this.custom, nad: o.ipamNad, metrics: this.metrics },
           clock,
         }),
+        enqueue: (key) => vmQueue.add(key),
       }),
+      vmQueue,
     );
     const migration = controller(
       'virtualmachinemigration',

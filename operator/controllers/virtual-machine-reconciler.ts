@@ -1,6 +1,7 @@
 /**
- * VirtualMachine controller: observes (caches + the runner API), decides (`decideVmAction`), acts
- * (pods, secrets, IPAM, runner calls) and writes status through the status subresource, in that order.
+ * VirtualMachine controller: observes (informer caches, and what `RunnerStates` knows of the runner),
+ * decides (`decideVmAction`), acts (pods, secrets, IPAM; runner calls start in the background) and
+ * writes status through the status subresource, in that order.
  * It is the one writer of VirtualMachine.status, except the `CertificateReady` condition, which the TLS
  * controller owns and this one reads (with the VM's migrations, whose status it follows).
  */
@@ -8,12 +9,11 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import {
   FINALIZER,
   defaultVirtualMachine,
-  parseMilliCpu,
   type VirtualMachine,
   type VirtualMachineMigration,
   type VirtualMachineStatus,
 } from '../../crds';
-import { isConflict, type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
+import { isConflict, objectKey, type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
 import {
   CONDITION_DEGRADED,
   Reasons,
@@ -40,11 +40,12 @@ import {
 } from '../pod';
 import type { RunnerConnector } from '../runner-client';
 import { tlsReadiness } from '../tls';
-import { decideVmAction, type RunnerReport, type VmAction } from '../vm/decide-vm-action';
+import { RUNNER_RETRY_MS, decideVmAction, type VmAction } from '../vm/decide-vm-action';
 import { generatePodName, runnerTokenSecretName } from '../vm/names';
 import { sshEnabled, vmRunnerPort } from '../vm/vm-spec';
 import { PodOps } from './pod-ops';
 import { RunnerSecrets } from './runner-secrets';
+import { RunnerStates } from './runner-states';
 
 export interface VirtualMachineReconcilerDeps {
   readonly vms: CustomResourceClient<VirtualMachine>;
@@ -60,29 +61,44 @@ export interface VirtualMachineReconcilerDeps {
   readonly metrics?: OperatorMetrics;
   readonly config: RunnerPodConfig;
   readonly clock: Clock;
+  /** Queues a VM for reconciliation (when a runner call made in the background ends). */
+  readonly enqueue: (key: string) => void;
 }
 
 export class VirtualMachineReconciler implements Reconciler {
   private readonly pods: PodOps;
+  private readonly runnerStates: RunnerStates;
 
   constructor(private readonly deps: VirtualMachineReconcilerDeps) {
     this.pods = new PodOps(deps.core, deps.podInformer);
+    this.runnerStates = new RunnerStates({
+      enqueue: deps.enqueue,
+      clock: deps.clock,
+      retryMs: RUNNER_RETRY_MS,
+    });
   }
 
   async reconcile(ref: ObjectRef, log: Logger): Promise<ReconcileResult> {
+    const key = objectKey({ metadata: ref });
     const cached = this.deps.vmInformer.get(ref.namespace, ref.name);
-    if (!cached) return {};
+    if (!cached) {
+      this.runnerStates.forget(key);
+      return {};
+    }
     const vm = defaultVirtualMachine(structuredClone(cached));
     const podName = vm.status?.podName;
     const pod = podName ? this.deps.podInformer.get(ref.namespace, podName) : undefined;
     const now = this.deps.clock.now();
     const phase = vm.status?.phase;
-    const runner =
-      pod &&
+    // Known runner state, or undefined while the runner is asked (its answer enqueues the VM again).
+    const runnerUp =
+      !!pod &&
       (phase === 'Pending' || phase === 'Running' || phase === 'Scaling') &&
-      runnerPodPhase(pod) === 'running'
-        ? await this.observeRunner(vm, pod)
-        : undefined;
+      runnerPodPhase(pod) === 'running';
+    const runner = runnerUp ? this.runnerStates.view(key, pod, () => this.runner(vm, pod)) : undefined;
+    // Outside these phases (a migration, a stop) the runner changes without our calls (QEMU's run state
+    // after a handover): what we knew is dropped, so it is asked again when it matters.
+    if (!runnerUp) this.runnerStates.forget(key);
 
     const migrations = this.deps.migrationInformer
       .list(ref.namespace)
@@ -126,15 +142,15 @@ export class VirtualMachineReconciler implements Reconciler {
     const { namespace = '', name = '' } = vm.metadata ?? {};
     const d = this.deps;
     switch (action.kind) {
-      case 'add-finalizer':
-        await patchObject(d.vms, vm, addFinalizerPatch(vm, FINALIZER), d.vmInformer);
+      case 'init-vm': {
+        const finalizer = action.addFinalizer ? addFinalizerPatch(vm, FINALIZER) : {};
+        const mode = action.cpuScalingMode ? { spec: { cpuScalingMode: action.cpuScalingMode } } : {};
+        await patchObject(d.vms, vm, { ...finalizer, ...mode }, d.vmInformer);
         return status;
+      }
       case 'remove-finalizer':
         await patchObject(d.vms, vm, removeFinalizerPatch(vm, FINALIZER), d.vmInformer);
         d.secrets.forget(vm.metadata?.uid ?? '');
-        return status;
-      case 'set-cpu-scaling-mode':
-        await patchObject(d.vms, vm, { spec: { cpuScalingMode: action.mode } }, d.vmInformer);
         return status;
       case 'acquire-ip': {
         // Keyed by the VM (and its UID): after a lost status write this returns the same address.
@@ -193,10 +209,10 @@ export class VirtualMachineReconciler implements Reconciler {
         await this.pods.delete(namespace, action.podName);
         return status;
       case 'set-cpu':
-        await (await this.runner(vm, pod)).setCpu(action.milliCpu);
+        if (pod) this.runnerStates.setCpu(objectKey(vm), pod, action.milliCpu, () => this.runner(vm, pod));
         return status;
       case 'set-memory':
-        await (await this.runner(vm, pod)).setMemory(action.slots);
+        if (pod) this.runnerStates.setMemory(objectKey(vm), pod, action.slots, () => this.runner(vm, pod));
         return status;
       case 'event':
         d.events.record(vm, action.type, action.reason, action.message);
@@ -235,22 +251,6 @@ export class VirtualMachineReconciler implements Reconciler {
       port: vmRunnerPort(vm),
       token: await this.deps.secrets.ensureToken(vm),
     });
-  }
-
-  private async observeRunner(vm: VirtualMachine, pod: V1Pod): Promise<RunnerReport | { error: string }> {
-    try {
-      const s = await (await this.runner(vm, pod)).status();
-      return {
-        milliCpu: parseMilliCpu(s.cpus.use),
-        memorySlots: s.memory.slots,
-        memoryBytes: BigInt(s.memory.sizeBytes),
-        // Runners from before the field report nothing.
-        degraded: s.degraded ?? [],
-        qemuStatus: s.qemuStatus,
-      };
-    } catch (err) {
-      return { error: err instanceof Error ? err.message : String(err) };
-    }
   }
 
   /** Upstream's latency histograms: runner created → Running always, VM created → Running for the first pod. */

@@ -10,7 +10,7 @@ import {
   withPhase,
   withSpec,
 } from '../testing/fixtures';
-import { decideVmAction, SCALING_POLL_MS, type VmObservation } from './decide-vm-action';
+import { decideVmAction, type VmObservation } from './decide-vm-action';
 
 function decide(partial: Partial<VmObservation> & Pick<VmObservation, 'vm'>) {
   return decideVmAction({
@@ -24,29 +24,40 @@ function decide(partial: Partial<VmObservation> & Pick<VmObservation, 'vm'>) {
 const kinds = (d: { actions: { kind: string }[] }) =>
   d.actions.map((a) => a.kind).filter((k) => k !== 'event');
 
-describe('decideVmAction: one round trip per step (upstream §8.2 order)', () => {
-  it('adds the finalizer, then the cpuScalingMode default, then goes Pending, then persists podName, then creates the pod', () => {
+describe('decideVmAction: the first rounds (upstream §8.2 order, fewer round trips)', () => {
+  it('adds the finalizer and the cpuScalingMode default, then goes Pending with podName, then creates the pod', () => {
     const fresh = vmFixture((vm) => {
       vm.metadata!.finalizers = [];
       delete vm.spec.cpuScalingMode;
     });
-    expect(kinds(decide({ vm: fresh }))).toEqual(['add-finalizer']);
+    expect(decide({ vm: fresh }).actions).toEqual([
+      { kind: 'init-vm', addFinalizer: true, cpuScalingMode: 'QmpScaling' },
+    ]);
     const withFin = vmFixture((vm) => delete vm.spec.cpuScalingMode);
-    expect(decide({ vm: withFin }).actions).toEqual([{ kind: 'set-cpu-scaling-mode', mode: 'QmpScaling' }]);
+    expect(decide({ vm: withFin }).actions).toEqual([
+      { kind: 'init-vm', addFinalizer: false, cpuScalingMode: 'QmpScaling' },
+    ]);
+    const withMode = vmFixture((vm) => (vm.metadata!.finalizers = []));
+    expect(decide({ vm: withMode }).actions).toEqual([{ kind: 'init-vm', addFinalizer: true }]);
 
     const r3 = decide({ vm: vmFixture() });
     expect(r3.actions).toEqual([]);
     expect(r3.status.phase).toBe('Pending');
+    // The pod's name is persisted with the phase, a round before the pod is made.
+    expect(r3.status.podName).toBe('vm1-new');
     expect(r3.status.conditions).toMatchObject([{ type: 'Available', status: 'Unknown' }]);
     expect(r3.status.sshSecretName).toBe('ssh-neonvm-vm1');
 
     const r4 = decide({ vm: vmFixture((vm) => (vm.status = r3.status)) });
-    expect(r4.actions).toEqual([]);
-    expect(r4.status.podName).toBe('vm1-new');
+    expect(r4.actions).toEqual([{ kind: 'create-pod', podName: 'vm1-new' }]);
+    expect(r4.status).toEqual(r3.status);
+  });
 
-    const r5 = decide({ vm: vmFixture((vm) => (vm.status = r4.status)) });
-    expect(r5.actions).toEqual([{ kind: 'create-pod', podName: 'vm1-new' }]);
-    expect(r5.status).toEqual(r4.status);
+  it('persists a new podName before making the pod after a restart too', () => {
+    const restarted = vmFixture(withPhase('Pending', { restartCount: 1 }));
+    const d = decide({ vm: restarted });
+    expect(d.actions).toEqual([]);
+    expect(d.status.podName).toBe('vm1-new');
   });
 
   it('acquires an overlay IP on the way to Pending when extraNetwork is enabled', () => {
@@ -98,6 +109,7 @@ describe('decideVmAction: spec.tls', () => {
 
 describe('decideVmAction: Pending', () => {
   const pending = vmFixture(withPhase('Pending', { podName: 'vm1-abcde' }));
+  const report = { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n, degraded: [] };
   it.each([
     ['pending', 'Pending', undefined],
     ['running-unready', 'Pending', undefined],
@@ -105,10 +117,16 @@ describe('decideVmAction: Pending', () => {
     ['succeeded', 'Succeeded', 'False'],
     ['failed', 'Failed', 'False'],
   ] as const)('pod %s -> phase %s', (state, phase, available) => {
-    const d = decide({ vm: pending, pod: podFixture('vm1-abcde', state) });
+    const d = decide({ vm: pending, pod: podFixture('vm1-abcde', state), runner: report });
     expect(d.status.phase).toBe(phase);
     expect(kinds(d)).toEqual(['sync-pod-metadata']);
     if (available) expect(d.status.conditions?.find((c) => c.type === 'Available')?.status).toBe(available);
+  });
+
+  it('stays Pending with a ready pod until the runner has answered (its answer brings a new round)', () => {
+    const d = decide({ vm: pending, pod: podFixture('vm1-abcde', 'ready') });
+    expect(d.status.phase).toBe('Pending');
+    expect(d.requeueAfterMs).toBeUndefined();
   });
 
   it('records pod IP and node and exactly the Available condition once running', () => {
@@ -140,7 +158,7 @@ describe('decideVmAction: Running and Scaling', () => {
     expect(d.requeueAfterMs).toBeUndefined();
   });
 
-  it('goes Scaling and asks the runner when cpus.use or memorySlots.use changed, polling on a timer', () => {
+  it('goes Scaling and asks the runner when cpus.use or memorySlots.use changed, without a timer', () => {
     const vm = vmFixture(withPhase('Running', { podName: 'p' }), (v) => {
       v.spec.guest.cpus!.use = '1500m';
       v.spec.guest.memorySlots!.use = 3;
@@ -151,7 +169,8 @@ describe('decideVmAction: Running and Scaling', () => {
       { kind: 'set-memory', slots: 3 },
     ]);
     expect(d.status.phase).toBe('Scaling');
-    expect(d.requeueAfterMs).toBe(SCALING_POLL_MS);
+    // The runner's answer (RunnerStates) brings the next round: nothing polls.
+    expect(d.requeueAfterMs).toBeUndefined();
     const after = decide({
       vm: vmFixture(withPhase('Scaling', { podName: 'p' }), (v) => {
         v.spec.guest.cpus!.use = '1500m';

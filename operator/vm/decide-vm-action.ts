@@ -57,7 +57,10 @@ export interface VmObservation {
   readonly vm: VirtualMachine;
   /** The pod named `status.podName`, if it exists. */
   readonly pod?: V1Pod;
-  /** The runner's report; gathered only when the runner pod is running (Pending, Running, Scaling). */
+  /**
+   * What is known of the runner when its pod is running (Pending, Running, Scaling): its report, or
+   * the error of the last call; undefined while it is being asked (its answer brings a new round).
+   */
   readonly runner?: RunnerReport | { readonly error: string };
   /** The VM's VirtualMachineMigrations: their status drives the VM's migration phases. */
   readonly migrations: readonly VirtualMachineMigration[];
@@ -78,9 +81,9 @@ export interface VmObservation {
 }
 
 export type VmAction =
-  | { readonly kind: 'add-finalizer' }
+  /** One merge patch of the VM: our finalizer and/or the `spec.cpuScalingMode` default. */
+  | { readonly kind: 'init-vm'; readonly addFinalizer: boolean; readonly cpuScalingMode?: CpuScalingMode }
   | { readonly kind: 'remove-finalizer' }
-  | { readonly kind: 'set-cpu-scaling-mode'; readonly mode: CpuScalingMode }
   | { readonly kind: 'acquire-ip' }
   | { readonly kind: 'release-ip' }
   | { readonly kind: 'create-pod'; readonly podName: string }
@@ -97,14 +100,15 @@ export type VmAction =
 
 export interface VmDecision {
   readonly actions: VmAction[];
-  /** Status to write after the actions (unchanged = nothing to write). */
+  /**
+   * Status to write after the actions (unchanged = nothing to write). `set-cpu`/`set-memory` only
+   * start the runner call: the VM stays `Scaling` until the runner's answer brings the next round.
+   */
   readonly status: VirtualMachineStatus;
-  /** Only for real timers: polling the runner while scaling, retrying an unreachable runner. */
+  /** Only for real timers: retrying an unreachable runner, restart back-off. */
   readonly requeueAfterMs?: number;
 }
 
-/** Poll period while the runner applies a scaling request (runner state changes are not API events). */
-export const SCALING_POLL_MS = 1_000;
 /** Retry period when the runner API does not answer. */
 export const RUNNER_RETRY_MS = 5_000;
 
@@ -155,12 +159,13 @@ export function decideVmAction(obs: VmObservation): VmDecision {
     actions.push({ kind: 'remove-finalizer' });
     return done();
   }
-  if (!hasFinalizer(vm, FINALIZER)) {
-    actions.push({ kind: 'add-finalizer' });
-    return done();
-  }
-  if (!vm.spec.cpuScalingMode) {
-    actions.push({ kind: 'set-cpu-scaling-mode', mode: obs.defaultCpuScalingMode });
+  // Finalizer and scaling-mode default in one write (upstream makes a round trip for each).
+  if (!hasFinalizer(vm, FINALIZER) || !vm.spec.cpuScalingMode) {
+    actions.push({
+      kind: 'init-vm',
+      addFinalizer: !hasFinalizer(vm, FINALIZER),
+      ...(vm.spec.cpuScalingMode ? {} : { cpuScalingMode: obs.defaultCpuScalingMode }),
+    });
     return done();
   }
   if (!status.conditions || status.conditions.length === 0) {
@@ -254,6 +259,9 @@ export function decideVmAction(obs: VmObservation): VmDecision {
     case '': {
       if (vm.spec.extraNetwork?.enable && !status.extraNetIP) actions.push({ kind: 'acquire-ip' });
       status.phase = 'Pending';
+      // Written with the phase, before the pod is created (next round): a crash between the two can
+      // never make a second pod.
+      status.podName = obs.newPodName;
       return done();
     }
     case 'Pending': {
@@ -278,6 +286,8 @@ export function decideVmAction(obs: VmObservation): VmDecision {
       }
       actions.push({ kind: 'sync-pod-metadata', podName });
       const podPhase = runnerPodPhase(pod);
+      // Running only with the runner's report (CPUs, memory, degraded); asking it brings a new round.
+      if (podPhase === 'running' && !obs.runner) return done();
       if (podPhase === 'running') {
         status.podIP = pod.status?.podIP;
         status.node = pod.spec?.nodeName;
@@ -333,7 +343,7 @@ export function decideVmAction(obs: VmObservation): VmDecision {
       healthy(`${podDesc} is ready`);
       if (scaling) {
         status.phase = 'Scaling';
-        return done(SCALING_POLL_MS);
+        return done();
       }
       status.phase = 'Running';
       condition({
