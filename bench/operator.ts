@@ -127,6 +127,8 @@ interface Scrape {
   readonly buckets: Map<number, number>;
   readonly requests: number;
   readonly requestsBy: Map<string, number>;
+  /** Calls to runner APIs (`neonvm_runner_requests_total`; NaN from operators without it). */
+  readonly runnerRequests: number;
 }
 
 async function scrape(port: number): Promise<Scrape> {
@@ -135,6 +137,7 @@ async function scrape(port: number): Promise<Scrape> {
   const requestsBy = new Map<string, number>();
   let rss = NaN;
   let requests = 0;
+  let runnerRequests = NaN;
   for (const line of text.split('\n')) {
     if (line.startsWith('process_resident_memory_bytes ')) rss = Number(line.split(' ')[1]) / 2 ** 20;
     const b = /^reconcile_duration_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
@@ -143,6 +146,8 @@ async function scrape(port: number): Promise<Scrape> {
       const bound = le === '+Inf' ? Infinity : Number(le);
       buckets.set(bound, (buckets.get(bound) ?? 0) + Number(b[2]));
     }
+    const runner = /^neonvm_runner_requests_total\{.*\} (\S+)$/.exec(line);
+    if (runner) runnerRequests = (Number.isNaN(runnerRequests) ? 0 : runnerRequests) + Number(runner[1]);
     const r = /^neonvm_kube_requests_total\{(.*)\} (\S+)$/.exec(line);
     if (r) {
       const verb = /verb="([^"]+)"/.exec(r[1])?.[1] ?? '';
@@ -152,7 +157,9 @@ async function scrape(port: number): Promise<Scrape> {
       requests += Number(r[2]);
     }
   }
-  return { rssMiB: rss, buckets, requests, requestsBy };
+  if (Number.isNaN(runnerRequests) && text.includes('# TYPE neonvm_runner_requests_total'))
+    runnerRequests = 0;
+  return { rssMiB: rss, buckets, requests, requestsBy, runnerRequests };
 }
 
 /** histogram_quantile over the difference of two scrapes' buckets (reconciles between them). */
@@ -494,6 +501,17 @@ export default async function benchOperator(): Promise<BenchRow[]> {
           name: `${n} VMs: API requests/min while creating`,
           value: (created.requests - before.requests) / creatingMin,
           unit: 'req/min',
+        },
+        {
+          name: `${n} VMs: runner API calls per VM, create → Running`,
+          value: (created.runnerRequests - before.runnerRequests) / n,
+          unit: 'req',
+        },
+        {
+          name: `${n} VMs: runner API calls/min, all Running and idle`,
+          value: ((idleTo.runnerRequests - idleFrom.runnerRequests) * 60_000) / IDLE_WINDOW_MS,
+          unit: 'req/min',
+          target: '0',
         },
         {
           name: `${n} VMs: API requests/min, all Running and idle (per VM: ${(idlePerMin / n).toFixed(3)})`,

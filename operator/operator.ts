@@ -144,7 +144,14 @@ export class Operator {
     const events = (this.events = new KubeEventRecorder(core, 'neonvm-controller', clock, o.log));
     const shared = {
       core,
-      runners: o.runners ?? httpRunnerConnector(),
+      runners:
+        o.runners ??
+        httpRunnerConnector({
+          fetch: (url, init) => {
+            this.metrics.runnerRequests.inc({ path: new URL(String(url)).pathname });
+            return fetch(url, init);
+          },
+        }),
       secrets: new RunnerSecrets(core, new MigrationTlsIssuer(core, o.namespace, clock)),
       events,
       metrics: this.metrics,

@@ -115,6 +115,13 @@ export class OperatorMetrics {
     labelNames: ['verb', 'resource'] as const,
     registers: [this.registry],
   });
+  /** Calls to runners' HTTP APIs by path (`/status`, `/cpu_change`, ...): nothing should poll them. */
+  readonly runnerRequests = new Counter({
+    name: 'neonvm_runner_requests_total',
+    help: 'Requests to runner APIs by path.',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
   readonly isLeader = new Gauge({
     name: 'neonvm_leader',
     help: '1 while this replica holds the leader lease.',
