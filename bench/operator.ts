@@ -520,6 +520,11 @@ export default async function benchOperator(): Promise<BenchRow[]> {
           target: '≈ 0 per VM',
         },
       );
+      // Each scale's rows as soon as they are measured: a run that dies at 1,000 keeps the smaller ones.
+      for (const r of rows.slice(-10))
+        progress(
+          `  ${r.name}: ${r.value.toFixed(2)} ${r.unit}${r.baseline === undefined ? '' : ` (baseline ${r.baseline.toFixed(2)})`}`,
+        );
       await deleteVms(names);
     }
     return rows;
