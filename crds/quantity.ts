@@ -48,9 +48,21 @@ const DECIMAL_SUFFIX_BY_EXPONENT = new Map<number, string>(
   Object.entries(DECIMAL_SUFFIXES).map(([s, e]) => [e, s]),
 );
 
+/**
+ * Largest decimal exponent parsed (`1e1000`). The grammar allows any exponent, and an exact value of
+ * `1e999999999` would take minutes and gigabytes to compute: one such string in a spec would stall the
+ * operator's webhooks and controllers. Go keeps it symbolically; no resource needs more than 10^1000.
+ */
+export const MAX_QUANTITY_EXPONENT = 1000;
+/** Longest quantity text parsed: exact arithmetic on megabytes of digits takes seconds (same reason). */
+export const MAX_QUANTITY_LENGTH = 256;
+
 export class QuantityParseError extends Error {
-  constructor(readonly input: string) {
-    super(`quantities must match the regular expression '${QUANTITY_PATTERN}'`);
+  constructor(
+    readonly input: string,
+    reason = `quantities must match the regular expression '${QUANTITY_PATTERN}'`,
+  ) {
+    super(reason);
     this.name = 'QuantityParseError';
   }
 }
@@ -68,6 +80,11 @@ function divCeilAbs(n: bigint, d: bigint): bigint {
 /** Parses a quantity string (or a JSON number, as the Go decoder accepts both). */
 export function parseQuantity(input: string | number): Quantity {
   const text = typeof input === 'number' ? numberToQuantityText(input) : input.trim();
+  if (text.length > MAX_QUANTITY_LENGTH)
+    throw new QuantityParseError(
+      `${text.slice(0, 32)}…`,
+      `a quantity is at most ${MAX_QUANTITY_LENGTH} characters long (got ${text.length})`,
+    );
   const m = QUANTITY_RE.exec(text);
   if (!m) throw new QuantityParseError(String(input));
   const negative = m[1] === '-';
@@ -89,6 +106,11 @@ export function parseQuantity(input: string | number): Quantity {
     format = 'DecimalExponent';
     const exp = Number(suffix.slice(1));
     if (!Number.isInteger(exp)) throw new QuantityParseError(String(input));
+    if (Math.abs(exp) > MAX_QUANTITY_EXPONENT)
+      throw new QuantityParseError(
+        String(input),
+        `the exponent of a quantity must be within ±${MAX_QUANTITY_EXPONENT} (got ${suffix.slice(1)})`,
+      );
     numerator = exp >= 0 ? digits * pow10(exp) : digits;
     if (exp < 0) denominator *= pow10(-exp);
   } else {
@@ -109,9 +131,15 @@ function numberToQuantityText(n: number): string {
   return n.toFixed(9).replace(/0+$/, '');
 }
 
+/** Whether `parseQuantity` accepts the input (the grammar, and an exponent within bounds). */
 export function isQuantity(input: unknown): input is string | number {
-  if (typeof input === 'number') return Number.isFinite(input);
-  return typeof input === 'string' && QUANTITY_RE.test(input.trim());
+  if (typeof input !== 'number' && typeof input !== 'string') return false;
+  try {
+    parseQuantity(input);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Creates a quantity from an exact byte (or unit) count. */

@@ -1,4 +1,5 @@
 /** VirtualMachineMigration and IPPool validation. */
+import { withSchemaFallback } from './schema-fallback';
 import { IP_POOL, VIRTUAL_MACHINE_MIGRATION } from '../kinds';
 import { canonicalizeVirtualMachineMigration, defaultVirtualMachineMigration } from '../defaults';
 import { fieldError, type FieldError } from '../field-error';
@@ -14,41 +15,43 @@ export function validateVirtualMachineMigration(input: unknown): FieldError[] {
     return [fieldError('', 'type', 'must be an object')];
   const raw = input as VirtualMachineMigration;
   if (!raw.spec) return [fieldError('spec', 'required', 'Required value')];
-  const m = canonicalizeVirtualMachineMigration(defaultVirtualMachineMigration(raw));
-  const schemaErrors = validateAgainstSchema(VIRTUAL_MACHINE_MIGRATION, m);
-  const errors = [...schemaErrors];
-  if (!hasErrorAt(schemaErrors, 'spec.vmName') && !isDns1123Subdomain(m.spec.vmName)) {
-    errors.push(
-      fieldError(
-        'spec.vmName',
-        'dns1123-subdomain',
-        'must be the name of a VirtualMachine (a DNS-1123 subdomain)',
-        m.spec.vmName,
-      ),
-    );
-  }
-  const bw = m.spec.maxBandwidth;
-  if (
-    bw !== undefined &&
-    !hasErrorAt(schemaErrors, 'spec.maxBandwidth') &&
-    (!isQuantity(bw) || quantityValue(parseQuantity(bw)) <= 0n)
-  ) {
-    errors.push(
-      fieldError('spec.maxBandwidth', 'positive', 'must be a positive number of bytes per second', bw),
-    );
-  }
-  if (m.spec.allowPostCopy && m.spec.incremental === false) {
-    // Post-copy moves RAM only; a full block migration (incremental=false) cannot be post-copied.
-    errors.push(
-      fieldError(
-        'spec.allowPostCopy',
-        'postcopy-needs-incremental',
-        'post-copy requires incremental: true',
-        m.spec.allowPostCopy,
-      ),
-    );
-  }
-  return errors;
+  return withSchemaFallback(VIRTUAL_MACHINE_MIGRATION, raw, () => {
+    const m = canonicalizeVirtualMachineMigration(defaultVirtualMachineMigration(raw));
+    const schemaErrors = validateAgainstSchema(VIRTUAL_MACHINE_MIGRATION, m);
+    const errors = [...schemaErrors];
+    if (!hasErrorAt(schemaErrors, 'spec.vmName') && !isDns1123Subdomain(m.spec.vmName)) {
+      errors.push(
+        fieldError(
+          'spec.vmName',
+          'dns1123-subdomain',
+          'must be the name of a VirtualMachine (a DNS-1123 subdomain)',
+          m.spec.vmName,
+        ),
+      );
+    }
+    const bw = m.spec.maxBandwidth;
+    if (
+      bw !== undefined &&
+      !hasErrorAt(schemaErrors, 'spec.maxBandwidth') &&
+      (!isQuantity(bw) || quantityValue(parseQuantity(bw)) <= 0n)
+    ) {
+      errors.push(
+        fieldError('spec.maxBandwidth', 'positive', 'must be a positive number of bytes per second', bw),
+      );
+    }
+    if (m.spec.allowPostCopy && m.spec.incremental === false) {
+      // Post-copy moves RAM only; a full block migration (incremental=false) cannot be post-copied.
+      errors.push(
+        fieldError(
+          'spec.allowPostCopy',
+          'postcopy-needs-incremental',
+          'post-copy requires incremental: true',
+          m.spec.allowPostCopy,
+        ),
+      );
+    }
+    return errors;
+  });
 }
 
 /** A migration's spec is fixed once created (upstream: "updating migration spec is not allowed"). */

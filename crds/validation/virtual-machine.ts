@@ -3,6 +3,7 @@
  * webhook, the constructs (synth time), the Pulumi components (preview) and the CLI. Upstream's rules
  * (§2.2/§2.3 of the reference) plus the holes it leaves open, closed here (marked FIX).
  */
+import { withSchemaFallback } from './schema-fallback';
 import { VIRTUAL_MACHINE } from '../kinds';
 import { canonicalizeVirtualMachine, defaultVirtualMachine } from '../defaults';
 import { fieldError, type FieldError } from '../field-error';
@@ -401,7 +402,8 @@ function checkMisc(vm: VirtualMachine, schemaErrors: FieldError[], errors: Field
     );
   }
   const tls = spec.tls;
-  if (tls) {
+  // A mountPath of another type is reported by the schema; these rules judge strings only.
+  if (tls && (tls.mountPath === undefined || typeof tls.mountPath === 'string')) {
     if (!tls.certificateIssuer)
       errors.push(fieldError('spec.tls.certificateIssuer', 'required', 'Required value'));
     if (!tls.serverName) errors.push(fieldError('spec.tls.serverName', 'required', 'Required value'));
@@ -463,19 +465,21 @@ export function validateVirtualMachine(input: unknown): FieldError[] {
   }
   const raw = input as VirtualMachine;
   if (raw.spec === undefined || raw.spec === null) return [fieldError('spec', 'required', 'Required value')];
-  const vm = canonicalizeVirtualMachine(defaultVirtualMachine(raw));
-  const schemaErrors = validateAgainstSchema(VIRTUAL_MACHINE, vm);
-  const errors: FieldError[] = [...schemaErrors];
-  if (typeof vm.spec !== 'object' || typeof vm.spec.guest !== 'object' || vm.spec.guest === null)
+  return withSchemaFallback(VIRTUAL_MACHINE, raw, () => {
+    const vm = canonicalizeVirtualMachine(defaultVirtualMachine(raw));
+    const schemaErrors = validateAgainstSchema(VIRTUAL_MACHINE, vm);
+    const errors: FieldError[] = [...schemaErrors];
+    if (typeof vm.spec !== 'object' || typeof vm.spec.guest !== 'object' || vm.spec.guest === null)
+      return errors;
+    checkName(vm, errors);
+    checkCpus(vm, schemaErrors, errors);
+    checkMemory(vm, schemaErrors, errors);
+    if (!hasErrorAt(schemaErrors, 'spec.guest.env')) checkEnv(vm, errors);
+    checkPorts(vm, schemaErrors, errors);
+    if (!hasErrorAt(schemaErrors, 'spec.disks')) checkDisks(vm, schemaErrors, errors);
+    checkMisc(vm, schemaErrors, errors);
     return errors;
-  checkName(vm, errors);
-  checkCpus(vm, schemaErrors, errors);
-  checkMemory(vm, schemaErrors, errors);
-  if (!hasErrorAt(schemaErrors, 'spec.guest.env')) checkEnv(vm, errors);
-  checkPorts(vm, schemaErrors, errors);
-  if (!hasErrorAt(schemaErrors, 'spec.disks')) checkDisks(vm, schemaErrors, errors);
-  checkMisc(vm, schemaErrors, errors);
-  return errors;
+  });
 }
 
 /**

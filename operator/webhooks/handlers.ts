@@ -16,6 +16,7 @@ import {
   validateVirtualMachinePolicy,
   validateVirtualMachinePolicyUpdate,
   type AdmissionPolicy,
+  fieldError,
   type FieldError,
   type VirtualMachine,
   type VirtualMachineMigration,
@@ -113,10 +114,33 @@ function validate(
   policy: (request: AdmissionRequest) => FieldError[] = () => [],
 ): AdmissionResponse {
   if (request.operation === 'DELETE' || request.operation === 'CONNECT') return allow(request.uid);
-  const update = request.operation === 'UPDATE';
-  const errors = update ? onUpdate(request.oldObject as never, request.object) : onCreate(request.object);
-  // The admission policy is not subject to the skip list: it is relaxed by the operator's flags.
-  const refused = policy(request);
+  // An old object that is not an object (never sent by an API server) has nothing to ratchet against.
+  const update = request.operation === 'UPDATE' && isObject(request.oldObject);
+  let errors: FieldError[];
+  let refused: FieldError[];
+  try {
+    errors = update ? onUpdate(request.oldObject as never, request.object) : onCreate(request.object);
+  } catch (err) {
+    // Last resort: a validator that throws on some malformed input must still answer with a refusal
+    // (a 500 here makes the API server refuse every VM write under failurePolicy: Fail).
+    return denial(request, [
+      fieldError('', 'malformed', `the object could not be validated: ${(err as Error).message}`),
+    ]);
+  }
+  try {
+    // The admission policy is not subject to the skip list: it is relaxed by the operator's flags.
+    refused = policy(request);
+  } catch (err) {
+    // The policy reads fields the schema types; an object the schema refuses is refused for that.
+    if (errors.length > 0) return denial(request, errors);
+    return denial(request, [
+      fieldError(
+        '',
+        'malformed',
+        `the admission policy could not judge the object: ${(err as Error).message}`,
+      ),
+    ]);
+  }
   if (errors.length === 0 && refused.length === 0) return allow(request.uid);
   const key = `${request.namespace ?? 'default'}/${request.name ?? ''}`;
   if (update && refused.length === 0 && options.skipUpdateValidationFor?.has(key)) {

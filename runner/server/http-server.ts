@@ -112,7 +112,7 @@ export function runnerApiHandler(
           !body ||
           typeof body !== 'object' ||
           typeof body.slots !== 'number' ||
-          !Number.isInteger(body.slots)
+          !Number.isSafeInteger(body.slots)
         ) {
           throw badRequest('body must be {"slots": <integer>}');
         }
