@@ -90,7 +90,10 @@ export function parseVxlanControllerConfig(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): VxlanControllerConfig {
-  const cmd = vxlanControllerCommand().exitOverride();
+  // Errors are thrown, not printed: main.ts prints the message once (commander would print it too).
+  const cmd = vxlanControllerCommand()
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
   // Go's flag package spells upstream's flag with one dash: keep `-delete` working.
   cmd.parse(
     argv.map((a) => (a === '-delete' ? '--delete' : a)),

@@ -9,7 +9,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -161,6 +161,11 @@ suite('VXLAN controller on three node namespaces', () => {
       info_kind: 'vxlan',
       info_data: { id: 100, local: nodeIp(1), port: 4789, learning: true },
     });
+    // Resident memory of a controller (run through tsx here; the image runs compiled JavaScript).
+    const rss = readFileSync(`/proc/${controllers.get(1)?.pid}/status`, 'utf8').match(
+      /VmRSS:\s+(\d+) kB/,
+    )?.[1];
+    console.log(`controller 1 resident: ${Math.round(Number(rss) / 1024)} MiB`);
     const nat = await inNode(1, 'iptables', '-t', 'nat', '-S');
     expect(nat).toContain('-A POSTROUTING -d 10.100.0.0/16 -j NEON-EXTRANET');
     expect(nat).toContain('-A NEON-EXTRANET -s 10.100.0.0/16 -j ACCEPT');
