@@ -7,3 +7,4 @@ export * from './install-manifest';
 export * from './image-build';
 export * from './release';
 export * from './npm-package';
+export * from './npm-package-vendor';

@@ -17,6 +17,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { vendorTypebox } from './npm-package-vendor';
 
 /** Subpath → compiled entry (without extension), relative to the package root. */
 export const PACKAGE_ENTRY_POINTS = {
@@ -36,7 +37,7 @@ export const PACKAGE_SOURCES = [
 
 /** Runtime dependencies of the shipped code; versions come from the repository's package.json. */
 export const PACKAGE_DEPENDENCIES = [
-  '@sinclair/typebox',
+  // TypeBox is vendored instead (lib/vendor/typebox, see npm-package-vendor.ts): 1 MB rather than 6.
   'ajv',
   'yaml',
   'commander',
@@ -132,6 +133,7 @@ export async function buildNpmPackage(repoDir: string, outDir: string): Promise<
   ).catch((e: { stdout?: string; message: string }) => {
     throw new Error(`tsc (tsconfig.package.json) failed:\n${e.stdout ?? e.message}`);
   });
+  await vendorTypebox(repoDir, join(dir, 'lib'));
   await mkdir(join(dir, 'crds', 'generated'), { recursive: true });
   for (const f of (await readdir(join(repoDir, 'crds', 'generated'))).filter((f) => f.endsWith('.yaml')))
     await copyFile(join(repoDir, 'crds', 'generated', f), join(dir, 'crds', 'generated', f));

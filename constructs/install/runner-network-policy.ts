@@ -11,7 +11,7 @@
  * moves its runner port keeps only the runner API's bearer token in front of it. Port ranges need
  * `endPort` (Kubernetes ≥ 1.25 and a CNI that honours it: Calico, Cilium, Antrea, kube-router do).
  */
-import type { V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
+import type { NetworkPolicyPeer, NetworkPolicyPort } from 'kubernetes-types/networking/v1';
 import {
   DEFAULT_QMP_MANUAL_PORT,
   DEFAULT_QMP_PORT,
@@ -34,7 +34,7 @@ export interface RunnerNetworkPolicyOptions {
    * runner's `/metrics` (the API itself still needs the per-VM bearer token).
    * @default - none
    */
-  readonly runnerApiFrom?: readonly V1NetworkPolicyPeer[];
+  readonly runnerApiFrom?: readonly NetworkPolicyPeer[];
 }
 
 export const RUNNER_NETWORK_POLICY_NAME = 'neonvm-runner';
@@ -46,8 +46,8 @@ export const OPERATOR_SELECTOR: Readonly<Record<string, string>> = {
 };
 
 /** TCP port ranges covering 1–65535 except `closed`. */
-export function openTcpRanges(closed: readonly number[]): V1NetworkPolicyPort[] {
-  const out: V1NetworkPolicyPort[] = [];
+export function openTcpRanges(closed: readonly number[]): NetworkPolicyPort[] {
+  const out: NetworkPolicyPort[] = [];
   let from = 1;
   for (const port of [...new Set(closed)].sort((a, b) => a - b)) {
     if (port > from)
@@ -64,7 +64,7 @@ export function buildRunnerNetworkPolicy(
   options: Pick<RunnerNetworkPolicyOptions, 'runnerApiFrom'> = {},
 ): KubeObject {
   const runnerPods = { matchLabels: { [LABEL_APP_NAME]: RUNNER_APP_NAME } };
-  const operator: V1NetworkPolicyPeer = {
+  const operator: NetworkPolicyPeer = {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': operatorNamespace } },
     podSelector: { matchLabels: { ...OPERATOR_SELECTOR } },
   };

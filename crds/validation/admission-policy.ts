@@ -9,7 +9,7 @@
  * flag and install option that would allow it. On UPDATE only changed fields are judged, so tightening
  * the policy never blocks an unrelated edit or a finalizer removal of an existing VM.
  */
-import type { V1Container, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { Container, ResourceRequirements } from 'kubernetes-types/core/v1';
 import { childPath, fieldError, type FieldError } from '../field-error';
 import { getPath } from '../field-policy';
 import type { VirtualMachine } from '../schema/virtual-machine';
@@ -257,7 +257,7 @@ const RULES: readonly PolicyRule[] = [
 ];
 
 function checkExtraInitContainers(
-  containers: readonly V1Container[] | undefined,
+  containers: readonly Container[] | undefined,
   policy: AdmissionPolicy,
 ): FieldError[] {
   if (!containers || containers.length === 0) return [];
@@ -309,7 +309,7 @@ function checkExtraInitContainers(
 }
 
 function checkPodResources(
-  resources: V1ResourceRequirements | undefined,
+  resources: ResourceRequirements | undefined,
   policy: AdmissionPolicy,
 ): FieldError[] {
   if (!resources) return [];

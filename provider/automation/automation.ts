@@ -58,6 +58,7 @@ export interface PulumiRunResult {
   readonly durationMs: number;
 }
 
+/** The locally built Pulumi CLI and Kubernetes provider are missing: says how to build them. */
 export class PulumiToolchainMissingError extends Error {
   constructor() {
     super(
