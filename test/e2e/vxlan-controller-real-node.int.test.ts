@@ -146,6 +146,34 @@ suite('VXLAN controller DaemonSet on two real nodes', () => {
         '-A POSTROUTING -d 10.100.0.0/16 -j NEON-EXTRANET',
       );
     }
+    // Within its memory limit (no OOM restarts); the working set as the kubelet's runtime reports it.
+    const pods = JSON.parse(
+      await kubectl(
+        'get',
+        'pods',
+        '-n',
+        'neonvm-system',
+        '-l',
+        'app.kubernetes.io/name=neonvm-vxlan-controller',
+        '-o',
+        'json',
+      ),
+    ) as { items: Array<{ status: { containerStatuses?: Array<{ restartCount: number }> } }> };
+    expect(pods.items.flatMap((p) => p.status.containerStatuses ?? []).map((c) => c.restartCount)).toEqual([
+      0, 0,
+    ]);
+    for (const n of nodes) {
+      const stats = JSON.parse(await n.crictl('stats', '-o', 'json')) as {
+        stats: Array<{
+          attributes: { metadata: { name: string } };
+          memory?: { workingSetBytes?: { value: string } };
+        }>;
+      };
+      const mine = stats.stats.find((x) => x.attributes.metadata.name === 'vxlan-controller');
+      console.log(
+        `${n.name}: vxlan-controller working set ${Math.round(Number(mine?.memory?.workingSetBytes?.value) / 2 ** 20)} MiB`,
+      );
+    }
     // Its log: started with the other node as its peer (in-cluster config through the Service).
     const log = await kubectl('logs', '-n', 'neonvm-system', 'daemonset/neonvm-vxlan-controller');
     expect(log).toContain('"msg":"started"');
