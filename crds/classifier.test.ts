@@ -173,6 +173,18 @@ describe('classifyVirtualMachineChange', () => {
     expect(report.overall).toBe('rejected');
   });
 
+  it('an invalid field below the changed one is named with its value', () => {
+    const report = classifyVirtualMachineChange(base, vmInput(set('spec.guest.rootDisk.size', '8GB')));
+    expect(report.changes).toContainEqual(
+      expect.objectContaining({
+        verdict: 'rejected',
+        reason: expect.stringMatching(
+          /^spec\.guest\.rootDisk\.size: must be a Kubernetes quantity .*\(got "8GB"\) \[quantity\]$/,
+        ),
+      }),
+    );
+  });
+
   it('a set-once field that is changed again is rejected', () => {
     const sysfs = vmInput(set('spec.cpuScalingMode', 'SysfsScaling'));
     const report = classifyVirtualMachineChange(sysfs, vmInput(set('spec.cpuScalingMode', 'QmpScaling')));

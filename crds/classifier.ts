@@ -6,7 +6,7 @@
  */
 import { canonicalizeVirtualMachine, defaultVirtualMachine } from './defaults';
 import { policyFor } from './field-policy';
-import { childPath } from './field-error';
+import { childPath, formatFieldErrors } from './field-error';
 import type { VirtualMachine } from './schema/virtual-machine';
 import { validateVirtualMachineUpdate } from './validation/virtual-machine';
 import { deepEqual } from './validation/util';
@@ -78,7 +78,15 @@ export function classifyVirtualMachineChange(oldVm: VirtualMachine, newVm: Virtu
     const error = errors.find(
       (e) => e.path === path || path.startsWith(`${e.path}.`) || e.path.startsWith(`${path}.`),
     );
-    if (error) return { path, verdict: 'rejected', reason: error.message, before: b, after: a };
+    // An error below the changed path (rootDisk.size under a changed rootDisk) names its field and value.
+    if (error)
+      return {
+        path,
+        verdict: 'rejected',
+        reason: error.path === path ? error.message : formatFieldErrors([error]),
+        before: b,
+        after: a,
+      };
     const policy = policyFor(path);
     if (!policy)
       return {
