@@ -12,8 +12,9 @@
  *   counter over a minute of idling); operator RSS against its idle RSS.
  *
  * The operator runs as its own process from the compiled lib/ (`node lib/operator/main.js`), exactly
- * as deployed. `NEONVM_BENCH_PROFILE=<dir>` runs it with `--cpu-prof` and writes a heap snapshot when
- * idle and after each scale (open them in Chrome DevTools).
+ * as deployed. `NEONVM_BENCH_PROFILE=<dir>` runs it with `--cpu-prof` and writes a heap snapshot
+ * after the largest scale's RSS was read (open them in Chrome DevTools): a snapshot leaves V8's heap
+ * grown, so one taken earlier would inflate every later RSS row.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -388,7 +389,6 @@ export default async function benchOperator(): Promise<BenchRow[]> {
     const snapshot = (): void => {
       if (profileDir) operator?.kill('SIGUSR2');
     };
-    snapshot();
 
     progress(`operator idle RSS ${idle.rssMiB.toFixed(0)} MiB; VMs one at a time`);
     const vmLatencies: number[] = [];
@@ -453,7 +453,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
       const idleFrom = await metrics();
       await sleep(IDLE_WINDOW_MS);
       const idleTo = await metrics();
-      snapshot();
+      if (n === SCALES.at(-1)) snapshot();
       progress(
         `${n} VMs: requests while creating: ${requestBreakdown(before, created)}; ` +
           `idle minute: ${requestBreakdown(idleFrom, idleTo) || 'none'}`,
