@@ -54,6 +54,8 @@ const PODS_PER_NODE = 250;
 /** How long the operator idles with every VM Running while its API requests are counted. */
 const IDLE_WINDOW_MS = 60_000;
 const NS = 'bench';
+/** The operator's default namespace (`--namespace`/POD_NAMESPACE unset). */
+const OPERATOR_NS = 'neonvm-system';
 const BENCH_ISSUER = 'bench-ca';
 const BARE_TOKEN_SECRET = 'bare-runner-token';
 
@@ -296,6 +298,8 @@ export default async function benchOperator(): Promise<BenchRow[]> {
     const core = cluster.clients(CoreV1Api);
     const custom = cluster.clients(CustomObjectsApi);
     await core.createNamespace({ body: { metadata: { name: NS } } });
+    // The operator's own namespace (its migration CA Secret lives there), as the install makes it.
+    await core.createNamespace({ body: { metadata: { name: OPERATOR_NS } } });
     await pollUntil(() => core.readNamespacedServiceAccount({ name: 'default', namespace: NS }), {
       timeoutMs: 30_000,
       description: 'default SA',
