@@ -36,11 +36,17 @@ export class RunnerSecrets {
     const cached = this.tokens.get(uid);
     if (cached) return cached;
     const name = runnerTokenSecretName(vm.metadata?.name ?? '');
-    const secret = await this.getOrCreate(vm, name, () => ({
-      type: 'Opaque',
-      immutable: true,
-      stringData: { [RUNNER_TOKEN_SECRET_KEY]: randomBytes(32).toString('hex') },
-    }));
+    // Cheap to make, and missing for every new VM: created first, read only when it exists (409).
+    const secret = await this.getOrCreate(
+      vm,
+      name,
+      () => ({
+        type: 'Opaque',
+        immutable: true,
+        stringData: { [RUNNER_TOKEN_SECRET_KEY]: randomBytes(32).toString('hex') },
+      }),
+      { createFirst: true },
+    );
     const token =
       Buffer.from(secret.data?.[RUNNER_TOKEN_SECRET_KEY] ?? '', 'base64').toString('utf8') ||
       secret.stringData?.[RUNNER_TOKEN_SECRET_KEY] ||
@@ -70,10 +76,13 @@ export class RunnerSecrets {
     vm: VirtualMachine,
     name: string,
     make: () => Partial<V1Secret>,
+    { createFirst = false }: { createFirst?: boolean } = {},
   ): Promise<V1Secret> {
     const namespace = vm.metadata?.namespace ?? 'default';
-    const existing = await unlessNotFound(this.core.readNamespacedSecret({ name, namespace }));
-    if (existing) return existing;
+    if (!createFirst) {
+      const existing = await unlessNotFound(this.core.readNamespacedSecret({ name, namespace }));
+      if (existing) return existing;
+    }
     const body: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
