@@ -117,4 +117,5 @@ it('boots a Debian guest, scales its CPUs and migrates it', async () => {
     timeoutMs: 60_000,
     description: 'source pod gone',
   });
-});
+  // Explicit: useLocalCluster sets jest's default to its own 2 min after this file's setTimeout ran.
+}, 20 * 60_000);
