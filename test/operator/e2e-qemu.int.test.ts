@@ -45,77 +45,81 @@ beforeAll(async () => {
   await operator.start();
 }, 30 * 60_000);
 
-it('boots a Debian guest, scales its CPUs and migrates it', async () => {
-  const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
-  const custom = cluster().kubeConfig.makeApiClient(CustomObjectsApi);
-  const ns = await createNamespace(core, 'e2e');
-  await vmApi(custom, ns).create({
-    apiVersion: `${GROUP}/${VERSION}`,
-    kind: 'VirtualMachine',
-    metadata: { name: 'deb' },
-    spec: {
-      guest: {
-        cpus: { min: 1, max: 2, use: 1 },
-        memorySlots: { min: 1, max: 2, use: 1 },
-        rootDisk: { image: 'neondatabase/vm-debian:11' },
-        command: ['sleep', 'infinity'],
+it(
+  'boots a Debian guest, scales its CPUs and migrates it',
+  async () => {
+    const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
+    const custom = cluster().kubeConfig.makeApiClient(CustomObjectsApi);
+    const ns = await createNamespace(core, 'e2e');
+    await vmApi(custom, ns).create({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'VirtualMachine',
+      metadata: { name: 'deb' },
+      spec: {
+        guest: {
+          cpus: { min: 1, max: 2, use: 1 },
+          memorySlots: { min: 1, max: 2, use: 1 },
+          rootDisk: { image: 'neondatabase/vm-debian:11' },
+          command: ['sleep', 'infinity'],
+        },
       },
-    },
-  });
-  const running = await waitForVm(
-    custom,
-    ns,
-    'deb',
-    (vm) => vm.status?.phase === 'Running' && vm.status.cpus !== undefined,
-    8 * 60_000,
-  );
-  expect(running.status?.restartCount).toBe(0);
+    });
+    const running = await waitForVm(
+      custom,
+      ns,
+      'deb',
+      (vm) => vm.status?.phase === 'Running' && vm.status.cpus !== undefined,
+      8 * 60_000,
+    );
+    expect(running.status?.restartCount).toBe(0);
 
-  await custom.patchNamespacedCustomObject(
-    {
-      group: GROUP,
-      version: VERSION,
-      plural: 'virtualmachines',
-      namespace: ns,
-      name: 'deb',
-      body: [{ op: 'replace', path: '/spec/guest/cpus/use', value: 2 }],
-    },
-    setHeaderOptions('Content-Type', 'application/json-patch+json'),
-  );
-  await waitForVm(
-    custom,
-    ns,
-    'deb',
-    (vm) => vm.status?.phase === 'Running' && vm.status.cpus === 2,
-    3 * 60_000,
-  );
+    await custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: 'virtualmachines',
+        namespace: ns,
+        name: 'deb',
+        body: [{ op: 'replace', path: '/spec/guest/cpus/use', value: 2 }],
+      },
+      setHeaderOptions('Content-Type', 'application/json-patch+json'),
+    );
+    await waitForVm(
+      custom,
+      ns,
+      'deb',
+      (vm) => vm.status?.phase === 'Running' && vm.status.cpus === 2,
+      3 * 60_000,
+    );
 
-  await migrationApi(custom, ns).create({
-    apiVersion: `${GROUP}/${VERSION}`,
-    kind: 'VirtualMachineMigration',
-    metadata: { name: 'mig' },
-    spec: { vmName: 'deb' },
-  });
-  const done = await pollUntil(
-    async () => {
-      const m = await migrationApi(custom, ns).get('mig');
-      return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
-    },
-    { timeoutMs: 8 * 60_000, intervalMs: 1000, description: 'migration finished' },
-  );
-  const degraded = done.status?.conditions?.find((c) => c.type === 'Degraded');
-  expect(`${done.status?.phase} ${degraded?.message ?? ''}`.trim()).toBe('Succeeded');
-  const after = await waitForVm(
-    custom,
-    ns,
-    'deb',
-    (vm) => vm.status?.phase === 'Running' && vm.status.podName === done.status?.targetPodName,
-    3 * 60_000,
-  );
-  expect(after.status?.node).not.toBe(running.status?.node);
-  await pollUntil(async () => ((await runnerPods(core, ns, 'deb')).length === 1 ? true : undefined), {
-    timeoutMs: 60_000,
-    description: 'source pod gone',
-  });
-  // Explicit: useLocalCluster sets jest's default to its own 2 min after this file's setTimeout ran.
-}, 20 * 60_000);
+    await migrationApi(custom, ns).create({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'VirtualMachineMigration',
+      metadata: { name: 'mig' },
+      spec: { vmName: 'deb' },
+    });
+    const done = await pollUntil(
+      async () => {
+        const m = await migrationApi(custom, ns).get('mig');
+        return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
+      },
+      { timeoutMs: 8 * 60_000, intervalMs: 1000, description: 'migration finished' },
+    );
+    const degraded = done.status?.conditions?.find((c) => c.type === 'Degraded');
+    expect(`${done.status?.phase} ${degraded?.message ?? ''}`.trim()).toBe('Succeeded');
+    const after = await waitForVm(
+      custom,
+      ns,
+      'deb',
+      (vm) => vm.status?.phase === 'Running' && vm.status.podName === done.status?.targetPodName,
+      3 * 60_000,
+    );
+    expect(after.status?.node).not.toBe(running.status?.node);
+    await pollUntil(async () => ((await runnerPods(core, ns, 'deb')).length === 1 ? true : undefined), {
+      timeoutMs: 60_000,
+      description: 'source pod gone',
+    });
+    // Explicit: useLocalCluster sets jest's default to its own 2 min after this file's setTimeout ran.
+  },
+  20 * 60_000,
+);
