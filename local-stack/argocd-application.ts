@@ -71,6 +71,32 @@ export function describeApplication(app: ArgoApplication): string {
   return `${app.metadata.name}: ${s?.sync?.status ?? 'Unknown'}, ${health}${rev}${op}`;
 }
 
+/** One line for people: `VirtualMachine vms/example: Synced, Healthy (Running on node neonvm-node-1)`. */
+export function describeResource(r: ArgoResourceStatus): string {
+  const where = r.namespace ? `${r.namespace}/${r.name}` : r.name;
+  const health = r.health?.status
+    ? `, ${r.health.status}${r.health.message ? ` (${r.health.message})` : ''}`
+    : '';
+  return `${r.kind} ${where}: ${r.status ?? 'Unknown'}${health}`;
+}
+
+/**
+ * Argo CD reports the app Synced at `revision` (and with `health`, if given); a sync operation that
+ * ran for that revision has Succeeded. A commit whose objects already match the cluster needs no
+ * operation, so none is required.
+ */
+export function applicationSyncedAt(app: ArgoApplication, revision: string, health?: string): boolean {
+  const s = app.status;
+  const op = s?.operationState;
+  const opForRevision = op?.operation?.sync?.revision === revision || op?.syncResult?.revision === revision;
+  return (
+    s?.sync?.status === 'Synced' &&
+    s.sync.revision === revision &&
+    (!opForRevision || op?.phase === 'Succeeded') &&
+    (health === undefined || s.health?.status === health)
+  );
+}
+
 /** The resource of an Application's status (its sync status and the health ArgoCD computed). */
 export function resourceStatus(
   app: ArgoApplication,

@@ -17,6 +17,7 @@ import { cacheRoot } from '../../host';
 import { describeObject, expandManifestPaths } from '../manifest-files';
 import { validateFiles } from './validate';
 import { synthExamples } from '../../examples/synth-examples';
+import type { GitOpsPlatform } from '../gitops-platform';
 
 export interface StartOptions {
   readonly examples: string;
@@ -25,6 +26,8 @@ export interface StartOptions {
   readonly cluster: boolean;
   /** Tear everything down after the demo instead of leaving the cluster running. */
   readonly once?: boolean;
+  /** commander's `--no-gitops`: skip the Argo CD stage even when Argo CD is built. */
+  readonly gitops: boolean;
   readonly nodes: string;
 }
 
@@ -78,8 +81,9 @@ const step = (title: string) => console.log(`\n==> ${title} (${new Date().toISOS
 
 /**
  * The main job: render and validate (stage 1), synthesize the cdk8s/Pulumi/app-repo examples
- * (stage 2), then bring NeonVM up on a local cluster and run the seed's flows (stage 3), leaving the
- * cluster running for `kubectl` unless `--once`.
+ * (stage 2), then bring NeonVM up on a local cluster and run the seed's flows (stage 3), then, when
+ * Argo CD is built, let Argo CD sync the GitOps example into a cluster of its own (stage 4), leaving
+ * the clusters running for `kubectl` unless `--once`.
  */
 export async function runStart(opts: StartOptions): Promise<number> {
   step('validate examples and render CRDs');
@@ -91,6 +95,7 @@ export async function runStart(opts: StartOptions): Promise<number> {
   step('start NeonVM on a local cluster');
   // Loaded here so `neonvm validate` and friends do not pay for the operator and cluster modules.
   const { startNeonVmStack, runSeedFlow, dumpDiagnostics } = await import('../../local-stack');
+  const { runGitOpsDemo, gitOpsHints } = await import('../gitops-demo');
   const stack = await startNeonVmStack({
     nodes: Number(opts.nodes),
     progress: (l) => console.log(`  ${l}`),
@@ -98,11 +103,13 @@ export async function runStart(opts: StartOptions): Promise<number> {
     // spec.tls works locally once cert-manager is built; npm start does not wait minutes for that.
     certManager: 'if-built',
   });
+  let gitops: GitOpsPlatform | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('stopping: VMs, operator, node agents, control plane');
+    await gitops?.stop();
     await stack.stop();
     process.exit(code);
   };
@@ -110,6 +117,10 @@ export async function runStart(opts: StartOptions): Promise<number> {
   process.once('SIGTERM', () => void stop(143));
   try {
     await runSeedFlow(stack, (l) => console.log(l));
+    if (opts.gitops) {
+      step('GitOps: Argo CD syncs the platform repository (examples/gitops) into a cluster of its own');
+      gitops = await runGitOpsDemo((l) => console.log(l));
+    }
   } catch (err) {
     console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     await dumpDiagnostics(stack, (l) => console.error(l));
@@ -122,6 +133,8 @@ export async function runStart(opts: StartOptions): Promise<number> {
   }
   const kubeconfig = join(cacheRoot(), 'local-cluster.kubeconfig');
   copyFileSync(stack.cluster.kubeconfigPath, kubeconfig);
+  const gitopsKubeconfig = join(cacheRoot(), 'local-gitops-cluster.kubeconfig');
+  if (gitops) copyFileSync(gitops.cluster.kubeconfigPath, gitopsKubeconfig);
   const pod = '$(kubectl get neonvm example -ojsonpath={.status.podName})';
   console.log(`
 The cluster keeps running. Try:
@@ -136,7 +149,7 @@ The cluster keeps running. Try:
       ? `
   kubectl exec $(kubectl get neonvm vm-tls -ojsonpath={.status.podName}) -- ssh guest-vm cat /var/tls/tls.crt`
       : ''
-  }
+  }${gitops ? `\n${gitOpsHints(gitops, gitopsKubeconfig)}` : ''}
 Ctrl-C stops everything and cleans up.`);
   return new Promise<number>(() => undefined); // until a signal
 }
@@ -149,6 +162,7 @@ export function registerStart(program: Command): void {
     .option('--out <dir>', 'output directory', 'dist')
     .option('--no-cluster', 'only validate and render (no local cluster)')
     .option('--once', 'tear the cluster down after the demo')
+    .option('--no-gitops', 'skip the Argo CD stage (it runs when scripts/build-argocd.sh has built Argo CD)')
     .option('--nodes <n>', 'number of nodes', '3')
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);

@@ -33,7 +33,7 @@ export interface GitServer {
 
 const git = async (cwd: string, ...args: string[]): Promise<string> =>
   (
-    await run('git', ['-c', 'user.name=NeonVM GitOps', '-c', 'user.email=gitops@neonvm.local', ...args], {
+    await run('git', args, {
       cwd,
       env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' },
     })
@@ -82,6 +82,9 @@ export async function startGitServer(options: { logFile?: string } = {}): Promis
       mkdirSync(workTree, { recursive: true });
       await git(workTree, 'init', '--quiet', '--initial-branch=main');
       await git(workTree, 'remote', 'add', 'origin', bare);
+      // Whoever commits by hand in the work tree (npm start's hint) needs no git identity of their own.
+      await git(workTree, 'config', 'user.name', 'NeonVM GitOps');
+      await git(workTree, 'config', 'user.email', 'gitops@neonvm.local');
       return {
         name,
         url: `git://127.0.0.1:${port}/${name}.git`,
