@@ -25,7 +25,7 @@ describe('synthExamples', () => {
   }, 60_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  test('writes the cdk8s charts, the ArgoCD files and the app-repo output', () => {
+  test('writes the cdk8s charts, the ArgoCD files, the GitOps repository and the app-repo output', () => {
     expect(files).toEqual([
       'app-repo/my-vms.k8s.yaml',
       'argocd/application.yaml',
@@ -34,6 +34,11 @@ describe('synthExamples', () => {
       'cdk8s/vm-debian.k8s.yaml',
       'cdk8s/vm-example-migration.k8s.yaml',
       'cdk8s/vm-example.k8s.yaml',
+      'gitops/apps/neonvm-install.yaml',
+      'gitops/apps/neonvm-vms.yaml',
+      'gitops/bootstrap/platform.yaml',
+      'gitops/install/neonvm-install.k8s.yaml',
+      'gitops/vms/example.k8s.yaml',
     ]);
   });
 

@@ -3,6 +3,8 @@
  *   <out>/cdk8s/*.k8s.yaml       the cdk8s app (install, vm-debian, vm-example, vm-example-migration)
  *   <out>/argocd/argocd-cm.yaml  the health-check snippet for argocd-cm
  *   <out>/argocd/application.yaml
+ *   <out>/gitops/{bootstrap,apps,install,vms}/  a platform team's Argo CD repository (examples/gitops;
+ *                                   `npm start` syncs the same layout through a real Argo CD)
  *   <out>/app-repo/my-vms.k8s.yaml  (when `appRepo`: runs examples/app-repo/main.ts through tsx, because
  *                                   it imports the package by name as an application does)
  */
@@ -16,6 +18,7 @@ import { stringify } from 'yaml';
 import { renderArgoCdConfigMapSnippet } from '../constructs';
 import { addExampleCharts } from './cdk8s/charts';
 import { exampleArgoCdApplication } from './argocd/application';
+import { addExampleVm, synthPlatformRepo } from './gitops';
 
 export interface SynthExamplesOptions {
   /**
@@ -38,7 +41,22 @@ export async function synthExamples(outDir: string, options: SynthExamplesOption
   writeFileSync(join(argoDir, 'argocd-cm.yaml'), renderArgoCdConfigMapSnippet());
   writeFileSync(join(argoDir, 'application.yaml'), stringify(exampleArgoCdApplication(), { lineWidth: 0 }));
 
-  const files = [...readdirSync(cdk8sDir).map((f) => `cdk8s/${f}`), 'argocd/argocd-cm.yaml', 'argocd/application.yaml'];
+  const gitops = synthPlatformRepo(join(out, 'gitops'), {
+    repoURL: 'https://github.com/example/platform.git',
+    install: {
+      image: 'ghcr.io/neonvm-ts/neonvm-operator:0.1.0',
+      runnerImage: 'ghcr.io/neonvm-ts/neonvm-runner:0.1.0',
+      devicePluginImage: 'ghcr.io/neonvm-ts/neonvm-device-plugin:0.1.0',
+    },
+    addVms: (vms, namespace) => void addExampleVm(vms, namespace),
+  });
+
+  const files = [
+    ...readdirSync(cdk8sDir).map((f) => `cdk8s/${f}`),
+    'argocd/argocd-cm.yaml',
+    'argocd/application.yaml',
+    ...gitops.map((f) => `gitops/${f}`),
+  ];
   if (options.appRepo ?? true) {
     const appRepoDir = join(out, 'app-repo');
     // The app-repo example is TypeScript (as users write it); find it from sources or from lib/.

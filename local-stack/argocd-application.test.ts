@@ -39,6 +39,11 @@ describe('describeApplication', () => {
       'neonvm-vms: OutOfSync, Progressing (waiting) -- last sync Running: waiting for healthy state of apps/Deployment/x',
     );
     expect(describeApplication(app(undefined))).toBe('neonvm-vms: Unknown, Unknown');
+    expect(
+      describeApplication(
+        app({ sync: { status: 'OutOfSync' }, operationState: { phase: 'Running', message: '' } }),
+      ),
+    ).toBe('neonvm-vms: OutOfSync, Unknown -- last sync Running');
   });
 });
 

@@ -63,7 +63,7 @@ export function describeApplication(app: ArgoApplication): string {
   const s = app.status;
   const rev = s?.sync?.revision ? ` (rev ${s.sync.revision.slice(0, 7)})` : '';
   const op = s?.operationState
-    ? ` -- last sync ${s.operationState.phase ?? '?'}${s.operationState.phase === 'Succeeded' ? '' : `: ${s.operationState.message ?? ''}`}`
+    ? ` -- last sync ${s.operationState.phase ?? '?'}${s.operationState.phase !== 'Succeeded' && s.operationState.message ? `: ${s.operationState.message}` : ''}`
     : '';
   const health = s?.health?.message
     ? `${s.health.status} (${s.health.message})`
