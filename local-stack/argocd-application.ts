@@ -25,6 +25,9 @@ export interface ArgoResourceStatus {
 
 export interface ArgoApplication {
   readonly metadata: { readonly name: string; readonly annotations?: Record<string, string> };
+  readonly spec?: {
+    readonly syncPolicy?: { readonly automated?: { readonly prune?: boolean; readonly selfHeal?: boolean } };
+  };
   readonly status?: {
     readonly sync?: { readonly status?: string; readonly revision?: string };
     readonly health?: { readonly status?: string; readonly message?: string };
