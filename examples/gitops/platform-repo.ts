@@ -11,8 +11,8 @@
  *
  * The install and the VMs are separate Applications because different people own them (platform vs
  * application teams), and because pruning a VM must never be able to touch the CRDs: the install app
- * has no cascade delete, the VMs app has. The root waits for the install app through the Application
- * health check (`argoCdConfigMap({ appOfApps: true })`).
+ * neither prunes automatically nor cascades a delete, the VMs app does both. The root waits for the
+ * install app through the Application health check (`argoCdConfigMap({ appOfApps: true })`).
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -67,6 +67,9 @@ export function platformChildApplications(options: PlatformRepoOptions): ArgoCdA
     application(options, PLATFORM_APPS.install, 'install', {
       namespace: options.install.namespace ?? 'neonvm-system',
       syncWave: SyncWave.OPERATOR,
+      // Never pruned automatically: a CRD dropped from install/ by mistake would delete every VM.
+      // Such an object shows OutOfSync until a sync with prune is asked for.
+      automated: { prune: false, selfHeal: true },
       retryLimit: 3,
     }),
     application(options, PLATFORM_APPS.vms, 'vms', {
