@@ -141,8 +141,13 @@ describe('metrics on /metrics (upstream names)', () => {
   it('counts, logs and lists an object failing longer than --failure-pending-period, until it is gone', async () => {
     const ns = await createNamespace(env.core(), 'failing');
     const vms = vmApi(env.custom(), ns);
-    // extraNetwork without an IPAM NetworkAttachmentDefinition: every reconcile fails.
-    await vms.create(vmBody('vm-bad', { extraNetwork: { enable: true } }));
+    // A quota of zero pods: the API server refuses the runner pod, so every reconcile fails. (A
+    // missing IPAM configuration no longer does: it only degrades the VMs that ask for extraNetwork.)
+    await env.core().createNamespacedResourceQuota({
+      namespace: ns,
+      body: { metadata: { name: 'no-pods' }, spec: { hard: { pods: '0' } } },
+    });
+    await vms.create(vmBody('vm-bad'));
     const key = `${ns}/vm-bad`;
     const failing = (m: string) =>
       (sample(
