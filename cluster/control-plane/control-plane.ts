@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureK8sBinaries, K8sBinaries } from '../build';
 import { CertificateAuthority, createServiceAccountKeys, IssuedCert } from '../pki';
-import { freePort, ManagedProcess, registerEmergencyCleanup, pollUntil } from '../../host';
+import { freePort, killGroup, ManagedProcess, registerEmergencyCleanup, pollUntil } from '../../host';
 import { apiServerArgs, controllerManagerArgs, etcdArgs, schedulerArgs } from './flags';
 import { renderKubeconfig } from './kubeconfig';
 
@@ -58,7 +58,20 @@ export interface ControlPlane {
   startupMs: number;
   /** Stops every process (scheduler and controllers first, etcd last) and removes the temp directory. */
   stop(): Promise<void>;
+  /**
+   * Stops one component with `signal` (default SIGKILL: a crash) and starts it again with the same
+   * flags, ports and data; resolves once the API server is ready again. `processes` then holds the new
+   * process. For fault-injection tests.
+   */
+  restart(component: ControlPlaneComponent, signal?: NodeJS.Signals): Promise<void>;
 }
+
+const PROCESS_KEY: Record<ControlPlaneComponent, keyof ControlPlaneProcesses> = {
+  etcd: 'etcd',
+  'kube-apiserver': 'apiServer',
+  'kube-scheduler': 'scheduler',
+  'kube-controller-manager': 'controllerManager',
+};
 
 /**
  * Starts etcd, kube-apiserver, kube-scheduler and kube-controller-manager as local processes on free
@@ -127,9 +140,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       kubeconfigFor('controller-manager', controllerManager),
     ]);
 
+    const invocations = new Map<ControlPlaneComponent, { command: string; args: string[] }>();
     const start = (name: ControlPlaneComponent, command: string, args: string[]): ManagedProcess => {
       // Later flags win in these binaries' flag parsing, so extra arguments can override ours.
       const allArgs = [...args, ...(options.extraArgs?.[name] ?? [])];
+      invocations.set(name, { command, args });
       const p = ManagedProcess.start({ name, command, args: allArgs, logFile: join(logDir, `${name}.log`) });
       started.push(p);
       return p;
@@ -210,6 +225,28 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     log(`control plane ready in ${startupMs} ms (${dir})`);
 
     let stopped: Promise<void> | undefined;
+    const processes: ControlPlaneProcesses = {
+      etcd,
+      apiServer,
+      scheduler: schedulerProcess,
+      controllerManager: controllerManagerProcess,
+    };
+    const restart = async (component: ControlPlaneComponent, signal: NodeJS.Signals = 'SIGKILL') => {
+      const key = PROCESS_KEY[component];
+      const old = processes[key];
+      const invocation = invocations.get(component);
+      if (!invocation) throw new Error(`${component} was never started`);
+      killGroup(old.pid, signal);
+      await old.exited;
+      started.splice(started.indexOf(old), 1);
+      processes[key] = start(component, invocation.command, invocation.args);
+      log(`${component} restarted (pid ${processes[key].pid})`);
+      await pollUntil(() => readyz(server, ca.cert, admin).catch(() => undefined), {
+        timeoutMs,
+        intervalMs: 200,
+        description: `kube-apiserver /readyz after restarting ${component}`,
+      });
+    };
     return {
       dir,
       server,
@@ -218,12 +255,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ca,
       adminCert: admin,
       binaries,
-      processes: {
-        etcd,
-        apiServer,
-        scheduler: schedulerProcess,
-        controllerManager: controllerManagerProcess,
-      },
+      processes,
+      restart,
       startupMs,
       stop: () =>
         (stopped ??= (async () => {

@@ -138,8 +138,11 @@ export class Migrator {
           endpoint: 'client',
           'verify-peer': true,
         });
+      // maxBandwidth bounds the whole stream: QEMU's post-copy phase has its own limit (unbounded by
+      // default), which would otherwise flood the link once post-copy starts.
       await this.qmp.execute('migrate-set-parameters', {
         'max-bandwidth': req.maxBandwidthBytes,
+        'max-postcopy-bandwidth': req.maxBandwidthBytes,
         ...(tls ? { 'tls-creds': MIGRATION_TLS_IDS.client, 'tls-hostname': tls.hostname } : {}),
       });
       const uri = `tcp:${req.targetHost.includes(':') ? `[${req.targetHost}]` : req.targetHost}:${req.targetPort}`;
