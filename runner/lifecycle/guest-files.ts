@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureGuestArtifacts, hostGuestArch, type GuestArch } from '../../guest';
 import type { RootDiskInput } from '../plan/disks';
-import { imageVirtualSize } from '../pod-resources/disk-builder';
+import { checkedRootDiskSize, imageVirtualSize } from '../pod-resources/disk-builder';
 
 export interface GuestFiles {
   kernel: string;
@@ -21,6 +21,8 @@ export interface GuestFilesInput {
   initrdPath?: string;
   imagesDir: string;
   rootDiskBase?: string;
+  /** `spec.guest.rootDisk.image`: the in-pod disk was copied out of it (named by errors about the disk). */
+  rootDiskImage: string;
   /** Guest architecture for the built-in fallback (default: the host's). */
   arch?: GuestArch;
   progress: (line: string) => void;
@@ -52,7 +54,12 @@ export async function resolveGuestFiles(i: GuestFilesInput): Promise<GuestFiles>
       virtualSizeBytes: await imageVirtualSize(i.rootDiskBase),
     };
   else if (existsSync(inPodDisk))
-    root = { path: inPodDisk, mode: 'in-place', virtualSizeBytes: await imageVirtualSize(inPodDisk) };
+    // User input: a standalone qcow2 or refused before QEMU opens it (root-disk-check.ts).
+    root = {
+      path: inPodDisk,
+      mode: 'in-place',
+      virtualSizeBytes: await checkedRootDiskSize(inPodDisk, i.rootDiskImage),
+    };
   else
     root = {
       path: builtin!.rootDisk,

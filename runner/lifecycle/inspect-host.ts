@@ -38,6 +38,7 @@ export async function inspectHost(
     initrdPath: c.initrdPath,
     imagesDir: c.paths.images,
     rootDiskBase: c.rootDiskBase,
+    rootDiskImage: c.spec.guest.rootDisk.image,
     arch,
     progress: (line) => log(line),
   });

@@ -40,10 +40,17 @@ export type ImagePlan =
   | { kind: 'ext4'; path: string; label: string; sizeBytes: bigint }
   | { kind: 'swap'; path: string; label: string; sizeBytes: bigint };
 
+/**
+ * Image format of a drive, always given to QEMU: a probed format would let a raw disk the guest
+ * wrote a qcow2 header into be reopened as qcow2 (naming a node file as its backing file).
+ */
+export type DriveFormat = 'raw' | 'qcow2';
+
 export interface DrivePlan {
   readonly id: string;
   readonly path: string;
   readonly media: 'disk' | 'cdrom';
+  readonly format: DriveFormat;
   /** `settings` = the `-qemu-disk-cache-settings` flag value; ISOs always use `cache=none`. */
   readonly cache: 'settings' | 'none';
   readonly discard: boolean;
@@ -81,7 +88,14 @@ export function planDisks(
           growToBytes,
         }
       : { path: rootInput.path, source: { kind: 'in-place' }, growToBytes };
-  drives.push({ id: 'rootdisk', path: root.path, media: 'disk', cache: 'settings', discard: false });
+  drives.push({
+    id: 'rootdisk',
+    path: root.path,
+    media: 'disk',
+    format: 'qcow2', // checked standalone qcow2 (in place) or our qcow2 overlay
+    cache: 'settings',
+    discard: false,
+  });
 
   const runtimeIso = join(paths.images, 'runtime.iso');
   images.push({
@@ -90,12 +104,26 @@ export function planDisks(
     volumeId: RUNTIME_ISO_LABEL,
     files: runtimeFiles(spec, shape),
   });
-  drives.push({ id: 'runtime', path: runtimeIso, media: 'cdrom', cache: 'none', discard: false });
+  drives.push({
+    id: 'runtime',
+    path: runtimeIso,
+    media: 'cdrom',
+    format: 'raw',
+    cache: 'none',
+    discard: false,
+  });
 
   if (spec.enableSSH !== false) {
     const path = join(paths.images, 'ssh-authorized-keys.iso');
     images.push({ kind: 'dir-iso', path, volumeId: SSH_ISO_LABEL, sourceDir: paths.sshPublic });
-    drives.push({ id: 'ssh-authorized-keys', path, media: 'cdrom', cache: 'none', discard: false });
+    drives.push({
+      id: 'ssh-authorized-keys',
+      path,
+      media: 'cdrom',
+      format: 'raw',
+      cache: 'none',
+      discard: false,
+    });
   }
 
   if (spec.guest.settings?.swap !== undefined) {
@@ -106,7 +134,14 @@ export function planDisks(
       label: SWAP_LABEL,
       sizeBytes: quantityBytes(spec.guest.settings.swap),
     });
-    drives.push({ id: 'swapdisk', path, media: 'disk', cache: 'settings', discard: true });
+    drives.push({
+      id: 'swapdisk',
+      path,
+      media: 'disk',
+      format: 'qcow2',
+      cache: 'settings',
+      discard: true,
+    });
   }
 
   for (const disk of effectiveDisks(spec)) {
@@ -122,6 +157,7 @@ export function planDisks(
         id: disk.name,
         path,
         media: 'disk',
+        format: 'qcow2',
         cache: 'settings',
         discard: disk.emptyDisk.discard === true,
       });
@@ -132,7 +168,7 @@ export function planDisks(
       if (disk.name === 'tls-keys' && spec.tls) continue;
       const path = join(paths.images, `${disk.name}.iso`);
       images.push({ kind: 'dir-iso', path, volumeId: disk.name, sourceDir: hostDir });
-      drives.push({ id: disk.name, path, media: 'cdrom', cache: 'none', discard: false });
+      drives.push({ id: disk.name, path, media: 'cdrom', format: 'raw', cache: 'none', discard: false });
     }
     // tmpfs: nothing on the host
   }

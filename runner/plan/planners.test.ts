@@ -120,6 +120,52 @@ describe('planDisks', () => {
       { name: 'sec', mountPath: '/etc/sec', hostDir: '/pods/p1/vm/mounts/etc/sec' },
     ]);
   });
+  it.each(['overlay', 'in-place'] as const)(
+    'gives every drive an explicit format matching what it is (%s root disk)',
+    (mode) => {
+      const withTls = { ...spec, tls: { certificateIssuer: 'ca' } };
+      const plan = planDisks(withTls, vmShape(withTls), paths, {
+        path: mode === 'overlay' ? '/cache/rootdisk.qcow2' : '/pods/p1/vm/images/rootdisk.qcow2',
+        virtualSizeBytes: 512n * MiB,
+        mode,
+      });
+      // Every disk kind the planner knows: root, runtime ISO, ssh ISO, swap, emptyDisk, configMap, secret.
+      expect(plan.drives.map((d) => `${d.id}:${d.format}`)).toEqual([
+        'rootdisk:qcow2',
+        'runtime:raw',
+        'ssh-authorized-keys:raw',
+        'swapdisk:qcow2',
+        'data:qcow2',
+        'cfg:raw',
+        'sec:raw',
+      ]);
+      // ISOs are raw, images the runner makes with qemu-img (or the checked root disk) qcow2.
+      for (const d of plan.drives) expect(d.format).toBe(d.path.endsWith('.iso') ? 'raw' : 'qcow2');
+      const argv = buildQemuArgs(vmShape(withTls), plan.drives, {
+        arch: 'amd64',
+        accel: 'tcg',
+        kernelPath: '/k/vmlinux',
+        qmpSocket: '/run/r1/q.sock',
+        qmpManualSocket: '/run/r1/qm.sock',
+        diskCacheSettings: 'cache=none',
+        useVirtioConsole: false,
+        network: planUserNetwork({
+          mac: '52:54:00:00:00:01',
+          ports: [],
+          podIp: '',
+          agentHostPort: 1,
+          sshHostPort: 2,
+          agentGuestPort: 25183,
+        }),
+        cmdline: '',
+        name: 'vm1',
+      });
+      const drives = argv.filter((_, i) => argv[i - 1] === '-drive');
+      expect(drives).toHaveLength(plan.drives.length);
+      for (const [i, d] of drives.entries())
+        expect(d.split(',')).toContain(`format=${plan.drives[i].format}`);
+    },
+  );
   it('never shrinks an in-place root disk', () => {
     const plan = planDisks(spec, shape, paths, {
       path: '/pods/p1/vm/images/rootdisk.qcow2',
@@ -288,9 +334,9 @@ describe('buildQemuArgs (golden)', () => {
       '-qmp',
       'unix:/run/r1/qmp-manual.sock,server=on,wait=off',
       '-drive',
-      'id=rootdisk,file=/pods/p1/vm/images/rootdisk.qcow2,if=virtio,media=disk,index=0,cache=none',
+      'id=rootdisk,file=/pods/p1/vm/images/rootdisk.qcow2,format=qcow2,if=virtio,media=disk,index=0,cache=none',
       '-drive',
-      'id=runtime,file=/pods/p1/vm/images/runtime.iso,if=virtio,media=cdrom,readonly=on,cache=none',
+      'id=runtime,file=/pods/p1/vm/images/runtime.iso,format=raw,if=virtio,media=cdrom,readonly=on,cache=none',
       '-chardev',
       'stdio,id=console,signal=off',
       '-serial',

@@ -43,7 +43,7 @@ export const VIRTIO_MEM_BACKEND_ID = 'vmem0';
 export const VIRTIO_MEM_BLOCK_SIZE = '8M';
 
 function drive(d: DrivePlan, cache: string): string {
-  const opts = [`id=${d.id}`, `file=${d.path}`, 'if=virtio', `media=${d.media}`];
+  const opts = [`id=${d.id}`, `file=${d.path}`, `format=${d.format}`, 'if=virtio', `media=${d.media}`];
   if (d.id === 'rootdisk') opts.push('index=0');
   if (d.media === 'cdrom') opts.push('readonly=on', 'cache=none');
   else opts.push(cache);
