@@ -247,6 +247,7 @@ export default async function benchRunner(): Promise<BenchRow[]> {
       name: 'raw-dst',
       accel,
       incoming: { host: '127.0.0.13', port: MIGRATION_PORT },
+      agentToken: rawSrc.agentToken, // the guest it receives checks the source's token
     });
     raws.push(dst);
     const q = await rawMigrate(rawSrc, dst, MIGRATION_PORT);

@@ -7,7 +7,7 @@ describe('guest scripts', () => {
     const tab = inittab(archInfo('amd64'));
     expect(tab.split('\n')[1]).toBe('::sysinit:/neonvm/bin/vminit');
     expect(tab).toContain('::respawn:/neonvm/bin/udhcpc-eth0');
-    expect(tab).toContain(`::respawn:/neonvm/bin/neonvmd --addr=0.0.0.0:${GUEST_AGENT_PORT}`);
+    expect(tab).toContain(`::respawn:/neonvm/bin/neonvmd --addr=169.254.254.254:${GUEST_AGENT_PORT}`);
     expect(tab).toMatch(/::respawn:\/neonvm\/bin\/dropbear .*-p 22/);
     expect(tab).toContain('::respawn:/neonvm/bin/vmstart');
     expect(tab).toContain('ttyS0::respawn:-/neonvm/bin/sh');
@@ -26,6 +26,8 @@ describe('guest scripts', () => {
   it('vminit mounts the runtime ISO by label and only uses PHC when /dev/ptp0 exists', () => {
     const s = vminit();
     expect(s).toContain('findfs LABEL=vmruntime');
+    // Root-only: the agent token and the workload's environment are on it.
+    expect(s).toContain('mount -t iso9660 -o ro,uid=0,gid=0,overriderockperm,mode=0400,dmode=0500');
     expect(s).toContain('sh $R/mounts.sh');
     expect(s).toContain('sysctl -q -p $R/sysctl.conf');
     expect(s).toContain('ln -sf "../${port##*/}" "/dev/virtio-ports/$name"');

@@ -23,6 +23,10 @@ export const RUNTIME_FILES = {
   cpuScalingMode: 'cpu-scaling-mode',
   /** Optional shell run by the shutdown action before processes are killed. */
   shutdownHook: 'shutdown-hook.sh',
+  /** The bearer token the guest agent requires of every request (the runner's, see agent-token.ts). */
+  agentToken: 'agent-token',
+  /** `{"roots":[{"path","fileMode"}]}`: the only directories the agent's /files reads and writes. */
+  filesRoots: 'files-roots.json',
 } as const;
 
 export const RUNTIME_ISO_LABEL = 'vmruntime';
@@ -30,6 +34,11 @@ export const SSH_ISO_LABEL = 'ssh-authorized-keys';
 /** Printed on the console by the guest agent once its API listens. */
 export const GUEST_READY_LINE = 'neonvm-guest: ready';
 export const GUEST_AGENT_PORT = 25183;
+/**
+ * The guest's eth0 address, on the link to the runner (tap bridge or QEMU user-mode network): the
+ * only address the agent listens on, so peers on the overlay (eth1) cannot reach it.
+ */
+export const GUEST_LINK_IP = '169.254.254.254';
 
 /**
  * /init of the initramfs: modules, root mount, switch_root. Reads `root=` (default /dev/vda),
@@ -96,7 +105,7 @@ export function inittab(arch: ArchInfo): string {
   // The agent comes first: its ready line is what the runner and tests wait for.
   return `# neonvm guest: busybox init. sysinit runs to completion before anything else starts.
 ::sysinit:/neonvm/bin/vminit
-::respawn:/neonvm/bin/neonvmd --addr=0.0.0.0:${GUEST_AGENT_PORT}
+::respawn:/neonvm/bin/neonvmd --addr=${GUEST_LINK_IP}:${GUEST_AGENT_PORT}
 ::respawn:/neonvm/bin/udhcpc-eth0
 ::respawn:/neonvm/bin/chronyd -n -u root -f /run/chrony.conf -l /var/log/chrony/chrony.log
 ::respawn:/neonvm/bin/dropbear -F -E -R -s -p 22 -P /run/dropbear.pid
@@ -134,9 +143,11 @@ for arg in $cmdline; do
   esac
 done
 
-# Runtime configuration from the runner (ISO9660, volume id ${RUNTIME_ISO_LABEL}).
+# Runtime configuration from the runner (ISO9660, volume id ${RUNTIME_ISO_LABEL}), readable by root
+# only: it holds the guest agent's token and the workload's environment.
 if dev=$(findfs LABEL=${RUNTIME_ISO_LABEL} 2>/dev/null); then
-  mount -t iso9660 -o ro "$dev" $R || echo "neonvm-guest: error: cannot mount runtime disk $dev"
+  mount -t iso9660 -o ro,uid=0,gid=0,overriderockperm,mode=0400,dmode=0500 "$dev" $R ||
+    echo "neonvm-guest: error: cannot mount runtime disk $dev"
 else
   echo "neonvm-guest: no runtime disk (label ${RUNTIME_ISO_LABEL})"
 fi

@@ -6,6 +6,7 @@ export { ARTIFACT_FILES, ROOT_DISK_SIZE_MIB } from './build';
 export type { BuildManifest } from './build';
 export {
   GUEST_AGENT_PORT,
+  GUEST_LINK_IP,
   GUEST_READY_LINE,
   RUNTIME_FILES,
   RUNTIME_ISO_LABEL,

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,13 +28,42 @@ interface AgentStatus {
   memTotalBytes: number;
 }
 
+/** A request to the guest agent, with the runner's token unless `authorization` says otherwise. */
 async function agent(
   vm: GuestVm,
   path: string,
-  init: { method?: string; body?: string } = {},
+  init: { method?: string; body?: string; authorization?: string | null } = {},
 ): Promise<{ status: number; text: string }> {
-  const res = await fetch(vm.agentUrl + path, { ...init, signal: AbortSignal.timeout(3000) });
+  const { authorization = `Bearer ${vm.agentToken}`, ...rest } = init;
+  const res = await fetch(vm.agentUrl + path, {
+    ...rest,
+    headers: authorization === null ? {} : { authorization },
+    signal: AbortSignal.timeout(10_000), // TCG on a loaded 2-core machine
+  });
   return { status: res.status, text: await res.text() };
+}
+
+/** A PUT with the path sent as written (fetch would resolve `..` segments before sending). */
+function rawPut(vm: GuestVm, path: string, body: string): Promise<number> {
+  const url = new URL(vm.agentUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'PUT',
+        path,
+        headers: { authorization: `Bearer ${vm.agentToken}` },
+        timeout: 10_000,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Boots a VM with this spec and waits for the agent and the ready line on the console. */
@@ -114,7 +144,13 @@ describe('guest in QmpScaling mode', () => {
           settings: { sysctl: ['vm.swappiness=7'] },
         },
         // mounts.sh mounts it through the blkid shim, like the SSH keys' ISO.
-        disks: [{ name: 'scratch', mountPath: '/var/scratch', tmpfs: { size: '1Mi' } }],
+        disks: [
+          { name: 'scratch', mountPath: '/var/scratch', tmpfs: { size: '1Mi' } },
+          // Synced through the agent: its mountPath is a root the agent may write.
+          { name: 'app-secret', mountPath: '/etc/app-secret', secret: { secretName: 's' }, watch: true },
+        ],
+        // The TLS pseudo-disk (/var/tls): synced through the agent, files root-only.
+        tls: { certificateIssuer: 'ca' },
       },
       readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
     );
@@ -147,7 +183,7 @@ describe('guest in QmpScaling mode', () => {
       measurements.push(`cpu plug → online (GET /cpu = ${expected}): ${Date.now() - started} ms`);
     }
     expect((await getStatus(vm)).onlineCpus).toEqual([0, 1, 2]);
-  });
+  }, 30_000);
 
   it('keeps a scale-down (PUT /cpu) although the offlined CPUs stay plugged', async () => {
     // The runner scales down in the guest and never unplugs (QEMU 7.2 TCG re-plug crash).
@@ -156,7 +192,7 @@ describe('guest in QmpScaling mode', () => {
     await new Promise((r) => setTimeout(r, 2500)); // one reconcile round of the agent
     const st = await getStatus(vm);
     expect([st.onlineCpus, st.presentCpus, st.cpuTarget]).toEqual([[0, 1], [0, 1, 2], 2]);
-  });
+  }, 30_000);
 
   it('grows and shrinks virtio-mem memory, as /proc/meminfo shows', async () => {
     const before = (await getStatus(vm)).memTotalBytes;
@@ -225,15 +261,82 @@ describe('guest in QmpScaling mode', () => {
   }, 30_000);
 
   it('writes files through the agent with the atomic-writer layout', async () => {
-    const put = await agent(vm, '/files/etc/neonvm-test', {
+    const put = await agent(vm, '/files/etc/app-secret', {
       method: 'PUT',
       body: JSON.stringify({ 'a.txt': { data: Buffer.from('hi').toString('base64') } }),
     });
     expect(put.status).toBe(200);
-    const sum = await agent(vm, '/files/etc/neonvm-test');
+    const sum = await agent(vm, '/files/etc/app-secret');
     expect(sum.status).toBe(200);
     expect(sum.text).toMatch(/^[A-Za-z0-9+/]{43}$/);
+    expect((await ssh('cat /etc/app-secret/a.txt; echo; readlink /etc/app-secret/a.txt')).trim()).toBe(
+      'hi\n..data/a.txt',
+    );
   });
+
+  it('refuses requests without the runner token, and writes outside the synced-disk roots', async () => {
+    const body = JSON.stringify({
+      authorized_keys: { data: Buffer.from('ssh-ed25519 AAAA evil').toString('base64') },
+    });
+    const refused: Record<string, number> = {};
+    for (const [label, path, init] of [
+      ['no token: /ready', '/ready', { authorization: null }],
+      ['no token: /cpu', '/cpu', { authorization: null }],
+      [
+        'wrong token: PUT /files',
+        '/files/etc/app-secret',
+        { method: 'PUT', body, authorization: 'Bearer 00' },
+      ],
+      ['outside the roots: /root/.ssh', '/files/root/.ssh', { method: 'PUT', body }],
+      [
+        'body over the limit',
+        '/files/etc/app-secret',
+        { method: 'PUT', body: `{"a":{"data":"${'A'.repeat(3 << 20)}"}}` },
+      ],
+    ] as const) {
+      refused[label] = (await agent(vm, path, init)).status;
+    }
+    refused['".." out of a root'] = await rawPut(vm, '/files/etc/app-secret/../../root/.ssh', body);
+    expect(refused).toEqual({
+      'no token: /ready': 401,
+      'no token: /cpu': 401,
+      'wrong token: PUT /files': 401,
+      'outside the roots: /root/.ssh': 403,
+      '".." out of a root': 400,
+      'body over the limit': 413,
+    });
+    // Nothing reached the guest's disk; the runner's own calls still work.
+    expect(
+      (await ssh('cat /root/.ssh/authorized_keys 2>/dev/null; ls -a /root/.ssh 2>/dev/null')).includes(
+        'evil',
+      ),
+    ).toBe(false);
+    expect((await agent(vm, '/ready')).status).toBe(200);
+    expect(await vm.agent.ready()).toBe(true);
+    measurements.push(`agent refusals: ${JSON.stringify(refused)}`);
+  }, 60_000);
+
+  it('listens on the runner-facing link only, and keeps the runtime disk and the TLS key root-only', async () => {
+    const put = await agent(vm, '/files/var/tls', {
+      method: 'PUT',
+      body: JSON.stringify({
+        'tls.crt': { data: Buffer.from('crt').toString('base64') },
+        'tls.key': { data: Buffer.from('key').toString('base64') },
+      }),
+    });
+    expect(put.status).toBe(200);
+    const [listen, key, runtime, token] = (
+      await ssh(
+        'netstat -ltn | grep :25183 | tr -s " " | cut -d" " -f4; stat -L -c "%a %U" /var/tls/tls.key; stat -c "%a %U" /neonvm/runtime; stat -c "%a %U" /neonvm/runtime/agent-token',
+      )
+    )
+      .trim()
+      .split('\n');
+    expect(listen).toBe('169.254.254.254:25183');
+    expect(key).toBe('600 root');
+    expect(runtime).toBe('500 root');
+    expect(token).toBe('400 root');
+  }, 30_000);
 
   it('releases a hot-plugged CPU on device_del (guest ACPI eject)', async () => {
     // Removal only: QEMU 7.2 under TCG crashes when a slot is re-plugged after device_del.
@@ -309,5 +412,5 @@ describe('guest in SysfsScaling mode', () => {
     expect((await getStatus(vm)).onlineCpus).toEqual([0]);
     expect((await agent(vm, '/cpu', { method: 'PUT', body: '5000' })).status).toBe(500);
     expect((await agent(vm, '/cpu', { method: 'PUT', body: 'x' })).status).toBe(400);
-  });
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
  * spec.extraNetwork with real QEMU: runners in pod network namespaces (tap mode) whose Multus
  * interface `net1` is a veth into an "overlay" bridge in a peer namespace. The runner bridges net1 with
  * the guest's second NIC; the guest configures eth1 from the kernel `ip=` (the VM status's extraNetIP),
- * so the peer reaches the guest agent at the overlay address — also after a live migration, where the
+ * so the peer reaches the guest (its sshd; never its agent) at the overlay address — also after a live migration, where the
  * target keeps the guest's eth1 MAC (derived from the VM, not the pod). Needs root (namespaces).
  */
 import { pollUntil } from '../host';
@@ -51,13 +51,32 @@ suite('runner overlay network (spec.extraNetwork)', () => {
     return pod;
   }
 
-  /** The overlay peer reaches the guest itself (its agent) at the overlay address. */
+  /**
+   * The overlay peer reaches the guest itself (its sshd's banner) at the overlay address. Not the
+   * guest agent: it listens on the runner-facing link only (agentRefused).
+   */
   const guestAnswers = (ip: string, timeoutMs = 60_000) =>
     pollUntil(
-      async () =>
-        (await run('ip', ['netns', 'exec', peer, 'curl', '-sf', '-m', '3', `http://${ip}:25183/ready`]))
-          .stdout,
-      { timeoutMs, intervalMs: 1000, description: `the guest agent on ${ip}` },
+      async () => {
+        const banner = await run('ip', [
+          'netns',
+          'exec',
+          peer,
+          'timeout',
+          '5',
+          'bash',
+          '-c',
+          `exec 3<>/dev/tcp/${ip}/22 && head -c 8 <&3`,
+        ]).catch(() => ({ stdout: '' }));
+        return banner.stdout.startsWith('SSH-2.0') ? banner.stdout : undefined;
+      },
+      { timeoutMs, intervalMs: 1000, description: `the guest's sshd on ${ip}` },
+    );
+  /** curl's exit code for the guest agent at the overlay address (7: connection refused). */
+  const agentFromOverlay = (ip: string) =>
+    run('ip', ['netns', 'exec', peer, 'curl', '-s', '-m', '3', `http://${ip}:25183/ready`]).then(
+      () => 0,
+      (e: { code?: number }) => e.code ?? -1,
     );
 
   const spec = { guest: builtinGuest(), extraNetwork: { enable: true } };
@@ -91,6 +110,8 @@ suite('runner overlay network (spec.extraNetwork)', () => {
     expect(net1[0].addr_info.filter((x) => x.family === 'inet')).toEqual([]);
 
     expect(await guestAnswers('10.99.0.5', 30_000)).toBeDefined();
+    // Peers on the overlay cannot reach the guest agent: it is bound to the runner-facing link.
+    expect(await agentFromOverlay('10.99.0.5')).toBe(7);
   });
 
   it('keeps the overlay address across a live migration: the target answers after the switch', async () => {

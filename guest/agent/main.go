@@ -1,9 +1,11 @@
 // neonvmd is the NeonVM guest agent: it runs inside the VM, serves the runner's HTTP API on port
 // 25183 (CPU scaling through sysfs, file sync), onlines hot-plugged vCPUs in QMP scaling mode and
-// turns an ACPI power-button press into a clean poweroff.
+// turns an ACPI power-button press into a clean poweroff. The API listens on the runner-facing link
+// address only (eth0's 169.254.254.254, not the overlay's eth1) and needs the runner's token.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log"
@@ -13,9 +15,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/neonvm-ts/neonvm/guest/agent/cpu"
+	"github.com/neonvm-ts/neonvm/guest/agent/files"
 	"github.com/neonvm-ts/neonvm/guest/agent/powerbutton"
 	"github.com/neonvm-ts/neonvm/guest/agent/server"
 	"github.com/neonvm-ts/neonvm/guest/agent/uevent"
@@ -29,9 +33,9 @@ const (
 )
 
 func main() {
-	addr := flag.String("addr", "0.0.0.0:25183", "listen address")
+	addr := flag.String("addr", "169.254.254.254:25183", "listen address: the runner-facing link (bound before DHCP configures it)")
 	sysfsCPU := flag.String("sysfs-cpu", "/sys/devices/system/cpu", "sysfs CPU directory")
-	runtimeDir := flag.String("runtime-dir", "/neonvm/runtime", "mounted runtime ISO (reads cpu-scaling-mode)")
+	runtimeDir := flag.String("runtime-dir", "/neonvm/runtime", "mounted runtime ISO (reads cpu-scaling-mode, agent-token, files-roots.json)")
 	mode := flag.String("cpu-scaling-mode", "", "QmpScaling or SysfsScaling (default: <runtime-dir>/cpu-scaling-mode, else QmpScaling)")
 	poweroff := flag.String("poweroff", "/neonvm/bin/poweroff", "command run on an ACPI power-button press")
 	cpuTargetFile := flag.String("cpu-target-file", "/run/neonvm/cpu-target", "where the last PUT /cpu target survives agent restarts")
@@ -49,18 +53,56 @@ func main() {
 	}
 	go watchPowerButton(*poweroff)
 
-	ln, err := net.Listen("tcp", *addr)
+	token, roots := readAccess(*runtimeDir)
+	ln, err := listenFreebind(*addr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("listening on %s, cpu scaling mode %s", *addr, scalingMode)
+	log.Printf("listening on %s, cpu scaling mode %s, %d synced-disk roots", *addr, scalingMode, len(roots))
 	fmt.Println(readyLine)
 	srv := &http.Server{
-		Handler:      server.Handler(server.Config{CPU: cpus, CPUScalingMode: scalingMode, MemInfoPath: "/proc/meminfo", FilesRoot: "/"}),
-		ReadTimeout:  5 * time.Second,
-		WriteTimeout: 5 * time.Second,
+		Handler: server.Handler(server.Config{
+			CPU: cpus, CPUScalingMode: scalingMode, MemInfoPath: "/proc/meminfo", FilesRoot: "/",
+			Roots: roots, Token: token,
+		}),
+		ReadTimeout:    5 * time.Second,
+		WriteTimeout:   5 * time.Second,
+		MaxHeaderBytes: 8 << 10,
 	}
 	log.Fatal(srv.Serve(ln))
+}
+
+// readAccess reads the runner's token and the synced-disk roots from the runtime disk (mounted
+// root-only by sysinit). Without a token every request is refused: failing closed.
+func readAccess(runtimeDir string) (string, []files.Root) {
+	b, err := os.ReadFile(filepath.Join(runtimeDir, "agent-token"))
+	token := strings.TrimSpace(string(b))
+	if err != nil || token == "" {
+		log.Printf("no agent token on the runtime disk (%v): refusing every request", err)
+	}
+	var roots []files.Root
+	if b, err := os.ReadFile(filepath.Join(runtimeDir, "files-roots.json")); err == nil {
+		if roots, err = files.ParseRoots(b); err != nil {
+			log.Printf("%v: no file sync", err)
+		}
+	} else if !os.IsNotExist(err) {
+		log.Printf("files roots: %v: no file sync", err)
+	}
+	return token, roots
+}
+
+// listenFreebind listens with IP_FREEBIND: the agent starts before udhcpc gives eth0 its address.
+func listenFreebind(addr string) (net.Listener, error) {
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, syscall.IP_FREEBIND, 1)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	return lc.Listen(context.Background(), "tcp", addr)
 }
 
 func resolveMode(flagValue, runtimeDir string) (string, error) {

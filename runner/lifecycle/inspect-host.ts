@@ -5,6 +5,7 @@
  * overlay's pod interface, whether the pod can open /dev/vhost-net), whether setpriv exists, the guest kernel's HZ and the host's CPU clock.
  */
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { kernelHz } from '../../guest';
 import { freePort, hostCpuMhz, type Clock } from '../../host';
@@ -18,6 +19,8 @@ import {
 } from '../pod-resources/network-setup';
 import { decideNetworkMode, type TunDeviceFact } from '../plan/network-mode';
 import { needsEmulation, planGuestArch } from '../plan/guest-arch';
+import { tokenFromFileContent } from '../api/auth';
+import { deriveAgentToken } from '../plan/agent-access';
 import { inPod } from '../plan/pod-paths';
 import { accelVerdict } from './accel';
 import { resolveGuestFiles } from './guest-files';
@@ -62,9 +65,21 @@ export async function inspectHost(
     files,
     accel,
     network,
+    agentToken: await agentToken(c.tokenFile, log),
     setpriv: existsSync(SETPRIV),
     delayLoop: { kernelHz: kernelHz(files.kernel), hostCpuMhz: hostCpuMhz() },
   };
+}
+
+/**
+ * Derived from the runner API token (the same on a migration's source and target pods); without
+ * one (a runner nobody else talks to) a random token still keeps the agent closed to others.
+ */
+async function agentToken(tokenFile: string, log: Log): Promise<string> {
+  const runnerToken = tokenFromFileContent(await readFile(tokenFile, 'utf8').catch(() => ''));
+  if (runnerToken) return deriveAgentToken(runnerToken);
+  log('no runner API token: the guest agent gets a random token (no migration possible)', { tokenFile });
+  return randomBytes(32).toString('hex');
 }
 
 async function inspectNetwork(c: RunnerConfig, tun?: TunDeviceFact): Promise<InspectedHost['network']> {

@@ -39,6 +39,7 @@ const userHost: InspectedHost = {
   files,
   accel: { accel: 'tcg', reason: 'test' },
   network: { mode: 'user', reason: 'test', agentHostPort: 41001, sshHostPort: 41002 },
+  agentToken: 'agent-token-1',
   setpriv: true,
 };
 const tapHost = (overlayPresent?: boolean, vhostNet = false): InspectedHost => ({
@@ -69,6 +70,7 @@ describe('planRunner', () => {
     });
     expect(plan.guest).toEqual({
       agentUrl: 'http://127.0.0.1:41001',
+      agentToken: 'agent-token-1',
       ssh: { host: '127.0.0.1', port: 41002 },
     });
     expect(plan.qemu.argv.slice(0, 5)).toEqual([SETPRIV, '--pdeathsig', 'KILL', '--', 'qemu-system-x86_64']);
@@ -124,6 +126,7 @@ describe('planRunner', () => {
     expect(plan.network.dnsmasq).toContain('--dhcp-option=option:dns-server,10.96.0.10');
     expect(plan.guest).toEqual({
       agentUrl: 'http://169.254.254.254:25183',
+      agentToken: 'agent-token-1',
       ssh: { host: '169.254.254.254', port: 22 },
     });
     expect(plan.overlay).toBeUndefined();

@@ -48,6 +48,8 @@ export interface InspectedHost {
         readonly agentHostPort: number;
         readonly sshHostPort: number;
       };
+  /** The guest agent's bearer token (agent-access.ts: derived from the runner API token). */
+  readonly agentToken: string;
   /** setpriv exists (util-linux), so QEMU can get a parent-death signal. */
   readonly setpriv: boolean;
   /** For the kernel's `lpj=` (planLoopsPerJiffy): CONFIG_HZ of the guest kernel and the host's "cpu MHz", when known. */
@@ -65,6 +67,7 @@ export interface RunnerPlan {
   /** How the runner reaches the guest agent and sshd. */
   readonly guest: {
     readonly agentUrl: string;
+    readonly agentToken: string;
     readonly ssh: { readonly host: string; readonly port: number };
   };
   /** The runner API's address for clients (runner.json). */
@@ -101,7 +104,11 @@ export function planRunner(c: RunnerConfig, host: InspectedHost): RunnerPlan {
       searchDomains: net.searchDomains,
       backing,
     });
-    guest = { agentUrl: `http://${GUEST_IP}:${GUEST_AGENT_PORT}`, ssh: { host: GUEST_IP, port: 22 } };
+    guest = {
+      agentUrl: `http://${GUEST_IP}:${GUEST_AGENT_PORT}`,
+      agentToken: host.agentToken,
+      ssh: { host: GUEST_IP, port: 22 },
+    };
   } else {
     network = planUserNetwork({
       mac,
@@ -113,6 +120,7 @@ export function planRunner(c: RunnerConfig, host: InspectedHost): RunnerPlan {
     });
     guest = {
       agentUrl: `http://127.0.0.1:${net.agentHostPort}`,
+      agentToken: host.agentToken,
       ssh: { host: '127.0.0.1', port: net.sshHostPort },
     };
     // Still reachable at <pod IP>:<port>, but through QEMU's user-mode stack: every client appears
@@ -141,7 +149,7 @@ export function planRunner(c: RunnerConfig, host: InspectedHost): RunnerPlan {
     }
   }
 
-  const disks = planDisks(c.spec, c.shape, c.paths, host.files.root);
+  const disks = planDisks(c.spec, c.shape, c.paths, host.files.root, host.agentToken);
   const cmdline = kernelCmdline({
     shape: c.shape,
     arch: host.arch,

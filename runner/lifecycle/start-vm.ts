@@ -39,7 +39,7 @@ export async function startVm(
     log(`guest serial console on ${pty} (screen ${pty})`, { pty });
   }
 
-  const agent = new GuestAgent(plan.guest.agentUrl);
+  const agent = new GuestAgent(plan.guest.agentUrl, plan.guest.agentToken);
   const vm = new QemuVm({
     qmp,
     agent,

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { quantityBytes, type VirtualMachineSpec } from '../../crds';
 import { RUNTIME_ISO_LABEL, SSH_ISO_LABEL } from '../../guest';
+import { agentAccessFiles, guestDir } from './agent-access';
 import { inPod, type PodPaths } from './pod-paths';
 import {
   effectiveDisks,
@@ -66,11 +67,13 @@ export interface DiskPlan {
   readonly watched: Array<WatchedDisk & { hostDir: string }>;
 }
 
+/** agentToken: the guest agent's bearer token (agent-access.ts), written to the runtime ISO. */
 export function planDisks(
   spec: VirtualMachineSpec,
   shape: VmShape,
   paths: PodPaths,
   rootInput: RootDiskInput,
+  agentToken: string,
 ): DiskPlan {
   const images: ImagePlan[] = [];
   const drives: DrivePlan[] = [];
@@ -102,7 +105,7 @@ export function planDisks(
     kind: 'iso',
     path: runtimeIso,
     volumeId: RUNTIME_ISO_LABEL,
-    files: runtimeFiles(spec, shape),
+    files: [...runtimeFiles(spec, shape), ...agentAccessFiles(spec, agentToken)],
   });
   drives.push({
     id: 'runtime',
@@ -163,7 +166,8 @@ export function planDisks(
       });
     } else if (disk.configMap || disk.secret) {
       const hostDir = inPod(paths.root, join('/vm/mounts', disk.mountPath));
-      if (disk.watch) watched.push({ name: disk.name, mountPath: disk.mountPath, hostDir });
+      // The agent's URL path and root (files-roots.json) in one normal form.
+      if (disk.watch) watched.push({ name: disk.name, mountPath: guestDir(disk.mountPath), hostDir });
       // The TLS pseudo-disk is only ever synced; upstream builds ISOs for real disks even when watched.
       if (disk.name === 'tls-keys' && spec.tls) continue;
       const path = join(paths.images, `${disk.name}.iso`);

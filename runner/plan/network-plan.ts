@@ -7,9 +7,11 @@
  * Pure: the commands are returned as argv lists and executed by runner/pod-resources/network-setup.ts.
  */
 import type { GuestPort } from '../../crds';
+import { GUEST_LINK_IP } from '../../guest';
 import type { NetBacking } from './network-mode';
 
-export const GUEST_IP = '169.254.254.254';
+/** The guest's eth0 (the guest agent listens there only). */
+export const GUEST_IP = GUEST_LINK_IP;
 export const POD_SIDE_IP = '169.254.254.253';
 export const GUEST_NET = '169.254.254.252/30';
 export const BRIDGE = 'br-def';

@@ -9,6 +9,7 @@ import { defaultedSpec } from '../../crds/testing';
 
 const paths = podPaths('/pods/p1', '/run/r1');
 const MiB = 1024n * 1024n;
+const TOKEN = 'a'.repeat(64);
 
 const spec = defaultedSpec(
   {
@@ -89,11 +90,17 @@ describe('runtimeFiles', () => {
 describe('planDisks', () => {
   const shape = vmShape(spec);
   it('overlays the root disk, grows it, and orders drives as upstream', () => {
-    const plan = planDisks(spec, shape, paths, {
-      path: '/cache/rootdisk.qcow2',
-      virtualSizeBytes: 512n * MiB,
-      mode: 'overlay',
-    });
+    const plan = planDisks(
+      spec,
+      shape,
+      paths,
+      {
+        path: '/cache/rootdisk.qcow2',
+        virtualSizeBytes: 512n * MiB,
+        mode: 'overlay',
+      },
+      TOKEN,
+    );
     expect(plan.root).toEqual({
       path: '/pods/p1/vm/images/rootdisk.qcow2',
       source: { kind: 'overlay', base: '/cache/rootdisk.qcow2' },
@@ -124,11 +131,17 @@ describe('planDisks', () => {
     'gives every drive an explicit format matching what it is (%s root disk)',
     (mode) => {
       const withTls = { ...spec, tls: { certificateIssuer: 'ca' } };
-      const plan = planDisks(withTls, vmShape(withTls), paths, {
-        path: mode === 'overlay' ? '/cache/rootdisk.qcow2' : '/pods/p1/vm/images/rootdisk.qcow2',
-        virtualSizeBytes: 512n * MiB,
-        mode,
-      });
+      const plan = planDisks(
+        withTls,
+        vmShape(withTls),
+        paths,
+        {
+          path: mode === 'overlay' ? '/cache/rootdisk.qcow2' : '/pods/p1/vm/images/rootdisk.qcow2',
+          virtualSizeBytes: 512n * MiB,
+          mode,
+        },
+        TOKEN,
+      );
       // Every disk kind the planner knows: root, runtime ISO, ssh ISO, swap, emptyDisk, configMap, secret.
       expect(plan.drives.map((d) => `${d.id}:${d.format}`)).toEqual([
         'rootdisk:qcow2',
@@ -167,11 +180,17 @@ describe('planDisks', () => {
     },
   );
   it('never shrinks an in-place root disk', () => {
-    const plan = planDisks(spec, shape, paths, {
-      path: '/pods/p1/vm/images/rootdisk.qcow2',
-      virtualSizeBytes: 2048n * MiB,
-      mode: 'in-place',
-    });
+    const plan = planDisks(
+      spec,
+      shape,
+      paths,
+      {
+        path: '/pods/p1/vm/images/rootdisk.qcow2',
+        virtualSizeBytes: 2048n * MiB,
+        mode: 'in-place',
+      },
+      TOKEN,
+    );
     expect(plan.root).toEqual({
       path: '/pods/p1/vm/images/rootdisk.qcow2',
       source: { kind: 'in-place' },
@@ -285,11 +304,17 @@ describe('network plans', () => {
 describe('buildQemuArgs (golden)', () => {
   it('produces the full x86 command line', () => {
     const shape = vmShape(spec);
-    const plan = planDisks(spec, shape, paths, {
-      path: '/cache/rootdisk.qcow2',
-      virtualSizeBytes: 512n * MiB,
-      mode: 'overlay',
-    });
+    const plan = planDisks(
+      spec,
+      shape,
+      paths,
+      {
+        path: '/cache/rootdisk.qcow2',
+        virtualSizeBytes: 512n * MiB,
+        mode: 'overlay',
+      },
+      TOKEN,
+    );
     const network = planUserNetwork({
       mac: '52:54:00:00:00:01',
       ports: [],

@@ -5,6 +5,7 @@
  * benchmarks' "raw QEMU" baselines use it, so they test the boot production runs. Every VM is torn
  * down by stop() (QMP closed, QEMU killed, its temp dir removed); tests also call killAllQemu().
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +39,8 @@ export interface BootGuestVmOptions {
   /** authorized_keys line for root (the runner's ssh-authorized-keys ISO). */
   readonly sshPublicKey?: string;
   readonly incoming?: { host: string; port: number };
+  /** The agent's token (default: random, as a runner without an API token); a migration target takes its source's. */
+  readonly agentToken?: string;
   /** arm64 UEFI firmware (the planner's `firmwarePath`). */
   readonly firmwarePath?: string;
   /** QEMU output (the kernel console and QEMU's diagnostics), as it arrives. */
@@ -51,6 +54,8 @@ export interface GuestVm {
   readonly agent: GuestAgent;
   /** http://127.0.0.1:<port> forwarded to the guest agent. */
   readonly agentUrl: string;
+  /** The agent's bearer token (on the runtime ISO, as the runner writes it). */
+  readonly agentToken: string;
   readonly sshPort: number;
   /** Host end of the guest's /dev/virtio-ports/tech.neon.log.0. */
   readonly logSocket: string;
@@ -75,6 +80,8 @@ export async function bootGuestVm(o: BootGuestVmOptions): Promise<GuestVm> {
   if (arch !== o.guest.arch)
     throw new Error(`the spec's guest is ${arch}, the artifacts are ${o.guest.arch}`);
   const paths = podPaths(dir, join(dir, 'r'));
+  // As a runner without a runner API token: a random one (agent-access.ts derives it otherwise).
+  const agentToken = o.agentToken ?? randomBytes(32).toString('hex');
   let qemu: QemuProcess | undefined;
   let qmp: QmpClient | undefined;
   try {
@@ -84,11 +91,13 @@ export async function bootGuestVm(o: BootGuestVmOptions): Promise<GuestVm> {
       await writeFile(join(paths.sshPublic, 'authorized_keys'), o.sshPublicKey.trim() + '\n');
     }
     const base = o.rootDisk ?? o.guest.rootDisk;
-    const disks = planDisks(spec, shape, paths, {
-      path: base,
-      mode: 'overlay',
-      virtualSizeBytes: await imageVirtualSize(base),
-    });
+    const disks = planDisks(
+      spec,
+      shape,
+      paths,
+      { path: base, mode: 'overlay', virtualSizeBytes: await imageVirtualSize(base) },
+      agentToken,
+    );
     await buildDisks(disks);
     const [agentPort, sshPort] = [await freePort(), await freePort()];
     const network = planUserNetwork({
@@ -145,8 +154,9 @@ export async function bootGuestVm(o: BootGuestVmOptions): Promise<GuestVm> {
       dir,
       qemu,
       qmp,
-      agent: new GuestAgent(`http://127.0.0.1:${agentPort}`),
+      agent: new GuestAgent(`http://127.0.0.1:${agentPort}`, agentToken),
       agentUrl: `http://127.0.0.1:${agentPort}`,
+      agentToken,
       sshPort,
       logSocket: paths.logSocket,
       args,

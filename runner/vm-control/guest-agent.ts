@@ -19,6 +19,8 @@ export class GuestAgent {
   constructor(
     /** e.g. `http://169.254.254.254:25183` (tap) or `http://127.0.0.1:<forward>` (user mode). */
     readonly baseUrl: string,
+    /** The agent's bearer token (runner/plan/agent-access.ts), sent with every request. */
+    private readonly token: string,
     private readonly defaultTimeoutMs = 1000,
   ) {}
 
@@ -68,6 +70,7 @@ export class GuestAgent {
       res = await fetch(this.baseUrl + path, {
         method,
         body,
+        headers: { authorization: `Bearer ${this.token}` },
         signal: AbortSignal.timeout(timeoutMs),
         redirect: 'manual',
       });

@@ -33,7 +33,7 @@ describe('QemuVm (against a fake QMP server, on a manual clock)', () => {
     const clock = new FakeClock();
     const vm = new QemuVm({
       qmp,
-      agent: new GuestAgent('http://127.0.0.1:9'), // never asked: QEMU does not run the guest
+      agent: new GuestAgent('http://127.0.0.1:9', 'token'), // never asked: QEMU does not run the guest
       shape: vmShape(defaultedSpec()),
       accel: 'tcg',
       arch: 'amd64',

@@ -105,6 +105,8 @@ describe('VM TLS certificates from cert-manager', () => {
 
     // In the guest at spec.tls.mountPath (default /var/tls); sshd may come up just after Running.
     expect(await inGuest('cat /var/tls/tls.crt')).toBe(first['tls.crt']);
+    // The private key is root's alone in the guest (the agent writes spec.tls's root 0600).
+    expect((await inGuest('stat -L -c "%a %U" /var/tls/tls.key')).trim()).toBe('600 root');
 
     // Another name: a new certificate (and key), synced into the running guest without a restart.
     await kubectl(

@@ -20,7 +20,8 @@ const dataLink = "..data"
 // writer so readers never see a half-updated set: the files go into a new timestamped directory
 // "..<timestamp>", the "..data" symlink is switched to it with a rename, every visible name is a
 // symlink "<name> → ..data/<name>", and then stale names and the previous directory are removed.
-func WriteAtomic(dir string, files Payload, now time.Time) error {
+// Files get mode (owner: the agent, root); the directories stay 0755 as Kubernetes' are.
+func WriteAtomic(dir string, files Payload, now time.Time, mode os.FileMode) error {
 	if err := Validate(files); err != nil {
 		return err
 	}
@@ -37,7 +38,11 @@ func WriteAtomic(dir string, files Payload, now time.Time) error {
 		return err
 	}
 	for name, f := range files {
-		if err := os.WriteFile(filepath.Join(tsDir, name), f.Data, 0o644); err != nil {
+		p := filepath.Join(tsDir, name)
+		if err := os.WriteFile(p, f.Data, mode); err != nil {
+			return err
+		}
+		if err := os.Chmod(p, mode); err != nil { // the umask may have taken bits away
 			return err
 		}
 	}

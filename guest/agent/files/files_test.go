@@ -48,7 +48,7 @@ func TestChecksumEmptyDir(t *testing.T) {
 func TestWriteAtomicLayoutAndUpdate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "etc", "tls")
 	now := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
-	if err := WriteAtomic(dir, Payload{"tls.crt": {Data: []byte("c1")}, "tls.key": {Data: []byte("k1")}}, now); err != nil {
+	if err := WriteAtomic(dir, Payload{"tls.crt": {Data: []byte("c1")}, "tls.key": {Data: []byte("k1")}}, now, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	first, _ := os.Readlink(filepath.Join(dir, "..data"))
@@ -61,11 +61,15 @@ func TestWriteAtomicLayoutAndUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := WriteAtomic(dir, Payload{"tls.crt": {Data: []byte("c2")}, "ca.crt": {Data: []byte("ca")}}, now.Add(time.Second)); err != nil {
+	if err := WriteAtomic(dir, Payload{"tls.crt": {Data: []byte("c2")}, "ca.crt": {Data: []byte("ca")}}, now.Add(time.Second), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	assertFile(t, filepath.Join(dir, "tls.crt"), "c2")
 	assertFile(t, filepath.Join(dir, "ca.crt"), "ca")
+	// The second write asked for 0600 (the TLS key's root): not readable by other guest users.
+	if st, err := os.Stat(filepath.Join(dir, "tls.crt")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("tls.crt mode = %v, %v; want 0600", st.Mode().Perm(), err)
+	}
 	if _, err := os.Lstat(filepath.Join(dir, "tls.key")); !os.IsNotExist(err) {
 		t.Fatalf("stale tls.key still present: %v", err)
 	}
@@ -80,7 +84,7 @@ func TestWriteAtomicLayoutAndUpdate(t *testing.T) {
 
 func TestWriteAtomicRejectsBadNames(t *testing.T) {
 	for _, name := range []string{"", "..data", "a/b", "."} {
-		if err := WriteAtomic(t.TempDir(), Payload{name: {Data: nil}}, time.Now()); err == nil {
+		if err := WriteAtomic(t.TempDir(), Payload{name: {Data: nil}}, time.Now(), 0o644); err == nil {
 			t.Errorf("name %q accepted", name)
 		}
 	}

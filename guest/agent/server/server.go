@@ -1,9 +1,14 @@
 // Package server is the guest agent's HTTP API, wire-compatible with upstream neonvm-daemon
-// (GET/PUT /cpu, GET/PUT /files/<path>) plus /ready and /status for the runner.
+// (GET/PUT /cpu, GET/PUT /files/<path>) plus /ready and /status for the runner. Unlike upstream's,
+// every request needs the runner's bearer token (the runtime disk's agent-token), bodies are
+// bounded, and /files reaches only the synced-disk roots.
 package server
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -33,8 +38,18 @@ type Config struct {
 	CPUScalingMode string // "QmpScaling" or "SysfsScaling"
 	MemInfoPath    string // /proc/meminfo
 	FilesRoot      string // "/" in the guest; PUT /files/etc/x writes FilesRoot/etc/x
-	Now            func() time.Time
+	// Roots are the only guest directories /files reads and writes (files-roots.json).
+	Roots []files.Root
+	// Token is the bearer token every request must carry; empty refuses every request.
+	Token string
+	Now   func() time.Time
 }
+
+// Body limits: a Secret or ConfigMap holds at most 1 MiB, base64 in JSON makes that ~1.4 MiB.
+const (
+	MaxFilesBody = 2 << 20
+	MaxOtherBody = 4 << 10
+)
 
 // Status is the GET /status body.
 type Status struct {
@@ -56,7 +71,40 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("/files/", cfg.handleFiles)
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ready\n") })
 	mux.HandleFunc("/status", cfg.handleStatus)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !TokenMatches(r.Header.Get("Authorization"), cfg.Token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="neonvmd"`)
+			http.Error(w, "unauthorized: the runner's bearer token is required", http.StatusUnauthorized)
+			return
+		}
+		limit := int64(MaxOtherBody)
+		if strings.HasPrefix(r.URL.Path, "/files/") {
+			limit = MaxFilesBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if strings.HasPrefix(r.URL.Path, "/files/") {
+			// Not through the mux: it would answer a path with ".." by a redirect to the cleaned
+			// path; files.Resolve refuses it with a reason instead.
+			cfg.handleFiles(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// TokenMatches checks an Authorization header against the expected token in constant time
+// (hashing first so neither the content nor the length leaks through timing).
+func TokenMatches(header, expected string) bool {
+	if expected == "" {
+		return false
+	}
+	got, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		return false
+	}
+	a := sha256.Sum256([]byte(strings.TrimSpace(got)))
+	b := sha256.Sum256([]byte(expected))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 func (cfg Config) handleCPU(w http.ResponseWriter, r *http.Request) {
@@ -69,9 +117,13 @@ func (cfg Config) handleCPU(w http.ResponseWriter, r *http.Request) {
 		}
 		_, _ = io.WriteString(w, strconv.Itoa(len(online)*1000))
 	case http.MethodPut:
-		body, err := io.ReadAll(io.LimitReader(r.Body, 64))
+		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			code := http.StatusBadRequest
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				code = http.StatusRequestEntityTooLarge
+			}
+			http.Error(w, err.Error(), code)
 			return
 		}
 		milli, err := strconv.ParseInt(strings.TrimSpace(string(body)), 10, 64)
@@ -96,8 +148,17 @@ func (cfg Config) handleCPU(w http.ResponseWriter, r *http.Request) {
 }
 
 func (cfg Config) handleFiles(w http.ResponseWriter, r *http.Request) {
-	rel := strings.TrimPrefix(r.URL.Path, "/files")
-	dir := filepath.Join(cfg.FilesRoot, filepath.Clean("/"+rel))
+	dir, root, err := files.Resolve(cfg.FilesRoot, cfg.Roots, strings.TrimPrefix(r.URL.Path, "/files"))
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, files.ErrBadPath) {
+			code = http.StatusBadRequest
+		} else if errors.Is(err, files.ErrOutsideRoots) {
+			code = http.StatusForbidden
+		}
+		http.Error(w, err.Error(), code)
+		return
+	}
 	switch r.Method {
 	case http.MethodGet:
 		sum, err := files.Checksum(filepath.Join(dir, "..data"))
@@ -113,14 +174,18 @@ func (cfg Config) handleFiles(w http.ResponseWriter, r *http.Request) {
 		}
 		var payload files.Payload
 		if err := json.NewDecoder(r.Body).Decode(&payload); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			code := http.StatusBadRequest
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+				code = http.StatusRequestEntityTooLarge
+			}
+			http.Error(w, err.Error(), code)
 			return
 		}
 		if err := files.Validate(payload); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if err := files.WriteAtomic(dir, payload, cfg.Now()); err != nil {
+		if err := files.WriteAtomic(dir, payload, cfg.Now(), root.FileMode); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
