@@ -25,9 +25,44 @@ export interface Forward {
   readonly guestPort: number;
 }
 
+/**
+ * A kernel setting of the pod's network namespace the tap network wants. In a real container /proc/sys
+ * is read-only (runc mounts it so for unprivileged containers), so each is checked first and written
+ * only when it differs. In a runner pod both are already set by the runner image's `init-sysctl` init
+ * container (operator/pod/build-runner-pod.ts SYSCTL_COMMAND), so the runner writes nothing there;
+ * elsewhere (`neonvm run` as root) it writes them. `required` ones must hold, `optional` ones only
+ * improve something and are reported when they cannot be set.
+ */
+export interface PlannedSysctl {
+  readonly key: string;
+  readonly value: string;
+  readonly required: boolean;
+  /** What is missing without it. */
+  readonly purpose: string;
+}
+
 export type NetworkPlan =
-  | { mode: 'tap'; mac: string; commands: string[][]; dnsmasq: string[]; backing: NetBacking }
+  | {
+      mode: 'tap';
+      mac: string;
+      sysctls: PlannedSysctl[];
+      commands: string[][];
+      dnsmasq: string[];
+      backing: NetBacking;
+    }
   | { mode: 'user'; mac: string; forwards: Forward[] };
+
+/** The tap network's sysctls (see PlannedSysctl). Pure. */
+export const TAP_SYSCTLS: readonly PlannedSysctl[] = [
+  { key: 'net.ipv4.ip_forward', value: '1', required: true, purpose: 'the guest reaches the network' },
+  {
+    key: 'net.ipv4.conf.all.route_localnet',
+    value: '1',
+    required: false,
+    // Traffic to the pod IP reaches the guest ports either way.
+    purpose: 'guest ports through 127.0.0.1 inside the pod',
+  },
+];
 
 function proto(p: GuestPort): 'tcp' | 'udp' {
   return (p.protocol ?? 'TCP').toUpperCase() === 'UDP' ? 'udp' : 'tcp';
@@ -64,9 +99,6 @@ export function planTapNetwork(input: TapInput): NetworkPlan {
     addTap(TAP, input.backing),
     ['ip', 'link', 'set', TAP, 'master', BRIDGE],
     ['ip', 'link', 'set', TAP, 'up'],
-    ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'],
-    // Reaching the guest through 127.0.0.1:<port> needs DNAT of locally generated packets.
-    ['sysctl', '-q', '-w', 'net.ipv4.conf.all.route_localnet=1'],
     ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', input.uplink, '-j', 'MASQUERADE'],
   ];
   for (const p of input.ports) {
@@ -133,7 +165,15 @@ export function planTapNetwork(input: TapInput): NetworkPlan {
   if (input.dnsServer) dnsmasq.push(`--dhcp-option=option:dns-server,${input.dnsServer}`);
   if (input.searchDomains.length)
     dnsmasq.push(`--dhcp-option=option:domain-search,${input.searchDomains.join(',')}`);
-  return { mode: 'tap', mac: input.mac, commands: c, dnsmasq, backing: input.backing };
+  return {
+    mode: 'tap',
+    mac: input.mac,
+    // Reaching the guest through 127.0.0.1:<port> needs DNAT of locally generated packets.
+    sysctls: [...TAP_SYSCTLS],
+    commands: c,
+    dnsmasq,
+    backing: input.backing,
+  };
 }
 
 export const OVERLAY_BRIDGE = 'br-overlay';

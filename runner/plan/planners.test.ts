@@ -296,6 +296,12 @@ describe('network plans', () => {
       '--to-destination',
       '169.254.254.254:5432',
     ]);
+    // Sysctls are checked, not blindly written: /proc/sys is read-only in an unprivileged container.
+    expect(plan.commands.flat()).not.toContain('sysctl');
+    expect(plan.sysctls).toEqual([
+      expect.objectContaining({ key: 'net.ipv4.ip_forward', value: '1', required: true }),
+      expect.objectContaining({ key: 'net.ipv4.conf.all.route_localnet', value: '1', required: false }),
+    ]);
     expect(plan.dnsmasq).toContain('--dhcp-host=52:54:00:00:00:01,169.254.254.254,infinite');
     expect(plan.dnsmasq).toContain('--dhcp-option=option:dns-server,10.96.0.10');
   });
@@ -405,6 +411,7 @@ describe('buildQemuArgs (golden)', () => {
       network: {
         mode: 'tap',
         mac: '52:54:00:00:00:02',
+        sysctls: [],
         commands: [],
         dnsmasq: [],
         backing: { queues: 1, vhost: false },
@@ -431,6 +438,7 @@ describe('buildQemuArgs (golden)', () => {
       network: {
         mode: 'tap' as const,
         mac: '52:54:00:00:00:02',
+        sysctls: [],
         commands: [],
         dnsmasq: [],
         backing: { queues: 1, vhost: false },
@@ -464,6 +472,7 @@ describe('buildQemuArgs (golden)', () => {
       network: {
         mode: 'tap',
         mac: '52:54:00:00:00:02',
+        sysctls: [],
         commands: [],
         dnsmasq: [],
         backing: { queues: 1, vhost: false },
@@ -515,7 +524,7 @@ describe('tap NICs: queue pairs and vhost-net (golden)', () => {
   const nics = (backing: { queues: number; vhost: boolean }, overlay = false) => {
     const argv = buildQemuArgs(vmShape(defaultedSpec({})), [], {
       ...base,
-      network: { mode: 'tap', mac: '52:54:00:00:00:02', commands: [], dnsmasq: [], backing },
+      network: { mode: 'tap', mac: '52:54:00:00:00:02', sysctls: [], commands: [], dnsmasq: [], backing },
       ...(overlay ? { overlay: { mac: '52:54:00:00:00:03' } } : {}),
     });
     return argv.flatMap((a, i) => (argv[i - 1] === '-netdev' || /^virtio-net-pci/.test(a) ? [a] : []));

@@ -5,11 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { run, systemClock, type Clock } from '../../host';
 import type { NetworkFacts, TunDeviceFact } from '../plan/network-mode';
-import type { NetworkPlan, OverlayPlan } from '../plan/network-plan';
+import type { NetworkPlan, OverlayPlan, PlannedSysctl } from '../plan/network-plan';
 
 function hasCap(bit: number): boolean {
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -137,11 +137,32 @@ export interface TapNetwork {
   stop(): Promise<void>;
 }
 
+/**
+ * Sets one sysctl of the pod's network namespace unless it already has the value. A read-only /proc/sys
+ * (an unprivileged container) is fine when the value is already right; otherwise a required setting is
+ * an error that says who should have set it, an optional one a log line.
+ */
+export async function applySysctl(s: PlannedSysctl, log: (m: string) => void): Promise<void> {
+  const file = `/proc/sys/${s.key.replace(/\./g, '/')}`;
+  if ((await readFile(file, 'utf8')).trim() === s.value) return;
+  try {
+    await writeFile(file, `${s.value}\n`);
+  } catch (e) {
+    const why = `${s.key} is not ${s.value} and cannot be set here (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    if (s.required)
+      throw new Error(
+        `${why}: ${s.purpose} needs it (in a runner pod the runner image's init-sysctl container sets it)`,
+      );
+    log(`${why}: without it, no ${s.purpose}`);
+  }
+}
+
 export async function setupTapNetwork(
   plan: Extract<NetworkPlan, { mode: 'tap' }>,
   log: (m: string) => void,
   clock: Clock = systemClock,
 ): Promise<TapNetwork> {
+  for (const sysctl of plan.sysctls) await applySysctl(sysctl, log);
   for (const argv of plan.commands) await run(argv);
   const [cmd, ...args] = plan.dnsmasq;
   const dnsmasq = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
