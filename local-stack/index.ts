@@ -5,6 +5,8 @@
  * tests and the benchmarks use them.
  */
 export * from './neonvm-stack';
+export * from './local-release';
+export * from './release-stack';
 export * from './runner-command';
 export * from './seed-flow';
 export * from './gitops-stack';

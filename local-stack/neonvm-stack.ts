@@ -14,6 +14,7 @@ import {
   startCertManager,
   startLocalCluster,
   type LocalCluster,
+  type RealNode,
   type RunningCertManager,
 } from '../cluster';
 import { Operator, type OperatorOptions } from '../operator/operator';
@@ -68,6 +69,8 @@ export interface NeonVmStackOptions {
 
 export interface NeonVmStack {
   readonly cluster: LocalCluster;
+  /** Real nodes (kubelet + containerd) of the cluster, when the stack runs on them (release-stack.ts). */
+  readonly realNodes?: readonly RealNode[];
   readonly operator: OperatorHandle;
   /** Running when requested through `certManager` (and, for `if-built`, built). */
   readonly certManager?: RunningCertManager;

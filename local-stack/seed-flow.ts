@@ -229,7 +229,13 @@ export async function runSeedFlow(stack: NeonVmStack, print: (line: string) => v
   const flow = new SeedFlow(stack, print);
   print('\n== Run virtual machine (the seed README)');
   await flow.apply('vm-debian.yaml');
-  await flow.waitForPhase('vm-debian', 'Running');
+  const demo = await flow.waitForPhase('vm-debian', 'Running');
+  const real = stack.realNodes?.find((n) => n.name === demo.status?.node);
+  print(
+    real
+      ? `vm-debian runs on ${real.name}, a real node (kubelet + containerd + runc, node address ${real.address})`
+      : `vm-debian runs on ${demo.status?.node}, a node-agent node`,
+  );
   await flow.get('neonvm');
 
   print('\n== A VM with room to scale (examples/vm-hotplug.yaml)');

@@ -88,6 +88,16 @@ export const PRUNED_NODE_MODULES: readonly string[] = ['pino/test'];
 /** uid/gid of the operator's non-root user (distroless' "nonroot"). */
 export const NONROOT_ID = 65532;
 
+/** The runner image's /etc/ssh/ssh_config (upstream's runner image has the same settings). */
+export const RUNNER_SSH_CONFIG = [
+  'Host *',
+  '  LogLevel QUIET',
+  '  StrictHostKeyChecking no',
+  '  UserKnownHostsFile /dev/null',
+  '  IdentityFile /mnt/ssh/id_ed25519',
+  '',
+].join('\n');
+
 /**
  * Files maintainer scripts would have made (dpkg-deb -x runs none): users, the /bin/sh link,
  * the iptables alternatives, and the runner command.
@@ -130,6 +140,10 @@ export function generatedEntries(image: ImageName): LayerEntry[] {
       path: `usr/sbin/${tool}`,
       target: 'xtables-nft-multi',
     });
+  // What makes `kubectl exec <runner pod> -- ssh guest-vm` work in the container, as upstream's runner
+  // image ships it: the key the operator mounts, and no prompt for the guest's host key (each VM has
+  // its own under the same name, and a new one after every restart). Debian's file would prompt.
+  entries.push({ kind: 'file', path: 'etc/ssh/ssh_config', content: RUNNER_SSH_CONFIG });
   entries.push({
     kind: 'file',
     path: IMAGE_PATHS.runnerWrapper.slice(1),

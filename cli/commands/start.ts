@@ -29,6 +29,26 @@ export interface StartOptions {
   /** commander's `--no-gitops`: skip the Argo CD stage even when Argo CD is built. */
   readonly gitops: boolean;
   readonly nodes: string;
+  /** `auto` (default): on real nodes when the node toolchain is built and we are root; `on`; `off`. */
+  readonly realNodes: string;
+}
+
+/** Whether the demo runs on real nodes (kubelet + containerd), and why not when it does not. */
+export function realNodeChoice(
+  flag: string,
+  facts: { root: boolean; toolchainBuilt: boolean },
+): { use: boolean; why: string } {
+  if (!['auto', 'on', 'off'].includes(flag))
+    throw new Error(`--real-nodes: '${flag}' is not one of auto, on, off`);
+  if (flag === 'off') return { use: false, why: '--real-nodes off' };
+  if (!facts.root) return { use: false, why: 'real nodes need root' };
+  if (flag === 'on') return { use: true, why: '--real-nodes on' };
+  return facts.toolchainBuilt
+    ? { use: true, why: 'the real-node toolchain is built' }
+    : {
+        use: false,
+        why: 'the real-node toolchain is not built (scripts/build-node-toolchain.sh; then npm start runs the demo on real nodes)',
+      };
 }
 
 /** Applies defaults to NeonVM objects so dist/ shows exactly what the API server will store. */
@@ -92,23 +112,38 @@ export async function runStart(opts: StartOptions): Promise<number> {
   for (const file of await synthExamples(join(resolve(opts.out), 'synth'))) console.log(`  ${file}`);
   if (!opts.cluster) return 0;
 
-  step('start NeonVM on a local cluster');
   // Loaded here so `neonvm validate` and friends do not pay for the operator and cluster modules.
-  const { startNeonVmStack, runSeedFlow, dumpDiagnostics } = await import('../../local-stack');
+  const { startNeonVmStack, startReleaseStack, ensureLocalRelease, runSeedFlow, dumpDiagnostics } =
+    await import('../../local-stack');
   const { runGitOpsDemo, gitOpsHints } = await import('../gitops-demo');
-  const stack = await startNeonVmStack({
-    nodes: Number(opts.nodes),
-    progress: (l) => console.log(`  ${l}`),
-    operatorLogLevel: process.env.NEONVM_OPERATOR_LOG,
-    // spec.tls works locally once cert-manager is built; npm start does not wait minutes for that.
-    certManager: 'if-built',
+  const { findNodeToolchain } = await import('../../cluster');
+  const real = realNodeChoice(opts.realNodes, {
+    root: process.getuid?.() === 0,
+    toolchainBuilt: findNodeToolchain() !== undefined,
   });
+  const progress = (l: string): void => console.log(`  ${l}`);
+  let stack;
+  if (real.use) {
+    step(`build the release images for real nodes (${real.why})`);
+    const release = await ensureLocalRelease(progress);
+    step('start NeonVM on real nodes (kubelet + containerd), installed from its install manifest');
+    stack = await startReleaseStack({ ...release, progress });
+  } else {
+    step(`start NeonVM on a local cluster of node-agent nodes (${real.why})`);
+    stack = await startNeonVmStack({
+      nodes: Number(opts.nodes),
+      progress,
+      operatorLogLevel: process.env.NEONVM_OPERATOR_LOG,
+      // spec.tls works locally once cert-manager is built; npm start does not wait minutes for that.
+      certManager: 'if-built',
+    });
+  }
   let gitops: GitOpsPlatform | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    console.log('stopping: VMs, operator, node agents, control plane');
+    console.log(`stopping: VMs, operator, ${stack.realNodes ? 'real nodes' : 'node agents'}, control plane`);
     await gitops?.stop();
     await stack.stop();
     process.exit(code);
@@ -163,7 +198,12 @@ export function registerStart(program: Command): void {
     .option('--no-cluster', 'only validate and render (no local cluster)')
     .option('--once', 'tear the cluster down after the demo')
     .option('--no-gitops', 'skip the Argo CD stage (it runs when scripts/build-argocd.sh has built Argo CD)')
-    .option('--nodes <n>', 'number of nodes', '3')
+    .option('--nodes <n>', 'number of node-agent nodes', '3')
+    .option(
+      '--real-nodes <mode>',
+      'auto: run the demo on two real nodes (kubelet + containerd, the release images) when the node toolchain is built; on; off',
+      'auto',
+    )
     .action(async (opts: StartOptions) => {
       process.exitCode = await runStart(opts);
     });

@@ -4,6 +4,7 @@
  * Kubernetes build (k8s-binaries.ts); kube-proxy is built from the same k8s.io/kubernetes version here
  * (see the script for why), so node and control plane are the same release.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot, isComplete } from '../../host';
@@ -85,6 +86,22 @@ function toolchainIn(dir: string): NodeToolchain | undefined {
 /** The toolchain if it is in the cache now (never a half-written one). */
 export function findNodeToolchain(env: NodeJS.ProcessEnv = process.env): NodeToolchain | undefined {
   return toolchainIn(nodeToolchainCacheDir(env));
+}
+
+/**
+ * Whether the toolchain is there (`built`), being built right now by another process (`building`: its
+ * build lock is held, e.g. by the background build `npm test` and CI start early; ensureNodeToolchain
+ * then waits for it) or neither (`missing`). Synchronous, so test files can decide at load time
+ * whether their suite runs.
+ */
+export function nodeToolchainAvailability(
+  env: NodeJS.ProcessEnv = process.env,
+): 'built' | 'building' | 'missing' {
+  if (findNodeToolchain(env)) return 'built';
+  const lock = `${nodeToolchainCacheDir(env)}.lock`;
+  if (!existsSync(lock)) return 'missing';
+  // flock -n fails (exit 1) while the build script holds the lock.
+  return spawnSync('flock', ['-n', lock, 'true']).status === 1 ? 'building' : 'missing';
 }
 
 export function readNodeToolchainTiming(

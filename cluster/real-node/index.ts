@@ -9,4 +9,5 @@ export * from './node-layout';
 export * from './node-namespace';
 export * from './node-network';
 export * from './real-node';
+export * from './runc-bounded';
 export * from './snapshotter';

@@ -12,6 +12,7 @@ import { hostPathOf, NODE_STATE_PATHS, nodeLayout } from './node-layout';
 import { bindMountScript } from './node-namespace';
 import { nodeNetworkCommands } from './node-network';
 import { sandboxHostVeths } from './real-node';
+import { missingFromBoundingSet, renderRuncWrapper } from './runc-bounded';
 
 describe('realNodeAddressing', () => {
   it('routes node i of slot s at 10.(244+s).i.1, its pods on its own bridge in the rest of that /24', () => {
@@ -278,5 +279,25 @@ describe('sandboxHostVeths', () => {
     });
     expect(sandboxHostVeths(json)).toEqual(['veth1a2b3c4d']);
     expect(sandboxHostVeths('{}')).toEqual([]);
+  });
+});
+
+describe('runc without the capabilities the bounding set lacks', () => {
+  it('names the capabilities missing from CapBnd', () => {
+    expect(missingFromBoundingSet('CapBnd:\t000001ffffffffff\n')).toEqual([]);
+    expect(missingFromBoundingSet('CapBnd:\t000001fffeffffff\n')).toEqual(['CAP_SYS_RESOURCE']);
+    expect(missingFromBoundingSet('CapBnd:\t000001fffeffefff\n')).toEqual([
+      'CAP_NET_ADMIN',
+      'CAP_SYS_RESOURCE',
+    ]);
+  });
+
+  it('filters the bundle or process spec with jq, then execs runc with the same arguments', () => {
+    const script = renderRuncWrapper('/cache/bin/runc', ['CAP_SYS_RESOURCE']);
+    expect(script).toMatch(/^#!\/bin\/sh\n/);
+    expect(script).toContain(`jq --argjson drop '["CAP_SYS_RESOURCE"]'`);
+    expect(script).toContain('--bundle|-b) spec="$arg/config.json"');
+    expect(script).toContain('--process|-p) spec="$arg"');
+    expect(script.trimEnd().split('\n').pop()).toBe(`exec /cache/bin/runc "$@"`);
   });
 });

@@ -3,7 +3,8 @@
  * a node-agent node: it registers and becomes Ready, runs a plain busybox pod whose logs and exec go
  * through the API server, gives it an address from the CNI that the host and a node-agent pod reach,
  * lets it call the API server through the `kubernetes` Service, and stop() leaves nothing behind.
- * Needs root (namespaces, cgroups, mounts); skipped otherwise, saying so in its title.
+ * Needs root (namespaces, cgroups, mounts) and the node toolchain (waits for a running build); skipped
+ * otherwise, saying so in its title.
  */
 import { CoordinationV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
@@ -15,14 +16,12 @@ import { ensurePauseImage, ensureTestBusyboxImage, TEST_BUSYBOX_IMAGE_REF } from
 import { ensureK8sBinaries, ensureNodeToolchain, NODE_TOOLCHAIN_VERSIONS } from '../build';
 import { LocalCluster, startLocalCluster } from '../local-cluster';
 import { pollUntil } from '../../host';
+import { describeRealNodes } from '../testing';
 import { isClean, RealNode, RealNodeLeftovers, sandboxHostVeths, startRealNode } from '.';
 
 const run = promisify(execFile);
-const isRoot = process.getuid?.() === 0;
-const suite = isRoot ? describe : describe.skip;
-const title = isRoot
-  ? 'real node (kubelet + containerd) in the local cluster'
-  : 'real node — SKIPPED: needs root (mount namespaces, cgroups, bridge ports)';
+const suite = describeRealNodes();
+const title = 'real node (kubelet + containerd) in the local cluster';
 
 /** Covers cold builds of the Kubernetes binaries and the node toolchain (or waiting for CI's). */
 const SETUP_TIMEOUT_MS = 90 * 60_000;

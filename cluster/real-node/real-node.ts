@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import { ensureNodeToolchain, NodeToolchain } from '../build';
 import { renderKubeconfig } from '../control-plane';
 import type { LocalCluster } from '../local-cluster';
+import { canonicalImageRef } from '../image-store';
 import { ClusterNetwork } from '../network';
 import { ManagedProcess, pollUntil, registerEmergencyCleanup } from '../../host';
 import { renderCniConfig } from './cni-config';
@@ -35,15 +36,36 @@ import { NodeCgroups } from './node-cgroups';
 import { BindMount, hostPathOf, NodeLayout, nodeLayout } from './node-layout';
 import { NodeNamespace } from './node-namespace';
 import { NodeNetwork } from './node-network';
+import { missingFromBoundingSet, renderRuncWrapper } from './runc-bounded';
 import { detectSnapshotter } from './snapshotter';
 
 const run = promisify(execFile);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** An image as a `docker save` (or OCI) tar and the reference it carries (image/node-images makes them). */
+/**
+ * An image as a `docker save` tar, or an OCI layout as a tar, and the reference pods use for it
+ * (image/node-images makes the docker ones).
+ */
 export interface NodeImage {
+  /** A tag (`repo:tag`) or a digest reference (`repo@sha256:...`, as install manifests pin them). */
   readonly ref: string;
   readonly archive: string;
+  /**
+   * For OCI layout tars, whose `org.opencontainers.image.ref.name` annotations are bare tags: the
+   * repository they are imported under (ctr's `--base-name`). A digest `ref` is then tagged onto the
+   * imported image with that digest, as a pull by digest would name it.
+   */
+  readonly repository?: string;
+}
+
+/** `ctr images list` rows: reference and target digest. Pure. */
+export function parseCtrImages(output: string): { ref: string; digest: string }[] {
+  return output
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => cols.length >= 3)
+    .map(([ref, , digest]) => ({ ref, digest }));
 }
 
 export interface RealNodeOptions {
@@ -220,10 +242,35 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
   let snapshotter: 'overlayfs' | 'native' = 'overlayfs';
   const importImages = async (images: readonly NodeImage[]): Promise<void> => {
     for (const image of images) {
-      await ctr('--namespace', 'k8s.io', 'images', 'import', '--snapshotter', snapshotter, image.archive);
-      const listed = await ctr('--namespace', 'k8s.io', 'images', 'list', '--quiet');
-      if (!listed.split('\n').some((r) => r === image.ref || r === `docker.io/${image.ref}`))
-        throw new Error(`${name}: ${image.archive} imported, but no image ${image.ref} in containerd`);
+      await ctr(
+        '--namespace',
+        'k8s.io',
+        'images',
+        'import',
+        '--snapshotter',
+        snapshotter,
+        ...(image.repository ? ['--base-name', image.repository] : []),
+        image.archive,
+      );
+      const at = image.ref.indexOf('@');
+      if (image.repository && at > 0) {
+        const digest = image.ref.slice(at + 1);
+        const rows = parseCtrImages(await ctr('--namespace', 'k8s.io', 'images', 'list'));
+        const source = rows.find((r) => r.digest === digest && r.ref.startsWith(`${image.repository}:`));
+        if (!source)
+          throw new Error(`${name}: ${image.archive} has no image ${digest} under ${image.repository}`);
+        await ctr('--namespace', 'k8s.io', 'images', 'tag', '--force', source.ref, image.ref);
+      }
+      // The CRI looks images up by their normalized name (docker.io/library/busybox:latest); a docker
+      // save archive may carry the short one, which ctr keeps as it is.
+      const canonical = canonicalImageRef(image.ref);
+      const listed = (await ctr('--namespace', 'k8s.io', 'images', 'list', '--quiet')).split('\n');
+      if (!listed.includes(canonical)) {
+        const short = listed.find((r) => r && canonicalImageRef(r) === canonical);
+        if (!short)
+          throw new Error(`${name}: ${image.archive} imported, but no image ${image.ref} in containerd`);
+        await ctr('--namespace', 'k8s.io', 'images', 'tag', '--force', short, canonical);
+      }
     }
   };
 
@@ -288,7 +335,27 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
 
   try {
     snapshotter = await detectSnapshotter(dir);
-    const restrictOomScoreAdj = !hasSysResource(readFileSync('/proc/self/status', 'utf8'));
+    const procStatus = readFileSync('/proc/self/status', 'utf8');
+    const restrictOomScoreAdj = !hasSysResource(procStatus);
+    // Capabilities runc could not grant on this machine (runc-bounded.ts): dropped by a wrapper.
+    const dropCapabilities = missingFromBoundingSet(procStatus);
+    let runc = toolchain.runc;
+    if (dropCapabilities.length > 0) {
+      if (
+        !(await run('sh', ['-c', 'command -v jq']).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw new Error(
+          `${name}: this machine's capability bounding set lacks ${dropCapabilities.join(', ')}; ` +
+            'the runc wrapper that drops them needs jq (apt-get install jq)',
+        );
+      runc = join(dir, 'runtime', 'runc');
+      await mkdir(dirname(runc), { recursive: true });
+      await writeFile(runc, renderRuncWrapper(toolchain.runc, dropCapabilities), { mode: 0o755 });
+      log(`${name}: runc through ${runc}, without ${dropCapabilities.join(', ')} (not in the bounding set)`);
+    }
     for (const d of [...layout.stateDirs, layout.logDir, layout.sysctlDir])
       await mkdir(d, { recursive: true });
 
@@ -349,7 +416,7 @@ export async function startRealNode(cluster: LocalCluster, options: RealNodeOpti
       dir,
       layout.containerdConfig,
       renderContainerdConfig({
-        runc: toolchain.runc,
+        runc,
         sandboxImage: options.sandboxImage.ref,
         snapshotter,
         restrictOomScoreAdj,

@@ -1,1 +1,2 @@
 export * from './local-cluster-fixture';
+export * from './real-node-suite';

@@ -6,7 +6,15 @@
  * the store or the output paths.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -134,7 +142,7 @@ describe('an OCI image becomes a bootable VM root disk', () => {
     expect(vm.console()).toMatch(/spec-shutdown-hook ran/);
   }, 90_000);
 
-  it('writes an OCI layout holding /disk.qcow2', async () => {
+  it('writes an OCI layout holding /disk.qcow2 and the init container userland (sh, cp)', async () => {
     const index = JSON.parse(readFileSync(join(work, 'out-oci/index.json'), 'utf8')) as {
       manifests: Array<{ digest: string }>;
     };
@@ -143,7 +151,11 @@ describe('an OCI image becomes a bootable VM root disk', () => {
     ) as {
       layers: unknown[];
     };
-    expect(manifest.layers).toHaveLength(1);
+    expect(manifest.layers).toHaveLength(2);
+    const tree = join(work, 'out-oci-tree');
+    await unpackImage(await openImage(join(work, 'out-oci')), tree);
+    expect(existsSync(join(tree, 'disk.qcow2'))).toBe(true);
+    for (const tool of ['bin/sh', 'bin/cp']) expect(readlinkSync(join(tree, tool))).toBe('/bin/busybox');
   });
 });
 

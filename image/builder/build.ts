@@ -16,6 +16,7 @@ import {
   formatBytes,
   formatPlatform,
   hostPlatform,
+  type LayerEntry,
   OciError,
   Platform,
   UnpackLimits,
@@ -24,6 +25,7 @@ import {
 } from '../oci';
 import { autoSize, checkFits, TreeUsage } from './disk-size';
 import { convertToQcow2, makeExt4 } from './ext4-disk';
+import { diskImageLayers } from './disk-image';
 import { addGuestOverlay } from './guest-overlay';
 import type { ImageSpec } from './image-spec';
 import { materializeSource, SourceKind } from './rootfs-source';
@@ -178,12 +180,15 @@ export async function buildVmImage(opts: BuildVmImageOptions): Promise<BuildVmIm
       workloadUser: overlay.workloadUser,
       createdAt: new Date().toISOString(),
     };
+    // The container image of the disk: a busybox userland for the init container, then /disk.qcow2.
+    const imageLayers = (): Promise<LayerEntry[][]> =>
+      diskImageLayers(qcow2, source.platform.architecture, opts.cacheDir);
     if (opts.ociLayout) {
       const layout = opts.ociLayout;
       await writeImageLayout(join(buildDir, 'oci'), [
         {
           platform: source.platform,
-          layers: [[{ kind: 'host-file', path: VM_DISK_FILE, source: qcow2, size: qcow2Bytes, mode: 0o644 }]],
+          layers: await imageLayers(),
           history: [`neonvm image build ${basename(opts.source)}`],
           refName: tags[0]?.split(':').pop() ?? 'latest',
           annotations: {
@@ -201,10 +206,7 @@ export async function buildVmImage(opts: BuildVmImageOptions): Promise<BuildVmIm
       progress(`  OCI layout: ${layout}`);
     } else if (opts.dockerArchive) {
       await writeImageLayout(join(buildDir, 'oci'), [
-        {
-          platform: source.platform,
-          layers: [[{ kind: 'host-file', path: VM_DISK_FILE, source: qcow2, size: qcow2Bytes }]],
-        },
+        { platform: source.platform, layers: await imageLayers() },
       ]);
       await writeDockerArchive(join(buildDir, 'oci'), join(buildDir, 'docker.tar'), { repoTags: [tags] });
       tmpOutputs.push(join(buildDir, 'docker.tar'));

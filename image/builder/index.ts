@@ -9,4 +9,5 @@ export * from './rootfs-source';
 export * from './guest-overlay';
 export * from './ext4-disk';
 export * from './vm-disk-store';
+export * from './disk-image';
 export * from './build';

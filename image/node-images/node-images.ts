@@ -66,13 +66,31 @@ export function ensurePauseImage(pauseBinary: string, root: string = cacheRoot()
   );
 }
 
-/** Debian's busybox-static binary, downloaded and unpacked once. */
-async function ensureBusyboxStatic(root: string): Promise<string> {
-  const dir = await ensureCacheDir(join(root, 'node-images', 'busybox-static-deb'), async (tmp) => {
-    const debs = await downloadPackages(['busybox-static'], 'amd64', tmp);
+/** Debian's busybox-static binary for `arch` (amd64 or arm64), downloaded and unpacked once. */
+async function ensureBusyboxStatic(root: string, arch = 'amd64'): Promise<string> {
+  const key = arch === 'amd64' ? 'busybox-static-deb' : `busybox-static-deb-${arch}`;
+  const dir = await ensureCacheDir(join(root, 'node-images', key), async (tmp) => {
+    const debs = await downloadPackages(['busybox-static'], arch, tmp);
     for (const deb of debs) await extractDeb(deb, join(tmp, 'root'));
   });
   return join(dir, 'root', 'bin', 'busybox');
+}
+
+/**
+ * A busybox userland as layer entries: /bin/busybox (Debian's busybox-static for `arch`) and one
+ * symlink per applet at the path busybox lists (`--list-full`; the list is the host build's, from the
+ * same Debian package version, since a foreign binary cannot run here).
+ */
+export async function busyboxUserland(arch = 'amd64', root: string = cacheRoot()): Promise<LayerEntry[]> {
+  const lister = await ensureBusyboxStatic(root);
+  const busybox = arch === 'amd64' ? lister : await ensureBusyboxStatic(root, arch);
+  const applets = (await runText([lister, '--list-full']))
+    .split('\n')
+    .filter((a) => a && a !== 'bin/busybox');
+  return [
+    { kind: 'host-file', path: 'bin/busybox', source: busybox, size: statSync(busybox).size, mode: 0o755 },
+    ...applets.map((a): LayerEntry => ({ kind: 'symlink', path: a, target: '/bin/busybox' })),
+  ];
 }
 
 /**
@@ -81,13 +99,9 @@ async function ensureBusyboxStatic(root: string): Promise<string> {
  */
 export async function ensureTestBusyboxImage(root: string = cacheRoot()): Promise<ImageArchive> {
   const busybox = await ensureBusyboxStatic(root);
-  const applets = (await runText([busybox, '--list-full']))
-    .split('\n')
-    .filter((a) => a && a !== 'bin/busybox');
   const layers: LayerEntry[][] = [
     [
-      { kind: 'host-file', path: 'bin/busybox', source: busybox, size: statSync(busybox).size, mode: 0o755 },
-      ...applets.map((a): LayerEntry => ({ kind: 'symlink', path: a, target: '/bin/busybox' })),
+      ...(await busyboxUserland('amd64', root)),
       {
         kind: 'file',
         path: 'etc/passwd',

@@ -18,15 +18,15 @@ import { stringify } from 'yaml';
 import { ensureK8sBinaries, ensureNodeToolchain } from '../../cluster/build';
 import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluster';
 import { isClean, startRealNode, type RealNode, type RealNodeLeftovers } from '../../cluster/real-node';
+import { describeRealNodes } from '../../cluster/testing';
 import { buildInstallBundle } from '../../constructs';
 import { cacheRoot, pollUntil } from '../../host';
-import { describeIf } from '../../host/testing';
 import { ensurePauseImage, ensureTestBusyboxImage, TEST_BUSYBOX_IMAGE_REF } from '../../image/node-images';
 import { buildImages, readBuildInfo } from '../../release';
 
 const run = promisify(execFile);
 const repoDir = resolve(__dirname, '../..');
-const suite = describeIf(process.getuid?.() === 0, 'needs root (real node: namespaces, cgroups, mounts)');
+const suite = describeRealNodes();
 jest.setTimeout(300_000);
 
 suite('device plugin on a real kubelet', () => {

@@ -20,15 +20,16 @@ import { stringify } from 'yaml';
 import { ensureK8sBinaries, ensureNodeToolchain } from '../../cluster/build';
 import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluster';
 import { isClean, startRealNode, type RealNode, type RealNodeLeftovers } from '../../cluster/real-node';
+import { describeRealNodes } from '../../cluster/testing';
 import { buildInstallBundle } from '../../constructs';
 import { cacheRoot, ManagedProcess, pollUntil } from '../../host';
-import { describeIf } from '../../host/testing';
 import { ensurePauseImage, ensureTestBusyboxImage } from '../../image/node-images';
 import { buildImages, readBuildInfo } from '../../release';
 
 const run = promisify(execFile);
 const repoDir = resolve(__dirname, '../..');
-const suite = describeIf(process.getuid?.() === 0, 'needs root (real nodes: namespaces, cgroups, mounts)');
+// Root and the node toolchain (built, or building within npm test's budget), else skipped saying why.
+const suite = describeRealNodes();
 jest.setTimeout(300_000);
 
 suite('VXLAN controller DaemonSet on two real nodes', () => {
