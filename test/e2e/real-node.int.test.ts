@@ -148,7 +148,37 @@ describeRealNodes()('NeonVM release on real nodes', () => {
 
   it('live-migrates between runner pods on the two real nodes', async () => {
     const before = await flow.vm('example');
-    const m = await flow.migrate('vm-example-migration.yaml', 'example');
+    // A failed target pod is deleted by the migration controller, and with it its logs on a real
+    // node: keep the last logs of every other runner pod of the VM while the migration runs, to print
+    // when it fails.
+    const targetLogs = new Map<string, string>();
+    let migrating = true;
+    const capture = (async () => {
+      while (migrating) {
+        const pods = await core
+          .listNamespacedPod({ namespace: 'default', labelSelector: 'vm.neon.tech/name=example' })
+          .catch(() => undefined);
+        for (const p of pods?.items ?? []) {
+          const name = p.metadata?.name ?? '';
+          if (name === before.status?.podName) continue;
+          const logs = await kubectl('logs', name, '-c', RUNNER_CONTAINER_NAME, '--tail=60').catch(
+            () => undefined,
+          );
+          if (logs) targetLogs.set(name, logs);
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    })();
+    const m = await flow
+      .migrate('vm-example-migration.yaml', 'example')
+      .catch((err: unknown) => {
+        for (const [pod, logs] of targetLogs) console.log(`last logs of target runner pod ${pod}:\n${logs}`);
+        throw err;
+      })
+      .finally(async () => {
+        migrating = false;
+        await capture;
+      });
     expect(m.status?.info).toMatchObject({ status: 'completed' });
     const after = await flow.waitForPhase('example', 'Running');
     expect(after.status?.node).not.toBe(before.status?.node);
