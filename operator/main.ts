@@ -80,7 +80,11 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: config.logLevel });
   const operator = operatorFromConfig(config, log);
+  // The process lives until it is stopped: a standby with every server disabled has only the leader
+  // election's timers, which do not hold the event loop (Clock timers are unref'd), and exited with 0.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const shutdown = (signal: string): void => {
+    clearInterval(keepAlive);
     log.info({ signal }, 'stopping');
     operator.stop().then(
       () => process.exit(0),
