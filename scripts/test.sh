@@ -26,6 +26,15 @@ fi
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+# wait_budget <minutes>: how long (s) we may wait for a background build: until <minutes> before CI's
+# deadline (NEONVM_TEST_DEADLINE, epoch s; none: a day), and never less than 60 s, so a build that is
+# already cached (it answers in seconds) is always used even when a slow run is late.
+wait_budget() {
+  local s=$(( ${NEONVM_TEST_DEADLINE:-0} > 0 ? NEONVM_TEST_DEADLINE - $1 * 60 - $(date +%s) : 86400 ))
+  echo $(( s > 60 ? s : 60 ))
+}
+# minutes_left: minutes until CI's deadline (none: a day).
+minutes_left() { echo $(( ${NEONVM_TEST_DEADLINE:-0} > 0 ? (NEONVM_TEST_DEADLINE - $(date +%s)) / 60 : 1440 )); }
 
 step "typecheck"
 npx tsc -p tsconfig.json --noEmit
@@ -65,21 +74,25 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   # the background since the start. Under CI's deadline we wait for it only until 45 min before the end
   # (the real-node suites, Argo CD's and Pulumi's follow); when it is not there, the suites report
   # themselves skipped (cluster/testing/real-node-suite.ts) and the build stays cached for next time.
-  remaining=$(( ${NEONVM_TEST_DEADLINE:-0} > 0 ? NEONVM_TEST_DEADLINE - 45 * 60 - $(date +%s) : 86400 ))
+  # The suites take ~30 min (two release builds, two real nodes): they start only with 20 min or more
+  # left before the deadline, so a late cold run still ends inside CI's 90 minutes.
   no_wait=0
-  if ! { (( remaining > 60 )) && timeout "$remaining" bash scripts/build-node-toolchain.sh >/dev/null; }; then
+  skip=""
+  if (( $(minutes_left) < 20 )); then
+    skip="less than 20 min were left before the test run's deadline (the real-node suites take ~30 min)"
+    echo "${skip}: the real-node tests will report themselves skipped"
+  elif ! timeout "$(wait_budget 45)" bash scripts/build-node-toolchain.sh >/dev/null; then
     echo "node toolchain not built within the time budget: the real-node tests will report themselves skipped"
     no_wait=1
   fi
-  NEONVM_NODE_TOOLCHAIN_NO_WAIT="$no_wait" npx jest --selectProjects integration --runInBand \
+  NEONVM_REAL_NODES_SKIP="$skip" NEONVM_NODE_TOOLCHAIN_NO_WAIT="$no_wait" npx jest --selectProjects integration --runInBand \
     --testPathPatterns 'real-node\.int\.test\.ts$' --testPathIgnorePatterns '/node_modules/' '/lib/' --passWithNoTests \
     --json --outputFile="$results/real-node.json" || true
   step "gitops: a real Argo CD syncs the platform repository"
   # Argo CD's build (cold: see README) runs in the background since .ci/run started it. Under CI's
   # deadline we wait for it only until 30 min before the end (its tests take ~20 min, Pulumi's ~10);
   # when it is not there, its tests report themselves skipped and the build stays cached for next time.
-  remaining=$(( ${NEONVM_TEST_DEADLINE:-0} > 0 ? NEONVM_TEST_DEADLINE - 30 * 60 - $(date +%s) : 86400 ))
-  if ! { (( remaining > 60 )) && timeout "$remaining" bash scripts/build-argocd.sh >/dev/null; }; then
+  if ! timeout "$(wait_budget 30)" bash scripts/build-argocd.sh >/dev/null; then
     echo "Argo CD not built within the time budget: the Argo CD tests will report themselves skipped"
   fi
   npx jest --selectProjects integration --runInBand --testPathPatterns 'argocd\.int\.test\.ts$' --passWithNoTests \
@@ -89,8 +102,7 @@ if [[ "${NEONVM_TEST_SCOPE:-all}" != "unit" ]]; then
   # A cold Pulumi build takes 30-80 min on 2 cores. CI passes NEONVM_TEST_DEADLINE (epoch seconds) so a
   # cold run stays inside its budget: we wait for the build only until then, and the Pulumi test skips
   # itself, saying why, when the binaries are not there yet (they are cached for the next run).
-  remaining=$(( ${NEONVM_TEST_DEADLINE:-0} > 0 ? NEONVM_TEST_DEADLINE - $(date +%s) : 86400 ))
-  if (( remaining > 60 )) && PULUMI_BIN="$(timeout "$remaining" bash scripts/build-pulumi.sh | tail -n 1)"; then
+  if PULUMI_BIN="$(timeout "$(wait_budget 0)" bash scripts/build-pulumi.sh | tail -n 1)" && [[ -n "$PULUMI_BIN" ]]; then
     export PULUMI_BIN
   else
     echo "Pulumi toolchain not ready within the time budget: the real pulumi up test will report itself skipped"
