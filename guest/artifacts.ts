@@ -11,14 +11,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { GuestArch, archInfo, hostGuestArch } from './arch';
-import { ARTIFACT_FILES, BuildManifest, ROOT_DISK_SIZE_MIB, buildGuest } from './build';
+import { ARTIFACT_FILES, BuildManifest, DEBIAN_BINARIES, ROOT_DISK_SIZE_MIB, buildGuest } from './build';
 import { cacheRoot, ensureCacheDir } from '../host';
 import { initramfsInit } from './guest-scripts';
 import { rootfsLayout } from './rootfs-layout';
 import { guestModules } from './kernel-modules';
 
 /** Bump when the build changes in a way the hashed inputs do not show (e.g. build.ts logic). */
-const RECIPE_REVISION = 2;
+const RECIPE_REVISION = 3;
 
 export interface GuestArtifacts {
   readonly arch: GuestArch;
@@ -74,6 +74,7 @@ export function guestVersion(arch: GuestArch, agentDir: string = findAgentDir())
     arch: JSON.stringify(a),
     rootDiskMiB: String(ROOT_DISK_SIZE_MIB),
     modules: JSON.stringify(guestModules(arch)),
+    binaries: JSON.stringify(DEBIAN_BINARIES),
     initramfsInit: initramfsInit(),
     // Every generated file of the root filesystem (inittab, scripts, /etc), with modes and links.
     rootfs: JSON.stringify(rootfsLayout(a)),

@@ -1,6 +1,7 @@
 /**
  * The guest build: Debian packages → uncompressed kernel, initramfs (busybox + modules) and a
- * qcow2 root disk with /neonvm (busybox, guest agent, dropbear, chrony, resize2fs, init scripts).
+ * qcow2 root disk with /neonvm (busybox, guest agent, dropbear + sftp-server, chrony, e2fsprogs' resize2fs
+ * and tune2fs, quota tools, init scripts).
  * Needs no root, mounts or loop devices: mkfs.ext4 -d builds the filesystem from a directory and
  * debugfs fixes ownership. ensureGuestArtifacts is the cached entry point.
  */
@@ -39,12 +40,18 @@ export const ARTIFACT_FILES = {
 export const ROOT_DISK_SIZE_MIB = 512;
 
 /** Binaries taken from Debian packages: [package, candidate paths in the package, name in /neonvm/bin]. */
-const DEBIAN_BINARIES: ReadonlyArray<readonly [string, readonly string[], string]> = [
+export const DEBIAN_BINARIES: ReadonlyArray<readonly [string, readonly string[], string]> = [
   ['dropbear-bin', ['usr/sbin/dropbear'], 'dropbear'],
   ['dropbear-bin', ['usr/bin/dropbearkey'], 'dropbearkey'],
   ['chrony', ['usr/sbin/chronyd'], 'chronyd'],
   ['chrony', ['usr/bin/chronyc'], 'chronyc'],
   ['e2fsprogs', ['sbin/resize2fs', 'usr/sbin/resize2fs'], 'resize2fs'],
+  ['e2fsprogs', ['sbin/tune2fs', 'usr/sbin/tune2fs'], 'tune2fs'],
+  // scp/sftp: dropbear runs `/usr/lib/sftp-server` (a link to this, see rootfs-layout.ts).
+  ['openssh-sftp-server', ['usr/lib/openssh/sftp-server'], 'sftp-server'],
+  // Project quotas on emptyDisks (enableQuotas): set-disk-quota runs setquota.
+  ['quota', ['usr/sbin/setquota'], 'setquota'],
+  ['quota', ['usr/sbin/repquota'], 'repquota'],
 ];
 
 /** Busybox applets the initramfs /init uses (it has no --install step, to save forks). */

@@ -219,6 +219,20 @@ touch /run/neonvm/vmstart.allowed
 `;
 }
 
+/** Files of /neonvm/config written by `neonvm image build` from the image config (see image/builder). */
+export const IMAGE_CONFIG_FILES = {
+  command: 'image-command.sh',
+  args: 'image-args.sh',
+  env: 'image-env.sh',
+  /** The image's `User`, resolved to an account name: vmstart runs the workload as it. */
+  user: 'image-user',
+  /** The image spec's shutdownHook; vmshutdown runs it. */
+  shutdownHook: 'shutdown-hook.sh',
+} as const;
+
+/** The workload's PID while it runs (vmstart writes it; vmshutdown waits for it). */
+export const WORKLOAD_PID_FILE = '/run/neonvm/workload.pid';
+
 /** The workload runner, respawned by init: builds the start script from the image and runtime ISO. */
 export function vmstart(): string {
   return `#!/neonvm/bin/sh
@@ -231,36 +245,101 @@ if [ ! -f /run/neonvm/vmstart.allowed ]; then
   sleep 1 # shutting down (or sysinit not done): do not start anything
   exit 0
 fi
-if [ -f $R/${RUNTIME_FILES.command} ]; then command=$(cat $R/${RUNTIME_FILES.command}); elif [ -f $C/image-command.sh ]; then command=$(cat $C/image-command.sh); else command=; fi
-if [ -f $R/${RUNTIME_FILES.args} ]; then args=$(cat $R/${RUNTIME_FILES.args}); elif [ -f $C/image-args.sh ]; then args=$(cat $C/image-args.sh); else args=; fi
+if [ -f $R/${RUNTIME_FILES.command} ]; then command=$(cat $R/${RUNTIME_FILES.command}); elif [ -f $C/${IMAGE_CONFIG_FILES.command} ]; then command=$(cat $C/${IMAGE_CONFIG_FILES.command}); else command=; fi
+if [ -f $R/${RUNTIME_FILES.args} ]; then args=$(cat $R/${RUNTIME_FILES.args}); elif [ -f $C/${IMAGE_CONFIG_FILES.args} ]; then args=$(cat $C/${IMAGE_CONFIG_FILES.args}); else args=; fi
 if [ -z "$command" ] && [ -z "$args" ]; then
   echo "neonvm-guest: no workload command (no ${RUNTIME_FILES.command}/${RUNTIME_FILES.args})"
   exec sleep 2147483647
 fi
 {
   echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-  [ -f $C/image-env.sh ] && cat $C/image-env.sh
+  [ -f $C/${IMAGE_CONFIG_FILES.env} ] && cat $C/${IMAGE_CONFIG_FILES.env}
   [ -f $R/${RUNTIME_FILES.env} ] && cat $R/${RUNTIME_FILES.env}
   printf 'exec %s %s\\n' "$command" "$args"
 } > /run/neonvm/vmstarter.sh
-echo "neonvm-guest: starting workload"
-sh /run/neonvm/vmstarter.sh
-echo "neonvm-guest: workload exited with status $?"
+# The workload's environment: readable by the workload's user only (the runtime disk is root-only).
+chmod 600 /run/neonvm/vmstarter.sh
+# The image's User runs the workload, also when the VM spec replaces its command (upstream: su-exec).
+# su, sh and the starter all exec, so $! is the workload's own PID (vmshutdown signals and waits for it).
+user=
+[ -f $C/${IMAGE_CONFIG_FILES.user} ] && read -r user < $C/${IMAGE_CONFIG_FILES.user}
+echo "neonvm-guest: starting workload\${user:+ as $user}"
+if [ -n "$user" ]; then
+  chown "$user" /run/neonvm/vmstarter.sh
+  su -p -s /neonvm/bin/sh "$user" -c 'exec /neonvm/bin/sh /run/neonvm/vmstarter.sh' &
+else
+  sh /run/neonvm/vmstarter.sh &
+fi
+pid=$!
+echo $pid > ${WORKLOAD_PID_FILE}
+wait $pid
+status=$?
+rm -f ${WORKLOAD_PID_FILE}
+echo "neonvm-guest: workload exited with status $status"
 sleep 1
 `;
 }
 
-/** ::shutdown: action (poweroff/reboot, e.g. after the ACPI power button). */
+/**
+ * ::shutdown: action (poweroff/reboot, e.g. after the ACPI power button): stops respawning the
+ * workload, runs the shutdown hooks (the image's, then the runtime ISO's), then SIGTERMs the
+ * workload if it still runs and waits for it to exit, so the VM powers off only after both are done
+ * (the runner's grace period bounds the wait). busybox init kills everything else afterwards.
+ */
 export function vmshutdown(): string {
   return `#!/neonvm/bin/sh
-# Runs before init sends SIGTERM/SIGKILL to everything and powers off.
 export PATH=/neonvm/bin
 rm -f /run/neonvm/vmstart.allowed
 echo "neonvm-guest: shutting down"
-if [ -f /neonvm/runtime/${RUNTIME_FILES.shutdownHook} ]; then
-  sh /neonvm/runtime/${RUNTIME_FILES.shutdownHook} || echo "neonvm-guest: shutdown hook failed"
+for hook in /neonvm/config/${IMAGE_CONFIG_FILES.shutdownHook} /neonvm/runtime/${RUNTIME_FILES.shutdownHook}; do
+  [ -f "$hook" ] || continue
+  echo "neonvm-guest: running shutdown hook $hook"
+  sh "$hook" || echo "neonvm-guest: shutdown hook $hook failed"
+done
+pid=
+[ -f ${WORKLOAD_PID_FILE} ] && read -r pid < ${WORKLOAD_PID_FILE}
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  echo "neonvm-guest: stopping the workload (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do usleep 100000; done
+  echo "neonvm-guest: workload stopped"
 fi
 sync
+`;
+}
+
+/** Upstream's helper (§5.2): `resize-swap [--once] <bytes>`; --once refuses every later resize. */
+export function resizeSwap(): string {
+  return `#!/neonvm/bin/sh
+export PATH=/neonvm/bin
+once=
+if [ "$1" = --once ]; then once=1; shift; fi
+case "$1" in
+  ''|*[!0-9]*) echo "usage: resize-swap [--once] <bytes>" >&2; exit 2 ;;
+esac
+if [ -f /run/neonvm/swap-resized-once ]; then
+  echo "resize-swap: the swap was already resized with --once" >&2
+  exit 3
+fi
+if [ ! -f /neonvm/runtime/resize-swap-internal.sh ]; then
+  echo "resize-swap: this VM has no swap disk (spec.guest.settings.swap)" >&2
+  exit 1
+fi
+sh /neonvm/runtime/resize-swap-internal.sh "$1" || exit 1
+[ -n "$once" ] && touch /run/neonvm/swap-resized-once
+echo "resize-swap: swap is now $1 bytes"
+`;
+}
+
+/** Upstream's helper (§5.2): `set-disk-quota <KiB> <mountpoint>`, the hard block limit of project 0. */
+export function setDiskQuota(): string {
+  return `#!/neonvm/bin/sh
+export PATH=/neonvm/bin
+if [ $# -ne 2 ]; then
+  echo "usage: set-disk-quota <KiB> <mountpoint>" >&2
+  exit 2
+fi
+exec setquota -P 0 0 "$1" 0 0 "$2"
 `;
 }
 

@@ -8,7 +8,10 @@ export {
   GUEST_AGENT_PORT,
   GUEST_LINK_IP,
   GUEST_READY_LINE,
+  IMAGE_CONFIG_FILES,
   RUNTIME_FILES,
   RUNTIME_ISO_LABEL,
   SSH_ISO_LABEL,
+  WORKLOAD_PID_FILE,
 } from './guest-scripts';
+export { GUEST_COMPAT_LINKS } from './rootfs-layout';

@@ -37,6 +37,8 @@ export function guestModules(arch: GuestArch): readonly WantedModule[] {
     { name: 'evdev', optional: !x86 }, // /dev/input/event* for the agent's power-button watcher
     { name: 'virtio_rng', optional: true }, // entropy for dropbear host keys
     { name: 'ptp_kvm', optional: true }, // /dev/ptp0 for chrony; only loads under KVM
+    // ext4's hidden quota files (emptyDisk.enableQuotas) are in the vfsv1 format of quota_v2.
+    { name: 'quota_v2', optional: true },
   ];
 }
 

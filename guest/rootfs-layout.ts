@@ -3,7 +3,17 @@
  * symlinks. Binaries (busybox, dropbear, chrony, resize2fs, the agent) are added by the build.
  */
 import { ArchInfo } from './arch';
-import { blkidShim, inittab, udhcpcEth0, udhcpcScript, vmshutdown, vminit, vmstart } from './guest-scripts';
+import {
+  blkidShim,
+  inittab,
+  resizeSwap,
+  setDiskQuota,
+  udhcpcEth0,
+  udhcpcScript,
+  vmshutdown,
+  vminit,
+  vmstart,
+} from './guest-scripts';
 
 export type FsEntry =
   | { readonly kind: 'dir'; readonly path: string; readonly mode?: number }
@@ -28,10 +38,21 @@ const dirs: ReadonlyArray<readonly [string, number?]> = [
   ['run'],
   ['tmp', 0o1777],
   ['usr'],
+  ['usr/lib'],
   ['var'],
   ['var/lib'],
   ['var/lib/chrony'],
   ['var/log'],
+];
+
+/**
+ * Links every guest root filesystem needs, also one built from a user image (added there only where
+ * the image has nothing at that path): dropbear runs `/usr/lib/sftp-server` for scp and sftp (the
+ * path Debian's dropbear is built with), and quota tools look up mount points in /etc/mtab.
+ */
+export const GUEST_COMPAT_LINKS: ReadonlyArray<readonly [string, string]> = [
+  ['usr/lib/sftp-server', '/neonvm/bin/sftp-server'],
+  ['etc/mtab', '/proc/self/mounts'],
 ];
 
 /**
@@ -46,13 +67,16 @@ const compatLinks: ReadonlyArray<readonly [string, string]> = [
   ['usr/sbin', '../neonvm/bin'],
   ['var/run', '../run'],
   ['root/.ssh/authorized_keys', '/mnt/ssh/authorized_keys'],
+  ...GUEST_COMPAT_LINKS,
 ];
 
 const etcFiles: Readonly<Record<string, string>> = {
-  'etc/passwd': 'root:x:0:0:root:/root:/neonvm/bin/sh\n',
-  'etc/group': 'root:x:0:\ntty:x:5:\n',
+  // nobody: an unprivileged account for `su` (root is exempt from disk quotas, for one).
+  'etc/passwd':
+    'root:x:0:0:root:/root:/neonvm/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/neonvm/bin/false\n',
+  'etc/group': 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n',
   // '*': no password login possible; public keys only (dropbear refuses '!'-locked accounts).
-  'etc/shadow': 'root:*:19000:0:99999:7:::\n',
+  'etc/shadow': 'root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n',
   'etc/shells': '/neonvm/bin/sh\n/neonvm/bin/ash\n',
   'etc/nsswitch.conf': 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n',
   'etc/hosts': '127.0.0.1 localhost\n',
@@ -74,6 +98,8 @@ export function rootfsLayout(arch: ArchInfo): FsEntry[] {
     'udhcpc.script': udhcpcScript(),
     'udhcpc-eth0': udhcpcEth0(),
     blkid: blkidShim(),
+    'resize-swap': resizeSwap(),
+    'set-disk-quota': setDiskQuota(),
   };
   for (const [name, content] of Object.entries(scripts)) {
     entries.push({ kind: 'file', path: `neonvm/bin/${name}`, content, mode: 0o755 });

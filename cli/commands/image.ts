@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
+import { ImageStore } from '../../cluster/image-store';
 import { buildVmImage, loadImageSpec, parseDiskSize } from '../../image/builder';
 import { formatBytes, formatPlatform, openImage, parsePlatformString, runConfigOf } from '../../image/oci';
 
@@ -17,6 +18,7 @@ interface BuildFlags {
   ociLayout?: string;
   dockerArchive?: string;
   quiet?: boolean;
+  imageStore?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -54,6 +56,7 @@ export function registerImage(program: Command): void {
     .option('--oci-layout <dir>', 'also write an OCI image layout holding /disk.qcow2 (push it with skopeo)')
     .option('--docker-archive <file>', 'also write a docker-save archive of that image (docker load)')
     .option('-q, --quiet', 'no progress lines, only the summary')
+    .option('--image-store <dir>', 'local image store (default: ${NEONVM_CACHE:-~/.cache/neonvm}/images)')
     .action(async (source: string, flags: BuildFlags) => {
       const spec = flags.spec ? loadImageSpec(flags.spec) : undefined;
       const lines: string[] = [];
@@ -68,6 +71,7 @@ export function registerImage(program: Command): void {
         outputFile: flags.output,
         ociLayout: flags.ociLayout,
         dockerArchive: flags.dockerArchive,
+        store: flags.imageStore ? new ImageStore(resolve(flags.imageStore)) : undefined,
         progress: (line) => (flags.quiet ? lines.push(line) : console.error(line)),
       });
       if (flags.quiet) console.error(lines[lines.length - 1]);

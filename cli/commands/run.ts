@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -10,6 +18,8 @@ import {
   validateVirtualMachine,
   type VirtualMachine,
 } from '../../crds';
+import { ImageStore } from '../../cluster/image-store';
+import { rootDiskOf } from '../../image/builder';
 import { parseRunnerFlags } from '../../runner/config/flags';
 import { resolveRunnerConfig } from '../../runner/config/runner-config';
 import { startRunner, type RunnerIo } from '../../runner/lifecycle';
@@ -22,6 +32,24 @@ export interface RunOptions {
   readonly dir?: string;
   readonly console?: boolean;
   readonly cpuScalingMode?: string;
+  readonly imageStore?: string;
+}
+
+/** Pod path where `neonvm run` links the image's disk, as the init container copies it in a pod. */
+const ROOT_DISK_BASE = '/vm/rootdisk-base.qcow2';
+
+/**
+ * What the runner pod's init container does on a cluster: the disk of `spec.guest.rootDisk.image`
+ * from the local image store, here linked (the runner boots a qcow2 overlay on it, the store's disk
+ * stays untouched). Fails naming the field when the store has no such VM image.
+ */
+function placeRootDisk(vm: VirtualMachine, root: string, storeDir: string | undefined): string {
+  const disk = rootDiskOf(vm, new ImageStore(storeDir ? resolve(storeDir) : undefined));
+  const link = join(root, ROOT_DISK_BASE);
+  mkdirSync(join(link, '..'), { recursive: true });
+  rmSync(link, { force: true });
+  symlinkSync(disk, link);
+  return disk;
 }
 
 /** Runner messages worth a progress line; the rest goes to <dir>/runner.log. */
@@ -75,6 +103,7 @@ export async function runVm(file: string, opts: RunOptions): Promise<number> {
   const name = vm.metadata?.name ?? 'vm';
   const root = resolve(opts.dir ?? localVmDir(name));
   mkdirSync(root, { recursive: true });
+  const disk = placeRootDisk(vm, root, opts.imageStore);
   const tokenFile = ensureSecrets(root, vm.spec.enableSSH !== false);
   const argv = [
     `-vmspec=${encodeGzipBase64(vm.spec)}`,
@@ -82,6 +111,7 @@ export async function runVm(file: string, opts: RunOptions): Promise<number> {
     // O_DIRECT (cache=none) fails on tmpfs home directories; local runs do not need it.
     '-qemu-disk-cache-settings=cache=writeback',
     `-pod-ip=${opts.ip}`,
+    `-rootdisk-base=${ROOT_DISK_BASE}`,
     ...(opts.port ? [`-api-port=${opts.port}`] : []),
     ...(opts.cpuScalingMode ? [`-cpu-scaling-mode=${opts.cpuScalingMode}`] : []),
   ];
@@ -95,6 +125,7 @@ export async function runVm(file: string, opts: RunOptions): Promise<number> {
   const t0 = Date.now();
   const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
   console.log(`==> ${name}: state in ${root}`);
+  console.log(`==> root disk: ${vm.spec.guest.rootDisk.image} (${disk})`);
   const io: RunnerIo = {
     log: (msg, extra) => {
       runnerLog.write(JSON.stringify({ time: new Date().toISOString(), msg, ...extra }) + '\n');
@@ -150,6 +181,10 @@ export function registerRun(program: Command): void {
     .option('--dir <dir>', 'state directory (default: ~/.local/state/neonvm/vms/<name>)')
     .option('--cpu-scaling-mode <mode>', 'QmpScaling or SysfsScaling (default: spec, else QmpScaling)')
     .option('--console', 'also print the guest console', false)
+    .option(
+      '--image-store <dir>',
+      'where spec.guest.rootDisk.image is looked up (default: ${NEONVM_CACHE:-~/.cache/neonvm}/images, where "neonvm image build -t" stores)',
+    )
     .action(async (file: string, opts: RunOptions) => {
       process.exitCode = await runVm(file, opts);
     });

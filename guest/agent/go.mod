@@ -2,6 +2,18 @@ module github.com/neonvm-ts/neonvm/guest/agent
 
 go 1.26.8
 
-require golang.org/x/crypto v0.59.0
+require (
+	github.com/prometheus/client_golang v1.24.1
+	github.com/prometheus/client_model v0.6.2
+	github.com/prometheus/common v0.70.1
+	github.com/prometheus/procfs v0.21.1
+	golang.org/x/crypto v0.59.0
+)
 
-require golang.org/x/sys v0.50.0 // indirect
+require (
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
+)

@@ -1,7 +1,8 @@
 // neonvmd is the NeonVM guest agent: it runs inside the VM, serves the runner's HTTP API on port
-// 25183 (CPU scaling through sysfs, file sync), onlines hot-plugged vCPUs in QMP scaling mode and
-// turns an ACPI power-button press into a clean poweroff. The API listens on the runner-facing link
-// address only (eth0's 169.254.254.254, not the overlay's eth1) and needs the runner's token.
+// 25183 (CPU scaling through sysfs, file sync, swap resize), serves host metrics on :9100 for the
+// autoscaler, onlines hot-plugged vCPUs in QMP scaling mode and turns an ACPI power-button press into
+// a clean poweroff. The API listens on the runner-facing link address only (eth0's 169.254.254.254,
+// not the overlay's eth1) and needs the runner's token; the metrics are read-only and public.
 package main
 
 import (
@@ -14,12 +15,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/neonvm-ts/neonvm/guest/agent/cpu"
 	"github.com/neonvm-ts/neonvm/guest/agent/files"
+	"github.com/neonvm-ts/neonvm/guest/agent/hostmetrics"
 	"github.com/neonvm-ts/neonvm/guest/agent/powerbutton"
 	"github.com/neonvm-ts/neonvm/guest/agent/server"
 	"github.com/neonvm-ts/neonvm/guest/agent/uevent"
@@ -39,6 +43,8 @@ func main() {
 	mode := flag.String("cpu-scaling-mode", "", "QmpScaling or SysfsScaling (default: <runtime-dir>/cpu-scaling-mode, else QmpScaling)")
 	poweroff := flag.String("poweroff", "/neonvm/bin/poweroff", "command run on an ACPI power-button press")
 	cpuTargetFile := flag.String("cpu-target-file", "/run/neonvm/cpu-target", "where the last PUT /cpu target survives agent restarts")
+	metricsAddr := flag.String("metrics-addr", "0.0.0.0:9100", "host metrics (vector host_metrics names) listen address; empty: off")
+	resizeSwap := flag.String("resize-swap", "/neonvm/bin/resize-swap", "helper PUT /swap runs with the size in bytes")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("neonvmd: ")
@@ -52,6 +58,9 @@ func main() {
 		go onlineHotplugged(cpus)
 	}
 	go watchPowerButton(*poweroff)
+	if *metricsAddr != "" {
+		go serveHostMetrics(*metricsAddr)
+	}
 
 	token, roots := readAccess(*runtimeDir)
 	ln, err := listenFreebind(*addr)
@@ -64,6 +73,13 @@ func main() {
 		Handler: server.Handler(server.Config{
 			CPU: cpus, CPUScalingMode: scalingMode, MemInfoPath: "/proc/meminfo", FilesRoot: "/",
 			Roots: roots, Token: token,
+			ResizeSwap: func(n uint64) error {
+				out, err := exec.Command(*resizeSwap, strconv.FormatUint(n, 10)).CombinedOutput()
+				if err != nil {
+					return fmt.Errorf("%s: %v: %s", *resizeSwap, err, strings.TrimSpace(string(out)))
+				}
+				return nil
+			},
 		}),
 		ReadTimeout:    5 * time.Second,
 		WriteTimeout:   5 * time.Second,
@@ -103,6 +119,18 @@ func listenFreebind(addr string) (net.Listener, error) {
 		return serr
 	}}
 	return lc.Listen(context.Background(), "tcp", addr)
+}
+
+// serveHostMetrics serves /metrics for upstream's autoscaler-agent (upstream: vector on :9100). A
+// workload that already uses the port only costs the metrics, never the agent.
+func serveHostMetrics(addr string) {
+	c, err := hostmetrics.New("/proc", hostmetrics.Hostname())
+	if err != nil {
+		log.Printf("host metrics off: %v", err)
+		return
+	}
+	srv := &http.Server{Addr: addr, Handler: hostmetrics.Handler(c), ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
+	log.Printf("host metrics on %s: %v", addr, srv.ListenAndServe())
 }
 
 func resolveMode(flagValue, runtimeDir string) (string, error) {
@@ -170,6 +198,9 @@ func watchPowerButton(poweroff string) {
 		log.Printf("power button: %v (system_powerdown will not work)", err)
 		return
 	}
+	// Pressed again while shutting down (the runner repeats presses the guest may have missed):
+	// poweroff runs once.
+	var once sync.Once
 	for _, dev := range devs {
 		go func(dev string) {
 			f, err := os.Open(dev)
@@ -179,10 +210,12 @@ func watchPowerButton(poweroff string) {
 			}
 			defer f.Close()
 			_ = powerbutton.Watch(f, func() {
-				log.Printf("power button pressed, running %s", poweroff)
-				if err := exec.Command(poweroff).Run(); err != nil {
-					log.Printf("%s: %v", poweroff, err)
-				}
+				once.Do(func() {
+					log.Printf("power button pressed, running %s", poweroff)
+					if err := exec.Command(poweroff).Run(); err != nil {
+						log.Printf("%s: %v", poweroff, err)
+					}
+				})
 			})
 		}(dev)
 	}

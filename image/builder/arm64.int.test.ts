@@ -18,8 +18,10 @@ import { RunnerHarness, TestRunner } from '../../runner/testing/runner-harness';
 import { TEST_WORKLOAD_MARKER, writeBusyboxImage } from '../testing/busybox-image';
 import { chardevPty, ptyShell } from '../testing/pty-shell';
 import { buildVmImage } from './build';
+import { rootDiskOf } from './root-disk-image';
 
 const MiB = 1024 * 1024;
+const IMAGE = 'neonvm-test/busybox-vm-arm64:latest';
 let work: string;
 let guest: GuestArtifacts;
 let vm: GuestVm;
@@ -47,14 +49,16 @@ beforeAll(async () => {
     os: 'linux',
     architecture: 'arm64',
   });
+  const store = new ImageStore(join(work, 'store'));
   const built = await buildVmImage({
     source: join(work, 'layout'),
-    tags: ['neonvm-test/busybox-vm-arm64:latest'],
-    store: new ImageStore(join(work, 'store')),
+    tags: [IMAGE],
+    store,
     progress: (l) => log.push(l),
   });
   log.push(`arm64 image: build ${built.seconds}s, qcow2 ${built.qcow2Bytes} bytes`);
-  disk = built.disk!;
+  // The disk `spec.guest.rootDisk.image` names, looked up as `neonvm run` looks it up.
+  disk = rootDiskOf({ spec: { guest: { rootDisk: { image: IMAGE } } } }, store);
 }, 900_000);
 
 afterAll(async () => {
@@ -80,7 +84,7 @@ describe('planner-driven QEMU (runner/plan, as the runner builds it)', () => {
           cpus: { min: 1, max: 2, use: 1 },
           memorySlotSize: '256Mi',
           memorySlots: { min: 2, max: 4, use: 2 },
-          rootDisk: { image: 'neonvm-test/busybox-vm-arm64:latest' },
+          rootDisk: { image: IMAGE },
         },
       },
       onOutput: (c) => (console_ += c),
@@ -162,7 +166,7 @@ describe('the runner process with targetArchitecture: arm64', () => {
           cpus: { min: 1, max: 2, use: 1 },
           memorySlotSize: '256Mi',
           memorySlots: { min: 2, max: 3, use: 2 },
-          rootDisk: { image: 'neonvm-test/busybox-vm-arm64:latest' },
+          rootDisk: { image: IMAGE },
         },
       },
     });

@@ -13,7 +13,7 @@ describe('imageInittab', () => {
   it('is the guest inittab when the spec is empty', () => {
     expect(imageInittab(GUEST_INITTAB, {})).toBe(GUEST_INITTAB);
   });
-  it('puts spec commands after the services and before the console, the hook before vmshutdown', () => {
+  it('puts spec commands after the services and before the console; vmshutdown runs the hook', () => {
     const out = imageInittab(GUEST_INITTAB, {
       commands: [
         { name: 'a', user: 'root', sysvInitAction: 'sysinit', shell: 'x' },
@@ -29,7 +29,6 @@ describe('imageInittab', () => {
       '::sysinit:/neonvm/bin/sh /neonvm/config/commands/a.sh',
       '::respawn:/neonvm/bin/sh /neonvm/config/commands/b.sh',
       'ttyS0::respawn:-/neonvm/bin/sh',
-      '::shutdown:/neonvm/bin/sh /neonvm/config/shutdown-hook.sh',
       '::shutdown:/neonvm/bin/vmshutdown',
       '',
     ]);
@@ -75,14 +74,16 @@ describe('workloadFiles', () => {
       "export PGDATA=/var/lib/postgresql/data\nexport EMPTY=''\ncd '/var lib' || exit 1\n",
     );
   });
-  it('switches user with su, keeping the argv', () => {
-    const cmd = workloadFiles(run, 'postgres').find((f) => f.path.endsWith('image-command.sh'))!;
-    expect(cmd.content).toBe(
-      `/neonvm/bin/su -p -s /neonvm/bin/sh postgres -c 'exec "$@"' sh /docker-entrypoint.sh`,
-    );
+  it('names the user for vmstart and keeps the argv as is', () => {
+    const files = workloadFiles(run, 'postgres');
+    expect(files.find((f) => f.path.endsWith('image-user'))?.content).toBe('postgres\n');
+    expect(files.find((f) => f.path.endsWith('image-command.sh'))?.content).toBe('/docker-entrypoint.sh');
+    expect(workloadFiles(run, undefined).some((f) => f.path.endsWith('image-user'))).toBe(false);
   });
-  it('writes nothing for an image without a process', () => {
-    expect(workloadFiles({ ...run, entrypoint: [], cmd: [] }, undefined)).toEqual([]);
+  it('keeps Env and WorkingDir for an image without a process (the VM spec gives the command)', () => {
+    expect(workloadFiles({ ...run, entrypoint: [], cmd: [] }, undefined).map((f) => f.path)).toEqual([
+      'neonvm/config/image-env.sh',
+    ]);
   });
   it('refuses env names the shell cannot export', () => {
     expect(() => workloadFiles({ ...run, env: { 'A-B': 'x' } }, undefined)).toThrow(/cannot export/);

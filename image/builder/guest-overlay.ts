@@ -1,14 +1,16 @@
 /**
  * Adds the NeonVM guest to a root filesystem directory: the /neonvm tree of the guest build (busybox
- * init and tools, the neonvmd agent, dropbear, chrony, resize2fs, with their own libraries so any
- * libc or none works), /etc/inittab, the mount points and files the guest's init expects, the
- * workload definition from the image config and the image spec's commands and files.
+ * init and tools, the neonvmd agent, dropbear and sftp-server, chrony, e2fsprogs and quota tools,
+ * with their own libraries so any libc or none works), /etc/inittab, the mount points, links and
+ * files the guest's init expects, the workload definition from the image config and the image
+ * spec's commands and files.
  */
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { resolveInRoot } from '../oci/layer-paths';
 import type { RunConfig } from '../oci';
+import { GUEST_COMPAT_LINKS } from '../../guest';
 import { run } from '../../host';
 import { GuestFile, imageInittab, specScripts, workloadFiles } from './guest-config';
 import type { ImageSpec } from './image-spec';
@@ -103,6 +105,16 @@ export async function addGuestOverlay(input: GuestOverlayInput): Promise<Overlay
     if (!exists(path)) {
       await copyFile(join(guestRootfs, 'etc', name), path);
       written.push(`/etc/${name}`);
+    }
+  }
+
+  // /usr/lib/sftp-server (scp, sftp), /etc/mtab (quota tools): the image's own win.
+  for (const [rel, target] of GUEST_COMPAT_LINKS) {
+    const path = inRoot(rootfs, rel);
+    if (!exists(path)) {
+      await mkdir(dirname(path), { recursive: true });
+      await symlink(target, path);
+      written.push(`/${rel}`);
     }
   }
 

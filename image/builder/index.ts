@@ -11,3 +11,4 @@ export * from './ext4-disk';
 export * from './vm-disk-store';
 export * from './disk-image';
 export * from './build';
+export * from './root-disk-image';

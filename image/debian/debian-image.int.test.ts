@@ -14,6 +14,7 @@ import { ensureGuestArtifacts } from '../../guest';
 import { bootGuestVm, GuestVm, sshInGuest, waitGuestReady } from '../../runner/testing/guest-vm';
 import { probeAccel } from '../../runner/qemu/kvm-probe';
 import { killAllQemu, liveQemuPids } from '../../runner/qemu/qemu-process';
+import { rootDiskOf } from '../builder/root-disk-image';
 import { DEBIAN_IMAGE_REFS, ensureDebianImage } from './debian-image';
 
 const execFileP = promisify(execFile);
@@ -24,23 +25,25 @@ const log: string[] = [];
 beforeAll(async () => {
   sshDir = mkdtempSync(join(tmpdir(), 'neonvm-debian-ssh-'));
   await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, 'id_ed25519')]);
-  const image = await ensureDebianImage({ progress: (l) => log.push(l) });
+  await ensureDebianImage({ progress: (l) => log.push(l) });
   const artifacts = await ensureGuestArtifacts({ arch: 'amd64' });
+  const spec = {
+    guest: {
+      cpus: { min: 1, max: 2, use: 1 },
+      memorySlotSize: '512Mi',
+      memorySlots: { min: 1, max: 1, use: 1 },
+      // Grown from the image's size before boot; the guest's sysinit runs resize2fs.
+      rootDisk: { image: DEBIAN_IMAGE_REFS[0], size: '2Gi' },
+    },
+  };
   vm = await bootGuestVm({
     name: 'vm-debian',
     guest: artifacts,
-    rootDisk: image.disk,
+    // The disk the spec names, looked up in the image store as `neonvm run` does.
+    rootDisk: rootDiskOf({ spec }, new ImageStore()),
     accel: (await probeAccel({ kernel: artifacts.kernel })).accel,
     sshPublicKey: readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8'),
-    spec: {
-      guest: {
-        cpus: { min: 1, max: 2, use: 1 },
-        memorySlotSize: '512Mi',
-        memorySlots: { min: 1, max: 1, use: 1 },
-        // Grown from the image's size before boot; the guest's sysinit runs resize2fs.
-        rootDisk: { image: DEBIAN_IMAGE_REFS[0], size: '2Gi' },
-      },
-    },
+    spec,
   });
   log.push(`debian image: boot to ready ${await waitGuestReady(vm, 120_000)} ms`);
 }, 900_000);

@@ -2,15 +2,18 @@
  * A small OCI image for tests and benchmarks, written programmatically: busybox-static with its
  * applets, an /etc/passwd with an unprivileged `app` user, and an entrypoint script that prints its
  * uid, working directory, environment, arguments and machine on the console and into
- * /tmp/test-workload.log. Two layers, the second with a
- * whiteout, so building it exercises layer order and whiteouts too.
+ * /tmp/test-workload.log, and on SIGTERM takes TEST_WORKLOAD_STOP_SECONDS to stop, then appends
+ * `<marker> stopped` to /tmp/shutdown.log (so a test sees whether shutdown waited for it). Two layers,
+ * the second with a whiteout, so building it exercises layer order and whiteouts too.
  */
 import { statSync } from 'node:fs';
 import { ImageInput, LayerEntry, Platform, WrittenLayout, writeImageLayout } from '../oci';
 
 export const TEST_WORKLOAD_MARKER = 'test-workload:';
 
-const APPLETS = ['sh', 'cat', 'echo', 'id', 'pwd', 'sleep', 'env', 'ls', 'uname', 'tee'];
+export const TEST_WORKLOAD_STOP_SECONDS = 2;
+
+const APPLETS = ['sh', 'cat', 'echo', 'id', 'pwd', 'sleep', 'env', 'ls', 'uname', 'tee', 'sync'];
 
 export const TEST_IMAGE_CONFIG = {
   Entrypoint: ['/app/entrypoint.sh'],
@@ -26,7 +29,14 @@ const ENTRYPOINT = `#!/bin/sh
   echo "${TEST_WORKLOAD_MARKER} machine=$(uname -m)"
 } | tee /tmp/test-workload.log
 [ -e /etc/removed-by-layer-2 ] && echo "${TEST_WORKLOAD_MARKER} whiteout not applied"
-exec sleep 2147483647
+stop() {
+  sleep ${TEST_WORKLOAD_STOP_SECONDS}
+  echo "${TEST_WORKLOAD_MARKER} stopped uid=$(id -u)" >> /tmp/shutdown.log
+  sync
+  exit 0
+}
+trap stop TERM
+while :; do sleep 1; done
 `;
 
 export function busyboxImageInput(busybox: string, platform: Platform): ImageInput {

@@ -92,6 +92,19 @@ describe('buildRunnerPod', () => {
     expect(runner.resources?.limits).toEqual({ 'neonvm/vhost-net': '1', 'neonvm/kvm': '1' });
   });
 
+  it('passes the operator-wide migration tuning to every runner (no flags when unset)', () => {
+    expect(runner.command!.filter((a) => a.startsWith('-migration-'))).toEqual([]);
+    const tuned = buildRunnerPod(
+      { vm, podName: 'vm1-abcde', tokenSecretName: 'runner-token-neonvm-vm1' },
+      { ...config, migrationTuning: { xbzrle: true, compression: 'compress', threads: 4 } },
+    ).spec!.containers[0];
+    expect(tuned.command!.filter((a) => a.startsWith('-migration-'))).toEqual([
+      '-migration-xbzrle=true',
+      '-migration-compression=compress',
+      '-migration-threads=4',
+    ]);
+  });
+
   it('passes the pod name by fieldRef and the API token as a mounted Secret file, never a literal', () => {
     expect(runner.env).toEqual([
       { name: 'K8S_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

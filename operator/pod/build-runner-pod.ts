@@ -33,6 +33,7 @@ import {
   QEMU_TLS_FILES,
   TOKEN_FILE_ENV,
   migrationTlsHostname,
+  migrationTuningArgs,
 } from '../../runner/api';
 import { accelerationEnabled, cpuScalingMode, required, sshEnabled, vmRunnerPort } from '../vm/vm-spec';
 import { intersectTerms, runnerPodAffinity } from './node-affinity';
@@ -264,6 +265,7 @@ function runnerContainer(
     encodeGzipBase64(input.status ?? canonical.status ?? {}),
     '-cpu-scaling-mode',
     cpuScalingMode(vm, config.defaultCpuScalingMode),
+    ...(config.migrationTuning ? migrationTuningArgs(config.migrationTuning) : []),
   );
   const args: string[] = [];
   if (input.migrationTlsSecretName)

@@ -1,5 +1,6 @@
 /** Operator-wide settings that shape every runner pod (upstream's controller flags and env). */
 import type { CpuScalingMode } from '../../crds';
+import type { RunnerMigrationTuning } from '../../runner/api';
 
 export interface RunnerPodConfig {
   /** Default runner image (upstream env VM_RUNNER_IMAGE); `spec.runnerImage` overrides it. */
@@ -17,6 +18,11 @@ export interface RunnerPodConfig {
   readonly devicePluginResources: boolean;
   /** New runner pods encrypt migrations with per-VM certificates from the operator's CA (`--migration-tls`). */
   readonly migrationTls: boolean;
+  /**
+   * Live-migration tuning of every runner (`-migration-*`; source and target must match, hence
+   * operator-wide). Unset: the runner's defaults (no xbzrle, compression or multifd).
+   */
+  readonly migrationTuning?: RunnerMigrationTuning;
 }
 
 export const DEFAULT_RUNNER_POD_CONFIG: RunnerPodConfig = {

@@ -13,6 +13,8 @@ import {
   type MigrationStartRequest,
   type QemuState,
   type RunnerStatus,
+  type SwapSetRequest,
+  type SwapState,
   type VCpusBody,
 } from './wire';
 
@@ -85,6 +87,16 @@ export class RunnerClient {
 
   getMemory(): Promise<MemoryState> {
     return this.json<MemoryState>(RUNNER_PATHS.memory);
+  }
+
+  /** `PUT /swap`: resizes the guest's swap (within the swap disk) in the running guest. */
+  setSwap(sizeBytes: number, timeoutMs = Math.max(this.timeoutMs, 60_000)): Promise<SwapState> {
+    const body: SwapSetRequest = { sizeBytes };
+    return this.json<SwapState>(RUNNER_PATHS.swap, { method: 'PUT', body, timeoutMs });
+  }
+
+  getSwap(): Promise<SwapState> {
+    return this.json<SwapState>(RUNNER_PATHS.swap);
   }
 
   status(): Promise<RunnerStatus> {

@@ -25,6 +25,43 @@ export const RUNNER_ENV = {
   tokenFile: 'NEONVM_RUNNER_TOKEN_FILE',
 } as const;
 
+/** `-migration-compression` values (runner/plan/migration-tuning.ts says what each sets in QEMU). */
+export const MIGRATION_COMPRESSIONS = [
+  'none',
+  'compress',
+  'multifd',
+  'multifd-zlib',
+  'multifd-zstd',
+] as const;
+export type MigrationCompression = (typeof MIGRATION_COMPRESSIONS)[number];
+
+/**
+ * Live-migration tuning of a runner (`-migration-*` flags). Source and target runner of a migration
+ * must have the same; unset fields keep the runner's defaults (no tuning).
+ */
+export interface RunnerMigrationTuning {
+  /** `-migration-xbzrle`: XOR-delta encoding of pages dirtied again. */
+  readonly xbzrle?: boolean;
+  /** `-migration-xbzrle-cache-size`: quantity, e.g. `256Mi` (upstream's value). */
+  readonly xbzrleCacheSize?: string;
+  readonly compression?: MigrationCompression;
+  /** `-migration-threads`: compression threads or multifd channels. */
+  readonly threads?: number;
+  /** `-migration-zero-blocks`: block migration skips zero blocks. */
+  readonly zeroBlocks?: boolean;
+}
+
+/** The runner flags of a migration tuning (only what is set). */
+export function migrationTuningArgs(t: RunnerMigrationTuning): string[] {
+  const args: string[] = [];
+  if (t.xbzrle !== undefined) args.push(`-migration-xbzrle=${t.xbzrle}`);
+  if (t.xbzrleCacheSize !== undefined) args.push(`-migration-xbzrle-cache-size=${t.xbzrleCacheSize}`);
+  if (t.compression !== undefined) args.push(`-migration-compression=${t.compression}`);
+  if (t.threads !== undefined) args.push(`-migration-threads=${t.threads}`);
+  if (t.zeroBlocks !== undefined) args.push(`-migration-zero-blocks=${t.zeroBlocks}`);
+  return args;
+}
+
 export interface RunnerArgsInput {
   spec: VirtualMachineSpec;
   status?: VirtualMachineStatus;
@@ -38,6 +75,7 @@ export interface RunnerArgsInput {
   tokenFile?: string;
   /** Encrypt the migration stream with the VM's credentials (dir: pod path; see migration-tls.ts). */
   migrationTls?: { dir: string; hostname: string };
+  migrationTuning?: RunnerMigrationTuning;
 }
 
 /** Arguments after the runner binary, in upstream's single-dash form. */
@@ -54,5 +92,6 @@ export function runnerArgs(i: RunnerArgsInput): string[] {
       `-${MIGRATION_TLS_DIR_FLAG}=${i.migrationTls.dir}`,
       `-${MIGRATION_TLS_HOSTNAME_FLAG}=${i.migrationTls.hostname}`,
     );
+  if (i.migrationTuning) args.push(...migrationTuningArgs(i.migrationTuning));
   return args;
 }

@@ -14,6 +14,7 @@ export const RUNNER_PATHS = {
   cpuChange: '/cpu_change',
   cpuCurrent: '/cpu_current',
   memory: '/memory',
+  swap: '/swap',
   status: '/status',
   migration: '/migration',
   qemu: '/qemu',
@@ -48,6 +49,21 @@ export interface MemoryState {
   baseBytes: number;
   /** Memory plugged through virtio-mem. */
   pluggedBytes: number;
+}
+
+/** `PUT /swap` body: the swap the guest should use, at most the swap disk (`spec.guest.settings.swap`). */
+export interface SwapSetRequest {
+  sizeBytes: number;
+}
+
+/** `GET /swap` and `PUT /swap` response. */
+export interface SwapState {
+  /** The swap disk's size (`spec.guest.settings.swap`): the most a resize can ask for. */
+  diskBytes: number;
+  /** Last size requested (at boot: the disk size). */
+  requestedBytes: number;
+  /** What the guest kernel has enabled (`SwapTotal`; slightly below the request: the swap header). */
+  guestBytes?: number;
 }
 
 /** QEMU accelerator in use (decided by a real probe, not by the presence of /dev/kvm). */

@@ -26,7 +26,7 @@ export interface RunnerFlags {
   stateDir: string;
   /** Ours: runner API port (default spec.runnerPort). */
   apiPort: number;
-  /** Ours: root disk to overlay instead of using /vm/images/rootdisk.qcow2 in place. */
+  /** Ours: root disk to overlay instead of using /vm/images/rootdisk.qcow2 in place (`builtin`: the runner's guest). */
   rootDiskBase: string;
   /**
    * Ours: directory of the migration TLS credentials in QEMU's layout (ca-cert.pem,
@@ -35,7 +35,16 @@ export interface RunnerFlags {
   migrationTlsDir: string;
   /** Ours: the name both ends' certificate carries (DNS SAN and CN); required with the dir. */
   migrationTlsHostname: string;
+  /** Ours: migration tuning, the same on both ends (runner/plan/migration-tuning.ts). */
+  migrationXbzrle: boolean;
+  /** Quantity, e.g. `256Mi`. */
+  migrationXbzrleCacheSize: string;
+  migrationCompression: string;
+  migrationThreads: number;
+  migrationZeroBlocks: boolean;
 }
+
+import { DEFAULT_MIGRATION_TUNING } from '../plan/migration-tuning';
 
 type Kind = 'string' | 'bool' | 'int';
 const FLAGS: Readonly<Record<string, { key: keyof RunnerFlags; kind: Kind }>> = {
@@ -57,6 +66,11 @@ const FLAGS: Readonly<Record<string, { key: keyof RunnerFlags; kind: Kind }>> = 
   'rootdisk-base': { key: 'rootDiskBase', kind: 'string' },
   'migration-tls-dir': { key: 'migrationTlsDir', kind: 'string' },
   'migration-tls-hostname': { key: 'migrationTlsHostname', kind: 'string' },
+  'migration-xbzrle': { key: 'migrationXbzrle', kind: 'bool' },
+  'migration-xbzrle-cache-size': { key: 'migrationXbzrleCacheSize', kind: 'string' },
+  'migration-compression': { key: 'migrationCompression', kind: 'string' },
+  'migration-threads': { key: 'migrationThreads', kind: 'int' },
+  'migration-zero-blocks': { key: 'migrationZeroBlocks', kind: 'bool' },
 };
 
 export const DEFAULT_FLAGS: Readonly<RunnerFlags> = {
@@ -78,6 +92,11 @@ export const DEFAULT_FLAGS: Readonly<RunnerFlags> = {
   rootDiskBase: '',
   migrationTlsDir: '',
   migrationTlsHostname: '',
+  migrationXbzrle: DEFAULT_MIGRATION_TUNING.xbzrle,
+  migrationXbzrleCacheSize: String(DEFAULT_MIGRATION_TUNING.xbzrleCacheBytes),
+  migrationCompression: DEFAULT_MIGRATION_TUNING.compression,
+  migrationThreads: DEFAULT_MIGRATION_TUNING.threads,
+  migrationZeroBlocks: DEFAULT_MIGRATION_TUNING.zeroBlocks,
 };
 
 export class FlagError extends Error {

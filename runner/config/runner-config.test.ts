@@ -43,6 +43,38 @@ describe('resolveRunnerConfig', () => {
     });
     expect(c.tokenFile).toBe('/pods/x/vm/secrets/runner-token');
   });
+  it('reads the migration tuning (default: none of it) and refuses bad values naming the flag', () => {
+    const base = [`-vmspec=${encodeGzipBase64(spec)}`, '-memhp-auto-movable-ratio=301'];
+    expect(resolveRunnerConfig(parseRunnerFlags(base), {}).migrationTuning).toEqual({
+      xbzrle: false,
+      xbzrleCacheBytes: 268435456,
+      compression: 'none',
+      threads: 2,
+      zeroBlocks: false,
+    });
+    const tuned = parseRunnerFlags([
+      ...base,
+      '-migration-xbzrle',
+      '-migration-xbzrle-cache-size=64Mi',
+      '-migration-compression=multifd-zstd',
+      '-migration-threads=4',
+      '-migration-zero-blocks=true',
+    ]);
+    expect(resolveRunnerConfig(tuned, {}).migrationTuning).toEqual({
+      xbzrle: true,
+      xbzrleCacheBytes: 64 * 1024 * 1024,
+      compression: 'multifd-zstd',
+      threads: 4,
+      zeroBlocks: true,
+    });
+    expect(() => resolveRunnerConfig(parseRunnerFlags([...base, '-migration-compression=lz4']), {})).toThrow(
+      /-migration-compression must be one of none, compress/,
+    );
+    expect(() =>
+      resolveRunnerConfig(parseRunnerFlags([...base, '-migration-xbzrle-cache-size=lots']), {}),
+    ).toThrow(/-migration-xbzrle-cache-size/);
+  });
+
   it('rejects an invalid spec with field paths, and a missing ratio', () => {
     const bad = { guest: { rootDisk: { image: 'img' }, cpus: { min: 2, max: 1, use: 1 } } };
     expect(() =>

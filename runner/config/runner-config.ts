@@ -5,12 +5,19 @@
 import {
   decodeGzipBase64,
   defaultVirtualMachine,
+  quantityBytes,
   validateVirtualMachine,
   type VirtualMachine,
   type VirtualMachineSpec,
   type VirtualMachineStatus,
 } from '../../crds';
 import { TOKEN_FILE_ENV, DEFAULT_TOKEN_FILE, RUNNER_API_PORT } from '../api';
+import { BUILTIN_ROOT_DISK } from '../plan/disks';
+import {
+  checkMigrationTuning,
+  type MigrationCompression,
+  type MigrationTuning,
+} from '../plan/migration-tuning';
 import { inPod, podPaths, POD_ROOT_ENV, type PodPaths } from '../plan/pod-paths';
 import { vmShape, type VmShape } from '../plan/vm-shape';
 import type { MigrationTls } from '../vm-control/migration';
@@ -34,11 +41,14 @@ export interface RunnerConfig {
   readonly networkMode: 'auto' | 'tap' | 'user';
   readonly podIp: string;
   readonly apiPort: number;
+  /** `-rootdisk-base`: overlay this qcow2 (pod-root-resolved) or BUILTIN_ROOT_DISK; else /vm/images/rootdisk.qcow2. */
   readonly rootDiskBase?: string;
   /** Put QEMU in a CPU cgroup limited to `cpus.use` (off with `-skip-cgroup-management`). */
   readonly manageCgroup: boolean;
   /** Migration stream over TLS with these credentials (both ends); absent: plaintext. */
   readonly migrationTls?: MigrationTls;
+  /** QEMU migration capabilities/parameters both ends set (`-migration-*`). */
+  readonly migrationTuning: MigrationTuning;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +103,7 @@ export function resolveRunnerConfig(
   }
   if (!flags.migrationTlsDir !== !flags.migrationTlsHostname)
     throw new ConfigError('-migration-tls-dir and -migration-tls-hostname go together');
+  const migrationTuning = resolveMigrationTuning(flags);
   const root = env[POD_ROOT_ENV] || '/';
   return {
     spec,
@@ -112,7 +123,12 @@ export function resolveRunnerConfig(
     networkMode: flags.networkMode as RunnerConfig['networkMode'],
     podIp: flags.podIp || env.POD_IP || '0.0.0.0',
     apiPort: flags.apiPort || spec.runnerPort || RUNNER_API_PORT,
-    rootDiskBase: flags.rootDiskBase ? inPod(root, flags.rootDiskBase) : undefined,
+    rootDiskBase:
+      flags.rootDiskBase === BUILTIN_ROOT_DISK
+        ? BUILTIN_ROOT_DISK
+        : flags.rootDiskBase
+          ? inPod(root, flags.rootDiskBase)
+          : undefined,
     manageCgroup: !flags.skipCgroupManagement,
     ...(flags.migrationTlsDir
       ? {
@@ -122,5 +138,25 @@ export function resolveRunnerConfig(
           },
         }
       : {}),
+    migrationTuning,
   };
+}
+
+function resolveMigrationTuning(flags: RunnerFlags): MigrationTuning {
+  let cache: bigint;
+  try {
+    cache = quantityBytes(flags.migrationXbzrleCacheSize);
+  } catch (e) {
+    throw new ConfigError(`-migration-xbzrle-cache-size: ${(e as Error).message}`);
+  }
+  const tuning: MigrationTuning = {
+    xbzrle: flags.migrationXbzrle,
+    xbzrleCacheBytes: Number(cache),
+    compression: flags.migrationCompression as MigrationCompression,
+    threads: flags.migrationThreads,
+    zeroBlocks: flags.migrationZeroBlocks,
+  };
+  const errors = checkMigrationTuning(tuning);
+  if (errors.length) throw new ConfigError(errors.join('; '));
+  return tuning;
 }

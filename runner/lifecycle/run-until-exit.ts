@@ -3,6 +3,7 @@
  * code — 0 after a clean guest poweroff (or `quit` of a migrated-away source), 1 when QEMU failed,
  * the guest reset or panicked (upstream #964). `shutdown` is the graceful way there (SIGTERM).
  */
+import type { TimerHandle } from '../../host';
 import type { Lifecycle, Log } from './lifecycle';
 import type { StartedQemu } from './start-qemu';
 
@@ -12,6 +13,9 @@ export interface QemuSupervision {
   /** Graceful stop: ACPI power button (or `quit` when there is no guest of our own), kill after timeoutMs. */
   shutdown(timeoutMs?: number): Promise<number>;
 }
+
+/** How often the ACPI power button is pressed again while the guest has not powered off. */
+export const POWER_BUTTON_REPEAT_MS = 2_000;
 
 /** QEMU states in which this runner has no running guest of its own to power off. */
 const NO_GUEST_STATES = ['postmigrate', 'inmigrate', 'paused', 'prelaunch'];
@@ -41,12 +45,28 @@ export function runUntilExit(life: Lifecycle, qemu: StartedQemu, log: Log): Qemu
       log('shutting down', { command, qemuStatus: status });
       await qemu.qmp.execute(command, undefined, { timeoutMs: 2000 }).catch(() => undefined);
       if (command === 'quit') qemu.shutdownReason = 'host-qmp-quit';
+      // FIX: a press the guest cannot see yet (its agent not yet watching the button, early in boot)
+      // is lost, so press again until QEMU exits; the guest powers off once however often it is pressed.
+      let again: TimerHandle | undefined;
+      let gone = false;
+      const pressAgain = (): void => {
+        if (gone) return;
+        again = life.clock.setTimer(POWER_BUTTON_REPEAT_MS, () => {
+          void qemu.qmp
+            .execute('system_powerdown', undefined, { timeoutMs: 2000 })
+            .catch(() => undefined)
+            .then(pressAgain);
+        });
+      };
+      if (command === 'system_powerdown') pressAgain();
       const timer = life.clock.setTimer(timeoutMs, () => {
         log('guest did not power off in time: killing QEMU', { timeoutMs });
         void qemu.process.kill();
       });
       const code = await exited;
+      gone = true;
       timer.cancel();
+      again?.cancel();
       return code;
     })();
     return shuttingDown;

@@ -51,6 +51,8 @@ export async function startVm(
     degraded: plan.degraded,
     role: c.receiveMigration ? 'target' : 'none',
     consolePty: pty,
+    swapDiskBytes: swapDiskBytes(plan),
+    migrationTuning: c.migrationTuning,
     log,
     onCpuApplied: async (milli) => cgroup?.setCpu(milli),
     clock: ctx.clock,
@@ -83,4 +85,9 @@ export async function startVm(
     sync.start();
   });
   return { vm, consolePty: pty };
+}
+
+function swapDiskBytes(plan: RunnerPlan): number | undefined {
+  const swap = plan.disks.images.find((i) => i.kind === 'swap');
+  return swap ? Number(swap.sizeBytes) : undefined;
 }

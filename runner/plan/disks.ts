@@ -18,6 +18,12 @@ import {
 } from './runtime-files';
 import type { VmShape } from './vm-shape';
 
+/** `-rootdisk-base` value that boots the runner's built-in guest disk (tests, a runner image alone). */
+export const BUILTIN_ROOT_DISK = 'builtin';
+
+/** QEMU drive id (= block device name for QMP `block_resize`) of the swap disk. */
+export const SWAP_DRIVE_ID = 'swapdisk';
+
 /** How the root disk is obtained: used where it lies (a per-pod copy), or as a qcow2 overlay on a shared base. */
 export type RootDiskSource = { kind: 'in-place' } | { kind: 'overlay'; base: string };
 
@@ -38,7 +44,14 @@ export interface RootDiskPlan {
 export type ImagePlan =
   | { kind: 'iso'; path: string; volumeId: string; files: RuntimeFile[] }
   | { kind: 'dir-iso'; path: string; volumeId: string; sourceDir: string }
-  | { kind: 'ext4'; path: string; label: string; sizeBytes: bigint }
+  | {
+      kind: 'ext4';
+      path: string;
+      label: string;
+      sizeBytes: bigint;
+      /** ext4 project quotas (`emptyDisk.enableQuotas`): made at mkfs time, enforced by mounting with prjquota. */
+      projectQuota: boolean;
+    }
   | { kind: 'swap'; path: string; label: string; sizeBytes: bigint };
 
 /**
@@ -55,6 +68,8 @@ export interface DrivePlan {
   /** `settings` = the `-qemu-disk-cache-settings` flag value; ISOs always use `cache=none`. */
   readonly cache: 'settings' | 'none';
   readonly discard: boolean;
+  /** `readonly=on`: the guest cannot write the device (`disks[].readOnly`, ISOs). */
+  readonly readOnly: boolean;
 }
 
 export interface DiskPlan {
@@ -98,6 +113,7 @@ export function planDisks(
     format: 'qcow2', // checked standalone qcow2 (in place) or our qcow2 overlay
     cache: 'settings',
     discard: false,
+    readOnly: false,
   });
 
   const runtimeIso = join(paths.images, 'runtime.iso');
@@ -114,6 +130,7 @@ export function planDisks(
     format: 'raw',
     cache: 'none',
     discard: false,
+    readOnly: true,
   });
 
   if (spec.enableSSH !== false) {
@@ -126,6 +143,7 @@ export function planDisks(
       format: 'raw',
       cache: 'none',
       discard: false,
+      readOnly: true,
     });
   }
 
@@ -138,12 +156,13 @@ export function planDisks(
       sizeBytes: quantityBytes(spec.guest.settings.swap),
     });
     drives.push({
-      id: 'swapdisk',
+      id: SWAP_DRIVE_ID,
       path,
       media: 'disk',
       format: 'qcow2',
       cache: 'settings',
       discard: true,
+      readOnly: false,
     });
   }
 
@@ -155,6 +174,7 @@ export function planDisks(
         path,
         label: ext4Label(disk.name),
         sizeBytes: quantityBytes(disk.emptyDisk.size),
+        projectQuota: disk.emptyDisk.enableQuotas === true,
       });
       drives.push({
         id: disk.name,
@@ -163,6 +183,8 @@ export function planDisks(
         format: 'qcow2',
         cache: 'settings',
         discard: disk.emptyDisk.discard === true,
+        // FIX: upstream applies readOnly to the pod's volume mount only; the guest could still write.
+        readOnly: disk.readOnly === true,
       });
     } else if (disk.configMap || disk.secret) {
       const hostDir = inPod(paths.root, join('/vm/mounts', disk.mountPath));
@@ -172,7 +194,15 @@ export function planDisks(
       if (disk.name === 'tls-keys' && spec.tls) continue;
       const path = join(paths.images, `${disk.name}.iso`);
       images.push({ kind: 'dir-iso', path, volumeId: disk.name, sourceDir: hostDir });
-      drives.push({ id: disk.name, path, media: 'cdrom', format: 'raw', cache: 'none', discard: false });
+      drives.push({
+        id: disk.name,
+        path,
+        media: 'cdrom',
+        format: 'raw',
+        cache: 'none',
+        discard: false,
+        readOnly: true,
+      });
     }
     // tmpfs: nothing on the host
   }

@@ -25,7 +25,8 @@ const spec = defaultedSpec(
   },
   {
     disks: [
-      { name: 'data', mountPath: '/data', emptyDisk: { size: '256Mi', discard: true } },
+      { name: 'data', mountPath: '/data', emptyDisk: { size: '256Mi', discard: true, enableQuotas: true } },
+      { name: 'frozen', mountPath: '/frozen', readOnly: true, emptyDisk: { size: '16Mi' } },
       { name: 'cfg', mountPath: '/etc/cfg', configMap: { name: 'c' } },
       { name: 'sec', mountPath: '/etc/sec', secret: { secretName: 's' }, watch: true },
       { name: 'scratch', mountPath: '/scratch', tmpfs: { size: '16Mi' } },
@@ -73,8 +74,11 @@ describe('runtimeFiles', () => {
         'mount -t iso9660 -o ro,mode=0644 "$(blkid -L ssh-authorized-keys)" /mnt/ssh',
         `sh /neonvm/runtime/resize-swap-internal.sh ${64n * MiB}`,
         'mkdir -p /data',
-        'mount -o discard "$(blkid -L data)" /data',
+        'mount -o discard,prjquota "$(blkid -L data)" /data',
         'chmod 0777 /data',
+        'mkdir -p /frozen',
+        'chmod 0777 /frozen',
+        'mount -o ro "$(blkid -L frozen)" /frozen',
         'mkdir -p /etc/cfg',
         'mount -t iso9660 -o ro,mode=0644 "$(blkid -L cfg)" /etc/cfg',
         'mkdir -p /etc/sec',
@@ -106,20 +110,26 @@ describe('planDisks', () => {
       source: { kind: 'overlay', base: '/cache/rootdisk.qcow2' },
       growToBytes: 1024n * MiB,
     });
-    expect(plan.drives.map((d) => `${d.id}:${d.media}:${d.cache}:${d.discard}`)).toEqual([
+    expect(
+      plan.drives.map((d) => `${d.id}:${d.media}:${d.cache}:${d.discard}${d.readOnly ? ':ro' : ''}`),
+    ).toEqual([
       'rootdisk:disk:settings:false',
-      'runtime:cdrom:none:false',
-      'ssh-authorized-keys:cdrom:none:false',
+      'runtime:cdrom:none:false:ro',
+      'ssh-authorized-keys:cdrom:none:false:ro',
       'swapdisk:disk:settings:true',
       'data:disk:settings:true',
-      'cfg:cdrom:none:false',
-      'sec:cdrom:none:false',
+      'frozen:disk:settings:false:ro',
+      'cfg:cdrom:none:false:ro',
+      'sec:cdrom:none:false:ro',
     ]);
-    expect(plan.images.map((i) => `${i.kind}:${i.path}`)).toEqual([
+    expect(
+      plan.images.map((i) => `${i.kind}:${i.path}${i.kind === 'ext4' && i.projectQuota ? ':prjquota' : ''}`),
+    ).toEqual([
       'iso:/pods/p1/vm/images/runtime.iso',
       'dir-iso:/pods/p1/vm/images/ssh-authorized-keys.iso',
       'swap:/pods/p1/vm/images/swapdisk.qcow2',
-      'ext4:/pods/p1/vm/images/data.qcow2',
+      'ext4:/pods/p1/vm/images/data.qcow2:prjquota',
+      'ext4:/pods/p1/vm/images/frozen.qcow2',
       'dir-iso:/pods/p1/vm/images/cfg.iso',
       'dir-iso:/pods/p1/vm/images/sec.iso',
     ]);
@@ -329,7 +339,8 @@ describe('buildQemuArgs (golden)', () => {
       sshHostPort: 40002,
       agentGuestPort: 25183,
     });
-    const argv = buildQemuArgs(shape, plan.drives.slice(0, 2), {
+    const frozen = plan.drives.find((d) => d.id === 'frozen')!;
+    const argv = buildQemuArgs(shape, [...plan.drives.slice(0, 2), frozen], {
       arch: 'amd64',
       accel: 'tcg',
       kernelPath: '/k/vmlinux',
@@ -368,6 +379,8 @@ describe('buildQemuArgs (golden)', () => {
       'id=rootdisk,file=/pods/p1/vm/images/rootdisk.qcow2,format=qcow2,if=virtio,media=disk,index=0,cache=none',
       '-drive',
       'id=runtime,file=/pods/p1/vm/images/runtime.iso,format=raw,if=virtio,media=cdrom,readonly=on,cache=none',
+      '-drive',
+      'id=frozen,file=/pods/p1/vm/images/frozen.qcow2,format=qcow2,if=virtio,media=disk,readonly=on,cache=none',
       '-chardev',
       'stdio,id=console,signal=off',
       '-serial',

@@ -45,8 +45,8 @@ export const VIRTIO_MEM_BLOCK_SIZE = '8M';
 function drive(d: DrivePlan, cache: string): string {
   const opts = [`id=${d.id}`, `file=${d.path}`, `format=${d.format}`, 'if=virtio', `media=${d.media}`];
   if (d.id === 'rootdisk') opts.push('index=0');
-  if (d.media === 'cdrom') opts.push('readonly=on', 'cache=none');
-  else opts.push(cache);
+  if (d.readOnly) opts.push('readonly=on');
+  opts.push(d.media === 'cdrom' ? 'cache=none' : cache);
   if (d.discard) opts.push('discard=unmap');
   return opts.join(',');
 }

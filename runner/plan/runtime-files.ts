@@ -56,17 +56,30 @@ function mountsScript(spec: VirtualMachineSpec, shape: VmShape, swapBytes: bigin
     const path = shellQuote(disk.mountPath);
     lines.push(`mkdir -p ${path}`);
     if (disk.watch && (disk.configMap || disk.secret)) continue; // files arrive through the guest agent
+    const ro = disk.readOnly === true;
     if (disk.emptyDisk) {
-      const opts = disk.emptyDisk.discard ? '-o discard ' : '';
+      // Project quotas: the runner made the filesystem with them (mkfs -O quota,project); prjquota
+      // turns on enforcement; set-disk-quota sets the limit from inside the guest.
+      const opts = [
+        ...(disk.emptyDisk.discard ? ['discard'] : []),
+        ...(disk.emptyDisk.enableQuotas ? ['prjquota'] : []),
+        ...(ro ? ['ro'] : []),
+      ];
+      const dev = `"$(blkid -L ${shellQuote(ext4Label(disk.name))})"`;
+      // chmod first: a read-only mount cannot be changed afterwards.
       lines.push(
-        `mount ${opts}"$(blkid -L ${shellQuote(ext4Label(disk.name))})" ${path}`,
-        `chmod 0777 ${path}`,
+        ...(ro ? [`chmod 0777 ${path}`] : []),
+        `mount ${opts.length ? `-o ${opts.join(',')} ` : ''}${dev} ${path}`,
+        ...(ro ? [] : [`chmod 0777 ${path}`]),
       );
     } else if (disk.configMap || disk.secret) {
       lines.push(`mount -t iso9660 -o ro,mode=0644 "$(blkid -L ${shellQuote(disk.name)})" ${path}`);
     } else if (disk.tmpfs) {
       const size = quantityBytes(disk.tmpfs.size);
-      lines.push(`chmod 0777 ${path}`, `mount -t tmpfs -o size=${size} ${shellQuote(disk.name)} ${path}`);
+      lines.push(
+        `chmod 0777 ${path}`,
+        `mount -t tmpfs -o ${ro ? 'ro,' : ''}size=${size} ${shellQuote(disk.name)} ${path}`,
+      );
     }
   }
   // Upstream #800: with swap, /dev/shm is enlarged to the swap size when that exceeds half the boot memory.

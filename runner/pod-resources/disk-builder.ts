@@ -119,7 +119,9 @@ async function buildImage(img: ImagePlan): Promise<void> {
     case 'ext4': {
       const raw = `${img.path}.raw`;
       await run(['truncate', '-s', String(img.sizeBytes), raw]);
-      await run(['mkfs.ext4', '-q', '-F', '-L', img.label, '-b', '4096', raw]);
+      // Project quotas need 256-byte inodes (i_projid) and the quota + project features.
+      const quota = img.projectQuota ? ['-I', '256', '-O', 'quota,project', '-E', 'quotatype=prjquota'] : [];
+      await run(['mkfs.ext4', '-q', '-F', '-L', img.label, '-b', '4096', ...quota, raw]);
       return rawToQcow2(raw, img.path);
     }
     case 'swap': {

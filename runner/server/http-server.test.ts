@@ -1,10 +1,18 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MigrationInfo } from '../../crds';
-import { RunnerApiError, RunnerClient, type MemoryState, type QemuState, type RunnerStatus } from '../api';
+import {
+  RunnerApiError,
+  RunnerClient,
+  type MemoryState,
+  type QemuState,
+  type RunnerStatus,
+  type SwapState,
+} from '../api';
 import type { ValidMigrationRequest } from '../vm-control/migration';
 import type { Readiness, VmController } from '../vm-control/vm-controller';
 import { badRequest, conflict } from '../vm-control/vm-error';
+import { SwapScaler } from '../vm-control/swap-scaler';
 import { startRunnerApiServer } from './http-server';
 import { RunnerMetrics } from './metrics';
 import { staticToken } from './token-source';
@@ -15,6 +23,22 @@ class FakeVm implements VmController {
   slots = 1;
   migrating = false;
   lastMigration?: ValidMigrationRequest;
+  guestSwap = 0;
+  readonly swap = new SwapScaler(
+    {
+      resizeSwap: async (n: number) => {
+        this.guestSwap = n;
+      },
+      status: async () => ({
+        cpuScalingMode: 'QmpScaling',
+        onlineCpus: [0],
+        presentCpus: [0],
+        memTotalBytes: 1,
+        swapTotalBytes: this.guestSwap,
+      }),
+    },
+    1 << 30,
+  );
   readiness(): Readiness {
     return { ready: this.ready, reason: 'fake' };
   }
@@ -45,6 +69,12 @@ class FakeVm implements VmController {
   }
   async getMemory(): Promise<MemoryState> {
     return this.mem();
+  }
+  async setSwap(sizeBytes: unknown): Promise<SwapState> {
+    return this.swap.set(this.swap.check(sizeBytes));
+  }
+  async getSwap(): Promise<SwapState> {
+    return this.swap.state();
   }
   async status(): Promise<RunnerStatus> {
     return { guestReady: this.ready } as RunnerStatus;
@@ -169,6 +199,28 @@ describe('runner API server', () => {
     });
     const res = await fetch(`${base}/qemu`);
     expect(res.status).toBe(401);
+  });
+
+  it('resizes swap within the swap disk, refusing more with the field named', async () => {
+    expect(await client.setSwap(256 << 20)).toEqual({
+      diskBytes: 1 << 30,
+      requestedBytes: 256 << 20,
+      guestBytes: 256 << 20,
+    });
+    await expect(client.setSwap(2 * 2 ** 30)).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(
+        /exceeds the swap disk \(spec\.guest\.settings\.swap = 1073741824 bytes\)/,
+      ),
+    });
+    await expect(client.setSwap(-1)).rejects.toMatchObject({ status: 400 });
+    expect(vm.guestSwap).toBe(256 << 20);
+    expect((await client.getSwap()).requestedBytes).toBe(256 << 20);
+    const noDisk = new SwapScaler(
+      { resizeSwap: async () => undefined, status: async () => ({}) as never },
+      undefined,
+    );
+    expect(() => noDisk.check(1)).toThrow(/spec\.guest\.settings\.swap is not set/);
   });
 
   it('serves memory state and Prometheus metrics', async () => {

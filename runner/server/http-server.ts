@@ -10,6 +10,7 @@ import {
   UNAUTHENTICATED_PATHS,
   type ErrorBody,
   type MemorySetRequest,
+  type SwapSetRequest,
   type VCpusBody,
 } from '../api';
 import { formatMilliCpu } from '../../crds';
@@ -118,6 +119,18 @@ export function runnerApiHandler(
         }
         const end = metrics.scalingSeconds.startTimer({ resource: 'memory' });
         const state = await vm.setMemory(body.slots);
+        end();
+        return { status: 200, body: state };
+      },
+    },
+    [RUNNER_PATHS.swap]: {
+      GET: async () => ({ status: 200, body: await vm.getSwap() }),
+      PUT: async (req) => {
+        const body = (await readJson(req)) as Partial<SwapSetRequest> | null;
+        if (!body || typeof body !== 'object' || !('sizeBytes' in body))
+          throw badRequest('body must be {"sizeBytes": <integer>}');
+        const end = metrics.scalingSeconds.startTimer({ resource: 'swap' });
+        const state = await vm.setSwap(body.sizeBytes);
         end();
         return { status: 200, body: state };
       },

@@ -16,7 +16,7 @@ export class RunnerMetrics {
   });
   readonly scalingSeconds = new Histogram({
     name: 'neonvm_runner_scaling_duration_seconds',
-    help: 'Time to apply a CPU or memory change, until the guest has it',
+    help: 'Time to apply a CPU, memory or swap change, until the guest has it',
     labelNames: ['resource'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],

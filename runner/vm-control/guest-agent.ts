@@ -1,6 +1,6 @@
 /**
  * Client of the guest agent (neonvmd, guest port 25183): upstream neonvm-daemon's `/cpu` and
- * `/files` plus our `/ready` and `/status`. Failures become VmErrors with upstream's statuses:
+ * `/files` plus our `/ready`, `/status` and `/swap`. Failures become VmErrors with upstream's statuses:
  * 502 when the agent is unreachable, 504 on timeout.
  */
 import { VmError } from './vm-error';
@@ -10,6 +10,8 @@ export interface GuestAgentStatus {
   onlineCpus: number[];
   presentCpus: number[];
   memTotalBytes: number;
+  /** Swap the guest kernel has enabled (agents older than swap resize leave it out). */
+  swapTotalBytes?: number;
 }
 
 /** `PUT /files/<path>` payload: file name → base64 content (upstream's wire format). */
@@ -49,6 +51,11 @@ export class GuestAgent {
   /** Onlines/offlines guest CPUs to ceil(milli/1000). */
   async setCpuMilli(milli: number, timeoutMs?: number): Promise<void> {
     await this.request('PUT', '/cpu', String(milli), timeoutMs);
+  }
+
+  /** Re-initialises the guest's swap at this size (the guest's resize-swap helper); 0 turns it off. */
+  async resizeSwap(bytes: number, timeoutMs = 30_000): Promise<void> {
+    await this.request('PUT', '/swap', String(bytes), timeoutMs);
   }
 
   async filesChecksum(guestDir: string, timeoutMs?: number): Promise<string> {

@@ -1,21 +1,28 @@
 /**
  * Live migration over QMP, both ends. Source: capabilities (`return-path` always, so "completed"
- * means the target has loaded the state; `auto-converge`; `postcopy-ram` when allowed), bandwidth,
- * `migrate` with block migration of the writable disks (upstream's `inc`/`blk`), then a poll loop
- * keeping the latest `query-migrate`. Target: same capabilities, then `migrate-incoming`.
+ * means the target has loaded the state; `auto-converge`; `postcopy-ram` when allowed; the tuning's
+ * xbzrle/compress/multifd/zero-blocks), bandwidth and tuning parameters, `migrate` with block
+ * migration of the writable disks (upstream's `inc`/`blk`), then a poll loop keeping the latest
+ * `query-migrate`. Target: the same tuning, then `migrate-incoming`.
  *
  * With TLS credentials (the operator's per-VM certificate, the same on both ends) the stream is TLS
  * with both peers verified: the source checks the target's certificate against the CA and the VM's
  * name (`tls-hostname`), the target requires a client certificate from the CA whose subject is that
  * same name (`tls-authz`), so neither another VM's runner nor a plaintext peer can send or receive
  * this VM's memory. The credential objects are made over QMP when needed (`object-add`), re-read on
- * each outgoing migration so a renewed certificate is used.
+ * each outgoing migration so a renewed certificate is used. TLS covers every channel, multifd's too.
  */
 import { MIGRATION_PORT, parseQuantity, quantityValue, type MigrationInfo } from '../../crds';
 import { systemClock, type Clock, type TimerHandle } from '../../host';
 import type { MigrationStartRequest } from '../api';
 import type { QmpClient } from '../qmp';
 import type { CpuScaler } from './cpu-scaler';
+import {
+  DEFAULT_MIGRATION_TUNING,
+  planMigrationTuning,
+  usesMultifd,
+  type MigrationTuning,
+} from '../plan/migration-tuning';
 import { MIGRATION_ACTIVE_STATES, toMigrationInfo, type QueryMigrate } from './migration-info';
 import { badRequest, conflict, VmError } from './vm-error';
 
@@ -96,6 +103,7 @@ export class Migrator {
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
     private readonly clock: Clock = systemClock,
     private readonly tls?: MigrationTls,
+    private readonly tuning: MigrationTuning = DEFAULT_MIGRATION_TUNING,
   ) {}
 
   /** Whether the stream is encrypted (both ends must agree). */
@@ -124,12 +132,22 @@ export class Migrator {
 
   async start(req: ValidMigrationRequest): Promise<MigrationInfo> {
     if (this.sourceActive) throw conflict('a migration is already in progress');
+    if (req.allowPostCopy && usesMultifd(this.tuning))
+      throw badRequest(
+        `allowPostCopy cannot be combined with this runner's -migration-compression=${this.tuning.compression} (QEMU 7.2 has no post-copy over multifd)`,
+      );
     this.sourceActive = true;
+    const tuned = planMigrationTuning(this.tuning);
     try {
       await this.cpu.vcpusForMigration(req.targetVcpus);
       await this.qmp.execute(
         'migrate-set-capabilities',
-        caps({ 'return-path': true, 'auto-converge': req.autoConverge, 'postcopy-ram': req.allowPostCopy }),
+        caps({
+          'return-path': true,
+          'auto-converge': req.autoConverge,
+          'postcopy-ram': req.allowPostCopy,
+          ...tuned.capabilities,
+        }),
       );
       const tls = this.tls;
       if (tls)
@@ -143,6 +161,7 @@ export class Migrator {
       await this.qmp.execute('migrate-set-parameters', {
         'max-bandwidth': req.maxBandwidthBytes,
         'max-postcopy-bandwidth': req.maxBandwidthBytes,
+        ...tuned.parameters,
         ...(tls ? { 'tls-creds': MIGRATION_TLS_IDS.client, 'tls-hostname': tls.hostname } : {}),
       });
       const uri = `tcp:${req.targetHost.includes(':') ? `[${req.targetHost}]` : req.targetHost}:${req.targetPort}`;
@@ -150,7 +169,7 @@ export class Migrator {
       // when source and target share the base image.
       await this.qmp.execute('migrate', { uri, blk: !req.incremental, inc: req.incremental });
       if (req.allowPostCopy) await this.qmp.execute('migrate-start-postcopy');
-      this.log('migration started', { uri, tls: !!tls });
+      this.log('migration started', { uri, tls: !!tls, tuning: this.tuning });
     } catch (e) {
       this.sourceActive = false;
       if (e instanceof VmError) throw e;
@@ -195,12 +214,18 @@ export class Migrator {
 
   /** Target side: listen for the stream on host:port (QEMU started with `-incoming defer`). */
   async listen(host: string, port = MIGRATION_PORT): Promise<void> {
-    await this.qmp.execute('migrate-set-capabilities', caps({ 'return-path': true }));
-    try {
-      // Needed only if the source switches to post-copy; not every host supports userfaultfd.
-      await this.qmp.execute('migrate-set-capabilities', caps({ 'postcopy-ram': true }));
-    } catch (e) {
-      this.log('post-copy unavailable on this target', { error: (e as Error).message });
+    // The tuning must match the source's before the stream starts (decompression threads, channels).
+    const tuned = planMigrationTuning(this.tuning);
+    await this.qmp.execute('migrate-set-capabilities', caps({ 'return-path': true, ...tuned.capabilities }));
+    if (Object.keys(tuned.parameters).length > 0)
+      await this.qmp.execute('migrate-set-parameters', tuned.parameters);
+    if (!usesMultifd(this.tuning)) {
+      try {
+        // Needed only if the source switches to post-copy; not every host supports userfaultfd.
+        await this.qmp.execute('migrate-set-capabilities', caps({ 'postcopy-ram': true }));
+      } catch (e) {
+        this.log('post-copy unavailable on this target', { error: (e as Error).message });
+      }
     }
     const tls = this.tls;
     if (tls) {

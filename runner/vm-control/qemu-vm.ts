@@ -13,9 +13,11 @@ import {
   type NetworkMode,
   type QemuState,
   type RunnerStatus,
+  type SwapState,
 } from '../api';
 import type { QmpClient, StatusInfo } from '../qmp';
 import type { GuestArch } from '../../guest';
+import type { MigrationTuning } from '../plan/migration-tuning';
 import type { VmShape } from '../plan/vm-shape';
 import { CpuScaler } from './cpu-scaler';
 import type { GuestAgent } from './guest-agent';
@@ -23,6 +25,7 @@ import { MemoryScaler } from './memory-scaler';
 import { Migrator, type MigrationTls, type ValidMigrationRequest } from './migration';
 import { toMigrationInfo, type QueryMigrate } from './migration-info';
 import { Mutex } from './mutex';
+import { SwapScaler } from './swap-scaler';
 import type { Readiness, VmController } from './vm-controller';
 import { conflict, VmError } from './vm-error';
 
@@ -38,6 +41,10 @@ export interface QemuVmOptions {
   degraded: readonly string[];
   role: MigrationRole;
   consolePty?: string;
+  /** QEMU migration tuning both ends set (`-migration-*` flags). */
+  migrationTuning?: MigrationTuning;
+  /** Size of the swap disk (`spec.guest.settings.swap`), if the VM has one. */
+  swapDiskBytes?: number;
   log: (msg: string, extra?: Record<string, unknown>) => void;
   /** Called after every applied CPU change (the runner moves QEMU's CPU quota with it). */
   onCpuApplied?: (milliCpu: number) => Promise<void>;
@@ -51,6 +58,7 @@ export class QemuVm implements VmController {
   readonly cpu: CpuScaler;
   readonly memory: MemoryScaler;
   readonly migrator: Migrator;
+  readonly swap: SwapScaler;
   private readonly ops = new Mutex();
   private guestUp = false;
   private initialised = false;
@@ -67,7 +75,8 @@ export class QemuVm implements VmController {
     this.startedAt = this.clock.now();
     this.cpu = new CpuScaler(o.qmp, o.agent, o.shape, this.clock);
     this.memory = new MemoryScaler(o.qmp, o.shape, this.clock);
-    this.migrator = new Migrator(o.qmp, this.cpu, o.log, this.clock, o.migrationTls);
+    this.migrator = new Migrator(o.qmp, this.cpu, o.log, this.clock, o.migrationTls, o.migrationTuning);
+    this.swap = new SwapScaler(o.agent, o.swapDiskBytes);
     this.role = o.role;
   }
 
@@ -154,6 +163,18 @@ export class QemuVm implements VmController {
     return this.memory.state();
   }
 
+  setSwap(sizeBytes: unknown): Promise<SwapState> {
+    const bytes = this.swap.check(sizeBytes);
+    return this.ops.run(async () => {
+      this.assertMutable();
+      return this.swap.set(bytes);
+    });
+  }
+
+  getSwap(): Promise<SwapState> {
+    return this.swap.state();
+  }
+
   async status(): Promise<RunnerStatus> {
     const [st, memory, plugged] = await Promise.all([
       this.o.qmp.execute<StatusInfo>('query-status'),
@@ -194,8 +215,9 @@ export class QemuVm implements VmController {
     return this.ops.run(async () => {
       if (this.role === 'target' && !this.initialised) throw conflict('this runner is a migration target');
       if (this.qemuStatus === 'postmigrate') throw conflict('the VM has migrated away already');
-      this.role = 'source';
-      return this.migrator.start(req);
+      const info = await this.migrator.start(req);
+      this.role = 'source'; // only once QEMU accepted it: a refused request leaves the VM as it was
+      return info;
     });
   }
 

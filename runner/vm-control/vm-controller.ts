@@ -4,7 +4,7 @@
  * Methods throw VmError (with the HTTP status) for anything the caller should see.
  */
 import type { MigrationInfo } from '../../crds';
-import type { MemoryState, QemuState, RunnerStatus } from '../api';
+import type { MemoryState, QemuState, RunnerStatus, SwapState } from '../api';
 import type { ValidMigrationRequest } from './migration';
 
 export interface Readiness {
@@ -18,6 +18,8 @@ export interface VmController {
   getCpu(): Promise<number>;
   setMemory(slots: number): Promise<MemoryState>;
   getMemory(): Promise<MemoryState>;
+  setSwap(sizeBytes: unknown): Promise<SwapState>;
+  getSwap(): Promise<SwapState>;
   status(): Promise<RunnerStatus>;
   startMigration(req: ValidMigrationRequest): Promise<MigrationInfo>;
   migration(): Promise<MigrationInfo>;

@@ -1,9 +1,18 @@
 /**
  * End to end with the real runner and QEMU: the operator on the local cluster, `runner/main.ts` as the
  * runner pod's `runner` command, the cached Debian guest image. A VM becomes Running only when its guest
- * agent answers, scales its CPUs through the runner API, and live-migrates to another node.
+ * agent answers, scales its CPUs through the runner API, and live-migrates to another node. A VM naming
+ * an image built with `neonvm image build` boots that image's disk (the runner pod's init container
+ * copies its /disk.qcow2) and runs its entrypoint as its User with its Env.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pollUntil } from '../../host';
+import { ensureGuestArtifacts } from '../../guest';
+import { buildVmImage } from '../../image/builder';
+import { TEST_WORKLOAD_MARKER, writeBusyboxImage } from '../../image/testing/busybox-image';
+import { ImageStore } from '../../cluster/image-store';
 import { GROUP, VERSION } from '../../crds';
 import { ensureDebianImage } from '../../image/debian/debian-image';
 import { installRunnerCommand, localOperatorOptions, localOperatorSettings } from '../../local-stack';
@@ -19,15 +28,21 @@ jest.setTimeout(20 * 60_000);
 
 const runnerCommand = installRunnerCommand();
 let operator: Operator | undefined;
+// The cluster's own image store: the Debian image is registered in it by reference (its disk stays in
+// the shared store), test images are built into it and go away with it.
+const work = mkdtempSync(join(tmpdir(), 'neonvm-e2e-qemu-'));
 // Declared before useLocalCluster's hooks so the operator stops before the cluster does.
 afterAll(async () => {
   await operator?.stop();
   runnerCommand.remove();
+  rmSync(work, { recursive: true, force: true });
 });
-const cluster = useLocalCluster({ nodes: 3 });
+const cluster = useLocalCluster({ nodes: 3, imageStoreDir: join(work, 'images') });
 
 beforeAll(async () => {
-  await ensureDebianImage();
+  const debian = await ensureDebianImage();
+  const shared = new ImageStore().resolve(debian.refs[0])!;
+  for (const ref of debian.refs) cluster().images.register(ref, shared);
   await installCrds(cluster());
   cluster().images.register(RUNNER_IMAGE, { entrypoint: ['runner'] });
   await cluster()
@@ -45,81 +60,124 @@ beforeAll(async () => {
   await operator.start();
 }, 30 * 60_000);
 
-it(
-  'boots a Debian guest, scales its CPUs and migrates it',
-  async () => {
-    const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
-    const custom = cluster().kubeConfig.makeApiClient(CustomObjectsApi);
-    const ns = await createNamespace(core, 'e2e');
-    await vmApi(custom, ns).create({
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'VirtualMachine',
-      metadata: { name: 'deb' },
-      spec: {
-        guest: {
-          cpus: { min: 1, max: 2, use: 1 },
-          memorySlots: { min: 1, max: 2, use: 1 },
-          rootDisk: { image: 'neondatabase/vm-debian:11' },
-          command: ['sleep', 'infinity'],
-        },
+it('boots a Debian guest, scales its CPUs and migrates it', async () => {
+  const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
+  const custom = cluster().kubeConfig.makeApiClient(CustomObjectsApi);
+  const ns = await createNamespace(core, 'e2e');
+  await vmApi(custom, ns).create({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VirtualMachine',
+    metadata: { name: 'deb' },
+    spec: {
+      guest: {
+        cpus: { min: 1, max: 2, use: 1 },
+        memorySlots: { min: 1, max: 2, use: 1 },
+        rootDisk: { image: 'neondatabase/vm-debian:11' },
+        command: ['sleep', 'infinity'],
       },
-    });
-    const running = await waitForVm(
-      custom,
-      ns,
-      'deb',
-      (vm) => vm.status?.phase === 'Running' && vm.status.cpus !== undefined,
-      8 * 60_000,
-    );
-    expect(running.status?.restartCount).toBe(0);
+    },
+  });
+  const running = await waitForVm(
+    custom,
+    ns,
+    'deb',
+    (vm) => vm.status?.phase === 'Running' && vm.status.cpus !== undefined,
+    8 * 60_000,
+  );
+  expect(running.status?.restartCount).toBe(0);
 
-    await custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: 'virtualmachines',
+  await custom.patchNamespacedCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualmachines',
+      namespace: ns,
+      name: 'deb',
+      body: [{ op: 'replace', path: '/spec/guest/cpus/use', value: 2 }],
+    },
+    setHeaderOptions('Content-Type', 'application/json-patch+json'),
+  );
+  await waitForVm(
+    custom,
+    ns,
+    'deb',
+    (vm) => vm.status?.phase === 'Running' && vm.status.cpus === 2,
+    3 * 60_000,
+  );
+
+  await migrationApi(custom, ns).create({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VirtualMachineMigration',
+    metadata: { name: 'mig' },
+    spec: { vmName: 'deb' },
+  });
+  const done = await pollUntil(
+    async () => {
+      const m = await migrationApi(custom, ns).get('mig');
+      return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
+    },
+    { timeoutMs: 8 * 60_000, intervalMs: 1000, description: 'migration finished' },
+  );
+  const degraded = done.status?.conditions?.find((c) => c.type === 'Degraded');
+  expect(`${done.status?.phase} ${degraded?.message ?? ''}`.trim()).toBe('Succeeded');
+  const after = await waitForVm(
+    custom,
+    ns,
+    'deb',
+    (vm) => vm.status?.phase === 'Running' && vm.status.podName === done.status?.targetPodName,
+    3 * 60_000,
+  );
+  expect(after.status?.node).not.toBe(running.status?.node);
+  await pollUntil(async () => ((await runnerPods(core, ns, 'deb')).length === 1 ? true : undefined), {
+    timeoutMs: 60_000,
+    description: 'source pod gone',
+  });
+});
+
+it('boots a VM from an image built with neonvm image build: its entrypoint, User and Env', async () => {
+  const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
+  const custom = cluster().kubeConfig.makeApiClient(CustomObjectsApi);
+  const ns = await createNamespace(core, 'e2e-image');
+  const guest = await ensureGuestArtifacts({ arch: 'amd64' });
+  await writeBusyboxImage(join(work, 'layout'), join(guest.rootfsDir, 'neonvm/bin/busybox'), {
+    os: 'linux',
+    architecture: 'amd64',
+  });
+  await buildVmImage({
+    source: join(work, 'layout'),
+    tags: ['neonvm-test/cluster-image:1'],
+    store: cluster().images,
+    progress: () => undefined,
+  });
+  await vmApi(custom, ns).create({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VirtualMachine',
+    metadata: { name: 'img' },
+    spec: {
+      guest: {
+        cpus: { min: 1, max: 1, use: 1 },
+        memorySlotSize: '256Mi',
+        memorySlots: { min: 1, max: 1, use: 1 },
+        rootDisk: { image: 'neonvm-test/cluster-image:1' },
+        env: [{ name: 'GREETING', value: 'hello from the cluster' }],
+      },
+    },
+  });
+  const vm = await waitForVm(custom, ns, 'img', (v) => v.status?.phase === 'Running', 8 * 60_000);
+  // The guest console is the runner's stdout: the pod log.
+  const log = await pollUntil(
+    async () => {
+      const text = await core.readNamespacedPodLog({
+        name: vm.status!.podName!,
         namespace: ns,
-        name: 'deb',
-        body: [{ op: 'replace', path: '/spec/guest/cpus/use', value: 2 }],
-      },
-      setHeaderOptions('Content-Type', 'application/json-patch+json'),
-    );
-    await waitForVm(
-      custom,
-      ns,
-      'deb',
-      (vm) => vm.status?.phase === 'Running' && vm.status.cpus === 2,
-      3 * 60_000,
-    );
-
-    await migrationApi(custom, ns).create({
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'VirtualMachineMigration',
-      metadata: { name: 'mig' },
-      spec: { vmName: 'deb' },
-    });
-    const done = await pollUntil(
-      async () => {
-        const m = await migrationApi(custom, ns).get('mig');
-        return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
-      },
-      { timeoutMs: 8 * 60_000, intervalMs: 1000, description: 'migration finished' },
-    );
-    const degraded = done.status?.conditions?.find((c) => c.type === 'Degraded');
-    expect(`${done.status?.phase} ${degraded?.message ?? ''}`.trim()).toBe('Succeeded');
-    const after = await waitForVm(
-      custom,
-      ns,
-      'deb',
-      (vm) => vm.status?.phase === 'Running' && vm.status.podName === done.status?.targetPodName,
-      3 * 60_000,
-    );
-    expect(after.status?.node).not.toBe(running.status?.node);
-    await pollUntil(async () => ((await runnerPods(core, ns, 'deb')).length === 1 ? true : undefined), {
-      timeoutMs: 60_000,
-      description: 'source pod gone',
-    });
-    // Explicit: useLocalCluster sets jest's default to its own 2 min after this file's setTimeout ran.
-  },
-  20 * 60_000,
-);
+        container: 'neonvm-runner',
+      });
+      return text.includes(`${TEST_WORKLOAD_MARKER} uid=`) ? text : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 1000, description: 'the workload line in the pod log' },
+  );
+  expect(log).toContain(
+    `${TEST_WORKLOAD_MARKER} uid=1000 pwd=/app greeting=hello from the cluster argc=2 args=first second arg`,
+  );
+  expect(log).not.toMatch(/no workload command/);
+});

@@ -219,6 +219,8 @@ export async function runnerImageRunsVm(b: string): Promise<void> {
         ...readBundleProcess(b).args,
         `-vmspec=${encodeGzipBase64(spec)}`,
         '-memhp-auto-movable-ratio=301',
+        // No init container here to place an image's disk: boot the guest baked into the image.
+        '-rootdisk-base=builtin',
       ],
       // What the kubelet and the operator's pod spec set.
       env: {

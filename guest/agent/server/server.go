@@ -16,12 +16,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/neonvm-ts/neonvm/guest/agent/cpu"
 	"github.com/neonvm-ts/neonvm/guest/agent/files"
 	"github.com/neonvm-ts/neonvm/guest/agent/status"
 )
+
+var swapMu sync.Mutex
 
 // CPUControl is what the handlers need from the CPU side (cpu.Controller in the agent).
 type CPUControl interface {
@@ -42,7 +45,10 @@ type Config struct {
 	Roots []files.Root
 	// Token is the bearer token every request must carry; empty refuses every request.
 	Token string
-	Now   func() time.Time
+	// ResizeSwap re-initialises the swap disk at this many bytes (the guest's resize-swap helper);
+	// nil: PUT /swap answers 404.
+	ResizeSwap func(bytes uint64) error
+	Now        func() time.Time
 }
 
 // Body limits: a Secret or ConfigMap holds at most 1 MiB, base64 in JSON makes that ~1.4 MiB.
@@ -59,6 +65,8 @@ type Status struct {
 	OnlineCPUs    []int  `json:"onlineCpus"`
 	PresentCPUs   []int  `json:"presentCpus"`
 	MemTotalBytes uint64 `json:"memTotalBytes"`
+	// SwapTotalBytes is the swap the kernel has enabled (/proc/meminfo SwapTotal).
+	SwapTotalBytes uint64 `json:"swapTotalBytes"`
 }
 
 // Handler returns the agent's HTTP handler.
@@ -71,6 +79,7 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("/files/", cfg.handleFiles)
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ready\n") })
 	mux.HandleFunc("/status", cfg.handleStatus)
+	mux.HandleFunc("/swap", cfg.handleSwap)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !TokenMatches(r.Header.Get("Authorization"), cfg.Token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="neonvmd"`)
@@ -208,6 +217,7 @@ func (cfg Config) handleStatus(w http.ResponseWriter, _ *http.Request) {
 			m, err = status.MemInfo(f)
 			f.Close()
 			st.MemTotalBytes = m["MemTotal"]
+			st.SwapTotalBytes = m["SwapTotal"]
 		}
 	}
 	if err != nil {
@@ -216,4 +226,31 @@ func (cfg Config) handleStatus(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(st)
+}
+
+// handleSwap: PUT with a decimal byte count resizes the swap (0 turns it off); serialised because
+// swapoff/mkswap/swapon of one device must not interleave.
+func (cfg Config) handleSwap(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPut || cfg.ResizeSwap == nil {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(body)), 10, 64)
+	if err != nil {
+		http.Error(w, "body must be a decimal number of bytes", http.StatusBadRequest)
+		return
+	}
+	swapMu.Lock()
+	defer swapMu.Unlock()
+	if err := cfg.ResizeSwap(n); err != nil {
+		log.Printf("neonvmd: resize swap to %d bytes: %v", n, err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 }

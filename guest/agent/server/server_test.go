@@ -207,3 +207,30 @@ func TestBodyLimits(t *testing.T) {
 		t.Fatalf("PUT /files of 1 MiB = %d %s", code, text)
 	}
 }
+
+func TestSwapResize(t *testing.T) {
+	var got []uint64
+	srv := httptest.NewServer(Handler(Config{
+		CPU:        cpu.NewController(cpu.NewSysfs(t.TempDir()), ""),
+		Token:      testToken,
+		ResizeSwap: func(n uint64) error { got = append(got, n); return nil },
+	}))
+	defer srv.Close()
+	if code, _ := do(t, "PUT", srv.URL+"/swap", "1073741824"); code != 200 {
+		t.Fatalf("PUT /swap = %d", code)
+	}
+	if code, _ := do(t, "PUT", srv.URL+"/swap", "1Gi"); code != 400 {
+		t.Fatalf("PUT /swap 1Gi = %d, want 400", code)
+	}
+	if code, _ := do(t, "GET", srv.URL+"/swap", ""); code != 404 {
+		t.Fatalf("GET /swap = %d, want 404", code)
+	}
+	if len(got) != 1 || got[0] != 1<<30 {
+		t.Fatalf("resize calls %v", got)
+	}
+	noSwap := httptest.NewServer(Handler(Config{CPU: cpu.NewController(cpu.NewSysfs(t.TempDir()), ""), Token: testToken}))
+	defer noSwap.Close()
+	if code, _ := do(t, "PUT", noSwap.URL+"/swap", "1"); code != 404 {
+		t.Fatalf("PUT /swap without a resizer = %d, want 404", code)
+	}
+}

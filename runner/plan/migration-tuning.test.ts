@@ -1,0 +1,51 @@
+import {
+  checkMigrationTuning,
+  DEFAULT_MIGRATION_TUNING,
+  planMigrationTuning,
+  usesMultifd,
+  type MigrationTuning,
+} from './migration-tuning';
+
+const tuning = (t: Partial<MigrationTuning>): MigrationTuning => ({ ...DEFAULT_MIGRATION_TUNING, ...t });
+
+describe('planMigrationTuning (golden)', () => {
+  it('sets every tuning capability off by default (the behaviour before tuning existed)', () => {
+    expect(planMigrationTuning(DEFAULT_MIGRATION_TUNING)).toEqual({
+      capabilities: { xbzrle: false, compress: false, multifd: false, 'zero-blocks': false },
+      parameters: {},
+    });
+  });
+
+  it("gives upstream's set: xbzrle with a 256 MiB cache, compress threads, zero-blocks", () => {
+    expect(planMigrationTuning(tuning({ xbzrle: true, compression: 'compress', zeroBlocks: true }))).toEqual({
+      capabilities: { xbzrle: true, compress: true, multifd: false, 'zero-blocks': true },
+      parameters: { 'xbzrle-cache-size': 268435456, 'compress-threads': 2, 'decompress-threads': 2 },
+    });
+  });
+
+  it.each([
+    ['multifd', 'none'],
+    ['multifd-zlib', 'zlib'],
+    ['multifd-zstd', 'zstd'],
+  ] as const)('%s: multifd channels with %s compression', (compression, method) => {
+    const t = tuning({ compression, threads: 4 });
+    expect(usesMultifd(t)).toBe(true);
+    expect(planMigrationTuning(t)).toEqual({
+      capabilities: { xbzrle: false, compress: false, multifd: true, 'zero-blocks': false },
+      parameters: { 'multifd-channels': 4, 'multifd-compression': method },
+    });
+  });
+});
+
+describe('checkMigrationTuning', () => {
+  it('accepts the defaults and names the flag of each bad value', () => {
+    expect(checkMigrationTuning(DEFAULT_MIGRATION_TUNING)).toEqual([]);
+    expect(
+      checkMigrationTuning(tuning({ compression: 'lz4' as never, threads: 0, xbzrleCacheBytes: 100 })),
+    ).toEqual([
+      expect.stringContaining('-migration-compression must be one of none, compress, multifd'),
+      expect.stringContaining('-migration-threads must be an integer in [1, 255]'),
+      expect.stringContaining('-migration-xbzrle-cache-size must be at least 4Ki'),
+    ]);
+  });
+});
