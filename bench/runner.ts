@@ -1,7 +1,8 @@
 /**
  * The runner against raw QEMU, measured in one run on this machine (KVM if the probe says it works,
  * else TCG): boot to guest-ready, CPU plug/unplug and memory grow/shrink until the guest has the
- * change, and live migration total time and downtime. Raw = the same QEMU command line (same
+ * change, live migration total time and downtime, and the migration tuning variants against the
+ * untuned migration (runner-migration-tuning.ts). Raw = the same QEMU command line (same
  * planners, kernel, initramfs, disks) driven directly over QMP, readiness = the guest agent answers.
  */
 import { MIGRATION_PORT } from '../crds';
@@ -13,6 +14,7 @@ import { pollUntil } from '../host';
 import type { MemorySizeSummary } from '../runner/qmp';
 import type { BenchRow } from './table';
 import { builtinGuest } from '../crds/testing';
+import { migrationTuningRows } from './runner-migration-tuning';
 
 const SLOT = 256 * 1024 * 1024;
 const ROUNDS = 3;
@@ -270,6 +272,8 @@ export default async function benchRunner(): Promise<BenchRow[]> {
         '≤ raw + 10 ms',
       ),
     );
+    for (const r of raws.splice(0)) await r.stop();
+    rows.push(...(await migrationTuningRows(h)));
     return rows;
   } finally {
     for (const r of raws) await r.stop().catch(() => undefined);

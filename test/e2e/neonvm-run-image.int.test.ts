@@ -71,21 +71,20 @@ function vmFile(name: string, guest: Record<string, unknown>): string {
 async function runUntil(file: string, dir: string, pattern: RegExp): Promise<CliRun> {
   const port = await freePort(IP);
   const run = cli(['run', file, '--dir', dir, '--ip', IP, '--port', String(port), '--image-store', store]);
-  await pollUntil(
-    async () => {
-      const console = existsSync(join(dir, 'console.log'))
-        ? readFileSync(join(dir, 'console.log'), 'utf8')
-        : '';
-      return pattern.test(console) ? true : undefined;
-    },
-    {
+  const consoleText = () =>
+    existsSync(join(dir, 'console.log')) ? readFileSync(join(dir, 'console.log'), 'utf8') : '';
+  try {
+    await pollUntil(async () => (pattern.test(consoleText()) ? true : undefined), {
       timeoutMs: 240_000,
       intervalMs: 500,
       description: `${pattern} on the console of ${file}`,
       abortIf: () =>
         run.child.exitCode !== null ? new Error(`neonvm run exited: ${run.output()}`) : undefined,
-    },
-  );
+    });
+  } catch (e) {
+    (e as Error).message += `\nneonvm run:\n${run.output()}\nconsole (tail):\n${consoleText().slice(-3000)}`;
+    throw e;
+  }
   return run;
 }
 
@@ -111,7 +110,18 @@ beforeAll(async () => {
   });
   writeFileSync(
     join(work, 'spec.yaml'),
-    stringify({ shutdownHook: 'echo "hook ran" >> /tmp/shutdown.log; chmod 666 /tmp/shutdown.log' }),
+    stringify({
+      commands: [
+        {
+          name: 'hello',
+          user: 'app',
+          sysvInitAction: 'once',
+          shell: 'echo "spec-command: uid=$(id -u) file=$(cat /etc/from-spec)"',
+        },
+      ],
+      files: [{ filename: '/etc/from-spec', content: 'written by the spec' }],
+      shutdownHook: 'echo "hook ran" >> /tmp/shutdown.log; chmod 666 /tmp/shutdown.log',
+    }),
   );
   const build = cli([
     'image',

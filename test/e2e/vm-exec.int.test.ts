@@ -5,8 +5,9 @@ import { SeedFlow, NeonVmStack, startNeonVmStack } from '../../local-stack';
 import { pollUntil, shellJoin } from '../../host';
 
 /**
- * The seed README's access paths on a real VM, through kubectl and the node agent: `ssh guest-vm` and
- * `screen /dev/pts/N` inside the runner pod (Debian guest under QEMU, TCG where there is no KVM).
+ * The seed README's access paths on a real VM, through kubectl and the node agent: `ssh guest-vm`,
+ * `scp`/`sftp` to guest-vm and `screen /dev/pts/N` inside the runner pod (Debian guest under QEMU, TCG
+ * where there is no KVM).
  */
 const run = promisify(execFile);
 
@@ -32,6 +33,21 @@ describe('kubectl exec into a NeonVM runner pod', () => {
     // kubectl exec <pod> -- ssh guest-vm uname -a (retried: sshd may come up just after Running).
     const uname = await flow.inGuest('vm-debian', 'uname -a');
     expect(uname).toMatch(/^Linux \S+ \d+\.\d+/);
+  });
+
+  it('copies files into the guest with scp and sftp (`kubectl exec <runner pod> -- scp/sftp`)', async () => {
+    // upstream's e2e vm-ssh: scp from the runner pod to guest-vm (needs the guest's sftp-server).
+    const file = `/tmp/neonvm-scp-${process.pid}-${Date.now()}`;
+    await kubectl('exec', podName, '--', 'sh', '-c', `echo scp-payload > ${file}`);
+    try {
+      await kubectl('exec', podName, '--', 'scp', file, 'guest-vm:/tmp/testfile');
+      expect(await flow.inGuest('vm-debian', 'cat /tmp/testfile')).toBe('scp-payload\n');
+      const batch = `put ${file} /tmp/via-sftp`;
+      await kubectl('exec', podName, '--', 'sh', '-c', `echo '${batch}' | sftp -b - guest-vm`);
+      expect(await flow.inGuest('vm-debian', 'cat /tmp/via-sftp')).toBe('scp-payload\n');
+    } finally {
+      await kubectl('exec', podName, '--', 'rm', '-f', file);
+    }
   });
 
   it('shows the guest console through `screen /dev/pts/N`', async () => {

@@ -1,7 +1,8 @@
 /**
  * End to end with the real runner and QEMU: the operator on the local cluster, `runner/main.ts` as the
  * runner pod's `runner` command, the cached Debian guest image. A VM becomes Running only when its guest
- * agent answers, scales its CPUs through the runner API, and live-migrates to another node. A VM naming
+ * agent answers, scales its CPUs through the runner API, and live-migrates to another node (with
+ * upstream's migration tuning, so status.info has compression figures). A VM naming
  * an image built with `neonvm image build` boots that image's disk (the runner pod's init container
  * copies its /disk.qcow2) and runs its entrypoint as its User with its Env.
  */
@@ -48,15 +49,16 @@ beforeAll(async () => {
   await cluster()
     .kubeConfig.makeApiClient(CoreV1Api)
     .createNamespace({ body: { metadata: { name: 'neonvm-system' } } });
-  operator = new Operator(
-    localOperatorOptions(cluster().kubeConfig, localOperatorSettings(RUNNER_IMAGE), {
-      identity: 'e2e',
-      concurrency: 4,
-      log: process.env.NEONVM_TEST_LOG
-        ? createLogger({ level: process.env.NEONVM_TEST_LOG })
-        : silentLogger(),
-    }),
-  );
+  const options = localOperatorOptions(cluster().kubeConfig, localOperatorSettings(RUNNER_IMAGE), {
+    identity: 'e2e',
+    concurrency: 4,
+    log: process.env.NEONVM_TEST_LOG ? createLogger({ level: process.env.NEONVM_TEST_LOG }) : silentLogger(),
+  });
+  // Upstream's migration tuning on every runner pod, so the migration reports compression figures.
+  operator = new Operator({
+    ...options,
+    runnerPod: { ...options.runnerPod, migrationTuning: { xbzrle: true, compression: 'compress' } },
+  });
   await operator.start();
 }, 30 * 60_000);
 
@@ -120,6 +122,9 @@ it('boots a Debian guest, scales its CPUs and migrates it', async () => {
   );
   const degraded = done.status?.conditions?.find((c) => c.type === 'Degraded');
   expect(`${done.status?.phase} ${degraded?.message ?? ''}`.trim()).toBe('Succeeded');
+  // status.info carries QEMU's compression figures (compress capability on both runners).
+  expect(done.status?.info?.compression?.compressedSize).toBeGreaterThan(0);
+  expect(done.status?.info?.compression?.compressionRate).toBeGreaterThanOrEqual(1);
   const after = await waitForVm(
     custom,
     ns,
