@@ -75,6 +75,18 @@ describe('resolveRunnerConfig', () => {
     ).toThrow(/-migration-xbzrle-cache-size/);
   });
 
+  it('keeps -rootdisk-base=builtin as is and resolves a path under the pod root', () => {
+    const base = [`-vmspec=${encodeGzipBase64(spec)}`, '-memhp-auto-movable-ratio=301'];
+    const env = { NEONVM_POD_ROOT: '/pods/x' };
+    expect(resolveRunnerConfig(parseRunnerFlags([...base, '-rootdisk-base=builtin']), env).rootDiskBase).toBe(
+      'builtin',
+    );
+    expect(
+      resolveRunnerConfig(parseRunnerFlags([...base, '-rootdisk-base=/vm/base.qcow2']), env).rootDiskBase,
+    ).toBe('/pods/x/vm/base.qcow2');
+    expect(resolveRunnerConfig(parseRunnerFlags(base), env).rootDiskBase).toBeUndefined();
+  });
+
   it('rejects an invalid spec with field paths, and a missing ratio', () => {
     const bad = { guest: { rootDisk: { image: 'img' }, cpus: { min: 2, max: 1, use: 1 } } };
     expect(() =>
