@@ -10,6 +10,42 @@ describe('parseOperatorConfig', () => {
     expect(() => parseOperatorConfig(['--migration-tls=maybe'], { VM_RUNNER_IMAGE: 'r' })).toThrow();
   });
 
+  it('passes the --migration-* tuning flags to runner pods (none given: the runner defaults)', () => {
+    expect(parseOperatorConfig([], { VM_RUNNER_IMAGE: 'r' }).runnerPod.migrationTuning).toBeUndefined();
+    const upstream = parseOperatorConfig(
+      [
+        '--migration-xbzrle=true',
+        '--migration-xbzrle-cache-size=256Mi',
+        '--migration-compression=compress',
+        '--migration-threads=4',
+        '--migration-zero-blocks=true',
+      ],
+      { VM_RUNNER_IMAGE: 'r' },
+    );
+    expect(upstream.runnerPod.migrationTuning).toEqual({
+      xbzrle: true,
+      xbzrleCacheSize: '256Mi',
+      compression: 'compress',
+      threads: 4,
+      zeroBlocks: true,
+    });
+    expect(
+      parseOperatorConfig(['--migration-compression=multifd-zstd'], { VM_RUNNER_IMAGE: 'r' }).runnerPod
+        .migrationTuning,
+    ).toEqual({ compression: 'multifd-zstd' });
+  });
+
+  it.each([
+    ['--migration-compression=lz4', /--migration-compression.*Allowed choices are none, compress, multifd/],
+    ['--migration-threads=0', /--migration-threads.*positive integer/],
+    ['--migration-threads=256', /--migration-threads.*at most 255/],
+    ['--migration-xbzrle-cache-size=1Ki', /--migration-xbzrle-cache-size.*at least 4Ki/],
+    ['--migration-xbzrle-cache-size=lots', /--migration-xbzrle-cache-size/],
+    ['--migration-xbzrle=yes', /--migration-xbzrle/],
+  ])('refuses %s naming the flag and the rule', (flag, message) => {
+    expect(() => parseOperatorConfig([flag], { VM_RUNNER_IMAGE: 'r' })).toThrow(message);
+  });
+
   it('refuses privileged VM fields unless flags allow them', () => {
     expect(parseOperatorConfig([], { VM_RUNNER_IMAGE: 'r' }).admission).toEqual({
       extraInitContainers: 'forbidden',

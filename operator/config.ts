@@ -11,7 +11,9 @@ import {
   type AdmissionPolicy,
   type CpuScalingMode,
   type ExtraInitContainerMode,
+  quantityBytes,
 } from '../crds';
+import { MIGRATION_COMPRESSIONS, type MigrationCompression, type RunnerMigrationTuning } from '../runner/api';
 import { parseBindAddress } from './controller-kit';
 import type { RunnerPodConfig } from './pod';
 import { parseSkipList } from './webhooks';
@@ -62,6 +64,24 @@ export function parseDuration(text: string): number {
 function positiveInt(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+/** A Kubernetes quantity of at least 4 KiB (the smallest xbzrle cache QEMU takes). */
+function cacheSize(text: string): string {
+  let bytes: bigint;
+  try {
+    bytes = quantityBytes(text);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  if (bytes < 4096n) throw new InvalidArgumentError('must be at least 4Ki');
+  return text;
+}
+
+function channelCount(text: string): number {
+  const n = positiveInt(text);
+  if (n > 255) throw new InvalidArgumentError('must be at most 255');
   return n;
 }
 
@@ -232,8 +252,56 @@ export function operatorCommand(): Command {
         .choices(['true', 'false'])
         .default('true'),
     )
+    // Live-migration tuning of every runner pod (source and target must agree, hence operator-wide);
+    // unset: the runner's default (none). Upstream always uses xbzrle + compress + zero-blocks:
+    // --migration-xbzrle=true --migration-compression=compress --migration-zero-blocks=true.
+    .addOption(
+      new Option(
+        '--migration-xbzrle <bool>',
+        'runner pods send re-dirtied pages as XOR deltas (xbzrle)',
+      ).choices(['true', 'false']),
+    )
+    .option(
+      '--migration-xbzrle-cache-size <quantity>',
+      "runner pods' xbzrle cache (upstream: 256Mi; taken from the guest's memory budget of the pod)",
+      cacheSize,
+    )
+    .addOption(
+      new Option(
+        '--migration-compression <mode>',
+        'runner pods compress migrations: compress (zlib threads, reported in status.info.compression) or multifd[-zlib|-zstd] channels (no post-copy)',
+      ).choices(MIGRATION_COMPRESSIONS),
+    )
+    .option(
+      '--migration-threads <n>',
+      'compression threads or multifd channels per runner (runner default 2)',
+      channelCount,
+    )
+    .addOption(
+      new Option('--migration-zero-blocks <bool>', 'block migration skips all-zero disk blocks').choices([
+        'true',
+        'false',
+      ]),
+    )
     .option('--log-level <level>', 'pino log level', 'info');
   return addAdmissionPolicyOptions(cmd);
+}
+
+/** The `--migration-*` tuning flags given, as runner pod config (none given: no field). */
+function migrationTuning(o: {
+  migrationXbzrle?: 'true' | 'false';
+  migrationXbzrleCacheSize?: string;
+  migrationCompression?: MigrationCompression;
+  migrationThreads?: number;
+  migrationZeroBlocks?: 'true' | 'false';
+}): { migrationTuning?: RunnerMigrationTuning } {
+  const t: { -readonly [K in keyof RunnerMigrationTuning]: RunnerMigrationTuning[K] } = {};
+  if (o.migrationXbzrle !== undefined) t.xbzrle = o.migrationXbzrle === 'true';
+  if (o.migrationXbzrleCacheSize !== undefined) t.xbzrleCacheSize = o.migrationXbzrleCacheSize;
+  if (o.migrationCompression !== undefined) t.compression = o.migrationCompression;
+  if (o.migrationThreads !== undefined) t.threads = o.migrationThreads;
+  if (o.migrationZeroBlocks !== undefined) t.zeroBlocks = o.migrationZeroBlocks === 'true';
+  return Object.keys(t).length > 0 ? { migrationTuning: t } : {};
 }
 
 /** A comma-separated pattern list; an empty value is the empty list (nothing allowed). */
@@ -340,6 +408,11 @@ export function parseOperatorConfig(
     memhpAutoMovableRatio: string;
     devicePluginResources: boolean;
     migrationTls: 'true' | 'false';
+    migrationXbzrle?: 'true' | 'false';
+    migrationXbzrleCacheSize?: string;
+    migrationCompression?: MigrationCompression;
+    migrationThreads?: number;
+    migrationZeroBlocks?: 'true' | 'false';
     logLevel: string;
     failurePendingPeriod: number;
     failingRefreshInterval: number;
@@ -400,6 +473,7 @@ export function parseOperatorConfig(
       defaultMultusNetwork: runnerNad ? `${runnerNad.namespace}/${runnerNad.name}` : undefined,
       devicePluginResources: o.devicePluginResources,
       migrationTls: o.migrationTls === 'true',
+      ...migrationTuning(o),
     },
     admission: admissionPolicy(policyOptions),
     ipamNad: nadRef(env, 'NAD_IPAM'),
