@@ -47,6 +47,8 @@ export const Reasons = {
   IpamUnavailable: 'IpamUnavailable',
   ReconcileError: 'ReconcileError',
   TlsProvisioningFailed: 'TlsProvisioningFailed',
+  /** An image of the runner pod cannot be pulled (the message names the VM field). */
+  ImagePullFailed: 'ImagePullFailed',
   WaitingForCertificate: 'WaitingForCertificate',
   CertificateIssued: 'CertificateIssued',
 } as const;

@@ -3,3 +3,4 @@ export * from './node-affinity';
 export * from './pod-metadata';
 export * from './runner-pod-config';
 export * from './runner-pod-status';
+export * from './image-pull-status';

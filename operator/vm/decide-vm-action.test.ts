@@ -145,6 +145,55 @@ describe('decideVmAction: Pending', () => {
     });
     expect(d.status.conditions?.map((c) => c.type)).toEqual(['Available']);
   });
+
+  it('an image that cannot be pulled: Degraded naming the field, one Warning while the kubelet retries, cleared once running', () => {
+    const vm = vmFixture(withPhase('Pending', { podName: 'p', restartCount: 0 }));
+    const pulling = (reason: string, message: string) =>
+      podFixture('p', 'pending', [
+        (p) => {
+          p.spec!.initContainers = [{ name: 'init', image: 'example.com/typo:1' }];
+          p.status!.initContainerStatuses = [
+            {
+              name: 'init',
+              image: 'example.com/typo:1',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason, message } },
+            },
+          ];
+        },
+      ]);
+    const why = 'image "example.com/typo:1" not found';
+    const first = decide({ vm, pod: pulling('ErrImagePull', why) });
+    expect(first.status.phase).toBe('Pending');
+    const degraded = first.status.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded).toMatchObject({
+      status: 'True',
+      reason: 'ImagePullFailed',
+      message: `spec.guest.rootDisk.image: image "example.com/typo:1" cannot be pulled: ${why}`,
+    });
+    expect(first.actions).toContainEqual({
+      kind: 'event',
+      type: 'Warning',
+      reason: 'ImagePullFailed',
+      message: degraded!.message,
+    });
+    // The back-off that follows says the same: no second event, no status change.
+    const again = decide({
+      vm: { ...vm, status: first.status },
+      pod: pulling('ImagePullBackOff', `Back-off pulling image "example.com/typo:1": ${why}`),
+    });
+    expect(again.actions.filter((a) => a.kind === 'event')).toEqual([]);
+    expect(again.status).toEqual(first.status);
+    const running = decide({
+      vm: { ...vm, status: first.status },
+      pod: podFixture('p', 'ready'),
+      runner: { milliCpu: 1000, memorySlots: 1, memoryBytes: 1n << 30n, degraded: [] },
+    });
+    expect(running.status.phase).toBe('Running');
+    expect(running.status.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
+  });
 });
 
 describe('decideVmAction: Running and Scaling', () => {

@@ -36,6 +36,7 @@ import {
   type BackoffOptions,
   type ConditionUpdate,
 } from '../controller-kit';
+import { imagePullProblem } from '../pod/image-pull-status';
 import { podTerminationMessage, runnerPodPhase, runnerStopped } from '../pod/runner-pod-status';
 import { followMigration, followsMigration, vmMigrationState } from './migration-state';
 import { sshSecretName, tlsSecretName } from './names';
@@ -303,6 +304,25 @@ export function decideVmAction(obs: VmObservation): VmDecision {
         propagateRevision(vm, status, now);
       } else if (podPhase !== 'pending') {
         onPodEnded(podPhase, pod);
+      } else {
+        // A mistyped or unbuilt image: say so on the VM, naming the field (upstream: silence).
+        const pull = imagePullProblem(pod);
+        if (pull) {
+          const before = findCondition(status.conditions, CONDITION_DEGRADED);
+          if (before?.reason !== Reasons.ImagePullFailed || before.message !== pull.message)
+            actions.push({
+              kind: 'event',
+              type: 'Warning',
+              reason: Reasons.ImagePullFailed,
+              message: pull.message,
+            });
+          condition({
+            type: CONDITION_DEGRADED,
+            status: 'True',
+            reason: Reasons.ImagePullFailed,
+            message: pull.message,
+          });
+        }
       }
       return done();
     }

@@ -4,7 +4,8 @@
  * agent answers, scales its CPUs through the runner API, and live-migrates to another node (with
  * upstream's migration tuning, so status.info has compression figures). A VM naming
  * an image built with `neonvm image build` boots that image's disk (the runner pod's init container
- * copies its /disk.qcow2) and runs its entrypoint as its User with its Env.
+ * copies its /disk.qcow2) and runs its entrypoint as its User with its Env; a VM naming an image that
+ * is not in the store is Degraded (ImagePullFailed) naming spec.guest.rootDisk.image.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -185,4 +186,46 @@ it('boots a VM from an image built with neonvm image build: its entrypoint, User
     `${TEST_WORKLOAD_MARKER} uid=1000 pwd=/app greeting=hello from the cluster argc=2 args=first second arg`,
   );
   expect(log).not.toMatch(/no workload command/);
+});
+
+it('says on the VM that spec.guest.rootDisk.image cannot be pulled (an image not in the store)', async () => {
+  const core = cluster().kubeConfig.makeApiClient(CoreV1Api);
+  const custom = cluster().kubeConfig.makeApiClient(CustomObjectsApi);
+  const ns = await createNamespace(core, 'e2e-missing');
+  await vmApi(custom, ns).create({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VirtualMachine',
+    metadata: { name: 'typo' },
+    spec: {
+      guest: {
+        cpus: { min: 1, max: 1, use: 1 },
+        memorySlotSize: '256Mi',
+        memorySlots: { min: 1, max: 1, use: 1 },
+        rootDisk: { image: 'neonvm-test/never-built:1' },
+      },
+    },
+  });
+  const vm = await waitForVm(
+    custom,
+    ns,
+    'typo',
+    (v) =>
+      v.status?.conditions?.some((c) => c.type === 'Degraded' && c.reason === 'ImagePullFailed') ?? false,
+    120_000,
+  );
+  expect(vm.status?.phase).toBe('Pending');
+  const degraded = vm.status!.conditions!.find((c) => c.type === 'Degraded')!;
+  expect(degraded.message).toMatch(
+    /^spec\.guest\.rootDisk\.image: image "neonvm-test\/never-built:1" cannot be pulled: .*not found/,
+  );
+  const events = await core.listNamespacedEvent({ namespace: ns });
+  expect(
+    events.items.filter((e) => e.reason === 'ImagePullFailed' && e.involvedObject.name === 'typo'),
+  ).toHaveLength(1);
+  // Deleting it leaves nothing behind.
+  await vmApi(custom, ns).delete('typo');
+  await pollUntil(async () => ((await runnerPods(core, ns, 'typo')).length === 0 ? true : undefined), {
+    timeoutMs: 60_000,
+    description: 'the runner pod of the deleted VM to go away',
+  });
 });
