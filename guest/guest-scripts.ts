@@ -285,6 +285,7 @@ sleep 1
  * workload, runs the shutdown hooks (the image's, then the runtime ISO's), then SIGTERMs the
  * workload if it still runs and waits for it to exit, so the VM powers off only after both are done
  * (the runner's grace period bounds the wait). busybox init kills everything else afterwards.
+ * FIX: upstream re-runs the hook every 0.5 s until the workload exits and never signals the workload.
  */
 export function vmshutdown(): string {
   return `#!/neonvm/bin/sh

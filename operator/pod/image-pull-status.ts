@@ -1,6 +1,6 @@
 /**
  * Why a runner pod cannot start because an image cannot be pulled, named by the VM field that chose
- * the image. Upstream leaves such a VM Pending without a word on the VM (only the pod's status says
+ * the image. FIX: upstream leaves such a VM Pending without a word on the VM (only the pod's status says
  * ErrImagePull); a user who mistyped `spec.guest.rootDisk.image` should see that on the VM. Pure.
  */
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
