@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import type { MigrationInfo } from '../../crds';
-import { RUNNER_PATHS, type MemoryState, type QemuState, type RunnerStatus } from '../api';
+import { RUNNER_PATHS, type MemoryState, type QemuState, type RunnerStatus, type SwapState } from '../api';
 import type { ValidMigrationRequest } from '../vm-control/migration';
 import type { Readiness, VmController } from '../vm-control/vm-controller';
 import { startRunnerApiServer } from './http-server';
@@ -46,6 +46,13 @@ class RecordingVm implements VmController {
   }
   async getMemory(): Promise<MemoryState> {
     return this.mem();
+  }
+  async setSwap(sizeBytes: number): Promise<SwapState> {
+    this.calls.push({ op: 'setSwap', arg: sizeBytes });
+    return { diskBytes: 1 << 30, requestedBytes: sizeBytes };
+  }
+  async getSwap(): Promise<SwapState> {
+    return { diskBytes: 1 << 30, requestedBytes: 1 << 30 };
   }
   async status(): Promise<RunnerStatus> {
     return { guestReady: true } as RunnerStatus;
@@ -120,6 +127,12 @@ const bodies = fc.oneof(
     .map((v) => JSON.stringify(v)),
   fc
     .record(
+      { sizeBytes: fc.oneof(jsonish, fc.double(), fc.constantFrom(-1, 1.5, 2 ** 53, '1Gi')) },
+      { noNullPrototype: true },
+    )
+    .map((v) => JSON.stringify(v)),
+  fc
+    .record(
       {
         targetHost: jsonish,
         targetPort: fc.oneof(jsonish, fc.integer()),
@@ -174,6 +187,10 @@ describe('runner API with malformed requests (property-based)', () => {
             expect(c.arg as number).toBeLessThanOrEqual(0xffff_ffff);
           }
           if (c.op === 'setMemory') expect(Number.isSafeInteger(c.arg)).toBe(true);
+          if (c.op === 'setSwap') {
+            expect(Number.isSafeInteger(c.arg)).toBe(true);
+            expect(c.arg as number).toBeGreaterThanOrEqual(0);
+          }
           if (c.op === 'startMigration') {
             const r = c.arg as ValidMigrationRequest;
             expect(typeof r.targetHost).toBe('string');

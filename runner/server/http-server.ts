@@ -127,8 +127,14 @@ export function runnerApiHandler(
       GET: async () => ({ status: 200, body: await vm.getSwap() }),
       PUT: async (req) => {
         const body = (await readJson(req)) as Partial<SwapSetRequest> | null;
-        if (!body || typeof body !== 'object' || !('sizeBytes' in body))
-          throw badRequest('body must be {"sizeBytes": <integer>}');
+        if (
+          !body ||
+          typeof body !== 'object' ||
+          typeof body.sizeBytes !== 'number' ||
+          !Number.isSafeInteger(body.sizeBytes) ||
+          body.sizeBytes < 0
+        )
+          throw badRequest('body must be {"sizeBytes": <non-negative integer>}');
         const end = metrics.scalingSeconds.startTimer({ resource: 'swap' });
         const state = await vm.setSwap(body.sizeBytes);
         end();

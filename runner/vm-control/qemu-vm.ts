@@ -163,7 +163,7 @@ export class QemuVm implements VmController {
     return this.memory.state();
   }
 
-  setSwap(sizeBytes: unknown): Promise<SwapState> {
+  setSwap(sizeBytes: number): Promise<SwapState> {
     const bytes = this.swap.check(sizeBytes);
     return this.ops.run(async () => {
       this.assertMutable();

@@ -18,7 +18,7 @@ export interface VmController {
   getCpu(): Promise<number>;
   setMemory(slots: number): Promise<MemoryState>;
   getMemory(): Promise<MemoryState>;
-  setSwap(sizeBytes: unknown): Promise<SwapState>;
+  setSwap(sizeBytes: number): Promise<SwapState>;
   getSwap(): Promise<SwapState>;
   status(): Promise<RunnerStatus>;
   startMigration(req: ValidMigrationRequest): Promise<MigrationInfo>;
