@@ -32,6 +32,9 @@ import { VM_DISK_FILE, vmDisksRoot } from './vm-disk-store';
 const amd64 = { os: 'linux', architecture: 'amd64' };
 let work: string;
 let store: ImageStore;
+// Builds take seconds each and far longer on a loaded machine (jest's default is 5 s).
+jest.setTimeout(300_000);
+
 let artifacts: GuestArtifacts;
 let busybox: string;
 const log: string[] = [];
