@@ -159,6 +159,7 @@ describe('planDisks', () => {
         'ssh-authorized-keys:raw',
         'swapdisk:qcow2',
         'data:qcow2',
+        'frozen:qcow2',
         'cfg:raw',
         'sec:raw',
       ]);
