@@ -16,15 +16,29 @@ const alive = (pid: number): boolean => {
 
 /** The host PID of the process whose command line contains `marker` (not a shell's wrapper). */
 function hostPidOf(marker: string): number | undefined {
-  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+  const isPodShell = (pid: string): boolean => {
     try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.startsWith('sh\0-c\0') && cmdline.includes(marker)) return Number(entry);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.startsWith('sh\0-c\0') && cmdline.includes(marker);
     } catch {
-      // exited meanwhile
+      return false; // exited meanwhile
     }
-  }
-  return undefined;
+  };
+  const parentOf = (pid: string): string | undefined => {
+    try {
+      return /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    } catch {
+      return undefined;
+    }
+  };
+  // The shell forks for every `sleep`: until the exec, that child has the shell's command line too.
+  // The pod's process is the shell whose parent is not such a shell (PIDs wrap, so not the lowest).
+  const shells = readdirSync('/proc').filter((e) => /^\d+$/.test(e) && isPodShell(e));
+  const main = shells.find((pid) => {
+    const parent = parentOf(pid);
+    return parent !== undefined && !isPodShell(parent);
+  });
+  return main === undefined ? undefined : Number(main);
 }
 
 const CRD = `

@@ -243,20 +243,25 @@ suite('VXLAN controller on three node namespaces', () => {
     });
     const bootMs = await runners.waitReady(r, 420_000);
     expect(r.output()).toContain(`neonvm-guest: eth1 ${vmIp} netmask 255.255.0.0`);
-    // Pod 2 (node 2) → the guest agent on its overlay address: ARP floods over the tunnel, the guest
-    // answers through br-overlay → net1 → neon-br0 → neon-vxlan0 → node 2.
+    // Pod 2 (node 2) → the guest's sshd on its overlay address (not its agent: that listens on the
+    // runner-facing link only): ARP floods over the tunnel, the guest answers through br-overlay →
+    // net1 → neon-br0 → neon-vxlan0 → node 2.
     const t0 = Date.now();
-    const ready = await pollUntil(
-      async () =>
-        (
-          await run('ip', [
-            ...['netns', 'exec', podNs(2), 'curl', '-sf', '-m', '3', '-o', '/dev/null'],
-            ...['-w', '%{http_code}', `http://${vmIp}:25183/ready`],
-          ])
-        ).stdout,
-      { timeoutMs: 60_000, intervalMs: 1000, description: 'pod 2 → the VM on node 1 over the overlay' },
+    const banner = await pollUntil(
+      async () => {
+        const out = await run('ip', [
+          ...['netns', 'exec', podNs(2), 'timeout', '5', 'bash', '-c'],
+          `exec 3<>/dev/tcp/${vmIp}/22 && head -c 8 <&3`,
+        ]).catch(() => ({ stdout: '' }));
+        return out.stdout.startsWith('SSH-2.0') ? out.stdout : undefined;
+      },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        description: "pod 2 → the VM's sshd on node 1 over the overlay",
+      },
     );
-    expect(ready).toBe('200');
+    expect(banner).toBe('SSH-2.0-');
     console.log(`VM boot ${bootMs} ms; first overlay answer ${Date.now() - t0} ms after ready`);
     // Node 2 learned the guest's eth1 MAC behind node 1's tunnel end: the packets crossed the VXLAN.
     const mac = /"mac":"([0-9a-f:]+)"/.exec(
