@@ -1,4 +1,7 @@
-import { requestResource } from './keep-alive-clients';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { apiClients, requestResource } from './keep-alive-clients';
 
 describe('requestResource', () => {
   it.each([
@@ -14,5 +17,39 @@ describe('requestResource', () => {
     ['/apis/vm.neon.tech/v1', 'other'],
   ])('%s → %s', (url, resource) => {
     expect(requestResource(url)).toBe(resource);
+  });
+});
+
+describe('apiClients request timeout', () => {
+  /** An API server that accepts connections and never answers (a frozen link, as a client sees it). */
+  async function silentServer() {
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const close = () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    return { kc, close };
+  }
+
+  it('aborts a request the server never answers, so no caller waits forever', async () => {
+    const { kc, close } = await silentServer();
+    try {
+      const core = apiClients(kc, { requestTimeoutMs: 200 })(CoreV1Api);
+      const started = Date.now();
+      await expect(core.listNamespace()).rejects.toThrow(/abort/i);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await close();
+    }
   });
 });

@@ -20,7 +20,20 @@ export interface ApiClientOptions {
   readonly beforeRequest?: () => Promise<void>;
   /** Called as every request is sent (e.g. to count requests per verb and resource). */
   readonly onRequest?: (verb: string, url: string) => void;
+  /**
+   * Aborts a request that has not completed in this long (default {@link DEFAULT_REQUEST_TIMEOUT_MS};
+   * 0: never). Watches do not come through these clients, so every request here is short.
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+/**
+ * A request on a connection whose peer vanished without a FIN or RST (a partition, a frozen link, a
+ * node that lost power) otherwise waits forever: TCP keepalive only notices after minutes, and a
+ * peer that still ACKs never. A reconcile awaiting it would hold its key, and that object would never
+ * be reconciled again. client-go bounds the same with HTTP/2 health checks; a plain timeout does here.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * API clients that reuse TLS connections. `KubeConfig.makeApiClient` in @kubernetes/client-node 1.4
@@ -66,17 +79,21 @@ export function apiClients(kubeConfig: KubeConfig, options: ApiClientOptions = {
     },
   };
   const onRequest = options.onRequest;
-  const promiseMiddleware = onRequest
-    ? [
-        {
-          pre: (context: RequestContext) => {
-            onRequest(context.getHttpMethod(), context.getUrl());
-            return Promise.resolve(context);
-          },
-          post: (response: ResponseContext) => Promise.resolve(response),
-        },
-      ]
-    : [];
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const promiseMiddleware = [
+    {
+      pre: (context: RequestContext) => {
+        onRequest?.(context.getHttpMethod(), context.getUrl());
+        if (timeoutMs > 0) {
+          const own = context.getSignal();
+          const timeout = AbortSignal.timeout(timeoutMs);
+          context.setSignal(own ? AbortSignal.any([own, timeout]) : timeout);
+        }
+        return Promise.resolve(context);
+      },
+      post: (response: ResponseContext) => Promise.resolve(response),
+    },
+  ];
   const baseServer = new ServerConfiguration(cluster.server, {});
   return (api) =>
     new api(createConfiguration({ baseServer, authMethods: { default: auth }, promiseMiddleware }));

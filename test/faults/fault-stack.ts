@@ -50,6 +50,8 @@ export interface FaultStack {
   readonly dropper: WriteDropper;
   readonly watcher: RunnerPodWatcher;
   readonly dir: string;
+  /** VMs, migrations, runner pods and the operator's recent warnings, as text (for a failed scenario). */
+  diagnose(): Promise<string>;
   startStandby(probePort: number): OperatorProcess;
   stop(): Promise<void>;
 }
@@ -155,6 +157,7 @@ export async function startFaultStack(progress: (line: string) => void): Promise
     dropper,
     watcher,
     dir,
+    diagnose: () => diagnose(cluster, op),
     startStandby: (probePort: number) => {
       const standby = new OperatorProcess({
         // A standby serves nothing else: without its probe server nothing would keep the process alive.
@@ -184,6 +187,43 @@ export async function startFaultStack(progress: (line: string) => void): Promise
       await Promise.all([link.stop(), nodeLink.stop()]);
     },
   };
+}
+
+/** What a failed scenario leaves behind: objects' status and the operator's last warnings and errors. */
+async function diagnose(cluster: LocalCluster, op: OperatorProcess): Promise<string> {
+  const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  const list = async (plural: string): Promise<unknown[]> =>
+    (
+      (await custom
+        .listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'default', plural })
+        .catch((err: unknown) => ({ items: [`list failed: ${String(err)}`] }))) as { items: unknown[] }
+    ).items;
+  const conditions = (c: { type?: string; status?: string; reason?: string; message?: string }[] = []) =>
+    c.map((x) => `${x.type}=${x.status}(${x.reason}: ${(x.message ?? '').slice(0, 160)})`).join('; ');
+  const lines: string[] = [];
+  for (const v of (await list('virtualmachines')) as VirtualMachine[])
+    lines.push(
+      `VM ${v.metadata?.name}: phase=${v.status?.phase} pod=${v.status?.podName} restarts=${v.status?.restartCount} ${conditions(v.status?.conditions)}`,
+    );
+  for (const m of (await list('virtualmachinemigrations')) as VirtualMachineMigration[])
+    lines.push(
+      `migration ${m.metadata?.name}: phase=${m.status?.phase} ${m.status?.sourcePodName} → ${m.status?.targetPodName} ${conditions(m.status?.conditions)}`,
+    );
+  const pods = await core.listNamespacedPod({ namespace: 'default' }).catch(() => ({ items: [] as V1Pod[] }));
+  for (const p of pods.items) {
+    const state = p.status?.containerStatuses?.map((c) => JSON.stringify(c.state)).join(' ');
+    lines.push(
+      `pod ${p.metadata?.name}: ${p.status?.phase} node=${p.spec?.nodeName} deleting=${!!p.metadata?.deletionTimestamp} owners=${p.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}`).join(',')} ${state ?? ''}`,
+    );
+  }
+  // pino levels: 40 warn, 50 error; plus the reconcile decisions that name a VM or a migration.
+  const log = op
+    .log()
+    .split('\n')
+    .filter((l) => /"level":(40|50|60)/.test(l) || /migration|runner pod/.test(l))
+    .slice(-80);
+  return [...lines, `operator log (last ${log.length} warnings/errors/migration lines):`, ...log].join('\n');
 }
 
 /** Resolves when the operator's log (since its latest start) matches. */

@@ -57,6 +57,8 @@ async function scenario(name: string, body: () => Promise<{ outcome: string; fig
       figure: '',
       passed: false,
     });
+    // CI keeps only the test output: what the cluster and the operator said goes with the failure.
+    console.error(`scenario "${name}" failed; state at the failure:\n${await f.diagnose()}`);
     throw err;
   }
 }
