@@ -504,3 +504,80 @@ describe('decideVmAction: a migration that lost the guest', () => {
     expect(d3.status.podName).toBeUndefined();
   });
 });
+
+describe('decideVmAction: the podName switch after a fast migration is refused for a while', () => {
+  // The fault suite's sequence: the migration Succeeded (src → tgt); the VM's status write that switches
+  // podName is refused for 20 s; meanwhile the source's QEMU sits in postmigrate (its pod turns
+  // NotReady), and a source runner that exits after the handover (older runners, the fake one) leaves
+  // its pod Succeeded — or the pod is gone. Every retry must decide the same switch, never a restart.
+  const succeeded = migrationFixture(
+    withMigrationPhase('Succeeded', { targetPodIP: '10.244.2.7', targetNode: 'node-2' }),
+  );
+  // The first attempt in the fault suite ran into a Failed migration from the same pod (target killed).
+  const earlierFailure = migrationFixture(
+    (m) => (m.metadata!.name = 'mig0'),
+    withMigrationPhase('Failed', {
+      targetPodName: 'tgt0',
+      conditions: [
+        {
+          type: 'Degraded',
+          status: 'True',
+          reason: 'TargetPodFailed',
+          message: 'Target Pod (tgt0) failed: exit code 137',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+      ],
+    }),
+  );
+  const postmigrate = {
+    milliCpu: 1000,
+    memorySlots: 1,
+    memoryBytes: 1n << 30n,
+    degraded: [],
+    qemuStatus: 'postmigrate',
+  };
+  const sources: Array<[string, V1Pod | undefined]> = [
+    ['ready', podFixture('src', 'ready')],
+    ['NotReady (QEMU postmigrate)', podFixture('src', 'running-unready')],
+    ['Succeeded (runner exited after the handover)', podFixture('src', 'succeeded')],
+    ['Failed', podFixture('src', 'failed')],
+    ['gone', undefined],
+  ];
+  const phases = ['PreMigrating', 'Migrating', 'Running', 'Scaling'] as const;
+
+  it.each(phases.flatMap((phase) => sources.map(([desc, pod]) => [phase, desc, pod] as const)))(
+    'VM %s on the source, source pod %s: switches to the target, nothing deleted or restarted',
+    (phase, _desc, pod) => {
+      const vm = vmFixture(
+        withPhase(phase, { podName: 'src', podIP: '10.244.1.5', node: 'node-1', restartCount: 0 }),
+      );
+      const obs = { vm, pod, migrations: [earlierFailure, succeeded], runner: postmigrate };
+      const d = decide(obs);
+      expect(d.status).toMatchObject({
+        phase: 'Running',
+        podName: 'tgt',
+        podIP: '10.244.2.7',
+        node: 'node-2',
+        restartCount: 0,
+      });
+      expect(d.actions).toEqual([]);
+      // A retry (the write was refused: the stored VM is unchanged) decides exactly the same.
+      expect(decide(obs)).toEqual(d);
+    },
+  );
+
+  it('once the switch is stored: Running on the target, the source left to the migration controller', () => {
+    const vm = vmFixture(withPhase('Running', { podName: 'tgt', podIP: '10.244.2.7', node: 'node-2' }));
+    const tgt = podFixture('tgt', 'ready', [(p) => (p.status!.podIP = '10.244.2.7')]);
+    const report = {
+      milliCpu: 1000,
+      memorySlots: 1,
+      memoryBytes: 1n << 30n,
+      degraded: [],
+      qemuStatus: 'running',
+    };
+    const d = decide({ vm, pod: tgt, migrations: [earlierFailure, succeeded], runner: report });
+    expect(d.status).toMatchObject({ phase: 'Running', podName: 'tgt' });
+    expect(kinds(d)).toEqual(['sync-pod-metadata']);
+  });
+});

@@ -80,6 +80,11 @@ export function followsMigration(
   state: VmMigrationState,
 ): boolean {
   if (state.kind === 'lost') return phase !== 'Failed' && phase !== 'Succeeded' && phase !== 'Pending';
+  // Only a migration that is still preparing lets a Scaling VM finish its request first. Once the
+  // stream runs or has completed, the source's runner refuses CPU and memory changes and its pod turns
+  // NotReady (QEMU in postmigrate) or ends: judged as the VM's own runner, a Scaling VM would hang on
+  // the refused change, or fail and restart while the target holds the guest.
+  if (phase === 'Scaling') return state.kind === 'streaming' || state.kind === 'succeeded';
   return phase === 'PreMigrating' || phase === 'Migrating' || (phase === 'Running' && state.kind !== 'none');
 }
 
