@@ -131,6 +131,32 @@ describe('decideMigrationAction: Pending', () => {
     expect(degraded(d)).toBe('MigrationFailed');
   });
 
+  it('a NotReady source still runs the guest: wait for it, never fail the VM with SourcePodFailed', () => {
+    const notReady = podFixture('src', 'running-unready');
+    const d = decide({ migration: phase('Pending'), vm: preMigrating, sourcePod: notReady });
+    expect(d.status.phase).toBe('Pending');
+    expect(d.actions).toEqual([]);
+    expect(d.requeueAfterMs).toBe(MIGRATION_POLL_MS);
+    // Bounded by completionTimeout, whose failure leaves the VM running on its source.
+    const timed = migrationFixture(withMigrationPhase('Pending'), (m) => (m.spec.completionTimeout = 60));
+    const late = decide({ migration: timed, vm: preMigrating, sourcePod: notReady, now: T0 + 61_000 });
+    expect(late.status.phase).toBe('Failed');
+    expect(degraded(late)).toBe('CompletionTimeout');
+    // Ready again: the target pod is made.
+    expect(kinds(decide({ migration: phase('Pending'), vm: preMigrating, sourcePod: source }))).toEqual([
+      'create-target-pod',
+    ]);
+  });
+
+  it.each([
+    ['ended', podFixture('src', 'failed')],
+    ['gone', undefined],
+  ])('a source pod that %s before the target was made lost the guest: SourcePodFailed', (_, pod) => {
+    const d = decide({ migration: phase('Pending'), vm: preMigrating, sourcePod: pod });
+    expect(d.status.phase).toBe('Failed');
+    expect(degraded(d)).toBe('SourcePodFailed');
+  });
+
   it('creates the target pod, then waits for it, then for its QEMU to listen', () => {
     expect(kinds(decide({ migration: phase('Pending'), vm: preMigrating, sourcePod: source }))).toEqual([
       'create-target-pod',

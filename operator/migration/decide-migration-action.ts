@@ -36,7 +36,7 @@ import {
   type ConditionUpdate,
   type Reason,
 } from '../controller-kit';
-import { podTerminationMessage, runnerPodPhase } from '../pod/runner-pod-status';
+import { podTerminationMessage, runnerPodPhase, runnerStopped } from '../pod/runner-pod-status';
 import { endState, mayHold, whereabouts, type QemuObservation, type Whereabouts } from './guest-whereabouts';
 
 export interface MigrationObservation {
@@ -328,10 +328,18 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
           Reasons.MigrationFailed,
           `VM (${vmName}) left Running before the migration started (now ${vmPhase ?? ''})`,
         );
-      if (!obs.sourcePod || (!obs.targetPod && runnerPodPhase(obs.sourcePod) !== 'running')) {
-        return fail(Reasons.SourcePodFailed, `source Pod (${status.sourcePodName}) is not running`);
+      // Only an ended (or vanished) source has lost the guest. A source that is merely NotReady still
+      // runs it — its guest agent answered the probe too slowly (TCG under load), or it is busy — and
+      // SourcePodFailed would fail the VM and restart it: wait for it instead, as long as the timeout
+      // allows, and make the target only once the source is ready to be asked for its CPUs.
+      if (!obs.sourcePod || runnerStopped(obs.sourcePod)) {
+        return fail(
+          Reasons.SourcePodFailed,
+          `source Pod (${status.sourcePodName}) is not running${why(obs.sourcePod)}`,
+        );
       }
       if (timedOut) return fail(Reasons.CompletionTimeout, timeoutMessage);
+      if (!obs.targetPod && runnerPodPhase(obs.sourcePod) !== 'running') return wait(MIGRATION_POLL_MS);
       if (!obs.targetPod) {
         actions.push({ kind: 'create-target-pod' });
         return wait();
