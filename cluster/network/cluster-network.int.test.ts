@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireSlot, ClusterNetwork, listOwnedNetworkObjects } from '.';
@@ -55,4 +55,59 @@ describe('ClusterNetwork', () => {
       await network.destroy();
     }
   });
+
+  it('a pod made after one was killed is reachable at once from a peer that talked to the dead one', async () => {
+    // A migration source streams to a target that is then killed, and a new target is made on the same
+    // node: the source still has the dead pod's MAC in its neighbour cache. With the dead pod's address
+    // handed out again, the new target was unreachable from the source for minutes (connect timed out).
+    const network = await ClusterNetwork.create();
+    const children: ChildProcess[] = [];
+    const inPod = (netns: string, script: string): ChildProcess => {
+      const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      return child;
+    };
+    const output = (child: ChildProcess): Promise<string> =>
+      new Promise((resolve) => {
+        let out = '';
+        child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', () => resolve(out.trim()));
+      });
+    const listen = (netns: string) =>
+      new Promise<ChildProcess>((resolve) => {
+        const child = inPod(
+          netns,
+          "require('net').createServer((s) => s.resume()).listen(20187, () => console.log('up'))",
+        );
+        child.stdout?.once('data', () => resolve(child));
+      });
+    try {
+      await network.addNode(1);
+      await network.addNode(2);
+      const source = await network.createSandbox('source', 1);
+      const dead = await network.createSandbox('target-1', 2);
+      const deadServer = await listen(dead.netns);
+      // The source streams to the first target and keeps the connection (as QEMU does until it fails).
+      const stream = inPod(
+        source.netns,
+        `const s = require('net').connect(20187, '${dead.ip}', () => { console.log('streaming'); setInterval(() => s.write(Buffer.alloc(65536)), 10); }); s.on('error', () => undefined);`,
+      );
+      await new Promise((resolve) => stream.stdout?.once('data', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      deadServer.kill('SIGKILL');
+      await network.deleteSandbox('target-1');
+      const next = await network.createSandbox('target-2', 2);
+      await listen(next.netns);
+      const connect = inPod(
+        source.netns,
+        `const t = Date.now(); const s = require('net').connect(20187, '${next.ip}', () => { console.log('connected'); process.exit(0); }); s.setTimeout(10000, () => { console.log('timed out'); process.exit(1); }); s.on('error', (e) => { console.log(e.message); process.exit(1); });`,
+      );
+      expect(await output(connect)).toBe('connected');
+    } finally {
+      for (const child of children) child.kill('SIGKILL');
+      await network.destroy();
+    }
+  }, 60_000);
 });
