@@ -232,7 +232,12 @@ export class MigrationReconciler implements Reconciler {
     if (!pod || pod.status?.phase !== 'Running') return undefined;
     try {
       const q = await (await this.runner(vm, pod)).qemuState();
-      return { custody: q.guest, qemuStatus: q.qemuStatus, migration: q.migration };
+      return {
+        custody: q.guest,
+        qemuStatus: q.qemuStatus,
+        migration: q.migration,
+        ...(q.migrationError ? { migrationError: q.migrationError } : {}),
+      };
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err) };
     }

@@ -309,6 +309,12 @@ describe('decideMigrationAction: Running', () => {
     expect(d.status.phase).toBe('Failed');
     expect(degraded(d)).toBe('MigrationFailed');
     expect(kinds(d)).toEqual(['delete-pod']);
+    // QEMU's own reason goes into the condition (the fault suite's CI failure said only "failed").
+    const why = "Failed to connect to '10.244.2.2:20187': Connection timed out";
+    const said = decide({ ...base, source: { ...srcFailed, migrationError: why }, target: tgtListening });
+    expect(said.status.conditions?.find((c) => c.type === 'Degraded')?.message).toBe(
+      `QEMU migration failed: ${why}`,
+    );
   });
 
   it('target pod gone -> cancel on the source and fail', () => {

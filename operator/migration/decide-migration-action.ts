@@ -399,8 +399,10 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
               cancel: isActive(stream),
             });
           }
-          if (stream === 'failed' || stream === 'cancelled')
-            return fail(Reasons.MigrationFailed, `QEMU migration ${stream}`);
+          if (stream === 'failed' || stream === 'cancelled') {
+            const error = report(obs.source)?.migrationError;
+            return fail(Reasons.MigrationFailed, `QEMU migration ${stream}${error ? `: ${error}` : ''}`);
+          }
           if (timedOut) return fail(Reasons.CompletionTimeout, timeoutMessage, { cancel: isActive(stream) });
           return wait(MIGRATION_POLL_MS);
         }

@@ -20,6 +20,8 @@ export interface QemuReport {
   readonly qemuStatus: string;
   /** This QEMU's `query-migrate` (outgoing on a source, incoming on a target). */
   readonly migration: MigrationInfo;
+  /** QEMU's description of a failed migration, when it gave one. */
+  readonly migrationError?: string;
 }
 
 export type QemuObservation = QemuReport | { readonly error: string };

@@ -168,6 +168,11 @@ export interface QemuState {
   migration: MigrationInfo;
   /** {@link guestCustody} of the above, so every reader draws the same conclusion. */
   guest: GuestCustody;
+  /**
+   * QEMU's `error-desc` of a failed migration (e.g. `Failed to connect to '10.244.2.2:20187':
+   * Connection timed out`): the migration's failure says why, not only "QEMU migration failed".
+   */
+  migrationError?: string;
 }
 
 /** Error body of every non-2xx JSON answer. */

@@ -60,4 +60,32 @@ describe('QemuVm (against a fake QMP server, on a manual clock)', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(probes()).toBe(before + 2); // stopped: no further probe
   });
+
+  it("GET /qemu carries QEMU's error-desc of a failed migration", async () => {
+    server.handle('query-status', () => ({ return: { running: true, status: 'running' } }));
+    server.handle('query-migrate', () => ({
+      return: {
+        status: 'failed',
+        'error-desc': "Failed to connect to '10.244.2.2:20187': Connection timed out",
+      },
+    }));
+    const vm = new QemuVm({
+      qmp,
+      agent: new GuestAgent('http://127.0.0.1:9', 'token'),
+      shape: vmShape(defaultedSpec()),
+      accel: 'tcg',
+      arch: 'amd64',
+      networkMode: 'user',
+      degraded: [],
+      role: 'source',
+      log: () => undefined,
+      clock: new FakeClock(),
+    });
+    expect(await vm.qemuState()).toMatchObject({
+      qemuStatus: 'running',
+      guest: 'running',
+      migration: { status: 'failed' },
+      migrationError: "Failed to connect to '10.244.2.2:20187': Connection timed out",
+    });
+  });
 });

@@ -254,6 +254,7 @@ export class QemuVm implements VmController {
       migrationRole: this.role,
       migration,
       guest: guestCustody(facts),
+      ...(q['error-desc'] ? { migrationError: q['error-desc'] } : {}),
     };
   }
 }
