@@ -18,6 +18,7 @@ import {
   waitForVm,
 } from './operator-fixture';
 import { installMultusNadCrd } from './operator-env';
+import { WriteDropper } from '../faults/write-dropper';
 
 jest.setTimeout(180_000);
 const env = useOperatorCluster();
@@ -605,4 +606,65 @@ describe('leader election', () => {
     // the API round trips of the acquisition (1 s of slack on a loaded 2-core machine).
     expect(takeoverMs).toBeLessThanOrEqual(le.leaseDurationMs + le.retryPeriodMs + 1_000);
   });
+});
+
+// The fault suite's "VM status write lost after a fast migration" with simulated runners: the VM's
+// status write that switches podName to the target is refused for a while by an admission webhook,
+// while the source runner exits after the handover (its pod Succeeded while the VM still points at it).
+it('a refused podName switch after a migration is retried: the VM runs in the target, never restarted', async () => {
+  await env.startOperator();
+  const dropper = new WriteDropper(env.cluster().kubeConfig);
+  await dropper.start();
+  try {
+    const ns = await createNamespace(env.core(), 'lost-write');
+    await vmApi(env.custom(), ns).create(vmBody('vm1'));
+    const before = await waitForVm(env.custom(), ns, 'vm1', (vm) => vm.status?.phase === 'Running');
+    const windowMs = 20_000;
+    const rule = dropper.drop(
+      'VM podName switch',
+      (w) =>
+        w.resource === 'virtualmachines/status' &&
+        w.namespace === ns &&
+        (w.object?.status?.podName ?? '') !== (w.oldObject?.status?.podName ?? ''),
+      windowMs,
+    );
+    await migrationApi(env.custom(), ns).create({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'VirtualMachineMigration',
+      metadata: { name: 'mig' },
+      spec: { vmName: 'vm1' },
+    });
+    const done = await pollUntil(
+      async () => {
+        const m = await migrationApi(env.custom(), ns).get('mig');
+        return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
+      },
+      { timeoutMs: 90_000, description: 'migration finished' },
+    );
+    expect(done.status?.phase).toBe('Succeeded');
+    const target = done.status?.targetPodName;
+    const vm = await waitForVm(
+      env.custom(),
+      ns,
+      'vm1',
+      (v) => v.status?.phase === 'Running' && v.status.podName === target,
+      120_000,
+    );
+    expect(rule.refused.length).toBeGreaterThan(0);
+    // The switch went through only after the window: the VM waited, it did not give up on the guest.
+    expect(rule.refused[rule.refused.length - 1] - rule.refused[0]).toBeLessThanOrEqual(windowMs);
+    expect(vm.status?.restartCount ?? 0).toBe(before.status?.restartCount ?? 0);
+    const pods = await pollUntil(
+      async () => {
+        const live = (await runnerPods(env.core(), ns, 'vm1')).filter(
+          (p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+        );
+        return live.length === 1 ? live : undefined;
+      },
+      { timeoutMs: 60_000, description: 'only the target pod live' },
+    );
+    expect(pods.map((p) => p.metadata?.name)).toEqual([target]);
+  } finally {
+    await dropper.stop();
+  }
 });
