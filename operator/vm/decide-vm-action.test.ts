@@ -390,6 +390,34 @@ describe('decideVmAction: crash-loop back-off', () => {
     expect(kinds(decide({ vm: vm(1), pod: ended(20_000, 11_000) }))).toEqual(['delete-pod']);
   });
 
+  it('a runner still running when the VM failed (guest lost in a migration) backs off from the failure, then goes', () => {
+    const failedAt = new Date(T0 - 4_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const lost = vmFixture(
+      withPhase('Failed', {
+        podName: 'p',
+        restartCount: 1,
+        conditions: [
+          {
+            type: 'Available',
+            status: 'False',
+            reason: 'GuestLost',
+            message: 'guest lost',
+            lastTransitionTime: failedAt,
+          },
+        ],
+      }),
+    );
+    // The paused post-copy source: its container never ends by itself.
+    const paused = podFixture('p', 'running-unready', [
+      (p) => (p.metadata!.creationTimestamp = new Date(T0 - 60_000)),
+    ]);
+    const soon = decide({ vm: lost, pod: paused });
+    expect(soon.actions).toEqual([]);
+    expect(soon.requeueAfterMs).toBe(6_000);
+    // Before, the run counted to "now" on every round: 10 s remained forever and the VM never restarted.
+    expect(kinds(decide({ vm: lost, pod: paused, now: T0 + 6_000 }))).toEqual(['delete-pod']);
+  });
+
   it('does not back off after a long run, nor when the VM will not restart', () => {
     expect(kinds(decide({ vm: vm(5), pod: ended(3_600_000, 1_000) }))).toEqual(['delete-pod']);
     const never = vmFixture(

@@ -385,7 +385,14 @@ export function decideVmAction(obs: VmObservation): VmDecision {
         if (!pod.metadata?.deletionTimestamp) {
           // Crash-looping runners back off like kubelet's CrashLoopBackOff; the ended pod (and its
           // logs) stays until then.
-          const wait = restart ? restartBackoffRemaining(status.restartCount ?? 0, pod, obs.now) : 0;
+          const available = findCondition(status.conditions, CONDITION_AVAILABLE);
+          const failedAt =
+            available?.status === 'False' && available.lastTransitionTime
+              ? new Date(available.lastTransitionTime).getTime()
+              : undefined;
+          const wait = restart
+            ? restartBackoffRemaining(status.restartCount ?? 0, pod, obs.now, failedAt)
+            : 0;
           if (wait > 0) return done(wait);
           actions.push({ kind: 'delete-pod', podName: podName ?? '' });
           return done();
@@ -419,11 +426,17 @@ export const RESTART_BACKOFF: BackoffOptions = { baseMs: 10_000, maxMs: 300_000 
 /** A runner that ran this long before ending is not crash-looping: restart at once. */
 export const STABLE_RUN_MS = 10 * 60_000;
 
-function restartBackoffRemaining(restartCount: number, pod: V1Pod, now: number): number {
+/**
+ * How long a restart still waits. The run counts until the runner's container ended, or — when it has
+ * not (the VM failed around a live runner: a migration lost the guest, and the paused source never ends
+ * by itself) — until the VM failed (`failedAt`). Counting to "now" there made the wait never end: the
+ * VM stayed Failed with its dead guest's runner for good after the first restart.
+ */
+function restartBackoffRemaining(restartCount: number, pod: V1Pod, now: number, failedAt?: number): number {
   if (restartCount === 0) return 0;
   const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : now;
   const terminated = pod.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
-  const finished = terminated?.finishedAt ? new Date(terminated.finishedAt).getTime() : now;
+  const finished = terminated?.finishedAt ? new Date(terminated.finishedAt).getTime() : (failedAt ?? created);
   if (finished - created >= STABLE_RUN_MS) return 0;
   return backoffDelay(restartCount, RESTART_BACKOFF) - (now - finished);
 }
