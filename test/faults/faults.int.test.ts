@@ -30,7 +30,7 @@ import { qemuProcesses, runnerPid } from './processes';
 jest.setTimeout(1_500_000);
 /** An operator process starts in seconds on an idle machine, in over a minute on a loaded one. */
 const LEADER_TIMEOUT_MS = 300_000;
-/** Also the scenarios not yet verified or failing (each says why it is skipped otherwise). */
+/** Also the scenario skipped as a known failure (it says why it is skipped otherwise). */
 const ALL = process.env.NEONVM_FAULTS_ALL === '1';
 
 let f: FaultStack;
@@ -350,10 +350,9 @@ describe('fault injection on real processes', () => {
     });
   });
 
-  itIf(
-    ALL,
-    'not yet verified: its one run waited on a VM restarted after the scenario above, which never got ready',
-  )('source SIGKILLed mid-migration (pre-copy): migration Failed, VM restarted by its policy', async () => {
+  // Verified 2026-12-04 in two complete runs (with NEONVM_FAULTS_ALL=1); its one earlier run had waited
+  // on a VM the known failure above restarted, which this scenario now waits for first.
+  it('source SIGKILLed mid-migration (pre-copy): migration Failed, VM restarted by its policy', async () => {
     await scenario('source runner SIGKILLed mid-migration (pre-copy)', async () => {
       // The scenario before may have restarted the VM (with NEONVM_FAULTS_ALL=1, the known failure
       // above does): start from a running guest, not from a pod that is still booting.
@@ -447,45 +446,43 @@ describe('fault injection on real processes', () => {
     });
   });
 
-  itIf(ALL, 'not yet verified: no complete run of it yet')(
-    'a node agent cut off from the API server while its QEMU runs: never two QEMUs for one VM',
-    async () => {
-      await scenario('node agent cut off from the API server, its pod deleted', async () => {
-        await vms.deleteVm('fv');
-        await vms.create('virtualmachines', vmBody('fn', { 'kubernetes.io/hostname': CUT_NODE }));
-        const vm = await vms.waitVm('fn', 'Running', running);
-        const pod = vm.status?.podName ?? '';
-        expect(qemuProcesses('fn').map((q) => q.pod)).toEqual([pod]);
-        f.nodeLink.freeze();
-        const cutAt = Date.now();
-        // Graceful delete while the node cannot hear it: the pod is Terminating, its QEMU still runs.
-        const core = f.cluster.kubeConfig.makeApiClient(CoreV1Api);
-        await core.deleteNamespacedPod({ name: pod, namespace: 'default' });
-        const windowMs = 30_000;
-        const window = new Promise((r) => setTimeout(r, windowMs));
-        const maxQemus = sampleQemus('fn', window);
-        await window;
-        const duringCut = await maxQemus;
-        const podsDuringCut = (await vms.runnerPods('fn')).map((p) => p.metadata?.name);
-        f.nodeLink.thaw();
-        const healedAt = Date.now();
-        const again = await vms.waitVm(
-          'fn',
-          'Running in a new pod',
-          (v) => running(v) && v.status?.podName !== pod,
-        );
-        const after = qemuProcesses('fn');
-        expect(duringCut).toBe(1);
-        expect(podsDuringCut).toEqual([pod]);
-        expect(after.map((q) => q.pod)).toEqual([again.status?.podName]);
-        expect(f.watcher.max('default', 'fn')).toBe(1);
-        return {
-          outcome: `no replacement while the old pod could still run (Terminating on a cut-off node); replaced once the node confirmed it gone`,
-          figure: `${duringCut} QEMU during ${seconds(windowMs)} cut off (${seconds(healedAt - cutAt)}); new runner ${seconds(Date.now() - healedAt)} after healing`,
-        };
-      });
-    },
-  );
+  // Verified 2026-12-04 in two complete runs.
+  it('a node agent cut off from the API server while its QEMU runs: never two QEMUs for one VM', async () => {
+    await scenario('node agent cut off from the API server, its pod deleted', async () => {
+      await vms.deleteVm('fv');
+      await vms.create('virtualmachines', vmBody('fn', { 'kubernetes.io/hostname': CUT_NODE }));
+      const vm = await vms.waitVm('fn', 'Running', running);
+      const pod = vm.status?.podName ?? '';
+      expect(qemuProcesses('fn').map((q) => q.pod)).toEqual([pod]);
+      f.nodeLink.freeze();
+      const cutAt = Date.now();
+      // Graceful delete while the node cannot hear it: the pod is Terminating, its QEMU still runs.
+      const core = f.cluster.kubeConfig.makeApiClient(CoreV1Api);
+      await core.deleteNamespacedPod({ name: pod, namespace: 'default' });
+      const windowMs = 30_000;
+      const window = new Promise((r) => setTimeout(r, windowMs));
+      const maxQemus = sampleQemus('fn', window);
+      await window;
+      const duringCut = await maxQemus;
+      const podsDuringCut = (await vms.runnerPods('fn')).map((p) => p.metadata?.name);
+      f.nodeLink.thaw();
+      const healedAt = Date.now();
+      const again = await vms.waitVm(
+        'fn',
+        'Running in a new pod',
+        (v) => running(v) && v.status?.podName !== pod,
+      );
+      const after = qemuProcesses('fn');
+      expect(duringCut).toBe(1);
+      expect(podsDuringCut).toEqual([pod]);
+      expect(after.map((q) => q.pod)).toEqual([again.status?.podName]);
+      expect(f.watcher.max('default', 'fn')).toBe(1);
+      return {
+        outcome: `no replacement while the old pod could still run (Terminating on a cut-off node); replaced once the node confirmed it gone`,
+        figure: `${duringCut} QEMU during ${seconds(windowMs)} cut off (${seconds(healedAt - cutAt)}); new runner ${seconds(Date.now() - healedAt)} after healing`,
+      };
+    });
+  });
 });
 
 /** When the standby logged "became leader" (pino's `time`: ISO text or ms since the epoch). */
