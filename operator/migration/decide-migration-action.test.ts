@@ -288,6 +288,13 @@ describe('decideMigrationAction: Running', () => {
     expect(d.actions).toEqual([]);
   });
 
+  it('succeeds once the source says completed, also before its QEMU has left finish-migrate', () => {
+    // QEMU 7.2 reports `completed` while still in finish-migrate (runner/source-loss.int.test.ts).
+    const d = decide({ ...base, source: qemuFixture('finish-migrate', 'completed'), target: tgtRunning });
+    expect(d.status.phase).toBe('Succeeded');
+    expect(kinds(d)).toEqual(['adopt-target-pod']);
+  });
+
   it('deletes the source pod once Succeeded (after the VM switch was written), never the VM pod', () => {
     const succeeded = phase('Succeeded', { targetPodIP: '10.244.2.7' });
     expect(
