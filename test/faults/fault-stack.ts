@@ -22,7 +22,13 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { ConfigCache, NodeAgent, nodeName, renderKubeconfig, type LocalCluster } from '../../cluster';
-import { GROUP, VERSION, type VirtualMachine, type VirtualMachineMigration } from '../../crds';
+import {
+  GROUP,
+  RUNNER_CONTAINER_NAME,
+  VERSION,
+  type VirtualMachine,
+  type VirtualMachineMigration,
+} from '../../crds';
 import { freePort, pollUntil } from '../../host';
 import { Informer, keepAliveClients } from '../../kube';
 import { OPERATOR_NAMESPACE, RUNNER_IMAGE, startNeonVmStack, type NeonVmStack } from '../../local-stack';
@@ -402,6 +408,65 @@ export class Vms {
         labelSelector: `vm.neon.tech/name=${vm}`,
       })
     ).items;
+  }
+
+  /**
+   * What a failed migration scenario needs to be understood after the stack is gone: every runner pod
+   * of the VM (phase, how its containers ended, the last lines of its runner's log) and the migration's
+   * phase and conditions. Best effort: a part that cannot be read says why.
+   */
+  async diagnose(vm: string, migration: string, logLines = 60): Promise<string> {
+    const out: string[] = [];
+    try {
+      const m = await this.migration(migration);
+      out.push(
+        `migration ${migration}: ${m.status?.phase ?? ''} ${JSON.stringify(m.status?.conditions ?? [])}`,
+      );
+    } catch (err) {
+      out.push(`migration ${migration}: ${(err as Error).message}`);
+    }
+    for (const pod of await this.runnerPods(vm).catch(() => [])) {
+      const name = pod.metadata?.name ?? '';
+      const ended = pod.status?.containerStatuses?.map((c) => ({ name: c.name, state: c.state }));
+      const deleting = pod.metadata?.deletionTimestamp
+        ? ` (deleted at ${String(pod.metadata.deletionTimestamp)})`
+        : '';
+      out.push(`pod ${name}: ${pod.status?.phase ?? ''}${deleting} ${JSON.stringify(ended ?? [])}`);
+      const log = await this.core
+        .readNamespacedPodLog({ name, namespace: this.namespace, container: RUNNER_CONTAINER_NAME })
+        .catch((err: unknown) => `(no log: ${(err as Error).message})`);
+      out.push(
+        ...String(log)
+          .split('\n')
+          .slice(-logLines)
+          .map((l) => `  ${name}| ${l}`),
+      );
+    }
+    return out.join('\n');
+  }
+
+  /**
+   * Keeps the last lines of a pod's runner log, read every second until `stop()`: a pod deleted after a
+   * failure takes its log with it, and the lines before its end are the ones that say why it ended.
+   */
+  keepRunnerLog(pod: string, lines = 80): { latest(): string; stop(): void } {
+    let latest = '';
+    let stopped = false;
+    void (async () => {
+      while (!stopped) {
+        const log = await this.core
+          .readNamespacedPodLog({
+            name: pod,
+            namespace: this.namespace,
+            container: RUNNER_CONTAINER_NAME,
+            tailLines: lines,
+          })
+          .catch(() => undefined);
+        if (log) latest = String(log);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+    return { latest: () => latest, stop: () => (stopped = true) };
   }
 
   /** The runner API of a pod, with the VM's token. */

@@ -133,6 +133,19 @@ function killRunner(pod: string): number {
   return pid;
 }
 
+/**
+ * Why a migration scenario failed, for its error: the runner pods' ends and logs, the migration's
+ * conditions and the operator's log lines about it (the stack and its logs are removed at the end).
+ */
+async function diagnosis(vm: string, migration: string): Promise<string> {
+  const operator = f.operator
+    .log()
+    .split('\n')
+    .filter((l) => l.includes(migration))
+    .slice(-40);
+  return [await vms.diagnose(vm, migration), 'operator:', ...operator].join('\n');
+}
+
 /** Samples the QEMUs of a VM until `stop` resolves; returns the most seen at once. */
 function sampleQemus(vm: string, stop: Promise<unknown>): Promise<number> {
   let max = 0;
@@ -323,30 +336,45 @@ describe('fault injection on real processes', () => {
     await scenario('source runner SIGKILLed after QEMU completed', async () => {
       const source = (await vms.vm('fv')).status?.podName ?? '';
       await vms.create('virtualmachinemigrations', migrationBody('fm-done', 'fv'));
-      await vms.waitMigration('fm-done', (x) => !!x.status?.targetPodName);
-      // This QEMU's outgoing stream completed (a former target also reports its incoming one).
-      await vms.waitQemu(
-        'fv',
-        source,
-        (q) => q.migrationRole === 'source' && q.migration.status === 'completed',
-        300_000,
-      );
-      const phaseAtKill = (await vms.migration('fm-done')).status?.phase;
-      const t0 = Date.now();
-      const pid = killRunner(source);
-      const done = await vms.waitMigration('fm-done', ended);
-      const target = done.status?.targetPodName ?? '';
-      const vm = await vms.waitVm(
-        'fv',
-        'Running on the target',
-        (v) => running(v) && v.status?.podName === target,
-      );
-      expect(done.status?.phase).toBe('Succeeded');
-      expect(await readGuestData(f.stack, vm.status?.podName ?? '')).toBe(sums);
-      return {
-        outcome: `migration Succeeded, VM Running on the target, checksums equal`,
-        figure: `source pid ${pid} killed at migration phase ${phaseAtKill}; Succeeded ${seconds(Date.now() - t0)} after the kill`,
-      };
+      const targetPod = (await vms.waitMigration('fm-done', (x) => !!x.status?.targetPodName)).status
+        ?.targetPodName;
+      const logs = [source, targetPod ?? ''].map((pod) => ({ pod, log: vms.keepRunnerLog(pod) }));
+      try {
+        // This QEMU's outgoing stream completed (a former target also reports its incoming one).
+        await vms.waitQemu(
+          'fv',
+          source,
+          (q) => q.migrationRole === 'source' && q.migration.status === 'completed',
+          300_000,
+        );
+        const phaseAtKill = (await vms.migration('fm-done')).status?.phase;
+        const t0 = Date.now();
+        const pid = killRunner(source);
+        const done = await vms.waitMigration('fm-done', ended);
+        const target = done.status?.targetPodName ?? '';
+        if (done.status?.phase !== 'Succeeded') {
+          const kept = logs.flatMap(({ pod, log }) => [`last runner log of ${pod}:`, log.latest()]);
+          throw new Error(
+            [
+              `migration ${done.status?.phase} (${reasonOf(done)}) after the kill`,
+              await diagnosis('fv', 'fm-done'),
+              ...kept,
+            ].join('\n'),
+          );
+        }
+        const vm = await vms.waitVm(
+          'fv',
+          'Running on the target',
+          (v) => running(v) && v.status?.podName === target,
+        );
+        expect(await readGuestData(f.stack, vm.status?.podName ?? '')).toBe(sums);
+        return {
+          outcome: `migration Succeeded, VM Running on the target, checksums equal`,
+          figure: `source pid ${pid} killed at migration phase ${phaseAtKill}; Succeeded ${seconds(Date.now() - t0)} after the kill`,
+        };
+      } finally {
+        for (const { log } of logs) log.stop();
+      }
     });
   });
 
