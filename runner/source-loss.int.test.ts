@@ -7,16 +7,19 @@
  *
  * Real runner processes (the production entry point, `runner/main.ts`) and real QEMU, migration over TLS
  * with the operator's per-VM certificates as in a pod. The source's QEMU dies with its runner
- * (`setpriv --pdeathsig KILL`), as a pod's do. Two set-ups: runners on loopback addresses (user-mode
- * networking), and — as root — runners in pod network namespaces with tap networking whose source is
- * itself a former migration target with a vCPU plugged beyond `cpus.use`, as in the fault suite.
+ * (`setpriv --pdeathsig KILL`), as a pod's do. Set-ups: runners on loopback addresses (user-mode
+ * networking); as root, runners in pod network namespaces with tap networking whose source is itself a
+ * former migration target with a vCPU plugged beyond `cpus.use`, as in the fault suite; and, opt-in,
+ * both ends held to a few percent of a CPU (the load under which the fault suite failed).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ClusterNetwork, type PodSandbox } from '../cluster/network';
 import { builtinGuest } from '../crds/testing';
 import { pollUntil } from '../host';
+import { QemuCpuCgroup } from './pod-resources/cpu-cgroup';
 import { describeIf } from '../host/testing';
 import { RunnerHarness, sshGuest, type TestRunner } from './testing/runner-harness';
 import { createMigrationCa, testMigrationTls, type TestMigrationTls } from './testing/migration-tls';
@@ -50,6 +53,11 @@ interface Where {
   readonly ip: string;
   /** Pod network namespace (tap mode), or none (user mode on a loopback address). */
   readonly pod?: PodSandbox;
+  /**
+   * A CPU cgroup the target's runner and QEMU are moved into once QEMU listens for the stream: a node
+   * under heavy load, for one pod (a starved runner would take minutes just to start).
+   */
+  readonly cgroup?: QemuCpuCgroup;
 }
 
 function startRunner(name: string, at: Where, target?: { cpus: number | string }): TestRunner {
@@ -74,6 +82,17 @@ async function inGuest(r: TestRunner, at: Where, command: string): Promise<strin
   return stdout;
 }
 
+/** Moves a runner and its QEMU into `cgroup` (their later children follow). */
+async function starve(r: TestRunner, cgroup: QemuCpuCgroup): Promise<void> {
+  // runner.json is written by the stage after the API's: wait for it.
+  const { pid, qemuPid } = await pollUntil(
+    async () => (existsSync(join(r.root, 'r/runner.json')) ? r.info() : undefined),
+    { timeoutMs: 60_000, description: `${r.name}'s runner.json` },
+  );
+  // Outside a PID namespace the runner is the harness's child itself (runner.json has its PID too).
+  for (const p of [r.child.pid ?? pid, qemuPid]) await cgroup.addProcess(p);
+}
+
 function processGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -89,12 +108,15 @@ function processGone(pid: number): boolean {
  */
 async function killSourceAtCompletion(
   source: TestRunner,
+  from: Where,
   to: Where,
   name: string,
 ): Promise<{ target: TestRunner; qemuStatusAtKill: string; custodyAtKill: string; msAfterStart: number }> {
   const plugged = (await source.client.status()).cpus.plugged;
   const target = startRunner(name, to, { cpus: plugged });
   await h.waitIncoming(target, 120_000);
+  if (to.cgroup) await starve(target, to.cgroup);
+  if (from.cgroup) await starve(source, from.cgroup);
   const t0 = Date.now();
   await source.client.startMigration({ targetHost: to.ip, targetVcpus: plugged });
   // A former target reports its own incoming migration `completed` until it streams: role `source` first.
@@ -109,6 +131,8 @@ async function killSourceAtCompletion(
       description: `${source.name}'s QEMU to report the migration completed`,
     },
   );
+  // Where the target stands when the source says `completed` (a 504 under load: its QMP is busy).
+  const targetThen = await target.client.qemuState().catch((e: Error) => ({ error: e.message }));
   const pid = source.child.pid;
   if (pid === undefined) throw new Error('the source runner has no PID');
   const killedAt = Date.now();
@@ -135,7 +159,7 @@ async function killSourceAtCompletion(
   if (exitCode !== undefined) throw fail();
   // Which side of QEMU's `finish-migrate` → `postmigrate` step the kill fell on, for the test log.
   console.log(
-    `${source.name} killed ${killedAt - t0} ms after the start, at QEMU ${atCompletion.qemuStatus}`,
+    `${source.name} killed ${killedAt - t0} ms after the start, at QEMU ${atCompletion.qemuStatus}; the target then: ${JSON.stringify(targetThen)}`,
   );
   return {
     target,
@@ -151,12 +175,60 @@ it('user mode: the target keeps the guest when the source runner is SIGKILLed ri
   const source = startRunner('vmc-aaaaa', a);
   await h.waitReady(source);
   await inGuest(source, a, 'echo on-disk > /root/f; echo in-memory > /dev/shm/m; sync');
-  const { target, qemuStatusAtKill, custodyAtKill } = await killSourceAtCompletion(source, b, 'vmc-bbbbb');
+  const { target, qemuStatusAtKill, custodyAtKill } = await killSourceAtCompletion(source, a, b, 'vmc-bbbbb');
   // QEMU 7.2 sets `completed` before it leaves `finish-migrate` for `postmigrate`: either may show.
   expect(['finish-migrate', 'postmigrate']).toContain(qemuStatusAtKill);
   expect(custodyAtKill).toBe('handed-off');
   expect(await inGuest(target, b, 'cat /root/f /dev/shm/m')).toBe('on-disk\nin-memory\n');
 });
+
+/**
+ * Known failure, found with this test (2026-12-04): under CPU contention the migrated guest's kernel
+ * can crash on the target right after the switch-over -- `list_del corruption`, a general protection
+ * fault on a non-canonical address in ksoftirqd, a page fault in interrupt context ("Kernel panic - not
+ * syncing: Fatal exception in interrupt") -- i.e. its memory arrived inconsistent. With `panic=-1` and
+ * `-no-reboot` QEMU then exits (SHUTDOWN reason guest-reset) and the runner exits 1: the fault suite's
+ * "target runner exited too (code 1)". Measured: 3 of 19 runs of this set-up (TCG, both ends starved;
+ * 2 of 7 with the kill, 1 of 12 without it), plus 2 whose target guest stopped answering (a soft
+ * lockup); never with the source guest paused during the stream (0 of 6), with only one end starved
+ * (0 of 6) or without starvation (0 of 7). So not the kill, the runner or the operator: QEMU 7.2's TCG
+ * live migration under contention (the mechanism is not pinned down yet). Opt-in
+ * (NEONVM_CUSTODY_STARVED=1) until that is fixed or avoided.
+ */
+const starvedReason =
+  'known failure: under CPU contention the guest can arrive corrupt after a TCG live migration (3 of 19 runs); NEONVM_CUSTODY_STARVED=1 runs it';
+describeIf(process.getuid?.() === 0 && process.env.NEONVM_CUSTODY_STARVED === '1', starvedReason)(
+  'both ends starved of CPU',
+  () => {
+    const cgroups: QemuCpuCgroup[] = [];
+    afterAll(async () => {
+      await h.stopAll();
+      for (const c of cgroups) await c.remove();
+    });
+    const limited = async (name: string, milliCpu: number): Promise<QemuCpuCgroup> => {
+      const c = await QemuCpuCgroup.create(`${name}-${process.pid}`);
+      if (typeof c === 'string') throw new Error(`no CPU cgroup: ${c}`);
+      cgroups.push(c);
+      await c.setCpu(milliCpu);
+      return c;
+    };
+
+    // The fault suite found the failure at load average > 40 on 2 cores: every thread got a few
+    // percent of a CPU. Here the two runners and their QEMUs are held to that from the migration start
+    // on (a starved runner would take minutes to start), while the machine stays idle.
+    it('user mode, source at 100m and target at 50m CPU: the target keeps the guest when the source is SIGKILLed right after completed', async () => {
+      const a: Where = { ip: '127.0.0.43', cgroup: await limited('custody-src', 100) };
+      const b: Where = { ip: '127.0.0.44', cgroup: await limited('custody-tgt', 50) };
+      const source = startRunner('vmc-ccccc', a);
+      await h.waitReady(source);
+      await inGuest(source, a, 'echo on-disk > /root/f; echo in-memory > /dev/shm/m; sync');
+      const { target } = await killSourceAtCompletion(source, a, b, 'vmc-ddddd');
+      // The load is over: ssh's timeouts are not what this test is about.
+      for (const c of cgroups) await c.setCpu(4000);
+      expect(await inGuest(target, b, 'cat /root/f /dev/shm/m')).toBe('on-disk\nin-memory\n');
+    });
+  },
+);
 
 describeIf(process.getuid?.() === 0, 'needs root (network namespaces, tap devices)')(
   'in pod network namespaces',
@@ -200,7 +272,7 @@ describeIf(process.getuid?.() === 0, 'needs root (network namespaces, tap device
       expect(await first.exited).toBe(0);
 
       // Second hop: the former target is the source, SIGKILLed at `completed`.
-      const { target } = await killSourceAtCompletion(second, p2, 'vmt-ccccc');
+      const { target } = await killSourceAtCompletion(second, p1, p2, 'vmt-ccccc');
       expect(await inGuest(target, p2, 'cat /root/f /dev/shm/m')).toBe('on-disk\nin-memory\n');
     });
   },
