@@ -13,7 +13,7 @@
  * both ends held to a few percent of a CPU (the load under which the fault suite failed).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ClusterNetwork, type PodSandbox } from '../cluster/network';
@@ -203,7 +203,14 @@ describeIf(process.getuid?.() === 0 && process.env.NEONVM_CUSTODY_STARVED === '1
     const cgroups: QemuCpuCgroup[] = [];
     afterAll(async () => {
       await h.stopAll();
-      for (const c of cgroups) await c.remove();
+      // stopAll SIGKILLs the QEMUs without waiting for them: a cgroup with processes cannot go.
+      for (const c of cgroups) {
+        await pollUntil(
+          async () => (readFileSync(join(c.dir, 'cgroup.procs'), 'utf8').trim() === '' ? true : undefined),
+          { timeoutMs: 10_000, description: `${c.dir} to empty` },
+        ).catch(() => undefined);
+        await c.remove();
+      }
     });
     const limited = async (name: string, milliCpu: number): Promise<QemuCpuCgroup> => {
       const c = await QemuCpuCgroup.create(`${name}-${process.pid}`);
