@@ -185,18 +185,20 @@ it('user mode: the target keeps the guest when the source runner is SIGKILLed ri
 /**
  * Known failure, found with this test (2026-12-04): under CPU contention the migrated guest's kernel
  * can crash on the target right after the switch-over -- `list_del corruption`, a general protection
- * fault on a non-canonical address in ksoftirqd, a page fault in interrupt context ("Kernel panic - not
- * syncing: Fatal exception in interrupt") -- i.e. its memory arrived inconsistent. With `panic=-1` and
- * `-no-reboot` QEMU then exits (SHUTDOWN reason guest-reset) and the runner exits 1: the fault suite's
- * "target runner exited too (code 1)". Measured: 3 of 19 runs of this set-up (TCG, both ends starved;
- * 2 of 7 with the kill, 1 of 12 without it), plus 2 whose target guest stopped answering (a soft
- * lockup); never with the source guest paused during the stream (0 of 6), with only one end starved
- * (0 of 6) or without starvation (0 of 7). So not the kill, the runner or the operator: QEMU 7.2's TCG
- * live migration under contention (the mechanism is not pinned down yet). Opt-in
- * (NEONVM_CUSTODY_STARVED=1) until that is fixed or avoided.
+ * fault on a non-canonical address in ksoftirqd, a page fault or a double fault in interrupt context
+ * ("Kernel panic - not syncing: Fatal exception in interrupt") -- i.e. its memory arrived
+ * inconsistent. With `panic=-1` and `-no-reboot` QEMU then exits (SHUTDOWN reason guest-reset) and the
+ * runner exits 1: the fault suite's "target runner exited too (code 1)".
+ *
+ * Measured: 4 of 24 runs with both ends starved (TCG; source at 100m, in 4 runs 50m; target at 50m):
+ * 3 of 12 with the kill, 1 of 12 without it; 1 more hung in a soft lockup, 1 was inconclusive. Never
+ * with the source guest paused during the stream (0 of 6), with only one end starved (0 of 6) or
+ * without starvation (0 of 9). So not the kill, the runner or the operator: QEMU 7.2's TCG live
+ * migration under contention (the mechanism is not pinned down yet). Opt-in (NEONVM_CUSTODY_STARVED=1)
+ * until that is fixed or avoided.
  */
 const starvedReason =
-  'known failure: under CPU contention the guest can arrive corrupt after a TCG live migration (3 of 19 runs); NEONVM_CUSTODY_STARVED=1 runs it';
+  'known failure: under CPU contention the guest can arrive corrupt after a TCG live migration (4 of 24 runs); NEONVM_CUSTODY_STARVED=1 runs it';
 describeIf(process.getuid?.() === 0 && process.env.NEONVM_CUSTODY_STARVED === '1', starvedReason)(
   'both ends starved of CPU',
   () => {
