@@ -46,8 +46,8 @@ const BASE_ARCH_ALL = ['netbase'];
 
 export function debianSelection(image: ImageName, arch: GuestArch): DebianSelection {
   if (image === 'operator') {
-    // openssl: the self-managed webhook certificate is made with the openssl CLI (operator/README).
-    return { packages: [...BASE_PACKAGES, 'openssl'], archAll: BASE_ARCH_ALL };
+    // Nothing besides node: the operator's certificates are made in-process (operator/pki/x509.ts).
+    return { packages: BASE_PACKAGES, archAll: BASE_ARCH_ALL };
   }
   // The device plugin needs nothing besides node (gRPC is JavaScript).
   if (image === 'device-plugin') return { packages: BASE_PACKAGES, archAll: BASE_ARCH_ALL };

@@ -106,7 +106,9 @@ export function buildOperatorDeployment(input: OperatorDeploymentInput): KubeObj
               capabilities: { drop: ['ALL'] },
             },
             volumeMounts: [
-              // Scratch space for the self-managed certificate's openssl run (the root is read-only).
+              // A writable /tmp (the root is read-only): the operator writes no files of its own (its
+              // certificates are made in-process), but the webhook certificate directory sits under it
+              // (upstream's path) and libraries expect os.tmpdir() to be writable.
               { name: 'tmp', mountPath: '/tmp' },
               { name: 'cert', mountPath: WEBHOOK_CERT_DIR, readOnly: true },
             ],

@@ -177,7 +177,7 @@ export class VirtualMachineReconciler implements Reconciler {
       }
       case 'create-pod': {
         const withStatus: VirtualMachine = { ...vm, status };
-        // Independent of each other: one round of latency instead of three (TLS spawns openssl).
+        // Independent of each other: one round of latency instead of three (TLS signs a certificate).
         const [migrationTlsSecretName] = await Promise.all([
           d.secrets.ensureMigrationTls(vm, d.config.migrationTls),
           d.secrets.ensureToken(vm),

@@ -1,53 +1,32 @@
 /**
- * The migration CA and the per-VM migration certificates, made with the openssl CLI as the webhook
- * certificates are (Node's crypto makes keys but cannot sign X.509). ECDSA P-256. A VM certificate
- * carries its name as CN (the target's `tls-authz` identity) and as DNS name (the source's
+ * The migration CA and the per-VM migration certificates, made in-process (operator/pki/x509.ts; the
+ * openssl CLI they replaced cost two child processes per VM inside the VM reconcile). ECDSA P-256. A VM
+ * certificate carries its name as CN (the target's `tls-authz` identity) and as DNS name (the source's
  * `tls-hostname` check), and both serverAuth and clientAuth: one certificate serves both ends.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { X509Certificate } from 'node:crypto';
+import { issueCertificate, type CertificateAndKey } from '../pki/x509';
 
-const run = promisify(execFile);
-
-export interface KeyPair {
-  /** PEM certificate. */
-  readonly cert: string;
-  /** PEM private key. */
-  readonly key: string;
-}
+/** PEM certificate and PEM (PKCS#8) private key. */
+export type KeyPair = CertificateAndKey;
 
 /** The migration CA lives ten years; VM certificates one, renewed with a third left. */
 export const MIGRATION_CA_VALID_DAYS = 3650;
 export const MIGRATION_CERT_VALID_DAYS = 365;
 
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-async function inTempDir<T>(fn: (f: (name: string) => string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'neonvm-migration-pki-'));
-  try {
-    return await fn((n) => join(dir, n));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 export function createMigrationCa(validDays = MIGRATION_CA_VALID_DAYS): Promise<KeyPair> {
-  return inTempDir(async (f) => {
-    await run('openssl', [
-      'req', '-x509', ...EC, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', String(validDays),
-      '-subj', '/CN=neonvm-migration-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    ]); // prettier-ignore
-    const [cert, key] = await Promise.all([readFile(f('ca.crt'), 'utf8'), readFile(f('ca.key'), 'utf8')]);
-    return { cert, key };
+  return issueCertificate({
+    commonName: 'neonvm-migration-ca',
+    isCa: true,
+    keyUsages: ['keyCertSign', 'cRLSign'],
+    validDays,
   });
 }
 
-/** A VM's migration certificate for `hostname` (migrationTlsHostname), signed by `ca`. */
+/**
+ * A VM's migration certificate for `hostname` (migrationTlsHostname), signed by `ca`. Throws (not
+ * rejects) on a bad name, before any work.
+ */
 export function issueMigrationCertificate(
   ca: KeyPair,
   hostname: string,
@@ -55,35 +34,17 @@ export function issueMigrationCertificate(
 ): Promise<KeyPair> {
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(hostname) || hostname.length > 64)
     throw new Error(`not a migration TLS name: ${JSON.stringify(hostname)}`);
-  return inTempDir(async (f) => {
-    await Promise.all([
-      writeFile(f('ca.crt'), ca.cert),
-      writeFile(f('ca.key'), ca.key, { mode: 0o600 }),
-      writeFile(
-        f('ext'),
-        'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' +
-          `extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:${hostname}\n`,
-      ),
-    ]);
-    await run('openssl', [
-      'req',
-      '-new',
-      ...EC,
-      '-keyout',
-      f('tls.key'),
-      '-out',
-      f('tls.csr'),
-      '-subj',
-      `/CN=${hostname}`,
-    ]);
-    await run('openssl', [
-      'x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'),
-      '-set_serial', `0x${randomBytes(12).toString('hex')}`,
-      '-days', String(validDays), '-out', f('tls.crt'), '-extfile', f('ext'),
-    ]); // prettier-ignore
-    const [cert, key] = await Promise.all([readFile(f('tls.crt'), 'utf8'), readFile(f('tls.key'), 'utf8')]);
-    return { cert, key };
-  });
+  return issueCertificate(
+    {
+      commonName: hostname,
+      dnsNames: [hostname],
+      isCa: false,
+      keyUsages: ['digitalSignature', 'keyEncipherment'],
+      extendedKeyUsages: ['serverAuth', 'clientAuth'],
+      validDays,
+    },
+    ca,
+  );
 }
 
 /** What decides whether a stored VM certificate can still be used. */

@@ -1,16 +1,12 @@
 /**
  * The part of cert-manager's CertificateRequest API (cert-manager.io/v1) the operator writes and reads,
  * and the key + CSR it sends. Keys are ECDSA P-256 in SEC1 PEM (`EC PRIVATE KEY`), as upstream makes
- * them; the CSR is made with the openssl CLI because Node's crypto cannot build one (the operator
- * image ships openssl for the webhook certificate already).
+ * them; the CSR is built in-process (operator/pki/x509.ts: Node's crypto cannot build one, and the
+ * operator image has no openssl CLI).
  */
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { KubeObject, ResourceId } from '../../kube';
+import { createCertificateRequest } from '../pki/x509';
 import type { CertificateFacts, TlsObservation } from './decide-tls-action';
 
 export const CERT_MANAGER_GROUP = 'cert-manager.io';
@@ -48,8 +44,6 @@ export interface CertificateRequest extends KubeObject {
   };
 }
 
-const run = promisify(execFile);
-
 /** A fresh ECDSA P-256 private key, SEC1 PEM. */
 export function generateEcPrivateKey(): string {
   const { privateKey } = generateKeyPairSync('ec', {
@@ -61,18 +55,10 @@ export function generateEcPrivateKey(): string {
 }
 
 /** PEM CSR for `serverName` (CN and the only DNS SAN), signed with `keyPem`. */
-export async function createCsr(keyPem: string, serverName: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'neonvm-csr-'));
-  try {
-    const keyFile = join(dir, 'tls.key');
-    await writeFile(keyFile, keyPem, { mode: 0o600 });
-    const { stdout } = await run('openssl', [
-      'req', '-new', '-key', keyFile, '-subj', `/CN=${serverName}`, '-addext', `subjectAltName=DNS:${serverName}`,
-    ]); // prettier-ignore
-    return stdout;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export function createCsr(keyPem: string, serverName: string): Promise<string> {
+  if (!serverName)
+    throw new Error('CSR: serverName (spec.tls.serverName) is empty; it is the CN and DNS name');
+  return createCertificateRequest(keyPem, serverName);
 }
 
 /** Validity of the first certificate in a PEM bundle; undefined if it does not parse. */

@@ -1,15 +1,10 @@
 /**
- * Self-managed webhook certificates: a throw-away CA and a serving certificate made with the openssl
- * CLI (Node's crypto makes keys but cannot sign X.509). ECDSA P-256, as `cluster/pki` does.
+ * Self-managed webhook certificates: a throw-away CA and a serving certificate, made in-process
+ * (operator/pki/x509.ts) — the operator image needs no openssl. ECDSA P-256, as `cluster/pki` does.
  */
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { isIP } from 'node:net';
+import { issueCertificate } from '../pki/x509';
 
 export interface WebhookCertificates {
   readonly caCert: string;
@@ -24,41 +19,31 @@ export interface CertificateRequest {
 }
 
 export async function generateWebhookCertificates(req: CertificateRequest): Promise<WebhookCertificates> {
-  const dir = await mkdtemp(join(tmpdir(), 'neonvm-webhook-pki-'));
-  try {
-    const f = (n: string): string => join(dir, n);
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    await run('openssl', [
-      'req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', String(req.validDays + 1),
-      '-subj', '/CN=neonvm-webhook-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign',
-    ]); // prettier-ignore
-    const sans = [...req.ips.map((i) => `IP:${i}`), ...req.dnsNames.map((d) => `DNS:${d}`)].join(',');
-    await writeFile(
-      f('ext'),
-      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans}\n`,
-    );
-    await run('openssl', [
-      'req',
-      '-new',
-      ...ec,
-      '-keyout',
-      f('tls.key'),
-      '-out',
-      f('tls.csr'),
-      '-subj',
-      `/CN=${req.dnsNames[0] ?? req.ips[0]}`,
-    ]);
-    await run('openssl', [
-      'x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-set_serial', `0x${Date.now().toString(16)}`,
-      '-days', String(req.validDays), '-out', f('tls.crt'), '-extfile', f('ext'),
-    ]); // prettier-ignore
-    const [caCert, cert, key] = await Promise.all(
-      ['ca.crt', 'tls.crt', 'tls.key'].map((n) => readFile(f(n), 'utf8')),
-    );
-    return { caCert, cert, key };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const commonName = req.dnsNames[0] ?? req.ips[0];
+  if (!commonName) throw new Error('webhook certificate: dnsNames and ips are both empty');
+  const badIp = req.ips.find((ip) => isIP(ip) === 0);
+  if (badIp !== undefined)
+    throw new Error(`webhook certificate: ips: ${JSON.stringify(badIp)} is not an IP address`);
+  // The CA outlives the serving certificate (a day more): the chain never ends before the leaf does.
+  const ca = await issueCertificate({
+    commonName: 'neonvm-webhook-ca',
+    isCa: true,
+    keyUsages: ['keyCertSign'],
+    validDays: req.validDays + 1,
+  });
+  const serving = await issueCertificate(
+    {
+      commonName,
+      dnsNames: req.dnsNames,
+      ips: req.ips,
+      isCa: false,
+      keyUsages: ['digitalSignature'],
+      extendedKeyUsages: ['serverAuth'],
+      validDays: req.validDays,
+    },
+    ca,
+  );
+  return { caCert: ca.cert, cert: serving.cert, key: serving.key };
 }
 
 /** Expiry of the first certificate in a PEM. */
