@@ -11,6 +11,7 @@ import { renderTable, type BenchModule, type BenchRow } from './table';
 const MODULES = [
   'crds',
   'iac',
+  'pki',
   'cluster',
   'real-node',
   'runner',
