@@ -55,7 +55,7 @@ export function generateEcPrivateKey(): string {
 }
 
 /** PEM CSR for `serverName` (CN and the only DNS SAN), signed with `keyPem`. */
-export function createCsr(keyPem: string, serverName: string): Promise<string> {
+export async function createCsr(keyPem: string, serverName: string): Promise<string> {
   if (!serverName)
     throw new Error('CSR: serverName (spec.tls.serverName) is empty; it is the CN and DNS name');
   return createCertificateRequest(keyPem, serverName);
