@@ -1,7 +1,7 @@
 /**
  * The operator's per-VM migration certificate (issue 21): issued in-process (operator/pki/x509.ts)
  * against the openssl CLI path it replaced — key + CSR, then signing, two child processes in a temp
- * directory — reproduced here as the same-run baseline. Cheap: no cluster, a few seconds. The baseline
+ * directory — reproduced here as the same-run baseline. Cheap: no cluster, ~15 s. The baseline
  * needs the `openssl` CLI; without it only the in-process rows are reported.
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import type { BenchRow } from './table';
 
 const run = promisify(execFile);
 const ISSUES = 50;
+const WARM_UP = 100;
 const HOSTNAME = '0b7c6d8e-1111-2222-3333-444455556666.migration.neonvm';
 
 /** The operator's code before operator/pki/x509.ts (migration-pki.ts at 2543b07), verbatim in effect. */
@@ -56,7 +57,9 @@ interface Sample {
 }
 
 async function measure(issue: () => Promise<KeyPair>): Promise<Sample> {
-  for (let i = 0; i < 5; i++) await issue(); // JIT and first-use costs out of the numbers
+  // The operator issues certificates all day: measure it warm (the first issue, ~30 ms, loads and
+  // compiles the library; the first ~100 are slower while V8 optimizes the ASN.1 code).
+  for (let i = 0; i < WARM_UP; i++) await issue();
   const wallMs: number[] = [];
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < ISSUES; i++) {
