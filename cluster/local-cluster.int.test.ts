@@ -132,9 +132,16 @@ describe('startLocalCluster', () => {
           },
         },
       });
+      // Confirmed 1.5 s later (longer than one turn of the sleep loop): a forked copy of the shell seen
+      // just before its exec is gone by then (the cold CI run of 2026-12-04 picked one, PID 1219).
       const podPid = await pollUntil(
-        async () => (existsSync(join(hostDir, 'started')) ? hostPidOf(marker) : undefined),
-        { timeoutMs: 20_000, description: 'the pod to start' },
+        async () => {
+          const pid = existsSync(join(hostDir, 'started')) ? hostPidOf(marker) : undefined;
+          if (pid === undefined) return undefined;
+          await new Promise((r) => setTimeout(r, 1_500));
+          return hostPidOf(marker) === pid && alive(pid) ? pid : undefined;
+        },
+        { timeoutMs: 30_000, description: 'the pod to start' },
       );
       const pids = [podPid, ...Object.values(cluster.processes).map((p) => p.pid)];
       expect(pids.filter((p) => !alive(p))).toEqual([]);
