@@ -38,6 +38,23 @@ const invalid = (name: string, spec: Record<string, unknown>, guest: Record<stri
   },
 });
 
+/** Creates migration `mig` of `vmName` in `ns` and waits until it has ended (Succeeded or Failed). */
+async function migrateAndWait(ns: string, vmName: string) {
+  await migrationApi(env.custom(), ns).create({
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'VirtualMachineMigration',
+    metadata: { name: 'mig' },
+    spec: { vmName },
+  });
+  return pollUntil(
+    async () => {
+      const m = await migrationApi(env.custom(), ns).get('mig');
+      return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
+    },
+    { timeoutMs: 90_000, description: 'migration finished' },
+  );
+}
+
 describe('admission webhooks through the API server', () => {
   it('rejects invalid VirtualMachines and migrations, naming the field paths', async () => {
     await env.startOperator();
@@ -324,19 +341,7 @@ describe('VirtualMachine lifecycle with simulated runners', () => {
     const ns = await createNamespace(env.core(), 'migrate');
     await vmApi(env.custom(), ns).create(vmBody('vm3'));
     const before = await waitForVm(env.custom(), ns, 'vm3', (vm) => vm.status?.phase === 'Running');
-    await migrationApi(env.custom(), ns).create({
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'VirtualMachineMigration',
-      metadata: { name: 'mig' },
-      spec: { vmName: 'vm3' },
-    });
-    const done = await pollUntil(
-      async () => {
-        const m = await migrationApi(env.custom(), ns).get('mig');
-        return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
-      },
-      { timeoutMs: 90_000, description: 'migration finished' },
-    );
+    const done = await migrateAndWait(ns, 'vm3');
     expect(done.status?.phase).toBe('Succeeded');
     expect(done.status?.sourcePodName).toBe(before.status?.podName);
     expect(done.status?.targetNode).not.toBe(before.status?.node);
@@ -628,19 +633,7 @@ it('a refused podName switch after a migration is retried: the VM runs in the ta
         (w.object?.status?.podName ?? '') !== (w.oldObject?.status?.podName ?? ''),
       windowMs,
     );
-    await migrationApi(env.custom(), ns).create({
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'VirtualMachineMigration',
-      metadata: { name: 'mig' },
-      spec: { vmName: 'vm1' },
-    });
-    const done = await pollUntil(
-      async () => {
-        const m = await migrationApi(env.custom(), ns).get('mig');
-        return m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? m : undefined;
-      },
-      { timeoutMs: 90_000, description: 'migration finished' },
-    );
+    const done = await migrateAndWait(ns, 'vm1');
     expect(done.status?.phase).toBe('Succeeded');
     const target = done.status?.targetPodName;
     const vm = await waitForVm(
