@@ -5,12 +5,27 @@ import { join } from 'node:path';
 import { applyCrds, ensureK8sBinaries, listOwnedNetworkObjects, startLocalCluster } from '.';
 import { pollUntil } from '../host';
 
+/**
+ * Running, not a zombie: a pod's first process dies together with its `unshare` parent and is reaped by
+ * the host's init, which may take a while: CI's failures of 2026-12-04 (PIDs 1219, 29989) were such
+ * zombies, reparented to PID 1, still listed after the cluster had stopped.
+ */
 const alive = (pid: number): boolean => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
+  }
+};
+
+const describeProcess = (pid: number): string => {
+  try {
+    const state = /^State:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    const ppid = /^PPid:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return `${pid} ${state} ppid ${ppid}: ${cmdline}`;
+  } catch {
+    return `${pid} (gone)`;
   }
 };
 
@@ -144,13 +159,18 @@ describe('startLocalCluster', () => {
         { timeoutMs: 30_000, description: 'the pod to start' },
       );
       const pids = [podPid, ...Object.values(cluster.processes).map((p) => p.pid)];
-      expect(pids.filter((p) => !alive(p))).toEqual([]);
+      expect(alive(podPid)).toBe(true);
+      // A control-plane process that exited is named with its exit status and log tail.
+      const exited = Object.values(cluster.processes)
+        .filter((p) => p.hasExited || !alive(p.pid))
+        .map((p) => `${p.name} (pid ${p.pid}) exited ${JSON.stringify(p.exitStatus)}:\n${p.logTail()}`);
+      expect(exited).toEqual([]);
       const slot = cluster.network.addressing.slot;
       expect(listOwnedNetworkObjects(slot).length).toBeGreaterThan(1);
 
       await cluster.stop();
       stopped = true;
-      expect(pids.filter(alive)).toEqual([]);
+      expect(pids.filter(alive).map(describeProcess)).toEqual([]);
       expect(listOwnedNetworkObjects(slot)).toEqual([]);
       expect(existsSync(cluster.dir)).toBe(false);
     } finally {
