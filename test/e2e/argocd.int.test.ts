@@ -7,6 +7,7 @@
  *
  * Skipped, with the reason in its title, only when scripts/build-argocd.sh has not completed.
  */
+import { Watch } from '@kubernetes/client-node';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -319,26 +320,42 @@ suite(title, () => {
     expect(degraded.a.status?.health?.status).toBe('Degraded');
 
     extra = () => undefined;
-    const sha = await commit('broken: removed');
-    // The prune is in the result of the sync Argo CD ran for this commit. Sampled while waiting: under
-    // load the VM is still terminating (operator finalizer) when Argo CD compares again, and self-heal
-    // may run a second sync at the same commit whose result no longer lists it.
-    let pruned: string | undefined;
-    const vms = await waitFor(
-      'Argo CD to prune the broken VM and report the app Synced and Healthy',
-      async () => {
-        const a = await app(PLATFORM_APPS.vms);
+    // The prune is in the result of the sync Argo CD ran for the next commit, which a second sync at
+    // the same commit (self-heal, while the VM is still terminating) can replace within milliseconds:
+    // polling missed it in CI (2026-12-04). A watch on the Application sees every version Argo CD wrote.
+    const results: { revision?: string; broken?: string }[] = [];
+    const watch = await new Watch(stack.cluster.kubeConfig).watch(
+      `/apis/argoproj.io/v1alpha1/namespaces/${stack.argoCd.namespace}/applications`,
+      { fieldSelector: `metadata.name=${PLATFORM_APPS.vms}` },
+      (_type: string, a: ArgoApplication) => {
         const result = a.status?.operationState?.syncResult;
-        const r = result?.revision === sha ? result.resources?.find((x) => x.name === 'broken') : undefined;
-        pruned ??= r?.message;
-        return applicationSyncedAt(a, sha, 'Healthy') && !resourceStatus(a, 'VirtualMachine', 'broken')
-          ? a
-          : undefined;
+        const broken = result?.resources?.find((x) => x.name === 'broken')?.message;
+        if (result) results.push({ revision: result.revision, broken });
       },
-      { timeoutMs: 300_000, intervalMs: 200 },
+      () => undefined,
     );
+    let vms: ArgoApplication;
+    let sha: string;
+    try {
+      sha = await commit('broken: removed');
+      vms = await waitFor(
+        'Argo CD to prune the broken VM and report the app Synced and Healthy',
+        async () => {
+          const a = await app(PLATFORM_APPS.vms);
+          return applicationSyncedAt(a, sha, 'Healthy') && !resourceStatus(a, 'VirtualMachine', 'broken')
+            ? a
+            : undefined;
+        },
+        { timeoutMs: 300_000 },
+      );
+    } finally {
+      watch.abort();
+    }
     expect(vms.status?.sync?.status).toBe('Synced');
-    expect(pruned).toMatch(/pruned/);
+    const atSha = results.filter((r) => r.revision === sha);
+    expect({ pruned: atSha.some((r) => /pruned/.test(r.broken ?? '')), atSha }).toMatchObject({
+      pruned: true,
+    });
     await waitFor('the broken VM to be deleted', async () =>
       (await stack.kubectl('get', 'neonvm', '-n', NS, '-o', 'name')).includes('/broken') ? undefined : true,
     );
