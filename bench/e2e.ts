@@ -110,8 +110,12 @@ export default async function benchE2e(): Promise<BenchRow[]> {
         timeoutMs: 60_000,
         intervalMs: 20,
       });
+    // Each series starts on a settled VM, as the raw baseline does (a fresh guest is still starting
+    // services; a scale-down just seen in the guest may still have the operator writing status).
+    const settle = () => new Promise((r) => setTimeout(r, 3_000));
     await flow.apply('vm-hotplug.yaml');
     await flow.waitForPhase('example', 'Running');
+    await settle();
     const plug: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const t0 = Date.now();
@@ -121,6 +125,7 @@ export default async function benchE2e(): Promise<BenchRow[]> {
       await patch('/spec/guest/cpus/use', 1);
       await until('1 CPU online in the guest', (v) => v.onlineCpus === 1);
     }
+    await settle();
     const base = (await flow.guestView('example')).memoryBytes;
     const grow: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
