@@ -22,7 +22,13 @@ import type { VmShape } from '../plan/vm-shape';
 import { CpuScaler } from './cpu-scaler';
 import type { GuestAgent } from './guest-agent';
 import { MemoryScaler } from './memory-scaler';
-import { Migrator, type MigrationTls, type ValidMigrationRequest } from './migration';
+import {
+  Migrator,
+  resumesIncomingGuest,
+  stopsGuestForStream,
+  type MigrationTls,
+  type ValidMigrationRequest,
+} from './migration';
 import { toMigrationInfo, type QueryMigrate } from './migration-info';
 import { Mutex } from './mutex';
 import { SwapScaler } from './swap-scaler';
@@ -75,7 +81,15 @@ export class QemuVm implements VmController {
     this.startedAt = this.clock.now();
     this.cpu = new CpuScaler(o.qmp, o.agent, o.shape, this.clock);
     this.memory = new MemoryScaler(o.qmp, o.shape, this.clock);
-    this.migrator = new Migrator(o.qmp, this.cpu, o.log, this.clock, o.migrationTls, o.migrationTuning);
+    this.migrator = new Migrator(
+      o.qmp,
+      this.cpu,
+      o.log,
+      this.clock,
+      o.migrationTls,
+      o.migrationTuning,
+      stopsGuestForStream(o.accel),
+    );
     this.swap = new SwapScaler(o.agent, o.swapDiskBytes);
     this.role = o.role;
   }
@@ -89,6 +103,8 @@ export class QemuVm implements VmController {
       try {
         const st = await this.o.qmp.execute<StatusInfo>('query-status', undefined, { timeoutMs: 2000 });
         this.qemuStatus = st.status;
+        if (st.status === 'paused' && this.role === 'target' && !this.initialised)
+          await this.resumeIncoming();
         const up = st.running && (await this.o.agent.ready());
         if (up && !this.initialised) {
           await this.ops.run(init);
@@ -105,6 +121,20 @@ export class QemuVm implements VmController {
         this.probe = this.clock.setTimer(this.guestUp ? 1000 : intervalMs, () => void tick());
     };
     void tick();
+  }
+
+  /** A guest that arrived paused (its source stopped it for the stream) runs here from now on. */
+  private async resumeIncoming(): Promise<void> {
+    const q = await this.o.qmp.execute<QueryMigrate>('query-migrate', undefined, { timeoutMs: 2000 });
+    const facts = {
+      qemuStatus: 'paused',
+      incomingStatus: q.status ?? 'none',
+      role: this.role,
+      initialised: false,
+    };
+    if (!resumesIncomingGuest(facts)) return;
+    await this.o.qmp.execute('cont', undefined, { timeoutMs: 2000 });
+    this.o.log('incoming migration completed with the guest paused (a stop-and-copy source): resumed it');
   }
 
   /** Resolves when the guest is first (or again) ready. */

@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeClock } from '../../host';
+import { defaultedSpec } from '../../crds/testing';
+import { vmShape } from '../plan/vm-shape';
+import { QmpClient } from '../qmp';
+import { FakeQmpServer } from '../qmp/testing/fake-qmp-server';
+import { CpuScaler } from './cpu-scaler';
+import { GuestAgent } from './guest-agent';
+import {
+  Migrator,
+  resumesIncomingGuest,
+  resumesSourceAfter,
+  stopsGuestForStream,
+  validateMigrationRequest,
+} from './migration';
+
+describe('stop-and-copy under TCG (pure)', () => {
+  it('stops the guest for the stream under TCG only', () => {
+    expect(stopsGuestForStream('tcg')).toBe(true);
+    expect(stopsGuestForStream('kvm')).toBe(false);
+  });
+
+  // [final status, source run state, post-copy allowed, resumed]
+  const source: Array<[string, string, boolean, boolean]> = [
+    ['completed', 'postmigrate', false, false], // handed off: the target runs it
+    ['completed', 'finish-migrate', false, false],
+    ['failed', 'paused', false, true], // before the switch-over
+    ['cancelled', 'paused', false, true],
+    ['failed', 'paused', true, true], // post-copy never began
+    ['failed', 'postmigrate', false, true], // a failed final phase: QEMU would restart a running guest
+    ['failed', 'finish-migrate', false, true],
+    ['failed', 'postmigrate', true, false], // after a post-copy switch-over: split between both ends
+    ['failed', 'finish-migrate', true, false],
+    ['failed', 'running', false, false], // someone resumed it already
+    ['failed', 'shutdown', false, false],
+  ];
+  it.each(source)('source: migration %s, QEMU %s, post-copy %s → resume %s', (st, run, pc, resume) => {
+    expect(resumesSourceAfter(st, run, pc)).toBe(resume);
+  });
+
+  // [QEMU status, incoming status, role, initialised, resumed]
+  const target: Array<[string, string, 'none' | 'source' | 'target', boolean, boolean]> = [
+    ['paused', 'completed', 'target', false, true], // arrived paused from a stop-and-copy source
+    ['inmigrate', 'active', 'target', false, false], // still loading
+    ['running', 'completed', 'target', false, false], // arrived running (a live source)
+    ['paused', 'failed', 'target', false, false],
+    ['paused', 'completed', 'target', true, false], // ours already: paused later, not by the stream
+    ['paused', 'completed', 'none', false, false],
+  ];
+  it.each(target)(
+    'target: QEMU %s, incoming %s, role %s, initialised %s → resume %s',
+    (q, m, role, init, r) => {
+      expect(resumesIncomingGuest({ qemuStatus: q, incomingStatus: m, role, initialised: init })).toBe(r);
+    },
+  );
+});
+
+describe('Migrator (against a fake QMP server)', () => {
+  let dir: string;
+  let server: FakeQmpServer;
+  let qmp: QmpClient;
+  let runState: string;
+  let migrateStatus: string;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'neonvm-migrator-test-'));
+    server = new FakeQmpServer(join(dir, 'qmp.sock'));
+    runState = 'running';
+    migrateStatus = 'none';
+    const ok = () => ({ return: {} });
+    server
+      .handle('query-hotpluggable-cpus', () => ({
+        return: [
+          {
+            type: 'max-x86_64-cpu',
+            'vcpus-count': 1,
+            props: { 'core-id': 0 },
+            'qom-path': '/machine/unattached/device[0]',
+          },
+        ],
+      }))
+      .handle('query-status', () => ({ return: { running: runState === 'running', status: runState } }))
+      .handle('query-migrate', () => ({ return: { status: migrateStatus } }))
+      .handle('migrate-set-capabilities', ok)
+      .handle('migrate-set-parameters', ok)
+      .handle('stop', () => ((runState = 'paused'), ok()))
+      .handle('cont', () => ((runState = 'running'), ok()))
+      .handle('migrate', () => ((migrateStatus = 'active'), ok()));
+    await server.listen();
+    qmp = await QmpClient.connect({ socketPath: server.socketPath });
+  });
+  afterEach(async () => {
+    await qmp.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const migrator = (stopGuest: boolean) => {
+    const clock = new FakeClock();
+    const cpu = new CpuScaler(
+      qmp,
+      new GuestAgent('http://127.0.0.1:9', 'token'),
+      vmShape(defaultedSpec()),
+      clock,
+    );
+    return new Migrator(qmp, cpu, () => undefined, clock, undefined, undefined, stopGuest);
+  };
+  const commands = () =>
+    server.received.map((r) => r.execute).filter((c) => ['stop', 'migrate', 'cont'].includes(c));
+  const request = validateMigrationRequest({ targetHost: '10.0.0.2' });
+
+  it('stops the guest right before `migrate` and leaves it stopped once the target has it', async () => {
+    const m = migrator(true);
+    await m.start(request);
+    expect(commands()).toEqual(['stop', 'migrate']);
+    migrateStatus = 'completed';
+    runState = 'postmigrate';
+    expect((await m.info()).status).toBe('completed');
+    expect(commands()).toEqual(['stop', 'migrate']);
+    m.stop();
+  });
+
+  it('resumes the guest on the source when the stream fails before the switch-over', async () => {
+    const m = migrator(true);
+    const finished: string[] = [];
+    m.onFinished((i) => finished.push(i.status ?? ''));
+    await m.start(request);
+    migrateStatus = 'failed';
+    await m.info();
+    expect(commands()).toEqual(['stop', 'migrate', 'cont']);
+    expect(runState).toBe('running');
+    expect(finished).toEqual(['failed']);
+    await m.info(); // a later query does not resume again
+    expect(commands()).toEqual(['stop', 'migrate', 'cont']);
+    m.stop();
+  });
+
+  it('resumes the guest when QEMU refuses `migrate`', async () => {
+    server.handle('migrate', () => ({ error: { class: 'GenericError', desc: 'no route' } }));
+    const m = migrator(true);
+    await expect(m.start(request)).rejects.toThrow(
+      'QEMU refused the migration: QMP migrate: GenericError: no route',
+    );
+    expect(commands()).toEqual(['stop', 'migrate', 'cont']);
+    expect(runState).toBe('running');
+  });
+
+  it('keeps a live pre-copy under KVM', async () => {
+    const m = migrator(false);
+    await m.start(request);
+    migrateStatus = 'failed';
+    await m.info();
+    expect(commands()).toEqual(['migrate']);
+    m.stop();
+  });
+});
