@@ -48,16 +48,19 @@ describe('runUntilExit shutdown', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('quits a QEMU without a guest of its own once, without pressing', async () => {
-    const clock = new FakeClock();
-    const { qemu, commands, exit } = fakeQemu('postmigrate');
-    const sup = runUntilExit(new Lifecycle({ log: () => undefined, clock }), qemu, () => undefined);
-    const done = sup.shutdown(30_000);
-    await flush();
-    clock.advance(5 * POWER_BUTTON_REPEAT_MS);
-    await flush();
-    expect(commands).toEqual(['query-status', 'quit']);
-    exit(0);
-    expect(await done).toBe(0);
-  });
+  it.each(['postmigrate', 'finish-migrate'])(
+    'quits a QEMU in %s (no guest of its own) once, without pressing',
+    async (status) => {
+      const clock = new FakeClock();
+      const { qemu, commands, exit } = fakeQemu(status);
+      const sup = runUntilExit(new Lifecycle({ log: () => undefined, clock }), qemu, () => undefined);
+      const done = sup.shutdown(30_000);
+      await flush();
+      clock.advance(5 * POWER_BUTTON_REPEAT_MS);
+      await flush();
+      expect(commands).toEqual(['query-status', 'quit']);
+      exit(0);
+      expect(await done).toBe(0);
+    },
+  );
 });

@@ -17,8 +17,12 @@ export interface QemuSupervision {
 /** How often the ACPI power button is pressed again while the guest has not powered off. */
 export const POWER_BUTTON_REPEAT_MS = 2_000;
 
-/** QEMU states in which this runner has no running guest of its own to power off. */
-const NO_GUEST_STATES = ['postmigrate', 'inmigrate', 'paused', 'prelaunch'];
+/**
+ * QEMU states in which this runner has no running guest of its own to power off. `finish-migrate`:
+ * the vCPUs are stopped for the switch-over (QEMU 7.2 reports an outgoing migration `completed` while
+ * still there, and the operator deletes such a source): the power button would wait out the timeout.
+ */
+const NO_GUEST_STATES = ['postmigrate', 'finish-migrate', 'inmigrate', 'paused', 'prelaunch'];
 
 export function runUntilExit(life: Lifecycle, qemu: StartedQemu, log: Log): QemuSupervision {
   const exited = qemu.process.exited.then(async (code) => {
