@@ -117,7 +117,11 @@ describe('Migrator (against a fake QMP server)', () => {
     expect(commands()).toEqual(['stop', 'migrate']);
     migrateStatus = 'completed';
     runState = 'postmigrate';
-    expect((await m.info()).status).toBe('completed');
+    server.handle('query-migrate', () => ({
+      return: { status: 'completed', 'total-time': 420, downtime: 25 },
+    }));
+    // The guest was paused for the whole stream, not only QEMU's own switch-over.
+    expect(await m.info()).toMatchObject({ status: 'completed', totalTimeMs: 420, downtimeMs: 420 });
     expect(commands()).toEqual(['stop', 'migrate']);
     m.stop();
   });
@@ -150,8 +154,8 @@ describe('Migrator (against a fake QMP server)', () => {
   it('keeps a live pre-copy under KVM', async () => {
     const m = migrator(false);
     await m.start(request);
-    migrateStatus = 'failed';
-    await m.info();
+    server.handle('query-migrate', () => ({ return: { status: 'failed', 'total-time': 420, downtime: 25 } }));
+    expect(await m.info()).toMatchObject({ status: 'failed', downtimeMs: 25 });
     expect(commands()).toEqual(['migrate']);
     m.stop();
   });

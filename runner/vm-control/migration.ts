@@ -149,6 +149,8 @@ export class Migrator {
   private latest: MigrationInfo = { status: 'none' };
   /** This migration stopped the guest for the stream (and whether it may switch to post-copy). */
   private stoppedGuest: { postCopy: boolean } | undefined;
+  /** The latest outgoing stream ran with the guest stopped (kept after it ended, for `downtimeMs`). */
+  private streamStopped = false;
   private finishedListeners: Array<(info: MigrationInfo) => void> = [];
 
   constructor(
@@ -193,6 +195,7 @@ export class Migrator {
         `allowPostCopy cannot be combined with this runner's -migration-compression=${this.tuning.compression} (QEMU 7.2 has no post-copy over multifd)`,
       );
     this.sourceActive = true;
+    this.streamStopped = false;
     const tuned = planMigrationTuning(this.tuning);
     try {
       await this.cpu.vcpusForMigration(req.targetVcpus);
@@ -225,6 +228,7 @@ export class Migrator {
       if (this.stopGuest) {
         await this.qmp.execute('stop');
         this.stoppedGuest = { postCopy: req.allowPostCopy };
+        this.streamStopped = true;
       }
       // Writable disks travel in the stream (block migration); `inc` copies only the top qcow2 layer
       // when source and target share the base image.
@@ -261,6 +265,10 @@ export class Migrator {
   async info(): Promise<MigrationInfo> {
     const q = await this.qmp.execute<QueryMigrate>('query-migrate');
     if (q.status) this.latest = toMigrationInfo(q);
+    // QEMU counts its downtime from its own stop at the switch-over; a guest stopped for the whole
+    // stream was paused for all of it (from just before `migrate`): report that as the downtime.
+    if (q.status && this.streamStopped && this.latest.totalTimeMs !== undefined)
+      this.latest = { ...this.latest, downtimeMs: this.latest.totalTimeMs };
     if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
       this.sourceActive = false;
       this.poller?.cancel();
