@@ -34,6 +34,7 @@ import {
   buildRunnerPod,
   runnerPodAnnotations,
   runnerPodLabels,
+  runnerContainerRunning,
   runnerPodPhase,
   runnerStopped,
   type RunnerPodConfig,
@@ -91,10 +92,13 @@ export class VirtualMachineReconciler implements Reconciler {
     const now = this.deps.clock.now();
     const phase = vm.status?.phase;
     // Known runner state, or undefined while the runner is asked (its answer enqueues the VM again).
+    // A Running VM's runner is asked also while its pod is not Ready (once per readiness flip): a
+    // source that handed its guest over is never Ready again, and must not leave the VM "Running".
     const runnerUp =
       !!pod &&
-      (phase === 'Pending' || phase === 'Running' || phase === 'Scaling') &&
-      runnerPodPhase(pod) === 'running';
+      (((phase === 'Pending' || phase === 'Running' || phase === 'Scaling') &&
+        runnerPodPhase(pod) === 'running') ||
+        ((phase === 'Running' || phase === 'Scaling') && runnerContainerRunning(pod)));
     const runner = runnerUp ? this.runnerStates.view(key, pod, () => this.runner(vm, pod)) : undefined;
     // Outside these phases (a migration, a stop) the runner changes without our calls (QEMU's run state
     // after a handover): what we knew is dropped, so it is asked again when it matters.

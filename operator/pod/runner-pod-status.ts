@@ -37,6 +37,14 @@ export function runnerPodPhase(pod: V1Pod): RunnerPodPhase {
   }
 }
 
+/** The runner container runs, Ready or not (a source whose QEMU handed its guest over is not Ready). */
+export function runnerContainerRunning(pod: V1Pod): boolean {
+  return (
+    pod.status?.phase === 'Running' &&
+    (pod.status.containerStatuses ?? []).some((s) => s.name === RUNNER_CONTAINER_NAME && !!s.state?.running)
+  );
+}
+
 /** The pod's containers have ended (the kubelet confirmed it): no runner or QEMU runs in it any more. */
 export function runnerStopped(pod: V1Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';

@@ -314,6 +314,22 @@ describe('decideVmAction: Running and Scaling', () => {
     );
   });
 
+  it('never Running on a paused source, also while its pod is not Ready (as a handed-off source stays)', () => {
+    const paused = { ...report, qemuStatus: 'postmigrate' };
+    const unready = podFixture('p', 'running-unready');
+    const d = decide({ vm: running, pod: unready, runner: paused });
+    expect(d.status.phase).toBe('Failed');
+    expect(d.status.conditions?.find((c) => c.type === 'Degraded')?.reason).toBe('GuestLost');
+    // Not Ready for another reason (the guest rebooting): unchanged, as before.
+    expect(decide({ vm: running, pod: unready, runner: report }).status.phase).toBe('Running');
+    expect(decide({ vm: running, pod: unready, runner: { error: 'connection refused' } }).status.phase).toBe(
+      'Running',
+    );
+    expect(
+      decide({ vm: running, pod: unready, runner: paused, migrationTargetAlive: true }).status.phase,
+    ).toBe('Running');
+  });
+
   it('propagates targetRevision into currentRevision when Running', () => {
     const vm = vmFixture(
       withPhase('Running', { podName: 'p' }),

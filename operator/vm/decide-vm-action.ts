@@ -338,6 +338,16 @@ export function decideVmAction(obs: VmObservation): VmDecision {
         onPodEnded(podPhase, pod);
         return done();
       }
+      // Never "Running" on a paused source: its guest left for a target that no longer runs. Also while
+      // its pod is not Ready, which it is for good then: a QEMU that handed its guest over has stopped
+      // the vCPUs, so the guest agent behind the readiness probe never answers again.
+      if (
+        obs.runner &&
+        !('error' in obs.runner) &&
+        obs.runner.qemuStatus === 'postmigrate' &&
+        !obs.migrationTargetAlive
+      )
+        return guestLost(`${podDesc}: QEMU handed the guest over in a migration whose target is gone`);
       if (podPhase === 'pending' || !obs.runner) return done();
       status.podIP = pod.status?.podIP;
       status.node = pod.spec?.nodeName;
@@ -351,9 +361,6 @@ export function decideVmAction(obs: VmObservation): VmDecision {
         return done(RUNNER_RETRY_MS);
       }
       const report = obs.runner;
-      // Never "Running" on a paused source: its guest left for a target that no longer runs.
-      if (report.qemuStatus === 'postmigrate' && !obs.migrationTargetAlive)
-        return guestLost(`${podDesc}: QEMU handed the guest over in a migration whose target is gone`);
       recordRunnerReport(status, report);
       const wantCpu = targetMilliCpu(vm);
       const wantSlots = vmMemorySlots(vm).use;
