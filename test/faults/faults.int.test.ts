@@ -10,7 +10,6 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { freePort, pollUntil } from '../../host';
-import { itIf } from '../../host/testing';
 import { parseMilliCpu, type VirtualMachine, type VirtualMachineMigration } from '../../crds';
 import { recordFault } from './fault-report';
 import {
@@ -30,8 +29,6 @@ import { qemuProcesses, runnerPid } from './processes';
 jest.setTimeout(1_500_000);
 /** An operator process starts in seconds on an idle machine, in over a minute on a loaded one. */
 const LEADER_TIMEOUT_MS = 300_000;
-/** Also the scenario skipped as a known failure (it says why it is skipped otherwise). */
-const ALL = process.env.NEONVM_FAULTS_ALL === '1';
 
 let f: FaultStack;
 let vms: Vms;
@@ -327,15 +324,11 @@ describe('fault injection on real processes', () => {
 
   // Found by this suite on 2026-12-04 (one run, under heavy load): the source killed right after its
   // QEMU reported the stream completed, the target runner exited too (code 1), the migration Failed
-  // (GuestLost) and the VM restarted: the guest was lost. Reproduced below Kubernetes by
-  // runner/source-loss.int.test.ts: under CPU contention the guest can arrive corrupt after a TCG live
-  // migration and its kernel panics on the target (QEMU exits with reason guest-reset, the runner with
-  // 1), with or without the source's kill; the runner and the operator act correctly on it. Skipped,
-  // saying why, until that is fixed or avoided; NEONVM_FAULTS_ALL=1 runs it.
-  itIf(
-    ALL,
-    'known failure: under heavy load the guest can arrive corrupt after a TCG live migration and panic on the target (runner/source-loss.int.test.ts)',
-  )('source SIGKILLed after QEMU completed: the VM runs on the target, data intact', async () => {
+  // (GuestLost) and the VM restarted: the guest was lost. Not the kill: QEMU 7.2 loses guest writes
+  // during a live TCG pre-copy, the guest arrived corrupt and panicked on the target
+  // (runner/source-loss.int.test.ts). The runner now stops the guest for the stream under TCG
+  // (runner/vm-control/migration.ts `stopsGuestForStream`), and the scenario runs again.
+  it('source SIGKILLed after QEMU completed: the VM runs on the target, data intact', async () => {
     await scenario('source runner SIGKILLed after QEMU completed', async () => {
       const source = (await vms.vm('fv')).status?.podName ?? '';
       await vms.create('virtualmachinemigrations', migrationBody('fm-done', 'fv'));
@@ -381,12 +374,12 @@ describe('fault injection on real processes', () => {
     });
   });
 
-  // Verified 2026-12-04 in two complete runs (with NEONVM_FAULTS_ALL=1); its one earlier run had waited
-  // on a VM the known failure above restarted, which this scenario now waits for first.
+  // Verified 2026-12-04 in two complete runs (with the scenario above); its one earlier run had waited
+  // on a VM the (then) known failure above restarted, which this scenario now waits for first.
   it('source SIGKILLed mid-migration (pre-copy): migration Failed, VM restarted by its policy', async () => {
     await scenario('source runner SIGKILLed mid-migration (pre-copy)', async () => {
-      // The scenario before may have restarted the VM (with NEONVM_FAULTS_ALL=1, the known failure
-      // above does): start from a running guest, not from a pod that is still booting.
+      // The scenario before may have restarted the VM (when it lost the guest, as it did under load
+      // before the fix there): start from a running guest, not from a pod that is still booting.
       const before = await vms.waitVm('fv', 'Running', running);
       const source = before.status?.podName ?? '';
       await vms.create('virtualmachinemigrations', migrationBody('fm-source', 'fv', { maxBandwidth: '4Mi' }));
