@@ -263,7 +263,12 @@ export default async function benchRunner(): Promise<BenchRow[]> {
       agentToken: rawSrc.agentToken, // the guest it receives checks the source's token
     });
     raws.push(dst);
-    const q = await rawMigrate(rawSrc, dst, MIGRATION_PORT, stopsGuestForStream(accel));
+    const q = await rawMigrate(
+      rawSrc,
+      dst,
+      MIGRATION_PORT,
+      stopsGuestForStream(accel, rawSrc.qmp.greeting?.QMP.version.qemu),
+    );
     if (q.status !== 'completed') throw new Error(`raw migration ${q.status}`);
     rows.push(
       row(

@@ -93,7 +93,8 @@ export function validateMigrationRequest(body: unknown): ValidMigrationRequest {
 }
 
 /**
- * Whether the source stops its vCPUs (QMP `stop`) before the stream starts: under TCG, yes.
+ * Whether the source stops its vCPUs (QMP `stop`) before the stream starts: under TCG with a QEMU
+ * before 9.0 (`qemu`: the QMP greeting's version), yes.
  *
  * Why (issue 17, measured 2026-12-04): QEMU 7.2 (Debian's 7.2.22 included) clears the migration dirty
  * bitmap 64 pages at a time (`cpu_physical_memory_sync_dirty_bitmap`'s aligned fast path) without
@@ -107,8 +108,9 @@ export function validateMigrationRequest(body: unknown): ValidMigrationRequest {
  * KVM tracks dirty pages in the kernel and is not affected, so it keeps a live pre-copy. The cost under
  * TCG: the downtime is the whole stream (0.2-0.8 s for an idle 256 MiB guest over loopback here).
  */
-export function stopsGuestForStream(accel: Accel): boolean {
-  return accel === 'tcg';
+export function stopsGuestForStream(accel: Accel, qemu?: { major: number; minor: number }): boolean {
+  // QEMU 9.0 carries the fix; an unknown version is treated as affected.
+  return accel === 'tcg' && (qemu === undefined || qemu.major < 9);
 }
 
 /**

@@ -88,7 +88,7 @@ export class QemuVm implements VmController {
       this.clock,
       o.migrationTls,
       o.migrationTuning,
-      stopsGuestForStream(o.accel),
+      stopsGuestForStream(o.accel, o.qmp.greeting?.QMP.version.qemu),
     );
     this.swap = new SwapScaler(o.agent, o.swapDiskBytes);
     this.role = o.role;
