@@ -9,8 +9,34 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function jsonEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** What `JSON.stringify` would write for `v` (Dates and other `toJSON` objects as their JSON form). */
+function jsonValue(v: unknown): unknown {
+  return typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function'
+    ? (v as { toJSON(): unknown }).toJSON()
+    : v;
+}
+
+/**
+ * Equality of the JSON two values serialize to, ignoring the order of object keys: the API server
+ * returns objects with their keys sorted, so comparing serialized text made every condition we
+ * rebuilt (same values, our key order) look changed, and each such round sent a status patch that
+ * changed nothing. Keys whose value is undefined are absent in JSON, and so here.
+ */
+export function jsonEqual(x: unknown, y: unknown): boolean {
+  const a = jsonValue(x);
+  const b = jsonValue(y);
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    // JSON writes undefined array elements as null.
+    return a.every((v, i) => jsonEqual(v ?? null, b[i] ?? null));
+  }
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keysA = Object.keys(ra).filter((k) => ra[k] !== undefined);
+  const keysB = Object.keys(rb).filter((k) => rb[k] !== undefined);
+  return keysA.length === keysB.length && keysA.every((k) => k in rb && jsonEqual(ra[k], rb[k]));
 }
 
 /**
