@@ -45,7 +45,7 @@ import { RUNNER_RETRY_MS, decideVmAction, type VmAction } from '../vm/decide-vm-
 import { generatePodName, runnerTokenSecretName } from '../vm/names';
 import { sshEnabled, vmRunnerPort } from '../vm/vm-spec';
 import { PodOps } from './pod-ops';
-import { RunnerSecrets } from './runner-secrets';
+import { RunnerSecrets, type PodSecretsWanted } from './runner-secrets';
 import { RunnerStates } from './runner-states';
 
 export interface VirtualMachineReconcilerDeps {
@@ -179,14 +179,13 @@ export class VirtualMachineReconciler implements Reconciler {
         await ipam.release(`${namespace}/${name}`, vm.metadata?.uid);
         return status;
       }
+      case 'prepare-pod-secrets':
+        d.secrets.prepare(vm, this.podSecretsWanted(vm));
+        return status;
       case 'create-pod': {
         const withStatus: VirtualMachine = { ...vm, status };
-        // Independent of each other: one round of latency instead of three (TLS signs a certificate).
-        const [migrationTlsSecretName] = await Promise.all([
-          d.secrets.ensureMigrationTls(vm, d.config.migrationTls),
-          d.secrets.ensureToken(vm),
-          sshEnabled(vm) ? d.secrets.ensureSshSecret(vm) : undefined,
-        ]);
+        // Usually made already (prepare-pod-secrets, a round earlier): no API call then.
+        const migrationTlsSecretName = await d.secrets.forPod(vm, this.podSecretsWanted(vm));
         const body = buildRunnerPod(
           {
             vm: withStatus,
@@ -248,6 +247,10 @@ export class VirtualMachineReconciler implements Reconciler {
     );
     const next: VirtualMachineStatus = { ...(cached.status ?? {}), conditions };
     await writeStatus(this.deps.vms, cached, next, this.deps.vmInformer).catch(() => undefined);
+  }
+
+  private podSecretsWanted(vm: VirtualMachine): PodSecretsWanted {
+    return { migrationTls: this.deps.config.migrationTls, ssh: sshEnabled(vm) };
   }
 
   private async runner(vm: VirtualMachine, pod: V1Pod | undefined) {

@@ -57,6 +57,21 @@ export interface StoredCertificate {
  * Whether a VM's stored certificate is good for `hostname` under `ca` at `now`: parses, names the
  * VM, was signed by the current CA, and has more than a third of its lifetime left.
  */
+/**
+ * When a VM certificate stops being usable by {@link certificateUsable}'s rule: a third of its lifetime
+ * before it expires. NaN for a certificate that does not parse.
+ */
+export function certificateRenewalDue(cert: string): number {
+  try {
+    const parsed = new X509Certificate(cert);
+    const from = Date.parse(parsed.validFrom);
+    const to = Date.parse(parsed.validTo);
+    return to - (to - from) / 3;
+  } catch {
+    return NaN;
+  }
+}
+
 export function certificateUsable(
   stored: StoredCertificate,
   ca: KeyPair,

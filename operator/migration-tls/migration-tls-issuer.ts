@@ -5,6 +5,11 @@
  * certificate and the VM's certificate and key, which both runner pods of a migration mount. Secrets
  * are read by name only (the operator lists no Secrets); a certificate that is missing, for another
  * CA or VM, or past two thirds of its life is replaced when the next runner pod is made.
+ *
+ * No read on the usual path: a new VM has no Secret yet, so it is created first (a 409 — the Secret
+ * exists, e.g. after an operator restart — is the only case that reads it), and a Secret this process
+ * created or checked is remembered by VM uid until its certificate is due. A read per runner pod was
+ * one more API round trip, serial with the pod's creation, in the reconcile that creates it.
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import type { VirtualMachine } from '../../crds';
@@ -14,6 +19,7 @@ import { MIGRATION_TLS_SECRET_KEYS as KEYS, migrationTlsHostname } from '../../r
 import { vmOwnerReference } from '../pod';
 import { migrationTlsSecretName } from '../vm/names';
 import {
+  certificateRenewalDue,
   certificateUsable,
   createMigrationCa,
   issueMigrationCertificate,
@@ -23,15 +29,23 @@ import {
 /** Secret (type kubernetes.io/tls) of the migration CA in the operator's namespace. */
 export const MIGRATION_CA_SECRET = 'neonvm-migration-ca';
 
+/** The Secret calls the issuer makes. */
+export type SecretsApi = Pick<
+  CoreV1Api,
+  'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret'
+>;
+
 const text = (s: V1Secret | undefined, key: string): string =>
   Buffer.from(s?.data?.[key] ?? '', 'base64').toString('utf8');
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 export class MigrationTlsIssuer {
   private ca: Promise<KeyPair> | undefined;
+  /** VM uid → when the certificate in its Secret (created or checked by us) is due for renewal. */
+  private readonly known = new Map<string, number>();
 
   constructor(
-    private readonly core: CoreV1Api,
+    private readonly core: SecretsApi,
     /** The operator's namespace (where the CA Secret lives). */
     private readonly namespace: string,
     private readonly clock: Clock,
@@ -75,28 +89,47 @@ export class MigrationTlsIssuer {
   async ensureForVm(vm: VirtualMachine): Promise<string> {
     const vmName = vm.metadata?.name ?? '';
     const namespace = vm.metadata?.namespace ?? 'default';
+    const uid = vm.metadata?.uid ?? '';
     const name = migrationTlsSecretName(vmName);
-    const hostname = migrationTlsHostname(vm.metadata?.uid ?? '');
+    if (this.clock.now() < (this.known.get(uid) ?? -Infinity)) return name;
+    const hostname = migrationTlsHostname(uid);
     const ca = await this.caKeyPair();
-    const existing = await unlessNotFound(this.core.readNamespacedSecret({ name, namespace }));
-    const stored = { cert: text(existing, KEYS.cert), caCert: text(existing, KEYS.ca) };
-    if (existing && certificateUsable(stored, ca, hostname, this.clock.now())) return name;
     const leaf = await issueMigrationCertificate(ca, hostname);
-    const body: V1Secret = {
+    const body = (resourceVersion?: string): V1Secret => ({
       metadata: {
         name,
         namespace,
         labels: { 'app.kubernetes.io/part-of': 'neonvm' },
         ownerReferences: [vmOwnerReference(vm, true)],
-        ...(existing?.metadata?.resourceVersion
-          ? { resourceVersion: existing.metadata.resourceVersion }
-          : {}),
+        ...(resourceVersion ? { resourceVersion } : {}),
       },
       type: 'kubernetes.io/tls',
       data: { [KEYS.ca]: b64(ca.cert), [KEYS.cert]: b64(leaf.cert), [KEYS.key]: b64(leaf.key) },
-    };
-    if (existing) await this.core.replaceNamespacedSecret({ name, namespace, body });
-    else await this.core.createNamespacedSecret({ namespace, body });
+    });
+    try {
+      await this.core.createNamespacedSecret({ namespace, body: body() });
+      this.known.set(uid, certificateRenewalDue(leaf.cert));
+      return name;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+    const existing = await this.core.readNamespacedSecret({ name, namespace });
+    const stored = { cert: text(existing, KEYS.cert), caCert: text(existing, KEYS.ca) };
+    if (certificateUsable(stored, ca, hostname, this.clock.now())) {
+      this.known.set(uid, certificateRenewalDue(stored.cert));
+      return name;
+    }
+    await this.core.replaceNamespacedSecret({
+      name,
+      namespace,
+      body: body(existing.metadata?.resourceVersion),
+    });
+    this.known.set(uid, certificateRenewalDue(leaf.cert));
     return name;
+  }
+
+  /** The VM is gone (or its Secret must be checked again). */
+  forget(vmUid: string): void {
+    this.known.delete(vmUid);
   }
 }

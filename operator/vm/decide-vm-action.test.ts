@@ -41,7 +41,8 @@ describe('decideVmAction: the first rounds (upstream §8.2 order, fewer round tr
     expect(decide({ vm: withMode }).actions).toEqual([{ kind: 'init-vm', addFinalizer: true }]);
 
     const r3 = decide({ vm: vmFixture() });
-    expect(r3.actions).toEqual([]);
+    // The pod's Secrets are started with this round, so the next one only creates the pod.
+    expect(r3.actions).toEqual([{ kind: 'prepare-pod-secrets' }]);
     expect(r3.status.phase).toBe('Pending');
     // The pod's name is persisted with the phase, a round before the pod is made.
     expect(r3.status.podName).toBe('vm1-new');
@@ -56,13 +57,13 @@ describe('decideVmAction: the first rounds (upstream §8.2 order, fewer round tr
   it('persists a new podName before making the pod after a restart too', () => {
     const restarted = vmFixture(withPhase('Pending', { restartCount: 1 }));
     const d = decide({ vm: restarted });
-    expect(d.actions).toEqual([]);
+    expect(d.actions).toEqual([{ kind: 'prepare-pod-secrets' }]);
     expect(d.status.podName).toBe('vm1-new');
   });
 
   it('acquires an overlay IP on the way to Pending when extraNetwork is enabled', () => {
     const d = decide({ vm: vmFixture(withSpec({ extraNetwork: { enable: true, interface: 'net1' } })) });
-    expect(kinds(d)).toEqual(['acquire-ip']);
+    expect(kinds(d)).toEqual(['acquire-ip', 'prepare-pod-secrets']);
   });
 });
 
