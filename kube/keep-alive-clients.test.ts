@@ -53,3 +53,38 @@ describe('apiClients request timeout', () => {
     }
   });
 });
+
+describe('apiClients onResponse', () => {
+  it('reports each request with its verb, URL and round-trip time, failed ones too', async () => {
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/api/v1/namespaces/missing')) res.writeHead(404).end('{}');
+      else
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ apiVersion: 'v1', kind: 'NamespaceList', items: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const seen: Array<[string, string, number]> = [];
+    try {
+      const core = apiClients(kc, { onResponse: (verb, url, s) => seen.push([verb, url, s]) })(CoreV1Api);
+      await core.listNamespace();
+      await expect(core.readNamespace({ name: 'missing' })).rejects.toThrow();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(seen.map(([verb, url]) => [verb, requestResource(url)])).toEqual([
+      ['GET', 'namespaces'],
+      ['GET', 'namespaces'],
+    ]);
+    for (const [, , seconds] of seen) expect(seconds).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -1,7 +1,9 @@
 import {
   ApiConstructor,
   ApiType,
+  IsomorphicFetchHttpLibrary,
   createConfiguration,
+  wrapHttpLibrary,
   KubeConfig,
   RequestContext,
   ResponseContext,
@@ -20,6 +22,11 @@ export interface ApiClientOptions {
   readonly beforeRequest?: () => Promise<void>;
   /** Called as every request is sent (e.g. to count requests per verb and resource). */
   readonly onRequest?: (verb: string, url: string) => void;
+  /**
+   * Called when the response's headers arrive (or the request failed), with the seconds since it was
+   * sent: the API round trip a caller waits for (client-go's rest_client_request_duration_seconds).
+   */
+  readonly onResponse?: (verb: string, url: string, seconds: number) => void;
   /**
    * Aborts a request that has not completed in this long (default {@link DEFAULT_REQUEST_TIMEOUT_MS};
    * 0: never). Watches do not come through these clients, so every request here is short.
@@ -95,8 +102,31 @@ export function apiClients(kubeConfig: KubeConfig, options: ApiClientOptions = {
     },
   ];
   const baseServer = new ServerConfiguration(cluster.server, {});
+  const onResponse = options.onResponse;
+  const fetchLibrary = new IsomorphicFetchHttpLibrary();
+  const httpApi = onResponse
+    ? wrapHttpLibrary({
+        send: async (request: RequestContext): Promise<ResponseContext> => {
+          const started = performance.now();
+          const done = () =>
+            onResponse(request.getHttpMethod(), request.getUrl(), (performance.now() - started) / 1000);
+          try {
+            return await fetchLibrary.send(request).toPromise();
+          } finally {
+            done();
+          }
+        },
+      })
+    : undefined;
   return (api) =>
-    new api(createConfiguration({ baseServer, authMethods: { default: auth }, promiseMiddleware }));
+    new api(
+      createConfiguration({
+        baseServer,
+        authMethods: { default: auth },
+        promiseMiddleware,
+        ...(httpApi ? { httpApi } : {}),
+      }),
+    );
 }
 
 /** {@link apiClients} with a keep-alive pool (kept for callers that await it). */

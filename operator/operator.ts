@@ -121,6 +121,8 @@ export class Operator {
     const clients = (this.clients = apiClients(o.kubeConfig, {
       ...(bucket ? { beforeRequest: () => bucket.acquire() } : {}),
       onRequest: (verb, url) => this.metrics.kubeRequests.inc({ verb, resource: requestResource(url) }),
+      onResponse: (verb, url, seconds) =>
+        this.metrics.kubeRequestDuration.observe({ verb, resource: requestResource(url) }, seconds),
     }));
     const core = clients(CoreV1Api);
     this.custom = clients(CustomObjectsApi);

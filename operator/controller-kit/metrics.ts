@@ -115,6 +115,17 @@ export class OperatorMetrics {
     labelNames: ['verb', 'resource'] as const,
     registers: [this.registry],
   });
+  /**
+   * Round trips of those requests (watches excluded), client-go's rest_client_request_duration_seconds:
+   * what a reconcile that writes waits for at least, so the floor of `reconcile_duration_seconds`.
+   */
+  readonly kubeRequestDuration = new Histogram({
+    name: 'neonvm_kube_request_duration_seconds',
+    help: 'Round trip of Kubernetes API requests (to the response headers), by verb and resource.',
+    labelNames: ['verb', 'resource'] as const,
+    buckets: [0.0005, 0.001, 0.002, ...RECONCILE_BUCKETS],
+    registers: [this.registry],
+  });
   /** Calls to runners' HTTP APIs by path (`/status`, `/cpu_change`, ...): nothing should poll them. */
   readonly runnerRequests = new Counter({
     name: 'neonvm_runner_requests_total',
