@@ -4,6 +4,7 @@
  */
 import type { GuestArch } from '../guest';
 import type { ContainerConfig, LayerEntry, Platform } from '../image/oci';
+import { OPERATOR_NODE_FLAGS } from '../operator/node-flags';
 
 export type ImageName = 'operator' | 'runner' | 'device-plugin';
 
@@ -200,7 +201,7 @@ export function containerConfig(image: ImageName, info: BuildInfo): ContainerCon
   const labels = ociLabels(image, info);
   if (image === 'operator') {
     return {
-      Entrypoint: ['node', `${IMAGE_PATHS.app}/lib/operator/main.js`],
+      Entrypoint: ['node', ...OPERATOR_NODE_FLAGS, `${IMAGE_PATHS.app}/lib/operator/main.js`],
       Env: [`PATH=${PATH}`, 'NODE_ENV=production', 'HOME=/home/nonroot'],
       WorkingDir: IMAGE_PATHS.app,
       User: `${NONROOT_ID}:${NONROOT_ID}`,
