@@ -14,9 +14,10 @@
  *   counter over a minute of idling); operator RSS against its idle RSS.
  *
  * The operator runs as its own process from the compiled lib/ (`node lib/operator/main.js` with the
- * image's Node flags, operator/node-flags.ts), exactly as deployed. `NEONVM_BENCH_PROFILE=<dir>`
- * runs it with `--cpu-prof` and writes a heap snapshot after the largest scale's RSS was read (open them in Chrome DevTools): a snapshot leaves V8's heap
- * grown, so one taken earlier would inflate every later RSS row.
+ * image's Node flags, constructs/install/operator-node-flags.ts), exactly as deployed.
+ * `NEONVM_BENCH_PROFILE=<dir>` runs it with `--cpu-prof` and writes a heap snapshot after the largest
+ * scale's RSS was read (open them in Chrome DevTools): a snapshot leaves V8's heap grown, so one
+ * taken earlier would inflate every later RSS row.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -32,9 +33,9 @@ import {
 } from '../cluster';
 import { percentile } from './percentile';
 import { freePort, pollUntil } from '../host';
+import { OPERATOR_NODE_FLAGS } from '../constructs/install/operator-node-flags';
 import { GROUP, VERSION, defaultVirtualMachine, type VirtualMachine } from '../crds';
 import { Informer, decodeAs } from '../kube';
-import { OPERATOR_NODE_FLAGS } from '../operator/node-flags';
 import { DEFAULT_RUNNER_POD_CONFIG, buildRunnerPod } from '../operator/pod';
 import {
   FAKE_DISK_IMAGE,

@@ -48,7 +48,7 @@ describe('image plan', () => {
   it('runs the operator as the non-root user and the runner through its wrapper', () => {
     const op = containerConfig('operator', info);
     expect(op.User).toBe('65532:65532');
-    // V8's young generation capped (operator/node-flags.ts): the operator's RSS.
+    // V8's young generation capped (constructs/install/operator-node-flags.ts): the operator's RSS.
     expect(op.Entrypoint).toEqual(['node', '--max-semi-space-size=2', '/app/lib/operator/main.js']);
     const runner = containerConfig('runner', info);
     expect(runner.Entrypoint).toEqual(['runner']);

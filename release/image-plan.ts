@@ -4,7 +4,7 @@
  */
 import type { GuestArch } from '../guest';
 import type { ContainerConfig, LayerEntry, Platform } from '../image/oci';
-import { OPERATOR_NODE_FLAGS } from '../operator/node-flags';
+import { OPERATOR_NODE_FLAGS } from '../constructs/install/operator-node-flags';
 
 export type ImageName = 'operator' | 'runner' | 'device-plugin';
 

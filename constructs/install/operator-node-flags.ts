@@ -1,6 +1,6 @@
 /**
- * Node.js flags the operator process runs with (the image's entrypoint, and the benchmark that runs
- * it as deployed). They cannot be set from inside the process: V8 sizes its heap before any code runs.
+ * Node.js flags the operator process runs with: the operator image's entrypoint (release/), and the
+ * benchmark that runs it as deployed (bench/operator.ts). They cannot be set from inside the process: V8 sizes its heap before any code runs.
  *
  * `--max-semi-space-size=2` (MiB): V8's young generation grows to 16 MiB semi-spaces by default (three
  * of them, kept resident), sized for throughput of short-lived allocations; the operator allocates
