@@ -2,7 +2,6 @@ export * from './install-options';
 export * from './install-bundle';
 export * from './operator-rbac';
 export * from './operator-deployment';
-export * from './operator-node-flags';
 export * from './device-plugin-daemonset';
 export * from './vxlan-controller-daemonset';
 export * from './webhooks';
