@@ -11,6 +11,7 @@ import {
 } from './addressing';
 import { acquireSlot, SlotLease } from './cluster-slot';
 import { ip, ipBatch, ipSync, parseLinkNames, parseNetnsList } from './ip-command';
+import { ensureNeighbourTableCapacity } from './neighbour-table';
 
 /** A pod's network sandbox: its own namespace (own port space) with one address on the cluster bridge. */
 export interface PodSandbox {
@@ -40,6 +41,8 @@ export class ClusterNetwork {
     try {
       // Leftovers of a crashed run in this slot (their PID file owner is dead, or we just took it over).
       removeOwned(network.addressing);
+      // Room in the host's ARP table for every pod (best effort: below the old limit nothing changes).
+      ensureNeighbourTableCapacity();
       const a = network.addressing;
       await ip('link', 'add', a.bridge, 'type', 'bridge');
       await ip('addr', 'add', a.bridgeCidr, 'dev', a.bridge);

@@ -2,3 +2,4 @@ export * from './addressing';
 export * from './cluster-network';
 export * from './cluster-slot';
 export * from './ip-command';
+export * from './neighbour-table';
