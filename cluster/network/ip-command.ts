@@ -1,24 +1,22 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { sharedLauncher } from '../../host';
 
-const execFileAsync = promisify(execFile);
+// `ip` runs are started by the process launcher's helper, not forked from this (large) process: see
+// host/process/process-launcher.ts.
 
 /** Runs `ip <args>`; failures carry ip's stderr. */
 export async function ip(...args: string[]): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync('ip', args);
-    return stdout;
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`ip ${args.join(' ')}: ${(e.stderr ?? e.message).trim()}`);
-  }
+  const r = await sharedLauncher().run('ip', args);
+  if (r.code !== 0)
+    throw new Error(`ip ${args.join(' ')}: ${(r.stderr || `exit ${r.code ?? r.signal}`).trim()}`);
+  return r.stdout;
 }
 
 /**
  * Runs several `ip` commands in one process (`ip [-n netns] [-force] -batch -`), one per line. With
  * `force`, later commands still run after a failing one and no error is reported (for cleanup).
  */
-export function ipBatch(
+export async function ipBatch(
   commands: readonly string[],
   options: { netns?: string; force?: boolean } = {},
 ): Promise<void> {
@@ -28,13 +26,11 @@ export function ipBatch(
     '-batch',
     '-',
   ];
-  return new Promise((resolve, reject) => {
-    const child = execFile('ip', args, (err, _stdout, stderr) => {
-      if (err && !options.force) reject(new Error(`ip ${args.join(' ')}: ${(stderr || err.message).trim()}`));
-      else resolve();
-    });
-    child.stdin?.end(`${commands.join('\n')}\n`);
-  });
+  const r = await sharedLauncher()
+    .run('ip', args, `${commands.join('\n')}\n`)
+    .catch((err: Error) => ({ code: null, signal: null, stdout: '', stderr: err.message }));
+  if (r.code !== 0 && !options.force)
+    throw new Error(`ip ${args.join(' ')}: ${(r.stderr || `exit ${r.code ?? r.signal}`).trim()}`);
 }
 
 /** Synchronous variant for exit handlers; never throws (cleanup is best-effort). */

@@ -1,4 +1,4 @@
-import { type Clock, ManagedProcess } from '../../host';
+import { type Clock, ManagedProcess, sharedLauncher } from '../../host';
 import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { containerArgv, ImageManifest, ImageStore } from '../image-store';
@@ -35,6 +35,8 @@ export interface ContainerHost {
   readonly clock: Clock;
   readonly log: Logger;
   statusChanged(): void;
+  /** Records the first time a start phase was reached (for the pod's start timing log). */
+  phase(name: string): void;
   /** Sleeps, waking early when the pod starts terminating. */
   pause(ms: number): Promise<void>;
   event(type: EventType, reason: string, message: string, container?: string): void;
@@ -53,6 +55,8 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGK
 export class ContainerRunner {
   record: ContainerRecord;
   private process: ManagedProcess | undefined;
+  /** A start in flight (the launcher has not reported the PID yet). */
+  private starting: Promise<ManagedProcess> | undefined;
   private probes: ProbeLoop[] = [];
   private crashes: BackoffState = { crashes: 0 };
   /** How the current run was started (for exec into it). */
@@ -146,7 +150,8 @@ export class ContainerRunner {
   /** SIGTERM to the process group, SIGKILL after `graceMs`. Resolves when the process is gone. */
   async stop(graceMs: number): Promise<void> {
     this.stopProbes();
-    await this.process?.stop(graceMs);
+    const starting = await this.starting?.catch(() => undefined);
+    await (starting ?? this.process)?.stop(graceMs);
   }
 
   /**
@@ -246,6 +251,7 @@ export class ContainerRunner {
     let plan;
     try {
       plan = await this.plan(image);
+      host.phase('planned');
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       this.record.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err.message };
@@ -253,7 +259,7 @@ export class ContainerRunner {
       host.statusChanged();
       return 'config-error';
     }
-    // No await between this check and the spawn: a termination cannot slip in and miss the process.
+    // No await between this check and the start: a termination cannot slip in and miss the process.
     if (host.stopping) return 'stopped';
 
     const startedAt = new Date(host.clock.now());
@@ -283,17 +289,29 @@ export class ContainerRunner {
     } catch (err) {
       host.log.warn({ container: spec.name, err: (err as Error).message }, 'cannot seed the pod /etc/hosts');
     }
-    const process = ManagedProcess.start({
-      name: `${host.podRef}/${spec.name}`,
-      command: argv[0],
-      args: argv.slice(1),
-      logFile: host.fs.logFile(spec.name, this.record.restartCount),
-      env: plan.env,
-      cwd: plan.cwd,
-      stdin: Boolean(spec.stdin),
-    });
+    // Started by the launcher's helper (a fork of the agent's large process costs its event loop
+    // milliseconds); `stop` waits for a start in flight, so a termination meanwhile still finds it.
+    this.starting = ManagedProcess.launch(
+      {
+        name: `${host.podRef}/${spec.name}`,
+        command: argv[0],
+        args: argv.slice(1),
+        logFile: host.fs.logFile(spec.name, this.record.restartCount),
+        env: plan.env,
+        cwd: plan.cwd,
+        stdin: Boolean(spec.stdin),
+      },
+      sharedLauncher(),
+    );
+    let process: ManagedProcess;
+    try {
+      process = await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
     this.process = process;
     this.launch = { env: plan.env, cwd: plan.cwd };
+    host.phase('spawned');
 
     const hasStartup = Boolean(spec.startupProbe);
     this.record = {

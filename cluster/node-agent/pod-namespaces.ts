@@ -13,7 +13,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
-import { ManagedProcess, pollUntil } from '../../host';
+import { ManagedProcess, pollUntil, sharedLauncher } from '../../host';
 import { descendants } from './streaming';
 
 export interface PodIsolation {
@@ -130,12 +130,11 @@ export class PodNamespaces {
   ): Promise<PodNamespaces> {
     const isolation = podIsolation(pod);
     const argv = holderArgv(netPrefix, isolation, podHostname(pod));
-    const holder = ManagedProcess.start({
-      name: `${podRef}/pod-namespaces`,
-      command: argv[0],
-      args: argv.slice(1),
-      logFile,
-    });
+    // Started by the launcher's helper: a fork of the agent's process costs its event loop milliseconds.
+    const holder = await ManagedProcess.launch(
+      { name: `${podRef}/pod-namespaces`, command: argv[0], args: argv.slice(1), logFile },
+      sharedLauncher(),
+    );
     try {
       await pollUntil(
         async () => {

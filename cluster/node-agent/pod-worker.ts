@@ -58,6 +58,11 @@ export class PodWorker {
   private termination: Promise<void> | undefined;
   private readonly unsubscribeConfig: () => void;
   private readonly tokens = new Map<string, string>();
+  /** Milliseconds from the worker's creation to each start phase (logged once the pod is Running). */
+  private readonly startPhases: Record<string, number> = {};
+  private readonly createdAt = performance.now();
+  private startLogged = false;
+  private statusWrites = 0;
 
   constructor(
     pod: V1Pod,
@@ -180,15 +185,14 @@ export class PodWorker {
     }
   }
 
+  private phase(name: string): void {
+    this.startPhases[name] ??= Math.round(performance.now() - this.createdAt);
+  }
+
   private async run(): Promise<void> {
-    const t0 = performance.now();
     await this.createSandbox();
-    const t1 = performance.now();
     if (!(await this.setupVolumes())) return;
-    this.deps.log.info(
-      { sandboxMs: Math.round(t1 - t0), volumesMs: Math.round(performance.now() - t1) },
-      'pod sandbox ready',
-    );
+    this.phase('volumes');
     for (const container of this.initContainers) {
       if (!(await container.supervise(true))) return this.finish();
     }
@@ -224,14 +228,18 @@ export class PodWorker {
       this.podIP = sandbox.ip;
       this.execPrefix = sandbox.execPrefix;
     }
+    this.phase('network');
     this.namespaces = await PodNamespaces.start(
       this.pod,
       this.execPrefix,
       this.fs.sandboxLogFile(),
       this.podRef,
     );
+    this.phase('namespaces');
+    // No status write of its own: the containers start right after, and their status write carries
+    // the sandbox too (one write per pod start instead of two). If volumes hold the start up, the
+    // first failed attempt writes it (setupVolumes).
     this.sandboxReady = true;
-    this.statusWriter.markDirty();
   }
 
   /** Retries until every volume could be set up (a missing ConfigMap may be created later). */
@@ -246,6 +254,7 @@ export class PodWorker {
         if (!(err instanceof ContainerConfigError)) throw err;
         this.deps.log.info({ err: err.message }, 'volumes not ready');
         this.event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${err.message}`);
+        this.statusWriter.markDirty();
         await this.pause(CONFIG_RETRY_MS);
       }
     }
@@ -335,6 +344,7 @@ export class PodWorker {
       clock: deps.clock,
       log: deps.log,
       statusChanged: () => this.statusWriter.markDirty(),
+      phase: (name) => this.phase(name),
       pause: (ms) => this.pause(ms),
       event: (type, reason, message, container) => this.event(type, reason, message, container),
     };
@@ -367,6 +377,8 @@ export class PodWorker {
       },
       new Date(this.deps.clock.now()),
     );
+    const writeStarted = performance.now();
+    this.statusWrites += 1;
     try {
       await this.deps.core.patchNamespacedPodStatus(
         {
@@ -376,6 +388,18 @@ export class PodWorker {
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
+      if (status.phase === 'Running' && !this.startLogged) {
+        this.startLogged = true;
+        this.phase('runningWritten');
+        this.deps.log.info(
+          {
+            ...this.startPhases,
+            lastWriteMs: Math.round(performance.now() - writeStarted),
+            writes: this.statusWrites,
+          },
+          'pod running',
+        );
+      }
     } catch (err) {
       // The pod is gone (force-deleted): nothing left to report.
       if ((err as { code?: number }).code === 404) return;

@@ -1,3 +1,4 @@
 export * from './emergency-cleanup';
 export * from './managed-process';
 export * from './run';
+export * from './process-launcher';

@@ -8,6 +8,12 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
 }
 
+/** Starts processes elsewhere (a {@link ProcessLauncher}); what {@link ManagedProcess.launch} needs. */
+export interface Launcher {
+  /** Starts the process as leader of its own group; resolves once it has a PID. */
+  spawn(options: ManagedProcessOptions): Promise<{ pid: number; exited: Promise<ProcessExit> }>;
+}
+
 export interface ManagedProcessOptions {
   name: string;
   command: string;
@@ -50,23 +56,11 @@ export class ManagedProcess {
         cwd: options.cwd,
       });
       if (child.pid === undefined) throw new Error(`cannot start ${options.name} (${options.command})`);
-      const pid = child.pid;
-      const unregister = registerEmergencyCleanup(`kill ${options.name} (${pid})`, () =>
-        killGroup(pid, 'SIGKILL'),
-      );
       const exited = new Promise<ProcessExit>((resolve) => {
-        child.once('exit', (code, signal) => {
-          // The leader is gone but members of its group may live on: take them down too.
-          killGroup(pid, 'SIGKILL');
-          unregister();
-          resolve({ code, signal });
-        });
-        child.once('error', () => {
-          unregister();
-          resolve({ code: null, signal: null });
-        });
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+        child.once('error', () => resolve({ code: null, signal: null }));
       });
-      const managed = new ManagedProcess(options.name, pid, options.logFile, exited);
+      const managed = ManagedProcess.track(options.name, child.pid, options.logFile, exited);
       if (child.stdin) {
         // Writes after the child is gone must not crash the agent.
         child.stdin.on('error', () => undefined);
@@ -76,6 +70,34 @@ export class ManagedProcess {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * Like {@link start}, but the process is started by `launcher`'s helper process rather than forked
+   * from this one (see process-launcher.ts for why). A process that needs a stdin pipe is started
+   * here, as by {@link start}. Rejects if the command cannot be started.
+   */
+  static async launch(options: ManagedProcessOptions, launcher: Launcher): Promise<ManagedProcess> {
+    if (options.stdin) return ManagedProcess.start(options);
+    const { pid, exited } = await launcher.spawn(options);
+    return ManagedProcess.track(options.name, pid, options.logFile, exited);
+  }
+
+  /** Registers emergency cleanup for a started process group until its leader has exited. */
+  private static track(
+    name: string,
+    pid: number,
+    logFile: string,
+    exit: Promise<ProcessExit>,
+  ): ManagedProcess {
+    const unregister = registerEmergencyCleanup(`kill ${name} (${pid})`, () => killGroup(pid, 'SIGKILL'));
+    const exited = exit.then((info) => {
+      // The leader is gone but members of its group may live on: take them down too.
+      killGroup(pid, 'SIGKILL');
+      unregister();
+      return info;
+    });
+    return new ManagedProcess(name, pid, logFile, exited);
   }
 
   get hasExited(): boolean {
