@@ -25,7 +25,7 @@ describe('podEvent', () => {
 });
 
 describe('EventRecorder', () => {
-  it('posts a repeated event once per window, on its clock', () => {
+  it('posts a repeated event once per window, on its clock', async () => {
     const clock = new FakeClock();
     const posted: Array<{ namespace: string; body: { reason?: string; firstTimestamp?: Date } }> = [];
     const core = {
@@ -39,6 +39,26 @@ describe('EventRecorder', () => {
     expect(posted[0].body.firstTimestamp).toEqual(new Date(clock.now()));
     clock.advance(REPEAT_WINDOW_MS + 1);
     recorder.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container main', 'main');
+    await new Promise(setImmediate);
     expect(posted).toHaveLength(2);
+  });
+
+  it('posts one event at a time, in the order recorded', async () => {
+    const calls: Array<{ reason?: string; done: () => void }> = [];
+    const core = {
+      createNamespacedEvent: (req: { body: { reason?: string } }) =>
+        new Promise<void>((done) => calls.push({ reason: req.body.reason, done })),
+    } as unknown as CoreV1Api;
+    const recorder = new EventRecorder(core, 'neonvm-node-1', new FakeClock());
+    const pod = { metadata: { name: 'web', namespace: 'apps', uid: 'u1' } };
+    for (const reason of ['Pulled', 'Created', 'Started'])
+      recorder.record(pod, 'Normal', reason, reason, 'main');
+    expect(calls.map((c) => c.reason)).toEqual(['Pulled']);
+    calls[0].done();
+    await new Promise(setImmediate);
+    expect(calls.map((c) => c.reason)).toEqual(['Pulled', 'Created']);
+    calls[1].done();
+    await new Promise(setImmediate);
+    expect(calls.map((c) => c.reason)).toEqual(['Pulled', 'Created', 'Started']);
   });
 });

@@ -39,12 +39,20 @@ export function podEvent(
   };
 }
 
+/** Events waiting to be posted beyond this many are dropped, oldest first (the kubelet's buffer is 1000). */
+export const MAX_QUEUED_EVENTS = 1000;
+
 /**
  * Posts kubelet-style Events (Pulled, Created, Started, Killing, BackOff, Unhealthy, Failed) so that
  * `kubectl describe pod` tells the same story as on a real node. Best effort: failures are ignored.
+ * One at a time, in order, as the kubelet's event broadcaster sends them: fired all at once, a burst of
+ * pod starts (three events each) opened a new API connection per event in flight and competed with the
+ * pod status writes that the events only describe.
  */
 export class EventRecorder {
   private readonly recent = new Map<string, number>();
+  private readonly queue: Array<{ namespace: string; body: CoreV1Event }> = [];
+  private sending = false;
 
   constructor(
     private readonly core: CoreV1Api,
@@ -59,9 +67,17 @@ export class EventRecorder {
     this.recent.set(key, now);
     if (this.recent.size > 1000) this.forgetOld(now);
     const body = podEvent(pod, this.node, type, reason, message, container, new Date(now));
-    this.core
-      .createNamespacedEvent({ namespace: pod.metadata?.namespace ?? 'default', body })
-      .catch(() => undefined);
+    if (this.queue.length >= MAX_QUEUED_EVENTS) this.queue.shift();
+    this.queue.push({ namespace: pod.metadata?.namespace ?? 'default', body });
+    if (!this.sending) void this.send();
+  }
+
+  private async send(): Promise<void> {
+    this.sending = true;
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      await this.core.createNamespacedEvent(next).catch(() => undefined);
+    }
+    this.sending = false;
   }
 
   private forgetOld(now: number): void {
