@@ -19,6 +19,7 @@ describe('parseOperatorConfig', () => {
         '--migration-compression=compress',
         '--migration-threads=4',
         '--migration-zero-blocks=true',
+        '--migration-downtime-limit=50',
       ],
       { VM_RUNNER_IMAGE: 'r' },
     );
@@ -28,6 +29,7 @@ describe('parseOperatorConfig', () => {
       compression: 'compress',
       threads: 4,
       zeroBlocks: true,
+      downtimeLimitMs: 50,
     });
     expect(
       parseOperatorConfig(['--migration-compression=multifd-zstd'], { VM_RUNNER_IMAGE: 'r' }).runnerPod
@@ -42,6 +44,8 @@ describe('parseOperatorConfig', () => {
     ['--migration-xbzrle-cache-size=1Ki', /--migration-xbzrle-cache-size.*at least 4Ki/],
     ['--migration-xbzrle-cache-size=lots', /--migration-xbzrle-cache-size/],
     ['--migration-xbzrle=yes', /--migration-xbzrle/],
+    ['--migration-downtime-limit=0', /--migration-downtime-limit.*positive integer/],
+    ['--migration-downtime-limit=2000001', /--migration-downtime-limit.*at most 2000000/],
   ])('refuses %s naming the flag and the rule', (flag, message) => {
     expect(() => parseOperatorConfig([flag], { VM_RUNNER_IMAGE: 'r' })).toThrow(message);
   });

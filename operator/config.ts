@@ -13,7 +13,12 @@ import {
   type ExtraInitContainerMode,
   quantityBytes,
 } from '../crds';
-import { MIGRATION_COMPRESSIONS, type MigrationCompression, type RunnerMigrationTuning } from '../runner/api';
+import {
+  MAX_DOWNTIME_LIMIT_MS,
+  MIGRATION_COMPRESSIONS,
+  type MigrationCompression,
+  type RunnerMigrationTuning,
+} from '../runner/api';
 import { parseBindAddress } from './controller-kit';
 import type { RunnerPodConfig } from './pod';
 import { parseSkipList } from './webhooks';
@@ -82,6 +87,14 @@ function cacheSize(text: string): string {
 function channelCount(text: string): number {
   const n = positiveInt(text);
   if (n > 255) throw new InvalidArgumentError('must be at most 255');
+  return n;
+}
+
+/** QEMU 7.2's `downtime-limit` range (ms). */
+function downtimeLimit(text: string): number {
+  const n = positiveInt(text);
+  if (n > MAX_DOWNTIME_LIMIT_MS)
+    throw new InvalidArgumentError(`must be at most ${MAX_DOWNTIME_LIMIT_MS} (ms)`);
   return n;
 }
 
@@ -283,6 +296,11 @@ export function operatorCommand(): Command {
         'false',
       ]),
     )
+    .option(
+      '--migration-downtime-limit <ms>',
+      "runner pods' QEMU downtime-limit: the longest pause pre-copy aims for (runner default 300)",
+      downtimeLimit,
+    )
     .option('--log-level <level>', 'pino log level', 'info');
   return addAdmissionPolicyOptions(cmd);
 }
@@ -294,6 +312,7 @@ function migrationTuning(o: {
   migrationCompression?: MigrationCompression;
   migrationThreads?: number;
   migrationZeroBlocks?: 'true' | 'false';
+  migrationDowntimeLimit?: number;
 }): { migrationTuning?: RunnerMigrationTuning } {
   const t: { -readonly [K in keyof RunnerMigrationTuning]: RunnerMigrationTuning[K] } = {};
   if (o.migrationXbzrle !== undefined) t.xbzrle = o.migrationXbzrle === 'true';
@@ -301,6 +320,7 @@ function migrationTuning(o: {
   if (o.migrationCompression !== undefined) t.compression = o.migrationCompression;
   if (o.migrationThreads !== undefined) t.threads = o.migrationThreads;
   if (o.migrationZeroBlocks !== undefined) t.zeroBlocks = o.migrationZeroBlocks === 'true';
+  if (o.migrationDowntimeLimit !== undefined) t.downtimeLimitMs = o.migrationDowntimeLimit;
   return Object.keys(t).length > 0 ? { migrationTuning: t } : {};
 }
 
@@ -413,6 +433,7 @@ export function parseOperatorConfig(
     migrationCompression?: MigrationCompression;
     migrationThreads?: number;
     migrationZeroBlocks?: 'true' | 'false';
+    migrationDowntimeLimit?: number;
     logLevel: string;
     failurePendingPeriod: number;
     failingRefreshInterval: number;

@@ -96,12 +96,16 @@ describe('buildRunnerPod', () => {
     expect(runner.command!.filter((a) => a.startsWith('-migration-'))).toEqual([]);
     const tuned = buildRunnerPod(
       { vm, podName: 'vm1-abcde', tokenSecretName: 'runner-token-neonvm-vm1' },
-      { ...config, migrationTuning: { xbzrle: true, compression: 'compress', threads: 4 } },
+      {
+        ...config,
+        migrationTuning: { xbzrle: true, compression: 'compress', threads: 4, downtimeLimitMs: 50 },
+      },
     ).spec!.containers[0];
     expect(tuned.command!.filter((a) => a.startsWith('-migration-'))).toEqual([
       '-migration-xbzrle=true',
       '-migration-compression=compress',
       '-migration-threads=4',
+      '-migration-downtime-limit=50',
     ]);
   });
 

@@ -35,6 +35,9 @@ export const MIGRATION_COMPRESSIONS = [
 ] as const;
 export type MigrationCompression = (typeof MIGRATION_COMPRESSIONS)[number];
 
+/** QEMU 7.2's bound of `downtime-limit` (MAX_MIGRATE_DOWNTIME_SECONDS, in ms). */
+export const MAX_DOWNTIME_LIMIT_MS = 2_000_000;
+
 /**
  * Live-migration tuning of a runner (`-migration-*` flags). Source and target runner of a migration
  * must have the same; unset fields keep the runner's defaults (no tuning).
@@ -49,6 +52,8 @@ export interface RunnerMigrationTuning {
   readonly threads?: number;
   /** `-migration-zero-blocks`: block migration skips zero blocks. */
   readonly zeroBlocks?: boolean;
+  /** `-migration-downtime-limit`: QEMU's `downtime-limit` on the source, ms. */
+  readonly downtimeLimitMs?: number;
 }
 
 /** The runner flags of a migration tuning (only what is set). */
@@ -59,6 +64,7 @@ export function migrationTuningArgs(t: RunnerMigrationTuning): string[] {
   if (t.compression !== undefined) args.push(`-migration-compression=${t.compression}`);
   if (t.threads !== undefined) args.push(`-migration-threads=${t.threads}`);
   if (t.zeroBlocks !== undefined) args.push(`-migration-zero-blocks=${t.zeroBlocks}`);
+  if (t.downtimeLimitMs !== undefined) args.push(`-migration-downtime-limit=${t.downtimeLimitMs}`);
   return args;
 }
 

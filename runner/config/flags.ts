@@ -42,6 +42,8 @@ export interface RunnerFlags {
   migrationCompression: string;
   migrationThreads: number;
   migrationZeroBlocks: boolean;
+  /** QEMU `downtime-limit`, ms. */
+  migrationDowntimeLimit: number;
 }
 
 import { DEFAULT_MIGRATION_TUNING } from '../plan/migration-tuning';
@@ -71,6 +73,7 @@ const FLAGS: Readonly<Record<string, { key: keyof RunnerFlags; kind: Kind }>> = 
   'migration-compression': { key: 'migrationCompression', kind: 'string' },
   'migration-threads': { key: 'migrationThreads', kind: 'int' },
   'migration-zero-blocks': { key: 'migrationZeroBlocks', kind: 'bool' },
+  'migration-downtime-limit': { key: 'migrationDowntimeLimit', kind: 'int' },
 };
 
 export const DEFAULT_FLAGS: Readonly<RunnerFlags> = {
@@ -97,6 +100,7 @@ export const DEFAULT_FLAGS: Readonly<RunnerFlags> = {
   migrationCompression: DEFAULT_MIGRATION_TUNING.compression,
   migrationThreads: DEFAULT_MIGRATION_TUNING.threads,
   migrationZeroBlocks: DEFAULT_MIGRATION_TUNING.zeroBlocks,
+  migrationDowntimeLimit: DEFAULT_MIGRATION_TUNING.downtimeLimitMs,
 };
 
 export class FlagError extends Error {

@@ -51,6 +51,7 @@ describe('resolveRunnerConfig', () => {
       compression: 'none',
       threads: 2,
       zeroBlocks: false,
+      downtimeLimitMs: 300,
     });
     const tuned = parseRunnerFlags([
       ...base,
@@ -59,6 +60,7 @@ describe('resolveRunnerConfig', () => {
       '-migration-compression=multifd-zstd',
       '-migration-threads=4',
       '-migration-zero-blocks=true',
+      '-migration-downtime-limit=50',
     ]);
     expect(resolveRunnerConfig(tuned, {}).migrationTuning).toEqual({
       xbzrle: true,
@@ -66,6 +68,7 @@ describe('resolveRunnerConfig', () => {
       compression: 'multifd-zstd',
       threads: 4,
       zeroBlocks: true,
+      downtimeLimitMs: 50,
     });
     expect(() => resolveRunnerConfig(parseRunnerFlags([...base, '-migration-compression=lz4']), {})).toThrow(
       /-migration-compression must be one of none, compress/,
@@ -73,6 +76,9 @@ describe('resolveRunnerConfig', () => {
     expect(() =>
       resolveRunnerConfig(parseRunnerFlags([...base, '-migration-xbzrle-cache-size=lots']), {}),
     ).toThrow(/-migration-xbzrle-cache-size/);
+    expect(() => resolveRunnerConfig(parseRunnerFlags([...base, '-migration-downtime-limit=0']), {})).toThrow(
+      /-migration-downtime-limit must be an integer number of ms in \[1, 2000000\], not 0/,
+    );
   });
 
   it('keeps -rootdisk-base=builtin as is and resolves a path under the pod root', () => {

@@ -155,6 +155,7 @@ function resolveMigrationTuning(flags: RunnerFlags): MigrationTuning {
     compression: flags.migrationCompression as MigrationCompression,
     threads: flags.migrationThreads,
     zeroBlocks: flags.migrationZeroBlocks,
+    downtimeLimitMs: flags.migrationDowntimeLimit,
   };
   const errors = checkMigrationTuning(tuning);
   if (errors.length) throw new ConfigError(errors.join('; '));

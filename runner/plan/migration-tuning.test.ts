@@ -2,6 +2,8 @@ import {
   checkMigrationTuning,
   DEFAULT_MIGRATION_TUNING,
   planMigrationTuning,
+  planSourceMigration,
+  planTargetMigration,
   usesMultifd,
   type MigrationTuning,
 } from './migration-tuning';
@@ -41,11 +43,65 @@ describe('checkMigrationTuning', () => {
   it('accepts the defaults and names the flag of each bad value', () => {
     expect(checkMigrationTuning(DEFAULT_MIGRATION_TUNING)).toEqual([]);
     expect(
-      checkMigrationTuning(tuning({ compression: 'lz4' as never, threads: 0, xbzrleCacheBytes: 100 })),
+      checkMigrationTuning(
+        tuning({ compression: 'lz4' as never, threads: 0, xbzrleCacheBytes: 100, downtimeLimitMs: 0 }),
+      ),
     ).toEqual([
       expect.stringContaining('-migration-compression must be one of none, compress, multifd'),
       expect.stringContaining('-migration-threads must be an integer in [1, 255]'),
       expect.stringContaining('-migration-xbzrle-cache-size must be at least 4Ki'),
+      expect.stringContaining(
+        '-migration-downtime-limit must be an integer number of ms in [1, 2000000], not 0',
+      ),
     ]);
+    expect(checkMigrationTuning(tuning({ downtimeLimitMs: 2_000_001 }))).toEqual([
+      expect.stringContaining('-migration-downtime-limit'),
+    ]);
+    expect(checkMigrationTuning(tuning({ downtimeLimitMs: 2.5 }))).toEqual([
+      expect.stringContaining('-migration-downtime-limit'),
+    ]);
+  });
+});
+
+describe('planSourceMigration / planTargetMigration (golden: what the runner and the raw bench set)', () => {
+  const request = { autoConverge: true, allowPostCopy: false, maxBandwidthBytes: 1024 ** 3 };
+
+  it('source: return-path always, the request choices, one bandwidth for both phases, the downtime limit', () => {
+    expect(planSourceMigration(tuning({ xbzrle: true, downtimeLimitMs: 75 }), request)).toEqual({
+      capabilities: {
+        'return-path': true,
+        'auto-converge': true,
+        'postcopy-ram': false,
+        xbzrle: true,
+        compress: false,
+        multifd: false,
+        'zero-blocks': false,
+      },
+      parameters: {
+        'max-bandwidth': 1073741824,
+        'max-postcopy-bandwidth': 1073741824,
+        'downtime-limit': 75,
+        'xbzrle-cache-size': 268435456,
+      },
+    });
+    expect(
+      planSourceMigration(DEFAULT_MIGRATION_TUNING, { ...request, autoConverge: false, allowPostCopy: true })
+        .capabilities,
+    ).toMatchObject({ 'auto-converge': false, 'postcopy-ram': true });
+  });
+
+  it('target: the shared tuning and return-path, no source-only parameter; post-copy tried unless multifd', () => {
+    expect(planTargetMigration(tuning({ compression: 'compress', downtimeLimitMs: 75 }))).toEqual({
+      capabilities: {
+        'return-path': true,
+        xbzrle: false,
+        compress: true,
+        multifd: false,
+        'zero-blocks': false,
+      },
+      parameters: { 'compress-threads': 2, 'decompress-threads': 2 },
+      tryPostCopy: true,
+    });
+    expect(planTargetMigration(tuning({ compression: 'multifd' })).tryPostCopy).toBe(false);
   });
 });

@@ -11,9 +11,9 @@
  * Pure.
  */
 
-import { MIGRATION_COMPRESSIONS, type MigrationCompression } from '../api';
+import { MAX_DOWNTIME_LIMIT_MS, MIGRATION_COMPRESSIONS, type MigrationCompression } from '../api';
 
-export { MIGRATION_COMPRESSIONS, type MigrationCompression };
+export { MAX_DOWNTIME_LIMIT_MS, MIGRATION_COMPRESSIONS, type MigrationCompression };
 
 export interface MigrationTuning {
   /** `xbzrle`: pages dirtied again are sent as XOR deltas against a cache of their last copy. */
@@ -30,6 +30,11 @@ export interface MigrationTuning {
   readonly threads: number;
   /** `zero-blocks`: block migration skips all-zero blocks of the disks it streams. */
   readonly zeroBlocks: boolean;
+  /**
+   * `downtime-limit` in ms (source only): pre-copy stops the guest for the last pass once QEMU
+   * expects that pass to fit in this time at the measured bandwidth (QEMU's default 300 ms).
+   */
+  readonly downtimeLimitMs: number;
 }
 
 /** Today's behaviour: none of the tuning (upstream's values are opt-in, see the file comment). */
@@ -39,6 +44,7 @@ export const DEFAULT_MIGRATION_TUNING: MigrationTuning = {
   compression: 'none',
   threads: 2,
   zeroBlocks: false,
+  downtimeLimitMs: 300,
 };
 
 export interface MigrationQmpPlan {
@@ -64,6 +70,14 @@ export function checkMigrationTuning(t: MigrationTuning): string[] {
     errors.push(`-migration-threads must be an integer in [1, 255], not ${t.threads}`);
   if (!Number.isSafeInteger(t.xbzrleCacheBytes) || t.xbzrleCacheBytes < 4096)
     errors.push(`-migration-xbzrle-cache-size must be at least 4Ki, not ${t.xbzrleCacheBytes} bytes`);
+  if (
+    !Number.isInteger(t.downtimeLimitMs) ||
+    t.downtimeLimitMs < 1 ||
+    t.downtimeLimitMs > MAX_DOWNTIME_LIMIT_MS
+  )
+    errors.push(
+      `-migration-downtime-limit must be an integer number of ms in [1, ${MAX_DOWNTIME_LIMIT_MS}], not ${t.downtimeLimitMs}`,
+    );
   return errors;
 }
 
@@ -91,4 +105,54 @@ export function planMigrationTuning(t: MigrationTuning): MigrationQmpPlan {
       t.compression === 'multifd' ? 'none' : t.compression.slice('multifd-'.length);
   }
   return { capabilities, parameters };
+}
+
+/** The per-migration choices of a `POST /migration` (VirtualMachineMigration's spec). */
+export interface MigrationRequestChoices {
+  readonly autoConverge: boolean;
+  readonly allowPostCopy: boolean;
+  /** Bytes per second; bounds pre-copy and post-copy alike. */
+  readonly maxBandwidthBytes: number;
+}
+
+/**
+ * Everything the source sets before `migrate` (the tuning's and the request's), so that the runner
+ * and a raw-QEMU baseline (bench/runner-migration.ts) set exactly the same. `return-path` always:
+ * "completed" then means the target has loaded the state. `max-postcopy-bandwidth` = `max-bandwidth`:
+ * QEMU's post-copy phase is unbounded by default, which would flood the link once post-copy starts.
+ */
+export function planSourceMigration(t: MigrationTuning, r: MigrationRequestChoices): MigrationQmpPlan {
+  const tuned = planMigrationTuning(t);
+  return {
+    capabilities: {
+      'return-path': true,
+      'auto-converge': r.autoConverge,
+      'postcopy-ram': r.allowPostCopy,
+      ...tuned.capabilities,
+    },
+    parameters: {
+      'max-bandwidth': r.maxBandwidthBytes,
+      'max-postcopy-bandwidth': r.maxBandwidthBytes,
+      'downtime-limit': t.downtimeLimitMs,
+      ...tuned.parameters,
+    },
+  };
+}
+
+export interface TargetMigrationPlan extends MigrationQmpPlan {
+  /**
+   * Whether to try `postcopy-ram` as well (separately: not every host has userfaultfd); needed only
+   * if the source switches to post-copy, and QEMU 7.2 has no post-copy over multifd.
+   */
+  readonly tryPostCopy: boolean;
+}
+
+/** What the target sets before `migrate-incoming`: the tuning must match the source's. */
+export function planTargetMigration(t: MigrationTuning): TargetMigrationPlan {
+  const tuned = planMigrationTuning(t);
+  return {
+    capabilities: { 'return-path': true, ...tuned.capabilities },
+    parameters: tuned.parameters,
+    tryPostCopy: !usesMultifd(t),
+  };
 }

@@ -1,7 +1,6 @@
 /**
- * Live migration over QMP, both ends. Source: capabilities (`return-path` always, so "completed"
- * means the target has loaded the state; `auto-converge`; `postcopy-ram` when allowed; the tuning's
- * xbzrle/compress/multifd/zero-blocks), bandwidth and tuning parameters, `migrate` with block
+ * Live migration over QMP, both ends. Source: the capabilities and parameters of
+ * `planSourceMigration` (runner/plan/migration-tuning.ts: the tuning's and the request's), `migrate` with block
  * migration of the writable disks (upstream's `inc`/`blk`), then a poll loop keeping the latest
  * `query-migrate`. Target: the same tuning, then `migrate-incoming`.
  *
@@ -24,7 +23,8 @@ import type { QmpClient } from '../qmp';
 import type { CpuScaler } from './cpu-scaler';
 import {
   DEFAULT_MIGRATION_TUNING,
-  planMigrationTuning,
+  planSourceMigration,
+  planTargetMigration,
   usesMultifd,
   type MigrationTuning,
 } from '../plan/migration-tuning';
@@ -199,18 +199,10 @@ export class Migrator {
       );
     this.sourceActive = true;
     this.streamStopped = false;
-    const tuned = planMigrationTuning(this.tuning);
+    const plan = planSourceMigration(this.tuning, req);
     try {
       await this.cpu.vcpusForMigration(req.targetVcpus);
-      await this.qmp.execute(
-        'migrate-set-capabilities',
-        caps({
-          'return-path': true,
-          'auto-converge': req.autoConverge,
-          'postcopy-ram': req.allowPostCopy,
-          ...tuned.capabilities,
-        }),
-      );
+      await this.qmp.execute('migrate-set-capabilities', caps(plan.capabilities));
       const tls = this.tls;
       if (tls)
         await this.replaceObject('tls-creds-x509', MIGRATION_TLS_IDS.client, {
@@ -218,12 +210,8 @@ export class Migrator {
           endpoint: 'client',
           'verify-peer': true,
         });
-      // maxBandwidth bounds the whole stream: QEMU's post-copy phase has its own limit (unbounded by
-      // default), which would otherwise flood the link once post-copy starts.
       await this.qmp.execute('migrate-set-parameters', {
-        'max-bandwidth': req.maxBandwidthBytes,
-        'max-postcopy-bandwidth': req.maxBandwidthBytes,
-        ...tuned.parameters,
+        ...plan.parameters,
         ...(tls ? { 'tls-creds': MIGRATION_TLS_IDS.client, 'tls-hostname': tls.hostname } : {}),
       });
       const uri = `tcp:${req.targetHost.includes(':') ? `[${req.targetHost}]` : req.targetHost}:${req.targetPort}`;
@@ -313,13 +301,12 @@ export class Migrator {
   /** Target side: listen for the stream on host:port (QEMU started with `-incoming defer`). */
   async listen(host: string, port = MIGRATION_PORT): Promise<void> {
     // The tuning must match the source's before the stream starts (decompression threads, channels).
-    const tuned = planMigrationTuning(this.tuning);
-    await this.qmp.execute('migrate-set-capabilities', caps({ 'return-path': true, ...tuned.capabilities }));
-    if (Object.keys(tuned.parameters).length > 0)
-      await this.qmp.execute('migrate-set-parameters', tuned.parameters);
-    if (!usesMultifd(this.tuning)) {
+    const plan = planTargetMigration(this.tuning);
+    await this.qmp.execute('migrate-set-capabilities', caps(plan.capabilities));
+    if (Object.keys(plan.parameters).length > 0)
+      await this.qmp.execute('migrate-set-parameters', plan.parameters);
+    if (plan.tryPostCopy) {
       try {
-        // Needed only if the source switches to post-copy; not every host supports userfaultfd.
         await this.qmp.execute('migrate-set-capabilities', caps({ 'postcopy-ram': true }));
       } catch (e) {
         this.log('post-copy unavailable on this target', { error: (e as Error).message });
