@@ -15,6 +15,7 @@ const MODULES = [
   'cluster',
   'real-node',
   'runner',
+  'runner-migration',
   'operator',
   'image',
   'release',

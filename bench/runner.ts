@@ -1,20 +1,18 @@
 /**
  * The runner against raw QEMU, measured in one run on this machine (KVM if the probe says it works,
  * else TCG): boot to guest-ready, CPU plug/unplug and memory grow/shrink until the guest has the
- * change, live migration total time and downtime, and the migration tuning variants against the
- * untuned migration (runner-migration-tuning.ts). Raw = the same QEMU command line (same
- * planners, kernel, initramfs, disks) driven directly over QMP, readiness = the guest agent answers.
+ * change (live migration has its own module: runner-migration.ts). Raw = the same QEMU command
+ * line (same planners, kernel, initramfs, disks) driven directly over QMP, readiness = the guest
+ * agent answers.
  */
-import { MIGRATION_PORT } from '../crds';
 import { accelVerdict } from '../runner/lifecycle';
 import { RunnerHarness, type TestRunner } from '../runner/testing/runner-harness';
 import { bootGuestVm, waitGuestReady, type GuestVm } from '../runner/testing/guest-vm';
-import { cpuDeviceId, stopsGuestForStream } from '../runner/vm-control';
+import { cpuDeviceId } from '../runner/vm-control';
 import { pollUntil } from '../host';
 import type { MemorySizeSummary } from '../runner/qmp';
 import type { BenchRow } from './table';
 import { builtinGuest } from '../crds/testing';
-import { migrationTuningRows } from './runner-migration-tuning';
 
 const SLOT = 256 * 1024 * 1024;
 const ROUNDS = 3;
@@ -88,42 +86,6 @@ async function rawMemory(vm: GuestVm, pluggedBytes: number): Promise<number> {
       { timeoutMs: 30_000, intervalMs: 20, description: 'raw memory change' },
     );
   });
-}
-
-interface QueryMigrate {
-  status: string;
-  'total-time'?: number;
-  downtime?: number;
-}
-
-/**
- * A raw QEMU migration with the runner's capabilities; `stopFirst` as the runner under TCG
- * (`stopsGuestForStream`: the guest stopped for the whole stream, so its downtime is the stream's total).
- */
-async function rawMigrate(
-  src: GuestVm,
-  dst: GuestVm,
-  port: number,
-  stopFirst: boolean,
-): Promise<QueryMigrate> {
-  const caps = {
-    capabilities: ['return-path', 'auto-converge'].map((capability) => ({ capability, state: true })),
-  };
-  await dst.qmp.execute('migrate-set-capabilities', {
-    capabilities: [{ capability: 'return-path', state: true }],
-  });
-  await src.qmp.execute('migrate-set-capabilities', caps);
-  await src.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 1024 * 1024 * 1024 });
-  if (stopFirst) await src.qmp.execute('stop');
-  await src.qmp.execute('migrate', { uri: `tcp:127.0.0.13:${port}`, blk: false, inc: true });
-  const q = await pollUntil(
-    async () => {
-      const q = await src.qmp.execute<QueryMigrate>('query-migrate');
-      return ['completed', 'failed', 'cancelled'].includes(q.status) ? q : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 20, description: 'raw migration' },
-  );
-  return stopFirst ? { ...q, downtime: q['total-time'] } : q;
 }
 
 export default async function benchRunner(): Promise<BenchRow[]> {
@@ -214,84 +176,7 @@ export default async function benchRunner(): Promise<BenchRow[]> {
     hotplug('memory shrink 2→1 slots', 'shrink', 'raw QMP qom-set');
     await rawA.stop();
 
-    // --- migration of freshly booted idle guests: runner → runner, then raw → raw (same history)
     await h.stopAll();
-    const src = h.start({ name: 'bench-sssss', ip: '127.0.0.12', spec });
-    await h.waitReady(src);
-    await new Promise((r) => setTimeout(r, 3000)); // let the guest settle, as for the raw pair
-    // The target gets the source's plugged vCPUs (scale-down keeps them plugged, offline).
-    const plugged = (await src.client.status()).cpus.plugged;
-    const b = h.start({
-      name: 'bench-bbbbb',
-      ip: '127.0.0.13',
-      spec,
-      status: { cpus: plugged },
-      receiveMigration: true,
-    });
-    await h.waitIncoming(b);
-    await src.client.startMigration({ targetHost: '127.0.0.13' });
-    const info = await h.migrationOutcome(src, { intervalMs: 20 });
-    if (info.status !== 'completed') {
-      const tail = (r: { output(): string }) =>
-        r
-          .output()
-          .split('\n')
-          .filter((l) => !l.includes('"args"'))
-          .slice(-14)
-          .join('\n');
-      throw new Error(`runner migration ${info.status}\nsource:\n${tail(src)}\ntarget:\n${tail(b)}`);
-    }
-    await h.stopAll();
-
-    const rawSrc = await bootGuestVm({
-      dir: h.tempDir('neonvm-raw-'),
-      guest: h.guest,
-      spec,
-      name: 'raw-src',
-      accel,
-    });
-    raws.push(rawSrc);
-    await waitGuestReady(rawSrc);
-    await new Promise((r) => setTimeout(r, 3000));
-    const dst = await bootGuestVm({
-      dir: h.tempDir('neonvm-raw-'),
-      guest: h.guest,
-      spec,
-      name: 'raw-dst',
-      accel,
-      incoming: { host: '127.0.0.13', port: MIGRATION_PORT },
-      agentToken: rawSrc.agentToken, // the guest it receives checks the source's token
-    });
-    raws.push(dst);
-    const q = await rawMigrate(
-      rawSrc,
-      dst,
-      MIGRATION_PORT,
-      stopsGuestForStream(accel, rawSrc.qmp.greeting?.QMP.version.qemu),
-    );
-    if (q.status !== 'completed') throw new Error(`raw migration ${q.status}`);
-    rows.push(
-      row(
-        'migration total time (idle guest)',
-        info.totalTimeMs ?? NaN,
-        q['total-time'] ?? NaN,
-        'raw QEMU migrate, same caps',
-        'informational',
-      ),
-    );
-    rows.push(
-      row(
-        'migration downtime (idle guest)',
-        info.downtimeMs ?? NaN,
-        q.downtime ?? NaN,
-        accel === 'tcg'
-          ? 'raw QEMU migrate, same caps, stop-and-copy as under TCG'
-          : 'raw QEMU migrate, same caps',
-        '≤ raw + 10 ms',
-      ),
-    );
-    for (const r of raws.splice(0)) await r.stop();
-    rows.push(...(await migrationTuningRows(h)));
     return rows;
   } finally {
     for (const r of raws) await r.stop().catch(() => undefined);

@@ -38,7 +38,11 @@ export interface BootGuestVmOptions {
   readonly dir?: string;
   /** authorized_keys line for root (the runner's ssh-authorized-keys ISO). */
   readonly sshPublicKey?: string;
-  readonly incoming?: { host: string; port: number };
+  /**
+   * Start as a migration target: listening on host:port at once, or `defer` (as the runner's target:
+   * capabilities first, then QMP `migrate-incoming`).
+   */
+  readonly incoming?: { host: string; port: number } | 'defer';
   /** The agent's token (default: random, as a runner without an API token); a migration target takes its source's. */
   readonly agentToken?: string;
   /** arm64 UEFI firmware (the planner's `firmwarePath`). */
@@ -134,7 +138,12 @@ export async function bootGuestVm(o: BootGuestVmOptions): Promise<GuestVm> {
       diskCacheSettings: 'cache=writeback',
       useVirtioConsole: false,
       network,
-      incoming: o.incoming ? { kind: 'tcp', host: o.incoming.host, port: o.incoming.port } : undefined,
+      incoming:
+        o.incoming === 'defer'
+          ? { kind: 'defer' }
+          : o.incoming
+            ? { kind: 'tcp', host: o.incoming.host, port: o.incoming.port }
+            : undefined,
       cmdline,
       name: o.name,
     });

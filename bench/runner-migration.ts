@@ -1,0 +1,338 @@
+/**
+ * `npm run bench -- runner-migration`: live migration through the runner against raw QEMU, in one
+ * run, for an idle guest and for a busy one (a 16 MiB working set in /dev/shm rewritten twice a
+ * second, i.e. ~32 MiB/s of dirtied memory) under each migration tuning of
+ * runner/plan/migration-tuning.ts. These rows chose the runner's defaults (see that file).
+ *
+ * Fair by construction:
+ * - the same guest: both pairs boot through the runner's planners (same QEMU argv but the name and
+ *   free ports; runner/testing/guest-vm.ts), freshly booted, 3 s of settling after the guest agent
+ *   answers, the target started with the source's plugged vCPUs, `-incoming defer` on both targets;
+ * - the same capabilities and parameters: the raw pair sets exactly what `planSourceMigration` /
+ *   `planTargetMigration` give the runner for that tuning and request (the runner's own planners,
+ *   not a copy of them), and `migrate` with the same `blk`/`inc`;
+ * - the same measurement points: QEMU's own `total-time` and `downtime` from the source's
+ *   `query-migrate` (from `migrate` to completion, which with `return-path` includes the target
+ *   loading the state), read by the runner from QEMU and by the bench from raw QEMU;
+ * - alternating order (runner first in even rounds, raw first in odd ones), medians of ROUNDS.
+ * What differs is the runner itself: its processes on the same 2 cores, its own 50 ms
+ * `query-migrate` poll plus the bench's 50 ms `GET /migration` (the raw pair is polled at 50 ms).
+ */
+import { MIGRATION_PORT } from '../crds';
+import { builtinGuest } from '../crds/testing';
+import { pollUntil } from '../host';
+import { migrationTuningArgs, type MigrationInfoBody, type RunnerMigrationTuning } from '../runner/api';
+import { accelVerdict } from '../runner/lifecycle';
+import {
+  DEFAULT_MIGRATION_TUNING,
+  planSourceMigration,
+  planTargetMigration,
+  type MigrationQmpPlan,
+  type MigrationRequestChoices,
+  type MigrationTuning,
+} from '../runner/plan/migration-tuning';
+import type { QueryMigrate } from '../runner/vm-control/migration-info';
+import { RunnerHarness } from '../runner/testing/runner-harness';
+import { bootGuestVm, waitGuestReady, type GuestVm } from '../runner/testing/guest-vm';
+import { median } from './percentile';
+import type { BenchRow } from './table';
+
+const IDLE_ROUNDS_DEFAULT = 3;
+const BUSY_ROUNDS_DEFAULT = 2;
+const SETTLE_MS = 3000;
+const POLL_MS = 50;
+const MIB = 1024 * 1024;
+
+/** VirtualMachineMigration's spec defaults (upstream's): auto-converge on, 1Gi/s. */
+export const REQUEST_DEFAULTS: MigrationRequestChoices = {
+  autoConverge: true,
+  allowPostCopy: false,
+  maxBandwidthBytes: 1024 * MIB,
+};
+
+/** QEMU's own behaviour: no tuning capability, its 300 ms downtime limit. */
+export const UNTUNED: MigrationTuning = {
+  xbzrle: false,
+  xbzrleCacheBytes: 256 * MIB,
+  compression: 'none',
+  threads: 2,
+  zeroBlocks: false,
+  downtimeLimitMs: 300,
+};
+
+export interface Case {
+  readonly name: string;
+  /** undefined: the runner's defaults, started without any `-migration-*` flag. */
+  readonly tuning?: MigrationTuning;
+  readonly request: MigrationRequestChoices;
+}
+
+export const CASES: readonly Case[] = [
+  { name: 'runner defaults', request: REQUEST_DEFAULTS },
+  { name: 'untuned (QEMU 300 ms limit)', tuning: UNTUNED, request: REQUEST_DEFAULTS },
+  {
+    name: 'untuned, auto-converge off',
+    tuning: UNTUNED,
+    request: { ...REQUEST_DEFAULTS, autoConverge: false },
+  },
+  { name: 'downtime-limit 100 ms', tuning: { ...UNTUNED, downtimeLimitMs: 100 }, request: REQUEST_DEFAULTS },
+  { name: 'downtime-limit 30 ms', tuning: { ...UNTUNED, downtimeLimitMs: 30 }, request: REQUEST_DEFAULTS },
+  { name: 'xbzrle (256 MiB cache)', tuning: { ...UNTUNED, xbzrle: true }, request: REQUEST_DEFAULTS },
+  {
+    name: 'compress (2 threads)',
+    tuning: { ...UNTUNED, compression: 'compress' },
+    request: REQUEST_DEFAULTS,
+  },
+  {
+    name: "upstream's (xbzrle + compress + zero-blocks)",
+    tuning: { ...UNTUNED, xbzrle: true, compression: 'compress', zeroBlocks: true },
+    request: REQUEST_DEFAULTS,
+  },
+  { name: 'multifd (2 channels)', tuning: { ...UNTUNED, compression: 'multifd' }, request: REQUEST_DEFAULTS },
+  {
+    name: 'multifd-zstd (2 channels)',
+    tuning: { ...UNTUNED, compression: 'multifd-zstd' },
+    request: REQUEST_DEFAULTS,
+  },
+];
+
+const IDLE_SPEC = {
+  guest: builtinGuest({ min: 1, max: 4, use: 1 }, { min: 1, max: 2, use: 1 }),
+  enableSSH: false,
+};
+
+/** A 16 MiB working set in /dev/shm copied over itself twice a second: ~32 MiB/s dirtied. */
+const BUSY_SPEC = {
+  guest: {
+    ...builtinGuest({ min: 1, max: 2, use: 1 }, { min: 1, max: 1, use: 1 }),
+    command: [
+      '/bin/sh',
+      '-c',
+      'head -c 16777216 /dev/urandom > /dev/shm/seed; while :; do cp /dev/shm/seed /dev/shm/work; sleep 0.5; done',
+    ],
+  },
+  enableSSH: false,
+};
+
+interface Outcome {
+  readonly totalMs: number;
+  readonly downtimeMs: number;
+  readonly ramMiB: number;
+}
+
+/** The runner flags of a tuning: every field explicit, so a row measures that tuning whatever the defaults. */
+function runnerFlags(t: MigrationTuning | undefined): string[] {
+  if (!t) return [];
+  const r: RunnerMigrationTuning = {
+    xbzrle: t.xbzrle,
+    xbzrleCacheSize: String(t.xbzrleCacheBytes),
+    compression: t.compression,
+    threads: t.threads,
+    zeroBlocks: t.zeroBlocks,
+    downtimeLimitMs: t.downtimeLimitMs,
+  };
+  return migrationTuningArgs(r);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function outcome(status: string | undefined, total?: number, downtime?: number, ram?: number): Outcome {
+  if (status !== 'completed') throw new Error(`migration ${status}`);
+  return { totalMs: total ?? NaN, downtimeMs: downtime ?? NaN, ramMiB: (ram ?? NaN) / MIB };
+}
+
+async function runnerMigration(
+  h: RunnerHarness,
+  spec: Record<string, unknown>,
+  c: Case,
+  tag: string,
+): Promise<Outcome> {
+  const extraFlags = runnerFlags(c.tuning);
+  try {
+    const src = h.start({ name: `mig-s${tag}`, ip: '127.0.0.12', spec, extraFlags });
+    await h.waitReady(src);
+    await sleep(SETTLE_MS);
+    const dst = h.start({
+      name: `mig-d${tag}`,
+      ip: '127.0.0.13',
+      spec,
+      // The target gets the source's plugged vCPUs (scale-down keeps them plugged, offline).
+      status: { cpus: (await src.client.status()).cpus.plugged },
+      receiveMigration: true,
+      extraFlags,
+    });
+    await h.waitIncoming(dst);
+    await src.client.startMigration({
+      targetHost: '127.0.0.13',
+      autoConverge: c.request.autoConverge,
+      allowPostCopy: c.request.allowPostCopy,
+      maxBandwidth: c.request.maxBandwidthBytes,
+    });
+    const info: MigrationInfoBody = await h.migrationOutcome(src, { intervalMs: POLL_MS });
+    return outcome(info.status, info.totalTimeMs, info.downtimeMs, info.ram?.transferred);
+  } finally {
+    await h.stopAll();
+  }
+}
+
+async function setAll(vm: GuestVm, plan: MigrationQmpPlan): Promise<void> {
+  await vm.qmp.execute('migrate-set-capabilities', {
+    capabilities: Object.entries(plan.capabilities).map(([capability, state]) => ({ capability, state })),
+  });
+  if (Object.keys(plan.parameters).length > 0)
+    await vm.qmp.execute('migrate-set-parameters', plan.parameters);
+}
+
+async function rawMigration(
+  h: RunnerHarness,
+  accel: 'kvm' | 'tcg',
+  spec: Record<string, unknown>,
+  c: Case,
+  tag: string,
+): Promise<Outcome> {
+  const tuning = c.tuning ?? DEFAULT_MIGRATION_TUNING;
+  const vms: GuestVm[] = [];
+  try {
+    const src = await bootGuestVm({
+      dir: h.tempDir('neonvm-raw-'),
+      guest: h.guest,
+      spec,
+      name: `raw-s${tag}`,
+      accel,
+    });
+    vms.push(src);
+    await waitGuestReady(src);
+    await sleep(SETTLE_MS);
+    const dst = await bootGuestVm({
+      dir: h.tempDir('neonvm-raw-'),
+      guest: h.guest,
+      spec,
+      name: `raw-d${tag}`,
+      accel,
+      incoming: 'defer',
+      agentToken: src.agentToken, // the guest it receives checks the source's token
+    });
+    vms.push(dst);
+    const target = planTargetMigration(tuning);
+    await setAll(dst, target);
+    if (target.tryPostCopy)
+      await dst.qmp.execute('migrate-set-capabilities', {
+        capabilities: [{ capability: 'postcopy-ram', state: true }],
+      });
+    await dst.qmp.execute('migrate-incoming', { uri: `tcp:127.0.0.13:${MIGRATION_PORT}` });
+    await setAll(src, planSourceMigration(tuning, c.request));
+    await src.qmp.execute('migrate', { uri: `tcp:127.0.0.13:${MIGRATION_PORT}`, blk: false, inc: true });
+    const q = await pollUntil(
+      async () => {
+        const r = await src.qmp.execute<QueryMigrate>('query-migrate');
+        return ['completed', 'failed', 'cancelled'].includes(r.status ?? '') ? r : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: POLL_MS, description: 'raw migration' },
+    );
+    return outcome(q.status, q['total-time'], q.downtime, q.ram?.transferred);
+  } finally {
+    for (const vm of vms) await vm.stop().catch(() => undefined);
+  }
+}
+
+interface Samples {
+  runner: Outcome[];
+  raw: Outcome[];
+  failures: string[];
+}
+
+/** ROUNDS alternating runner/raw migrations of one case; a failed sample is kept as a failure. */
+async function measure(
+  h: RunnerHarness,
+  accel: 'kvm' | 'tcg',
+  spec: Record<string, unknown>,
+  c: Case,
+  rounds: number,
+  id: string,
+): Promise<Samples> {
+  const s: Samples = { runner: [], raw: [], failures: [] };
+  const one = async (kind: 'runner' | 'raw', round: number) => {
+    const tag = `${id}r${round}xxx`;
+    const t0 = performance.now();
+    try {
+      const o =
+        kind === 'runner'
+          ? await runnerMigration(h, spec, c, tag)
+          : await rawMigration(h, accel, spec, c, tag);
+      s[kind].push(o);
+      console.error(
+        `[runner-migration] ${c.name} ${kind} round ${round}: total ${o.totalMs} ms, downtime ${o.downtimeMs} ms, RAM ${o.ramMiB.toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+    } catch (e) {
+      s.failures.push(`${kind}: ${(e as Error).message.split('\n')[0]}`);
+      console.error(`[runner-migration] ${c.name} ${kind} round ${round} FAILED: ${(e as Error).message}`);
+    }
+  };
+  for (let round = 0; round < rounds; round++) {
+    const order: Array<'runner' | 'raw'> = round % 2 === 0 ? ['runner', 'raw'] : ['raw', 'runner'];
+    for (const kind of order) await one(kind, round);
+  }
+  return s;
+}
+
+function rows(label: string, c: Case, s: Samples, rounds: number): BenchRow[] {
+  const m = (xs: Outcome[], k: keyof Outcome) => (xs.length ? median(xs.map((x) => x[k])) : NaN);
+  const n = `n=${s.runner.length}/${s.raw.length} of ${rounds}`;
+  const failed = s.failures.length ? `; failed: ${s.failures.join(', ')}` : '';
+  const base = `raw QEMU, same caps/params (${n}${failed})`;
+  const row = (what: string, k: keyof Outcome, unit: string, target: string): BenchRow => {
+    const value = m(s.runner, k);
+    const baseline = m(s.raw, k);
+    return {
+      name: `migration ${label}, ${c.name}: ${what}`,
+      value,
+      unit,
+      baseline,
+      baselineName: base,
+      ratio: baseline > 0 ? value / baseline : undefined,
+      target,
+    };
+  };
+  return [
+    row('downtime', 'downtimeMs', 'ms', '≤ raw + 10 ms'),
+    row('total', 'totalMs', 'ms', '≤ 1.3×'),
+    row('RAM sent', 'ramMiB', 'MiB', 'informational'),
+  ];
+}
+
+/** The migration rows; `h` is initialised and has no runner running. `o` narrows a trial run. */
+export async function migrationRows(
+  h: RunnerHarness,
+  accel: 'kvm' | 'tcg',
+  o: { cases?: readonly Case[]; idleRounds?: number; busyRounds?: number } = {},
+): Promise<BenchRow[]> {
+  const idleRounds = o.idleRounds ?? IDLE_ROUNDS_DEFAULT;
+  const busyRounds = o.busyRounds ?? BUSY_ROUNDS_DEFAULT;
+  const cases = o.cases ?? CASES;
+  const out: BenchRow[] = [];
+  const idle = CASES[0];
+  out.push(
+    ...rows('idle guest', idle, await measure(h, accel, IDLE_SPEC, idle, idleRounds, 'i'), idleRounds),
+  );
+  for (const [i, c] of cases.entries())
+    out.push(
+      ...rows(
+        'busy guest (16 MiB rewritten 2×/s)',
+        c,
+        await measure(h, accel, BUSY_SPEC, c, busyRounds, `b${i}`),
+        busyRounds,
+      ),
+    );
+  return out;
+}
+
+export default async function benchRunnerMigration(): Promise<BenchRow[]> {
+  const h = new RunnerHarness();
+  try {
+    await h.init();
+    const accel = (await accelVerdict(h.guest.kernel)).accel;
+    return await migrationRows(h, accel);
+  } finally {
+    await h.stopAll();
+  }
+}
