@@ -2,11 +2,13 @@
  * Migration tuning on real QEMU 7.2 through two runner processes with the same `-migration-*` flags:
  * upstream's set (xbzrle with a 256 MiB cache, compress threads, zero-blocks) completes and fills
  * `compression` in the migration info (what the operator copies into status.info); multifd with
- * zstd compression completes; post-copy over multifd is refused before anything starts. Both
+ * zstd compression completes (and the source's QEMU holds the `-migration-downtime-limit` given); post-copy over multifd is refused before anything starts. Both
  * migrations run over TLS with the operator's per-VM certificates, as on a cluster (migration TLS is
  * on by default): the tuning and the encryption work together, multifd's channels included.
  */
+import { join } from 'node:path';
 import type { MigrationInfoBody } from './api';
+import { QmpClient } from './qmp';
 import { createMigrationCa, testMigrationTls, type TestMigrationTls } from './testing/migration-tls';
 import { RunnerHarness, type TestRunner } from './testing/runner-harness';
 import { builtinGuest } from '../crds/testing';
@@ -84,13 +86,25 @@ it("migrates with upstream's tuning and reports the compression figures", async 
   await h.stopAll();
 });
 
-it('migrates over multifd channels with zstd', async () => {
-  const { info, target } = await migrate(
+it('migrates over multifd channels with zstd, with the downtime limit given', async () => {
+  const { info, source, target } = await migrate(
     'multifd',
-    ['-migration-compression=multifd-zstd', '-migration-threads=2'],
+    ['-migration-compression=multifd-zstd', '-migration-threads=2', '-migration-downtime-limit=120'],
     ['127.0.22.4', '127.0.22.5'],
   );
   expect(info.status).toBe('completed');
+  // What the source's QEMU was told, read on its second (humans' and tools') QMP socket.
+  const qmp = await QmpClient.connect({ socketPath: join(source.root, 'r', 'qmp-manual.sock') });
+  try {
+    const params = await qmp.execute<Record<string, unknown>>('query-migrate-parameters');
+    expect(params).toMatchObject({
+      'downtime-limit': 120,
+      'multifd-channels': 2,
+      'multifd-compression': 'zstd',
+    });
+  } finally {
+    await qmp.close();
+  }
   await h.waitReady(target);
   expect((await target.client.status()).qemuStatus).toBe('running');
 });
