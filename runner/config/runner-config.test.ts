@@ -43,7 +43,7 @@ describe('resolveRunnerConfig', () => {
     });
     expect(c.tokenFile).toBe('/pods/x/vm/secrets/runner-token');
   });
-  it('reads the migration tuning (defaults: no xbzrle or compression, 30 ms downtime limit) and refuses bad values naming the flag', () => {
+  it('reads the migration tuning (defaults: no xbzrle or compression, 50 ms downtime limit) and refuses bad values naming the flag', () => {
     const base = [`-vmspec=${encodeGzipBase64(spec)}`, '-memhp-auto-movable-ratio=301'];
     expect(resolveRunnerConfig(parseRunnerFlags(base), {}).migrationTuning).toEqual({
       xbzrle: false,
@@ -51,7 +51,7 @@ describe('resolveRunnerConfig', () => {
       compression: 'none',
       threads: 2,
       zeroBlocks: false,
-      downtimeLimitMs: 30,
+      downtimeLimitMs: 50,
     });
     const tuned = parseRunnerFlags([
       ...base,

@@ -38,23 +38,25 @@ export interface MigrationTuning {
 }
 
 /**
- * The runner's defaults, chosen with `npm run bench -- runner-migration` (2026-12-04, TCG on 2 shared
- * cores, QEMU 7.2, 256 MiB guest; busy = 16 MiB rewritten twice a second; runner and raw QEMU with the
- * same settings, medians of 2 rounds each; the 300 ms and 30 ms rows are from two runs):
- * - downtime-limit 30 ms (QEMU's default is 300): busy-guest downtime 17.5 ms through the runner
- *   (raw 11.5) against 61.5 (raw 43.5) at 300 ms, total 741 ms (raw 623) against 783 (raw 703):
- *   QEMU stops the guest only when the last pass fits in 30 ms at the measured bandwidth, and at
- *   this dirty rate that cost no total time. A guest that dirties faster than the link is then
- *   slowed by auto-converge (on by default in VirtualMachineMigration) until it fits.
- * - no xbzrle: no clear gain (total 508/802 ms runner/raw against 783/703 untuned, 7% less RAM sent)
- *   for a 256 MiB cache taken from the pod's memory on every source.
- * - no compression: `compress` took 4.4 s (raw 4.9 s) against 0.8 s and stopped the guest for
- *   216 ms (raw 255): two zlib threads compete with the vCPU for 2 cores; upstream's set (xbzrle +
- *   compress + zero-blocks) 3.5 s (raw 3.2 s); multifd and multifd-zstd over 2 channels on one host
- *   gained nothing (total 824/649 and 920/729 ms, downtime 127/76 and 96/68 ms).
- * Under KVM the guest dirties memory faster and the vCPUs cost the host less, so compression and
- * multifd may pay off there, and on a real network the bandwidth, not the CPU, is the limit:
- * re-measure before changing these for KVM nodes (the operator's `--migration-*` flags set them).
+ * The runner's defaults, chosen with `npm run bench -- runner-migration` (2026-12-04, two runs, TCG on
+ * 2 shared cores, QEMU 7.2, 256 MiB guest, busy = 16 MiB rewritten twice a second; runner and raw QEMU
+ * set from the same plan; medians of 2 rounds per run; figures runner / raw). Measured with a live
+ * pre-copy, i.e. what KVM nodes (and TCG with QEMU >= 9.0) do: under TCG before 9.0 the source now
+ * stops the guest for the whole stream (`stopsGuestForStream`), where the downtime limit, xbzrle and
+ * auto-converge change nothing.
+ * - downtime-limit 50 ms (QEMU's default is 300): busy-guest downtime 9 / 13 ms and total 735 / 765 ms,
+ *   against 45.5-61.5 / 43.5-75 ms and 673-783 / 703-853 ms at 300 ms; 100 ms gave 27-37.5 / 11-42 ms;
+ *   30 ms cut the downtime as far (16-24 / 10-12 ms) but cost the runner more passes (total
+ *   741-1,099 ms, raw 623-685). A guest that dirties faster than the link is slowed by auto-converge
+ *   (on by default in VirtualMachineMigration, as upstream) until its last pass fits.
+ * - no xbzrle: no clear gain (total 508 / 802 ms against 783 / 703 untuned, 7% less RAM sent) for a
+ *   256 MiB cache taken from the pod's memory on every source.
+ * - no compression: `compress` took 4,395 / 4,897 ms and stopped the guest for 216 / 255 ms (two zlib
+ *   threads and the vCPU on 2 cores); upstream's set (xbzrle + compress + zero-blocks) 3,522 / 3,228 ms;
+ *   multifd and multifd-zstd over 2 channels on one host gained nothing (824 / 649, 920 / 729 ms).
+ * Under KVM the guest dirties memory faster and a vCPU costs the host less, and between nodes the
+ * network is the limit: compression or multifd may pay off there. Re-measure on KVM nodes before
+ * relying on these (the operator's `--migration-*` flags set them per cluster).
  */
 export const DEFAULT_MIGRATION_TUNING: MigrationTuning = {
   xbzrle: false,
@@ -62,7 +64,7 @@ export const DEFAULT_MIGRATION_TUNING: MigrationTuning = {
   compression: 'none',
   threads: 2,
   zeroBlocks: false,
-  downtimeLimitMs: 30,
+  downtimeLimitMs: 50,
 };
 
 export interface MigrationQmpPlan {
