@@ -127,6 +127,20 @@ describe('Migrator (against a fake QMP server)', () => {
     // The guest was paused for the whole stream, not only QEMU's own switch-over.
     expect(await m.info()).toMatchObject({ status: 'completed', totalTimeMs: 420, downtimeMs: 420 });
     expect(commands()).toEqual(['stop', 'migrate']);
+    // GET /qemu (what the operator copies into status.info) reports the same figures.
+    expect(m.reported({ status: 'completed', totalTimeMs: 420, downtimeMs: 25 })).toMatchObject({
+      downtimeMs: 420,
+    });
+    m.stop();
+  });
+
+  it("reports QEMU's own downtime for a live stream", async () => {
+    const m = migrator(false);
+    await m.start(request);
+    expect(commands()).toEqual(['migrate']);
+    expect(m.reported({ status: 'completed', totalTimeMs: 420, downtimeMs: 25 })).toMatchObject({
+      downtimeMs: 25,
+    });
     m.stop();
   });
 

@@ -252,14 +252,22 @@ export class Migrator {
     });
   }
 
+  /**
+   * QEMU's figures as this runner reports them (here and in `GET /qemu`, which the operator copies into
+   * the migration's status.info). QEMU counts its downtime from its own stop at the switch-over; a
+   * guest stopped for the whole stream was paused for all of it (from just before `migrate`): that is
+   * the downtime.
+   */
+  reported(info: MigrationInfo): MigrationInfo {
+    return this.streamStopped && info.totalTimeMs !== undefined
+      ? { ...info, downtimeMs: info.totalTimeMs }
+      : info;
+  }
+
   /** Latest `query-migrate`; the first final status ends the outgoing migration (whoever sees it first). */
   async info(): Promise<MigrationInfo> {
     const q = await this.qmp.execute<QueryMigrate>('query-migrate');
-    if (q.status) this.latest = toMigrationInfo(q);
-    // QEMU counts its downtime from its own stop at the switch-over; a guest stopped for the whole
-    // stream was paused for all of it (from just before `migrate`): report that as the downtime.
-    if (q.status && this.streamStopped && this.latest.totalTimeMs !== undefined)
-      this.latest = { ...this.latest, downtimeMs: this.latest.totalTimeMs };
+    if (q.status) this.latest = this.reported(toMigrationInfo(q));
     if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
       this.sourceActive = false;
       this.poller?.cancel();

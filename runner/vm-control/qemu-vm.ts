@@ -276,7 +276,7 @@ export class QemuVm implements VmController {
     } catch (e) {
       throw new VmError(504, `QEMU did not answer: ${(e as Error).message}`);
     }
-    const migration = toMigrationInfo(q);
+    const migration = this.migrator.reported(toMigrationInfo(q));
     const facts = { qemuStatus: st.status, migrationStatus: migration.status ?? 'none' };
     return {
       qemuStatus: st.status,
