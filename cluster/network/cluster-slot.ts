@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_SLOTS } from './addressing';
+import { processExists } from '../../host';
 
 /** /run is a tmpfs: slot files vanish on reboot together with the namespaces they guarded. */
 const SLOT_DIR = process.env.NEONVM_NET_SLOT_DIR ?? '/run/neonvm-net';
@@ -10,15 +11,6 @@ export interface SlotLease {
   /** True when the slot belonged to a process that died: its namespaces and links may still exist. */
   stale: boolean;
   release(): void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -34,7 +26,7 @@ export function acquireSlot(): SlotLease {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
     } catch {
       const owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
-      if (Number.isFinite(owner) && alive(owner)) continue;
+      if (Number.isFinite(owner) && processExists(owner)) continue;
       // Take over: rewrite and re-read to lose gracefully against another process doing the same.
       writeFileSync(file, `${process.pid}\n`);
       if (Number.parseInt(readFileSync(file, 'utf8'), 10) !== process.pid) continue;

@@ -3,6 +3,7 @@
  * (crashed build, killed test run) is taken over, so nothing ever waits on a dead process.
  */
 import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { processExists } from '../process/process-exists';
 
 export interface LockOptions {
   /** Give up after this long. Default 15 min (a cold guest build on a loaded machine). */
@@ -10,15 +11,6 @@ export interface LockOptions {
   readonly pollMs?: number;
   /** Called once when the lock is held by another live process. */
   readonly onWait?: (holderPid: number) => void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
 }
 
 /** Returns undefined when acquired, else the holder's PID (0: a holder still writing its PID). */
@@ -32,7 +24,7 @@ async function tryAcquire(path: string): Promise<number | undefined> {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
   const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-  if (pid > 0 && (pid === process.pid || alive(pid))) return pid;
+  if (pid > 0 && (pid === process.pid || processExists(pid))) return pid;
   if (!(pid > 0)) {
     // Empty: a new holder between create and write, unless it died right there long ago.
     const age = Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0);

@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { LauncherReply, LauncherRequest } from './launcher-protocol';
 import type { Launcher, ManagedProcessOptions, ProcessExit } from './managed-process';
+import { processExists } from './process-exists';
 
 export interface RunResult {
   code: number | null;
@@ -125,7 +126,7 @@ export class ProcessLauncher implements Launcher {
     for (const [pid, { id, resolveExit }] of this.running) {
       this.waiters.delete(id);
       const timer = setInterval(() => {
-        if (alive(pid)) return;
+        if (processExists(pid)) return;
         clearInterval(timer);
         resolveExit(LOST);
       }, ORPHAN_POLL_MS);
@@ -152,15 +153,6 @@ export class ProcessLauncher implements Launcher {
 
 function describe(reply: LauncherReply): string {
   return reply.kind === 'failed' ? reply.message : `unexpected reply ${reply.kind}`;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 let shared: ProcessLauncher | undefined;

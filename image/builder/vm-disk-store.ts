@@ -14,6 +14,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageStore } from '../../cluster/image-store';
+import { processExists } from '../../host';
 
 export const VM_DISK_FILE = 'disk.qcow2';
 export const VM_IMAGE_METADATA_FILE = 'neonvm-image.json';
@@ -22,21 +23,12 @@ export function vmDisksRoot(store: ImageStore): string {
   return join(store.dir, 'vm-disks');
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A fresh build directory on the store's filesystem (renames into place stay atomic). */
 export async function createBuildDir(root: string): Promise<string> {
   await mkdir(root, { recursive: true });
   for (const name of await readdir(root)) {
     const pid = /^\.(?:build|commit)-(\d+)-/.exec(name)?.[1];
-    if (pid && Number(pid) !== process.pid && !processAlive(Number(pid))) {
+    if (pid && Number(pid) !== process.pid && !processExists(Number(pid))) {
       await rm(join(root, name), { recursive: true, force: true });
     }
   }
