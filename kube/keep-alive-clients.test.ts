@@ -3,6 +3,18 @@ import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { apiClients, requestResource } from './keep-alive-clients';
 
+/** A kubeconfig for a plain-HTTP test server on loopback. */
+function localKubeConfig(port: number): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kc;
+}
+
 describe('requestResource', () => {
   it.each([
     ['https://10.0.0.1:6443/api/v1/namespaces/ns/pods', 'pods'],
@@ -26,13 +38,7 @@ describe('apiClients request timeout', () => {
     const server = createServer(() => undefined);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const { port } = server.address() as AddressInfo;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = localKubeConfig(port);
     const close = () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -65,13 +71,7 @@ describe('apiClients onResponse', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const { port } = server.address() as AddressInfo;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = localKubeConfig(port);
     const seen: Array<[string, string, number]> = [];
     try {
       const core = apiClients(kc, { onResponse: (verb, url, s) => seen.push([verb, url, s]) })(CoreV1Api);
