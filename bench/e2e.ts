@@ -19,14 +19,10 @@ import { pollUntil } from '../host';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from './percentile';
 import type { BenchRow } from './table';
 
 const ROUNDS = 3;
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** The example VM's slot size (examples/vm-hotplug.yaml), for the raw baseline's memory plug. */
 const SLOT_BYTES = 512 * 2 ** 20;

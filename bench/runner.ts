@@ -11,6 +11,7 @@ import { bootGuestVm, waitGuestReady, type GuestVm } from '../runner/testing/gue
 import { cpuDeviceId } from '../runner/vm-control';
 import { pollUntil } from '../host';
 import type { MemorySizeSummary } from '../runner/qmp';
+import { median } from './percentile';
 import type { BenchRow } from './table';
 import { builtinGuest } from '../crds/testing';
 
@@ -18,10 +19,6 @@ const SLOT = 256 * 1024 * 1024;
 const ROUNDS = 3;
 const CPU_DRIVER = 'max-x86_64-cpu';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 const spec = {
   guest: builtinGuest({ min: 1, max: 4, use: 1 }, { min: 1, max: 2, use: 1 }),
   enableSSH: false,
