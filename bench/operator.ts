@@ -11,13 +11,23 @@
  *   against the operator's API request p50/p99 over the same interval (a reconcile that writes waits
  *   for its request: the floor of the reconcile rows);
  *   API requests per VM to get there and per minute once everything runs (the operator's request
- *   counter over a minute of idling); operator RSS against its idle RSS.
+ *   counter over a minute of idling); operator RSS against its idle RSS;
+ * - the steady fleet workload at each scale, once all N VMs run: `spec.guest.cpus.use` patched (1 ↔ 2)
+ *   on one VM after another at a fixed rate (`NEONVM_BENCH_OPERATOR_STEADY_RATE` per second, 60 s),
+ *   the static runner applying each `POST /cpu_change` at once: patch → status shows the new CPUs and
+ *   `Running` p50/p99, VM reconcile p50/p99 against the operator's API request p50/p99 over that
+ *   interval, and the operator's event-loop delay (prom-client's monitorEventLoopDelay gauges, which
+ *   cover the time since the previous scrape) — apart from the creation burst, where the API server
+ *   is saturated by pod starts.
+ *
+ * `NEONVM_BENCH_OPERATOR_LATENCY=0` skips the one-at-a-time rows (a 1,000-VM run then fits one hold of
+ * the machine lock).
  *
  * The operator runs as its own process from the compiled lib/ (`node lib/operator/main.js` with the
  * image's Node flags, constructs/install/operator-node-flags.ts), exactly as deployed.
  * `NEONVM_BENCH_PROFILE=<dir>` runs it with `--cpu-prof` and writes a heap snapshot after the largest
- * scale's RSS was read (open them in Chrome DevTools): a snapshot leaves V8's heap grown, so one
- * taken earlier would inflate every later RSS row.
+ * scale's RSS and steady phase were read (open them in Chrome DevTools): a snapshot leaves V8's heap
+ * grown, so one taken earlier would inflate every later row.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -35,7 +45,7 @@ import { percentile } from './percentile';
 import { freePort, pollUntil } from '../host';
 import { OPERATOR_NODE_FLAGS } from '../constructs/install/operator-node-flags';
 import { GROUP, VERSION, defaultVirtualMachine, type VirtualMachine } from '../crds';
-import { Informer, decodeAs } from '../kube';
+import { Informer, MERGE_PATCH, decodeAs } from '../kube';
 import { DEFAULT_RUNNER_POD_CONFIG, buildRunnerPod } from '../operator/pod';
 import {
   FAKE_DISK_IMAGE,
@@ -57,6 +67,10 @@ const CREATE_CONCURRENCY = 10;
 const PODS_PER_NODE = 250;
 /** How long the operator idles with every VM Running while its API requests are counted. */
 const IDLE_WINDOW_MS = 60_000;
+/** The steady phase: `cpus.use` patches per second, for how long. */
+const STEADY_RATE = Number(process.env.NEONVM_BENCH_OPERATOR_STEADY_RATE ?? 15);
+const STEADY_WINDOW_MS = 60_000;
+const LATENCY_ROWS = process.env.NEONVM_BENCH_OPERATOR_LATENCY !== '0';
 const NS = 'bench';
 /** The operator's default namespace (`--namespace`/POD_NAMESPACE unset). */
 const OPERATOR_NS = 'neonvm-system';
@@ -134,22 +148,42 @@ interface Scrape {
   readonly buckets: Map<number, number>;
   /** The same of `neonvm_kube_request_duration_seconds`, all verbs and resources (empty if absent). */
   readonly apiBuckets: Map<number, number>;
+  /** The same by `verb resource`. */
+  readonly apiBucketsBy: Map<string, Map<number, number>>;
   readonly requests: number;
   readonly requestsBy: Map<string, number>;
   /** Calls to runner APIs (`neonvm_runner_requests_total`; NaN from operators without it). */
   readonly runnerRequests: number;
+  /** prom-client's event-loop delay gauges (`nodejs_eventloop_lag_*_seconds`), since the previous scrape. */
+  readonly loopDelay: { p50: number; p99: number; max: number };
+  /** `nodejs_gc_duration_seconds` sum and count, all kinds. */
+  readonly gcSeconds: number;
+  readonly gcCount: number;
+  /** `process_cpu_seconds_total`. */
+  readonly cpuSeconds: number;
 }
 
 async function scrape(port: number): Promise<Scrape> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const buckets = new Map<number, number>();
   const apiBuckets = new Map<number, number>();
+  const apiBucketsBy = new Map<string, Map<number, number>>();
   const requestsBy = new Map<string, number>();
   let rss = NaN;
   let requests = 0;
   let runnerRequests = NaN;
+  const loopDelay = { p50: NaN, p99: NaN, max: NaN };
+  let gcSeconds = 0;
+  let gcCount = 0;
+  let cpuSeconds = NaN;
   for (const line of text.split('\n')) {
     if (line.startsWith('process_resident_memory_bytes ')) rss = Number(line.split(' ')[1]) / 2 ** 20;
+    if (line.startsWith('process_cpu_seconds_total ')) cpuSeconds = Number(line.split(' ')[1]);
+    const lag = /^nodejs_eventloop_lag_(p50|p99|max)_seconds (\S+)$/.exec(line);
+    if (lag) loopDelay[lag[1] as 'p50' | 'p99' | 'max'] = Number(lag[2]);
+    const gc = /^nodejs_gc_duration_seconds_(sum|count)\{.*\} (\S+)$/.exec(line);
+    if (gc && gc[1] === 'sum') gcSeconds += Number(gc[2]);
+    if (gc && gc[1] === 'count') gcCount += Number(gc[2]);
     const b = /^reconcile_duration_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
     if (b && b[1].includes('controller="virtualmachine"')) {
       const le = /le="([^"]+)"/.exec(b[1])?.[1] ?? '+Inf';
@@ -161,6 +195,10 @@ async function scrape(port: number): Promise<Scrape> {
       const le = /le="([^"]+)"/.exec(api[1])?.[1] ?? '+Inf';
       const bound = le === '+Inf' ? Infinity : Number(le);
       apiBuckets.set(bound, (apiBuckets.get(bound) ?? 0) + Number(api[2]));
+      const key = `${/verb="([^"]+)"/.exec(api[1])?.[1] ?? ''} ${/resource="([^"]+)"/.exec(api[1])?.[1] ?? ''}`;
+      const by = apiBucketsBy.get(key) ?? new Map<number, number>();
+      by.set(bound, (by.get(bound) ?? 0) + Number(api[2]));
+      apiBucketsBy.set(key, by);
     }
     const runner = /^neonvm_runner_requests_total\{.*\} (\S+)$/.exec(line);
     if (runner) runnerRequests = (Number.isNaN(runnerRequests) ? 0 : runnerRequests) + Number(runner[1]);
@@ -175,7 +213,19 @@ async function scrape(port: number): Promise<Scrape> {
   }
   if (Number.isNaN(runnerRequests) && text.includes('# TYPE neonvm_runner_requests_total'))
     runnerRequests = 0;
-  return { rssMiB: rss, buckets, apiBuckets, requests, requestsBy, runnerRequests };
+  return {
+    rssMiB: rss,
+    buckets,
+    apiBuckets,
+    apiBucketsBy,
+    requests,
+    requestsBy,
+    runnerRequests,
+    loopDelay,
+    gcSeconds,
+    gcCount,
+    cpuSeconds,
+  };
 }
 
 /**
@@ -188,8 +238,16 @@ function reconcileQuantile(
   q: number,
   of: 'buckets' | 'apiBuckets' = 'buckets',
 ): number {
-  const sorted = [...after[of].entries()]
-    .map(([bound, count]) => [bound, count - (before[of].get(bound) ?? 0)] as const)
+  return bucketQuantile(before[of], after[of], q);
+}
+
+function bucketQuantile(
+  before: ReadonlyMap<number, number> | undefined,
+  after: ReadonlyMap<number, number>,
+  q: number,
+): number {
+  const sorted = [...after.entries()]
+    .map(([bound, count]) => [bound, count - (before?.get(bound) ?? 0)] as const)
     .sort((a, b) => a[0] - b[0]);
   const total = sorted.at(-1)?.[1] ?? 0;
   const rank = q * total;
@@ -204,6 +262,26 @@ function reconcileQuantile(
     prevCount = count;
   }
   return NaN;
+}
+
+/** Each request kind's count, p50 and p99 (ms) between two scrapes, for the progress log. */
+function apiLatencyBreakdown(before: Scrape, after: Scrape): string {
+  return [...after.apiBucketsBy.entries()]
+    .map(([key, buckets]) => {
+      const prev = before.apiBucketsBy.get(key);
+      const count = (buckets.get(Infinity) ?? 0) - (prev?.get(Infinity) ?? 0);
+      const ms = (q: number) => (bucketQuantile(prev, buckets, q) * 1000).toFixed(1);
+      return [count, `${key}: ${count}× p50 ${ms(0.5)} p99 ${ms(0.99)} ms`] as const;
+    })
+    .filter(([count]) => count > 0)
+    .sort((a, b) => b[0] - a[0])
+    .map(([, line]) => line)
+    .join('; ');
+}
+
+/** Observations of a histogram between two scrapes. */
+function countIn(before: Scrape, after: Scrape, of: 'buckets' | 'apiBuckets'): number {
+  return (after[of].get(Infinity) ?? 0) - (before[of].get(Infinity) ?? 0);
 }
 
 function requestBreakdown(before: Scrape, after: Scrape): string {
@@ -276,6 +354,52 @@ class Arrivals<T extends { metadata?: { name?: string } }> {
       this.started.delete(n);
       this.arrived.delete(n);
     }
+  }
+}
+
+/**
+ * The steady phase's changes: `spec.guest.cpus.use` patched on a VM, timed until the VM's status shows
+ * that many CPUs and `Running` again (seen through the bench's watch, as `Arrivals`).
+ */
+class CpuChanges {
+  /** Per VM: the CPUs asked for and when, while its status does not show them yet. */
+  private readonly pending = new Map<string, { cpus: number; at: number }>();
+  readonly latencies: number[] = [];
+  private drained: (() => void) | undefined;
+
+  constructor(informer: Informer<VirtualMachine>) {
+    informer.on((vm, event) => {
+      const name = vm.metadata?.name ?? '';
+      const want = this.pending.get(name);
+      if (event === 'delete' || !want || vm.status?.phase !== 'Running') return;
+      if (String(vm.status.cpus) !== String(want.cpus)) return;
+      this.latencies.push(performance.now() - want.at);
+      this.pending.delete(name);
+      if (this.pending.size === 0) this.drained?.();
+    });
+  }
+
+  busy(name: string): boolean {
+    return this.pending.has(name);
+  }
+
+  mark(name: string, cpus: number): void {
+    this.pending.set(name, { cpus, at: performance.now() });
+  }
+
+  /** A patch that failed is not waited for. */
+  drop(name: string): void {
+    this.pending.delete(name);
+  }
+
+  /** Resolves once every change showed, or after `timeoutMs` (the rest counted as not shown). */
+  async drain(timeoutMs: number): Promise<number> {
+    if (this.pending.size > 0)
+      await Promise.race([new Promise<void>((r) => (this.drained = r)), sleep(timeoutMs)]);
+    this.drained = undefined;
+    const left = this.pending.size;
+    this.pending.clear();
+    return left;
   }
 }
 
@@ -352,6 +476,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
     informers.push(vmInformer, podInformer);
     const running = new Arrivals(vmInformer, (vm) => vm.status?.phase === 'Running');
     const ready = new Arrivals(podInformer, isReady);
+    const cpuChanges = new CpuChanges(vmInformer);
     await Promise.all([vmInformer.start(), podInformer.start()]);
 
     const createBare = async (name: string) => {
@@ -396,14 +521,14 @@ export default async function benchOperator(): Promise<BenchRow[]> {
       );
     };
 
-    progress(`cluster of ${cluster.nodes.length} nodes up; bare runner pods one at a time`);
+    progress(`cluster of ${cluster.nodes.length} nodes up`);
     // Baseline of the latency rows: the bare runner pod, one at a time.
     const barePodLatencies: number[] = [];
-    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    for (let i = 0; LATENCY_ROWS && i < LATENCY_SAMPLES; i++) {
       await createBare(`bare-${i}`);
       barePodLatencies.push(...(await ready.wait([`bare-${i}`], 120_000)));
     }
-    await deleteBare(Array.from({ length: LATENCY_SAMPLES }, (_, i) => `bare-${i}`));
+    if (LATENCY_ROWS) await deleteBare(Array.from({ length: LATENCY_SAMPLES }, (_, i) => `bare-${i}`));
 
     const metricsPort = await freePort();
     operator = startOperatorProcess(cluster, metricsPort, profileDir);
@@ -415,46 +540,51 @@ export default async function benchOperator(): Promise<BenchRow[]> {
       if (profileDir) operator?.kill('SIGUSR2');
     };
 
-    progress(`operator idle RSS ${idle.rssMiB.toFixed(0)} MiB; VMs one at a time`);
-    const vmLatencies: number[] = [];
-    for (let i = 0; i < LATENCY_SAMPLES; i++) {
-      await createVm(`lat-${i}`);
-      vmLatencies.push(...(await running.wait([`lat-${i}`], 120_000)));
-    }
+    progress(`operator idle RSS ${idle.rssMiB.toFixed(0)} MiB`);
+    const rows: BenchRow[] = LATENCY_ROWS ? await oneAtATime() : [];
+    async function oneAtATime(): Promise<BenchRow[]> {
+      const vmLatencies: number[] = [];
+      for (let i = 0; i < LATENCY_SAMPLES; i++) {
+        await createVm(`lat-${i}`);
+        vmLatencies.push(...(await running.wait([`lat-${i}`], 120_000)));
+      }
 
-    // spec.tls: the same, with a certificate from cert-manager's CA issuer before the pod is made.
-    const certManager = await startCertManager(cluster);
-    stopCertManager = () => certManager.stop();
-    await createCaClusterIssuer(cluster, certManager, BENCH_ISSUER);
-    const tlsLatencies: number[] = [];
-    for (let i = 0; i < LATENCY_SAMPLES; i++) {
-      await createVm(`tls-${i}`, { tls: { certificateIssuer: BENCH_ISSUER, serverName: `tls-${i}.bench` } });
-      tlsLatencies.push(...(await running.wait([`tls-${i}`], 120_000)));
-    }
-    await stopCertManager();
-    stopCertManager = undefined;
-    await deleteVms([
-      ...Array.from({ length: LATENCY_SAMPLES }, (_, i) => `lat-${i}`),
-      ...Array.from({ length: LATENCY_SAMPLES }, (_, i) => `tls-${i}`),
-    ]);
+      // spec.tls: the same, with a certificate from cert-manager's CA issuer before the pod is made.
+      const certManager = await startCertManager(cluster);
+      stopCertManager = () => certManager.stop();
+      await createCaClusterIssuer(cluster, certManager, BENCH_ISSUER);
+      const tlsLatencies: number[] = [];
+      for (let i = 0; i < LATENCY_SAMPLES; i++) {
+        await createVm(`tls-${i}`, {
+          tls: { certificateIssuer: BENCH_ISSUER, serverName: `tls-${i}.bench` },
+        });
+        tlsLatencies.push(...(await running.wait([`tls-${i}`], 120_000)));
+      }
+      await stopCertManager();
+      stopCertManager = undefined;
+      await deleteVms([
+        ...Array.from({ length: LATENCY_SAMPLES }, (_, i) => `lat-${i}`),
+        ...Array.from({ length: LATENCY_SAMPLES }, (_, i) => `tls-${i}`),
+      ]);
 
-    const latencyRow = (name: string, values: number[], p: number): BenchRow => {
-      const value = percentile(values, p);
-      const baseline = percentile(barePodLatencies, p);
-      return { name, value, unit: 'ms', baseline, baselineName: `bare runner pod create→Ready p${p}`, ratio: value / baseline };
-    }; // prettier-ignore
-    const rows: BenchRow[] = [
-      latencyRow('VM apply → Running p50 (simulated runner, one at a time)', vmLatencies, 50),
-      latencyRow('VM apply → Running p99 (simulated runner, one at a time)', vmLatencies, 99),
-      {
-        name: 'VM with spec.tls apply → Running p50 (cert-manager CA issuer)',
-        value: percentile(tlsLatencies, 50),
-        unit: 'ms',
-        baseline: percentile(vmLatencies, 50),
-        baselineName: 'VM without spec.tls p50',
-        ratio: percentile(tlsLatencies, 50) / percentile(vmLatencies, 50),
-      },
-    ];
+      const latencyRow = (name: string, values: number[], p: number): BenchRow => {
+        const value = percentile(values, p);
+        const baseline = percentile(barePodLatencies, p);
+        return { name, value, unit: 'ms', baseline, baselineName: `bare runner pod create→Ready p${p}`, ratio: value / baseline };
+      }; // prettier-ignore
+      return [
+        latencyRow('VM apply → Running p50 (simulated runner, one at a time)', vmLatencies, 50),
+        latencyRow('VM apply → Running p99 (simulated runner, one at a time)', vmLatencies, 99),
+        {
+          name: 'VM with spec.tls apply → Running p50 (cert-manager CA issuer)',
+          value: percentile(tlsLatencies, 50),
+          unit: 'ms',
+          baseline: percentile(vmLatencies, 50),
+          baselineName: 'VM without spec.tls p50',
+          ratio: percentile(tlsLatencies, 50) / percentile(vmLatencies, 50),
+        },
+      ];
+    }
 
     for (const n of SCALES) {
       const timeoutMs = 20 * 60_000;
@@ -478,19 +608,84 @@ export default async function benchOperator(): Promise<BenchRow[]> {
       const idleFrom = await metrics();
       await sleep(IDLE_WINDOW_MS);
       const idleTo = await metrics();
-      if (n === SCALES.at(-1)) snapshot();
       progress(
         `${n} VMs: requests while creating: ${requestBreakdown(before, created)}; ` +
           `idle minute: ${requestBreakdown(idleFrom, idleTo) || 'none'}`,
       );
       progress(`${n} VMs Running in ${allRunningS.toFixed(1)} s; RSS ${idleTo.rssMiB.toFixed(0)} MiB`);
+
+      // Steady fleet workload: cpus.use toggled 1 ↔ 2 on one VM after another at a fixed rate.
+      progress(`${n} VMs: steady phase, ${STEADY_RATE} cpus.use patches/s for ${STEADY_WINDOW_MS / 1000} s`);
+      const steadyFrom = await metrics();
+      const steadyT0 = performance.now();
+      const cpus = new Map<string, number>();
+      const sent: Array<Promise<unknown>> = [];
+      let patches = 0;
+      let failed = 0;
+      let skipped = 0;
+      let next = 0;
+      for (let k = 0; k < (STEADY_RATE * STEADY_WINDOW_MS) / 1000; k++) {
+        const due = steadyT0 + (k * 1000) / STEADY_RATE;
+        if (due > performance.now()) await sleep(due - performance.now());
+        // The next VM whose previous change has shown (at 100 VMs each one comes round every ~7 s).
+        let name = names[next++ % n];
+        for (let tries = 0; cpuChanges.busy(name) && tries < n; tries++) name = names[next++ % n];
+        if (cpuChanges.busy(name)) {
+          skipped++;
+          continue;
+        }
+        const want = (cpus.get(name) ?? 1) === 1 ? 2 : 1;
+        cpus.set(name, want);
+        cpuChanges.mark(name, want);
+        patches++;
+        sent.push(
+          custom
+            .patchNamespacedCustomObject(
+              {
+                group: GROUP,
+                version: VERSION,
+                plural: 'virtualmachines',
+                namespace: NS,
+                name,
+                body: { spec: { guest: { cpus: { use: want } } } },
+              },
+              MERGE_PATCH,
+            )
+            .catch((err: unknown) => {
+              failed++;
+              cpuChanges.drop(name);
+              progress(`  patch ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+            }),
+        );
+      }
+      await Promise.all(sent);
+      const notShown = await cpuChanges.drain(60_000);
+      const steadyS = (performance.now() - steadyT0) / 1000;
+      await sleep(2_000); // the last status writes' echoes
+      const steadyTo = await metrics();
+      const shown = cpuChanges.latencies.splice(0);
+      progress(
+        `${n} VMs steady: ${patches} patches in ${steadyS.toFixed(1)} s (${failed} failed, ${skipped} skipped, ` +
+          `${notShown} not shown in time); reconciles ${countIn(steadyFrom, steadyTo, 'buckets')}; ` +
+          `requests: ${requestBreakdown(steadyFrom, steadyTo)}; API latency by request: ` +
+          `${apiLatencyBreakdown(steadyFrom, steadyTo)}; operator CPU ` +
+          `${(((steadyTo.cpuSeconds - steadyFrom.cpuSeconds) / steadyS) * 100).toFixed(1)} %, GC ` +
+          `${((steadyTo.gcSeconds - steadyFrom.gcSeconds) * 1000).toFixed(0)} ms in ` +
+          `${steadyTo.gcCount - steadyFrom.gcCount} pauses`,
+      );
+      if (n === SCALES.at(-1)) snapshot();
       const creatingMin = allRunningS / 60;
-      const reconcileRow = (vms: number, q: number, target: string): BenchRow => {
-        const value = reconcileQuantile(before, created, q) * 1000;
-        const baseline = reconcileQuantile(before, created, q, 'apiBuckets') * 1000;
+      const reconcileRow = (
+        vms: number,
+        q: number,
+        target: string,
+        [from, to, during]: readonly [Scrape, Scrape, string] = [before, created, ''],
+      ): BenchRow => {
+        const value = reconcileQuantile(from, to, q) * 1000;
+        const baseline = reconcileQuantile(from, to, q, 'apiBuckets') * 1000;
         const p = `p${Math.round(q * 100)}`;
         return {
-          name: `${vms} VMs: VM reconcile ${p}`,
+          name: `${vms} VMs: VM reconcile ${p}${during}`,
           value,
           unit: 'ms',
           ...(Number.isNaN(baseline)
@@ -555,8 +750,34 @@ export default async function benchOperator(): Promise<BenchRow[]> {
           target: '≈ 0 per VM',
         },
       );
+      const steady = [steadyFrom, steadyTo, `, steady ${STEADY_RATE} cpus.use patches/s`] as const;
+      const loop = steadyTo.loopDelay;
+      rows.push(
+        {
+          name: `${n} VMs: cpus.use patch → status shows it p50 (steady, ${STEADY_RATE}/s)`,
+          value: percentile(shown, 50),
+          unit: 'ms',
+        },
+        {
+          name: `${n} VMs: cpus.use patch → status shows it p99 (steady, ${STEADY_RATE}/s)`,
+          value: percentile(shown, 99),
+          unit: 'ms',
+        },
+        reconcileRow(n, 0.5, '< 5 ms', steady),
+        reconcileRow(n, 0.99, '< 50 ms', steady),
+        {
+          name: `${n} VMs: operator event-loop delay p99 (steady; p50 ${(loop.p50 * 1000).toFixed(1)} ms)`,
+          value: loop.p99 * 1000,
+          unit: 'ms',
+        },
+        {
+          name: `${n} VMs: operator event-loop delay max (steady)`,
+          value: loop.max * 1000,
+          unit: 'ms',
+        },
+      );
       // Each scale's rows as soon as they are measured: a run that dies at 1,000 keeps the smaller ones.
-      for (const r of rows.slice(-10))
+      for (const r of rows.slice(-16))
         progress(
           `  ${r.name}: ${r.value.toFixed(2)} ${r.unit}${r.baseline === undefined ? '' : ` (baseline ${r.baseline.toFixed(2)})`}`,
         );

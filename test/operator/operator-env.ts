@@ -19,8 +19,9 @@ export const TSX_LOADER = join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
 
 /**
  * `full`: fake-runner.ts (the whole runner API, scaling and migration simulated; ~60 MB per pod).
- * `static`: static-runner.c, compiled here with gcc, answering /ready and a fixed /status (bearer token
- * checked) for a 1-CPU, 1-slot VM (~100 KiB per pod), for benchmarks with a thousand VMs.
+ * `static`: static-runner.c, compiled here with gcc, answering /ready, /status and the scaling calls
+ * (`POST /cpu_change`, `PUT /memory`, applied at once; bearer token checked) for a VM of 1-4 CPUs and
+ * 1-4 memory slots (~100 KiB per pod), for benchmarks with a thousand VMs.
  */
 export type FakeRunnerKind = 'full' | 'static';
 
@@ -29,7 +30,7 @@ export function installRunnerShim(kind: FakeRunnerKind): string {
   const script =
     kind === 'full'
       ? `exec "${process.execPath}" --import "${TSX_LOADER}" "${join(__dirname, 'fake-runner.ts')}" "$@"`
-      : `exec "${join(dir, 'static-runner')}" 25183 '${JSON.stringify(STATIC_STATUS)}'`;
+      : `exec "${join(dir, 'static-runner')}" 25183`;
   if (kind === 'static')
     execFileSync('gcc', ['-O2', '-o', join(dir, 'static-runner'), join(__dirname, 'static-runner.c')]);
   writeFileSync(join(dir, 'runner'), `#!/bin/sh\n${script}\n`);
@@ -39,29 +40,6 @@ export function installRunnerShim(kind: FakeRunnerKind): string {
   process.env.PATH = `${dir}:${process.env.PATH ?? ''}`;
   return dir;
 }
-
-const GiB = 2 ** 30;
-const STATIC_STATUS = {
-  guestReady: true,
-  qemuStatus: 'running',
-  accel: 'tcg',
-  arch: 'amd64',
-  networkMode: 'user',
-  cpuScalingMode: 'QmpScaling',
-  cpus: { use: 1, plugged: 1, min: 1, max: 4 },
-  memory: {
-    slots: 1,
-    requestedSlots: 1,
-    minSlots: 1,
-    maxSlots: 4,
-    slotSizeBytes: GiB,
-    sizeBytes: GiB,
-    baseBytes: GiB,
-    pluggedBytes: 0,
-  },
-  migrationRole: 'none',
-  uptimeSeconds: 1,
-};
 
 export async function kubectlRun(cluster: LocalCluster, ...args: string[]): Promise<string> {
   const { stdout } = await run(cluster.binaries.kubectl, ['--kubeconfig', cluster.kubeconfigPath, ...args]);

@@ -1,13 +1,16 @@
 /*
- * The `static` simulated runner of bench/operator.ts: answers the runner API's GET /ready and
- * GET /status (bearer token checked against the pod's token file) for a 1-CPU, 1-slot VM that never
- * changes. Written in C because a benchmark runs a thousand of these at once: this process needs
- * ~100 KiB of its own memory where python's http.server needed ~15 MB (15 GB for 1,000 VMs).
+ * The `static` simulated runner of bench/operator.ts: the runner API's GET /ready, GET /status,
+ * POST /cpu_change and GET|PUT /memory (bearer token checked against the pod's token file, except
+ * /ready) for a VM of 1-4 CPUs and 1-4 memory slots of 1 GiB. A scaling call takes effect at once and
+ * /status reports it, so the bench can drive the operator's scaling path with no QEMU behind it.
+ * Written in C because a benchmark runs a thousand of these at once: this process needs ~100 KiB of
+ * its own memory where python's http.server needed ~15 MB (15 GB for 1,000 VMs).
  *
- * Usage: static-runner <port> <status-json>   (token: $NEONVM_POD_ROOT$NEONVM_RUNNER_TOKEN_FILE)
+ * Usage: static-runner <port>   (token: $NEONVM_POD_ROOT$NEONVM_RUNNER_TOKEN_FILE)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +20,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#define GIB 1073741824LL
+#define MAX_CPUS 4
+#define MAX_SLOTS 4
+
 static char token[256];
+/* CPUs in use as the runner API writes them (upstream's MilliCPU: `2` or `"1500m"`), and in milli-CPUs. */
+static char cpu_use[32] = "1";
+static long cpu_milli = 1000;
+static int slots = 1;
 
 static void load_token(void) {
   const char *root = getenv("NEONVM_POD_ROOT");
@@ -40,6 +51,12 @@ static void reply(int fd, const char *status, const char *type, const char *body
   if (write(fd, head, n) < 0 || write(fd, body, strlen(body)) < 0) return;
 }
 
+static void bad_request(int fd, const char *message) {
+  char body[256];
+  snprintf(body, sizeof body, "{\"error\":\"%s\"}", message);
+  reply(fd, "400 Bad Request", "application/json", body);
+}
+
 /* The bearer token of the request's Authorization header matches the pod's token. */
 static int authorized(const char *req) {
   if (!token[0]) return 0;
@@ -50,9 +67,101 @@ static int authorized(const char *req) {
   return strncmp(h, token, len) == 0 && (h[len] == '\r' || h[len] == ' ');
 }
 
+/* The raw JSON value of `"key":` in `body` (up to `,` or `}`, spaces trimmed), or NULL. */
+static const char *json_value(const char *body, const char *key, char *out, size_t size) {
+  char quoted[64];
+  snprintf(quoted, sizeof quoted, "\"%s\"", key);
+  const char *p = strstr(body, quoted);
+  if (!p) return NULL;
+  p += strlen(quoted);
+  while (*p == ' ') p++;
+  if (*p++ != ':') return NULL;
+  while (*p == ' ') p++;
+  size_t n = 0;
+  while (p[n] && p[n] != ',' && p[n] != '}' && n < size - 1) n++;
+  while (n > 0 && p[n - 1] == ' ') n--;
+  memcpy(out, p, n);
+  out[n] = 0;
+  return n > 0 ? out : NULL;
+}
+
+/* `2` → 2000, `"1500m"` → 1500; -1 for anything else (the forms the operator sends). */
+static long parse_milli(const char *v) {
+  char *end;
+  if (v[0] == '"') {
+    long m = strtol(v + 1, &end, 10);
+    return end != v + 1 && strcmp(end, "m\"") == 0 ? m : -1;
+  }
+  long n = strtol(v, &end, 10);
+  return end != v && *end == 0 ? n * 1000 : -1;
+}
+
+static void memory_json(char *out, size_t size) {
+  snprintf(out, size,
+           "{\"slots\":%d,\"requestedSlots\":%d,\"minSlots\":1,\"maxSlots\":%d,\"slotSizeBytes\":%lld,"
+           "\"sizeBytes\":%lld,\"baseBytes\":%lld,\"pluggedBytes\":%lld}",
+           slots, slots, MAX_SLOTS, GIB, slots * GIB, GIB, (slots - 1) * GIB);
+}
+
+static void status_json(char *out, size_t size) {
+  char memory[512];
+  memory_json(memory, sizeof memory);
+  snprintf(out, size,
+           "{\"guestReady\":true,\"qemuStatus\":\"running\",\"accel\":\"tcg\",\"arch\":\"amd64\","
+           "\"networkMode\":\"user\",\"cpuScalingMode\":\"QmpScaling\","
+           "\"cpus\":{\"use\":%s,\"plugged\":%ld,\"min\":1,\"max\":%d},\"memory\":%s,"
+           "\"migrationRole\":\"none\",\"uptimeSeconds\":1}",
+           cpu_use, (cpu_milli + 999) / 1000, MAX_CPUS, memory);
+}
+
+static void handle(int c, const char *req, const char *body) {
+  char out[1024], value[32];
+  if (strncmp(req, "GET /ready ", 11) == 0 || strncmp(req, "GET /ready?", 11) == 0) {
+    reply(c, "200 OK", "text/plain; charset=utf-8", "ready\n");
+    return;
+  }
+  int status = strncmp(req, "GET /status ", 12) == 0;
+  int cpu_change = strncmp(req, "POST /cpu_change ", 17) == 0;
+  int get_memory = strncmp(req, "GET /memory ", 12) == 0;
+  int put_memory = strncmp(req, "PUT /memory ", 12) == 0;
+  if (!status && !cpu_change && !get_memory && !put_memory) {
+    reply(c, "404 Not Found", "application/json", "{\"error\":\"not simulated\"}");
+    return;
+  }
+  if (!authorized(req)) {
+    reply(c, "401 Unauthorized", "application/json", "{\"error\":\"missing or wrong bearer token\"}");
+    return;
+  }
+  if (status) {
+    status_json(out, sizeof out);
+    reply(c, "200 OK", "application/json", out);
+  } else if (cpu_change) {
+    long milli = json_value(body, "VCPUs", value, sizeof value) ? parse_milli(value) : -1;
+    if (milli < 1 || milli > MAX_CPUS * 1000) {
+      bad_request(c, "body must be {\\\"VCPUs\\\": <MilliCPU>} within 1..4 CPUs");
+      return;
+    }
+    strcpy(cpu_use, value);
+    cpu_milli = milli;
+    reply(c, "200 OK", "application/json", "");
+  } else {
+    if (put_memory) {
+      char *end = value;
+      long n = json_value(body, "slots", value, sizeof value) ? strtol(value, &end, 10) : -1;
+      if (n < 1 || n > MAX_SLOTS || *end) {
+        bad_request(c, "body must be {\\\"slots\\\": <integer>} within 1..4");
+        return;
+      }
+      slots = (int)n;
+    }
+    memory_json(out, sizeof out);
+    reply(c, "200 OK", "application/json", out);
+  }
+}
+
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: %s <port> <status-json>\n", argv[0]);
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s <port>\n", argv[0]);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -73,21 +182,23 @@ int main(int argc, char **argv) {
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char req[8192];
     size_t got = 0;
+    char *body = NULL;
+    long want = 0;
+    /* The head, then as much of the body as content-length says (the scaling calls carry JSON). */
     while (got < sizeof req - 1) {
       ssize_t n = read(c, req + got, sizeof req - 1 - got);
       if (n <= 0) break;
       got += n;
       req[got] = 0;
-      if (strstr(req, "\r\n\r\n")) break;
+      if (!body && (body = strstr(req, "\r\n\r\n"))) {
+        body += 4;
+        const char *cl = strcasestr(req, "\r\ncontent-length:");
+        want = cl && cl < body ? strtol(cl + 17, NULL, 10) : 0;
+      }
+      if (body && (long)(req + got - body) >= want) break;
     }
     req[got] = 0;
-    if (strncmp(req, "GET /ready ", 11) == 0 || strncmp(req, "GET /ready?", 11) == 0)
-      reply(c, "200 OK", "text/plain; charset=utf-8", "ready\n");
-    else if (strncmp(req, "GET /status ", 12) == 0) {
-      if (authorized(req)) reply(c, "200 OK", "application/json", argv[2]);
-      else reply(c, "401 Unauthorized", "application/json", "{\"error\":\"missing or wrong bearer token\"}");
-    } else
-      reply(c, "404 Not Found", "application/json", "{\"error\":\"not simulated\"}");
+    handle(c, req, body ? body : "");
     close(c);
   }
 }
