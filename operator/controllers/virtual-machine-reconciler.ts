@@ -124,14 +124,33 @@ export class VirtualMachineReconciler implements Reconciler {
     });
 
     let status = decision.status;
+    // The pod's labels/annotations (its usage annotation follows spec.guest) and the VM's status are
+    // independent writes of two objects, so the pod patch goes out with the status write instead of
+    // before it: a spec change of a running VM costs its reconcile one API round trip, not two in
+    // series. The other actions keep their order (the pod is created only after its name was
+    // persisted, a round earlier; writes of the VM itself carry its resourceVersion).
+    const alongside: Array<Promise<void>> = [];
     try {
-      for (const action of decision.actions) status = await this.execute(action, vm, pod, status, log);
+      for (const action of decision.actions) {
+        if (action.kind === 'sync-pod-metadata') alongside.push(this.syncPodMetadata(vm, pod, status));
+        else status = await this.execute(action, vm, pod, status, log);
+      }
     } catch (err) {
+      await Promise.allSettled(alongside);
       await this.reportFailure(cached, err);
       throw err;
     }
     // Rounds that patch metadata/spec leave the status unchanged, so this writes nothing for them.
-    await writeStatus(this.deps.vms, cached, status, this.deps.vmInformer);
+    const [synced, written] = await Promise.allSettled([
+      Promise.all(alongside),
+      writeStatus(this.deps.vms, cached, status, this.deps.vmInformer),
+    ]);
+    if (synced.status === 'rejected') {
+      // As for any failed action: Degraded says why, on top of the status just written (if it was).
+      await this.reportFailure(written.status === 'fulfilled' ? written.value : cached, synced.reason);
+      throw synced.reason;
+    }
+    if (written.status === 'rejected') throw written.reason;
     if (phase === 'Pending' && status.phase === 'Running') this.observeTimeToRunning(vm, pod);
     return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
   }
@@ -203,13 +222,7 @@ export class VirtualMachineReconciler implements Reconciler {
         return status;
       }
       case 'sync-pod-metadata':
-        if (pod) {
-          const vmNow: VirtualMachine = { ...vm, status };
-          await this.pods.syncMetadata(pod, {
-            labels: runnerPodLabels(vmNow),
-            annotations: runnerPodAnnotations(vmNow, d.config.defaultMultusNetwork),
-          });
-        }
+        await this.syncPodMetadata(vm, pod, status);
         return status;
       case 'delete-pod':
         await this.pods.delete(namespace, action.podName);
@@ -225,6 +238,19 @@ export class VirtualMachineReconciler implements Reconciler {
         if (action.reason === 'Restarting') d.metrics?.vmRestarts.inc();
         return status;
     }
+  }
+
+  private async syncPodMetadata(
+    vm: VirtualMachine,
+    pod: V1Pod | undefined,
+    status: VirtualMachineStatus,
+  ): Promise<void> {
+    if (!pod) return;
+    const vmNow: VirtualMachine = { ...vm, status };
+    await this.pods.syncMetadata(pod, {
+      labels: runnerPodLabels(vmNow),
+      annotations: runnerPodAnnotations(vmNow, this.deps.config.defaultMultusNetwork),
+    });
   }
 
   /**

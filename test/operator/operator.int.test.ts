@@ -5,7 +5,7 @@
  */
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { pollUntil } from '../../host';
-import { GROUP, VERSION } from '../../crds';
+import { ANNOTATION_USAGE, GROUP, VERSION } from '../../crds';
 import { createNamespace } from '../../cluster/testing';
 import {
   FAKE_DISK_IMAGE,
@@ -297,6 +297,12 @@ describe('VirtualMachine lifecycle with simulated runners', () => {
       (vm) => vm.status?.phase === 'Running' && vm.status.cpus === 3 && vm.status.memorySize === '2Gi',
     );
     expect(scaled.status?.podName).toBe(running.status?.podName);
+    // The pod's usage annotation followed the spec (patched alongside the VM's status write).
+    const scaledPod = await env.core().readNamespacedPod({ name: scaled.status!.podName!, namespace: ns });
+    expect(JSON.parse(scaledPod.metadata?.annotations?.[ANNOTATION_USAGE] ?? '{}')).toEqual({
+      cpu: '3',
+      memory: '2Gi',
+    });
 
     // Delete the runner pod: the VM gets a new one, restartCount 1, never two runners at once.
     await env.core().deleteNamespacedPod({ name: running.status!.podName!, namespace: ns });
