@@ -31,9 +31,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { get as httpsGet, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import {
   createCaClusterIssuer,
   ensureK8sBinaries,
@@ -276,6 +277,63 @@ function apiLatencyBreakdown(before: Scrape, after: Scrape): string {
     .filter(([count]) => count > 0)
     .sort((a, b) => b[0] - a[0])
     .map(([, line]) => line)
+    .join('; ');
+}
+
+/**
+ * The API server's own `apiserver_request_duration_seconds` buckets (server-side handling, without the
+ * client's wait for a core or the connection), by `VERB resource[/subresource]`.
+ */
+async function scrapeApiServer(kubeConfig: KubeConfig): Promise<Map<string, Map<number, number>>> {
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!server) throw new Error('kubeconfig has no current cluster');
+  const options: RequestOptions = {};
+  await kubeConfig.applyToHTTPSOptions(options);
+  const text = await new Promise<string>((resolve, reject) => {
+    httpsGet(`${server}/metrics`, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(body) : reject(new Error(`API server /metrics: ${res.statusCode}`)),
+      );
+    }).on('error', reject);
+  });
+  const byKind = new Map<string, Map<number, number>>();
+  for (const line of text.split('\n')) {
+    const m = /^apiserver_request_duration_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const label = (name: string) => new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(m[1])?.[1] ?? '';
+    const sub = label('subresource');
+    const key = `${label('verb')} ${label('resource')}${sub ? `/${sub}` : ''}`;
+    const le = label('le');
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    const buckets = byKind.get(key) ?? new Map<number, number>();
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(m[2]));
+    byKind.set(key, buckets);
+  }
+  return byKind;
+}
+
+/** A failed API server scrape costs its log line only. */
+function noApiServerMetrics(err: unknown): Map<string, Map<number, number>> {
+  progress(`API server metrics not read: ${err instanceof Error ? err.message : String(err)}`);
+  return new Map();
+}
+
+/** p50/p99 (ms) of the given request kinds between two API server scrapes, for the progress log. */
+function apiServerBreakdown(
+  before: Map<string, Map<number, number>>,
+  after: Map<string, Map<number, number>>,
+  kinds: readonly string[],
+): string {
+  return kinds
+    .map((k) => {
+      const b = after.get(k);
+      if (!b) return `${k}: none`;
+      const ms = (q: number) => (bucketQuantile(before.get(k), b, q) * 1000).toFixed(1);
+      return `${k}: p50 ${ms(0.5)} p99 ${ms(0.99)} ms`;
+    })
     .join('; ');
 }
 
@@ -617,6 +675,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
       // Steady fleet workload: cpus.use toggled 1 ↔ 2 on one VM after another at a fixed rate.
       progress(`${n} VMs: steady phase, ${STEADY_RATE} cpus.use patches/s for ${STEADY_WINDOW_MS / 1000} s`);
       const steadyFrom = await metrics();
+      const serverFrom = await scrapeApiServer(cluster.kubeConfig).catch(noApiServerMetrics);
       const steadyT0 = performance.now();
       const cpus = new Map<string, number>();
       const sent: Array<Promise<unknown>> = [];
@@ -663,12 +722,14 @@ export default async function benchOperator(): Promise<BenchRow[]> {
       const steadyS = (performance.now() - steadyT0) / 1000;
       await sleep(2_000); // the last status writes' echoes
       const steadyTo = await metrics();
+      const serverTo = await scrapeApiServer(cluster.kubeConfig).catch(noApiServerMetrics);
       const shown = cpuChanges.latencies.splice(0);
       progress(
         `${n} VMs steady: ${patches} patches in ${steadyS.toFixed(1)} s (${failed} failed, ${skipped} skipped, ` +
           `${notShown} not shown in time); reconciles ${countIn(steadyFrom, steadyTo, 'buckets')}; ` +
           `requests: ${requestBreakdown(steadyFrom, steadyTo)}; API latency by request: ` +
-          `${apiLatencyBreakdown(steadyFrom, steadyTo)}; operator CPU ` +
+          `${apiLatencyBreakdown(steadyFrom, steadyTo)}; the API server's own handling of them: ` +
+          `${apiServerBreakdown(serverFrom, serverTo, ['PATCH virtualmachines/status', 'PATCH pods'])}; operator CPU ` +
           `${(((steadyTo.cpuSeconds - steadyFrom.cpuSeconds) / steadyS) * 100).toFixed(1)} %, GC ` +
           `${((steadyTo.gcSeconds - steadyFrom.gcSeconds) * 1000).toFixed(0)} ms in ` +
           `${steadyTo.gcCount - steadyFrom.gcCount} pauses`,
