@@ -89,6 +89,28 @@ describe('RunnerStates', () => {
     expect(runner.calls).toEqual(['status', 'status']);
   });
 
+  it('takes a pod with startedAt as text (watch) and as a Date (decoded) for the same run', async () => {
+    const { states, runner, enqueued } = setup();
+    const asText = podFixture('p', 'ready');
+    const status = asText.status!.containerStatuses![0];
+    status.state = { running: { startedAt: '2026-12-04T16:38:01Z' as unknown as Date } };
+    const decoded = structuredClone(asText);
+    decoded.status!.containerStatuses![0].state = {
+      running: { startedAt: new Date('2026-12-04T16:38:01Z') },
+    };
+    expect(runnerRun(decoded)).toBe(runnerRun(asText));
+    states.view(KEY, asText, runner.connect);
+    await runner.answer();
+    states.setCpu(KEY, asText, 2000, runner.connect);
+    // The round after our pod patch sees the pod as the patch returned it: no second GET /status, and
+    // the CPU change's answer still reaches the VM.
+    expect(states.view(KEY, decoded, runner.connect)).toMatchObject({ milliCpu: 1000 });
+    await runner.answer();
+    expect(runner.calls).toEqual(['status', 'cpu 2000']);
+    expect(enqueued).toEqual([KEY, KEY]);
+    expect(states.view(KEY, asText, runner.connect)).toMatchObject({ milliCpu: 2000 });
+  });
+
   it('runs a CPU change in the background, once, and knows its result when it ends', async () => {
     const { states, runner, pod, enqueued } = setup();
     states.view(KEY, pod, runner.connect);

@@ -41,14 +41,21 @@ interface Entry {
   chain: Promise<void>;
 }
 
-/** Identity of the runner container's current run, and whether its guest is ready. */
+/**
+ * Identity of the runner container's current run, and whether its guest is ready. The same pod comes
+ * with `startedAt` as the API's text (`…:01Z`, watch events) or as a Date (objects decoded by the
+ * client: lists, and the pods our own writes return): both are read as the instant they name. Taking
+ * the text as it came made every pod patch look like a new run (`…:01.000Z` vs `…:01Z`): the runner
+ * was asked `GET /status` again and the answer of a CPU change in flight was dropped.
+ */
 export function runnerRun(pod: V1Pod): string {
   const s = pod.status?.containerStatuses?.find((c) => c.name === RUNNER_CONTAINER_NAME);
-  const started = s?.state?.running?.startedAt;
+  const started: Date | string | undefined = s?.state?.running?.startedAt;
+  const at = started === undefined ? NaN : new Date(started).getTime();
   return [
     pod.metadata?.uid ?? '',
     s?.restartCount ?? 0,
-    started instanceof Date ? started.toISOString() : String(started ?? ''),
+    Number.isNaN(at) ? String(started ?? '') : at,
     s?.ready ? 'ready' : '',
   ].join('/');
 }
