@@ -1,4 +1,4 @@
-import { cpuSlots, plugPlan } from './cpu-plan';
+import { cpuSlots, markPlugged, plugPlan } from './cpu-plan';
 import type { HotpluggableCpu } from '../qmp';
 
 const T = 'max-x86_64-cpu';
@@ -25,5 +25,10 @@ describe('cpu plans', () => {
   });
   it('fails clearly when no slot is free', () => {
     expect(() => plugPlan(cpuSlots(list([0])), 5)).toThrow(/no empty slots/);
+  });
+  it('marks a plugged slot as QEMU then lists it', () => {
+    const before = cpuSlots(list([0]));
+    const [args] = plugPlan(before, 2);
+    expect(markPlugged(before, args)).toEqual(cpuSlots(list([0, 1])));
   });
 });

@@ -49,3 +49,15 @@ export function plugPlan(slots: readonly CpuSlot[], want: number): Array<Record<
     'thread-id': s.threadId,
   }));
 }
+
+/**
+ * `slots` after a successful `device_add` with these `plugPlan` arguments, as QEMU would list them
+ * (a device with an id lives at `/machine/peripheral/<id>`).
+ */
+export function markPlugged(slots: readonly CpuSlot[], args: Record<string, unknown>): CpuSlot[] {
+  return slots.map((s) =>
+    s.socketId === args['socket-id'] && s.coreId === args['core-id'] && s.threadId === args['thread-id']
+      ? { ...s, plugged: true, qomPath: `/machine/peripheral/${String(args.id)}` }
+      : s,
+  );
+}

@@ -6,11 +6,17 @@
  *  3. confirm through the agent (`GET /cpu`).
  * Scale-down never unplugs (see cpu-plan.ts for the QEMU 7.2 TCG crash this avoids); the guest
  * agent keeps CPUs offlined through PUT /cpu offline even though they stay plugged.
+ *
+ * The slots are read from QEMU once (at boot, when the runner plugs `vcpus.use`) and then kept
+ * current by the runner's own `device_add`s: this runner owns QEMU's only scaling path and never
+ * unplugs, so a plug is one QMP command, not a query and a command. A failed `device_add` (someone
+ * changed the devices behind our back on the manual QMP socket) drops what we knew, and the next plug
+ * reads QEMU again. Migration answers (`pluggedCount`) always ask QEMU.
  */
 import { milliCpuRoundedUp } from '../../crds';
 import type { HotpluggableCpu, QmpClient } from '../qmp';
 import type { VmShape } from '../plan/vm-shape';
-import { cpuSlots, plugPlan, type CpuSlot } from './cpu-plan';
+import { cpuSlots, markPlugged, plugPlan, type CpuSlot } from './cpu-plan';
 import type { GuestAgent } from './guest-agent';
 import { pollUntil, systemClock, type Clock } from '../../host';
 import { badRequest, VmError } from './vm-error';
@@ -18,6 +24,8 @@ import { badRequest, VmError } from './vm-error';
 export class CpuScaler {
   /** Last amount applied successfully (what /cpu_current reports). */
   private appliedMilli: number;
+  /** The slots as QEMU last reported them, with our own plugs since; undefined: ask QEMU. */
+  private known: CpuSlot[] | undefined;
 
   constructor(
     private readonly qmp: QmpClient,
@@ -39,20 +47,31 @@ export class CpuScaler {
     }
   }
 
+  /** The slots as QEMU reports them now (and remembered for the next plug). */
   async slots(): Promise<CpuSlot[]> {
-    return cpuSlots(await this.qmp.execute<HotpluggableCpu[]>('query-hotpluggable-cpus'));
+    this.known = cpuSlots(await this.qmp.execute<HotpluggableCpu[]>('query-hotpluggable-cpus'));
+    return this.known;
   }
 
   /** Plugs vCPUs up to `count` (QmpScaling only); used at boot, for scaling and on migration targets. */
   async ensurePlugged(count: number): Promise<void> {
     if (this.shape.scalingMode !== 'QmpScaling') return;
+    const slots = this.known ?? (await this.slots());
     let plan;
     try {
-      plan = plugPlan(await this.slots(), count);
+      plan = plugPlan(slots, count);
     } catch (e) {
       throw new VmError(409, (e as Error).message);
     }
-    for (const args of plan) await this.qmp.execute('device_add', args);
+    for (const args of plan) {
+      try {
+        await this.qmp.execute('device_add', args);
+      } catch (e) {
+        this.known = undefined;
+        throw e;
+      }
+      this.known = markPlugged(this.known ?? slots, args);
+    }
   }
 
   async set(milli: number): Promise<void> {

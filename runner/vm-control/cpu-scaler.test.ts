@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultedSpec } from '../../crds/testing';
+import { vmShape } from '../plan/vm-shape';
+import { QmpClient, type HotpluggableCpu } from '../qmp';
+import { FakeQmpServer } from '../qmp/testing/fake-qmp-server';
+import { CpuScaler } from './cpu-scaler';
+import { GuestAgent } from './guest-agent';
+
+/** QEMU's slots for cores 0..3 (highest first, as QEMU lists them), `plugged` ones with a device. */
+const slots = (plugged: ReadonlySet<number>): HotpluggableCpu[] =>
+  [3, 2, 1, 0].map((core) => ({
+    type: 'max-x86_64-cpu',
+    'vcpus-count': 1,
+    props: { 'socket-id': 0, 'core-id': core, 'thread-id': 0 },
+    'qom-path': plugged.has(core) ? `/machine/peripheral/cpu${core}` : undefined,
+  }));
+
+describe('CpuScaler plugs (against a fake QMP server)', () => {
+  let dir: string;
+  let server: FakeQmpServer;
+  let qmp: QmpClient;
+  let plugged: Set<number>;
+  let failNextPlug: boolean;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'neonvm-cpu-scaler-test-'));
+    plugged = new Set([0]);
+    failNextPlug = false;
+    server = new FakeQmpServer(join(dir, 'qmp.sock'));
+    server.handle('query-hotpluggable-cpus', () => ({ return: slots(plugged) }));
+    server.handle('device_add', (args) => {
+      if (failNextPlug) {
+        failNextPlug = false;
+        return { error: { class: 'GenericError', desc: 'Duplicate device ID' } };
+      }
+      plugged.add(args['core-id'] as number);
+      return { return: {} };
+    });
+    await server.listen();
+    qmp = await QmpClient.connect({ socketPath: server.socketPath });
+  });
+  afterEach(async () => {
+    await qmp.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const scaler = () =>
+    new CpuScaler(
+      qmp,
+      new GuestAgent('http://127.0.0.1:9', 'token'), // plugging never asks the guest
+      vmShape(defaultedSpec({ cpus: { min: 1, max: 4, use: 1 } })),
+    );
+  const sent = () => server.received.map((r) => r.execute).filter((c) => c !== 'qmp_capabilities');
+
+  it('reads the slots once, at the boot plug; later plugs are one device_add each', async () => {
+    const cpu = scaler();
+    await cpu.ensurePlugged(1); // boot: nothing to plug, but the slots are read
+    await cpu.ensurePlugged(2);
+    await cpu.ensurePlugged(3);
+    await cpu.ensurePlugged(3); // already there: nothing sent
+    expect(sent()).toEqual(['query-hotpluggable-cpus', 'device_add', 'device_add']);
+    expect(server.received.filter((r) => r.execute === 'device_add').map((r) => r.arguments?.id)).toEqual([
+      'cpu1',
+      'cpu2',
+    ]);
+    expect(await cpu.pluggedCount()).toBe(3); // migration answers ask QEMU
+  });
+
+  it('a failed device_add makes the next plug read QEMU again', async () => {
+    const cpu = scaler();
+    await cpu.ensurePlugged(1);
+    plugged.add(1); // someone plugged core 1 on the manual QMP socket
+    failNextPlug = true;
+    await expect(cpu.ensurePlugged(2)).rejects.toThrow(/Duplicate device ID/);
+    await cpu.ensurePlugged(3);
+    expect(sent()).toEqual([
+      'query-hotpluggable-cpus',
+      'device_add',
+      'query-hotpluggable-cpus',
+      'device_add',
+    ]);
+    expect(server.received.at(-1)?.arguments?.id).toBe('cpu2');
+  });
+});
