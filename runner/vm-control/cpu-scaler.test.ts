@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeClock } from '../../host';
 import { defaultedSpec } from '../../crds/testing';
 import { vmShape } from '../plan/vm-shape';
 import { QmpClient, type HotpluggableCpu } from '../qmp';
@@ -83,5 +86,44 @@ describe('CpuScaler plugs (against a fake QMP server)', () => {
       'device_add',
     ]);
     expect(server.received.at(-1)?.arguments?.id).toBe('cpu2');
+  });
+
+  it('retries a PUT /cpu that came too early when the guest acknowledges the vCPU, not a poll interval later', async () => {
+    // The agent: PUT /cpu fails until the guest has added the new vCPU, as neonvmd does.
+    const puts: number[] = [];
+    let cpuAdded = false;
+    const agent: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        puts.push(Date.now());
+        res.statusCode = cpuAdded ? 200 : 500;
+        res.end(cpuAdded ? '' : 'cannot online 1 more CPUs: only 0 offline CPUs present');
+      });
+    });
+    await new Promise<void>((r) => agent.listen(0, '127.0.0.1', r));
+    try {
+      const clock = new FakeClock(); // never advanced: only the acknowledgement can bring the retry
+      const cpu = new CpuScaler(
+        qmp,
+        new GuestAgent(`http://127.0.0.1:${(agent.address() as AddressInfo).port}`, 'token'),
+        vmShape(defaultedSpec({ cpus: { min: 1, max: 4, use: 1 } })),
+        clock,
+      );
+      await cpu.ensurePlugged(1);
+      const set = cpu.set(2000);
+      while (puts.length === 0 || clock.pendingTimers === 0) await new Promise((r) => setImmediate(r));
+      expect(puts).toHaveLength(1); // failed, waiting
+      cpuAdded = true;
+      // QEMU 7.2's event when the guest has processed the insertion (ACPI _OST).
+      server.emitEvent('ACPI_DEVICE_OST', {
+        info: { device: 'cpu1', slot: '1', 'slot-type': 'CPU', source: 1, status: 0 },
+      });
+      await set;
+      expect(puts).toHaveLength(2);
+      expect(cpu.currentMilli).toBe(2000);
+      expect(sent()).toEqual(['query-hotpluggable-cpus', 'device_add']);
+    } finally {
+      await new Promise((r) => agent.close(r));
+    }
   });
 });

@@ -18,7 +18,7 @@ import type { HotpluggableCpu, QmpClient } from '../qmp';
 import type { VmShape } from '../plan/vm-shape';
 import { cpuSlots, markPlugged, plugPlan, type CpuSlot } from './cpu-plan';
 import type { GuestAgent } from './guest-agent';
-import { pollUntil, systemClock, type Clock } from '../../host';
+import { sleep, systemClock, type Clock } from '../../host';
 import { badRequest, VmError } from './vm-error';
 
 export class CpuScaler {
@@ -77,25 +77,59 @@ export class CpuScaler {
   async set(milli: number): Promise<void> {
     this.checkRange(milli);
     const count = milliCpuRoundedUp(milli);
-    await this.ensurePlugged(count);
-    // A freshly plugged vCPU shows up in the guest a few hundred ms after device_add; PUT /cpu fails
-    // ("not enough CPUs") until then, so retry within a bound.
-    // The agent answers 200 only once exactly `count` CPUs are online, so a success needs no re-read.
-    await pollUntil(
-      async () => {
-        await this.agent.setCpuMilli(count * 1000, 3000);
-        return true;
-      },
-      {
-        timeoutMs: 15_000,
-        intervalMs: 25,
-        description: `${count} online CPUs in the guest`,
-        clock: this.clock,
-      },
-    ).catch((e: unknown) => {
-      throw e instanceof VmError ? e : new VmError(504, (e as Error).message);
-    });
+    // Listening before the device_add: the acknowledgement can come before its answer is read.
+    const inserted = this.cpuInsertions();
+    try {
+      await this.ensurePlugged(count);
+      await this.putOnline(count, inserted.next);
+    } finally {
+      inserted.stop();
+    }
     this.appliedMilli = milli;
+  }
+
+  /**
+   * `PUT /cpu` until the guest agent has `count` CPUs online (it answers 200 only then, so a success
+   * needs no re-read). A PUT that reaches the guest before its kernel has added a freshly plugged vCPU
+   * fails ("cannot online 1 more CPUs"); it is retried as soon as the guest acknowledges the insertion
+   * (ACPI _OST), else every 25 ms. Traced first plugs on the local stack: 2 of 5 first PUTs came
+   * too early; in one the acknowledgement arrived 1 ms after the failed answer, 26 ms before the
+   * retry at the poll interval.
+   */
+  private async putOnline(count: number, inserted: Promise<void>): Promise<void> {
+    const timeoutMs = 15_000;
+    const deadline = this.clock.now() + timeoutMs;
+    let wake: Promise<void> | undefined = inserted;
+    for (;;) {
+      try {
+        await this.agent.setCpuMilli(count * 1000, 3000);
+        return;
+      } catch (e) {
+        if (this.clock.now() >= deadline)
+          throw new VmError(
+            504,
+            `timed out after ${timeoutMs} ms waiting for ${count} online CPUs in the guest (last error: ${(e as Error).message})`,
+          );
+      }
+      const pause = sleep(25, this.clock).then(() => false);
+      // The acknowledgement wakes one retry; later ones go at the poll interval.
+      if (!wake) await pause;
+      else if (await Promise.race([pause, wake.then(() => true)])) wake = undefined;
+    }
+  }
+
+  /**
+   * Resolves `next` on the guest's first acknowledgement of an inserted vCPU: QEMU's ACPI_DEVICE_OST
+   * with source 1 (insertion processed), for a CPU slot.
+   */
+  private cpuInsertions(): { next: Promise<void>; stop: () => void } {
+    let resolve = () => {};
+    const next = new Promise<void>((r) => (resolve = r));
+    const stop = this.qmp.onEvent('ACPI_DEVICE_OST', (e) => {
+      const info = e.data.info as { source?: number; 'slot-type'?: string } | undefined;
+      if (info?.source === 1 && info['slot-type'] === 'CPU') resolve();
+    });
+    return { next, stop };
   }
 
   /** Plugged vCPU count as QEMU sees it. */
