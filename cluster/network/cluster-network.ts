@@ -76,19 +76,24 @@ export class ClusterNetwork {
     const address = podAddress(a, nodeIndex, allocator.allocate(key));
     const names = podLinkNames(a, randomBytes(4).toString('hex'));
     try {
-      // One `ip` process per pod: every process we start is a fork of this (large) Node process, which
-      // dominates the agent's CPU when many pods start at once; forks made by `ip netns exec` inside the
-      // batch are cheap. The pod end of the veth pair is created inside the namespace, named eth0.
-      const inPod = (command: string) => `netns exec ${names.netns} ip ${command}`;
+      // Two `ip` processes per pod, started by the process launcher's helper: one in the host's
+      // namespace (the namespace, the veth pair with its pod end created inside as eth0, the host end on
+      // the bridge), one inside the new namespace (`ip -n` switches namespaces in-process). An
+      // `ip netns exec` per command would fork, copy the mount table and mount a sysfs each time.
       await ipBatch([
         `netns add ${names.netns}`,
         `link add ${names.hostVeth} type veth peer name eth0 netns ${names.netns}`,
         `link set ${names.hostVeth} master ${a.bridge} up`,
-        inPod(`addr add ${address}/${a.prefixLength} dev eth0`),
-        inPod('link set eth0 up'),
-        inPod('link set lo up'),
-        inPod(`route add default via ${a.gateway}`),
       ]);
+      await ipBatch(
+        [
+          `addr add ${address}/${a.prefixLength} dev eth0`,
+          'link set eth0 up',
+          'link set lo up',
+          `route add default via ${a.gateway}`,
+        ],
+        { netns: names.netns },
+      );
     } catch (err) {
       ipSync('netns', 'del', names.netns);
       ipSync('link', 'del', names.hostVeth);

@@ -282,7 +282,7 @@ export class ContainerRunner {
     host.event('Normal', 'Created', `Created container: ${spec.name}`, spec.name);
 
     const argv = host.namespaces
-      ? host.namespaces.containerArgv(plan.argv)
+      ? host.namespaces.containerArgv(plan.argv, plan.cwd)
       : [...host.execPrefix, ...plan.argv];
     try {
       seedPodHosts(host.fs.containerRoot(spec.name));

@@ -32,7 +32,7 @@ describe('pod namespaces', () => {
       '--',
       'sh',
       '-c',
-      'hostname "$1" && exec sleep infinity',
+      'echo "$1" > /proc/sys/kernel/hostname && exec sleep infinity',
       'neonvm-pod',
       'web-1',
     ]);
@@ -48,13 +48,17 @@ describe('pod namespaces', () => {
     ]);
   });
 
-  it('starts a container in the holder UTS/IPC namespaces and a PID namespace of its own', () => {
-    expect(containerArgv(netns, 42, { uts: true, ipc: true, pid: true }, ['sh', '-c', 'x'])).toEqual([
-      ...netns,
+  it('starts a container in the holder network/mount/UTS/IPC namespaces and a PID namespace of its own', () => {
+    expect(
+      containerArgv(42, { uts: true, ipc: true, pid: true }, '/pods/x/rootfs/main', ['sh', '-c', 'x']),
+    ).toEqual([
       'nsenter',
       '--target=42',
+      '--net',
+      '--mount',
       '--uts',
       '--ipc',
+      '--wd=/pods/x/rootfs/main',
       '--',
       'unshare',
       '--pid',
@@ -65,11 +69,14 @@ describe('pod namespaces', () => {
       '-c',
       'x',
     ]);
-    expect(containerArgv([], 42, { uts: false, ipc: true, pid: false }, ['top'])).toEqual([
+    expect(containerArgv(42, { uts: false, ipc: true, pid: false }, '/w', ['top'])).toEqual([
       'nsenter',
       '--target=42',
+      '--net',
+      '--mount',
       '--uts',
       '--ipc',
+      '--wd=/w',
       '--',
       'top',
     ]);

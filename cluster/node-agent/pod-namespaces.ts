@@ -35,9 +35,16 @@ export function podHostname(pod: V1Pod): string {
   return (pod.spec?.hostname ?? pod.metadata?.name ?? 'pod').slice(0, 63).replace(/[-.]+$/, '');
 }
 
-/** The holder: in the pod's network namespace (`netPrefix`), unshares UTS and IPC, sets the hostname. */
+/**
+ * The holder: in the pod's network namespace (`netPrefix`, whose `ip netns exec` also gives it a mount
+ * namespace with the pod's own /sys), unshares UTS and IPC, sets the hostname. The hostname is written
+ * to /proc/sys/kernel/hostname (the calling process's UTS namespace) by the shell itself: `hostname`
+ * would be one more process to fork and exec per pod.
+ */
 export function holderArgv(netPrefix: readonly string[], iso: PodIsolation, hostname: string): string[] {
-  const script = iso.uts ? 'hostname "$1" && exec sleep infinity' : 'exec sleep infinity';
+  const script = iso.uts
+    ? 'echo "$1" > /proc/sys/kernel/hostname && exec sleep infinity'
+    : 'exec sleep infinity';
   return [
     ...netPrefix,
     'unshare',
@@ -52,19 +59,26 @@ export function holderArgv(netPrefix: readonly string[], iso: PodIsolation, host
   ];
 }
 
-/** A container's process: joins the holder's UTS and IPC namespaces, then its own PID namespace. */
+/**
+ * A container's process: joins the holder's network, mount (the pod's /sys), UTS and IPC namespaces in
+ * one `nsenter`, then its own PID namespace. Entering the mount namespace resets the working directory
+ * to its root, hence `--wd`. (An `ip netns exec` per container would fork once more and copy the host's
+ * mount table and mount a sysfs for every container start.)
+ */
 export function containerArgv(
-  netPrefix: readonly string[],
   holderPid: number,
   iso: PodIsolation,
+  cwd: string,
   command: readonly string[],
 ): string[] {
   return [
-    ...netPrefix,
     'nsenter',
     `--target=${holderPid}`,
+    '--net',
+    '--mount',
     '--uts',
     '--ipc',
+    `--wd=${cwd}`,
     '--',
     ...(iso.pid ? ['unshare', '--pid', '--fork', '--mount-proc', '--'] : []),
     ...command,
@@ -118,7 +132,6 @@ export class PodNamespaces {
   private constructor(
     readonly holder: ManagedProcess,
     readonly isolation: PodIsolation,
-    readonly netPrefix: readonly string[],
   ) {}
 
   /** Starts the holder and waits until the namespaces exist (the holder has become `sleep`). */
@@ -143,7 +156,8 @@ export class PodNamespaces {
         },
         {
           timeoutMs: 30_000,
-          intervalMs: 10,
+          // Polled often: every container of the pod waits for this (a /proc read costs microseconds).
+          intervalMs: 2,
           description: `the namespaces of ${podRef}`,
           abortIf: () =>
             holder.hasExited ? new Error(`pod namespace holder exited: ${holder.logTail()}`) : undefined,
@@ -153,11 +167,11 @@ export class PodNamespaces {
       await holder.stop(0);
       throw err;
     }
-    return new PodNamespaces(holder, isolation, netPrefix);
+    return new PodNamespaces(holder, isolation);
   }
 
-  containerArgv(command: readonly string[]): string[] {
-    return containerArgv(this.netPrefix, this.holder.pid, this.isolation, command);
+  containerArgv(command: readonly string[], cwd: string): string[] {
+    return containerArgv(this.holder.pid, this.isolation, cwd, command);
   }
 
   /**
