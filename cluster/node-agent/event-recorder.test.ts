@@ -1,6 +1,6 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { FakeClock } from '../../host';
-import { EventRecorder, podEvent, REPEAT_WINDOW_MS } from './event-recorder';
+import { EventRecorder, MAX_EVENT_DEFER_MS, podEvent, REPEAT_WINDOW_MS } from './event-recorder';
 
 describe('podEvent', () => {
   it('points at the container of the pod and names the kubelet as source', () => {
@@ -60,5 +60,41 @@ describe('EventRecorder', () => {
     calls[1].done();
     await new Promise(setImmediate);
     expect(calls.map((c) => c.reason)).toEqual(['Pulled', 'Created', 'Started']);
+  });
+
+  it('holds events back while a pod starts, at most MAX_EVENT_DEFER_MS', async () => {
+    const clock = new FakeClock();
+    const posted: string[] = [];
+    const core = {
+      createNamespacedEvent: (req: { body: { reason?: string } }) => (
+        posted.push(req.body.reason ?? ''),
+        Promise.resolve({})
+      ),
+    } as unknown as CoreV1Api;
+    const recorder = new EventRecorder(core, 'neonvm-node-1', clock);
+    const pod = { metadata: { name: 'web', namespace: 'apps', uid: 'u1' } };
+    const releaseA = recorder.holdWhileStarting();
+    const releaseB = recorder.holdWhileStarting();
+    recorder.record(pod, 'Normal', 'Pulled', 'Pulled', 'main');
+    recorder.record(pod, 'Normal', 'Started', 'Started', 'main');
+    await new Promise(setImmediate);
+    expect(posted).toEqual([]);
+    releaseA();
+    releaseA(); // idempotent: B still holds
+    await new Promise(setImmediate);
+    expect(posted).toEqual([]);
+    releaseB();
+    await new Promise(setImmediate);
+    expect(posted).toEqual(['Pulled', 'Started']);
+
+    // A hold that is never released delays an event by MAX_EVENT_DEFER_MS, not forever.
+    recorder.holdWhileStarting();
+    recorder.record(pod, 'Warning', 'BackOff', 'Back-off', 'main');
+    clock.advance(MAX_EVENT_DEFER_MS - 1);
+    await new Promise(setImmediate);
+    expect(posted).toEqual(['Pulled', 'Started']);
+    clock.advance(1);
+    await new Promise(setImmediate);
+    expect(posted).toEqual(['Pulled', 'Started', 'BackOff']);
   });
 });

@@ -42,17 +42,28 @@ export function podEvent(
 /** Events waiting to be posted beyond this many are dropped, oldest first (the kubelet's buffer is 1000). */
 export const MAX_QUEUED_EVENTS = 1000;
 
+/** Longest an event waits for the node's pod starts to be reported (see holdWhileStarting). */
+export const MAX_EVENT_DEFER_MS = 2_000;
+
 /**
  * Posts kubelet-style Events (Pulled, Created, Started, Killing, BackOff, Unhealthy, Failed) so that
  * `kubectl describe pod` tells the same story as on a real node. Best effort: failures are ignored.
  * One at a time, in order, as the kubelet's event broadcaster sends them: fired all at once, a burst of
  * pod starts (three events each) opened a new API connection per event in flight and competed with the
  * pod status writes that the events only describe.
+ *
+ * Events also yield to pod starts: while a pod of the node is starting (holdWhileStarting), queued
+ * events wait, at most MAX_EVENT_DEFER_MS. A pod start's three events cost the API server and etcd
+ * about as much as the pod's status write; in a burst of 50 pods they competed with the status writes
+ * (what controllers and clients wait for) for the same two cores.
  */
 export class EventRecorder {
   private readonly recent = new Map<string, number>();
-  private readonly queue: Array<{ namespace: string; body: CoreV1Event }> = [];
+  private readonly queue: Array<{ at: number; request: { namespace: string; body: CoreV1Event } }> = [];
   private sending = false;
+  private holds = 0;
+  /** Senders waiting for the holds to end. */
+  private readonly quietWaiters = new Set<() => void>();
 
   constructor(
     private readonly core: CoreV1Api,
@@ -68,16 +79,47 @@ export class EventRecorder {
     if (this.recent.size > 1000) this.forgetOld(now);
     const body = podEvent(pod, this.node, type, reason, message, container, new Date(now));
     if (this.queue.length >= MAX_QUEUED_EVENTS) this.queue.shift();
-    this.queue.push({ namespace: pod.metadata?.namespace ?? 'default', body });
+    this.queue.push({ at: now, request: { namespace: pod.metadata?.namespace ?? 'default', body } });
     if (!this.sending) void this.send();
+  }
+
+  /**
+   * Holds queued events back until the returned release is called (idempotent): a pod worker holds
+   * them from its creation until its first status write.
+   */
+  holdWhileStarting(): () => void {
+    this.holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds -= 1;
+      if (this.holds === 0) for (const wake of [...this.quietWaiters]) wake();
+    };
   }
 
   private async send(): Promise<void> {
     this.sending = true;
     for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      await this.core.createNamespacedEvent(next).catch(() => undefined);
+      if (this.holds > 0) await this.quiet(next.at);
+      await this.core.createNamespacedEvent(next.request).catch(() => undefined);
     }
     this.sending = false;
+  }
+
+  /** Resolves when no pod start holds events back, or when the event recorded at `at` waited long enough. */
+  private quiet(at: number): Promise<void> {
+    const wait = at + MAX_EVENT_DEFER_MS - this.clock.now();
+    if (wait <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        timer.cancel();
+        this.quietWaiters.delete(wake);
+        resolve();
+      };
+      const timer = this.clock.setTimer(wait, wake);
+      this.quietWaiters.add(wake);
+    });
   }
 
   private forgetOld(now: number): void {
