@@ -109,7 +109,9 @@ export function planMigrationTuning(t: MigrationTuning): MigrationQmpPlan {
   const multifd = usesMultifd(t);
   const capabilities: Record<string, boolean> = {
     xbzrle: t.xbzrle,
-    compress: t.compression === 'compress',
+    // Named only when on: QEMU 9.1 removed the capability (setting it, even off, is refused there);
+    // a runner sets its tuning once, so "not named" is QEMU's default, off.
+    ...(t.compression === 'compress' ? { compress: true } : {}),
     multifd,
     'zero-blocks': t.zeroBlocks,
   };

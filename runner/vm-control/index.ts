@@ -8,6 +8,7 @@ export * from './file-sync';
 export * from './guest-agent';
 export * from './memory-scaler';
 export * from './migration';
+export * from './migration-disks';
 export * from './migration-info';
 export * from './qemu-vm';
 export * from './vm-controller';

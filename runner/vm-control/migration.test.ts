@@ -101,7 +101,7 @@ describe('Migrator (against a fake QMP server)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const migrator = (stopGuest: boolean) => {
+  const migrator = (stopGuest: boolean, blockMigration = true) => {
     const clock = new FakeClock();
     const cpu = new CpuScaler(
       qmp,
@@ -109,7 +109,7 @@ describe('Migrator (against a fake QMP server)', () => {
       vmShape(defaultedSpec()),
       clock,
     );
-    return new Migrator(qmp, cpu, () => undefined, clock, undefined, undefined, stopGuest);
+    return new Migrator(qmp, cpu, () => undefined, clock, undefined, undefined, stopGuest, blockMigration);
   };
   const commands = () =>
     server.received.map((r) => r.execute).filter((c) => ['stop', 'migrate', 'cont'].includes(c));
@@ -167,6 +167,106 @@ describe('Migrator (against a fake QMP server)', () => {
     );
     expect(commands()).toEqual(['stop', 'migrate', 'cont']);
     expect(runState).toBe('running');
+  });
+
+  describe('QEMU >= 9.1 (no block migration): the disks over NBD', () => {
+    const disk = { device: 'rootdisk', inserted: { ro: false, 'node-name': '#block1' } };
+    const iso = { device: 'runtime', inserted: { ro: true, 'node-name': '#block2' } };
+    let jobs: Array<{ device: string; ready: boolean }>;
+    beforeEach(() => {
+      jobs = [];
+      const ok = () => ({ return: {} });
+      server
+        .handle('query-block', () => ({ return: [disk, iso] }))
+        .handle('blockdev-add', ok)
+        .handle('blockdev-del', ok)
+        .handle('blockdev-mirror', (a) => {
+          jobs.push({ device: String(a?.['job-id']), ready: true });
+          return ok();
+        })
+        .handle('query-block-jobs', () => ({ return: jobs }))
+        .handle('block-job-cancel', () => ((jobs = []), ok()))
+        .handle('migrate-continue', ok)
+        .handle('migrate-incoming', ok)
+        .handle('nbd-server-start', ok)
+        .handle('nbd-server-stop', ok)
+        .handle('block-export-add', ok);
+    });
+    const sent = (name: string) => server.received.filter((r) => r.execute === name).map((r) => r.arguments);
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(what()).toBe(true);
+    };
+
+    it('source: mirrors the writable disks to the target port + 1, then `migrate` without blk/inc; ends the mirrors at the switch-over pause', async () => {
+      const m = migrator(false, false);
+      await m.start(request);
+      expect(sent('blockdev-add')).toEqual([
+        {
+          driver: 'nbd',
+          'node-name': 'migration-nbd-rootdisk',
+          server: { type: 'inet', host: '10.0.0.2', port: '20188' },
+          export: 'rootdisk',
+        },
+      ]);
+      expect(sent('blockdev-mirror')).toEqual([
+        {
+          'job-id': 'migration-mirror-rootdisk',
+          device: '#block1',
+          target: 'migration-nbd-rootdisk',
+          sync: 'top',
+          'copy-mode': 'write-blocking',
+          speed: 1024 ** 3,
+        },
+      ]);
+      expect(sent('migrate')).toEqual([{ uri: 'tcp:10.0.0.2:20187' }]);
+      expect(sent('migrate-set-capabilities')[0]).toMatchObject({
+        capabilities: expect.arrayContaining([
+          { capability: 'pause-before-switchover', state: true },
+          { capability: 'events', state: true },
+        ]) as unknown,
+      });
+      server.emitEvent('MIGRATION', { status: 'pre-switchover' });
+      await until(() => sent('migrate-continue').length === 1);
+      expect(sent('block-job-cancel')).toEqual([{ device: 'migration-mirror-rootdisk' }]);
+      expect(sent('blockdev-del')).toEqual([{ 'node-name': 'migration-nbd-rootdisk' }]);
+      expect(sent('migrate-continue')).toEqual([{ state: 'pre-switchover' }]);
+      m.stop();
+    });
+
+    it('target: holds the guest (stop, late block activation), exports the writable disks, and on `completed` closes them and resumes', async () => {
+      const m = migrator(false, false);
+      await m.listen('10.0.0.3');
+      const order = server.received.map((r) => r.execute);
+      expect(order.indexOf('stop')).toBeLessThan(order.indexOf('migrate-incoming'));
+      expect(sent('nbd-server-start')).toEqual([
+        { addr: { type: 'inet', data: { host: '10.0.0.3', port: '20188' } } },
+      ]);
+      expect(sent('block-export-add')).toEqual([
+        { type: 'nbd', id: 'migration-rootdisk', 'node-name': '#block1', name: 'rootdisk', writable: true },
+      ]);
+      expect(sent('migrate-set-capabilities')).toContainEqual({
+        capabilities: [
+          { capability: 'late-block-activate', state: true },
+          { capability: 'events', state: true },
+        ],
+      });
+      server.emitEvent('MIGRATION', { status: 'completed' });
+      await until(() => sent('cont').length === 1);
+      const after = server.received.map((r) => r.execute);
+      expect(after.lastIndexOf('nbd-server-stop')).toBeLessThan(after.lastIndexOf('cont'));
+      await m.incomingDone(true); // once only
+      expect(sent('cont')).toHaveLength(1);
+      m.stop();
+    });
+
+    it('QEMU before 9.1 keeps block migration (no NBD)', async () => {
+      const m = migrator(false, true);
+      await m.start(request);
+      expect(sent('migrate')).toEqual([{ uri: 'tcp:10.0.0.2:20187', blk: false, inc: true }]);
+      expect(sent('blockdev-mirror')).toEqual([]);
+      m.stop();
+    });
   });
 
   it('keeps a live pre-copy under KVM', async () => {

@@ -17,7 +17,7 @@
  * each outgoing migration so a renewed certificate is used. TLS covers every channel, multifd's too.
  */
 import { MIGRATION_PORT, parseQuantity, quantityValue, type MigrationInfo } from '../../crds';
-import { systemClock, type Clock, type TimerHandle } from '../../host';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../../host';
 import type { Accel, MigrationRole, MigrationStartRequest } from '../api';
 import type { QmpClient } from '../qmp';
 import type { CpuScaler } from './cpu-scaler';
@@ -29,6 +29,15 @@ import {
   type MigrationTuning,
 } from '../plan/migration-tuning';
 import { MIGRATION_ACTIVE_STATES, toMigrationInfo, type QueryMigrate } from './migration-info';
+import {
+  diskMigrationPort,
+  exportDisks,
+  mirrorDisks,
+  queryWritableDisks,
+  releaseMirrors,
+  stopDiskExports,
+  type MigratedDisk,
+} from './migration-disks';
 import { badRequest, conflict, VmError } from './vm-error';
 
 /** QEMU's TLS credentials directory (`ca-cert.pem`, `server-*.pem`, `client-*.pem`) and the VM's name in it. */
@@ -155,6 +164,12 @@ export class Migrator {
   /** The latest outgoing stream ran with the guest stopped (kept after it ended, for `downtimeMs`). */
   private streamStopped = false;
   private finishedListeners: Array<(info: MigrationInfo) => void> = [];
+  /** Source: disks mirrored over NBD for the current stream (QEMU without block migration). */
+  private mirrored: MigratedDisk[] = [];
+  /** Source: the mirrors were ended at this stream's pre-switchover pause. */
+  private switchingOver: Promise<void> | undefined;
+  /** Target: the NBD exports are open. */
+  private exporting = false;
 
   constructor(
     private readonly qmp: QmpClient,
@@ -165,7 +180,38 @@ export class Migrator {
     private readonly tuning: MigrationTuning = DEFAULT_MIGRATION_TUNING,
     /** Stop the guest for the stream (`stopsGuestForStream`: under TCG). */
     private readonly stopGuest = false,
-  ) {}
+    /**
+     * QEMU has `migrate`'s `blk`/`inc` (before 9.1, `hasBlockMigration`); without it the writable disks
+     * travel over NBD (runner/vm-control/migration-disks.ts).
+     */
+    private readonly blockMigration = true,
+  ) {
+    // The switch-over pause of a stream with NBD mirrors: answered at once, not at the next poll.
+    qmp.onEvent('MIGRATION', (e) => {
+      const status = (e.data as { status?: string } | undefined)?.status;
+      if (status === 'pre-switchover') void this.switchOver();
+    });
+  }
+
+  /**
+   * At QEMU's pre-switchover pause (the guest is stopped): ends the disk mirrors, so the target's disks
+   * are complete before it can run, then lets the stream finish. Once per stream.
+   */
+  private switchOver(): Promise<void> {
+    if (!this.sourceActive || this.mirrored.length === 0) return Promise.resolve();
+    this.switchingOver ??= (async () => {
+      try {
+        await releaseMirrors(this.qmp, this.mirrored, (ms) => sleep(ms, this.clock));
+        await this.qmp.execute('migrate-continue', { state: 'pre-switchover' });
+      } catch (e) {
+        this.log('could not complete the disk mirrors at the switch-over; cancelling', {
+          error: (e as Error).message,
+        });
+        await this.qmp.execute('migrate_cancel').catch(() => undefined);
+      }
+    })();
+    return this.switchingOver;
+  }
 
   /** Whether the stream is encrypted (both ends must agree). */
   get encrypted(): boolean {
@@ -199,10 +245,20 @@ export class Migrator {
       );
     this.sourceActive = true;
     this.streamStopped = false;
+    this.switchingOver = undefined;
+    this.mirrored = [];
     const plan = planSourceMigration(this.tuning, req);
     try {
       await this.cpu.vcpusForMigration(req.targetVcpus);
-      await this.qmp.execute('migrate-set-capabilities', caps(plan.capabilities));
+      const disks = this.blockMigration ? [] : await queryWritableDisks(this.qmp);
+      await this.qmp.execute(
+        'migrate-set-capabilities',
+        caps({
+          ...plan.capabilities,
+          // NBD mirrors end at the switch-over pause; `events` announces it (MIGRATION events).
+          ...(this.blockMigration ? {} : { 'pause-before-switchover': disks.length > 0, events: true }),
+        }),
+      );
       const tls = this.tls;
       if (tls)
         await this.replaceObject('tls-creds-x509', MIGRATION_TLS_IDS.client, {
@@ -215,6 +271,19 @@ export class Migrator {
         ...(tls ? { 'tls-creds': MIGRATION_TLS_IDS.client, 'tls-hostname': tls.hostname } : {}),
       });
       const uri = `tcp:${req.targetHost.includes(':') ? `[${req.targetHost}]` : req.targetHost}:${req.targetPort}`;
+      if (disks.length > 0) {
+        // The disks first: the RAM stream starts once the target has them (and gets every later write).
+        this.mirrored = disks;
+        await mirrorDisks(this.qmp, disks, {
+          host: req.targetHost,
+          port: diskMigrationPort(req.targetPort),
+          incremental: req.incremental,
+          speed: req.maxBandwidthBytes,
+          tls: tls ? { creds: MIGRATION_TLS_IDS.client, hostname: tls.hostname } : undefined,
+          readyTimeoutMs: 600_000,
+          sleep: (ms) => sleep(ms, this.clock),
+        });
+      }
       // Last before the stream: a refused request above leaves the guest running.
       if (this.stopGuest) {
         await this.qmp.execute('stop');
@@ -223,16 +292,23 @@ export class Migrator {
       }
       // Writable disks travel in the stream (block migration); `inc` copies only the top qcow2 layer
       // when source and target share the base image.
-      await this.qmp.execute('migrate', { uri, blk: !req.incremental, inc: req.incremental });
+      await this.qmp.execute(
+        'migrate',
+        this.blockMigration ? { uri, blk: !req.incremental, inc: req.incremental } : { uri },
+      );
       if (req.allowPostCopy) await this.qmp.execute('migrate-start-postcopy');
       this.log('migration started', {
         uri,
         tls: !!tls,
         tuning: this.tuning,
         ...(this.stopGuest ? { guestStopped: 'TCG: stop-and-copy' } : {}),
+        disks: this.blockMigration
+          ? 'block migration'
+          : `NBD mirror: ${disks.map((d) => d.device).join(', ')}`,
       });
     } catch (e) {
       this.sourceActive = false;
+      await this.releaseDisks();
       // `migrate` refused (or post-copy could not be armed before the stream began): run on here.
       if (this.stoppedGuest) await this.resumeSource('failed');
       if (e instanceof VmError) throw e;
@@ -268,6 +344,7 @@ export class Migrator {
   async info(): Promise<MigrationInfo> {
     const q = await this.qmp.execute<QueryMigrate>('query-migrate');
     if (q.status) this.latest = this.reported(toMigrationInfo(q));
+    if (q.status === 'pre-switchover') void this.switchOver(); // a missed event
     if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
       this.sourceActive = false;
       this.poller?.cancel();
@@ -276,10 +353,40 @@ export class Migrator {
         info: this.latest,
         ...(q['error-desc'] ? { error: q['error-desc'] } : {}),
       });
+      await this.releaseDisks();
       if (this.stoppedGuest) await this.resumeSource(q.status);
       for (const l of this.finishedListeners) l(this.latest);
     }
     return this.latest;
+  }
+
+  /** Source: ends the disk mirrors of the stream, if any are left (a failed or cancelled one). */
+  private async releaseDisks(): Promise<void> {
+    const disks = this.mirrored;
+    if (disks.length === 0) return;
+    await this.switchingOver;
+    this.mirrored = [];
+    await releaseMirrors(this.qmp, disks, (ms) => sleep(ms, this.clock)).catch((e: Error) =>
+      this.log('could not end the disk mirrors', { error: e.message }),
+    );
+  }
+
+  /**
+   * Target, once the incoming stream is `completed`: closes the disk exports (the source let go of them
+   * at the switch-over) and, with `resume`, runs the guest, which activates its disks. Once; whoever
+   * comes first (the MIGRATION event, or the readiness probe finding the guest paused).
+   */
+  async incomingDone(resume = false): Promise<void> {
+    if (!this.exporting) return;
+    this.exporting = false;
+    await stopDiskExports(this.qmp).catch((e: Error) =>
+      this.log('could not stop the disk exports', { error: e.message }),
+    );
+    if (resume)
+      await this.qmp
+        .execute('cont')
+        .then(() => this.log('incoming migration completed: disk exports closed, guest resumed'))
+        .catch((e: Error) => this.log('could not resume the incoming guest', { error: e.message }));
   }
 
   /** After a stream that stopped the guest: resumes it when `resumesSourceAfter` says so. */
@@ -332,6 +439,25 @@ export class Migrator {
       await this.qmp.execute('migrate-set-parameters', {
         'tls-creds': MIGRATION_TLS_IDS.server,
         'tls-authz': MIGRATION_TLS_IDS.authz,
+      });
+    }
+    if (!this.blockMigration && (await queryWritableDisks(this.qmp)).length > 0) {
+      // The guest's disk devices take the write permission their exports hold when they activate, so
+      // they activate only after the exports are gone: no autostart (QMP `stop` while QEMU waits for
+      // the stream) and late block activation; `incomingDone` then closes the exports and `cont`s.
+      await this.qmp.execute('stop');
+      await this.qmp.execute('migrate-set-capabilities', caps({ 'late-block-activate': true, events: true }));
+      await exportDisks(
+        this.qmp,
+        host,
+        diskMigrationPort(port),
+        tls ? { creds: MIGRATION_TLS_IDS.server, authz: MIGRATION_TLS_IDS.authz } : undefined,
+      );
+      this.exporting = true;
+      const off = this.qmp.onEvent('MIGRATION', (e) => {
+        if ((e.data as { status?: string } | undefined)?.status !== 'completed') return;
+        off();
+        void this.incomingDone(true);
       });
     }
     await this.qmp.execute('migrate-incoming', { uri: `tcp:${host}:${port}` });

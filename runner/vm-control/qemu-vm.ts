@@ -29,6 +29,7 @@ import {
   type MigrationTls,
   type ValidMigrationRequest,
 } from './migration';
+import { hasBlockMigration } from './migration-disks';
 import { toMigrationInfo, type QueryMigrate } from './migration-info';
 import { Mutex } from './mutex';
 import { SwapScaler } from './swap-scaler';
@@ -89,6 +90,7 @@ export class QemuVm implements VmController {
       o.migrationTls,
       o.migrationTuning,
       stopsGuestForStream(o.accel, o.qmp.greeting?.QMP.version.qemu),
+      hasBlockMigration(o.qmp.greeting?.QMP.version.qemu),
     );
     this.swap = new SwapScaler(o.agent, o.swapDiskBytes);
     this.role = o.role;
@@ -123,7 +125,10 @@ export class QemuVm implements VmController {
     void tick();
   }
 
-  /** A guest that arrived paused (its source stopped it for the stream) runs here from now on. */
+  /**
+   * A guest that arrived paused (its source stopped it for the stream, or this target held it for its
+   * NBD disks) runs here from now on.
+   */
   private async resumeIncoming(): Promise<void> {
     const q = await this.o.qmp.execute<QueryMigrate>('query-migrate', undefined, { timeoutMs: 2000 });
     const facts = {
@@ -133,8 +138,12 @@ export class QemuVm implements VmController {
       initialised: false,
     };
     if (!resumesIncomingGuest(facts)) return;
+    // Disks that came over NBD activate at `cont`: their exports must be gone first.
+    await this.migrator.incomingDone();
     await this.o.qmp.execute('cont', undefined, { timeoutMs: 2000 });
-    this.o.log('incoming migration completed with the guest paused (a stop-and-copy source): resumed it');
+    this.o.log(
+      'incoming migration completed with the guest paused (a stop-and-copy source or NBD disks): resumed it',
+    );
   }
 
   /** Resolves when the guest is first (or again) ready. */

@@ -1,0 +1,171 @@
+/**
+ * The writable disks of a migration with a QEMU that has no block migration (9.1 removed `migrate`'s
+ * `blk`/`inc`): the disks travel over NBD beside the RAM stream, the way libvirt carries
+ * non-shared storage. The target exports its writable drives (`nbd-server-start`, `block-export-add`
+ * writable; exporting activates the incoming images) on the migration port + 1; the source mirrors
+ * each into them (`blockdev-mirror`, `sync: top` for upstream's `inc`: only the qcow2 layer above the
+ * shared base image, `full` otherwise) in `write-blocking` mode, so once a job is ready every guest
+ * write reaches the target before it completes; the RAM stream starts only when every job is ready.
+ * With `pause-before-switchover` QEMU stops at the switch-over with the guest paused, the mirrors are
+ * cancelled there (a ready mirror's cancel completes it: the target holds a point-in-time copy) and the
+ * stream continues (`migrate-continue`): the target never runs before its disks are complete.
+ * TLS: the same x509 credentials as the RAM stream, both ways verified.
+ *
+ * QEMU before 9.1 keeps block migration (`blockMigration`), which this runner has always used there.
+ */
+import type { QmpClient } from '../qmp';
+
+/** Whether this QEMU (the QMP greeting's version) still has `migrate`'s `blk`/`inc` (removed in 9.1). */
+export function hasBlockMigration(qemu?: { major: number; minor: number }): boolean {
+  // An unknown version: assume the QEMU this runner has always shipped (Debian 12's 7.2).
+  return qemu === undefined || qemu.major < 9 || (qemu.major === 9 && qemu.minor < 1);
+}
+
+/** The NBD port of a migration whose RAM stream goes to `migrationPort`. */
+export function diskMigrationPort(migrationPort: number): number {
+  return migrationPort + 1;
+}
+
+interface BlockInfo {
+  device: string;
+  inserted?: { ro: boolean; 'node-name': string };
+}
+
+export interface MigratedDisk {
+  /** The drive id (`-drive id=`), also the NBD export name. */
+  readonly device: string;
+  readonly nodeName: string;
+}
+
+/** The disks a migration carries (pure): every drive with a medium the guest can write. */
+export function writableDisks(blocks: readonly BlockInfo[]): MigratedDisk[] {
+  return blocks
+    .filter((b) => b.inserted && !b.inserted.ro)
+    .map((b) => ({ device: b.device, nodeName: b.inserted!['node-name'] }));
+}
+
+export async function queryWritableDisks(qmp: QmpClient): Promise<MigratedDisk[]> {
+  return writableDisks(await qmp.execute<BlockInfo[]>('query-block'));
+}
+
+const exportId = (device: string) => `migration-${device}`;
+const nbdNode = (device: string) => `migration-nbd-${device}`;
+const jobId = (device: string) => `migration-mirror-${device}`;
+
+/** Target: exports the writable disks for the source's mirrors; returns what it exported. */
+export async function exportDisks(
+  qmp: QmpClient,
+  host: string,
+  port: number,
+  tls?: { creds: string; authz: string },
+): Promise<MigratedDisk[]> {
+  const disks = await queryWritableDisks(qmp);
+  if (disks.length === 0) return disks;
+  await qmp.execute('nbd-server-start', {
+    addr: { type: 'inet', data: { host, port: String(port) } },
+    ...(tls ? { 'tls-creds': tls.creds, 'tls-authz': tls.authz } : {}),
+  });
+  for (const d of disks)
+    await qmp.execute('block-export-add', {
+      type: 'nbd',
+      id: exportId(d.device),
+      'node-name': d.nodeName,
+      name: d.device,
+      writable: true,
+    });
+  return disks;
+}
+
+/** Target, once the incoming migration is over: closes the exports (the source has let go of them). */
+export async function stopDiskExports(qmp: QmpClient): Promise<void> {
+  await qmp.execute('nbd-server-stop');
+}
+
+interface BlockJob {
+  device: string;
+  ready: boolean;
+  status?: string;
+}
+
+export interface MirrorOptions {
+  readonly host: string;
+  readonly port: number;
+  /** `sync: top` (only the layer above the shared base image) instead of `full`. */
+  readonly incremental: boolean;
+  /** Bytes per second for each mirror job (the request's `maxBandwidth`). */
+  readonly speed: number;
+  readonly tls?: { creds: string; hostname: string };
+  /** How long the first full pass may take. */
+  readonly readyTimeoutMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * Source: connects to the target's exports and mirrors every disk into them; resolves when every
+ * job is ready (the target has all data; from here writes are mirrored synchronously). On failure
+ * the jobs and connections made so far are removed and the error thrown.
+ */
+export async function mirrorDisks(
+  qmp: QmpClient,
+  disks: readonly MigratedDisk[],
+  o: MirrorOptions,
+): Promise<void> {
+  try {
+    for (const d of disks) {
+      await qmp.execute('blockdev-add', {
+        driver: 'nbd',
+        'node-name': nbdNode(d.device),
+        server: { type: 'inet', host: o.host, port: String(o.port) },
+        export: d.device,
+        ...(o.tls ? { 'tls-creds': o.tls.creds, 'tls-hostname': o.tls.hostname } : {}),
+      });
+      await qmp.execute('blockdev-mirror', {
+        'job-id': jobId(d.device),
+        device: d.nodeName,
+        target: nbdNode(d.device),
+        sync: o.incremental ? 'top' : 'full',
+        'copy-mode': 'write-blocking',
+        speed: o.speed,
+      });
+    }
+    const deadline = Date.now() + o.readyTimeoutMs;
+    for (;;) {
+      const jobs = await ourJobs(qmp, disks);
+      const gone = disks.filter((d) => !jobs.some((j) => j.device === jobId(d.device)));
+      if (gone.length > 0)
+        throw new Error(`disk mirror of ${gone.map((d) => d.device).join(', ')} ended early`);
+      if (jobs.every((j) => j.ready)) return;
+      if (Date.now() > deadline) throw new Error(`disk mirrors not ready after ${o.readyTimeoutMs} ms`);
+      await o.sleep(20);
+    }
+  } catch (e) {
+    await releaseMirrors(qmp, disks, o.sleep).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function ourJobs(qmp: QmpClient, disks: readonly MigratedDisk[]): Promise<BlockJob[]> {
+  const ids = new Set(disks.map((d) => jobId(d.device)));
+  return (await qmp.execute<BlockJob[]>('query-block-jobs')).filter((j) => ids.has(j.device));
+}
+
+/**
+ * Source: ends the mirrors (a ready job's cancel completes it with the target a point-in-time copy;
+ * at the switch-over the guest is paused, so that copy is the final one) and waits until they are
+ * gone, then disconnects from the target's exports. Idempotent.
+ */
+export async function releaseMirrors(
+  qmp: QmpClient,
+  disks: readonly MigratedDisk[],
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  for (const j of await ourJobs(qmp, disks))
+    await qmp.execute('block-job-cancel', { device: j.device }).catch(() => undefined);
+  const deadline = Date.now() + 60_000;
+  while ((await ourJobs(qmp, disks)).length > 0) {
+    if (Date.now() > deadline) throw new Error('disk mirrors did not end within 60 s');
+    await sleep(5);
+  }
+  for (const d of disks)
+    await qmp.execute('blockdev-del', { 'node-name': nbdNode(d.device) }).catch(() => undefined);
+}
