@@ -43,6 +43,11 @@ export interface BootGuestVmOptions {
    * capabilities first, then QMP `migrate-incoming`).
    */
   readonly incoming?: { host: string; port: number } | 'defer';
+  /**
+   * Start with the vCPUs stopped (`-S`): a migration target then stays paused after the stream, so
+   * its RAM can be compared with the source's (runner/migration-ram.int.test.ts).
+   */
+  readonly paused?: boolean;
   /** The agent's token (default: random, as a runner without an API token); a migration target takes its source's. */
   readonly agentToken?: string;
   /** arm64 UEFI firmware (the planner's `firmwarePath`). */
@@ -147,6 +152,7 @@ export async function bootGuestVm(o: BootGuestVmOptions): Promise<GuestVm> {
       cmdline,
       name: o.name,
     });
+    if (o.paused) args.push('-S');
     const output = new ConsoleWatcher();
     qemu = spawnQemu(archInfo(arch).qemuBinary, args, {
       logFile: join(paths.state, 'console.log'),
