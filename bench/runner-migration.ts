@@ -24,7 +24,8 @@
  */
 import { MIGRATION_PORT } from '../crds';
 import { builtinGuest } from '../crds/testing';
-import { pollUntil } from '../host';
+import { archInfo, hostGuestArch } from '../guest';
+import { pollUntil, runText } from '../host';
 import { migrationTuningArgs, type MigrationInfoBody, type RunnerMigrationTuning } from '../runner/api';
 import { accelVerdict } from '../runner/lifecycle';
 import {
@@ -37,6 +38,15 @@ import {
 } from '../runner/plan/migration-tuning';
 import type { QueryMigrate } from '../runner/vm-control/migration-info';
 import { stopsGuestForStream } from '../runner/vm-control/migration';
+import {
+  diskMigrationPort,
+  exportDisks,
+  hasBlockMigration,
+  mirrorDisks,
+  queryWritableDisks,
+  releaseMirrors,
+  stopDiskExports,
+} from '../runner/vm-control/migration-disks';
 import { RunnerHarness } from '../runner/testing/runner-harness';
 import { bootGuestVm, waitGuestReady, type GuestVm } from '../runner/testing/guest-vm';
 import { median } from './percentile';
@@ -140,7 +150,7 @@ function runnerFlags(t: MigrationTuning | undefined): string[] {
   return migrationTuningArgs(r);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function outcome(status: string | undefined, total?: number, downtime?: number, ram?: number): Outcome {
   if (status !== 'completed') throw new Error(`migration ${status}`);
@@ -225,13 +235,54 @@ async function rawMigration(
       await dst.qmp.execute('migrate-set-capabilities', {
         capabilities: [{ capability: 'postcopy-ram', state: true }],
       });
+    const version = src.qmp.greeting?.QMP.version.qemu;
+    const blockMigration = hasBlockMigration(version);
+    // As the runner without block migration (QEMU >= 9.1, Migrator.listen/start): the target holds
+    // the guest until its NBD-exported disks are closed; the source mirrors them first and ends the
+    // mirrors at the switch-over pause.
+    const disks = blockMigration ? [] : await queryWritableDisks(src.qmp);
+    const unsubscribe: Array<() => void> = [];
+    if (disks.length > 0) {
+      await dst.qmp.execute('stop');
+      await setAll(dst, { capabilities: { 'late-block-activate': true, events: true }, parameters: {} });
+      await exportDisks(dst.qmp, '127.0.0.13', diskMigrationPort(MIGRATION_PORT));
+      unsubscribe.push(
+        dst.qmp.onEvent('MIGRATION', (e) => {
+          if ((e.data as { status?: string } | undefined)?.status === 'completed')
+            void stopDiskExports(dst.qmp).then(() => dst.qmp.execute('cont'));
+        }),
+        src.qmp.onEvent('MIGRATION', (e) => {
+          if ((e.data as { status?: string } | undefined)?.status === 'pre-switchover')
+            void releaseMirrors(src.qmp, disks, sleep).then(() =>
+              src.qmp.execute('migrate-continue', { state: 'pre-switchover' }),
+            );
+        }),
+      );
+    }
     await dst.qmp.execute('migrate-incoming', { uri: `tcp:127.0.0.13:${MIGRATION_PORT}` });
-    await setAll(src, planSourceMigration(tuning, c.request));
+    const plan = planSourceMigration(tuning, c.request);
+    await setAll(src, {
+      ...plan,
+      capabilities: {
+        ...plan.capabilities,
+        ...(blockMigration ? {} : { 'pause-before-switchover': disks.length > 0, events: true }),
+      },
+    });
+    if (disks.length > 0)
+      await mirrorDisks(src.qmp, disks, {
+        host: '127.0.0.13',
+        port: diskMigrationPort(MIGRATION_PORT),
+        incremental: true,
+        speed: c.request.maxBandwidthBytes,
+        readyTimeoutMs: 600_000,
+        sleep,
+      });
     // As the runner: under TCG before QEMU 9.0 the guest is stopped for the whole stream, and the
     // downtime is then the stream's total (Migrator.info).
-    const stopFirst = stopsGuestForStream(accel, src.qmp.greeting?.QMP.version.qemu);
+    const stopFirst = stopsGuestForStream(accel, version);
     if (stopFirst) await src.qmp.execute('stop');
-    await src.qmp.execute('migrate', { uri: `tcp:127.0.0.13:${MIGRATION_PORT}`, blk: false, inc: true });
+    const uri = `tcp:127.0.0.13:${MIGRATION_PORT}`;
+    await src.qmp.execute('migrate', blockMigration ? { uri, blk: false, inc: true } : { uri });
     const q = await pollUntil(
       async () => {
         const r = await src.qmp.execute<QueryMigrate>('query-migrate');
@@ -240,6 +291,7 @@ async function rawMigration(
       { timeoutMs: 120_000, intervalMs: POLL_MS, description: 'raw migration' },
     );
     const downtime = stopFirst ? q['total-time'] : q.downtime;
+    for (const off of unsubscribe) off();
     return outcome(q.status, q['total-time'], downtime, q.ram?.transferred);
   } finally {
     for (const vm of vms) await vm.stop().catch(() => undefined);
@@ -311,6 +363,14 @@ function rows(label: string, c: Case, s: Samples, rounds: number): BenchRow[] {
   ];
 }
 
+/** The QEMU on PATH (what the runner and the raw pair start), from `--version`. */
+async function qemuVersion(): Promise<{ major: number; minor: number; micro: number }> {
+  const out = await runText([archInfo(hostGuestArch()).qemuBinary, '--version']);
+  const m = /version (\d+)\.(\d+)\.(\d+)/.exec(out);
+  if (!m) throw new Error(`cannot read the QEMU version from: ${out.split('\n')[0]}`);
+  return { major: Number(m[1]), minor: Number(m[2]), micro: Number(m[3]) };
+}
+
 /** The migration rows; `h` is initialised and has no runner running. `o` narrows a trial run. */
 export async function migrationRows(
   h: RunnerHarness,
@@ -324,17 +384,26 @@ export async function migrationRows(
 ): Promise<BenchRow[]> {
   const idleRounds = o.idleRounds ?? IDLE_ROUNDS_DEFAULT;
   const busyRounds = o.busyRounds ?? BUSY_ROUNDS_DEFAULT;
-  const cases = o.cases ?? CASES;
+  const qemu = await qemuVersion();
+  // QEMU 9.1 removed the `compress` capability (and block migration): those rows cannot run there.
+  const runs = (c: Case) => !(c.tuning?.compression === 'compress' && !hasBlockMigration(qemu));
+  const cases = (o.cases ?? CASES).filter(runs);
   const out: BenchRow[] = [];
+  const how = `QEMU ${qemu.major}.${qemu.minor}.${qemu.micro}, ${stopsGuestForStream(accel, qemu) ? 'stop-and-copy' : 'live pre-copy'}`;
   // The idle guest with the runner's defaults (issue 21's targets) and untuned (what they change).
   for (const [i, c] of (o.idleCases ?? CASES.slice(0, 2)).entries())
     out.push(
-      ...rows('idle guest', c, await measure(h, accel, IDLE_SPEC, c, idleRounds, `i${i}`), idleRounds),
+      ...rows(
+        `idle guest (${how})`,
+        c,
+        await measure(h, accel, IDLE_SPEC, c, idleRounds, `i${i}`),
+        idleRounds,
+      ),
     );
   for (const [i, c] of cases.entries())
     out.push(
       ...rows(
-        'busy guest (16 MiB rewritten 2×/s)',
+        `busy guest (16 MiB rewritten 2×/s; ${how})`,
         c,
         await measure(h, accel, BUSY_SPEC, c, busyRounds, `b${i}`),
         busyRounds,
@@ -343,12 +412,35 @@ export async function migrationRows(
   return out;
 }
 
+/**
+ * A part of the run, so it fits a machine-lock hold: NEONVM_BENCH_MIGRATION_PART=idle (the idle rows
+ * only) or busy (the busy rows only); NEONVM_BENCH_MIGRATION_BUSY_CASES=0,4 picks busy cases by index
+ * in CASES. Unset: everything.
+ */
+export function partFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  idleCases?: readonly Case[];
+  cases?: readonly Case[];
+} {
+  const part = env.NEONVM_BENCH_MIGRATION_PART;
+  if (part !== undefined && part !== 'idle' && part !== 'busy')
+    throw new Error(`NEONVM_BENCH_MIGRATION_PART must be idle or busy, not "${part}"`);
+  const picked = env.NEONVM_BENCH_MIGRATION_BUSY_CASES?.split(',').map((x) => {
+    const c = CASES[Number(x)];
+    if (!c) throw new Error(`NEONVM_BENCH_MIGRATION_BUSY_CASES: no case ${x} (0-${CASES.length - 1})`);
+    return c;
+  });
+  return {
+    ...(part === 'busy' ? { idleCases: [] } : {}),
+    ...(part === 'idle' ? { cases: [] } : picked ? { cases: picked } : {}),
+  };
+}
+
 export default async function benchRunnerMigration(): Promise<BenchRow[]> {
   const h = new RunnerHarness();
   try {
     await h.init();
     const accel = (await accelVerdict(h.guest.kernel)).accel;
-    return await migrationRows(h, accel);
+    return await migrationRows(h, accel, partFromEnv());
   } finally {
     await h.stopAll();
   }
