@@ -46,7 +46,8 @@ import { percentile } from './percentile';
 import { freePort, pollUntil } from '../host';
 import { OPERATOR_NODE_FLAGS } from '../constructs/install/operator-node-flags';
 import { GROUP, VERSION, defaultVirtualMachine, type VirtualMachine } from '../crds';
-import { Informer, MERGE_PATCH, decodeAs } from '../kube';
+import { Informer, MERGE_PATCH } from '../kube';
+import { decodeAs } from '../kube/client-node';
 import { DEFAULT_RUNNER_POD_CONFIG, buildRunnerPod } from '../operator/pod';
 import {
   FAKE_DISK_IMAGE,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pino, { Logger } from 'pino';
 import { ControlPlane, ControlPlaneOptions, startControlPlane } from './control-plane';
 import { ImageStore, registerBuiltinImages } from './image-store';
-import { ApiClientFactory, keepAliveClients } from '../kube';
+import { ApiClientFactory, keepAliveClients } from '../kube/client-node';
 import { ClusterNetwork } from './network';
 import { BackoffPolicy, ConfigCache, HeartbeatIntervals, NodeAgent, NodeCapacity } from './node-agent';
 

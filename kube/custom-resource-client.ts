@@ -1,10 +1,12 @@
 /**
- * Typed access to one custom resource kind through client-node's CustomObjectsApi (which is untyped),
+ * Typed access to one custom resource kind through CustomObjectsApi calls (client-node's or ours; untyped),
  * with merge patches for spec/metadata and status (the status subresource), and server-side apply of
  * status fields one controller owns.
  */
 import type { KubeObject, ObjectList } from './object-key';
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
+import { setHeaderOptions } from '@kubernetes/client-node/dist/middleware.js';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
+import type { CustomObjectsClient } from './kube-apis';
 import { MERGE_PATCH } from './merge-patch';
 
 export interface ResourceId {
@@ -19,7 +21,7 @@ const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideAppl
 
 export class CustomResourceClient<T extends KubeObject> {
   constructor(
-    private readonly api: CustomObjectsApi,
+    private readonly api: CustomObjectsClient,
     readonly id: ResourceId,
     private readonly fieldManager = 'neonvm-operator',
   ) {}

@@ -10,7 +10,7 @@
  * Written here rather than taken from client-node: its ListWatch stops for good on any error but 410,
  * has no back-off, no bookmarks, no resync and no typed decoding of watch events.
  */
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Backoff, DEFAULT_WATCH_BACKOFF, systemClock, type BackoffOptions, type Clock } from '../host';
 import { isGone, statusCode } from './errors';
 import { MutationCache, type MutableObjectCache } from './object-cache';
@@ -19,10 +19,22 @@ import type { KubeObject, ObjectList } from './object-key';
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
 export type InformerHandler<T> = (obj: T, event: InformerEvent) => void;
 
+/** Opens watches: {@link KubeClient} (kube-client.ts), or client-node's `Watch`. */
+export interface Watcher {
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (type: string, object: unknown) => void,
+    done: (err?: unknown) => void,
+  ): Promise<AbortController>;
+}
+
 export interface InformerOptions<T extends KubeObject> {
   /** For error reports, e.g. `runner-pods`. */
   readonly name: string;
-  readonly kubeConfig: KubeConfig;
+  /** What opens the watches; without it, client-node's `Watch` on `kubeConfig` (imported on first use). */
+  readonly watcher?: Watcher;
+  readonly kubeConfig?: KubeConfig;
   /** Watch path, e.g. `/api/v1/pods` or `/apis/vm.neon.tech/v1/virtualmachines`. */
   readonly path: string;
   /** The list call, with the same selectors as the watch. */
@@ -96,6 +108,8 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
   private syncWaiters: Array<() => void> = [];
 
   constructor(private readonly options: InformerOptions<T>) {
+    if (!options.watcher && !options.kubeConfig)
+      throw new Error(`informer ${options.name}: options.watcher or options.kubeConfig is required`);
     this.clock = options.clock ?? systemClock;
     this.backoff = new Backoff(options.backoff ?? DEFAULT_WATCH_BACKOFF);
     this.mutations = new MutationCache<T>({
@@ -280,11 +294,20 @@ export class Informer<T extends KubeObject> implements MutableObjectCache<T> {
         else resolve({ resourceVersion: latest, expired: false, events });
       };
       this.options.onWatch?.(this.options.path);
-      new Watch(this.options.kubeConfig).watch(this.options.path, query, onEvent, onDone).then((abort) => {
-        this.abort = abort;
-        if (this.stopped) abort.abort();
-      }, reject);
+      this.watcher()
+        .then((watcher) => watcher.watch(this.options.path, query, onEvent, onDone))
+        .then((abort) => {
+          this.abort = abort;
+          if (this.stopped) abort.abort();
+        }, reject);
     });
+  }
+
+  private async watcher(): Promise<Watcher> {
+    if (this.options.watcher) return this.options.watcher;
+    // Only the watch module: client-node's index loads every generated API (see kube-connection.ts).
+    const { Watch } = await import('@kubernetes/client-node/dist/watch.js');
+    return new Watch(this.options.kubeConfig as KubeConfig);
   }
 
   private put(obj: T): void {

@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { apiClients, requestResource } from './keep-alive-clients';
+import { apiClients } from './keep-alive-clients';
+import { requestResource } from './request-resource';
 
 /** A kubeconfig for a plain-HTTP test server on loopback. */
 function localKubeConfig(port: number): KubeConfig {

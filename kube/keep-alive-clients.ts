@@ -12,6 +12,7 @@ import {
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { createSecureContext } from 'node:tls';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './kube-client';
 
 /** Makes API clients (`clients(CoreV1Api)`) that share one connection pool. */
 export type ApiClientFactory = <T extends ApiType>(api: ApiConstructor<T>) => T;
@@ -35,13 +36,7 @@ export interface ApiClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/**
- * A request on a connection whose peer vanished without a FIN or RST (a partition, a frozen link, a
- * node that lost power) otherwise waits forever: TCP keepalive only notices after minutes, and a
- * peer that still ACKs never. A reconcile awaiting it would hold its key, and that object would never
- * be reconciled again. client-go bounds the same with HTTP/2 health checks; a plain timeout does here.
- */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export { DEFAULT_REQUEST_TIMEOUT_MS };
 
 /**
  * API clients that reuse TLS connections. `KubeConfig.makeApiClient` in @kubernetes/client-node 1.4
@@ -134,20 +129,4 @@ export function apiClients(kubeConfig: KubeConfig, options: ApiClientOptions = {
 /** {@link apiClients} with a keep-alive pool (kept for callers that await it). */
 export function keepAliveClients(kubeConfig: KubeConfig): Promise<ApiClientFactory> {
   return Promise.resolve(apiClients(kubeConfig));
-}
-
-/**
- * The resource an API request addresses, for request metrics: `pods`, `pods/status`,
- * `virtualmachines/status`, `secrets`, … (`other` for anything else, e.g. discovery).
- */
-export function requestResource(url: string): string {
-  const path = url.replace(/^[a-z]+:\/\/[^/]+/i, '').split('?')[0];
-  const parts = path.split('/').filter(Boolean);
-  let rest: string[];
-  if (parts[0] === 'api' && parts.length >= 2) rest = parts.slice(2);
-  else if (parts[0] === 'apis' && parts.length >= 3) rest = parts.slice(3);
-  else return 'other';
-  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
-  if (rest.length === 0) return 'other';
-  return rest.length >= 3 ? `${rest[0]}/${rest[2]}` : rest[0];
 }

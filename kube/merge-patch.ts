@@ -1,5 +1,7 @@
 /** RFC 7386 JSON merge patches computed from two JSON values (`null` removes a key), and how to send one. */
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+// Deep imports of two small modules: client-node's index loads every generated API (see kube-connection.ts).
+import { setHeaderOptions } from '@kubernetes/client-node/dist/middleware.js';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
 
 /** Request options for client-node's `patch*` calls: the body is a JSON merge patch. */
 export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

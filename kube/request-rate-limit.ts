@@ -1,12 +1,11 @@
 /**
  * Client-side request rate limiting, as client-go's `rest.Config` QPS/Burst (upstream's
  * `--k8s-client-qps` / `--k8s-client-burst`): a token bucket that starts full with `burst` tokens and
- * refills `qps` per second; every API request — calls of clients made by `makeApiClient` and the
- * requests that open watches — takes one token first, waiting in FIFO order when there is none.
+ * refills `qps` per second; every API request — calls and the requests that open watches (the
+ * operator's KubeClient `beforeRequest`) — takes one token first, waiting in FIFO order when there is none.
  * @kubernetes/client-node has no such limiter; the bucket is a few lines on our Clock (testable without
  * sleeping), so it is written here rather than taken from a rate-limiting package built on wall time.
  */
-import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../host';
 
 export interface RequestRateLimit {
@@ -70,35 +69,4 @@ export class TokenBucket {
       if (this.waiters.length > 0) this.schedule();
     });
   }
-}
-
-/** A KubeConfig whose API clients and watches take a token from `bucket` before every request. */
-class RateLimitedKubeConfig extends KubeConfig {
-  constructor(private readonly bucket: TokenBucket) {
-    super();
-  }
-
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await this.bucket.acquire();
-    return super.applySecurityAuthentication(context);
-  }
-
-  override async applyToFetchOptions(
-    opts: Parameters<KubeConfig['applyToFetchOptions']>[0],
-  ): ReturnType<KubeConfig['applyToFetchOptions']> {
-    await this.bucket.acquire();
-    return super.applyToFetchOptions(opts);
-  }
-}
-
-/** The same clusters, users and context as `kubeConfig`, every request through `bucket`. */
-export function withRequestRateLimit(kubeConfig: KubeConfig, bucket: TokenBucket): KubeConfig {
-  const limited = new RateLimitedKubeConfig(bucket);
-  limited.loadFromOptions({
-    clusters: kubeConfig.clusters,
-    users: kubeConfig.users,
-    contexts: kubeConfig.contexts,
-    currentContext: kubeConfig.currentContext,
-  });
-  return limited;
 }

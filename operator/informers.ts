@@ -5,10 +5,17 @@
  * Secret informer would still need the right to read every Secret of the cluster; the operator reads
  * the Secrets it names by GET instead.
  */
-import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { LABEL_TLS_FOR_VM, LABEL_VM_NAME, type VirtualMachine, type VirtualMachineMigration } from '../crds';
 import type { Clock } from '../host';
-import { Informer, stripManagedFields, type CustomResourceClient, type KubeObject } from '../kube';
+import {
+  Informer,
+  stripManagedFields,
+  type CoreApi,
+  type CustomResourceClient,
+  type KubeObject,
+  type Watcher,
+} from '../kube';
 import { errorFields, type Logger } from './controller-kit';
 import type { CertificateRequest } from './tls';
 
@@ -25,8 +32,9 @@ export interface OperatorInformers {
 }
 
 export interface InformerSources {
-  readonly kubeConfig: KubeConfig;
-  readonly core: CoreV1Api;
+  /** Opens the watches (the operator's KubeClient). */
+  readonly watcher: Watcher;
+  readonly core: Pick<CoreApi, 'listPodForAllNamespaces'>;
   readonly vms: CustomResourceClient<VirtualMachine>;
   readonly migrations: CustomResourceClient<VirtualMachineMigration>;
   readonly certificateRequests: CustomResourceClient<CertificateRequest>;
@@ -42,7 +50,7 @@ export const DEFAULT_RESYNC_MS = 10 * 60_000;
 
 export function createInformers(s: InformerSources): OperatorInformers {
   const common = {
-    kubeConfig: s.kubeConfig,
+    watcher: s.watcher,
     clock: s.clock,
     resyncMs: s.resyncMs ?? DEFAULT_RESYNC_MS,
     // The controllers never read managedFields; a runner pod's are a third of its size.

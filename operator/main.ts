@@ -1,27 +1,28 @@
 #!/usr/bin/env node
 /** Entry point of the operator process: flags → Operator; SIGTERM/SIGINT stop it gracefully. */
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConnection, type KubeConnection } from '../kube';
 import { parseOperatorConfig, type OperatorConfig } from './config';
 import { createLogger } from './controller-kit';
 import { Operator } from './operator';
 
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  // In a pod: the ServiceAccount token and CA at the usual path, below the container's root on the
-  // local cluster's node-agent nodes (NEONVM_POD_ROOT, as the runner resolves its paths).
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster(process.env.NEONVM_POD_ROOT ?? '');
-  else kc.loadFromDefault();
-  return kc;
+/**
+ * `--kubeconfig`, else in a pod the ServiceAccount token and CA at the usual path, below the container's
+ * root on the local cluster's node-agent nodes (NEONVM_POD_ROOT, as the runner resolves its paths), else
+ * KUBECONFIG or ~/.kube/config. Not client-node's KubeConfig unless the kubeconfig needs its plugins
+ * (its module loads every generated API: ~65 MiB RSS; kube/kube-connection.ts).
+ */
+export function loadOperatorConnection(path: string | undefined): Promise<KubeConnection> {
+  return loadKubeConnection(path, process.env.NEONVM_POD_ROOT ?? '');
 }
 
 export function operatorFromConfig(
   config: OperatorConfig,
+  connection: KubeConnection,
   log = createLogger({ level: config.logLevel }),
 ): Operator {
   const webhook = config.webhook;
   return new Operator({
-    kubeConfig: loadKubeConfig(config.kubeconfig),
+    kubeConfig: connection,
     namespace: config.namespace,
     identity: config.identity,
     runnerPod: config.runnerPod,
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ level: config.logLevel });
-  const operator = operatorFromConfig(config, log);
+  const operator = operatorFromConfig(config, await loadOperatorConnection(config.kubeconfig), log);
   // The process lives until it is stopped: a standby with every server disabled has only the leader
   // election's timers, which do not hold the event loop (Clock timers are unref'd), and exited with 0.
   const keepAlive = setInterval(() => undefined, 1 << 30);

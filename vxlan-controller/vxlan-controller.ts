@@ -8,7 +8,8 @@
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Backoff, systemClock, type Clock, type TimerHandle } from '../host';
-import { Informer, decodeAs } from '../kube';
+import { Informer } from '../kube';
+import { decodeAs } from '../kube/client-node';
 import type { NetworkTools } from './network-tools';
 import { peerAddresses } from './peers';
 import { changed, reconcileOverlay } from './reconcile';

@@ -1,5 +1,6 @@
 import { CoreV1Api, KubeConfig, V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { Informer, decodeAs, type ApiClientFactory } from '../../kube';
+import { Informer } from '../../kube';
+import { decodeAs, type ApiClientFactory } from '../../kube/client-node';
 import type { ConfigSource } from './env';
 
 type Kind = 'configMap' | 'secret';

@@ -7,7 +7,7 @@ import {
   V1Lease,
   V1MicroTime,
 } from '@kubernetes/client-node';
-import type { ApiClientFactory } from '../../kube';
+import type { ApiClientFactory } from '../../kube/client-node';
 import { NodeDescription, nodeObject, nodeStatus } from './node-object';
 
 const LEASE_NAMESPACE = 'kube-node-lease';

@@ -2,8 +2,7 @@
  * Kubernetes Events (core/v1) about our objects. Best effort: a failure to record an event is logged
  * at debug level and never fails a reconcile.
  */
-import type { KubeObject } from '../../kube';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreApi, KubeObject } from '../../kube';
 import type { Clock } from './clock';
 import { errorFields, type Logger } from './logger';
 
@@ -17,7 +16,7 @@ export class KubeEventRecorder implements EventRecorder {
   private seq = 0;
 
   constructor(
-    private readonly core: CoreV1Api,
+    private readonly core: CoreApi,
     private readonly component: string,
     private readonly clock: Clock,
     private readonly log: Logger,

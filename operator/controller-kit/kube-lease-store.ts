@@ -1,12 +1,14 @@
 /** LeaseStore backed by a coordination.k8s.io/v1 Lease object. */
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
-import { unlessNotFound } from '../../kube';
+import type { V1Lease } from '@kubernetes/client-node';
+// A deep import: client-node's index loads every generated API (kube/kube-connection.ts).
+import { V1MicroTime } from '@kubernetes/client-node/dist/types.js';
+import { unlessNotFound, type CoordinationApi } from '../../kube';
 import type { LeaseRecord, LeaseStore } from './leader-election';
 
 /** The Lease object `<namespace>/<name>`. */
 export class KubeLeaseStore implements LeaseStore {
   constructor(
-    private readonly api: CoordinationV1Api,
+    private readonly api: CoordinationApi,
     private readonly namespace: string,
     private readonly name: string,
   ) {}

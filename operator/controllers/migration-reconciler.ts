@@ -4,7 +4,7 @@
  * the runner API and writes only the migration's status: the VM controller derives the VM's
  * migration phases from it.
  */
-import type { CoreV1Api, V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
+import type { V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
 import {
   FINALIZER,
   MIGRATION_PORT,
@@ -14,7 +14,7 @@ import {
   type VirtualMachineMigration,
 } from '../../crds';
 import { RunnerApiError } from '../../runner/api';
-import { type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
+import { type CoreApi, type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
 import {
   addFinalizerPatch,
   errorFields,
@@ -47,7 +47,7 @@ export interface MigrationReconcilerDeps {
   readonly migrationInformer: Informer<VirtualMachineMigration>;
   readonly vmInformer: Informer<VirtualMachine>;
   readonly podInformer: Informer<V1Pod>;
-  readonly core: CoreV1Api;
+  readonly core: CoreApi;
   readonly runners: RunnerConnector;
   readonly secrets: RunnerSecrets;
   readonly events: EventRecorder;

@@ -1,11 +1,11 @@
 /** Pod writes shared by both controllers: create (idempotent), metadata sync, delete, owner changes. */
-import type { CoreV1Api, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
-import { MERGE_PATCH, isAlreadyExists, unlessNotFound, type Informer } from '../../kube';
+import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import { MERGE_PATCH, isAlreadyExists, unlessNotFound, type CoreApi, type Informer } from '../../kube';
 import { podMetadataPatch } from '../pod';
 
 export class PodOps {
   constructor(
-    private readonly core: CoreV1Api,
+    private readonly core: CoreApi,
     private readonly pods: Informer<V1Pod>,
   ) {}
 

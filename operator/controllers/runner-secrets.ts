@@ -6,9 +6,9 @@
  * which VMs' SSH and migration TLS Secrets exist is remembered: a runner pod's Secrets cost no read.
  */
 import { randomBytes } from 'node:crypto';
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { VirtualMachine } from '../../crds';
-import { isAlreadyExists } from '../../kube';
+import { isAlreadyExists, type CoreApi } from '../../kube';
 import { RUNNER_TOKEN_SECRET_KEY, vmOwnerReference } from '../pod';
 import { runnerTokenSecretName, sshSecretName } from '../vm/names';
 import { generateSshKeyPair } from '../vm/ssh-keys';
@@ -29,7 +29,7 @@ export class RunnerSecrets {
   private readonly preparing = new Map<string, Promise<string | undefined>>();
 
   constructor(
-    private readonly core: CoreV1Api,
+    private readonly core: CoreApi,
     private readonly migrationTls: MigrationTlsIssuer,
   ) {}
 

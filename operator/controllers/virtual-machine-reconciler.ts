@@ -5,7 +5,7 @@
  * It is the one writer of VirtualMachine.status, except the `CertificateReady` condition, which the TLS
  * controller owns and this one reads (with the VM's migrations, whose status it follows).
  */
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import {
   FINALIZER,
   defaultVirtualMachine,
@@ -13,7 +13,14 @@ import {
   type VirtualMachineMigration,
   type VirtualMachineStatus,
 } from '../../crds';
-import { isConflict, objectKey, type CustomResourceClient, type Informer, type ObjectRef } from '../../kube';
+import {
+  isConflict,
+  objectKey,
+  type CoreApi,
+  type CustomResourceClient,
+  type Informer,
+  type ObjectRef,
+} from '../../kube';
 import {
   CONDITION_DEGRADED,
   Reasons,
@@ -53,7 +60,7 @@ export interface VirtualMachineReconcilerDeps {
   readonly vmInformer: Informer<VirtualMachine>;
   readonly podInformer: Informer<V1Pod>;
   readonly migrationInformer: Informer<VirtualMachineMigration>;
-  readonly core: CoreV1Api;
+  readonly core: CoreApi;
   readonly runners: RunnerConnector;
   readonly secrets: RunnerSecrets;
   /** The overlay IPAM (loaded on first use; unavailable degrades only VMs with spec.extraNetwork). */

@@ -3,16 +3,15 @@
  * NetworkAttachmentDefinition named by NAD_IPAM_NAMESPACE/NAD_IPAM_NAME (whereabouts format, as
  * upstream), read once when the controllers start; its IPPools live in that NAD's namespace.
  */
-import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { IpPool, NetworkAttachmentDefinition } from '../../crds';
-import { CustomResourceClient, isNotFound } from '../../kube';
+import { CustomResourceClient, isNotFound, type CustomObjectsClient } from '../../kube';
 import type { OperatorMetrics } from '../controller-kit';
 import { IP_POOL_RESOURCE } from '../neonvm-resources';
 import { Ipam } from './ipam';
 import { parseIpamConfig } from './ipam-config';
 
 export interface IpamSource {
-  readonly custom: CustomObjectsApi;
+  readonly custom: CustomObjectsClient;
   /** `namespace/name` of the NetworkAttachmentDefinition holding the overlay IPAM config. */
   readonly nad: { readonly namespace: string; readonly name: string };
   readonly metrics?: OperatorMetrics;

@@ -12,12 +12,13 @@
  * A CertificateRequest from an operator version that did not label it is not in the cache: creating
  * one then fails with AlreadyExists, and it is replaced and the round retried.
  */
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { LABEL_TLS_FOR_VM, type VirtualMachine } from '../../crds';
 import {
   isAlreadyExists,
   isNotFound,
   unlessNotFound,
+  type CoreApi,
   type CustomResourceClient,
   type MutableObjectCache,
 } from '../../kube';
@@ -45,7 +46,7 @@ export const CERT_MANAGER_MISSING =
 const decode = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
 
 export interface TlsProvisionerDeps {
-  readonly core: CoreV1Api;
+  readonly core: CoreApi;
   readonly requests: CustomResourceClient<CertificateRequest>;
   /** CertificateRequests labelled LABEL_TLS_FOR_VM. */
   readonly requestCache: MutableObjectCache<CertificateRequest>;

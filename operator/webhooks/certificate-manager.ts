@@ -4,14 +4,11 @@
  * safely: Secret writes use resourceVersion preconditions and a loser adopts the winner's certificate.
  * With cert-manager, `CertificateDirWatcher` serves its mounted files and its CA injector sets caBundle.
  */
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type AdmissionregistrationV1Api,
-  type CoreV1Api,
-  type V1Secret,
-} from '@kubernetes/client-node';
-import { isAlreadyExists, isConflict, unlessNotFound } from '../../kube';
+import type { V1Secret } from '@kubernetes/client-node';
+// Deep imports: client-node's index loads every generated API (kube/kube-connection.ts).
+import { setHeaderOptions } from '@kubernetes/client-node/dist/middleware.js';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
+import { isAlreadyExists, isConflict, unlessNotFound, type AdmissionApi, type CoreApi } from '../../kube';
 import { type Clock, type Logger, type TimerHandle } from '../controller-kit';
 import { generateWebhookCertificates, isFresh, type CertificateRequest } from './certificates';
 import { MUTATING_CONFIGURATION_NAME, VALIDATING_CONFIGURATION_NAME } from './webhook-paths';
@@ -24,8 +21,8 @@ export interface ManagedCertificate extends ServingCertificate {
 }
 
 export interface CertificateManagerOptions {
-  readonly core: CoreV1Api;
-  readonly admission: AdmissionregistrationV1Api;
+  readonly core: CoreApi;
+  readonly admission: AdmissionApi;
   readonly namespace: string;
   readonly secretName: string;
   readonly request: CertificateRequest;

@@ -3,12 +3,11 @@
  * pointing at `https://<host>:<port>`. In-cluster the install manifest holds them and only their
  * caBundle is patched (CertificateManager).
  */
-import type { AdmissionregistrationV1Api } from '@kubernetes/client-node';
-import { isNotFound } from '../../kube';
+import { isNotFound, type AdmissionApi } from '../../kube';
 import { mutatingWebhookConfiguration, validatingWebhookConfiguration } from './webhook-configurations';
 
 export async function ensureWebhookConfigurations(
-  admission: AdmissionregistrationV1Api,
+  admission: AdmissionApi,
   url: string,
   caBundle: string,
 ): Promise<void> {

@@ -3,9 +3,8 @@
  * files, or self-managed in a Secret and rotated), the HTTPS server and — for local runs — the webhook
  * configurations pointing at it. Every replica serves webhooks, leader or not.
  */
-import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../../host';
-import type { KubeObject } from '../../kube';
+import type { AdmissionApi, CoreApi, KubeObject } from '../../kube';
 import type { EventRecorder, Logger } from '../controller-kit';
 import type { AdmissionRequest } from './admission-review';
 import { CertificateDirWatcher, readCertificateDir } from './certificate-files';
@@ -44,7 +43,10 @@ export interface WebhookOptions {
 }
 
 export interface WebhookServingContext {
-  readonly kubeConfig: KubeConfig;
+  /** Self-managed certificate Secret. */
+  readonly core: CoreApi;
+  /** caBundle patches; local runs create the configurations. */
+  readonly admission: AdmissionApi;
   /** The operator's namespace (self-managed certificate Secret). */
   readonly namespace: string;
   /** Records `SkippedValidation` warnings on objects admitted by `--skip-update-validation-for`. */
@@ -79,7 +81,7 @@ export async function serveWebhooks(w: WebhookOptions, ctx: WebhookServingContex
     [WEBHOOKS.validateVirtualMachine.path]: validateVirtualMachineHandler(validation, w.policy),
     [WEBHOOKS.validateMigration.path]: validateVirtualMachineMigrationHandler(validation),
   };
-  const admission = ctx.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+  const admission = ctx.admission;
   // Rotation hands new certificates to the server, which is made once the first one is there.
   const serving: { server?: WebhookServer } = {};
   let certificates: CertificateManager | CertificateDirWatcher | undefined;
@@ -98,7 +100,7 @@ export async function serveWebhooks(w: WebhookOptions, ctx: WebhookServingContex
     certificates.start();
   } else {
     certificates = new CertificateManager({
-      core: ctx.kubeConfig.makeApiClient(CoreV1Api),
+      core: ctx.core,
       admission,
       namespace: ctx.namespace,
       secretName: w.secretName,

@@ -30,7 +30,8 @@ import {
   type VirtualMachineMigration,
 } from '../../crds';
 import { freePort, pollUntil } from '../../host';
-import { Informer, keepAliveClients } from '../../kube';
+import { Informer } from '../../kube';
+import { keepAliveClients } from '../../kube/client-node';
 import { OPERATOR_NAMESPACE, RUNNER_IMAGE, startNeonVmStack, type NeonVmStack } from '../../local-stack';
 import { RunnerClient, type QemuState } from '../../runner/api';
 import { OperatorProcess } from './operator-process';
