@@ -50,7 +50,7 @@ import { IpamLoader } from './ipam';
 import { MigrationTlsIssuer } from './migration-tls';
 import { MIGRATION_RESOURCE, VM_RESOURCE } from './neonvm-resources';
 import type { RunnerPodConfig } from './pod';
-import { httpRunnerConnector, type RunnerConnector } from './runner-client';
+import { httpRunnerConnector, nodeHttpFetch, type RunnerConnector } from './runner-client';
 import { CERTIFICATE_REQUESTS, TlsProvisioner, TlsReconciler, type CertificateRequest } from './tls';
 import { serveWebhooks, type WebhookOptions, type WebhookServing } from './webhooks';
 
@@ -160,8 +160,8 @@ export class Operator {
         o.runners ??
         httpRunnerConnector({
           fetch: (url, init) => {
-            this.metrics.runnerRequests.inc({ path: new URL(String(url)).pathname });
-            return fetch(url, init);
+            this.metrics.runnerRequests.inc({ path: new URL(url).pathname });
+            return nodeHttpFetch(url, init);
           },
         }),
       secrets: new RunnerSecrets(core, new MigrationTlsIssuer(core, o.namespace, clock)),
