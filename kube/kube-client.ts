@@ -41,6 +41,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
  */
 export const DEFAULT_MAX_SOCKETS = 16;
 
+/** TCP keepalive delay of watch connections (client-node's). */
+const WATCH_KEEPALIVE_MS = 30_000;
+
 /** A non-2xx answer of the API server (the shape `statusCode`/`apiErrorMessage` in errors.ts read). */
 export class KubeApiError extends Error {
   constructor(
@@ -214,6 +217,8 @@ export class KubeClient {
       },
     );
     req.on('error', (err) => finish(controller.signal.aborted ? abortError() : err));
+    // As client-node's Watch: TCP keepalive notices a peer that vanished under an idle watch.
+    req.on('socket', (socket) => socket.setKeepAlive(true, WATCH_KEEPALIVE_MS));
     req.end();
     return controller;
   }
