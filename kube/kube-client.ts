@@ -21,7 +21,11 @@ export interface KubeClientOptions {
   readonly onRequest?: (verb: string, url: string) => void;
   /** Called when the response's headers arrive (or the request failed), with the seconds it took. */
   readonly onResponse?: (verb: string, url: string, seconds: number) => void;
-  /** Aborts a request not completed in this long (default {@link DEFAULT_REQUEST_TIMEOUT_MS}; 0: never). */
+  /**
+   * Aborts a request whose connection stays silent this long (node's socket timeout: no byte sent or
+   * received; default {@link DEFAULT_REQUEST_TIMEOUT_MS}; 0: never). The operator's answers are small,
+   * so a silent minute is a dead peer, not a slow answer.
+   */
   readonly requestTimeoutMs?: number;
   /** Connections of the request pool (default {@link DEFAULT_MAX_SOCKETS}). */
   readonly maxSockets?: number;
