@@ -49,7 +49,12 @@ describe('image plan', () => {
     const op = containerConfig('operator', info);
     expect(op.User).toBe('65532:65532');
     // V8's young generation capped (constructs/install/operator-node-flags.ts): the operator's RSS.
-    expect(op.Entrypoint).toEqual(['node', '--max-semi-space-size=2', '/app/lib/operator/main.js']);
+    expect(op.Entrypoint).toEqual([
+      'node',
+      '--max-semi-space-size=2',
+      '--optimize-for-size',
+      '/app/lib/operator/main.js',
+    ]);
     const runner = containerConfig('runner', info);
     expect(runner.Entrypoint).toEqual(['runner']);
     expect(runner.Env).toContain('NEONVM_CACHE=/var/cache/neonvm');
