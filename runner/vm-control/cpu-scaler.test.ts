@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeClock } from '../../host';
 import { defaultedSpec } from '../../crds/testing';
 import { vmShape } from '../plan/vm-shape';
-import { QmpClient, type HotpluggableCpu } from '../qmp';
-import { FakeQmpServer } from '../qmp/testing/fake-qmp-server';
+import type { HotpluggableCpu } from '../qmp';
+import { useFakeQmp } from '../qmp/testing/use-fake-qmp';
 import { CpuScaler } from './cpu-scaler';
 import { GuestAgent } from './guest-agent';
 
@@ -21,17 +18,11 @@ const slots = (plugged: ReadonlySet<number>): HotpluggableCpu[] =>
   }));
 
 describe('CpuScaler plugs (against a fake QMP server)', () => {
-  let dir: string;
-  let server: FakeQmpServer;
-  let qmp: QmpClient;
   let plugged: Set<number>;
   let failNextPlug: boolean;
-
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'neonvm-cpu-scaler-test-'));
+  const fake = useFakeQmp((server) => {
     plugged = new Set([0]);
     failNextPlug = false;
-    server = new FakeQmpServer(join(dir, 'qmp.sock'));
     server.handle('query-hotpluggable-cpus', () => ({ return: slots(plugged) }));
     server.handle('device_add', (args) => {
       if (failNextPlug) {
@@ -41,22 +32,15 @@ describe('CpuScaler plugs (against a fake QMP server)', () => {
       plugged.add(args['core-id'] as number);
       return { return: {} };
     });
-    await server.listen();
-    qmp = await QmpClient.connect({ socketPath: server.socketPath });
-  });
-  afterEach(async () => {
-    await qmp.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const scaler = () =>
     new CpuScaler(
-      qmp,
+      fake.qmp,
       new GuestAgent('http://127.0.0.1:9', 'token'), // plugging never asks the guest
       vmShape(defaultedSpec({ cpus: { min: 1, max: 4, use: 1 } })),
     );
-  const sent = () => server.received.map((r) => r.execute).filter((c) => c !== 'qmp_capabilities');
+  const sent = () => fake.server.received.map((r) => r.execute).filter((c) => c !== 'qmp_capabilities');
 
   it('reads the slots once, at the boot plug; later plugs are one device_add each', async () => {
     const cpu = scaler();
@@ -65,10 +49,9 @@ describe('CpuScaler plugs (against a fake QMP server)', () => {
     await cpu.ensurePlugged(3);
     await cpu.ensurePlugged(3); // already there: nothing sent
     expect(sent()).toEqual(['query-hotpluggable-cpus', 'device_add', 'device_add']);
-    expect(server.received.filter((r) => r.execute === 'device_add').map((r) => r.arguments?.id)).toEqual([
-      'cpu1',
-      'cpu2',
-    ]);
+    expect(
+      fake.server.received.filter((r) => r.execute === 'device_add').map((r) => r.arguments?.id),
+    ).toEqual(['cpu1', 'cpu2']);
     expect(await cpu.pluggedCount()).toBe(3); // migration answers ask QEMU
   });
 
@@ -85,7 +68,7 @@ describe('CpuScaler plugs (against a fake QMP server)', () => {
       'query-hotpluggable-cpus',
       'device_add',
     ]);
-    expect(server.received.at(-1)?.arguments?.id).toBe('cpu2');
+    expect(fake.server.received.at(-1)?.arguments?.id).toBe('cpu2');
   });
 
   it('retries a PUT /cpu that came too early when the guest acknowledges the vCPU, not a poll interval later', async () => {
@@ -104,7 +87,7 @@ describe('CpuScaler plugs (against a fake QMP server)', () => {
     try {
       const clock = new FakeClock(); // never advanced: only the acknowledgement can bring the retry
       const cpu = new CpuScaler(
-        qmp,
+        fake.qmp,
         new GuestAgent(`http://127.0.0.1:${(agent.address() as AddressInfo).port}`, 'token'),
         vmShape(defaultedSpec({ cpus: { min: 1, max: 4, use: 1 } })),
         clock,
@@ -115,7 +98,7 @@ describe('CpuScaler plugs (against a fake QMP server)', () => {
       expect(puts).toHaveLength(1); // failed, waiting
       cpuAdded = true;
       // QEMU 7.2's event when the guest has processed the insertion (ACPI _OST).
-      server.emitEvent('ACPI_DEVICE_OST', {
+      fake.server.emitEvent('ACPI_DEVICE_OST', {
         info: { device: 'cpu1', slot: '1', 'slot-type': 'CPU', source: 1, status: 0 },
       });
       await set;

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeClock } from '../../host';
 import { defaultedSpec } from '../../crds/testing';
 import { vmShape } from '../plan/vm-shape';
-import { QmpClient } from '../qmp';
-import { FakeQmpServer } from '../qmp/testing/fake-qmp-server';
+import { useFakeQmp } from '../qmp/testing/use-fake-qmp';
 import { CpuScaler } from './cpu-scaler';
 import { GuestAgent } from './guest-agent';
 import {
@@ -62,15 +58,10 @@ describe('stop-and-copy under TCG (pure)', () => {
 });
 
 describe('Migrator (against a fake QMP server)', () => {
-  let dir: string;
-  let server: FakeQmpServer;
-  let qmp: QmpClient;
   let runState: string;
   let migrateStatus: string;
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'neonvm-migrator-test-'));
-    server = new FakeQmpServer(join(dir, 'qmp.sock'));
+  const fake = useFakeQmp((server) => {
     runState = 'running';
     migrateStatus = 'none';
     const ok = () => ({ return: {} });
@@ -92,27 +83,29 @@ describe('Migrator (against a fake QMP server)', () => {
       .handle('stop', () => ((runState = 'paused'), ok()))
       .handle('cont', () => ((runState = 'running'), ok()))
       .handle('migrate', () => ((migrateStatus = 'active'), ok()));
-    await server.listen();
-    qmp = await QmpClient.connect({ socketPath: server.socketPath });
-  });
-  afterEach(async () => {
-    await qmp.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const migrator = (stopGuest: boolean, blockMigration = true) => {
     const clock = new FakeClock();
     const cpu = new CpuScaler(
-      qmp,
+      fake.qmp,
       new GuestAgent('http://127.0.0.1:9', 'token'),
       vmShape(defaultedSpec()),
       clock,
     );
-    return new Migrator(qmp, cpu, () => undefined, clock, undefined, undefined, stopGuest, blockMigration);
+    return new Migrator(
+      fake.qmp,
+      cpu,
+      () => undefined,
+      clock,
+      undefined,
+      undefined,
+      stopGuest,
+      blockMigration,
+    );
   };
   const commands = () =>
-    server.received.map((r) => r.execute).filter((c) => ['stop', 'migrate', 'cont'].includes(c));
+    fake.server.received.map((r) => r.execute).filter((c) => ['stop', 'migrate', 'cont'].includes(c));
   const request = validateMigrationRequest({ targetHost: '10.0.0.2' });
 
   it('stops the guest right before `migrate` and leaves it stopped once the target has it', async () => {
@@ -121,7 +114,7 @@ describe('Migrator (against a fake QMP server)', () => {
     expect(commands()).toEqual(['stop', 'migrate']);
     migrateStatus = 'completed';
     runState = 'postmigrate';
-    server.handle('query-migrate', () => ({
+    fake.server.handle('query-migrate', () => ({
       return: { status: 'completed', 'total-time': 420, downtime: 25 },
     }));
     // The guest was paused for the whole stream, not only QEMU's own switch-over.
@@ -160,7 +153,7 @@ describe('Migrator (against a fake QMP server)', () => {
   });
 
   it('resumes the guest when QEMU refuses `migrate`', async () => {
-    server.handle('migrate', () => ({ error: { class: 'GenericError', desc: 'no route' } }));
+    fake.server.handle('migrate', () => ({ error: { class: 'GenericError', desc: 'no route' } }));
     const m = migrator(true);
     await expect(m.start(request)).rejects.toThrow(
       'QEMU refused the migration: QMP migrate: GenericError: no route',
@@ -176,7 +169,7 @@ describe('Migrator (against a fake QMP server)', () => {
     beforeEach(() => {
       jobs = [];
       const ok = () => ({ return: {} });
-      server
+      fake.server
         .handle('query-block', () => ({ return: [disk, iso] }))
         .handle('blockdev-add', ok)
         .handle('blockdev-del', ok)
@@ -192,7 +185,8 @@ describe('Migrator (against a fake QMP server)', () => {
         .handle('nbd-server-stop', ok)
         .handle('block-export-add', ok);
     });
-    const sent = (name: string) => server.received.filter((r) => r.execute === name).map((r) => r.arguments);
+    const sent = (name: string) =>
+      fake.server.received.filter((r) => r.execute === name).map((r) => r.arguments);
     const until = async (what: () => boolean) => {
       for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
       expect(what()).toBe(true);
@@ -226,7 +220,7 @@ describe('Migrator (against a fake QMP server)', () => {
           { capability: 'events', state: true },
         ]) as unknown,
       });
-      server.emitEvent('MIGRATION', { status: 'pre-switchover' });
+      fake.server.emitEvent('MIGRATION', { status: 'pre-switchover' });
       await until(() => sent('migrate-continue').length === 1);
       expect(sent('block-job-cancel')).toEqual([{ device: 'migration-mirror-rootdisk' }]);
       expect(sent('blockdev-del')).toEqual([{ 'node-name': 'migration-nbd-rootdisk' }]);
@@ -237,7 +231,7 @@ describe('Migrator (against a fake QMP server)', () => {
     it('target: holds the guest (stop, late block activation), exports the writable disks, and on `completed` closes them and resumes', async () => {
       const m = migrator(false, false);
       await m.listen('10.0.0.3');
-      const order = server.received.map((r) => r.execute);
+      const order = fake.server.received.map((r) => r.execute);
       expect(order.indexOf('stop')).toBeLessThan(order.indexOf('migrate-incoming'));
       expect(sent('nbd-server-start')).toEqual([
         { addr: { type: 'inet', data: { host: '10.0.0.3', port: '20188' } } },
@@ -251,9 +245,9 @@ describe('Migrator (against a fake QMP server)', () => {
           { capability: 'events', state: true },
         ],
       });
-      server.emitEvent('MIGRATION', { status: 'completed' });
+      fake.server.emitEvent('MIGRATION', { status: 'completed' });
       await until(() => sent('cont').length === 1);
-      const after = server.received.map((r) => r.execute);
+      const after = fake.server.received.map((r) => r.execute);
       expect(after.lastIndexOf('nbd-server-stop')).toBeLessThan(after.lastIndexOf('cont'));
       await m.incomingDone(true); // once only
       expect(sent('cont')).toHaveLength(1);
@@ -272,7 +266,9 @@ describe('Migrator (against a fake QMP server)', () => {
   it('keeps a live pre-copy under KVM', async () => {
     const m = migrator(false);
     await m.start(request);
-    server.handle('query-migrate', () => ({ return: { status: 'failed', 'total-time': 420, downtime: 25 } }));
+    fake.server.handle('query-migrate', () => ({
+      return: { status: 'failed', 'total-time': 420, downtime: 25 },
+    }));
     expect(await m.info()).toMatchObject({ status: 'failed', downtimeMs: 25 });
     expect(commands()).toEqual(['migrate']);
     m.stop();

@@ -1,38 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeClock } from '../../host';
 import { vmShape } from '../plan/vm-shape';
 import { defaultedSpec } from '../../crds/testing';
-import { QmpClient } from '../qmp';
-import { FakeQmpServer } from '../qmp/testing/fake-qmp-server';
+import { useFakeQmp } from '../qmp/testing/use-fake-qmp';
 import { GuestAgent } from './guest-agent';
 import { QemuVm } from './qemu-vm';
 
 describe('QemuVm (against a fake QMP server, on a manual clock)', () => {
-  let dir: string;
-  let server: FakeQmpServer;
-  let qmp: QmpClient;
-
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'neonvm-vm-test-'));
-    server = new FakeQmpServer(join(dir, 'qmp.sock'));
+  const fake = useFakeQmp((server) => {
     server.handle('query-status', () => ({ return: { running: false, status: 'inmigrate' } }));
     server.handle('query-memory-size-summary', () => ({ return: { 'base-memory': 1024 ** 3 } }));
     server.handle('query-cpus-fast', () => ({ return: [{ 'cpu-index': 0 }] }));
-    await server.listen();
-    qmp = await QmpClient.connect({ socketPath: server.socketPath });
-  });
-  afterEach(async () => {
-    await qmp.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports uptime and probes readiness on its clock', async () => {
     const clock = new FakeClock();
     const vm = new QemuVm({
-      qmp,
+      qmp: fake.qmp,
       agent: new GuestAgent('http://127.0.0.1:9', 'token'), // never asked: QEMU does not run the guest
       shape: vmShape(defaultedSpec()),
       accel: 'tcg',
@@ -46,7 +29,7 @@ describe('QemuVm (against a fake QMP server, on a manual clock)', () => {
     clock.advance(90_000);
     expect((await vm.status()).uptimeSeconds).toBe(90);
 
-    const probes = () => server.received.filter((r) => r.execute === 'query-status').length;
+    const probes = () => fake.server.received.filter((r) => r.execute === 'query-status').length;
     const before = probes();
     vm.watchGuest(async () => undefined, 50);
     while (clock.pendingTimers === 0) await new Promise((r) => setImmediate(r));
@@ -62,15 +45,15 @@ describe('QemuVm (against a fake QMP server, on a manual clock)', () => {
   });
 
   it("GET /qemu carries QEMU's error-desc of a failed migration", async () => {
-    server.handle('query-status', () => ({ return: { running: true, status: 'running' } }));
-    server.handle('query-migrate', () => ({
+    fake.server.handle('query-status', () => ({ return: { running: true, status: 'running' } }));
+    fake.server.handle('query-migrate', () => ({
       return: {
         status: 'failed',
         'error-desc': "Failed to connect to '10.244.2.2:20187': Connection timed out",
       },
     }));
     const vm = new QemuVm({
-      qmp,
+      qmp: fake.qmp,
       agent: new GuestAgent('http://127.0.0.1:9', 'token'),
       shape: vmShape(defaultedSpec()),
       accel: 'tcg',
