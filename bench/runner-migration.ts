@@ -40,11 +40,12 @@ import type { QueryMigrate } from '../runner/vm-control/migration-info';
 import { stopsGuestForStream } from '../runner/vm-control/migration';
 import {
   diskMigrationPort,
+  disconnectMirrors,
+  endMirrors,
   exportDisks,
   hasBlockMigration,
   mirrorDisks,
   queryWritableDisks,
-  releaseMirrors,
   stopDiskExports,
 } from '../runner/vm-control/migration-disks';
 import { RunnerHarness } from '../runner/testing/runner-harness';
@@ -109,6 +110,27 @@ export const CASES: readonly Case[] = [
     name: 'multifd-zstd (2 channels)',
     tuning: { ...UNTUNED, compression: 'multifd-zstd' },
     request: REQUEST_DEFAULTS,
+  },
+  // The defaults with one change each (QEMU >= 9.1 re-measure; appended to keep the indices above).
+  {
+    name: 'defaults + multifd (2 channels)',
+    tuning: { ...DEFAULT_MIGRATION_TUNING, compression: 'multifd' },
+    request: REQUEST_DEFAULTS,
+  },
+  {
+    name: 'defaults + xbzrle (256 MiB cache)',
+    tuning: { ...DEFAULT_MIGRATION_TUNING, xbzrle: true },
+    request: REQUEST_DEFAULTS,
+  },
+  {
+    name: 'defaults, auto-converge off',
+    tuning: DEFAULT_MIGRATION_TUNING,
+    request: { ...REQUEST_DEFAULTS, autoConverge: false },
+  },
+  {
+    name: 'defaults, max-bandwidth 256Mi',
+    tuning: DEFAULT_MIGRATION_TUNING,
+    request: { ...REQUEST_DEFAULTS, maxBandwidthBytes: 256 * MIB },
   },
 ];
 
@@ -253,9 +275,9 @@ async function rawMigration(
         }),
         src.qmp.onEvent('MIGRATION', (e) => {
           if ((e.data as { status?: string } | undefined)?.status === 'pre-switchover')
-            void releaseMirrors(src.qmp, disks, sleep).then(() =>
-              src.qmp.execute('migrate-continue', { state: 'pre-switchover' }),
-            );
+            void endMirrors(src.qmp, disks, sleep)
+              .then(() => src.qmp.execute('migrate-continue', { state: 'pre-switchover' }))
+              .then(() => disconnectMirrors(src.qmp, disks));
         }),
       );
     }
@@ -414,24 +436,41 @@ export async function migrationRows(
 
 /**
  * A part of the run, so it fits a machine-lock hold: NEONVM_BENCH_MIGRATION_PART=idle (the idle rows
- * only) or busy (the busy rows only); NEONVM_BENCH_MIGRATION_BUSY_CASES=0,4 picks busy cases by index
- * in CASES. Unset: everything.
+ * only) or busy (the busy rows only); NEONVM_BENCH_MIGRATION_BUSY_CASES=0,4 and
+ * NEONVM_BENCH_MIGRATION_IDLE_CASES=0,1 pick cases by index in CASES;
+ * NEONVM_BENCH_MIGRATION_IDLE_ROUNDS / _BUSY_ROUNDS the rounds. Unset: everything, default rounds.
  */
 export function partFromEnv(env: NodeJS.ProcessEnv = process.env): {
   idleCases?: readonly Case[];
   cases?: readonly Case[];
+  idleRounds?: number;
+  busyRounds?: number;
 } {
   const part = env.NEONVM_BENCH_MIGRATION_PART;
   if (part !== undefined && part !== 'idle' && part !== 'busy')
     throw new Error(`NEONVM_BENCH_MIGRATION_PART must be idle or busy, not "${part}"`);
-  const picked = env.NEONVM_BENCH_MIGRATION_BUSY_CASES?.split(',').map((x) => {
-    const c = CASES[Number(x)];
-    if (!c) throw new Error(`NEONVM_BENCH_MIGRATION_BUSY_CASES: no case ${x} (0-${CASES.length - 1})`);
-    return c;
-  });
+  const pick = (name: string) =>
+    env[name]?.split(',').map((x) => {
+      const c = CASES[Number(x)];
+      if (!c) throw new Error(`${name}: no case ${x} (0-${CASES.length - 1})`);
+      return c;
+    });
+  const rounds = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not "${v}"`);
+    return n;
+  };
+  const picked = pick('NEONVM_BENCH_MIGRATION_BUSY_CASES');
+  const idlePicked = pick('NEONVM_BENCH_MIGRATION_IDLE_CASES');
+  const idleRounds = rounds('NEONVM_BENCH_MIGRATION_IDLE_ROUNDS');
+  const busyRounds = rounds('NEONVM_BENCH_MIGRATION_BUSY_ROUNDS');
   return {
-    ...(part === 'busy' ? { idleCases: [] } : {}),
+    ...(part === 'busy' ? { idleCases: [] } : idlePicked ? { idleCases: idlePicked } : {}),
     ...(part === 'idle' ? { cases: [] } : picked ? { cases: picked } : {}),
+    ...(idleRounds ? { idleRounds } : {}),
+    ...(busyRounds ? { busyRounds } : {}),
   };
 }
 

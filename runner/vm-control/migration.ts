@@ -31,6 +31,8 @@ import {
 import { MIGRATION_ACTIVE_STATES, toMigrationInfo, type QueryMigrate } from './migration-info';
 import {
   diskMigrationPort,
+  disconnectMirrors,
+  endMirrors,
   exportDisks,
   mirrorDisks,
   queryWritableDisks,
@@ -195,14 +197,17 @@ export class Migrator {
 
   /**
    * At QEMU's pre-switchover pause (the guest is stopped): ends the disk mirrors, so the target's disks
-   * are complete before it can run, then lets the stream finish. Once per stream.
+   * are complete before it can run, then lets the stream finish. Once per stream. Everything here is
+   * guest downtime: only the jobs' end is awaited before `migrate-continue` (`endMirrors`).
    */
   private switchOver(): Promise<void> {
     if (!this.sourceActive || this.mirrored.length === 0) return Promise.resolve();
     this.switchingOver ??= (async () => {
       try {
-        await releaseMirrors(this.qmp, this.mirrored, (ms) => sleep(ms, this.clock));
+        await endMirrors(this.qmp, this.mirrored, (ms) => sleep(ms, this.clock));
         await this.qmp.execute('migrate-continue', { state: 'pre-switchover' });
+        // Closing the NBD connections needs no paused guest: after the stream goes on.
+        await disconnectMirrors(this.qmp, this.mirrored);
       } catch (e) {
         this.log('could not complete the disk mirrors at the switch-over; cancelling', {
           error: (e as Error).message,
