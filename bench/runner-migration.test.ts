@@ -19,3 +19,20 @@ describe('runner-migration bench parts (one machine-lock hold each)', () => {
     );
   });
 });
+
+describe('runner-migration bench: idle cases and rounds from the environment', () => {
+  it('picks idle cases by index and takes the rounds', () => {
+    expect(
+      partFromEnv({
+        NEONVM_BENCH_MIGRATION_IDLE_CASES: '0,11',
+        NEONVM_BENCH_MIGRATION_IDLE_ROUNDS: '3',
+        NEONVM_BENCH_MIGRATION_BUSY_ROUNDS: '2',
+      }),
+    ).toEqual({ idleCases: [CASES[0], CASES[11]], idleRounds: 3, busyRounds: 2 });
+  });
+  it('refuses rounds that are not a positive integer, naming the variable', () => {
+    expect(() => partFromEnv({ NEONVM_BENCH_MIGRATION_IDLE_ROUNDS: '0' })).toThrow(
+      'NEONVM_BENCH_MIGRATION_IDLE_ROUNDS must be a positive integer, not "0"',
+    );
+  });
+});

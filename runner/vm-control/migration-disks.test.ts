@@ -1,4 +1,11 @@
-import { diskMigrationPort, hasBlockMigration, writableDisks } from './migration-disks';
+import { useFakeQmp } from '../qmp/testing/use-fake-qmp';
+import {
+  diskMigrationPort,
+  disconnectMirrors,
+  endMirrors,
+  hasBlockMigration,
+  writableDisks,
+} from './migration-disks';
 
 describe('disks of a migration without block migration (pure)', () => {
   it('QEMU 9.1 removed block migration; an unknown QEMU is taken as the 7.2 this runner has shipped', () => {
@@ -25,5 +32,65 @@ describe('disks of a migration without block migration (pure)', () => {
 
   it('puts NBD next to the migration port', () => {
     expect(diskMigrationPort(20187)).toBe(20188);
+  });
+});
+
+describe('endMirrors at the switch-over (against a fake QMP server)', () => {
+  let jobs: string[];
+  const fake = useFakeQmp((server) => {
+    jobs = ['migration-mirror-rootdisk', 'migration-mirror-swapdisk'];
+    server
+      .handle('query-block-jobs', () => ({ return: jobs.map((device) => ({ device, ready: true })) }))
+      .handle('blockdev-del', () => ({ return: {} }));
+  });
+  const server = () => fake.server;
+  const qmp = () => fake.qmp;
+
+  const disks = [
+    { device: 'rootdisk', nodeName: '#block1' },
+    { device: 'swapdisk', nodeName: '#block3' },
+  ];
+  const executed = () => server().received.map((r) => r.execute);
+  // The fallback poll never fires: a sleep that never ends shows the end came from the events.
+  const never = () => new Promise<void>(() => undefined);
+
+  it('cancels each job by id and returns on their end events, without querying or disconnecting', async () => {
+    server().handle('block-job-cancel', (args) => {
+      const device = String(args.device);
+      jobs = jobs.filter((j) => j !== device);
+      setImmediate(() => server().emitEvent('BLOCK_JOB_COMPLETED', { device, type: 'mirror' }));
+      return { return: {} };
+    });
+    await endMirrors(qmp(), disks, never);
+    expect(
+      server()
+        .received.filter((r) => r.execute === 'block-job-cancel')
+        .map((r) => r.arguments),
+    ).toEqual([{ device: 'migration-mirror-rootdisk' }, { device: 'migration-mirror-swapdisk' }]);
+    expect(executed()).not.toContain('query-block-jobs');
+    expect(executed()).not.toContain('blockdev-del');
+    await disconnectMirrors(qmp(), disks);
+    expect(
+      server()
+        .received.filter((r) => r.execute === 'blockdev-del')
+        .map((r) => r.arguments),
+    ).toEqual([{ 'node-name': 'migration-nbd-rootdisk' }, { 'node-name': 'migration-nbd-swapdisk' }]);
+  });
+
+  it('does not wait for a job that is already gone (the cancel is refused)', async () => {
+    server().handle('block-job-cancel', (args) => ({
+      error: { class: 'DeviceNotActive', desc: `No active block job on device '${String(args.device)}'` },
+    }));
+    await endMirrors(qmp(), disks, never);
+    expect(executed().filter((c) => c === 'block-job-cancel')).toHaveLength(2);
+  });
+
+  it('falls back to query-block-jobs when no end event comes', async () => {
+    server().handle('block-job-cancel', (args) => {
+      jobs = jobs.filter((j) => j !== String(args.device));
+      return { return: {} };
+    });
+    await endMirrors(qmp(), disks, () => Promise.resolve());
+    expect(executed()).toContain('query-block-jobs');
   });
 });

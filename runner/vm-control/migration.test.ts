@@ -178,7 +178,14 @@ describe('Migrator (against a fake QMP server)', () => {
           return ok();
         })
         .handle('query-block-jobs', () => ({ return: jobs }))
-        .handle('block-job-cancel', () => ((jobs = []), ok()))
+        .handle('block-job-cancel', (a) => {
+          jobs = [];
+          // As QEMU: a ready mirror's cancel ends in BLOCK_JOB_COMPLETED.
+          setImmediate(() =>
+            fake.server.emitEvent('BLOCK_JOB_COMPLETED', { device: a['job-id'] ?? a.device }),
+          );
+          return ok();
+        })
         .handle('migrate-continue', ok)
         .handle('migrate-incoming', ok)
         .handle('nbd-server-start', ok)
@@ -221,10 +228,13 @@ describe('Migrator (against a fake QMP server)', () => {
         ]) as unknown,
       });
       fake.server.emitEvent('MIGRATION', { status: 'pre-switchover' });
-      await until(() => sent('migrate-continue').length === 1);
+      await until(() => sent('blockdev-del').length === 1);
       expect(sent('block-job-cancel')).toEqual([{ device: 'migration-mirror-rootdisk' }]);
-      expect(sent('blockdev-del')).toEqual([{ 'node-name': 'migration-nbd-rootdisk' }]);
       expect(sent('migrate-continue')).toEqual([{ state: 'pre-switchover' }]);
+      // The guest is paused until `migrate-continue`: the NBD disconnect comes after it.
+      const order = fake.server.received.map((r) => r.execute);
+      expect(order.indexOf('blockdev-del')).toBeGreaterThan(order.indexOf('migrate-continue'));
+      expect(sent('blockdev-del')).toEqual([{ 'node-name': 'migration-nbd-rootdisk' }]);
       m.stop();
     });
 
