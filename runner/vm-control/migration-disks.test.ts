@@ -77,12 +77,18 @@ describe('endMirrors at the switch-over (against a fake QMP server)', () => {
     ).toEqual([{ 'node-name': 'migration-nbd-rootdisk' }, { 'node-name': 'migration-nbd-swapdisk' }]);
   });
 
-  it('does not wait for a job that is already gone (the cancel is refused)', async () => {
+  it('a refused cancel: waits while the job still runs, ends once it is gone', async () => {
+    jobs = ['migration-mirror-rootdisk'];
     server().handle('block-job-cancel', (args) => ({
-      error: { class: 'DeviceNotActive', desc: `No active block job on device '${String(args.device)}'` },
+      error: { class: 'GenericError', desc: `job '${String(args.device)}' cannot be cancelled now` },
     }));
-    await endMirrors(qmp(), disks, never);
+    let polls = 0;
+    await endMirrors(qmp(), disks, async () => {
+      if (++polls === 3) jobs = [];
+      await new Promise((r) => setImmediate(r));
+    });
     expect(executed().filter((c) => c === 'block-job-cancel')).toHaveLength(2);
+    expect(executed().filter((c) => c === 'query-block-jobs')).toHaveLength(3);
   });
 
   it('falls back to query-block-jobs when no end event comes', async () => {

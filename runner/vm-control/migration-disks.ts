@@ -177,9 +177,10 @@ export async function endMirrors(
     }),
   );
   try {
-    // A job that is already gone (ended, or never made) refuses the cancel: nothing to wait for.
+    // A job that is already gone (ended, or never made) refuses the cancel; whether it is gone, or
+    // refused for another reason and still running, the fallback poll tells.
     for (const id of [...pending])
-      await qmp.execute('block-job-cancel', { device: id }).catch(() => pending.delete(id));
+      await qmp.execute('block-job-cancel', { device: id }).catch(() => undefined);
     const deadline = Date.now() + 60_000;
     while (pending.size > 0) {
       const woken = new Promise<boolean>((r) => (wake = () => r(true)));
