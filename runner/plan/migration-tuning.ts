@@ -54,6 +54,11 @@ export interface MigrationTuning {
  * - no compression: `compress` took 4,395 / 4,897 ms and stopped the guest for 216 / 255 ms (two zlib
  *   threads and the vCPU on 2 cores); upstream's set (xbzrle + compress + zero-blocks) 3,522 / 3,228 ms;
  *   multifd and multifd-zstd over 2 channels on one host gained nothing (824 / 649, 920 / 729 ms).
+ * Re-measured with QEMU 10.0.2 (live pre-copy under TCG, disks over NBD; 2026-12-04 20:35 UTC, one run,
+ * runner / raw, downtime · total): these defaults 30 / 31 ms · 398 / 381 ms idle, 16 / 16 ms · 519 / 519
+ * ms busy; the 300 ms limit 60 / 49 ms busy; xbzrle within the spread; multifd (2 channels) 25-37%
+ * shorter totals with as long or longer pauses, but QEMU 10.0.2 refuses `postcopy-ram` with `multifd`,
+ * so as a default it would turn `allowPostCopy` migrations away: the same defaults for every version.
  * Under KVM the guest dirties memory faster and a vCPU costs the host less, and between nodes the
  * network is the limit: compression or multifd may pay off there. Re-measure on KVM nodes before
  * relying on these (the operator's `--migration-*` flags set them per cluster).
