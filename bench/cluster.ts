@@ -7,8 +7,12 @@
  * create → bound (the scheduler) and bound → Running (the node agent) to show where the time goes.
  */
 import { CoreV1Api, KubeConfig, V1Pod, Watch } from '@kubernetes/client-node';
-import { ensureK8sBinaries, readBuildTiming, startLocalCluster } from '../cluster';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ensureK8sBinaries, readBuildTiming, startLocalCluster, type LocalCluster } from '../cluster';
+import { isWrite, parseApiServerRequests, requestDelta, type ApiServerRequests } from './apiserver-metrics';
 import { percentile } from './percentile';
+import { cpuDeltaMs, snapshotProcessCpu } from './process-cpu';
 import type { BenchRow } from './table';
 
 const PODS = 50;
@@ -28,6 +32,47 @@ async function configMapWriteLatencies(core: CoreV1Api, namespace: string): Prom
     latencies.push(performance.now() - t0);
   }
   return latencies;
+}
+
+/** The API server's request counters (kubectl, started before a CPU snapshot so it is not counted). */
+async function scrapeApiServer(cluster: LocalCluster): Promise<ApiServerRequests> {
+  const { stdout } = await promisify(execFile)(
+    cluster.binaries.kubectl,
+    ['--kubeconfig', cluster.kubeconfigPath, 'get', '--raw', '/metrics'],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return parseApiServerRequests(stdout);
+}
+
+/** The comm names of this process's children, as the CPU rows call them. */
+const PROCESS_NAMES: Record<string, string> = {
+  self: 'bench process (3 node agents, watch, creates)',
+  // Node names its main thread so: the launcher helper, which starts every pod process.
+  MainThread: 'launcher helper + pod processes',
+  'kube-apiserver': 'kube-apiserver',
+  etcd: 'etcd',
+  'kube-scheduler': 'kube-scheduler',
+  'kube-controller': 'kube-controller-manager',
+};
+
+/**
+ * Runs `measure` and reports what it cost: CPU per pod by process (utime+stime from /proc, reaped
+ * children included) and the API server's requests per pod, by kind.
+ */
+async function withCosts<T>(
+  cluster: LocalCluster,
+  pods: number,
+  measure: () => Promise<T>,
+): Promise<{ result: T; cpuPerPod: Map<string, number>; requests: ReturnType<typeof requestDelta> }> {
+  const metricsBefore = await scrapeApiServer(cluster);
+  const cpuBefore = snapshotProcessCpu();
+  const result = await measure();
+  const cpuAfter = snapshotProcessCpu();
+  const metricsAfter = await scrapeApiServer(cluster);
+  const cpuPerPod = new Map<string, number>();
+  for (const [group, ms] of cpuDeltaMs(cpuBefore, cpuAfter))
+    cpuPerPod.set(PROCESS_NAMES[group] ?? group, ms / pods);
+  return { result, cpuPerPod, requests: requestDelta(metricsBefore, metricsAfter) };
 }
 
 /** Milliseconds from each pod's create call to its binding and to Running, as seen through a watch. */
@@ -120,6 +165,50 @@ async function podRunningLatencies(
   };
 }
 
+type Costs = Awaited<ReturnType<typeof withCosts>>;
+
+/**
+ * CPU per pod by process and API requests per pod, burst against one at a time; the requests by kind
+ * are printed (they are what a pod start costs the API server, the cluster's largest CPU consumer).
+ */
+function costRows(single: Costs, burst: Costs): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const groups = [...burst.cpuPerPod.keys()].filter((g) => (burst.cpuPerPod.get(g) ?? 0) > 0);
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  const cpuRow = (name: string, value: number, baseline: number): BenchRow => ({
+    name,
+    value,
+    unit: 'ms',
+    baseline,
+    baselineName: 'one at a time, per pod',
+    ratio: baseline > 0 ? value / baseline : undefined,
+  });
+  rows.push(cpuRow('burst: CPU per pod, all processes', total(burst.cpuPerPod), total(single.cpuPerPod)));
+  for (const g of groups.sort((a, b) => (burst.cpuPerPod.get(b) ?? 0) - (burst.cpuPerPod.get(a) ?? 0)))
+    rows.push(cpuRow(`burst: CPU per pod, ${g}`, burst.cpuPerPod.get(g) ?? 0, single.cpuPerPod.get(g) ?? 0));
+  const writes = (c: Costs, pods: number) =>
+    c.requests.filter((r) => isWrite(r.kind)).reduce((a, r) => a + r.count, 0) / pods;
+  rows.push({
+    name: 'burst: API server writes per pod',
+    value: writes(burst, PODS),
+    unit: 'requests',
+    baseline: writes(single, SINGLE_PODS),
+    baselineName: 'one at a time, per pod',
+  });
+  const describe = (c: Costs, pods: number) =>
+    c.requests
+      .map(
+        (r) =>
+          `  ${r.kind}: ${(r.count / pods).toFixed(2)}/pod, ${((r.seconds * 1000) / pods).toFixed(1)} ms/pod`,
+      )
+      .join('\n');
+  console.log(
+    `API server requests during the burst (${PODS} pods), per pod, server time per pod:\n${describe(burst, PODS)}`,
+  );
+  console.log(`... one at a time (${SINGLE_PODS} pods):\n${describe(single, SINGLE_PODS)}`);
+  return rows;
+}
+
 export default async function benchCluster(): Promise<BenchRow[]> {
   const cached = readBuildTiming();
   const buildStart = Date.now();
@@ -142,8 +231,15 @@ export default async function benchCluster(): Promise<BenchRow[]> {
       }
     }
     const writes = await configMapWriteLatencies(core, namespace);
-    const single = await singlePodLatencies(cluster.kubeConfig, core, namespace);
-    const pods = await podRunningLatencies(cluster.kubeConfig, core, namespace);
+    const singleRun = await withCosts(cluster, SINGLE_PODS, () =>
+      singlePodLatencies(cluster.kubeConfig, core, namespace),
+    );
+    const burstRun = await withCosts(cluster, PODS, () =>
+      podRunningLatencies(cluster.kubeConfig, core, namespace),
+    );
+    const single = singleRun.result;
+    const pods = burstRun.result;
+    const cpuRows = costRows(singleRun, burstRun);
     const row = (
       name: string,
       values: number[],
@@ -199,6 +295,7 @@ export default async function benchCluster(): Promise<BenchRow[]> {
         single.boundToRunning,
         'one at a time p50',
       ),
+      ...cpuRows,
       { name: `ConfigMap create p50 (${CONFIGMAPS})`, value: percentile(writes, 50), unit: 'ms' },
       { name: `ConfigMap create p99 (${CONFIGMAPS})`, value: percentile(writes, 99), unit: 'ms' },
     ];
