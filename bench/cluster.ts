@@ -8,6 +8,7 @@
  */
 import { CoreV1Api, KubeConfig, V1Pod, Watch } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { ensureK8sBinaries, readBuildTiming, startLocalCluster, type LocalCluster } from '../cluster';
 import { isWrite, parseApiServerRequests, requestDelta, type ApiServerRequests } from './apiserver-metrics';
@@ -42,6 +43,16 @@ async function scrapeApiServer(cluster: LocalCluster): Promise<ApiServerRequests
     { maxBuffer: 64 * 1024 * 1024 },
   );
   return parseApiServerRequests(stdout);
+}
+
+/** Starts a `seconds`-long CPU profile of the API server (needs --profiling=true), written to `file`. */
+async function apiServerProfile(cluster: LocalCluster, file: string, seconds: number): Promise<void> {
+  const { stdout } = await promisify(execFile)(
+    cluster.binaries.kubectl,
+    ['--kubeconfig', cluster.kubeconfigPath, 'get', '--raw', `/debug/pprof/profile?seconds=${seconds}`],
+    { maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' },
+  );
+  writeFileSync(file, stdout);
 }
 
 /** The comm names of this process's children, as the CPU rows call them. */
@@ -215,7 +226,14 @@ export default async function benchCluster(): Promise<BenchRow[]> {
   const binaries = await ensureK8sBinaries();
   const buildSeconds = readBuildTiming()?.totalSeconds ?? (Date.now() - buildStart) / 1000;
 
-  const cluster = await startLocalCluster({ binaries, nodes: 3 });
+  // NEONVM_BENCH_APISERVER_PPROF=<file>: the API server's Go CPU profile of the burst is written there
+  // (`go tool pprof -top <file>`): where its CPU, the largest share of a pod start's, goes.
+  const pprofFile = process.env.NEONVM_BENCH_APISERVER_PPROF;
+  const cluster = await startLocalCluster({
+    binaries,
+    nodes: 3,
+    ...(pprofFile ? { extraArgs: { 'kube-apiserver': ['--profiling=true'] } } : {}),
+  });
   try {
     // Keep-alive clients for both series, so the ratio compares server-side work, not TLS handshakes.
     const core = cluster.clients(CoreV1Api);
@@ -234,9 +252,11 @@ export default async function benchCluster(): Promise<BenchRow[]> {
     const singleRun = await withCosts(cluster, SINGLE_PODS, () =>
       singlePodLatencies(cluster.kubeConfig, core, namespace),
     );
+    const profile = pprofFile ? apiServerProfile(cluster, pprofFile, 3) : undefined;
     const burstRun = await withCosts(cluster, PODS, () =>
       podRunningLatencies(cluster.kubeConfig, core, namespace),
     );
+    await profile;
     const single = singleRun.result;
     const pods = burstRun.result;
     const cpuRows = costRows(singleRun, burstRun);

@@ -10,6 +10,7 @@ import {
   podLinkNames,
 } from './addressing';
 import { acquireSlot, SlotLease } from './cluster-slot';
+import { IpBatchProcess, type IpFailure } from './ip-batch-process';
 import { ip, ipBatch, ipSync, parseLinkNames, parseNetnsList } from './ip-command';
 import { ensureNeighbourTableCapacity } from './neighbour-table';
 
@@ -28,6 +29,8 @@ export interface PodSandbox {
 export class ClusterNetwork {
   private readonly allocators = new Map<number, HostNumberAllocator>();
   private readonly sandboxes = new Map<string, PodSandbox & { nodeIndex: number; hostVeth: string }>();
+  /** Runs the host-side commands of every sandbox (see ip-batch-process.ts: a process less per pod). */
+  private readonly hostIp = new IpBatchProcess();
   private unregister: () => void = () => undefined;
 
   private constructor(
@@ -76,15 +79,18 @@ export class ClusterNetwork {
     const address = podAddress(a, nodeIndex, allocator.allocate(key));
     const names = podLinkNames(a, randomBytes(4).toString('hex'));
     try {
-      // Two `ip` processes per pod, started by the process launcher's helper: one in the host's
-      // namespace (the namespace, the veth pair with its pod end created inside as eth0, the host end on
-      // the bridge), one inside the new namespace (`ip -n` switches namespaces in-process). An
-      // `ip netns exec` per command would fork, copy the mount table and mount a sysfs each time.
-      await ipBatch([
-        `netns add ${names.netns}`,
-        `link add ${names.hostVeth} type veth peer name eth0 netns ${names.netns}`,
-        `link set ${names.hostVeth} master ${a.bridge} up`,
-      ]);
+      // The host's side (the namespace, the veth pair with its pod end created inside as eth0, the host
+      // end on the bridge) by the cluster's long-lived `ip -batch` process; the namespace's side by one
+      // `ip -n` process per pod, started by the process launcher's helper (`ip -n` switches namespaces
+      // in-process; ip's batch mode has no per-line namespace). An `ip netns exec` per command would
+      // fork, copy the mount table and mount a sysfs each time.
+      throwIfFailed(
+        await this.hostIp.run([
+          `netns add ${names.netns}`,
+          `link add ${names.hostVeth} type veth peer name eth0 netns ${names.netns}`,
+          `link set ${names.hostVeth} master ${a.bridge} up`,
+        ]),
+      );
       await ipBatch(
         [
           `addr add ${address}/${a.prefixLength} dev eth0`,
@@ -119,16 +125,22 @@ export class ClusterNetwork {
     this.allocators.get(sandbox.nodeIndex)?.release(key);
     // Deleting the namespace normally takes the veth pair with it; the link delete covers the case
     // where something still held the namespace open.
-    await ipBatch([`netns del ${sandbox.netns}`, `link del ${sandbox.hostVeth}`], { force: true });
+    await this.hostIp.run([`netns del ${sandbox.netns}`, `link del ${sandbox.hostVeth}`]);
   }
 
   /** Removes every namespace and link of this cluster, and frees the slot. */
   async destroy(): Promise<void> {
+    this.hostIp.close();
     this.sandboxes.clear();
     removeOwned(this.addressing);
     this.unregister();
     this.lease.release();
   }
+}
+
+function throwIfFailed(failures: readonly IpFailure[]): void {
+  if (failures.length > 0)
+    throw new Error(`ip: ${failures.map((f) => `${f.command}: ${f.message || 'failed'}`).join('; ')}`);
 }
 
 /**
