@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino, { Logger } from 'pino';
 import { ControlPlane, ControlPlaneOptions, startControlPlane } from './control-plane';
 import { ImageStore, registerBuiltinImages } from './image-store';
+import { connectionFromKubeConfig, KubeClient } from '../kube';
 import { ApiClientFactory, keepAliveClients } from '../kube/client-node';
 import { ClusterNetwork } from './network';
 import { BackoffPolicy, ConfigCache, HeartbeatIntervals, NodeAgent, NodeCapacity } from './node-agent';
@@ -36,6 +37,12 @@ export interface LocalCluster extends ControlPlane {
 export const nodeName = (index: number): string => `neonvm-node-${index}`;
 
 /**
+ * Connections the node agents' lean client keeps to the API server: a burst of pod starts has dozens
+ * of requests in flight (a status write and a token per pod), and a request past the limit waits.
+ */
+const AGENT_MAX_SOCKETS = 64;
+
+/**
  * A whole local cluster: the real control plane plus N nodes run by our node agent, on a private bridge
  * network. `stop()` removes every process, namespace, link and temp directory it created; the same
  * happens from exit handlers if the process dies first. Requires root (network namespaces).
@@ -47,9 +54,11 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   let controlPlane: ControlPlane | undefined;
   const agents: NodeAgent[] = [];
   let config: ConfigCache | undefined;
+  let kube: KubeClient | undefined;
   const teardown = async (): Promise<void> => {
     await Promise.all(agents.map((a) => a.stop().catch(() => undefined)));
     await config?.stop();
+    await kube?.close();
     await controlPlane?.stop();
     await network.destroy();
   };
@@ -59,6 +68,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     // address, so parallel clusters never share it.
     controlPlane = await startControlPlane({ bindAddress: network.addressing.gateway, ...options });
     const clients = await keepAliveClients(controlPlane.kubeConfig);
+    // The agents' pod watches and their per-pod-start requests (status, events, tokens) as plain JSON:
+    // client-node's generated models turned every watched pod and every answer into class instances
+    // (its ObjectSerializer and request pipeline were a fifth of the agents' CPU in a burst).
+    kube = new KubeClient(connectionFromKubeConfig(controlPlane.kubeConfig), {
+      maxSockets: AGENT_MAX_SOCKETS,
+    });
     const logDir = join(controlPlane.dir, 'logs');
     mkdirSync(logDir, { recursive: true });
     // Synchronous writes: the agent's log is for post-mortems, so it must survive a crash or exit().
@@ -79,6 +94,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
           index: i,
           kubeConfig: controlPlane.kubeConfig,
           clients,
+          kube,
           network,
           images,
           config,

@@ -1,7 +1,12 @@
 import { systemClock, type Clock } from '../../host';
-import { CoreV1Api, CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 
 export type EventType = 'Normal' | 'Warning';
+
+/** Where events are posted: the API server (client-node's CoreV1Api has this shape, as has the agent's lean sink). */
+export interface EventSink {
+  createNamespacedEvent(request: { namespace: string; body: CoreV1Event }): Promise<unknown>;
+}
 
 /** Identical events (same pod, container, reason, message) inside this window are reported once. */
 export const REPEAT_WINDOW_MS = 10_000;
@@ -66,7 +71,7 @@ export class EventRecorder {
   private readonly quietWaiters = new Set<() => void>();
 
   constructor(
-    private readonly core: CoreV1Api,
+    private readonly core: EventSink,
     private readonly node: string,
     private readonly clock: Clock = systemClock,
   ) {}

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ImageStore } from '../image-store';
-import { Informer } from '../../kube';
-import { decodeAs, type ApiClientFactory } from '../../kube/client-node';
+import { connectionFromKubeConfig, Informer, KubeClient, type ObjectList } from '../../kube';
+import type { ApiClientFactory } from '../../kube/client-node';
 import type { ClusterNetwork } from '../network';
 import type { CertificateAuthority } from '../pki';
 import { BackoffPolicy, KUBELET_BACKOFF } from './backoff';
 import type { ConfigCache } from './config-cache';
-import { EventRecorder } from './event-recorder';
+import { EventRecorder, type EventSink } from './event-recorder';
 import { KubeletServer } from './kubelet-server';
 import { DEFAULT_HEARTBEAT, HeartbeatIntervals, NodeHeartbeat } from './node-heartbeat';
 import { DEFAULT_NODE_CAPACITY, NodeCapacity } from './node-object';
@@ -25,6 +25,12 @@ export interface NodeAgentOptions {
   kubeConfig: KubeConfig;
   /** API clients sharing a keep-alive connection pool (see keepAliveClients). */
   clients: ApiClientFactory;
+  /**
+   * The lean JSON client (kube/kube-client.ts) for what every pod start does: the pod watch, status
+   * writes, events, service-account tokens; objects stay plain JSON (timestamps as strings). Default:
+   * one of the agent's own on `kubeConfig`.
+   */
+  kube?: KubeClient;
   network: ClusterNetwork;
   images: ImageStore;
   config: ConfigCache;
@@ -42,6 +48,14 @@ export interface NodeAgentOptions {
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 
+/** Events posted through the lean client (the EventRecorder's one call). */
+function eventSink(kube: KubeClient): EventSink {
+  return {
+    createNamespacedEvent: ({ namespace, body }) =>
+      kube.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { body }),
+  };
+}
+
 /**
  * One node of the local cluster: our stand-in for the kubelet (the virtual-kubelet pattern). Registers
  * the Node, keeps it alive, runs the pods the scheduler binds to it as host processes in per-pod
@@ -57,12 +71,17 @@ export class NodeAgent {
   private pods: Informer<V1Pod> | undefined;
   private readonly log: Logger;
   private readonly events: EventRecorder;
+  private readonly kube: KubeClient;
+  /** The agent made `kube` itself (and closes it at stop). */
+  private readonly ownKube: boolean;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.name = options.name;
     this.core = options.clients(CoreV1Api);
     this.log = options.log.child({ node: options.name });
-    this.events = new EventRecorder(this.core, options.name, options.clock);
+    this.ownKube = !options.kube;
+    this.kube = options.kube ?? new KubeClient(connectionFromKubeConfig(options.kubeConfig));
+    this.events = new EventRecorder(eventSink(this.kube), options.name, options.clock);
   }
 
   async start(): Promise<void> {
@@ -110,11 +129,10 @@ export class NodeAgent {
     const fieldSelector = `spec.nodeName=${o.name}`;
     this.pods = new Informer<V1Pod>({
       name: 'pods',
-      kubeConfig: o.kubeConfig,
+      watcher: this.kube,
       path: '/api/v1/pods',
       fieldSelector,
-      list: () => this.core.listPodForAllNamespaces({ fieldSelector }),
-      decode: decodeAs<V1Pod>('V1Pod'),
+      list: () => this.kube.request<ObjectList<V1Pod>>('GET', '/api/v1/pods', { query: { fieldSelector } }),
       onError: (err) =>
         this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pod watch failed'),
     });
@@ -134,6 +152,7 @@ export class NodeAgent {
     await Promise.all([...this.workers.values()].map((w) => w.terminate(0, false)));
     this.workers.clear();
     await this.server?.stop();
+    if (this.ownKube) await this.kube.close();
   }
 
   /** Number of pods with a live worker (for tests). */
@@ -163,6 +182,7 @@ export class NodeAgent {
     if (TERMINAL.has(pod.status?.phase ?? '')) return;
     const worker = new PodWorker(pod, {
       core: this.core,
+      kube: this.kube,
       network: this.options.network,
       nodeIndex: this.options.index,
       hostIP: this.address,

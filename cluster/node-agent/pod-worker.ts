@@ -1,5 +1,6 @@
 import { sleep, type Clock } from '../../host';
-import { CoreV1Api, PatchStrategy, setHeaderOptions, V1Pod, V1Volume } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Pod, V1Volume } from '@kubernetes/client-node';
+import type { KubeClient } from '../../kube';
 import type { Logger } from 'pino';
 import type { ImageStore } from '../image-store';
 import type { ClusterNetwork } from '../network';
@@ -17,6 +18,8 @@ import { volumePayload, VolumeNotReadyError } from './volume-payload';
 
 export interface PodWorkerDeps {
   core: CoreV1Api;
+  /** The lean JSON client: status writes and token requests (every pod start's requests). */
+  kube: KubeClient;
   network: ClusterNetwork;
   nodeIndex: number;
   hostIP: string;
@@ -310,18 +313,29 @@ export class PodWorker {
     for (const source of sources) {
       const t = source.serviceAccountToken;
       if (!t || this.tokens.has(t.audience ?? '')) continue;
-      const request = await this.deps.core
-        .createNamespacedServiceAccountToken({
-          name: this.pod.spec?.serviceAccountName ?? 'default',
-          namespace: this.pod.metadata?.namespace ?? 'default',
-          body: {
-            spec: {
-              audiences: t.audience ? [t.audience] : [],
-              expirationSeconds: t.expirationSeconds ?? 3600,
-              boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: this.pod.metadata?.name, uid: this.uid },
+      const name = this.pod.spec?.serviceAccountName ?? 'default';
+      const namespace = this.pod.metadata?.namespace ?? 'default';
+      const request = await this.deps.kube
+        .request<{ status?: { token?: string } }>(
+          'POST',
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}/token`,
+          {
+            body: {
+              apiVersion: 'authentication.k8s.io/v1',
+              kind: 'TokenRequest',
+              spec: {
+                audiences: t.audience ? [t.audience] : [],
+                expirationSeconds: t.expirationSeconds ?? 3600,
+                boundObjectRef: {
+                  apiVersion: 'v1',
+                  kind: 'Pod',
+                  name: this.pod.metadata?.name,
+                  uid: this.uid,
+                },
+              },
             },
           },
-        })
+        )
         .catch((err: Error) => {
           throw new VolumeNotReadyError(`service account token: ${err.message}`);
         });
@@ -402,13 +416,11 @@ export class PodWorker {
     this.statusWrites += 1;
     if (status.phase === 'Running') this.phase('statusSent');
     try {
-      await this.deps.core.patchNamespacedPodStatus(
-        {
-          name: this.pod.metadata?.name ?? '',
-          namespace: this.pod.metadata?.namespace ?? '',
-          body: { status },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      const { name, namespace } = this.pod.metadata ?? {};
+      await this.deps.kube.request(
+        'PATCH',
+        `/api/v1/namespaces/${encodeURIComponent(namespace ?? '')}/pods/${encodeURIComponent(name ?? '')}/status`,
+        { body: { status }, contentType: 'application/merge-patch+json' },
       );
       if (status.phase === 'Running' && !this.startLogged) {
         this.startLogged = true;
