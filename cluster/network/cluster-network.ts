@@ -20,6 +20,11 @@ export interface PodSandbox {
   ip: string;
   /** Prefix for running a program inside the namespace. */
   execPrefix: string[];
+  /**
+   * With `configureInside: false`: the `ip -batch` commands (one per line) that give the namespace its
+   * address, links and route, for the caller to run inside it; empty once they have been run here.
+   */
+  insideCommands: string[];
 }
 
 /**
@@ -69,21 +74,37 @@ export class ClusterNetwork {
     return address;
   }
 
-  /** Creates (or returns the existing) sandbox of pod `key` on node `nodeIndex`. */
-  async createSandbox(key: string, nodeIndex: number): Promise<PodSandbox> {
+  /**
+   * Creates (or returns the existing) sandbox of pod `key` on node `nodeIndex`. With
+   * `configureInside: false` the namespace's own side (address, links up, default route) is left to the
+   * caller, who runs `insideCommands` in a process it starts in the namespace anyway (the node agent's
+   * namespace holder: one process start less per pod).
+   */
+  async createSandbox(
+    key: string,
+    nodeIndex: number,
+    { configureInside = true }: { configureInside?: boolean } = {},
+  ): Promise<PodSandbox> {
     const existing = this.sandboxes.get(key);
-    if (existing) return existing;
+    // The inside commands were handed out with the sandbox the first time.
+    if (existing) return { ...existing, insideCommands: [] };
     const a = this.addressing;
     let allocator = this.allocators.get(nodeIndex);
     if (!allocator) this.allocators.set(nodeIndex, (allocator = new HostNumberAllocator()));
     const address = podAddress(a, nodeIndex, allocator.allocate(key));
     const names = podLinkNames(a, randomBytes(4).toString('hex'));
+    const inside = [
+      `addr add ${address}/${a.prefixLength} dev eth0`,
+      'link set eth0 up',
+      'link set lo up',
+      `route add default via ${a.gateway}`,
+    ];
     try {
       // The host's side (the namespace, the veth pair with its pod end created inside as eth0, the host
       // end on the bridge) by the cluster's long-lived `ip -batch` process; the namespace's side by one
-      // `ip -n` process per pod, started by the process launcher's helper (`ip -n` switches namespaces
-      // in-process; ip's batch mode has no per-line namespace). An `ip netns exec` per command would
-      // fork, copy the mount table and mount a sysfs each time.
+      // `ip -n` process (it switches namespaces in-process; ip's batch mode has no per-line namespace),
+      // started by the process launcher's helper, or by the caller (configureInside). An
+      // `ip netns exec` per command would fork, copy the mount table and mount a sysfs each time.
       throwIfFailed(
         await this.hostIp.run([
           `netns add ${names.netns}`,
@@ -91,15 +112,7 @@ export class ClusterNetwork {
           `link set ${names.hostVeth} master ${a.bridge} up`,
         ]),
       );
-      await ipBatch(
-        [
-          `addr add ${address}/${a.prefixLength} dev eth0`,
-          'link set eth0 up',
-          'link set lo up',
-          `route add default via ${a.gateway}`,
-        ],
-        { netns: names.netns },
-      );
+      if (configureInside) await ipBatch(inside, { netns: names.netns });
     } catch (err) {
       ipSync('netns', 'del', names.netns);
       ipSync('link', 'del', names.hostVeth);
@@ -110,6 +123,7 @@ export class ClusterNetwork {
       netns: names.netns,
       ip: address,
       execPrefix: ['ip', 'netns', 'exec', names.netns],
+      insideCommands: configureInside ? [] : inside,
       nodeIndex,
       hostVeth: names.hostVeth,
     };

@@ -36,6 +36,25 @@ describe('pod namespaces', () => {
       'neonvm-pod',
       'web-1',
     ]);
+    expect(
+      holderArgv(netns, { uts: true, ipc: true, pid: true }, 'web-1', [
+        'addr add 10.0.0.2/16 dev eth0',
+        'link set lo up',
+      ]),
+    ).toEqual([
+      ...netns,
+      'unshare',
+      '--ipc',
+      '--uts',
+      '--',
+      'sh',
+      '-c',
+      'ip -batch - <<\'NEONVM_NETWORK_END\' && echo "$1" > /proc/sys/kernel/hostname && exec sleep infinity\n' +
+        'addr add 10.0.0.2/16 dev eth0\nlink set lo up\nNEONVM_NETWORK_END',
+      'neonvm-pod',
+      'web-1',
+    ]);
+    expect(() => holderArgv(netns, { uts: true, ipc: true, pid: true }, 'x', ['a\nb'])).toThrow(/one line/);
     expect(holderArgv([], { uts: false, ipc: true, pid: true }, 'x')).toEqual([
       'unshare',
       '--ipc',

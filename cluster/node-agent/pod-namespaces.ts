@@ -35,16 +35,37 @@ export function podHostname(pod: V1Pod): string {
   return (pod.spec?.hostname ?? pod.metadata?.name ?? 'pod').slice(0, 63).replace(/[-.]+$/, '');
 }
 
+/** Ends the here-document of the holder's network commands. */
+const HEREDOC_END = 'NEONVM_NETWORK_END';
+
 /**
  * The holder: in the pod's network namespace (`netPrefix`, whose `ip netns exec` also gives it a mount
- * namespace with the pod's own /sys), unshares UTS and IPC, sets the hostname. The hostname is written
- * to /proc/sys/kernel/hostname (the calling process's UTS namespace) by the shell itself: `hostname`
- * would be one more process to fork and exec per pod.
+ * namespace with the pod's own /sys), unshares UTS and IPC, sets the hostname, and first runs
+ * `networkCommands` (the namespace's side of the pod network, `ip -batch` lines, see
+ * ClusterNetwork.createSandbox): forked by the holder's small shell rather than started as a process of
+ * its own by the launcher. The hostname is written to /proc/sys/kernel/hostname (the calling process's
+ * UTS namespace) by the shell itself: `hostname` would be one more process to fork and exec per pod.
+ * The script fails (and the holder exits) when a command fails.
  */
-export function holderArgv(netPrefix: readonly string[], iso: PodIsolation, hostname: string): string[] {
-  const script = iso.uts
-    ? 'echo "$1" > /proc/sys/kernel/hostname && exec sleep infinity'
-    : 'exec sleep infinity';
+export function holderArgv(
+  netPrefix: readonly string[],
+  iso: PodIsolation,
+  hostname: string,
+  networkCommands: readonly string[] = [],
+): string[] {
+  for (const c of networkCommands)
+    if (c.includes('\n') || c.includes(HEREDOC_END))
+      throw new Error(`network command must be one line without ${HEREDOC_END}: ${c}`);
+  const steps = [
+    ...(networkCommands.length ? [`ip -batch - <<'${HEREDOC_END}'`] : []),
+    ...(iso.uts ? ['echo "$1" > /proc/sys/kernel/hostname'] : []),
+    'exec sleep infinity',
+  ];
+  // The here-document's lines follow the line that names it; dash writes a small one into the pipe
+  // itself, without forking a writer.
+  const script = networkCommands.length
+    ? `${steps.join(' && ')}\n${networkCommands.join('\n')}\n${HEREDOC_END}`
+    : steps.join(' && ');
   return [
     ...netPrefix,
     'unshare',
@@ -140,9 +161,10 @@ export class PodNamespaces {
     netPrefix: readonly string[],
     logFile: string,
     podRef: string,
+    networkCommands: readonly string[] = [],
   ): Promise<PodNamespaces> {
     const isolation = podIsolation(pod);
-    const argv = holderArgv(netPrefix, isolation, podHostname(pod));
+    const argv = holderArgv(netPrefix, isolation, podHostname(pod), networkCommands);
     // Started by the launcher's helper: a fork of the agent's process costs its event loop milliseconds.
     const holder = await ManagedProcess.launch(
       { name: `${podRef}/pod-namespaces`, command: argv[0], args: argv.slice(1), logFile },
