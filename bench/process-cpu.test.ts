@@ -1,4 +1,4 @@
-import { cpuByGroup, cpuDeltaMs, parseProcStat, type ProcStat } from './process-cpu';
+import { cpuByGroup, cpuDeltaMs, ownTicks, parseProcStat, type ProcStat } from './process-cpu';
 
 /** A /proc/<pid>/stat line with the given fields (the others zero). */
 function statLine(pid: number, comm: string, ppid: number, times: [number, number, number, number]): string {
@@ -67,5 +67,16 @@ describe('cpuDeltaMs', () => {
       ['node', 3],
     ]);
     expect(Object.fromEntries(cpuDeltaMs(before, after))).toEqual({ etcd: 150, node: 30 });
+  });
+});
+
+describe('ownTicks', () => {
+  it('takes the nanoseconds of schedstat where whole ticks read less (a short-lived process)', () => {
+    expect(ownTicks(0, '3500000 120000 4\n')).toBeCloseTo(0.35);
+  });
+
+  it('keeps the ticks of stat where they count more (the other threads of a process)', () => {
+    expect(ownTicks(250, '1000000000 0 10\n')).toBe(250);
+    expect(ownTicks(7, undefined)).toBe(7);
   });
 });

@@ -66,13 +66,30 @@ export function cpuByGroup(stats: readonly ProcStat[], root: number): Map<string
   return groups;
 }
 
+/**
+ * A process's own CPU in ticks, at its best precision: /proc/<pid>/stat counts every thread but in whole
+ * ticks (a pod's short-lived helpers and idle holders, a few ms each, read as 0), /proc/<pid>/schedstat
+ * counts nanoseconds but only for the main thread; the larger of the two is right for both kinds.
+ */
+export function ownTicks(statTicks: number, schedstat: string | undefined, ticksPerSecond = 100): number {
+  const ns = Number(schedstat?.trim().split(/\s+/)[0]);
+  return Number.isFinite(ns) ? Math.max(statTicks, (ns * ticksPerSecond) / 1e9) : statTicks;
+}
+
 /** Group → ticks, for every process below `root` (see cpuByGroup); reads /proc. */
 export function snapshotProcessCpu(root = process.pid): Map<string, number> {
   const stats: ProcStat[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      stats.push(parseProcStat(readFileSync(`/proc/${entry}/stat`, 'utf8')));
+      const stat = parseProcStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      let schedstat: string | undefined;
+      try {
+        schedstat = readFileSync(`/proc/${entry}/schedstat`, 'utf8');
+      } catch {
+        // no scheduler statistics in this kernel: whole ticks only
+      }
+      stats.push({ ...stat, own: ownTicks(stat.own, schedstat) });
     } catch {
       // exited meanwhile
     }
