@@ -67,6 +67,17 @@ export const FINALIZER = 'vm.neon.tech/finalizer';
 export const RUNNER_CONTAINER_NAME = 'neonvm-runner';
 /** QEMU migration stream port on the target runner. */
 export const MIGRATION_PORT = 20187;
+/**
+ * The target runner's NBD port for a migration whose RAM stream goes to `migrationPort`: QEMU 9.1
+ * removed block migration, so the writable disks travel over NBD beside the stream
+ * (runner/vm-control/migration-disks.ts). Derived, never configured apart: the pod's ports, the runner
+ * NetworkPolicy and both runners name it through this.
+ */
+export function migrationDiskPort(migrationPort: number): number {
+  return migrationPort + 1;
+}
+/** {@link migrationDiskPort} of {@link MIGRATION_PORT} (20188). */
+export const MIGRATION_DISK_PORT = migrationDiskPort(MIGRATION_PORT);
 /** Default `spec.runnerPort` (runner HTTP API), `spec.qmp` and `spec.qmpManual` (upstream's). */
 export const DEFAULT_RUNNER_PORT = 25183;
 export const DEFAULT_QMP_PORT = 20183;

@@ -4,7 +4,13 @@
  * enforces NetworkPolicy, so this is the policy's meaning, not observed enforcement.
  */
 import { Testing } from 'cdk8s';
-import { LABEL_APP_NAME, LABEL_VM_NAME, MIGRATION_PORT, RUNNER_APP_NAME } from '../../crds';
+import {
+  LABEL_APP_NAME,
+  LABEL_VM_NAME,
+  MIGRATION_DISK_PORT,
+  MIGRATION_PORT,
+  RUNNER_APP_NAME,
+} from '../../crds';
 import { NeonVmInstall } from '../neon-vm-install';
 import { ingressAllowed, type Endpoint, type NetworkPolicyJson } from '../testing';
 import { openTcpRanges } from './runner-network-policy';
@@ -69,20 +75,19 @@ describe('runner NetworkPolicy in the synthesized install bundle', () => {
     ).toBe(false);
   });
 
-  it('lets only runner pods reach the migration port', () => {
-    expect(ingressAllowed(policies, { from: runner('default', 'vm1'), to: vm, port: MIGRATION_PORT })).toBe(
-      true,
-    );
-    expect(ingressAllowed(policies, { from: workload('default'), to: vm, port: MIGRATION_PORT })).toBe(false);
-    expect(ingressAllowed(policies, { from: operator, to: vm, port: MIGRATION_PORT })).toBe(false);
+  it.each([
+    ['the migration port', MIGRATION_PORT],
+    ["the disks' NBD port (migration port + 1)", MIGRATION_DISK_PORT],
+  ])('lets only runner pods reach %s', (_what, port) => {
+    expect(ingressAllowed(policies, { from: runner('default', 'vm1'), to: vm, port })).toBe(true);
+    expect(ingressAllowed(policies, { from: workload('default'), to: vm, port })).toBe(false);
+    expect(ingressAllowed(policies, { from: operator, to: vm, port })).toBe(false);
     // A runner pod of another namespace (another tenant): no.
-    expect(ingressAllowed(policies, { from: runner('tenant-b', 'vm9'), to: vm, port: MIGRATION_PORT })).toBe(
-      false,
-    );
+    expect(ingressAllowed(policies, { from: runner('tenant-b', 'vm9'), to: vm, port })).toBe(false);
   });
 
   it('keeps the guest ports open to everyone and QMP closed', () => {
-    for (const port of [22, 5432, 8080, 20182, 20185, 20186, 20188, 25182, 25184, 65535])
+    for (const port of [22, 5432, 8080, 20182, 20185, 20186, 20189, 25182, 25184, 65535])
       expect(ingressAllowed(policies, { from: workload('tenant-b'), to: vm, port })).toBe(true);
     expect(ingressAllowed(policies, { from: workload('x'), to: vm, port: 5353, protocol: 'UDP' })).toBe(true);
     for (const port of [20183, 20184])

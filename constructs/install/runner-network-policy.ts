@@ -1,6 +1,7 @@
 /**
  * The NetworkPolicy that fences runner pods (upstream ships none): the runner API only from the
- * operator's pods, the migration stream only from runner pods, QEMU's QMP ports (unix sockets here;
+ * operator's pods, the migration stream and its disks' NBD port (migration port + 1, QEMU ≥ 9.1) only
+ * from runner pods, QEMU's QMP ports (unix sockets here;
  * nothing should listen) from nobody, and every other port — the guest's — from anywhere, as before.
  *
  * NetworkPolicies are namespaced, so the install puts one in each namespace that holds VMs
@@ -17,6 +18,7 @@ import {
   DEFAULT_QMP_PORT,
   DEFAULT_RUNNER_PORT,
   LABEL_APP_NAME,
+  MIGRATION_DISK_PORT,
   MIGRATION_PORT,
   RUNNER_APP_NAME,
 } from '../../crds';
@@ -84,14 +86,22 @@ export function buildRunnerNetworkPolicy(
           from: [operator, ...(options.runnerApiFrom ?? [])],
           ports: [{ protocol: 'TCP', port: DEFAULT_RUNNER_PORT }],
         },
-        // The source runner pod of a migration is in the VM's namespace.
-        { from: [{ podSelector: runnerPods }], ports: [{ protocol: 'TCP', port: MIGRATION_PORT }] },
+        // The source runner pod of a migration is in the VM's namespace; it sends the RAM stream and,
+        // with QEMU >= 9.1 (no block migration), mirrors the writable disks over NBD.
+        {
+          from: [{ podSelector: runnerPods }],
+          ports: [
+            { protocol: 'TCP', port: MIGRATION_PORT },
+            { protocol: 'TCP', port: MIGRATION_DISK_PORT },
+          ],
+        },
         // The guest's ports: what reached the pod before still does.
         {
           ports: [
             ...openTcpRanges([
               DEFAULT_RUNNER_PORT,
               MIGRATION_PORT,
+              MIGRATION_DISK_PORT,
               DEFAULT_QMP_PORT,
               DEFAULT_QMP_MANUAL_PORT,
             ]),

@@ -1,6 +1,6 @@
 import { decodeGzipBase64, type VirtualMachineSpec } from '../../crds';
 import { vmFixture, withPhase, withSpec } from '../testing/fixtures';
-import { buildRunnerPod, INIT_SCRIPT } from './build-runner-pod';
+import { buildRunnerPod, INIT_SCRIPT, migrationPorts } from './build-runner-pod';
 import { platformRequirements, runnerPodAffinity } from './node-affinity';
 import { DEFAULT_RUNNER_POD_CONFIG, type RunnerPodConfig } from './runner-pod-config';
 
@@ -87,9 +87,23 @@ describe('buildRunnerPod', () => {
       'qmp',
       'qmp-manual',
       'runner',
+      'migration',
+      'migration-nbd',
       'pg',
     ]);
+    // The disks' NBD port is derived from the migration port (crds' migrationDiskPort).
+    expect(runner.ports?.filter((p) => p.name?.startsWith('migration'))).toEqual([
+      { name: 'migration', containerPort: 20187, protocol: 'TCP' },
+      { name: 'migration-nbd', containerPort: 20188, protocol: 'TCP' },
+    ]);
     expect(runner.resources?.limits).toEqual({ 'neonvm/vhost-net': '1', 'neonvm/kvm': '1' });
+  });
+
+  it('leaves a migration port unnamed when a guest port has its name (names are unique in a pod)', () => {
+    expect(migrationPorts([{ name: 'migration' }])).toEqual([
+      { containerPort: 20187, protocol: 'TCP' },
+      { name: 'migration-nbd', containerPort: 20188, protocol: 'TCP' },
+    ]);
   });
 
   it('passes the operator-wide migration tuning to every runner (no flags when unset)', () => {

@@ -5,6 +5,7 @@
  */
 import type {
   V1Container,
+  V1ContainerPort,
   V1EnvVar,
   V1NodeSelectorTerm,
   V1OwnerReference,
@@ -19,6 +20,8 @@ import type {
 import {
   API_VERSION,
   LABEL_VM_NAME,
+  MIGRATION_DISK_PORT,
+  MIGRATION_PORT,
   RUNNER_CONTAINER_NAME,
   canonicalObject,
   encodeGzipBase64,
@@ -292,6 +295,10 @@ function runnerContainer(
       { name: 'qmp', containerPort: required(spec.qmp, 'spec.qmp') },
       { name: 'qmp-manual', containerPort: required(spec.qmpManual, 'spec.qmpManual') },
       { name: 'runner', containerPort: runnerPort },
+      // Where a migration target receives: the RAM stream, and with QEMU >= 9.1 (no block migration)
+      // the writable disks over NBD on the next port. Declared for the reader and for policies that
+      // name ports; unnamed when a guest port already has the name (names must be unique in a pod).
+      ...migrationPorts(guest.ports ?? []),
       ...(guest.ports ?? []).map((p) => ({
         containerPort: p.port,
         ...(p.name ? { name: p.name } : {}),
@@ -396,4 +403,15 @@ function addFeatureVolumes(input: RunnerPodInput, volumes: V1Volume[], mounts: V
     volumes.push({ name: 'tls', secret: { secretName: status.tlsSecretName } });
     mounts.push({ name: 'tls', mountPath: `/vm/mounts${required(tls.mountPath, 'spec.tls.mountPath')}` });
   }
+}
+
+/** The migration stream's and its disks' container ports (pure); see `buildRunnerPod`. */
+export function migrationPorts(guestPorts: readonly { readonly name?: string }[]): V1ContainerPort[] {
+  const taken = new Set(guestPorts.map((p) => p.name));
+  const port = (name: string, containerPort: number): V1ContainerPort => ({
+    ...(taken.has(name) ? {} : { name }),
+    containerPort,
+    protocol: 'TCP',
+  });
+  return [port('migration', MIGRATION_PORT), port('migration-nbd', MIGRATION_DISK_PORT)];
 }

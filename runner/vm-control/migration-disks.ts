@@ -13,6 +13,7 @@
  *
  * QEMU before 9.1 keeps block migration (`blockMigration`), which this runner has always used there.
  */
+import { migrationDiskPort } from '../../crds';
 import type { QmpClient } from '../qmp';
 
 /** Whether this QEMU (the QMP greeting's version) still has `migrate`'s `blk`/`inc` (removed in 9.1). */
@@ -21,10 +22,8 @@ export function hasBlockMigration(qemu?: { major: number; minor: number }): bool
   return qemu === undefined || qemu.major < 9 || (qemu.major === 9 && qemu.minor < 1);
 }
 
-/** The NBD port of a migration whose RAM stream goes to `migrationPort`. */
-export function diskMigrationPort(migrationPort: number): number {
-  return migrationPort + 1;
-}
+/** The NBD port of a migration whose RAM stream goes to `migrationPort` (crds' `migrationDiskPort`). */
+export const diskMigrationPort = migrationDiskPort;
 
 interface BlockInfo {
   device: string;
