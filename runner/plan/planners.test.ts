@@ -359,7 +359,7 @@ describe('buildQemuArgs (golden)', () => {
       '-name',
       'vm1',
       '-machine',
-      'q35',
+      'pc-q35-7.2',
       '-nographic',
       '-no-reboot',
       '-nodefaults',
@@ -500,6 +500,33 @@ describe('buildQemuArgs (golden)', () => {
     expect(argv).toContain('-netdev tap,id=overlay,ifname=tap-overlay,script=no,downscript=no');
     expect(eth0).toBeGreaterThan(0);
     expect(eth1).toBeGreaterThan(eth0);
+  });
+  it('pins the machine type both QEMU 7.2 and 10 runners start (a rollout migrates between them), on both architectures', () => {
+    const machine = (arch: 'amd64' | 'arm64') => {
+      const argv = buildQemuArgs(vmShape(defaultedSpec({})), [], {
+        arch,
+        accel: 'tcg',
+        kernelPath: '/k',
+        qmpSocket: '/q',
+        qmpManualSocket: '/m',
+        diskCacheSettings: 'cache=none',
+        useVirtioConsole: false,
+        network: {
+          mode: 'tap',
+          mac: '52:54:00:00:00:02',
+          sysctls: [],
+          commands: [],
+          dnsmasq: [],
+          backing: { queues: 1, vhost: false },
+        },
+        cmdline: '',
+        name: 'x',
+      });
+      return argv[argv.indexOf('-machine') + 1];
+    };
+    // Never the bare alias: `q35` is pc-q35-7.2 under QEMU 7.2 and pc-q35-10.0 under 10.0.
+    expect(machine('amd64')).toBe('pc-q35-7.2');
+    expect(machine('arm64')).toBe('virt-7.2');
   });
 });
 

@@ -51,10 +51,22 @@ function drive(d: DrivePlan, cache: string): string {
   return opts.join(',');
 }
 
+/**
+ * The versioned machine type every runner starts QEMU with, never the bare `q35`/`virt` alias
+ * (upstream's choice), which means the newest machine of whichever QEMU runs: `pc-q35-7.2` under
+ * Debian 12's QEMU 7.2 but `pc-q35-10.0` under bookworm-backports' 10.0, and a migration stream
+ * carries the source's device state for its own machine, which the target must start identically. A
+ * rollout of a new runner image migrates VMs from old runner pods to new ones (and can roll back), so
+ * both sides pin the machine of the oldest QEMU a release may meet: Debian 12's 7.2, which every QEMU
+ * since keeps (QEMU retires a versioned machine type after 6 years). Raise it only once no runner pod
+ * with the older QEMU can be a migration's source or target.
+ */
+export const MACHINE_TYPES: Readonly<Record<GuestArch, string>> = { amd64: 'pc-q35-7.2', arm64: 'virt-7.2' };
+
 export function buildQemuArgs(shape: VmShape, drives: readonly DrivePlan[], host: HostFacts): string[] {
   const a: string[] = [];
   a.push('-name', host.name);
-  a.push('-machine', host.arch === 'arm64' ? 'virt' : 'q35');
+  a.push('-machine', MACHINE_TYPES[host.arch]);
   a.push('-nographic', '-no-reboot', '-nodefaults', '-only-migratable', '-audiodev', 'none,id=noaudio');
   // ttyS0 / ttyAMA0: the interactive console, a pty (`screen /dev/pts/N`); its path comes from query-chardev.
   a.push('-chardev', 'pty,id=serial0', '-serial', 'chardev:serial0');

@@ -160,7 +160,7 @@ suite('release images', () => {
       const argv = inRootfs(rootfs, [
         'qemu-system-x86_64',
         '-M',
-        'q35',
+        'pc-q35-7.2',
         '-accel',
         'tcg',
         '-m',
