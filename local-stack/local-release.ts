@@ -3,13 +3,14 @@
  * <host>` builds (the same buildRelease), for the registry prefix `neonvm.local/neonvm-ts`, cached by
  * the state of the sources (HEAD, uncommitted changes, untracked files) under
  * ${NEONVM_CACHE}/local-release/<key>/ so only the first start after a change pays the build (~5 min
- * on 2 busy cores). Older builds are removed once a new one is complete.
+ * on 2 busy cores). Older builds are removed once a new one is complete. The runner's QEMU follows
+ * NEONVM_RELEASE_QEMU (`debian`, the default, or `backports`), part of the key.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheRoot, ensureCacheDir, packagePath, runText } from '../host';
-import { buildRelease } from '../release';
+import { QEMU_SOURCE_ENV, buildRelease, parseQemuSource } from '../release';
 
 export const LOCAL_REGISTRY = 'neonvm.local/neonvm-ts';
 
@@ -33,7 +34,8 @@ async function sourceState(repoDir: string): Promise<string> {
 export async function ensureLocalRelease(progress: (line: string) => void): Promise<LocalRelease> {
   const repoDir = dirname(packagePath(__dirname, 'tsconfig.build.json'));
   const root = join(cacheRoot(), 'local-release');
-  const key = await sourceState(repoDir);
+  const qemu = parseQemuSource(process.env[QEMU_SOURCE_ENV], QEMU_SOURCE_ENV);
+  const key = `${await sourceState(repoDir)}${qemu === 'debian' ? '' : `-qemu-${qemu}`}`;
   const dist = await ensureCacheDir(join(root, key), async (tmp) => {
     progress(`building the release images of this checkout (state ${key}; cached afterwards)`);
     await buildRelease({
@@ -43,6 +45,7 @@ export async function ensureLocalRelease(progress: (line: string) => void): Prom
       registry: LOCAL_REGISTRY,
       cacheDir: cacheRoot(),
       progress: (l) => progress(`  ${l}`),
+      qemu,
     });
   });
   // Completed builds of other states (not their locks, nor a build in progress: `.<key>.tmp-*`).

@@ -3,13 +3,13 @@
  * `docker save` tar, following image-plan. Staging happens in a temp dir that is always removed.
  */
 import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureGuestArtifacts, type GuestArch } from '../guest';
 import { packagePath } from '../host';
 import { writeDockerArchive, writeImageLayout, blobRelPath, type ImageInput } from '../image/oci';
-import { fetchDebs, unpackDebs } from './debian-userland';
+import { controlField, fetchDebs, unpackDebs } from './debian-userland';
 import { extractNodeBinary, fetchNpmTarball } from './node-dist';
 import {
   containerConfig,
@@ -20,6 +20,7 @@ import {
   platformOf,
   type BuildInfo,
   type ImageName,
+  type QemuSource,
 } from './image-plan';
 import { planLayers, plannedBytes, type AppTree } from './image-layers';
 import { tagLayout, type TaggedLayout } from './layout-index';
@@ -42,6 +43,8 @@ export interface ImageBuildOptions {
   /** The layout is written to `<outDir>/<image>`, the docker tar to `<outDir>/<image>.tar`. */
   readonly outDir: string;
   readonly progress: (line: string) => void;
+  /** The runner's QEMU (default `DEFAULT_QEMU_SOURCE`, Debian 12's). */
+  readonly qemu?: QemuSource;
 }
 
 export interface BuiltImage extends TaggedLayout {
@@ -49,15 +52,17 @@ export interface BuiltImage extends TaggedLayout {
   readonly archive: string;
   /** File bytes that went into the layers (userland, node, app, guest), summed over architectures. */
   readonly inputBytes: number;
+  /** Runner: the QEMU emulator package's Debian version per architecture, as the image records it. */
+  readonly qemuVersions: Readonly<Record<string, string>>;
 }
 
 async function stageArch(
   o: ImageBuildOptions,
   arch: GuestArch,
   stage: string,
-): Promise<{ input: ImageInput; bytes: number }> {
+): Promise<{ input: ImageInput; bytes: number; qemuVersion?: string }> {
   const debs = await fetchDebs(
-    debianSelection(o.image, arch),
+    debianSelection(o.image, arch, o.qemu),
     arch,
     join(o.cacheDir, 'debs', arch),
     o.progress,
@@ -65,6 +70,15 @@ async function stageArch(
   const userland = join(stage, `userland-${arch}`);
   o.progress(`${o.image} ${arch}: unpacking ${debs.length} packages`);
   await unpackDebs(debs, userland);
+  const emulator = join(
+    userland,
+    'var/lib/dpkg/status.d',
+    arch === 'arm64' ? 'qemu-system-arm' : 'qemu-system-x86',
+  );
+  const qemuVersion = existsSync(emulator)
+    ? controlField(await readFile(emulator, 'utf8'), 'Version')
+    : undefined;
+  if (qemuVersion) o.progress(`${o.image} ${arch}: QEMU ${qemuVersion}`);
   const tarball = await fetchNpmTarball(
     nodePackageOf(arch, NODE_VERSION),
     join(o.cacheDir, 'npm'),
@@ -88,6 +102,7 @@ async function stageArch(
       annotations: ociLabels(o.image, o.info),
     },
     bytes,
+    ...(qemuVersion ? { qemuVersion } : {}),
   };
 }
 
@@ -127,10 +142,12 @@ export async function buildImage(o: ImageBuildOptions): Promise<BuiltImage> {
   try {
     const inputs: ImageInput[] = [];
     let inputBytes = 0;
+    const qemuVersions: Record<string, string> = {};
     for (const arch of o.archs) {
-      const { input, bytes } = await stageArch(o, arch, stage);
+      const { input, bytes, qemuVersion } = await stageArch(o, arch, stage);
       inputs.push(input);
       inputBytes += bytes;
+      if (qemuVersion) qemuVersions[arch] = qemuVersion;
     }
     const layoutDir = join(o.outDir, o.image);
     o.progress(`${o.image}: writing layout ${layoutDir}`);
@@ -145,7 +162,7 @@ export async function buildImage(o: ImageBuildOptions): Promise<BuiltImage> {
     );
     o.progress(`${o.image}: writing docker archive`);
     const archive = await writeArchive(o, layoutDir, tagged, stage);
-    return { ...tagged, layoutDir, archive, inputBytes };
+    return { ...tagged, layoutDir, archive, inputBytes, qemuVersions };
   } finally {
     await rm(stage, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@ import {
   generatedEntries,
   nodePackageOf,
   ociLabels,
+  parseQemuSource,
   platformOf,
   type BuildInfo,
 } from './image-plan';
@@ -43,6 +44,37 @@ describe('image plan', () => {
     const arm = debianSelection('runner', 'arm64');
     expect(arm.packages).toContain('qemu-system-arm');
     expect(arm.packages).not.toContain('qemu-system-x86');
+  });
+
+  it("takes the runner's QEMU, its modules, qemu-img and firmware from backports when asked; iPXE and the tools from bookworm", () => {
+    const debian = debianSelection('runner', 'amd64');
+    expect(debian.backports).toBeUndefined();
+    const x86 = debianSelection('runner', 'amd64', 'backports');
+    expect(x86.backports).toEqual({
+      packages: ['qemu-system-x86', 'qemu-system-common', 'qemu-utils'],
+      archAll: ['qemu-system-data', 'seabios'],
+    });
+    expect([...x86.packages, ...x86.archAll].filter((p) => /^qemu|^seabios/.test(p))).toEqual([]);
+    expect(x86.archAll).toContain('ipxe-qemu');
+    // Everything else is the same selection as with Debian's QEMU.
+    const rest = (s: { packages: readonly string[]; archAll: readonly string[] }) =>
+      [...s.packages, ...s.archAll].filter((p) => !/^qemu|^seabios/.test(p));
+    expect(rest(x86)).toEqual(rest(debian));
+    const arm = debianSelection('runner', 'arm64', 'backports');
+    expect(arm.backports).toEqual({
+      packages: ['qemu-system-arm', 'qemu-system-common', 'qemu-utils'],
+      archAll: ['qemu-system-data'],
+    });
+    expect(debianSelection('operator', 'amd64', 'backports').backports).toBeUndefined();
+  });
+
+  it('reads the QEMU source of a flag or the environment, naming it when wrong', () => {
+    expect(parseQemuSource(undefined, '--qemu')).toBe('debian');
+    expect(parseQemuSource('', 'NEONVM_RELEASE_QEMU')).toBe('debian');
+    expect(parseQemuSource('backports', '--qemu')).toBe('backports');
+    expect(() => parseQemuSource('10.0', 'NEONVM_RELEASE_QEMU')).toThrow(
+      "NEONVM_RELEASE_QEMU: '10.0' is not one of debian, backports",
+    );
   });
 
   it('runs the operator as the non-root user and the runner through its wrapper', () => {

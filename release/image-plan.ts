@@ -35,6 +35,37 @@ export interface DebianSelection {
   readonly packages: readonly string[];
   /** `Architecture: all` packages (firmware, data), downloaded without an architecture qualifier. */
   readonly archAll: readonly string[];
+  /**
+   * Packages taken from bookworm-backports instead (the runner's QEMU with `qemu: 'backports'`), at
+   * whatever version backports serves at build time; their libraries still come from bookworm.
+   */
+  readonly backports?: { readonly packages: readonly string[]; readonly archAll: readonly string[] };
+}
+
+/**
+ * Where the runner image's QEMU comes from:
+ * - `debian`: Debian 12's own (7.2), from the machine's apt sources. Under TCG it stops the guest for
+ *   a migration's stream (QEMU before 9.0 loses guest writes in a live TCG pre-copy).
+ * - `backports`: bookworm-backports' QEMU (10.0.2 on 2026-12-04), whose live pre-copy under TCG keeps
+ *   the guest intact and which carries disks over NBD (runner/README.md). Debian's archive serves only
+ *   the newest backport, so the version is resolved when the image is built and recorded in it
+ *   (`/var/lib/dpkg/status.d/`), never pinned here: a pin would stop building the day backports moves.
+ */
+export type QemuSource = 'debian' | 'backports';
+
+export const QEMU_SOURCES: readonly QemuSource[] = ['debian', 'backports'];
+
+/** The release's QEMU when none is chosen. */
+export const DEFAULT_QEMU_SOURCE: QemuSource = 'debian';
+
+/** Environment variable choosing the QEMU of release builds (`npm start`'s real nodes, the tests). */
+export const QEMU_SOURCE_ENV = 'NEONVM_RELEASE_QEMU';
+
+/** Reads a QEMU source (a flag or `QEMU_SOURCE_ENV`), naming `field` when it is not one (pure). */
+export function parseQemuSource(value: string | undefined, field: string): QemuSource {
+  if (value === undefined || value === '') return DEFAULT_QEMU_SOURCE;
+  if ((QEMU_SOURCES as readonly string[]).includes(value)) return value as QemuSource;
+  throw new Error(`${field}: '${value}' is not one of ${QEMU_SOURCES.join(', ')}`);
 }
 
 /**
@@ -45,21 +76,29 @@ const BASE_PACKAGES = ['base-files', 'libc6', 'libgcc-s1', 'libstdc++6', 'dash',
 /** /etc/services and /etc/protocols, which name resolution of ports and iptables read. */
 const BASE_ARCH_ALL = ['netbase'];
 
-export function debianSelection(image: ImageName, arch: GuestArch): DebianSelection {
+export function debianSelection(
+  image: ImageName,
+  arch: GuestArch,
+  qemuSource: QemuSource = DEFAULT_QEMU_SOURCE,
+): DebianSelection {
   if (image === 'operator') {
     // Nothing besides node: the operator's certificates are made in-process (operator/pki/x509.ts).
     return { packages: BASE_PACKAGES, archAll: BASE_ARCH_ALL };
   }
   // The device plugin needs nothing besides node (gRPC is JavaScript).
   if (image === 'device-plugin') return { packages: BASE_PACKAGES, archAll: BASE_ARCH_ALL };
-  const qemu = arch === 'arm64' ? ['qemu-system-arm'] : ['qemu-system-x86'];
+  // QEMU's loadable modules (qemu-system-common; TCG, the fallback without /dev/kvm, is one of them)
+  // and qemu-img, always of the same build as the emulator.
+  const qemu = [arch === 'arm64' ? 'qemu-system-arm' : 'qemu-system-x86', 'qemu-system-common', 'qemu-utils'];
+  // SeaBIOS and the iPXE option ROMs: x86 QEMU refuses to start without bios-256k.bin and the
+  // virtio-net ROM; qemu-system-data has keymaps and VGA BIOSes for both architectures. Backports
+  // ships SeaBIOS (QEMU 10 wants > 1.16.3-1) but no iPXE: that one stays bookworm's.
+  const firmware = arch === 'arm64' ? ['qemu-system-data'] : ['qemu-system-data', 'seabios'];
+  const fromBackports = qemuSource === 'backports';
   return {
     packages: [
       ...BASE_PACKAGES,
-      ...qemu,
-      // QEMU's loadable modules; TCG (the fallback without /dev/kvm) is one of them.
-      'qemu-system-common',
-      'qemu-utils',
+      ...(fromBackports ? [] : qemu),
       'genisoimage',
       'e2fsprogs',
       'iproute2',
@@ -71,12 +110,12 @@ export function debianSelection(image: ImageName, arch: GuestArch): DebianSelect
       // sysctl: tap networking turns on ip_forward and route_localnet in the pod's namespace.
       'procps',
     ],
-    // SeaBIOS and the iPXE option ROMs: x86 QEMU refuses to start without bios-256k.bin and the
-    // virtio-net ROM; qemu-system-data has keymaps and VGA BIOSes for both architectures.
     archAll: [
       ...BASE_ARCH_ALL,
-      ...(arch === 'arm64' ? ['qemu-system-data'] : ['qemu-system-data', 'seabios', 'ipxe-qemu']),
+      ...(fromBackports ? [] : firmware),
+      ...(arch === 'arm64' ? [] : ['ipxe-qemu']),
     ],
+    ...(fromBackports ? { backports: { packages: qemu, archAll: firmware } } : {}),
   };
 }
 

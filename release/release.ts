@@ -12,7 +12,14 @@ import { productionNodeModules } from './app-bundle';
 import { readBuildInfo } from './build-info';
 import { buildImage } from './image-build';
 import type { AppTree } from './image-layers';
-import { IMAGE_NAMES, PRUNED_NODE_MODULES, imageTitle, type BuildInfo, type ImageName } from './image-plan';
+import {
+  IMAGE_NAMES,
+  PRUNED_NODE_MODULES,
+  imageTitle,
+  type BuildInfo,
+  type ImageName,
+  type QemuSource,
+} from './image-plan';
 import type { GuestArch } from '../guest';
 import { imageRefsFromDist } from './image-refs';
 import { writeInstallManifest } from './install-manifest';
@@ -28,6 +35,8 @@ export interface ReleaseOptions {
   readonly progress: (line: string) => void;
   /** Version, revision and timestamp (default: read from the checkout, see readBuildInfo). */
   readonly info?: BuildInfo;
+  /** Where the runner's QEMU comes from (default `DEFAULT_QEMU_SOURCE`: Debian 12's 7.2). */
+  readonly qemu?: QemuSource;
 }
 
 export interface ReleasedImage {
@@ -41,6 +50,8 @@ export interface ReleasedImage {
   readonly archiveRef: string;
   readonly archiveBytes: number;
   readonly inputBytes: number;
+  /** Runner: its QEMU's Debian version per architecture (also in the image's `/var/lib/dpkg/status.d/`). */
+  readonly qemuVersions: Readonly<Record<string, string>>;
 }
 
 export interface ReleaseResult {
@@ -132,6 +143,7 @@ export async function buildImages(
         cacheDir: o.cacheDir,
         outDir: imagesDir,
         progress: o.progress,
+        ...(o.qemu ? { qemu: o.qemu } : {}),
       });
       o.progress(`${name}: ${built.index.digest} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
       images.push({
@@ -143,6 +155,7 @@ export async function buildImages(
         archiveRef: `${imageTitle(name)}:${info.version}`,
         archiveBytes: (await stat(built.archive)).size,
         inputBytes: built.inputBytes,
+        qemuVersions: built.qemuVersions,
       });
     }
     return images;

@@ -4,12 +4,20 @@
  * registry's Node.js binaries and this checkout; then dist/install/neonvm.yaml pinning them by
  * digest. Flags: `--arch amd64,arm64` (default; the operator is built for the same list),
  * `--registry <prefix>` (default `ghcr.io/neonvm-ts`), `--out <dir>` (default dist),
- * `--manifest-only` (re-render the install manifest for another registry from the built layouts).
+ * `--manifest-only` (re-render the install manifest for another registry from the built layouts),
+ * `--qemu debian|backports` (the runner's QEMU: Debian 12's 7.2, the default, or bookworm-backports'
+ * newest, resolved now and recorded in the image; default from NEONVM_RELEASE_QEMU).
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cacheRoot } from '../host';
-import { buildRelease, imageRefsFromDist, writeInstallManifest } from '../release';
+import {
+  QEMU_SOURCE_ENV,
+  buildRelease,
+  imageRefsFromDist,
+  parseQemuSource,
+  writeInstallManifest,
+} from '../release';
 import type { GuestArch } from '../guest';
 
 function parseArchs(v: string): GuestArch[] {
@@ -26,8 +34,13 @@ async function main(): Promise<void> {
       registry: { type: 'string', default: 'ghcr.io/neonvm-ts' },
       out: { type: 'string', default: 'dist' },
       'manifest-only': { type: 'boolean', default: false },
+      qemu: { type: 'string' },
     },
   });
+  const qemu =
+    values.qemu !== undefined
+      ? parseQemuSource(values.qemu, '--qemu')
+      : parseQemuSource(process.env[QEMU_SOURCE_ENV], QEMU_SOURCE_ENV);
   const manifest = join(values.out, 'install', 'neonvm.yaml');
   if (values['manifest-only']) {
     await writeInstallManifest(
@@ -46,12 +59,16 @@ async function main(): Promise<void> {
     registry: values.registry,
     cacheDir: cacheRoot(),
     progress: (line) => console.error(`build-images: ${line}`),
+    qemu,
   });
   const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
   console.log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   for (const img of result.images)
     console.log(
-      `${img.name.padEnd(13)} ${img.digest}  layout ${mib(img.layoutBytes)}  tar ${mib(img.archiveBytes)}  inputs ${mib(img.inputBytes)}  ${img.ref}`,
+      `${img.name.padEnd(13)} ${img.digest}  layout ${mib(img.layoutBytes)}  tar ${mib(img.archiveBytes)}  inputs ${mib(img.inputBytes)}  ${img.ref}` +
+        Object.entries(img.qemuVersions)
+          .map(([arch, v]) => `  qemu ${arch} ${v}`)
+          .join(''),
     );
   console.log(`install manifest: ${manifest}`);
 }

@@ -8,10 +8,17 @@
 import { cacheRoot } from '../../host';
 import { describeIf } from '../../host/testing';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { NODE_VERSION, buildRelease, readBuildInfo, type ReleaseResult } from '../../release';
+import {
+  NODE_VERSION,
+  QEMU_SOURCE_ENV,
+  buildRelease,
+  parseQemuSource,
+  readBuildInfo,
+  type ReleaseResult,
+} from '../../release';
 import { operatorImageReconcilesVm, runnerImageRunsVm } from './image-run';
 import { devicePluginImageServes } from './device-plugin-image';
 
@@ -61,6 +68,8 @@ suite('release images', () => {
         progress: () => undefined,
         // Fixed, so commits landing between the two builds do not change the labels.
         info,
+        // The runner's QEMU as a release build would choose it (NEONVM_RELEASE_QEMU=backports: QEMU 10).
+        qemu: parseQemuSource(process.env[QEMU_SOURCE_ENV], QEMU_SOURCE_ENV),
       });
     first = await build('a');
     second = await build('b');
@@ -129,9 +138,16 @@ suite('release images', () => {
     it('has the runner command, its tools and QEMU', () => {
       const rootfs = join(bundle('runner'), 'rootfs');
       expect(existsSync(join(rootfs, 'vm/kernel/vmlinuz'))).toBe(true);
-      expect(sh(inRootfs(rootfs, ['qemu-system-x86_64', '--version']), cleanEnv)).toMatch(
-        /QEMU emulator version 7\.2/,
+      // The QEMU of the build's choice, and the image records its package version (status.d) as it does
+      // every Debian package's.
+      const backports = parseQemuSource(process.env[QEMU_SOURCE_ENV], QEMU_SOURCE_ENV) === 'backports';
+      const version = sh(inRootfs(rootfs, ['qemu-system-x86_64', '--version']), cleanEnv);
+      expect(version).toMatch(
+        backports ? /QEMU emulator version (9\.[1-9]|[1-9]\d)/ : /QEMU emulator version 7\.2/,
       );
+      const recorded = readFileSync(join(rootfs, 'var/lib/dpkg/status.d/qemu-system-x86'), 'utf8');
+      expect(recorded).toMatch(backports ? /^Version: .*~bpo12/m : /^Version: 1:7\.2/m);
+      expect(existsSync(join(rootfs, 'var/lib/dpkg/status.d/iptables'))).toBe(true);
       const tools = sh(
         inRootfs(rootfs, [
           'sh',
