@@ -57,6 +57,19 @@ export const MigrationInfoSchema = Type.Object({
       compressionRate: Type.Optional(Int64()),
     }),
   ),
+  disk: Type.Optional(
+    Type.Object(
+      {
+        transferred: Type.Optional(Int64()),
+        remaining: Type.Optional(Int64()),
+        total: Type.Optional(Int64()),
+      },
+      {
+        description:
+          "The writable disks' copy in bytes: block migration's figures (QEMU before 9.1), or the NBD mirrors' first pass, which precedes the RAM stream (QEMU 9.1 and later).",
+      },
+    ),
+  ),
 });
 
 export const VirtualMachineMigrationStatusSchema = Type.Object({

@@ -183,6 +183,9 @@ export class MigrationReconciler implements Reconciler {
         if (!vm || !obs.sourcePod || !targetPodIP)
           throw new Error('migration start without source pod or target IP');
         const source = await this.runner(vm, obs.sourcePod);
+        // How the target takes the disks (its QEMU's way: block migration before 9.1, NBD after), so a
+        // rollout can migrate between runner images of different QEMUs.
+        const target = obs.target && !('error' in obs.target) ? obs.target : undefined;
         try {
           await source.startMigration({
             targetHost: targetPodIP,
@@ -191,6 +194,8 @@ export class MigrationReconciler implements Reconciler {
             allowPostCopy: m.spec.allowPostCopy,
             autoConverge: m.spec.autoConverge,
             incremental: m.spec.incremental,
+            ...(target?.incomingDisks ? { targetDisks: target.incomingDisks } : {}),
+            ...(target?.qemuVersion ? { targetQemu: target.qemuVersion } : {}),
           });
         } catch (err) {
           // 409 after a lost status write: the migration we started earlier is already running.
@@ -237,6 +242,8 @@ export class MigrationReconciler implements Reconciler {
         qemuStatus: q.qemuStatus,
         migration: q.migration,
         ...(q.migrationError ? { migrationError: q.migrationError } : {}),
+        ...(q.qemuVersion ? { qemuVersion: q.qemuVersion } : {}),
+        ...(q.incomingDisks ? { incomingDisks: q.incomingDisks } : {}),
       };
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err) };

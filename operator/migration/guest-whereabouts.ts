@@ -12,7 +12,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { MigrationInfo } from '../../crds';
-import type { GuestCustody } from '../../runner/api';
+import type { DiskTransport, GuestCustody } from '../../runner/api';
 
 /** What a runner said about its QEMU (`GET /qemu`), reduced to what the decisions use. */
 export interface QemuReport {
@@ -22,6 +22,9 @@ export interface QemuReport {
   readonly migration: MigrationInfo;
   /** QEMU's description of a failed migration, when it gave one. */
   readonly migrationError?: string;
+  /** The runner's QEMU version and, on a target, how it receives the disks (passed to the source). */
+  readonly qemuVersion?: string;
+  readonly incomingDisks?: DiskTransport;
 }
 
 export type QemuObservation = QemuReport | { readonly error: string };

@@ -128,7 +128,22 @@ export interface MigrationStartRequest {
    * can exceed the CPUs in use); checked when given, 409 otherwise.
    */
   targetVcpus?: number;
+  /**
+   * How the target receives the writable disks, as its `GET /qemu` `incomingDisks` says: the source
+   * sends them that way (a QEMU 7.2 source mirrors over NBD into a QEMU 10 target). Absent: the way
+   * of the source's own QEMU. A target that needs block migration from a source whose QEMU no longer
+   * has it (9.1 removed it) is refused with 409, naming both versions.
+   */
+  targetDisks?: DiskTransport;
+  /** The target's QEMU version (`GET /qemu` `qemuVersion`), for that refusal's message. */
+  targetQemu?: string;
 }
+
+/**
+ * How a migration's writable disks travel: `block`, QEMU's block migration inside the stream (QEMU
+ * before 9.1); `nbd`, mirrors into the target's NBD exports on the migration port + 1.
+ */
+export type DiskTransport = 'block' | 'nbd';
 
 /**
  * `GET /migration`, `POST /migration` and `DELETE /migration` response: upstream's
@@ -173,6 +188,13 @@ export interface QemuState {
    * Connection timed out`): the migration's failure says why, not only "QEMU migration failed".
    */
   migrationError?: string;
+  /** QEMU's version (`major.minor.micro` of the QMP greeting), when it gave one. */
+  qemuVersion?: string;
+  /**
+   * A migration target: how it receives the writable disks (it exports them over NBD exactly when its
+   * QEMU has no block migration); the operator passes it on as `MigrationStartRequest.targetDisks`.
+   */
+  incomingDisks?: DiskTransport;
 }
 
 /** Error body of every non-2xx JSON answer. */

@@ -14,12 +14,50 @@
  * QEMU before 9.1 keeps block migration (`blockMigration`), which this runner has always used there.
  */
 import { migrationDiskPort } from '../../crds';
+import type { DiskTransport } from '../api';
 import type { QmpClient } from '../qmp';
+
+/** QEMU's version as the QMP greeting gives it. */
+export interface QemuVersion {
+  readonly major: number;
+  readonly minor: number;
+  readonly micro?: number;
+}
+
+export function formatQemuVersion(v?: QemuVersion): string {
+  return v ? `${v.major}.${v.minor}${v.micro !== undefined ? `.${v.micro}` : ''}` : 'of unknown version';
+}
 
 /** Whether this QEMU (the QMP greeting's version) still has `migrate`'s `blk`/`inc` (removed in 9.1). */
 export function hasBlockMigration(qemu?: { major: number; minor: number }): boolean {
   // An unknown version: assume the QEMU this runner has always shipped (Debian 12's 7.2).
   return qemu === undefined || qemu.major < 9 || (qemu.major === 9 && qemu.minor < 1);
+}
+
+/** How a target with this QEMU receives writable disks (it exports them over NBD when it has no block migration). */
+export function incomingDiskTransport(qemu?: QemuVersion): DiskTransport {
+  return hasBlockMigration(qemu) ? 'block' : 'nbd';
+}
+
+/**
+ * How a source sends the writable disks (pure): the way the target said it receives them, else the
+ * source QEMU's own. Any source QEMU the runner supports (7.2 on) can mirror over NBD, so a 7.2 → 10
+ * migration (a rollout to the QEMU 10 image) works; a target that wants block migration from a source
+ * without it (10 → 7.2, a rollback) cannot be served: the reason, naming both versions, instead.
+ */
+export function outgoingDiskTransport(
+  source: { readonly blockMigration: boolean; readonly qemu?: QemuVersion },
+  target: { readonly disks?: DiskTransport; readonly qemu?: string },
+): { transport: DiskTransport } | { refused: string } {
+  const own: DiskTransport = source.blockMigration ? 'block' : 'nbd';
+  if (target.disks === undefined || target.disks === own || target.disks === 'nbd')
+    return { transport: target.disks ?? own };
+  return {
+    refused:
+      `the target's QEMU ${target.qemu ?? '(version not reported)'} receives writable disks only by block migration, ` +
+      `which this source's QEMU ${formatQemuVersion(source.qemu)} no longer has (removed in QEMU 9.1): migrate to a runner ` +
+      'whose QEMU is 9.1 or later (the disks then travel over NBD)',
+  };
 }
 
 /** The NBD port of a migration whose RAM stream goes to `migrationPort` (crds' `migrationDiskPort`). */
@@ -84,6 +122,8 @@ interface BlockJob {
   device: string;
   ready: boolean;
   status?: string;
+  offset?: number;
+  len?: number;
 }
 
 export interface MirrorOptions {
@@ -100,14 +140,14 @@ export interface MirrorOptions {
 }
 
 /**
- * Source: connects to the target's exports and mirrors every disk into them; resolves when every
- * job is ready (the target has all data; from here writes are mirrored synchronously). On failure
- * the jobs and connections made so far are removed and the error thrown.
+ * Source: connects to the target's exports and starts a mirror job for every disk (quick: QEMU runs the
+ * copy in the background). On failure the jobs and connections made so far are removed and the error
+ * thrown.
  */
-export async function mirrorDisks(
+export async function startMirrors(
   qmp: QmpClient,
   disks: readonly MigratedDisk[],
-  o: MirrorOptions,
+  o: Omit<MirrorOptions, 'readyTimeoutMs'>,
 ): Promise<void> {
   try {
     for (const d of disks) {
@@ -127,20 +167,67 @@ export async function mirrorDisks(
         speed: o.speed,
       });
     }
-    const deadline = Date.now() + o.readyTimeoutMs;
+  } catch (e) {
+    await releaseMirrors(qmp, disks, o.sleep).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Bytes of the mirrors' first pass: done and in all (QEMU's job `offset`/`len`). */
+export interface MirrorProgress {
+  readonly transferred: number;
+  readonly total: number;
+}
+
+export interface MirrorWait {
+  readonly readyTimeoutMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+  /** Polled between checks: true ends the wait with an error (a cancelled migration). */
+  readonly cancelled?: () => boolean;
+  readonly onProgress?: (p: MirrorProgress) => void;
+}
+
+/**
+ * Source: resolves when every mirror started by `startMirrors` is ready (the target has all data; from
+ * here writes are mirrored synchronously). On failure, timeout or cancel the jobs and connections are
+ * removed and the error thrown.
+ */
+export async function waitMirrorsReady(
+  qmp: QmpClient,
+  disks: readonly MigratedDisk[],
+  o: MirrorWait,
+): Promise<void> {
+  try {
+    const deadline = o.now() + o.readyTimeoutMs;
     for (;;) {
+      if (o.cancelled?.()) throw new Error('cancelled while the disks were being mirrored');
       const jobs = await ourJobs(qmp, disks);
       const gone = disks.filter((d) => !jobs.some((j) => j.device === jobId(d.device)));
       if (gone.length > 0)
         throw new Error(`disk mirror of ${gone.map((d) => d.device).join(', ')} ended early`);
+      o.onProgress?.({
+        transferred: jobs.reduce((n, j) => n + (j.offset ?? 0), 0),
+        total: jobs.reduce((n, j) => n + (j.len ?? 0), 0),
+      });
       if (jobs.every((j) => j.ready)) return;
-      if (Date.now() > deadline) throw new Error(`disk mirrors not ready after ${o.readyTimeoutMs} ms`);
+      if (o.now() > deadline) throw new Error(`disk mirrors not ready after ${o.readyTimeoutMs} ms`);
       await o.sleep(20);
     }
   } catch (e) {
     await releaseMirrors(qmp, disks, o.sleep).catch(() => undefined);
     throw e;
   }
+}
+
+/** `startMirrors` then `waitMirrorsReady`: the whole first pass in one call (the bench's raw QEMU). */
+export async function mirrorDisks(
+  qmp: QmpClient,
+  disks: readonly MigratedDisk[],
+  o: MirrorOptions,
+): Promise<void> {
+  await startMirrors(qmp, disks, o);
+  await waitMirrorsReady(qmp, disks, { ...o, now: () => Date.now() });
 }
 
 async function ourJobs(qmp: QmpClient, disks: readonly MigratedDisk[]): Promise<BlockJob[]> {

@@ -10,6 +10,8 @@ export interface QueryMigrate {
   'expected-downtime'?: number;
   ram?: { transferred?: number; remaining?: number; total?: number };
   compression?: { 'compressed-size'?: number; 'compression-rate'?: number };
+  /** Block migration's progress (QEMU before 9.1). */
+  disk?: { transferred?: number; remaining?: number; total?: number };
   'error-desc'?: string;
 }
 
@@ -19,6 +21,8 @@ export function toMigrationInfo(q: QueryMigrate): MigrationInfo {
   if (q['setup-time'] !== undefined) info.setupTimeMs = q['setup-time'];
   if (q.downtime !== undefined) info.downtimeMs = q.downtime;
   if (q.ram) info.ram = { transferred: q.ram.transferred, remaining: q.ram.remaining, total: q.ram.total };
+  if (q.disk)
+    info.disk = { transferred: q.disk.transferred, remaining: q.disk.remaining, total: q.disk.total };
   if (q.compression) {
     info.compression = {
       compressedSize: q.compression['compressed-size'],

@@ -85,8 +85,9 @@ describe('Migrator (against a fake QMP server)', () => {
       .handle('migrate', () => ((migrateStatus = 'active'), ok()));
   });
 
+  let clock: FakeClock;
   const migrator = (stopGuest: boolean, blockMigration = true) => {
-    const clock = new FakeClock();
+    clock = new FakeClock();
     const cpu = new CpuScaler(
       fake.qmp,
       new GuestAgent('http://127.0.0.1:9', 'token'),
@@ -102,6 +103,7 @@ describe('Migrator (against a fake QMP server)', () => {
       undefined,
       stopGuest,
       blockMigration,
+      blockMigration ? { major: 7, minor: 2, micro: 22 } : { major: 10, minor: 0, micro: 2 },
     );
   };
   const commands = () =>
@@ -202,6 +204,7 @@ describe('Migrator (against a fake QMP server)', () => {
     it('source: mirrors the writable disks to the target port + 1, then `migrate` without blk/inc; ends the mirrors at the switch-over pause', async () => {
       const m = migrator(false, false);
       await m.start(request);
+      await until(() => sent('migrate').length === 1);
       expect(sent('blockdev-add')).toEqual([
         {
           driver: 'nbd',
@@ -261,6 +264,125 @@ describe('Migrator (against a fake QMP server)', () => {
       expect(after.lastIndexOf('nbd-server-stop')).toBeLessThan(after.lastIndexOf('cont'));
       await m.incomingDone(true); // once only
       expect(sent('cont')).toHaveLength(1);
+      m.stop();
+    });
+
+    it('`POST /migration` returns once the mirrors started; the stream follows when they are ready, progress reported as `setup`', async () => {
+      fake.server.handle('blockdev-mirror', (a) => {
+        jobs.push({ device: String(a?.['job-id']), ready: false, offset: 100, len: 400 } as (typeof jobs)[0]);
+        return { return: {} };
+      });
+      const m = migrator(false, false);
+      const finished: string[] = [];
+      m.onFinished((i) => finished.push(i.status ?? ''));
+      migrateStatus = 'failed'; // a previous migration's final status: not this one's
+      expect(await m.start(request)).toMatchObject({ status: 'setup' });
+      await until(() => sent('query-block-jobs').length > 0);
+      expect(sent('migrate')).toEqual([]);
+      clock.advance(1500);
+      expect(m.report({ status: 'failed' })).toEqual({
+        info: { status: 'setup', setupTimeMs: 1500, disk: { transferred: 100, remaining: 300, total: 400 } },
+      });
+      expect(await m.info()).toMatchObject({ status: 'setup' });
+      expect(m.active).toBe(true);
+      expect(finished).toEqual([]);
+      jobs = jobs.map((j) => ({ ...j, ready: true }));
+      migrateStatus = 'none';
+      for (let i = 0; i < 50 && sent('migrate').length === 0; i++) {
+        clock.advance(20);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(sent('migrate')).toEqual([{ uri: 'tcp:10.0.0.2:20187' }]);
+      migrateStatus = 'active';
+      expect(await m.info()).toMatchObject({ status: 'active' });
+      m.stop();
+    });
+
+    it('a mirror that fails after `POST /migration` returned ends the migration `failed`, saying why, and frees the target', async () => {
+      fake.server.handle('blockdev-mirror', (a) => {
+        jobs.push({ device: String(a?.['job-id']), ready: false });
+        return { return: {} };
+      });
+      const m = migrator(false, false);
+      const finished: string[] = [];
+      m.onFinished((i) => finished.push(i.status ?? ''));
+      await m.start(request);
+      jobs = []; // the job ended (e.g. the NBD connection broke)
+      for (let i = 0; i < 50 && finished.length === 0; i++) {
+        clock.advance(20);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(finished).toEqual(['failed']);
+      expect(m.active).toBe(false);
+      expect(m.report({ status: 'none' })).toEqual({
+        info: { status: 'failed' },
+        error: 'disk mirror to the target failed: disk mirror of rootdisk ended early',
+      });
+      expect(await m.info()).toEqual({ status: 'failed' });
+      expect(sent('migrate')).toEqual([]);
+      expect(sent('blockdev-del')).toEqual([{ 'node-name': 'migration-nbd-rootdisk' }]);
+      // A new migration starts afresh.
+      fake.server.handle('blockdev-mirror', (a) => {
+        jobs.push({ device: String(a?.['job-id']), ready: true });
+        return { return: {} };
+      });
+      await m.start(request);
+      await until(() => sent('migrate').length === 1);
+      m.stop();
+    });
+
+    it('a cancel while the disks are mirrored ends the mirrors and reports `cancelled`, without a stream', async () => {
+      fake.server.handle('blockdev-mirror', (a) => {
+        jobs.push({ device: String(a?.['job-id']), ready: false });
+        return { return: {} };
+      });
+      const m = migrator(false, false);
+      await m.start(request);
+      await m.cancel();
+      for (let i = 0; i < 50 && m.active; i++) {
+        clock.advance(20);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(m.active).toBe(false);
+      expect(m.report({ status: 'none' })).toEqual({
+        info: { status: 'cancelled' },
+        error: 'cancelled while the disks were being mirrored',
+      });
+      expect(sent('block-job-cancel')).toEqual([{ device: 'migration-mirror-rootdisk' }]);
+      expect(sent('migrate')).toEqual([]);
+      expect(sent('migrate_cancel')).toEqual([]);
+    });
+
+    it('a QEMU 7.2 source sends the disks the way a QEMU 10 target takes them (NBD), not by block migration', async () => {
+      const m = migrator(false, true);
+      await m.start(
+        validateMigrationRequest({ targetHost: '10.0.0.2', targetDisks: 'nbd', targetQemu: '10.0.2' }),
+      );
+      await until(() => sent('migrate').length === 1);
+      expect(sent('migrate')).toEqual([{ uri: 'tcp:10.0.0.2:20187' }]);
+      expect(sent('blockdev-mirror')).toHaveLength(1);
+      m.stop();
+    });
+
+    it('a QEMU 10 source refuses a target that wants block migration (QEMU 7.2), naming both versions', async () => {
+      const m = migrator(false, false);
+      await expect(
+        m.start(
+          validateMigrationRequest({ targetHost: '10.0.0.2', targetDisks: 'block', targetQemu: '7.2.22' }),
+        ),
+      ).rejects.toMatchObject({
+        status: 409,
+        message:
+          "cannot migrate the writable disks: the target's QEMU 7.2.22 receives writable disks only by block migration, which this source's QEMU 10.0.2 no longer has (removed in QEMU 9.1): migrate to a runner whose QEMU is 9.1 or later (the disks then travel over NBD)",
+      });
+      expect(m.active).toBe(false);
+      expect(sent('migrate-set-capabilities')).toEqual([]);
+      // Without a writable disk there is nothing block migration would carry: the stream alone.
+      fake.server.handle('query-block', () => ({ return: [iso] }));
+      await m.start(
+        validateMigrationRequest({ targetHost: '10.0.0.2', targetDisks: 'block', targetQemu: '7.2.22' }),
+      );
+      expect(sent('migrate')).toEqual([{ uri: 'tcp:10.0.0.2:20187' }]);
       m.stop();
     });
 

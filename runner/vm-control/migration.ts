@@ -18,7 +18,7 @@
  */
 import { MIGRATION_PORT, parseQuantity, quantityValue, type MigrationInfo } from '../../crds';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../../host';
-import type { Accel, MigrationRole, MigrationStartRequest } from '../api';
+import type { Accel, DiskTransport, MigrationRole, MigrationStartRequest } from '../api';
 import type { QmpClient } from '../qmp';
 import type { CpuScaler } from './cpu-scaler';
 import {
@@ -34,11 +34,15 @@ import {
   disconnectMirrors,
   endMirrors,
   exportDisks,
-  mirrorDisks,
+  outgoingDiskTransport,
   queryWritableDisks,
   releaseMirrors,
+  startMirrors,
   stopDiskExports,
+  waitMirrorsReady,
   type MigratedDisk,
+  type MirrorProgress,
+  type QemuVersion,
 } from './migration-disks';
 import { badRequest, conflict, VmError } from './vm-error';
 
@@ -63,6 +67,9 @@ export interface ValidMigrationRequest {
   autoConverge: boolean;
   incremental: boolean;
   targetVcpus?: number;
+  /** How the target receives the writable disks (its `GET /qemu` `incomingDisks`), when the operator said. */
+  targetDisks?: DiskTransport;
+  targetQemu?: string;
 }
 
 /** Validates a POST /migration body (pure): defaults as VirtualMachineMigration's spec. */
@@ -92,6 +99,12 @@ export function validateMigrationRequest(body: unknown): ValidMigrationRequest {
   const vcpus = r.targetVcpus;
   if (vcpus !== undefined && (typeof vcpus !== 'number' || !Number.isInteger(vcpus) || vcpus < 1))
     throw badRequest('targetVcpus must be a positive integer');
+  const disks = r.targetDisks;
+  if (disks !== undefined && disks !== 'block' && disks !== 'nbd')
+    throw badRequest('targetDisks must be "block" or "nbd"');
+  const qemu = r.targetQemu;
+  if (qemu !== undefined && (typeof qemu !== 'string' || !/^[0-9][0-9A-Za-z.+~-]{0,63}$/.test(qemu)))
+    throw badRequest('targetQemu must be a QEMU version such as "10.0.2"');
   return {
     targetHost: r.targetHost,
     targetPort: port,
@@ -100,6 +113,8 @@ export function validateMigrationRequest(body: unknown): ValidMigrationRequest {
     autoConverge: bool('autoConverge', true),
     incremental: bool('incremental', true),
     targetVcpus: vcpus as number | undefined,
+    ...(disks ? { targetDisks: disks } : {}),
+    ...(qemu ? { targetQemu: qemu } : {}),
   };
 }
 
@@ -172,6 +187,14 @@ export class Migrator {
   private switchingOver: Promise<void> | undefined;
   /** Target: the NBD exports are open. */
   private exporting = false;
+  /**
+   * Source: `POST /migration` has returned and the disks are being mirrored; the RAM stream (`migrate`)
+   * starts once every mirror is ready. Reported as `setup` (QEMU's own first status) with the time
+   * since the start and the mirrors' progress.
+   */
+  private diskPhase: { startedAt: number; cancelled: boolean; progress?: MirrorProgress } | undefined;
+  /** Source: the latest migration ended before its stream, while the disks were mirrored: how and why. */
+  private diskOutcome: { status: 'failed' | 'cancelled'; error: string } | undefined;
 
   constructor(
     private readonly qmp: QmpClient,
@@ -187,6 +210,8 @@ export class Migrator {
      * travel over NBD (runner/vm-control/migration-disks.ts).
      */
     private readonly blockMigration = true,
+    /** This QEMU's version (the QMP greeting's), for the disk transport's choice and messages. */
+    private readonly qemuVersion?: QemuVersion,
   ) {
     // The switch-over pause of a stream with NBD mirrors: answered at once, not at the next poll.
     qmp.onEvent('MIGRATION', (e) => {
@@ -242,29 +267,47 @@ export class Migrator {
     this.finishedListeners.push(listener);
   }
 
+  /**
+   * Starts an outgoing migration and returns once it is under way: with block migration (or no
+   * writable disk) once QEMU accepted `migrate`; with NBD mirrors once they are started, the stream
+   * following in the background when they are ready (a large written disk takes longer than the
+   * operator's call may wait). A mirror that fails, or a cancel meanwhile, ends the migration
+   * `failed`/`cancelled` as a failed stream would, with the reason in `report()`'s error.
+   */
   async start(req: ValidMigrationRequest): Promise<MigrationInfo> {
     if (this.sourceActive) throw conflict('a migration is already in progress');
     if (req.allowPostCopy && usesMultifd(this.tuning))
       throw badRequest(
         `allowPostCopy cannot be combined with this runner's -migration-compression=${this.tuning.compression} (QEMU 7.2 has no post-copy over multifd)`,
       );
+    const transport = outgoingDiskTransport(
+      { blockMigration: this.blockMigration, qemu: this.qemuVersion },
+      { disks: req.targetDisks, qemu: req.targetQemu },
+    );
+    // Refused with no writable disk: nothing for block migration to carry, the stream alone.
+    const byBlock = 'transport' in transport && transport.transport === 'block';
+    if ('refused' in transport && (await queryWritableDisks(this.qmp)).length > 0)
+      throw conflict(`cannot migrate the writable disks: ${transport.refused}`);
     this.sourceActive = true;
     this.streamStopped = false;
     this.switchingOver = undefined;
     this.mirrored = [];
+    this.diskOutcome = undefined;
     const plan = planSourceMigration(this.tuning, req);
+    const tls = this.tls;
+    const uri = `tcp:${req.targetHost.includes(':') ? `[${req.targetHost}]` : req.targetHost}:${req.targetPort}`;
+    let disks: MigratedDisk[] = [];
     try {
       await this.cpu.vcpusForMigration(req.targetVcpus);
-      const disks = this.blockMigration ? [] : await queryWritableDisks(this.qmp);
+      disks = byBlock ? [] : await queryWritableDisks(this.qmp);
       await this.qmp.execute(
         'migrate-set-capabilities',
         caps({
           ...plan.capabilities,
           // NBD mirrors end at the switch-over pause; `events` announces it (MIGRATION events).
-          ...(this.blockMigration ? {} : { 'pause-before-switchover': disks.length > 0, events: true }),
+          ...(byBlock ? {} : { 'pause-before-switchover': disks.length > 0, events: true }),
         }),
       );
-      const tls = this.tls;
       if (tls)
         await this.replaceObject('tls-creds-x509', MIGRATION_TLS_IDS.client, {
           dir: tls.dir,
@@ -275,42 +318,26 @@ export class Migrator {
         ...plan.parameters,
         ...(tls ? { 'tls-creds': MIGRATION_TLS_IDS.client, 'tls-hostname': tls.hostname } : {}),
       });
-      const uri = `tcp:${req.targetHost.includes(':') ? `[${req.targetHost}]` : req.targetHost}:${req.targetPort}`;
       if (disks.length > 0) {
         // The disks first: the RAM stream starts once the target has them (and gets every later write).
         this.mirrored = disks;
-        await mirrorDisks(this.qmp, disks, {
+        await startMirrors(this.qmp, disks, {
           host: req.targetHost,
           port: diskMigrationPort(req.targetPort),
           incremental: req.incremental,
           speed: req.maxBandwidthBytes,
           tls: tls ? { creds: MIGRATION_TLS_IDS.client, hostname: tls.hostname } : undefined,
-          readyTimeoutMs: 600_000,
           sleep: (ms) => sleep(ms, this.clock),
         });
+        this.diskPhase = { startedAt: this.clock.now(), cancelled: false };
+        this.log('migration started: mirroring the disks before the stream', {
+          uri,
+          disks: disks.map((d) => d.device),
+        });
+        void this.streamAfterMirrors(req, uri, disks);
+        return this.info();
       }
-      // Last before the stream: a refused request above leaves the guest running.
-      if (this.stopGuest) {
-        await this.qmp.execute('stop');
-        this.stoppedGuest = { postCopy: req.allowPostCopy };
-        this.streamStopped = true;
-      }
-      // Writable disks travel in the stream (block migration); `inc` copies only the top qcow2 layer
-      // when source and target share the base image.
-      await this.qmp.execute(
-        'migrate',
-        this.blockMigration ? { uri, blk: !req.incremental, inc: req.incremental } : { uri },
-      );
-      if (req.allowPostCopy) await this.qmp.execute('migrate-start-postcopy');
-      this.log('migration started', {
-        uri,
-        tls: !!tls,
-        tuning: this.tuning,
-        ...(this.stopGuest ? { guestStopped: 'TCG: stop-and-copy' } : {}),
-        disks: this.blockMigration
-          ? 'block migration'
-          : `NBD mirror: ${disks.map((d) => d.device).join(', ')}`,
-      });
+      await this.beginStream(req, uri, byBlock, disks);
     } catch (e) {
       this.sourceActive = false;
       await this.releaseDisks();
@@ -321,6 +348,77 @@ export class Migrator {
     }
     this.poll();
     return this.info();
+  }
+
+  /** Source, in the background of `start`: waits for the mirrors, then starts the stream. */
+  private async streamAfterMirrors(
+    req: ValidMigrationRequest,
+    uri: string,
+    disks: readonly MigratedDisk[],
+  ): Promise<void> {
+    const phase = this.diskPhase;
+    let mirrored = false;
+    try {
+      await waitMirrorsReady(this.qmp, disks, {
+        readyTimeoutMs: 600_000,
+        sleep: (ms) => sleep(ms, this.clock),
+        now: () => this.clock.now(),
+        cancelled: () => phase?.cancelled === true,
+        onProgress: (p) => {
+          if (phase) phase.progress = p;
+        },
+      });
+      if (phase?.cancelled) throw new Error('cancelled while the disks were being mirrored');
+      mirrored = true;
+      this.diskPhase = undefined;
+      await this.beginStream(req, uri, false, disks);
+      this.poll();
+    } catch (e) {
+      this.diskPhase = undefined;
+      this.sourceActive = false;
+      // A failed wait already ended the mirrors; after it, `beginStream` failed with them still running.
+      if (!mirrored) this.mirrored = [];
+      await this.releaseDisks();
+      if (this.stoppedGuest) await this.resumeSource('failed');
+      const message = (e as Error).message;
+      this.diskOutcome = phase?.cancelled
+        ? { status: 'cancelled', error: 'cancelled while the disks were being mirrored' }
+        : mirrored
+          ? { status: 'failed', error: `QEMU refused the migration: ${message}` }
+          : { status: 'failed', error: `disk mirror to the target failed: ${message}` };
+      this.latest = { status: this.diskOutcome.status };
+      this.log('migration finished before its stream', { info: this.latest, error: this.diskOutcome.error });
+      for (const l of this.finishedListeners) l(this.latest);
+    }
+  }
+
+  /** Source: stops the guest when the stream needs it, then `migrate` (and post-copy when allowed). */
+  private async beginStream(
+    req: ValidMigrationRequest,
+    uri: string,
+    byBlock: boolean,
+    disks: readonly MigratedDisk[],
+  ): Promise<void> {
+    // Last before the stream: a refused request above leaves the guest running.
+    if (this.stopGuest) {
+      await this.qmp.execute('stop');
+      this.stoppedGuest = { postCopy: req.allowPostCopy };
+      this.streamStopped = true;
+    }
+    // Writable disks travel in the stream (block migration); `inc` copies only the top qcow2 layer
+    // when source and target share the base image.
+    await this.qmp.execute(
+      'migrate',
+      byBlock ? { uri, blk: !req.incremental, inc: req.incremental } : { uri },
+    );
+    if (req.allowPostCopy) await this.qmp.execute('migrate-start-postcopy');
+    this.log('migration stream started', {
+      uri,
+      tls: !!this.tls,
+      tuning: this.tuning,
+      ...(this.stopGuest ? { guestStopped: 'TCG: stop-and-copy' } : {}),
+      disks: byBlock ? 'block migration' : `NBD mirror: ${disks.map((d) => d.device).join(', ')}`,
+    });
   }
 
   private poll(): void {
@@ -345,9 +443,41 @@ export class Migrator {
       : info;
   }
 
+  /**
+   * What this runner reports for QEMU's `query-migrate` `q` (`GET /migration` and `GET /qemu`, which
+   * the operator copies into status.info and reads the failure from): QEMU's figures, except while the
+   * disks are mirrored before the stream (`setup`: QEMU has no migration yet, or a previous one's final
+   * status) and once the mirrors ended the migration before its stream (`failed`/`cancelled`, and why).
+   */
+  report(q: QueryMigrate): { info: MigrationInfo; error?: string } {
+    const phase = this.diskPhase;
+    if (phase)
+      return {
+        info: {
+          status: 'setup',
+          setupTimeMs: this.clock.now() - phase.startedAt,
+          ...(phase.progress
+            ? {
+                disk: {
+                  transferred: phase.progress.transferred,
+                  remaining: phase.progress.total - phase.progress.transferred,
+                  total: phase.progress.total,
+                },
+              }
+            : {}),
+        },
+      };
+    if (this.diskOutcome) return { info: { status: this.diskOutcome.status }, error: this.diskOutcome.error };
+    return {
+      info: this.reported(toMigrationInfo(q)),
+      ...(q['error-desc'] ? { error: q['error-desc'] } : {}),
+    };
+  }
+
   /** Latest `query-migrate`; the first final status ends the outgoing migration (whoever sees it first). */
   async info(): Promise<MigrationInfo> {
     const q = await this.qmp.execute<QueryMigrate>('query-migrate');
+    if (this.diskPhase || this.diskOutcome) return (this.latest = this.report(q).info);
     if (q.status) this.latest = this.reported(toMigrationInfo(q));
     if (q.status === 'pre-switchover') void this.switchOver(); // a missed event
     if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
@@ -414,6 +544,11 @@ export class Migrator {
 
   async cancel(): Promise<MigrationInfo> {
     if (!this.sourceActive) throw conflict('no migration in progress');
+    if (this.diskPhase) {
+      // No stream yet: the background wait sees this, ends the mirrors and reports `cancelled`.
+      this.diskPhase.cancelled = true;
+      return this.info();
+    }
     await this.qmp.execute('migrate_cancel');
     return this.info();
   }
@@ -470,5 +605,6 @@ export class Migrator {
 
   stop(): void {
     this.poller?.cancel();
+    if (this.diskPhase) this.diskPhase.cancelled = true;
   }
 }

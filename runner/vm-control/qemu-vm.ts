@@ -29,8 +29,8 @@ import {
   type MigrationTls,
   type ValidMigrationRequest,
 } from './migration';
-import { hasBlockMigration } from './migration-disks';
-import { toMigrationInfo, type QueryMigrate } from './migration-info';
+import { formatQemuVersion, hasBlockMigration, incomingDiskTransport } from './migration-disks';
+import type { QueryMigrate } from './migration-info';
 import { Mutex } from './mutex';
 import { SwapScaler } from './swap-scaler';
 import type { Readiness, VmController } from './vm-controller';
@@ -91,6 +91,7 @@ export class QemuVm implements VmController {
       o.migrationTuning,
       stopsGuestForStream(o.accel, o.qmp.greeting?.QMP.version.qemu),
       hasBlockMigration(o.qmp.greeting?.QMP.version.qemu),
+      o.qmp.greeting?.QMP.version.qemu,
     );
     this.swap = new SwapScaler(o.agent, o.swapDiskBytes);
     this.role = o.role;
@@ -285,15 +286,18 @@ export class QemuVm implements VmController {
     } catch (e) {
       throw new VmError(504, `QEMU did not answer: ${(e as Error).message}`);
     }
-    const migration = this.migrator.reported(toMigrationInfo(q));
+    const { info: migration, error } = this.migrator.report(q);
     const facts = { qemuStatus: st.status, migrationStatus: migration.status ?? 'none' };
+    const version = this.o.qmp.greeting?.QMP.version.qemu;
     return {
       qemuStatus: st.status,
       running: st.running,
       migrationRole: this.role,
       migration,
       guest: guestCustody(facts),
-      ...(q['error-desc'] ? { migrationError: q['error-desc'] } : {}),
+      ...(error ? { migrationError: error } : {}),
+      ...(version ? { qemuVersion: formatQemuVersion(version) } : {}),
+      ...(this.role === 'target' ? { incomingDisks: incomingDiskTransport(version) } : {}),
     };
   }
 }
