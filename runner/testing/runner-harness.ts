@@ -48,6 +48,8 @@ export interface StartOptions {
    * cluster): tests and benchmarks compare against an unlimited raw QEMU.
    */
   cpuCgroup?: boolean;
+  /** More environment for the runner, e.g. a PATH that finds another QEMU first. */
+  env?: Record<string, string>;
 }
 
 export interface TestRunner {
@@ -130,6 +132,7 @@ export class RunnerHarness {
         K8S_POD_NAME: o.name,
         NEONVM_POD_ROOT: root,
         ...(o.receiveMigration ? { RECEIVE_MIGRATION: 'true' } : {}),
+        ...(o.env ?? {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
