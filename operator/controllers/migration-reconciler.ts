@@ -7,7 +7,6 @@
 import type { V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
 import {
   FINALIZER,
-  MIGRATION_PORT,
   defaultVirtualMachine,
   defaultVirtualMachineMigration,
   type VirtualMachine,
@@ -35,6 +34,7 @@ import {
   type MigrationObservation,
 } from '../migration/decide-migration-action';
 import type { QemuObservation } from '../migration/guest-whereabouts';
+import { migrationStartRequest } from '../migration/start-request';
 import { MIGRATION_TLS_VOLUME, buildRunnerPod, vmOwnerReference, type RunnerPodConfig } from '../pod';
 import type { RunnerApi, RunnerConnector } from '../runner-client';
 import { generatePodName, runnerTokenSecretName } from '../vm/names';
@@ -183,20 +183,8 @@ export class MigrationReconciler implements Reconciler {
         if (!vm || !obs.sourcePod || !targetPodIP)
           throw new Error('migration start without source pod or target IP');
         const source = await this.runner(vm, obs.sourcePod);
-        // How the target takes the disks (its QEMU's way: block migration before 9.1, NBD after), so a
-        // rollout can migrate between runner images of different QEMUs.
-        const target = obs.target && !('error' in obs.target) ? obs.target : undefined;
         try {
-          await source.startMigration({
-            targetHost: targetPodIP,
-            targetPort: MIGRATION_PORT,
-            maxBandwidth: m.spec.maxBandwidth,
-            allowPostCopy: m.spec.allowPostCopy,
-            autoConverge: m.spec.autoConverge,
-            incremental: m.spec.incremental,
-            ...(target?.incomingDisks ? { targetDisks: target.incomingDisks } : {}),
-            ...(target?.qemuVersion ? { targetQemu: target.qemuVersion } : {}),
-          });
+          await source.startMigration(migrationStartRequest(m, targetPodIP, obs.target));
         } catch (err) {
           // 409 after a lost status write: the migration we started earlier is already running.
           if (!(
