@@ -330,7 +330,7 @@ export class Migrator {
           sleep: (ms) => sleep(ms, this.clock),
         });
         this.diskPhase = { startedAt: this.clock.now(), cancelled: false };
-        this.log('migration started: mirroring the disks before the stream', {
+        this.log('mirroring the disks before the migration stream', {
           uri,
           disks: disks.map((d) => d.device),
         });
@@ -412,7 +412,7 @@ export class Migrator {
       byBlock ? { uri, blk: !req.incremental, inc: req.incremental } : { uri },
     );
     if (req.allowPostCopy) await this.qmp.execute('migrate-start-postcopy');
-    this.log('migration stream started', {
+    this.log('migration started', {
       uri,
       tls: !!this.tls,
       tuning: this.tuning,
