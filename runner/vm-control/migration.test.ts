@@ -307,6 +307,7 @@ describe('Migrator (against a fake QMP server)', () => {
       const finished: string[] = [];
       m.onFinished((i) => finished.push(i.status ?? ''));
       await m.start(request);
+      await until(() => jobs.length === 1);
       jobs = []; // the job ended (e.g. the NBD connection broke)
       for (let i = 0; i < 50 && finished.length === 0; i++) {
         clock.advance(20);
@@ -329,6 +330,23 @@ describe('Migrator (against a fake QMP server)', () => {
       await m.start(request);
       await until(() => sent('migrate').length === 1);
       m.stop();
+    });
+
+    it("a target that cannot be reached fails the migration after the answer, with QEMU's reason (as a refused block-migration stream does)", async () => {
+      fake.server.handle('blockdev-add', () => ({
+        error: { class: 'GenericError', desc: "Failed to connect to '10.0.0.2:20188': Connection refused" },
+      }));
+      const m = migrator(false, false);
+      const finished: string[] = [];
+      m.onFinished((i) => finished.push(i.status ?? ''));
+      expect(await m.start(request)).toMatchObject({ status: 'setup' });
+      await until(() => finished.length === 1);
+      expect(m.report({ status: 'none' })).toEqual({
+        info: { status: 'failed' },
+        error:
+          "disk mirror to the target failed: QMP blockdev-add: GenericError: Failed to connect to '10.0.0.2:20188': Connection refused",
+      });
+      expect(sent('migrate')).toEqual([]);
     });
 
     it('a cancel while the disks are mirrored ends the mirrors and reports `cancelled`, without a stream', async () => {

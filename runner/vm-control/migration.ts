@@ -320,15 +320,9 @@ export class Migrator {
       });
       if (disks.length > 0) {
         // The disks first: the RAM stream starts once the target has them (and gets every later write).
+        // All of it after the answer: a target that cannot be reached or refuses our certificate fails
+        // the migration (`failed`, and why) as a refused stream does with block migration.
         this.mirrored = disks;
-        await startMirrors(this.qmp, disks, {
-          host: req.targetHost,
-          port: diskMigrationPort(req.targetPort),
-          incremental: req.incremental,
-          speed: req.maxBandwidthBytes,
-          tls: tls ? { creds: MIGRATION_TLS_IDS.client, hostname: tls.hostname } : undefined,
-          sleep: (ms) => sleep(ms, this.clock),
-        });
         this.diskPhase = { startedAt: this.clock.now(), cancelled: false };
         this.log('mirroring the disks before the migration stream', {
           uri,
@@ -357,8 +351,17 @@ export class Migrator {
     disks: readonly MigratedDisk[],
   ): Promise<void> {
     const phase = this.diskPhase;
+    const tls = this.tls;
     let mirrored = false;
     try {
+      await startMirrors(this.qmp, disks, {
+        host: req.targetHost,
+        port: diskMigrationPort(req.targetPort),
+        incremental: req.incremental,
+        speed: req.maxBandwidthBytes,
+        tls: tls ? { creds: MIGRATION_TLS_IDS.client, hostname: tls.hostname } : undefined,
+        sleep: (ms) => sleep(ms, this.clock),
+      });
       await waitMirrorsReady(this.qmp, disks, {
         readyTimeoutMs: 600_000,
         sleep: (ms) => sleep(ms, this.clock),
@@ -387,7 +390,7 @@ export class Migrator {
           ? { status: 'failed', error: `QEMU refused the migration: ${message}` }
           : { status: 'failed', error: `disk mirror to the target failed: ${message}` };
       this.latest = { status: this.diskOutcome.status };
-      this.log('migration finished before its stream', { info: this.latest, error: this.diskOutcome.error });
+      this.log('migration finished', { info: this.latest, error: this.diskOutcome.error, stream: false });
       for (const l of this.finishedListeners) l(this.latest);
     }
   }
