@@ -4,7 +4,7 @@
  * the state of the sources (HEAD, uncommitted changes, untracked files) under
  * ${NEONVM_CACHE}/local-release/<key>/ so only the first start after a change pays the build (~5 min
  * on 2 busy cores). Older builds are removed once a new one is complete. The runner's QEMU follows
- * NEONVM_RELEASE_QEMU (`debian`, the default, or `backports`), part of the key.
+ * NEONVM_RELEASE_QEMU (`backports`, the default, or `debian`), part of the key.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -35,7 +35,7 @@ export async function ensureLocalRelease(progress: (line: string) => void): Prom
   const repoDir = dirname(packagePath(__dirname, 'tsconfig.build.json'));
   const root = join(cacheRoot(), 'local-release');
   const qemu = parseQemuSource(process.env[QEMU_SOURCE_ENV], QEMU_SOURCE_ENV);
-  const key = `${await sourceState(repoDir)}${qemu === 'debian' ? '' : `-qemu-${qemu}`}`;
+  const key = `${await sourceState(repoDir)}-qemu-${qemu}`;
   const dist = await ensureCacheDir(join(root, key), async (tmp) => {
     progress(`building the release images of this checkout (state ${key}; cached afterwards)`);
     await buildRelease({

@@ -43,7 +43,7 @@ export interface ImageBuildOptions {
   /** The layout is written to `<outDir>/<image>`, the docker tar to `<outDir>/<image>.tar`. */
   readonly outDir: string;
   readonly progress: (line: string) => void;
-  /** The runner's QEMU (default `DEFAULT_QEMU_SOURCE`, Debian 12's). */
+  /** The runner's QEMU (default `DEFAULT_QEMU_SOURCE`: bookworm-backports'). */
   readonly qemu?: QemuSource;
 }
 

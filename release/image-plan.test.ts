@@ -28,7 +28,7 @@ describe('image plan', () => {
     const op = debianSelection('operator', 'amd64');
     expect(op.packages).not.toContain('openssl');
     expect(op.packages.some((p) => p.startsWith('qemu'))).toBe(false);
-    const x86 = debianSelection('runner', 'amd64');
+    const x86 = debianSelection('runner', 'amd64', 'debian');
     expect(x86.packages).toEqual(
       expect.arrayContaining(['qemu-system-x86', 'qemu-utils', 'iptables', 'dnsmasq-base']),
     );
@@ -41,15 +41,15 @@ describe('image plan', () => {
       'dash',
       'coreutils',
     ]);
-    const arm = debianSelection('runner', 'arm64');
+    const arm = debianSelection('runner', 'arm64', 'debian');
     expect(arm.packages).toContain('qemu-system-arm');
     expect(arm.packages).not.toContain('qemu-system-x86');
   });
 
   it("takes the runner's QEMU, its modules, qemu-img and firmware from backports when asked; iPXE and the tools from bookworm", () => {
-    const debian = debianSelection('runner', 'amd64');
+    const debian = debianSelection('runner', 'amd64', 'debian');
     expect(debian.backports).toBeUndefined();
-    const x86 = debianSelection('runner', 'amd64', 'backports');
+    const x86 = debianSelection('runner', 'amd64');
     expect(x86.backports).toEqual({
       packages: ['qemu-system-x86', 'qemu-system-common', 'qemu-utils'],
       archAll: ['qemu-system-data', 'seabios'],
@@ -69,9 +69,10 @@ describe('image plan', () => {
   });
 
   it('reads the QEMU source of a flag or the environment, naming it when wrong', () => {
-    expect(parseQemuSource(undefined, '--qemu')).toBe('debian');
-    expect(parseQemuSource('', 'NEONVM_RELEASE_QEMU')).toBe('debian');
-    expect(parseQemuSource('backports', '--qemu')).toBe('backports');
+    // The default: bookworm-backports' QEMU.
+    expect(parseQemuSource(undefined, '--qemu')).toBe('backports');
+    expect(parseQemuSource('', 'NEONVM_RELEASE_QEMU')).toBe('backports');
+    expect(parseQemuSource('debian', '--qemu')).toBe('debian');
     expect(() => parseQemuSource('10.0', 'NEONVM_RELEASE_QEMU')).toThrow(
       "NEONVM_RELEASE_QEMU: '10.0' is not one of debian, backports",
     );

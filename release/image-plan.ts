@@ -55,8 +55,12 @@ export type QemuSource = 'debian' | 'backports';
 
 export const QEMU_SOURCES: readonly QemuSource[] = ['debian', 'backports'];
 
-/** The release's QEMU when none is chosen. */
-export const DEFAULT_QEMU_SOURCE: QemuSource = 'debian';
+/**
+ * The release's QEMU when none is chosen: backports' (live migration under TCG; proven on 2026-12-04 by
+ * the release images test and the real-node suite with it). `debian` stays for builds without access
+ * to backports.
+ */
+export const DEFAULT_QEMU_SOURCE: QemuSource = 'backports';
 
 /** Environment variable choosing the QEMU of release builds (`npm start`'s real nodes, the tests). */
 export const QEMU_SOURCE_ENV = 'NEONVM_RELEASE_QEMU';

@@ -35,7 +35,7 @@ export interface ReleaseOptions {
   readonly progress: (line: string) => void;
   /** Version, revision and timestamp (default: read from the checkout, see readBuildInfo). */
   readonly info?: BuildInfo;
-  /** Where the runner's QEMU comes from (default `DEFAULT_QEMU_SOURCE`: Debian 12's 7.2). */
+  /** Where the runner's QEMU comes from (default `DEFAULT_QEMU_SOURCE`: bookworm-backports'). */
   readonly qemu?: QemuSource;
 }
 

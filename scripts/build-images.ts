@@ -5,8 +5,8 @@
  * digest. Flags: `--arch amd64,arm64` (default; the operator is built for the same list),
  * `--registry <prefix>` (default `ghcr.io/neonvm-ts`), `--out <dir>` (default dist),
  * `--manifest-only` (re-render the install manifest for another registry from the built layouts),
- * `--qemu debian|backports` (the runner's QEMU: Debian 12's 7.2, the default, or bookworm-backports'
- * newest, resolved now and recorded in the image; default from NEONVM_RELEASE_QEMU).
+ * `--qemu backports|debian` (the runner's QEMU: bookworm-backports' newest, the default, resolved now
+ * and recorded in the image, or Debian 12's 7.2; default from NEONVM_RELEASE_QEMU).
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
