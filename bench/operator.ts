@@ -148,6 +148,13 @@ interface Scrape {
   readonly rssMiB: number;
   /** Cumulative `reconcile_duration_seconds` bucket counts of the VM controller, by upper bound. */
   readonly buckets: Map<number, number>;
+  /**
+   * The VM controller's `neonvm_reconcile_with_writes_duration_seconds` (reconcile start until the
+   * writes it handed off landed) and `neonvm_write_queue_wait_seconds` (a handed-off write's wait for a
+   * slot); empty from operators without a write queue.
+   */
+  readonly withWritesBuckets: Map<number, number>;
+  readonly writeWaitBuckets: Map<number, number>;
   /** The same of `neonvm_kube_request_duration_seconds`, all verbs and resources (empty if absent). */
   readonly apiBuckets: Map<number, number>;
   /** The same by `verb resource`. */
@@ -168,6 +175,8 @@ interface Scrape {
 async function scrape(port: number): Promise<Scrape> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const buckets = new Map<number, number>();
+  const withWritesBuckets = new Map<number, number>();
+  const writeWaitBuckets = new Map<number, number>();
   const apiBuckets = new Map<number, number>();
   const apiBucketsBy = new Map<string, Map<number, number>>();
   const requestsBy = new Map<string, number>();
@@ -191,6 +200,17 @@ async function scrape(port: number): Promise<Scrape> {
       const le = /le="([^"]+)"/.exec(b[1])?.[1] ?? '+Inf';
       const bound = le === '+Inf' ? Infinity : Number(le);
       buckets.set(bound, (buckets.get(bound) ?? 0) + Number(b[2]));
+    }
+    const vmHistogram =
+      /^(neonvm_reconcile_with_writes_duration_seconds|neonvm_write_queue_wait_seconds)_bucket\{(.*)\} (\S+)$/.exec(
+        line,
+      );
+    if (vmHistogram && vmHistogram[2].includes('controller="virtualmachine"')) {
+      const into =
+        vmHistogram[1] === 'neonvm_write_queue_wait_seconds' ? writeWaitBuckets : withWritesBuckets;
+      const le = /le="([^"]+)"/.exec(vmHistogram[2])?.[1] ?? '+Inf';
+      const bound = le === '+Inf' ? Infinity : Number(le);
+      into.set(bound, (into.get(bound) ?? 0) + Number(vmHistogram[3]));
     }
     const api = /^neonvm_kube_request_duration_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
     if (api) {
@@ -218,6 +238,8 @@ async function scrape(port: number): Promise<Scrape> {
   return {
     rssMiB: rss,
     buckets,
+    withWritesBuckets,
+    writeWaitBuckets,
     apiBuckets,
     apiBucketsBy,
     requests,
@@ -238,7 +260,7 @@ function reconcileQuantile(
   before: Scrape,
   after: Scrape,
   q: number,
-  of: 'buckets' | 'apiBuckets' = 'buckets',
+  of: 'buckets' | 'apiBuckets' | 'withWritesBuckets' | 'writeWaitBuckets' = 'buckets',
 ): number {
   return bucketQuantile(before[of], after[of], q);
 }
@@ -773,6 +795,33 @@ export default async function benchOperator(): Promise<BenchRow[]> {
           target,
         };
       };
+      // What the reconcile rows no longer contain: the writes a reconcile hands off (its status write)
+      // are made after it returned, while its VM waits for them. Reported beside it, with the same
+      // baseline: a reconcile plus its writes against one API round trip.
+      const writeRows = (vms: number, [from, to, during]: readonly [Scrape, Scrape, string]): BenchRow[] => {
+        if (to.withWritesBuckets.size === 0) return [];
+        return [0.5, 0.99].flatMap((q): BenchRow[] => {
+          const p = `p${Math.round(q * 100)}`;
+          const baseline = reconcileQuantile(from, to, q, 'apiBuckets') * 1000;
+          const withWrites = reconcileQuantile(from, to, q, 'withWritesBuckets') * 1000;
+          return [
+            {
+              name: `${vms} VMs: VM reconcile + its handed-off writes ${p}${during}`,
+              value: withWrites,
+              unit: 'ms',
+              baseline,
+              baselineName: `operator's API request ${p}, same interval`,
+              ratio: withWrites / baseline,
+            },
+            {
+              name: `${vms} VMs: handed-off write's wait in the write queue ${p}${during}`,
+              value: reconcileQuantile(from, to, q, 'writeWaitBuckets') * 1000,
+              unit: 'ms',
+            },
+          ];
+        });
+      };
+      const scaleRowsFrom = rows.length;
       const idlePerMin = ((idleTo.requests - idleFrom.requests) * 60_000) / IDLE_WINDOW_MS;
       rows.push(
         {
@@ -788,6 +837,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
         // interval are the floor of the reconcile rows, so they are their baseline.
         reconcileRow(n, 0.5, '< 5 ms'),
         reconcileRow(n, 0.99, '< 50 ms'),
+        ...writeRows(n, [before, created, '']),
         {
           name: `${n} VMs: operator RSS (all Running, after 1 min idle)`,
           value: idleTo.rssMiB,
@@ -840,6 +890,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
         },
         reconcileRow(n, 0.5, '< 5 ms', steady),
         reconcileRow(n, 0.99, '< 50 ms', steady),
+        ...writeRows(n, steady),
         {
           name: `${n} VMs: operator event-loop delay p99 (steady; p50 ${(loop.p50 * 1000).toFixed(1)} ms)`,
           value: loop.p99 * 1000,
@@ -852,7 +903,7 @@ export default async function benchOperator(): Promise<BenchRow[]> {
         },
       );
       // Each scale's rows as soon as they are measured: a run that dies at 1,000 keeps the smaller ones.
-      for (const r of rows.slice(-16))
+      for (const r of rows.slice(scaleRowsFrom))
         progress(
           `  ${r.name}: ${r.value.toFixed(2)} ${r.unit}${r.baseline === undefined ? '' : ` (baseline ${r.baseline.toFixed(2)})`}`,
         );

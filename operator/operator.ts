@@ -30,6 +30,7 @@ import {
   LeaderElector,
   OperatorMetrics,
   WorkQueue,
+  WriteQueue,
   type Logger,
   type Reconciler,
 } from './controller-kit';
@@ -117,6 +118,8 @@ export class Operator {
   private readonly events: KubeEventRecorder;
   private readonly informers: OperatorInformers;
   private readonly controllers: readonly Controller[];
+  /** The VM controller's handed-off writes (status, finalizer, pod metadata). */
+  private readonly vmWrites: WriteQueue;
   private readonly servers: Array<{ close(): Promise<void> }> = [];
   private webhooks: WebhookServing | undefined;
   private elector: LeaderElector | undefined;
@@ -185,6 +188,18 @@ export class Operator {
         ...(queue ? { queue } : {}),
       });
     const vmQueue = new WorkQueue({ clock });
+    const vmWrites = (this.vmWrites = new WriteQueue({
+      clock,
+      observe: (sample) => {
+        const controller = 'virtualmachine';
+        if ('waitedMs' in sample) this.metrics.writeQueueWait.observe({ controller }, sample.waitedMs / 1000);
+        else
+          this.metrics.writeDuration.observe(
+            { controller, outcome: sample.ok ? 'success' : 'failure' },
+            sample.tookMs / 1000,
+          );
+      },
+    }));
     const vm = controller(
       'virtualmachine',
       new VirtualMachineReconciler({
@@ -195,6 +210,7 @@ export class Operator {
           clock,
         }),
         enqueue: (key) => vmQueue.add(key),
+        writes: vmWrites,
       }),
       vmQueue,
     );
@@ -298,8 +314,10 @@ export class Operator {
       },
       onStoppedLeading: () => {
         this.metrics.isLeader.set(0);
-        // No new reconciles from this moment: a standby may lead soon. (The process exits in
-        // onFatal; in-process operators — npm start, tests — stop here.)
+        // No new reconciles or writes from this moment: a standby may lead soon, so handed-off writes
+        // not yet sent are dropped (the next leader decides them again from what is stored). (The
+        // process exits in onFatal; in-process operators — npm start, tests — stop here.)
+        void this.vmWrites.abandon();
         for (const c of this.controllers) void c.stop();
         this.fatal('leader election lost');
       },
@@ -319,7 +337,9 @@ export class Operator {
     if (this.stopping) return;
     this.stopping = true;
     this.failingReporter.stop();
+    // Controllers wait for the writes their reconciles handed off; then nothing is left to flush.
     await Promise.all(this.controllers.map((c) => c.stop()));
+    await this.vmWrites.flush();
     await stopInformers(this.informers);
     await this.elector?.stop(options.releaseLease ?? true);
     await this.webhooks?.stop();

@@ -89,6 +89,93 @@ describe('Controller.processKey', () => {
   });
 });
 
+describe('Controller: writes handed off by a reconcile (ReconcileResult.writes)', () => {
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  function withWrites() {
+    const clock = new FakeClock();
+    const metrics = new OperatorMetrics();
+    const queue = new WorkQueue({ clock, backoff: { baseMs: 100, maxMs: 1000 } });
+    const reconciles: string[] = [];
+    let settle!: { resolve: () => void; reject: (err: unknown) => void };
+    const controller = new Controller({
+      name: 'vm',
+      workers: 2,
+      queue,
+      metrics,
+      clock,
+      log: silentLogger(),
+      reconciler: {
+        async reconcile(ref) {
+          reconciles.push(ref.name);
+          if (ref.name !== 'a') return {};
+          const writes = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+          return { writes };
+        },
+      },
+    });
+    return { clock, metrics, queue, controller, reconciles, settle: () => settle };
+  }
+
+  it('frees the worker but holds the key until the writes landed, then reconciles it again if it was added', async () => {
+    const { controller, queue, reconciles, settle } = withWrites();
+    controller.start();
+    controller.enqueue('ns/a');
+    await tick();
+    expect(controller.heldKeys()).toEqual(['ns/a']);
+    controller.enqueue('ns/a'); // an event while its write is out
+    controller.enqueue('ns/b'); // another object is not blocked by it
+    await tick();
+    expect(reconciles).toEqual(['a', 'b']);
+    expect(queue.inFlight).toBe(1); // only the held key
+    settle().resolve();
+    await tick();
+    await tick();
+    expect(reconciles).toEqual(['a', 'b', 'a']);
+    settle().resolve();
+    await controller.stop();
+    expect(controller.heldKeys()).toEqual([]);
+  });
+
+  it("counts a write conflict as the key's conflict and re-queues it with back-off; success resets the back-off", async () => {
+    const { controller, queue, clock, metrics, reconciles, settle } = withWrites();
+    controller.start();
+    controller.enqueue('ns/a');
+    await tick();
+    settle().reject(Object.assign(new Error('conflict'), { code: 409 }));
+    await tick();
+    await tick();
+    expect(controller.heldKeys()).toEqual([]);
+    expect(queue.failures('ns/a')).toBe(1);
+    expect(reconciles).toEqual(['a']);
+    clock.advance(100); // the back-off
+    await tick();
+    expect(reconciles).toEqual(['a', 'a']);
+    settle().resolve();
+    await tick();
+    await tick();
+    expect(queue.failures('ns/a')).toBe(0);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('neonvm_write_failures_total{controller="vm",outcome="conflict"} 1');
+    expect(text).toContain('neonvm_reconcile_with_writes_duration_seconds_count{controller="vm"} 2');
+    await controller.stop();
+  });
+
+  it('stop waits for the handed-off writes', async () => {
+    const { controller, settle } = withWrites();
+    controller.start();
+    controller.enqueue('ns/a');
+    await tick();
+    let stopped = false;
+    const stopping = controller.stop().then(() => (stopped = true));
+    await tick();
+    expect(stopped).toBe(false);
+    settle().resolve();
+    await stopping;
+    expect(stopped).toBe(true);
+  });
+});
+
 describe('Controller failure tracking (reconcile_failing_objects, dump-state)', () => {
   const conflict = Object.assign(new Error('conflict'), { code: 409 });
 

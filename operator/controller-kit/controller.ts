@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock';
 import { isConflict, parseKey, type ObjectRef } from '../../kube';
 import { FailureTracker, type DegradedKeys } from './failure-tracker';
 import { RetryLaterError } from './retry-later';
+import { WritesAbandonedError } from './write-queue';
 import { errorFields, type Logger } from './logger';
 import type { FailingObjectCounts, OperatorMetrics, ReconcileOutcome } from './metrics';
 import { WorkQueue } from './work-queue';
@@ -15,6 +16,14 @@ import { WorkQueue } from './work-queue';
 export interface ReconcileResult {
   /** Reconcile again after this many milliseconds (a real timer, e.g. a timeout or a poll). */
   readonly requeueAfterMs?: number;
+  /**
+   * Writes the reconcile handed to a `WriteQueue` instead of awaiting them (its status write). The
+   * worker moves on, but the key stays held — no reconcile of it starts — until they settled, so the
+   * next reconcile of the object reads what they stored (the informer records each write's answer),
+   * exactly as when the reconcile awaited them. Their failure is the key's failure: logged, counted,
+   * and the key re-queued with its back-off (a 409 is decided again from fresh state, never re-sent).
+   */
+  readonly writes?: Promise<void>;
 }
 
 export interface Reconciler {
@@ -52,6 +61,8 @@ export class Controller {
   private readonly failing: FailureTracker;
   private readonly conflicting: FailureTracker;
   private running = false;
+  /** Keys held until the writes their reconcile handed off settle (see `ReconcileResult.writes`). */
+  private readonly held = new Map<string, Promise<void>>();
 
   constructor(private readonly options: ControllerOptions) {
     this.name = options.name;
@@ -93,11 +104,20 @@ export class Controller {
     for (let i = 0; i < (this.options.workers ?? 1); i++) this.workers.push(this.work());
   }
 
-  /** Stops handing out keys and waits for in-flight reconciles to finish. */
+  /**
+   * Stops handing out keys and waits for in-flight reconciles to finish, and for the writes they handed
+   * off (the `WriteQueue`'s owner decides whether those are flushed or abandoned).
+   */
   async stop(): Promise<void> {
     this.queue.shutDown();
     await Promise.all(this.workers);
+    while (this.held.size > 0) await Promise.all([...this.held.values()]);
     this.running = false;
+  }
+
+  /** Keys whose reconcile returned and whose handed-off writes are still out (dump-state). */
+  heldKeys(): string[] {
+    return [...this.held.keys()].sort();
   }
 
   /** Reconciles one key now (tests and benchmarks). */
@@ -109,7 +129,8 @@ export class Controller {
     let outcome: ReconcileOutcome = 'success';
     try {
       const r = (await reconciler.reconcile(parseKey(key), log)) ?? {};
-      this.queue.forget(key);
+      // With writes still out, the back-off is reset once they land (`settleWrites`).
+      if (!r.writes) this.queue.forget(key);
       if (r.requeueAfterMs !== undefined) {
         result = 'requeue';
         this.queue.addAfter(key, r.requeueAfterMs);
@@ -155,11 +176,52 @@ export class Controller {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      const started = this.clock.now();
+      let writes: Promise<void> | undefined;
       try {
-        await this.processKey(key);
+        writes = (await this.processKey(key)).writes;
       } finally {
-        this.queue.done(key);
+        if (writes) this.hold(key, writes, started);
+        else {
+          this.queue.done(key);
+          this.observeWithWrites(started);
+        }
       }
+    }
+  }
+
+  /** Keeps `key` from being processed again until `writes` settled, then releases it. */
+  private hold(key: string, writes: Promise<void>, started: number): void {
+    const released = this.settleWrites(key, writes).finally(() => {
+      this.held.delete(key);
+      this.queue.done(key);
+      this.observeWithWrites(started);
+    });
+    this.held.set(key, released);
+  }
+
+  private observeWithWrites(started: number): void {
+    const seconds = (this.clock.now() - started) / 1000;
+    this.options.metrics?.reconcileWithWrites.observe({ controller: this.name }, seconds);
+  }
+
+  /** The outcome of a reconcile's handed-off writes, recorded as the reconcile's would be. */
+  private async settleWrites(key: string, writes: Promise<void>): Promise<void> {
+    const { metrics, name } = this.options;
+    try {
+      await writes;
+      this.queue.forget(key);
+    } catch (err) {
+      if (err instanceof WritesAbandonedError) return; // leadership lost: the next leader decides again
+      const outcome: ReconcileOutcome = isConflict(err) ? 'conflict' : 'failure';
+      const log = this.options.log.child({ controller: name, key });
+      const failures = this.queue.failures(key) + 1;
+      if (outcome === 'conflict') log.debug({ failures }, 'write conflict; deciding again with fresh state');
+      else log.error({ failures, ...errorFields(err) }, 'write failed');
+      metrics?.reconcileErrors.inc({ controller: name });
+      metrics?.writeFailures.inc({ controller: name, outcome });
+      this.recordOutcome(key, outcome);
+      this.queue.addRateLimited(key);
     }
   }
 }

@@ -20,3 +20,4 @@ export * from './metrics';
 export * from './retry-later';
 export * from './status-writer';
 export * from './work-queue';
+export * from './write-queue';

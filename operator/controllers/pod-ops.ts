@@ -23,13 +23,14 @@ export class PodOps {
     }
   }
 
-  async syncMetadata(
+  /** The patch that gives `pod` these labels/annotations, to send later; undefined if it has them. */
+  metadataSync(
     pod: V1Pod,
     expected: { labels: Record<string, string>; annotations: Record<string, string> },
-  ): Promise<void> {
+  ): (() => Promise<void>) | undefined {
     const patch = podMetadataPatch(pod.metadata ?? {}, expected);
-    if (!patch) return;
-    await this.patch(pod, patch);
+    if (!patch) return undefined;
+    return () => this.patch(pod, patch);
   }
 
   async setOwners(pod: V1Pod, ownerReferences: V1OwnerReference[]): Promise<void> {

@@ -14,6 +14,7 @@ import {
   type VirtualMachineStatus,
 } from '../../crds';
 import {
+  createMergePatch,
   isConflict,
   objectKey,
   type CoreApi,
@@ -35,6 +36,7 @@ import {
   type OperatorMetrics,
   type ReconcileResult,
   type Reconciler,
+  type WriteQueue,
 } from '../controller-kit';
 import { IpamUnavailableError, type IpamLoader } from '../ipam';
 import {
@@ -71,6 +73,8 @@ export interface VirtualMachineReconcilerDeps {
   readonly clock: Clock;
   /** Queues a VM for reconciliation (when a runner call made in the background ends). */
   readonly enqueue: (key: string) => void;
+  /** Where the VM's own writes and its pod's metadata patch go (see `ReconcileResult.writes`). */
+  readonly writes: WriteQueue;
 }
 
 export class VirtualMachineReconciler implements Reconciler {
@@ -131,35 +135,69 @@ export class VirtualMachineReconciler implements Reconciler {
     });
 
     let status = decision.status;
-    // The pod's labels/annotations (its usage annotation follows spec.guest) and the VM's status are
-    // independent writes of two objects, so the pod patch goes out with the status write instead of
-    // before it: a spec change of a running VM costs its reconcile one API round trip, not two in
-    // series. The other actions keep their order (the pod is created only after its name was
-    // persisted, a round earlier; writes of the VM itself carry its resourceVersion).
-    const alongside: Array<Promise<void>> = [];
+    // Writes of the VM itself (finalizer/default patch, status) and the runner pod's labels/annotations
+    // are handed to the write queue: the reconcile returns without awaiting their round trips, and the
+    // controller keeps the key held until they landed, so the next reconcile of this VM reads what they
+    // stored, as if it had awaited them. The pod's metadata and the VM's status are independent writes
+    // of two objects, so they go out together (one round trip, not two in series). The other actions
+    // keep their order and are awaited here (the pod is created only after its name was persisted, a
+    // round earlier; writes of the VM itself carry its resourceVersion).
+    let init: Extract<VmAction, { kind: 'init-vm' }> | undefined;
+    let podMetadata = false;
     try {
       for (const action of decision.actions) {
-        if (action.kind === 'sync-pod-metadata') alongside.push(this.syncPodMetadata(vm, pod, status));
+        if (action.kind === 'sync-pod-metadata') podMetadata = true;
+        else if (action.kind === 'init-vm') init = action;
         else status = await this.execute(action, vm, pod, status, log);
       }
     } catch (err) {
-      await Promise.allSettled(alongside);
       await this.reportFailure(cached, err);
       throw err;
     }
-    // Rounds that patch metadata/spec leave the status unchanged, so this writes nothing for them.
+    const syncPod = podMetadata ? this.podMetadataSync(vm, pod, status) : undefined;
+    const statusChanges = !!createMergePatch(cached.status ?? {}, status);
+    const requeue = decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+    if (!init && !syncPod && !statusChanges) return requeue;
+    const finalStatus = status;
+    const writes = this.deps.writes.submit(key, () =>
+      this.write(cached, vm, init, finalStatus, syncPod, () => {
+        if (phase === 'Pending' && finalStatus.phase === 'Running') this.observeTimeToRunning(vm, pod);
+      }),
+    );
+    return { ...requeue, writes };
+  }
+
+  /**
+   * The handed-off writes of one reconcile, in the queue's slot for this VM: the finalizer/default
+   * patch first (the status write then carries its resourceVersion), then the status and the pod's
+   * metadata together. A 409 rejects: the controller decides again from fresh state.
+   */
+  private async write(
+    cached: VirtualMachine,
+    vm: VirtualMachine,
+    init: Extract<VmAction, { kind: 'init-vm' }> | undefined,
+    status: VirtualMachineStatus,
+    syncPod: (() => Promise<void>) | undefined,
+    onWritten: () => void,
+  ): Promise<void> {
+    const d = this.deps;
+    let base = cached;
+    if (init) {
+      const finalizer = init.addFinalizer ? addFinalizerPatch(vm, FINALIZER) : {};
+      const mode = init.cpuScalingMode ? { spec: { cpuScalingMode: init.cpuScalingMode } } : {};
+      base = await patchObject(d.vms, cached, { ...finalizer, ...mode }, d.vmInformer);
+    }
     const [synced, written] = await Promise.allSettled([
-      Promise.all(alongside),
-      writeStatus(this.deps.vms, cached, status, this.deps.vmInformer),
+      syncPod?.(),
+      writeStatus(d.vms, base, status, d.vmInformer),
     ]);
     if (synced.status === 'rejected') {
       // As for any failed action: Degraded says why, on top of the status just written (if it was).
-      await this.reportFailure(written.status === 'fulfilled' ? written.value : cached, synced.reason);
+      await this.reportFailure(written.status === 'fulfilled' ? written.value : base, synced.reason);
       throw synced.reason;
     }
     if (written.status === 'rejected') throw written.reason;
-    if (phase === 'Pending' && status.phase === 'Running') this.observeTimeToRunning(vm, pod);
-    return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+    onWritten();
   }
 
   private async execute(
@@ -172,12 +210,9 @@ export class VirtualMachineReconciler implements Reconciler {
     const { namespace = '', name = '' } = vm.metadata ?? {};
     const d = this.deps;
     switch (action.kind) {
-      case 'init-vm': {
-        const finalizer = action.addFinalizer ? addFinalizerPatch(vm, FINALIZER) : {};
-        const mode = action.cpuScalingMode ? { spec: { cpuScalingMode: action.cpuScalingMode } } : {};
-        await patchObject(d.vms, vm, { ...finalizer, ...mode }, d.vmInformer);
-        return status;
-      }
+      case 'init-vm':
+      case 'sync-pod-metadata':
+        throw new Error(`${action.kind} is a handed-off write, not an action of the reconcile`);
       case 'remove-finalizer':
         await patchObject(d.vms, vm, removeFinalizerPatch(vm, FINALIZER), d.vmInformer);
         d.secrets.forget(vm.metadata?.uid ?? '');
@@ -228,9 +263,6 @@ export class VirtualMachineReconciler implements Reconciler {
         log.info({ pod: action.podName, restartCount: status.restartCount ?? 0 }, 'created runner pod');
         return status;
       }
-      case 'sync-pod-metadata':
-        await this.syncPodMetadata(vm, pod, status);
-        return status;
       case 'delete-pod':
         await this.pods.delete(namespace, action.podName);
         return status;
@@ -247,14 +279,15 @@ export class VirtualMachineReconciler implements Reconciler {
     }
   }
 
-  private async syncPodMetadata(
+  /** The runner pod's label/annotation patch for `status`, or undefined when it has them already. */
+  private podMetadataSync(
     vm: VirtualMachine,
     pod: V1Pod | undefined,
     status: VirtualMachineStatus,
-  ): Promise<void> {
-    if (!pod) return;
+  ): (() => Promise<void>) | undefined {
+    if (!pod) return undefined;
     const vmNow: VirtualMachine = { ...vm, status };
-    await this.pods.syncMetadata(pod, {
+    return this.pods.metadataSync(pod, {
       labels: runnerPodLabels(vmNow),
       annotations: runnerPodAnnotations(vmNow, this.deps.config.defaultMultusNetwork),
     });
