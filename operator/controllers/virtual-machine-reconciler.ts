@@ -144,11 +144,14 @@ export class VirtualMachineReconciler implements Reconciler {
     // round earlier; writes of the VM itself carry its resourceVersion).
     let init: Extract<VmAction, { kind: 'init-vm' }> | undefined;
     let podMetadata = false;
+    let createPod: (() => Promise<void>) | undefined;
     try {
       for (const action of decision.actions) {
         if (action.kind === 'sync-pod-metadata') podMetadata = true;
         else if (action.kind === 'init-vm') init = action;
-        else status = await this.execute(action, vm, pod, status, log);
+        else if (action.kind === 'create-pod')
+          createPod = await this.preparePod(action.podName, vm, status, log);
+        else status = await this.execute(action, vm, pod, status);
       }
     } catch (err) {
       await this.reportFailure(cached, err);
@@ -157,10 +160,10 @@ export class VirtualMachineReconciler implements Reconciler {
     const syncPod = podMetadata ? this.podMetadataSync(vm, pod, status) : undefined;
     const statusChanges = !!createMergePatch(cached.status ?? {}, status);
     const requeue = decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
-    if (!init && !syncPod && !statusChanges) return requeue;
+    if (!init && !createPod && !syncPod && !statusChanges) return requeue;
     const finalStatus = status;
     const writes = this.deps.writes.submit(key, () =>
-      this.write(cached, vm, init, finalStatus, syncPod, () => {
+      this.write(cached, vm, init, createPod, finalStatus, syncPod, () => {
         if (phase === 'Pending' && finalStatus.phase === 'Running') this.observeTimeToRunning(vm, pod);
       }),
     );
@@ -169,13 +172,15 @@ export class VirtualMachineReconciler implements Reconciler {
 
   /**
    * The handed-off writes of one reconcile, in the queue's slot for this VM: the finalizer/default
-   * patch first (the status write then carries its resourceVersion), then the status and the pod's
-   * metadata together. A 409 rejects: the controller decides again from fresh state.
+   * patch first (the status write then carries its resourceVersion), or the runner pod's creation,
+   * then the status and the pod's metadata together. A 409 rejects: the controller decides again
+   * from fresh state.
    */
   private async write(
     cached: VirtualMachine,
     vm: VirtualMachine,
     init: Extract<VmAction, { kind: 'init-vm' }> | undefined,
+    createPod: (() => Promise<void>) | undefined,
     status: VirtualMachineStatus,
     syncPod: (() => Promise<void>) | undefined,
     onWritten: () => void,
@@ -186,6 +191,14 @@ export class VirtualMachineReconciler implements Reconciler {
       const finalizer = init.addFinalizer ? addFinalizerPatch(vm, FINALIZER) : {};
       const mode = init.cpuScalingMode ? { spec: { cpuScalingMode: init.cpuScalingMode } } : {};
       base = await patchObject(d.vms, cached, { ...finalizer, ...mode }, d.vmInformer);
+    }
+    if (createPod) {
+      try {
+        await createPod();
+      } catch (err) {
+        await this.reportFailure(cached, err);
+        throw err;
+      }
     }
     const [synced, written] = await Promise.allSettled([
       syncPod?.(),
@@ -200,18 +213,50 @@ export class VirtualMachineReconciler implements Reconciler {
     onWritten();
   }
 
+  /**
+   * The runner pod for `podName` (its name persisted a round earlier), built here; its POST is returned
+   * to be sent by the write queue. Its Secrets are usually made already (prepare-pod-secrets, a round
+   * earlier): then this awaits no API call.
+   */
+  private async preparePod(
+    podName: string,
+    vm: VirtualMachine,
+    status: VirtualMachineStatus,
+    log: Logger,
+  ): Promise<() => Promise<void>> {
+    const d = this.deps;
+    const name = vm.metadata?.name ?? '';
+    const migrationTlsSecretName = await d.secrets.forPod(vm, this.podSecretsWanted(vm));
+    const body = buildRunnerPod(
+      {
+        vm: { ...vm, status },
+        podName,
+        tokenSecretName: runnerTokenSecretName(name),
+        ...(migrationTlsSecretName ? { migrationTlsSecretName } : {}),
+      },
+      d.config,
+    );
+    return async () => {
+      const created = await this.pods.create(body);
+      if (created && !status.restartCount)
+        this.observe(d.metrics?.vmCreationToRunnerCreation, vm, created.metadata?.creationTimestamp);
+      d.events.record(vm, 'Normal', 'RunnerCreated', `created runner pod ${podName}`);
+      log.info({ pod: podName, restartCount: status.restartCount ?? 0 }, 'created runner pod');
+    };
+  }
+
   private async execute(
     action: VmAction,
     vm: VirtualMachine,
     pod: V1Pod | undefined,
     status: VirtualMachineStatus,
-    log: Logger,
   ): Promise<VirtualMachineStatus> {
     const { namespace = '', name = '' } = vm.metadata ?? {};
     const d = this.deps;
     switch (action.kind) {
       case 'init-vm':
       case 'sync-pod-metadata':
+      case 'create-pod':
         throw new Error(`${action.kind} is a handed-off write, not an action of the reconcile`);
       case 'remove-finalizer':
         await patchObject(d.vms, vm, removeFinalizerPatch(vm, FINALIZER), d.vmInformer);
@@ -243,26 +288,6 @@ export class VirtualMachineReconciler implements Reconciler {
       case 'prepare-pod-secrets':
         d.secrets.prepare(vm, this.podSecretsWanted(vm));
         return status;
-      case 'create-pod': {
-        const withStatus: VirtualMachine = { ...vm, status };
-        // Usually made already (prepare-pod-secrets, a round earlier): no API call then.
-        const migrationTlsSecretName = await d.secrets.forPod(vm, this.podSecretsWanted(vm));
-        const body = buildRunnerPod(
-          {
-            vm: withStatus,
-            podName: action.podName,
-            tokenSecretName: runnerTokenSecretName(name),
-            ...(migrationTlsSecretName ? { migrationTlsSecretName } : {}),
-          },
-          d.config,
-        );
-        const created = await this.pods.create(body);
-        if (created && !status.restartCount)
-          this.observe(d.metrics?.vmCreationToRunnerCreation, vm, created.metadata?.creationTimestamp);
-        d.events.record(vm, 'Normal', 'RunnerCreated', `created runner pod ${action.podName}`);
-        log.info({ pod: action.podName, restartCount: status.restartCount ?? 0 }, 'created runner pod');
-        return status;
-      }
       case 'delete-pod':
         await this.pods.delete(namespace, action.podName);
         return status;
