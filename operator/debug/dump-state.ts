@@ -34,7 +34,13 @@ export interface DumpedState {
   readonly time: string;
   readonly identity: string;
   readonly leader: boolean;
-  readonly controllers: Array<FailingSnapshot & { readonly queue: WorkQueueSnapshot }>;
+  readonly controllers: Array<
+    FailingSnapshot & {
+      readonly queue: WorkQueueSnapshot;
+      /** Keys whose reconcile returned and whose handed-off writes have not landed yet. */
+      readonly heldForWrites: string[];
+    }
+  >;
   readonly informers: Array<{
     readonly name: string;
     readonly running: boolean;
@@ -63,7 +69,11 @@ export function dumpState(s: StateSources): DumpedState {
     time: new Date(s.now()).toISOString(),
     identity: s.identity,
     leader: s.isLeader(),
-    controllers: s.controllers.map((c) => ({ ...c.failingSnapshot(), queue: c.queue.snapshot() })),
+    controllers: s.controllers.map((c) => ({
+      ...c.failingSnapshot(),
+      queue: c.queue.snapshot(),
+      heldForWrites: c.heldKeys(),
+    })),
     informers: Object.entries(s.informers).map(([name, informer]) => {
       const objects = informer
         .list()
