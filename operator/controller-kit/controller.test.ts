@@ -6,6 +6,7 @@ import { OperatorMetrics } from './metrics';
 import { RetryLaterError } from './retry-later';
 import { silentLogger } from './logger';
 import { WorkQueue } from './work-queue';
+import { WritesAbandonedError } from './write-queue';
 
 function controllerWith(reconcile: Reconciler['reconcile']) {
   const clock = new FakeClock();
@@ -158,6 +159,20 @@ describe('Controller: writes handed off by a reconcile (ReconcileResult.writes)'
     const text = await metrics.registry.metrics();
     expect(text).toContain('neonvm_write_failures_total{controller="vm",outcome="conflict"} 1');
     expect(text).toContain('neonvm_reconcile_with_writes_duration_seconds_count{controller="vm"} 2');
+    await controller.stop();
+  });
+
+  it('a write abandoned on leadership loss is no failure of the key and is not retried', async () => {
+    const { controller, queue, reconciles, settle } = withWrites();
+    controller.start();
+    controller.enqueue('ns/a');
+    await tick();
+    settle().reject(new WritesAbandonedError('ns/a'));
+    await tick();
+    await tick();
+    expect(queue.failures('ns/a')).toBe(0);
+    expect(controller.failingSnapshot().conflicting).toEqual({ retried: [], notRetried: [] });
+    expect(reconciles).toEqual(['a']);
     await controller.stop();
   });
 
