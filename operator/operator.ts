@@ -189,6 +189,10 @@ export class Operator {
       });
     const vmQueue = new WorkQueue({ clock });
     const vmWrites = (this.vmWrites = new WriteQueue({
+      // As many writes at once as the controller has workers: the API server sees the concurrency it saw
+      // when the workers awaited their writes. 16 at 8 workers raised its own p99 in a 1,000-VM creation
+      // burst (status PATCH 728 → 1,652 ms) without making anything faster.
+      maxInFlight: Math.max(1, o.concurrency),
       clock,
       observe: (sample) => {
         const controller = 'virtualmachine';

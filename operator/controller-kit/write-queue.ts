@@ -15,8 +15,9 @@
  * desired state was computed from stale input: it must be decided again, not re-sent. The caller
  * (the controller loop) re-queues the key with its per-key back-off, exactly as for a failed reconcile.
  *
- * At most `maxInFlight` writes run at once (the API client's connection pool is bounded too); the
- * others wait in FIFO order by the time their key was first queued.
+ * At most `maxInFlight` writes run at once (the operator uses its worker count: the API server sees
+ * the concurrency it saw when workers awaited their writes); the others wait in FIFO order by the
+ * time their key was first queued.
  */
 import { systemClock, type Clock } from './clock';
 
