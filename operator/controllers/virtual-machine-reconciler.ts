@@ -51,7 +51,7 @@ import {
 import type { RunnerConnector } from '../runner-client';
 import { tlsReadiness } from '../tls';
 import { RUNNER_RETRY_MS, decideVmAction, type VmAction } from '../vm/decide-vm-action';
-import { generatePodName, runnerTokenSecretName } from '../vm/names';
+import { generatePodName, migrationTlsSecretName, runnerTokenSecretName } from '../vm/names';
 import { sshEnabled, vmRunnerPort } from '../vm/vm-spec';
 import { PodOps } from './pod-ops';
 import { RunnerSecrets, type PodSecretsWanted } from './runner-secrets';
@@ -149,8 +149,7 @@ export class VirtualMachineReconciler implements Reconciler {
       for (const action of decision.actions) {
         if (action.kind === 'sync-pod-metadata') podMetadata = true;
         else if (action.kind === 'init-vm') init = action;
-        else if (action.kind === 'create-pod')
-          createPod = await this.preparePod(action.podName, vm, status, log);
+        else if (action.kind === 'create-pod') createPod = this.preparePod(action.podName, vm, status, log);
         else status = await this.execute(action, vm, pod, status);
       }
     } catch (err) {
@@ -214,29 +213,30 @@ export class VirtualMachineReconciler implements Reconciler {
   }
 
   /**
-   * The runner pod for `podName` (its name persisted a round earlier), built here; its POST is returned
-   * to be sent by the write queue. Its Secrets are usually made already (prepare-pod-secrets, a round
-   * earlier): then this awaits no API call.
+   * The runner pod for `podName` (its name persisted a round earlier), built here; what the write queue
+   * sends: its Secrets first — usually made already (prepare-pod-secrets, a round earlier), so no API
+   * call — then the pod. The Secrets' names are fixed by the VM's name, so the pod needs no answer.
    */
-  private async preparePod(
+  private preparePod(
     podName: string,
     vm: VirtualMachine,
     status: VirtualMachineStatus,
     log: Logger,
-  ): Promise<() => Promise<void>> {
+  ): () => Promise<void> {
     const d = this.deps;
     const name = vm.metadata?.name ?? '';
-    const migrationTlsSecretName = await d.secrets.forPod(vm, this.podSecretsWanted(vm));
+    const wanted = this.podSecretsWanted(vm);
     const body = buildRunnerPod(
       {
         vm: { ...vm, status },
         podName,
         tokenSecretName: runnerTokenSecretName(name),
-        ...(migrationTlsSecretName ? { migrationTlsSecretName } : {}),
+        ...(wanted.migrationTls ? { migrationTlsSecretName: migrationTlsSecretName(name) } : {}),
       },
       d.config,
     );
     return async () => {
+      await d.secrets.forPod(vm, wanted);
       const created = await this.pods.create(body);
       if (created && !status.restartCount)
         this.observe(d.metrics?.vmCreationToRunnerCreation, vm, created.metadata?.creationTimestamp);
