@@ -18,7 +18,11 @@
  *   `Running` p50/p99, VM reconcile p50/p99 against the operator's API request p50/p99 over that
  *   interval, and the operator's event-loop delay (prom-client's monitorEventLoopDelay gauges, which
  *   cover the time since the previous scrape) — apart from the creation burst, where the API server
- *   is saturated by pod starts.
+ *   is saturated by pod starts;
+ * - beside each pair of reconcile rows (burst and steady), what the VM controller's reconcile no longer
+ *   contains since it hands its writes to a write queue: reconcile + its handed-off writes p50/p99 (the
+ *   old meaning of the reconcile duration, with the same API baseline) and the writes' wait in the
+ *   queue p50/p99.
  *
  * `NEONVM_BENCH_OPERATOR_LATENCY=0` skips the one-at-a-time rows (a 1,000-VM run then fits one hold of
  * the machine lock).
