@@ -1,5 +1,6 @@
 import {
   checkMigrationTuning,
+  migrationTuningProblem,
   DEFAULT_MIGRATION_TUNING,
   planMigrationTuning,
   planSourceMigration,
@@ -102,5 +103,24 @@ describe('planSourceMigration / planTargetMigration (golden: what the runner and
       tryPostCopy: true,
     });
     expect(planTargetMigration(tuning({ compression: 'multifd' })).tryPostCopy).toBe(false);
+  });
+});
+
+describe('migrationTuningProblem', () => {
+  const compress = { ...DEFAULT_MIGRATION_TUNING, compression: 'compress' as const };
+  it('refuses compress on QEMU >= 9.1, naming the flag, the version and the choices left', () => {
+    expect(migrationTuningProblem(compress, { major: 10, minor: 0 })).toBe(
+      '-migration-compression=compress needs QEMU before 9.1, which removed the compress capability; this QEMU is 10.0: use one of none, multifd, multifd-zlib, multifd-zstd',
+    );
+    expect(migrationTuningProblem(compress, { major: 9, minor: 1 })).toMatch(/this QEMU is 9\.1/);
+  });
+  it('accepts compress before 9.1 and when the version is unknown (the shipped 7.2), and every other mode anywhere', () => {
+    expect(migrationTuningProblem(compress, { major: 9, minor: 0 })).toBeUndefined();
+    expect(migrationTuningProblem(compress, { major: 7, minor: 2 })).toBeUndefined();
+    expect(migrationTuningProblem(compress)).toBeUndefined();
+    for (const compression of ['none', 'multifd', 'multifd-zlib', 'multifd-zstd'] as const)
+      expect(
+        migrationTuningProblem({ ...DEFAULT_MIGRATION_TUNING, compression }, { major: 10, minor: 0 }),
+      ).toBeUndefined();
   });
 });

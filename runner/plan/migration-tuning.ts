@@ -107,6 +107,23 @@ export function checkMigrationTuning(t: MigrationTuning): string[] {
 }
 
 /**
+ * Why this QEMU cannot carry out the tuning, or undefined when it can (`qemu`: the QMP greeting's
+ * version; unknown means Debian 12's 7.2, which the runner has always shipped). Checked once QEMU has
+ * started, since the runner learns the version from QMP: without it a `compress` runner on QEMU >= 9.1
+ * (which removed the capability) would fail every migration with QEMU's bare "Parameter 'capability'
+ * does not accept value 'compress'".
+ */
+export function migrationTuningProblem(
+  t: MigrationTuning,
+  qemu?: { readonly major: number; readonly minor: number },
+): string | undefined {
+  const removedCompress = qemu !== undefined && (qemu.major > 9 || (qemu.major === 9 && qemu.minor >= 1));
+  if (t.compression === 'compress' && removedCompress)
+    return `-migration-compression=compress needs QEMU before 9.1, which removed the compress capability; this QEMU is ${qemu.major}.${qemu.minor}: use one of ${MIGRATION_COMPRESSIONS.filter((c) => c !== 'compress').join(', ')}`;
+  return undefined;
+}
+
+/**
  * The capabilities and parameters one end sets. The source adds the per-migration choices
  * (auto-converge, post-copy, bandwidth) itself; these are the ones both ends must share.
  */
