@@ -1,6 +1,7 @@
 import { FakeClock } from '../../host';
 import { defaultedSpec } from '../../crds/testing';
 import { vmShape } from '../plan/vm-shape';
+import { DEFAULT_MIGRATION_TUNING } from '../plan/migration-tuning';
 import { useFakeQmp } from '../qmp/testing/use-fake-qmp';
 import { CpuScaler } from './cpu-scaler';
 import { GuestAgent } from './guest-agent';
@@ -127,6 +128,47 @@ describe('Migrator (against a fake QMP server)', () => {
       downtimeMs: 420,
     });
     m.stop();
+  });
+
+  it('refuses to migrate with -migration-compression=compress on QEMU >= 9.1, naming the flag and the version', async () => {
+    const compress = { ...DEFAULT_MIGRATION_TUNING, compression: 'compress' as const };
+    const cpu = new CpuScaler(
+      fake.qmp,
+      new GuestAgent('http://127.0.0.1:9', 'token'),
+      vmShape(defaultedSpec()),
+    );
+    const on = (qemu: { major: number; minor: number }) =>
+      new Migrator(fake.qmp, cpu, () => undefined, new FakeClock(), undefined, compress, false, false, qemu);
+    const q10 = on({ major: 10, minor: 0 });
+    await expect(q10.start(request)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining('-migration-compression=compress needs QEMU before 9.1') as unknown,
+    });
+    await expect(q10.listen('127.0.0.1')).rejects.toThrow(/cannot receive a migration: .*this QEMU is 10\.0/);
+    // Nothing reached QEMU: it would only have answered "does not accept value 'compress'".
+    expect(fake.server.received.map((r) => r.execute)).not.toContain('migrate-set-capabilities');
+    // 7.2 still has the capability.
+    const q72 = new Migrator(
+      fake.qmp,
+      cpu,
+      () => undefined,
+      new FakeClock(),
+      undefined,
+      compress,
+      false,
+      true,
+      {
+        major: 7,
+        minor: 2,
+      },
+    );
+    await q72.start(request);
+    expect(
+      fake.server.received.find((r) => r.execute === 'migrate-set-capabilities')?.arguments,
+    ).toMatchObject({
+      capabilities: expect.arrayContaining([{ capability: 'compress', state: true }]) as unknown,
+    });
+    q72.stop();
   });
 
   it("reports QEMU's own downtime for a live stream", async () => {

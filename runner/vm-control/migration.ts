@@ -23,6 +23,7 @@ import type { QmpClient } from '../qmp';
 import type { CpuScaler } from './cpu-scaler';
 import {
   DEFAULT_MIGRATION_TUNING,
+  migrationTuningProblem,
   planSourceMigration,
   planTargetMigration,
   usesMultifd,
@@ -276,9 +277,11 @@ export class Migrator {
    */
   async start(req: ValidMigrationRequest): Promise<MigrationInfo> {
     if (this.sourceActive) throw conflict('a migration is already in progress');
+    const tuningProblem = migrationTuningProblem(this.tuning, this.qemuVersion);
+    if (tuningProblem) throw conflict(`this runner cannot migrate: ${tuningProblem}`);
     if (req.allowPostCopy && usesMultifd(this.tuning))
       throw badRequest(
-        `allowPostCopy cannot be combined with this runner's -migration-compression=${this.tuning.compression} (QEMU 7.2 has no post-copy over multifd)`,
+        `allowPostCopy cannot be combined with this runner's -migration-compression=${this.tuning.compression} (QEMU 7.2 and 10.0 have no post-copy over multifd)`,
       );
     const transport = outgoingDiskTransport(
       { blockMigration: this.blockMigration, qemu: this.qemuVersion },
@@ -558,6 +561,8 @@ export class Migrator {
 
   /** Target side: listen for the stream on host:port (QEMU started with `-incoming defer`). */
   async listen(host: string, port = MIGRATION_PORT): Promise<void> {
+    const tuningProblem = migrationTuningProblem(this.tuning, this.qemuVersion);
+    if (tuningProblem) throw new Error(`cannot receive a migration: ${tuningProblem}`);
     // The tuning must match the source's before the stream starts (decompression threads, channels).
     const plan = planTargetMigration(this.tuning);
     await this.qmp.execute('migrate-set-capabilities', caps(plan.capabilities));
