@@ -29,12 +29,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  await daemon.start();
+  // The health endpoints before the first registration, as probes expect: /readyz answers 503 until
+  // every resource is registered, instead of a refused connection while the daemon starts.
   const health =
     config.healthPort === undefined
       ? undefined
       : await startHealthServer(config.healthPort, () => daemon.status());
   if (health) log.info({ port: health.port }, 'health endpoints /healthz and /readyz');
+  try {
+    await daemon.start();
+  } catch (err) {
+    await health?.close();
+    throw err;
+  }
   const signal = await stopped;
   log.info({ signal }, 'stopping');
   await health?.close();
