@@ -12,6 +12,7 @@
  */
 
 import { MAX_DOWNTIME_LIMIT_MS, MIGRATION_COMPRESSIONS, type MigrationCompression } from '../api';
+import { qemuBefore } from './qemu-version';
 
 export { MAX_DOWNTIME_LIMIT_MS, MIGRATION_COMPRESSIONS, type MigrationCompression };
 
@@ -117,8 +118,7 @@ export function migrationTuningProblem(
   t: MigrationTuning,
   qemu?: { readonly major: number; readonly minor: number },
 ): string | undefined {
-  const removedCompress = qemu !== undefined && (qemu.major > 9 || (qemu.major === 9 && qemu.minor >= 1));
-  if (t.compression === 'compress' && removedCompress)
+  if (t.compression === 'compress' && qemu !== undefined && !qemuBefore(qemu, 9, 1))
     return `-migration-compression=compress needs QEMU before 9.1, which removed the compress capability; this QEMU is ${qemu.major}.${qemu.minor}: use one of ${MIGRATION_COMPRESSIONS.filter((c) => c !== 'compress').join(', ')}`;
   return undefined;
 }

@@ -15,6 +15,7 @@
  */
 import { migrationDiskPort } from '../../crds';
 import type { DiskTransport } from '../api';
+import { qemuBefore } from '../plan/qemu-version';
 import type { QmpClient } from '../qmp';
 
 /** QEMU's version as the QMP greeting gives it. */
@@ -30,8 +31,7 @@ export function formatQemuVersion(v?: QemuVersion): string {
 
 /** Whether this QEMU (the QMP greeting's version) still has `migrate`'s `blk`/`inc` (removed in 9.1). */
 export function hasBlockMigration(qemu?: { major: number; minor: number }): boolean {
-  // An unknown version: assume the QEMU this runner has always shipped (Debian 12's 7.2).
-  return qemu === undefined || qemu.major < 9 || (qemu.major === 9 && qemu.minor < 1);
+  return qemuBefore(qemu, 9, 1);
 }
 
 /** How a target with this QEMU receives writable disks (it exports them over NBD when it has no block migration). */

@@ -30,6 +30,7 @@ import {
   type MigrationTuning,
 } from '../plan/migration-tuning';
 import { MIGRATION_ACTIVE_STATES, toMigrationInfo, type QueryMigrate } from './migration-info';
+import { qemuBefore } from '../plan/qemu-version';
 import {
   diskMigrationPort,
   disconnectMirrors,
@@ -137,7 +138,7 @@ export function validateMigrationRequest(body: unknown): ValidMigrationRequest {
  */
 export function stopsGuestForStream(accel: Accel, qemu?: { major: number; minor: number }): boolean {
   // QEMU 9.0 carries the fix; an unknown version is treated as affected.
-  return accel === 'tcg' && (qemu === undefined || qemu.major < 9);
+  return accel === 'tcg' && qemuBefore(qemu, 9, 0);
 }
 
 /**
