@@ -24,8 +24,7 @@
  */
 import { MIGRATION_PORT } from '../crds';
 import { builtinGuest } from '../crds/testing';
-import { archInfo, hostGuestArch } from '../guest';
-import { pollUntil, runText } from '../host';
+import { pollUntil } from '../host';
 import { migrationTuningArgs, type MigrationInfoBody, type RunnerMigrationTuning } from '../runner/api';
 import { accelVerdict } from '../runner/lifecycle';
 import {
@@ -48,6 +47,7 @@ import {
   queryWritableDisks,
   stopDiskExports,
 } from '../runner/vm-control/migration-disks';
+import { hostQemuVersion } from '../runner/testing/host-qemu';
 import { RunnerHarness } from '../runner/testing/runner-harness';
 import { bootGuestVm, waitGuestReady, type GuestVm } from '../runner/testing/guest-vm';
 import { median } from './percentile';
@@ -385,14 +385,6 @@ function rows(label: string, c: Case, s: Samples, rounds: number): BenchRow[] {
   ];
 }
 
-/** The QEMU on PATH (what the runner and the raw pair start), from `--version`. */
-async function qemuVersion(): Promise<{ major: number; minor: number; micro: number }> {
-  const out = await runText([archInfo(hostGuestArch()).qemuBinary, '--version']);
-  const m = /version (\d+)\.(\d+)\.(\d+)/.exec(out);
-  if (!m) throw new Error(`cannot read the QEMU version from: ${out.split('\n')[0]}`);
-  return { major: Number(m[1]), minor: Number(m[2]), micro: Number(m[3]) };
-}
-
 /** The migration rows; `h` is initialised and has no runner running. `o` narrows a trial run. */
 export async function migrationRows(
   h: RunnerHarness,
@@ -406,7 +398,7 @@ export async function migrationRows(
 ): Promise<BenchRow[]> {
   const idleRounds = o.idleRounds ?? IDLE_ROUNDS_DEFAULT;
   const busyRounds = o.busyRounds ?? BUSY_ROUNDS_DEFAULT;
-  const qemu = await qemuVersion();
+  const qemu = await hostQemuVersion();
   // QEMU 9.1 removed the `compress` capability (and block migration): those rows cannot run there.
   const runs = (c: Case) => !(c.tuning?.compression === 'compress' && !hasBlockMigration(qemu));
   const cases = (o.cases ?? CASES).filter(runs);

@@ -7,10 +7,11 @@
  * migrations run over TLS with the operator's per-VM certificates, as on a cluster (migration TLS is
  * on by default): the tuning and the encryption work together, multifd's channels included.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { MigrationInfoBody } from './api';
+import { qemuBefore } from './plan/qemu-version';
 import { QmpClient } from './qmp';
+import { hostQemuVersion } from './testing/host-qemu';
 import { createMigrationCa, testMigrationTls, type TestMigrationTls } from './testing/migration-tls';
 import { RunnerHarness, type TestRunner } from './testing/runner-harness';
 import { builtinGuest } from '../crds/testing';
@@ -74,28 +75,19 @@ async function migrate(
   return { info, source, target };
 }
 
-/**
- * Whether the QEMU on PATH (the one the runners start) still has the `compress` capability, which QEMU
- * 9.1 removed (upstream's tuning uses it).
- */
-function qemuHasCompress(): { has: boolean; version: string } {
-  const out = execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' });
-  const [, major = '0', minor = '0'] = /version (\d+)\.(\d+)/.exec(out) ?? [];
-  return { has: +major < 9 || (+major === 9 && +minor < 1), version: `${major}.${minor}` };
-}
-
 it("migrates with upstream's tuning and reports the compression figures (QEMU >= 9.1: refused, naming the flag)", async () => {
   const flags = ['-migration-xbzrle', '-migration-compression=compress', '-migration-zero-blocks'];
-  const qemu = qemuHasCompress();
-  if (!qemu.has) {
+  // QEMU 9.1 removed the `compress` capability that upstream's tuning uses.
+  const qemu = await hostQemuVersion();
+  if (!qemuBefore(qemu, 9, 1)) {
     const source = h.start({ name: 'upstream-src-aaaaa', ip: '127.0.22.2', spec, extraFlags: flags });
     await h.waitReady(source);
     // The runner says why before QEMU is asked (QEMU alone would answer "does not accept value").
     await expect(source.client.startMigration({ targetHost: '127.0.22.3' })).rejects.toThrow(
-      `-migration-compression=compress needs QEMU before 9.1, which removed the compress capability; this QEMU is ${qemu.version}`,
+      `-migration-compression=compress needs QEMU before 9.1, which removed the compress capability; this QEMU is ${qemu.major}.${qemu.minor}`,
     );
     expect((await source.client.status()).qemuStatus).toBe('running');
-    log.push(`upstream: refused on QEMU ${qemu.version}`);
+    log.push(`upstream: refused on QEMU ${qemu.major}.${qemu.minor}`);
     await h.stopAll();
     return;
   }
