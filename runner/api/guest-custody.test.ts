@@ -28,4 +28,16 @@ describe('guestCustody', () => {
     expect(c).toBe(custody);
     expect(mayHoldGuest(c)).toBe(holds);
   });
+
+  it('is postcopy after a post-copy migration failed, whatever QEMU says of its guest', () => {
+    // QEMU 10 restarts a source whose post-copy failed at its completion: running, migration failed.
+    for (const [qemuStatus, migrationStatus] of [
+      ['running', 'failed'],
+      ['paused', 'failed'],
+      ['postmigrate', 'cancelled'],
+    ])
+      expect(guestCustody({ qemuStatus, migrationStatus, staleAfterPostcopy: true })).toBe('postcopy');
+    // Without the runner's word (older runners), the run state decides as before.
+    expect(guestCustody({ qemuStatus: 'running', migrationStatus: 'failed' })).toBe('running');
+  });
 });

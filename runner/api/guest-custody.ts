@@ -15,10 +15,16 @@ export interface QemuFacts {
   readonly qemuStatus: string;
   /** This QEMU's `query-migrate` status (`none` when no migration ever ran here). */
   readonly migrationStatus: string;
+  /**
+   * The runner saw this QEMU's current migration switch to post-copy before it failed or was
+   * cancelled (Migrator.staleAfterPostcopy): the guest is split with the other end whatever QEMU's run
+   * state says (QEMU 10 restarts such a source). Runners before it do not say.
+   */
+  readonly staleAfterPostcopy?: boolean;
 }
 
 export function guestCustody(f: QemuFacts): GuestCustody {
-  if (POSTCOPY_STATES.includes(f.migrationStatus)) return 'postcopy';
+  if (POSTCOPY_STATES.includes(f.migrationStatus) || f.staleAfterPostcopy) return 'postcopy';
   if (ENDED_STATES.includes(f.qemuStatus)) return 'stopped';
   if (f.qemuStatus === 'inmigrate') return 'incoming';
   if (f.qemuStatus === 'running') return 'running';

@@ -161,6 +161,7 @@ export type MigrationInfoBody = MigrationInfo;
  * - `incoming`: a migration target whose stream has not completed: it holds nothing usable;
  * - `handed-off`: a source whose migration completed: the guest lives in the target now;
  * - `postcopy`: the guest is split between source and target (post-copy): losing either loses it;
+ *   also after that migration failed (neither copy is whole; QEMU's run state may say otherwise);
  * - `stopped`: QEMU has ended the guest (shutdown, panic, internal error).
  */
 export type GuestCustody = 'running' | 'paused' | 'incoming' | 'handed-off' | 'postcopy' | 'stopped';

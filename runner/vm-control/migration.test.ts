@@ -206,6 +206,72 @@ describe('Migrator (against a fake QMP server)', () => {
     expect(runState).toBe('running');
   });
 
+  describe('post-copy that fails after the switch-over', () => {
+    const postCopy = validateMigrationRequest({ targetHost: '10.0.0.2', allowPostCopy: true });
+    beforeEach(() => {
+      fake.server.handle('migrate-start-postcopy', () => ({ return: {} }));
+    });
+    const capabilitiesSet = () =>
+      fake.server.received
+        .filter((r) => r.execute === 'migrate-set-capabilities')
+        .flatMap((r) => (r.arguments?.capabilities ?? []) as Array<{ capability: string; state: boolean }>);
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+    };
+
+    it('stops the guest QEMU restarted and reports it stale (a failed completion, QEMU 10)', async () => {
+      const m = migrator(false);
+      await m.start(postCopy);
+      // The MIGRATION events say when post-copy began and when it failed.
+      expect(capabilitiesSet()).toContainEqual({ capability: 'events', state: true });
+      fake.server.emitEvent('MIGRATION', { status: 'postcopy-active' });
+      expect(m.staleAfterPostcopy).toBe(false);
+      // QEMU fails the completion and restarts the guest it had before the switch-over.
+      migrateStatus = 'failed';
+      runState = 'running';
+      fake.server.emitEvent('MIGRATION', { status: 'failed' });
+      await until(() => runState === 'paused');
+      expect(runState).toBe('paused');
+      expect(commands()).toEqual(['migrate', 'stop']);
+      expect(m.staleAfterPostcopy).toBe(true);
+      // A query afterwards (the poll) changes nothing, and no new migration starts from a stale guest.
+      await m.info();
+      expect(commands()).toEqual(['migrate', 'stop']);
+      await expect(m.start(postCopy)).rejects.toMatchObject({
+        status: 409,
+        message: expect.stringContaining('stale') as unknown,
+      });
+      m.stop();
+    });
+
+    it('is seen in the poll too when the events were missed', async () => {
+      const m = migrator(false);
+      await m.start(postCopy);
+      migrateStatus = 'postcopy-active';
+      await m.info();
+      migrateStatus = 'failed';
+      runState = 'running';
+      await m.info();
+      await until(() => runState === 'paused');
+      expect(m.staleAfterPostcopy).toBe(true);
+      expect(commands()).toEqual(['migrate', 'stop']);
+    });
+
+    it('leaves a guest alone whose migration failed before post-copy began', async () => {
+      const m = migrator(false);
+      await m.start(postCopy);
+      migrateStatus = 'failed';
+      await m.info();
+      expect(m.staleAfterPostcopy).toBe(false);
+      expect(commands()).toEqual(['migrate']);
+      expect(runState).toBe('running');
+      // The guest is whole here: it may migrate again.
+      migrateStatus = 'none';
+      await m.start(postCopy);
+      m.stop();
+    });
+  });
+
   describe('QEMU >= 9.1 (no block migration): the disks over NBD', () => {
     const disk = { device: 'rootdisk', inserted: { ro: false, 'node-name': '#block1' } };
     const iso = { device: 'runtime', inserted: { ro: true, 'node-name': '#block2' } };

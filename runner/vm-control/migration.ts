@@ -197,6 +197,14 @@ export class Migrator {
   private diskPhase: { startedAt: number; cancelled: boolean; progress?: MirrorProgress } | undefined;
   /** Source: the latest migration ended before its stream, while the disks were mirrored: how and why. */
   private diskOutcome: { status: 'failed' | 'cancelled'; error: string } | undefined;
+  /**
+   * The current migration, in or out, switched to post-copy (a MIGRATION event or a `query-migrate`
+   * said so): from then on the guest is split with the other end, and if that migration fails, this
+   * QEMU's copy is stale for good (see `staleAfterPostcopy`).
+   */
+  private postcopyBegan = false;
+  /** This QEMU's copy of the guest was stopped after its post-copy migration failed (once). */
+  private staleGuestStopped: Promise<void> | undefined;
 
   constructor(
     private readonly qmp: QmpClient,
@@ -216,10 +224,51 @@ export class Migrator {
     private readonly qemuVersion?: QemuVersion,
   ) {
     // The switch-over pause of a stream with NBD mirrors: answered at once, not at the next poll.
+    // A post-copy migration's start and failure too: the failure's stop must follow QEMU's restart.
     qmp.onEvent('MIGRATION', (e) => {
       const status = (e.data as { status?: string } | undefined)?.status;
       if (status === 'pre-switchover') void this.switchOver();
+      if (status) this.observe(status);
     });
+  }
+
+  /**
+   * Whether this QEMU's guest is stale: its current migration switched to post-copy and then failed
+   * or was cancelled. The other end ran the guest meanwhile (a target runs it from the switch on; a
+   * source kept the pages the target had not fetched), so neither copy is whole. QEMU 10 nevertheless
+   * restarts a source whose post-copy failed at its completion (the guest "was running" before the
+   * switch; measured: runner/postcopy-target-loss.int.test.ts), which would run a guest from the
+   * past: the runner stops it again (`observe`) and reports it split (guestCustody), so the operator
+   * fails the migration as PostCopyFailed and restarts the VM instead of keeping it here.
+   */
+  get staleAfterPostcopy(): boolean {
+    return this.postcopyBegan && (this.latest.status === 'failed' || this.latest.status === 'cancelled');
+  }
+
+  /** Follows the current migration's status (events and queries). */
+  private observe(status: string): void {
+    if (status.startsWith('postcopy')) this.postcopyBegan = true;
+    if (this.postcopyBegan && (status === 'failed' || status === 'cancelled')) {
+      this.latest = { ...this.latest, status };
+      this.staleGuestStopped ??= this.stopStaleGuest();
+    }
+  }
+
+  private async stopStaleGuest(): Promise<void> {
+    try {
+      const { status } = await this.qmp.execute<{ status: string }>('query-status');
+      if (status === 'running') await this.qmp.execute('stop');
+      this.log(
+        'post-copy migration failed: the guest was split with the other end; its copy here is stale and stays stopped',
+        {
+          was: status,
+        },
+      );
+    } catch (e) {
+      this.log('could not stop the stale guest after a failed post-copy migration', {
+        error: (e as Error).message,
+      });
+    }
   }
 
   /**
@@ -278,6 +327,8 @@ export class Migrator {
    */
   async start(req: ValidMigrationRequest): Promise<MigrationInfo> {
     if (this.sourceActive) throw conflict('a migration is already in progress');
+    if (this.staleAfterPostcopy)
+      throw conflict('the guest here is stale: its post-copy migration failed after the switch-over');
     const tuningProblem = migrationTuningProblem(this.tuning, this.qemuVersion);
     if (tuningProblem) throw conflict(`this runner cannot migrate: ${tuningProblem}`);
     if (req.allowPostCopy && usesMultifd(this.tuning))
@@ -293,6 +344,8 @@ export class Migrator {
     if ('refused' in transport && (await queryWritableDisks(this.qmp)).length > 0)
       throw conflict(`cannot migrate the writable disks: ${transport.refused}`);
     this.sourceActive = true;
+    this.postcopyBegan = false;
+    this.staleGuestStopped = undefined;
     this.streamStopped = false;
     this.switchingOver = undefined;
     this.mirrored = [];
@@ -308,8 +361,10 @@ export class Migrator {
         'migrate-set-capabilities',
         caps({
           ...plan.capabilities,
-          // NBD mirrors end at the switch-over pause; `events` announces it (MIGRATION events).
+          // NBD mirrors end at the switch-over pause; `events` announces it (MIGRATION events), and a
+          // post-copy migration's failure (see `staleAfterPostcopy`).
           ...(byBlock ? {} : { 'pause-before-switchover': disks.length > 0, events: true }),
+          ...(req.allowPostCopy ? { events: true } : {}),
         }),
       );
       if (tls)
@@ -457,6 +512,7 @@ export class Migrator {
    * status) and once the mirrors ended the migration before its stream (`failed`/`cancelled`, and why).
    */
   report(q: QueryMigrate): { info: MigrationInfo; error?: string } {
+    if (q.status) this.observe(q.status);
     const phase = this.diskPhase;
     if (phase)
       return {
@@ -486,6 +542,7 @@ export class Migrator {
     const q = await this.qmp.execute<QueryMigrate>('query-migrate');
     if (this.diskPhase || this.diskOutcome) return (this.latest = this.report(q).info);
     if (q.status) this.latest = this.reported(toMigrationInfo(q));
+    if (q.status) this.observe(q.status);
     if (q.status === 'pre-switchover') void this.switchOver(); // a missed event
     if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
       this.sourceActive = false;
@@ -571,7 +628,7 @@ export class Migrator {
       await this.qmp.execute('migrate-set-parameters', plan.parameters);
     if (plan.tryPostCopy) {
       try {
-        await this.qmp.execute('migrate-set-capabilities', caps({ 'postcopy-ram': true }));
+        await this.qmp.execute('migrate-set-capabilities', caps({ 'postcopy-ram': true, events: true }));
       } catch (e) {
         this.log('post-copy unavailable on this target', { error: (e as Error).message });
       }

@@ -287,7 +287,11 @@ export class QemuVm implements VmController {
       throw new VmError(504, `QEMU did not answer: ${(e as Error).message}`);
     }
     const { info: migration, error } = this.migrator.report(q);
-    const facts = { qemuStatus: st.status, migrationStatus: migration.status ?? 'none' };
+    const facts = {
+      qemuStatus: st.status,
+      migrationStatus: migration.status ?? 'none',
+      staleAfterPostcopy: this.migrator.staleAfterPostcopy,
+    };
     const version = this.o.qmp.greeting?.QMP.version.qemu;
     return {
       qemuStatus: st.status,
