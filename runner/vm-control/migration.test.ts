@@ -257,6 +257,23 @@ describe('Migrator (against a fake QMP server)', () => {
       expect(commands()).toEqual(['migrate', 'stop']);
     });
 
+    it('never resumes a stale guest that the stream had stopped (stop-and-copy with post-copy)', async () => {
+      const m = migrator(true);
+      await m.start(postCopy);
+      expect(commands()).toEqual(['stop', 'migrate']);
+      fake.server.emitEvent('MIGRATION', { status: 'postcopy-active' });
+      // QEMU restarts it and says so; the runner's `stop` comes before its poll sees the end.
+      migrateStatus = 'failed';
+      runState = 'running';
+      fake.server.emitEvent('MIGRATION', { status: 'failed' });
+      await until(() => runState === 'paused');
+      // `paused` now, as during the stream: the poll's end of the migration must not read it as such.
+      await m.info();
+      expect(commands()).toEqual(['stop', 'migrate', 'stop']);
+      expect(runState).toBe('paused');
+      expect(m.staleAfterPostcopy).toBe(true);
+    });
+
     it('leaves a guest alone whose migration failed before post-copy began', async () => {
       const m = migrator(false);
       await m.start(postCopy);

@@ -592,7 +592,9 @@ export class Migrator {
   private async resumeSource(finalStatus: string): Promise<void> {
     const stopped = this.stoppedGuest;
     this.stoppedGuest = undefined;
-    if (!stopped) return;
+    // A guest split by post-copy is stale here, even when its run state reads like the stream's pause
+    // (the runner's own `stop` after QEMU restarted it).
+    if (!stopped || this.staleAfterPostcopy) return;
     try {
       const { status } = await this.qmp.execute<{ status: string }>('query-status');
       if (!resumesSourceAfter(finalStatus, status, stopped.postCopy)) return;
