@@ -8,10 +8,9 @@
  * NBD as the 10 target expects. The way back (10 → 7.2: the 7.2 target wants block migration, which
  * QEMU 9.1 removed) is refused by the source with both versions named, and the VM keeps running.
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { QEMU_TLS_FILES, migrationTlsHostname } from './api';
 import { createMigrationCa, issueMigrationCertificate } from '../operator/migration-tls';
+import { releaseQemuBin } from './testing/host-qemu';
 import { RunnerHarness, sshGuest, type TestRunner } from './testing/runner-harness';
 
 jest.setTimeout(900_000);
@@ -21,11 +20,7 @@ let qemu10Bin: string;
 
 beforeAll(async () => {
   await h.init();
-  // Cached after the first run (~60 MB of .debs from bookworm-backports, unpacked, nothing installed).
-  qemu10Bin = execFileSync('bash', [join(__dirname, '..', 'scripts', 'ensure-qemu.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  qemu10Bin = releaseQemuBin();
 });
 afterAll(() => h.stopAll());
 

@@ -14,11 +14,10 @@
  * Every scenario runs on the host's QEMU and on QEMU 10 (scripts/ensure-qemu.sh), the release image's.
  * NEONVM_POSTCOPY_LOSS_ROUNDS repeats the scenarios (default 1).
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { pollUntil } from '../host';
 import { builtinGuest } from '../crds/testing';
 import type { QemuState } from './api';
+import { releaseQemuBin } from './testing/host-qemu';
 import { RunnerHarness, type TestRunner } from './testing/runner-harness';
 
 jest.setTimeout(600_000);
@@ -30,10 +29,7 @@ let qemu10Bin: string;
 
 beforeAll(async () => {
   await h.init();
-  qemu10Bin = execFileSync('bash', [join(__dirname, '..', 'scripts', 'ensure-qemu.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  qemu10Bin = releaseQemuBin();
 });
 afterEach(() => h.stopAll());
 
