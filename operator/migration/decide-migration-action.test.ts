@@ -390,6 +390,20 @@ describe('decideMigrationAction: never delete a pod that may hold the only runni
       { phase: 'Failed', reason: 'PostCopyFailed', deletes: ['tgt'] },
     ],
     [
+      'target SIGKILLed late in post-copy, QEMU 10 restarted the source and an older runner says running: lost',
+      {
+        migration: phase('Running', { targetPodIP: '10.244.2.7', info: { status: 'postcopy-active' } }),
+        targetPod: targetAs('failed'),
+        source: qemuFixture('running', 'failed'),
+      },
+      { phase: 'Failed', reason: 'PostCopyFailed', deletes: ['tgt'] },
+    ],
+    [
+      'the same report without a recorded post-copy: a failed pre-copy, the source keeps the guest',
+      { targetPod: targetAs('failed'), source: qemuFixture('running', 'failed') },
+      { phase: 'Failed', reason: 'TargetPodFailed', deletes: ['tgt'] },
+    ],
+    [
       'source SIGKILLed during post-copy: the guest is lost',
       { sourcePod: podFixture('src', 'failed'), target: qemuFixture('running', 'postcopy-paused') },
       { phase: 'Failed', reason: 'PostCopyFailed', deletes: ['tgt'] },

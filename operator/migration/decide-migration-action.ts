@@ -129,9 +129,9 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
   const vmName = m.spec.vmName;
   const targetName = status.targetPodName;
   const targetIsVmPod = !!targetName && vm?.status?.podName === targetName;
-  const source = endState(obs.sourcePod, obs.source);
-  const target = endState(obs.targetPod, obs.target);
   const report = (o: QemuObservation | undefined) => (o && !('error' in o) ? o : undefined);
+  const source = splitByFailedPostcopy(m, obs.source) ? 'postcopy' : endState(obs.sourcePod, obs.source);
+  const target = endState(obs.targetPod, obs.target);
   const where: Whereabouts = whereabouts({
     source,
     target,
@@ -412,6 +412,25 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
     default:
       return done();
   }
+}
+
+/**
+ * A source whose post-copy migration failed holds a stale guest, even where its runner says `running`
+ * or `paused`: QEMU 10 restarts such a source, and runners before Migrator.staleAfterPostcopy report it
+ * by its run state (newer ones say `postcopy` themselves). This migration's own record tells: its
+ * status.info is the source's report of the previous round, so a recorded post-copy state followed by
+ * a failed or cancelled stream means the guest was split. (A post-copy phase shorter than the poll
+ * period leaves no record; the runner's own report covers that.)
+ */
+function splitByFailedPostcopy(m: VirtualMachineMigration, source: QemuObservation | undefined): boolean {
+  if (!source || 'error' in source) return false;
+  const recordedPostcopy = (m.status?.info?.status ?? '').startsWith('postcopy');
+  const stream = source.migration.status ?? '';
+  return (
+    recordedPostcopy &&
+    (stream === 'failed' || stream === 'cancelled') &&
+    (source.custody === 'running' || source.custody === 'paused')
+  );
 }
 
 function isActive(status: string | undefined): boolean {
