@@ -57,6 +57,9 @@ async function apiServerProfile(cluster: LocalCluster, file: string, seconds: nu
   writeFileSync(file, stdout);
 }
 
+/** The CPU per pod of every process together. */
+const totalCpuPerPod = (cpuPerPod: Map<string, number>) => [...cpuPerPod.values()].reduce((a, b) => a + b, 0);
+
 /** The comm names of this process's children, as the CPU rows call them. */
 const PROCESS_NAMES: Record<string, string> = {
   self: 'bench process (3 node agents, watch, creates)',
@@ -200,7 +203,6 @@ type Costs = Awaited<ReturnType<typeof withCosts>>;
 function costRows(single: Costs, burst: Costs): BenchRow[] {
   const rows: BenchRow[] = [];
   const groups = [...burst.cpuPerPod.keys()].filter((g) => (burst.cpuPerPod.get(g) ?? 0) > 0);
-  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const cpuRow = (name: string, value: number, baseline: number): BenchRow => ({
     name,
     value,
@@ -209,7 +211,13 @@ function costRows(single: Costs, burst: Costs): BenchRow[] {
     baselineName: 'one at a time, per pod',
     ratio: baseline > 0 ? value / baseline : undefined,
   });
-  rows.push(cpuRow('burst: CPU per pod, all processes', total(burst.cpuPerPod), total(single.cpuPerPod)));
+  rows.push(
+    cpuRow(
+      'burst: CPU per pod, all processes',
+      totalCpuPerPod(burst.cpuPerPod),
+      totalCpuPerPod(single.cpuPerPod),
+    ),
+  );
   for (const g of groups.sort((a, b) => (burst.cpuPerPod.get(b) ?? 0) - (burst.cpuPerPod.get(a) ?? 0)))
     rows.push(cpuRow(`burst: CPU per pod, ${g}`, burst.cpuPerPod.get(g) ?? 0, single.cpuPerPod.get(g) ?? 0));
   const writes = (c: Costs, pods: number) =>
@@ -242,7 +250,7 @@ function costRows(single: Costs, burst: Costs): BenchRow[] {
  */
 function burstFloorRows(starts: PodStart[], cpuPerPod: Map<string, number>, singleP50: number): BenchRow[] {
   const cores = cpus().length;
-  const all = [...cpuPerPod.values()].reduce((a, b) => a + b, 0);
+  const all = totalCpuPerPod(cpuPerPod);
   const floor = percentile(cpuBoundLatencyFloors(starts, all, cores), 50);
   const allowed = cpuPerPodForFloor(starts, cores, 3 * singleP50);
   return [
@@ -307,7 +315,7 @@ export default async function benchCluster(): Promise<BenchRow[]> {
     const cpuRows = costRows(singleRun, burstRun);
     // The burst's CPU spread over every core: the shortest the burst could last if nothing but CPU
     // limited it (all pods start at once, every core busy until the last is Running).
-    const burstCpuMs = [...burstRun.cpuPerPod.values()].reduce((a, b) => a + b, 0) * PODS;
+    const burstCpuMs = totalCpuPerPod(burstRun.cpuPerPod) * PODS;
     cpuRows.unshift({
       name: `burst: first create → all ${PODS} Running`,
       value: pods.wallMs,

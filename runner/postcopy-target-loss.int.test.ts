@@ -17,6 +17,7 @@
 import { pollUntil } from '../host';
 import { builtinGuest } from '../crds/testing';
 import type { QemuState } from './api';
+import { MIGRATION_FINAL_STATES } from './vm-control/migration-info';
 import { releaseQemuBin } from './testing/host-qemu';
 import { RunnerHarness, type TestRunner } from './testing/runner-harness';
 
@@ -104,8 +105,7 @@ async function splitGuest(
   let ended = '';
   const remaining = async () => {
     const q = await a.client.qemuState();
-    if (['completed', 'failed', 'cancelled'].includes(q.migration.status ?? ''))
-      ended = q.migration.status ?? '';
+    if (MIGRATION_FINAL_STATES.includes(q.migration.status ?? '')) ended = q.migration.status ?? '';
     return q.migration.status === 'postcopy-active' ? (q.migration.ram?.remaining ?? Infinity) : Infinity;
   };
   const nearEnd = moment === 'early' ? Infinity : 4 * 2 ** 20;

@@ -37,7 +37,14 @@ import {
   type Reason,
 } from '../controller-kit';
 import { podTerminationMessage, runnerPodPhase, runnerStopped } from '../pod/runner-pod-status';
-import { endState, mayHold, whereabouts, type QemuObservation, type Whereabouts } from './guest-whereabouts';
+import {
+  endState,
+  mayHold,
+  whereabouts,
+  type QemuObservation,
+  type QemuReport,
+  type Whereabouts,
+} from './guest-whereabouts';
 
 export interface MigrationObservation {
   /** A defaulted migration. */
@@ -130,7 +137,9 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
   const targetName = status.targetPodName;
   const targetIsVmPod = !!targetName && vm?.status?.podName === targetName;
   const report = (o: QemuObservation | undefined) => (o && !('error' in o) ? o : undefined);
-  const source = splitByFailedPostcopy(m, obs.source) ? 'postcopy' : endState(obs.sourcePod, obs.source);
+  const source = splitByFailedPostcopy(m, report(obs.source))
+    ? 'postcopy'
+    : endState(obs.sourcePod, obs.source);
   const target = endState(obs.targetPod, obs.target);
   const where: Whereabouts = whereabouts({
     source,
@@ -422,8 +431,8 @@ export function decideMigrationAction(obs: MigrationObservation): MigrationDecis
  * a failed or cancelled stream means the guest was split. (A post-copy phase shorter than the poll
  * period leaves no record; the runner's own report covers that.)
  */
-function splitByFailedPostcopy(m: VirtualMachineMigration, source: QemuObservation | undefined): boolean {
-  if (!source || 'error' in source) return false;
+function splitByFailedPostcopy(m: VirtualMachineMigration, source: QemuReport | undefined): boolean {
+  if (!source) return false;
   const recordedPostcopy = (m.status?.info?.status ?? '').startsWith('postcopy');
   const stream = source.migration.status ?? '';
   return (

@@ -170,6 +170,9 @@ export function resumesIncomingGuest(f: {
   );
 }
 
+/** The ends of a migration after which the guest stayed (or should have stayed) where it was. */
+const UNSUCCESSFUL_ENDS: readonly string[] = ['failed', 'cancelled'];
+
 const caps = (entries: Record<string, boolean>) => ({
   capabilities: Object.entries(entries).map(([capability, state]) => ({ capability, state })),
 });
@@ -242,16 +245,15 @@ export class Migrator {
    * fails the migration as PostCopyFailed and restarts the VM instead of keeping it here.
    */
   get staleAfterPostcopy(): boolean {
-    return this.postcopyBegan && (this.latest.status === 'failed' || this.latest.status === 'cancelled');
+    return this.postcopyBegan && UNSUCCESSFUL_ENDS.includes(this.latest.status ?? '');
   }
 
   /** Follows the current migration's status (events and queries). */
   private observe(status: string): void {
     if (status.startsWith('postcopy')) this.postcopyBegan = true;
-    if (this.postcopyBegan && (status === 'failed' || status === 'cancelled')) {
-      this.latest = { ...this.latest, status };
-      this.staleGuestStopped ??= this.stopStaleGuest();
-    }
+    if (!this.postcopyBegan || !UNSUCCESSFUL_ENDS.includes(status)) return;
+    this.latest = { ...this.latest, status };
+    this.staleGuestStopped ??= this.stopStaleGuest();
   }
 
   private async stopStaleGuest(): Promise<void> {
@@ -541,8 +543,10 @@ export class Migrator {
   async info(): Promise<MigrationInfo> {
     const q = await this.qmp.execute<QueryMigrate>('query-migrate');
     if (this.diskPhase || this.diskOutcome) return (this.latest = this.report(q).info);
-    if (q.status) this.latest = this.reported(toMigrationInfo(q));
-    if (q.status) this.observe(q.status);
+    if (q.status) {
+      this.latest = this.reported(toMigrationInfo(q));
+      this.observe(q.status);
+    }
     if (q.status === 'pre-switchover') void this.switchOver(); // a missed event
     if (this.sourceActive && q.status && !MIGRATION_ACTIVE_STATES.includes(q.status)) {
       this.sourceActive = false;
